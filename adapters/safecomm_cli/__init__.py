@@ -1,0 +1,1 @@
+"""The ``safecomm`` command: a thin click adapter over :mod:`safecomm_core`."""

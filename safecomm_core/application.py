@@ -1,0 +1,345 @@
+"""The application: one ``handle(command)`` entry point, typed queries, and the composition root.
+
+:func:`open_store` builds everything from a store URL; tests inject a key store there.
+eventsourcing stays behind this module and :mod:`safecomm_core.store`, so a later move to
+its 10.x line touches these two places.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+import attrs
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError
+
+from safecomm_core.commands.base import Command, parse_command
+from safecomm_core.converter import converter
+from safecomm_core.domain.base import KINDS, Record, aggregate_id
+from safecomm_core.domain.receipt import CommandReceipt
+from safecomm_core.domain.rules import Rulebook, Rules, rules_in_force
+from safecomm_core.errors import (
+    AlreadyExists,
+    CommandIdReused,
+    ConcurrencyConflict,
+    NotFound,
+    StoreError,
+)
+from safecomm_core.keystore import MemoryKeyStore, PostgresKeyStore, SQLiteKeyStore
+from safecomm_core.personal import (
+    KeyStore,
+    PersonData,
+    PersonInput,
+    SealedPerson,
+    id_number_digest,
+    open_person,
+    seal_person,
+)
+from safecomm_core.store import StoreConfig, parse_store_url
+from safecomm_core.transcoding import register_value_types
+from safecomm_core.values import Meta
+
+__all__ = ["HistoryEntry", "Outcome", "Safecomm", "open_store"]
+
+R = TypeVar("R", bound=Record)
+
+_RETRIES = 5
+
+
+class EventStoreApplication(Application[UUID]):
+    """eventsourcing's application, with safecomm's value types registered.
+
+    Its name prefixes the PostgreSQL tables, so one database can hold several
+    subdistricts, each its own application (``?name=`` in the store URL).
+    """
+
+    def __init__(self, name: str, env: dict[str, str]) -> None:
+        self.name = name
+        super().__init__(env)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_value_types(transcoder)
+
+
+@attrs.frozen
+class Outcome:
+    """What handling a command did: the records it changed, and whether it was a repeat."""
+
+    command_id: str
+    type: str
+    records: tuple[str, ...]
+    duplicate: bool = False
+
+
+@attrs.frozen
+class HistoryEntry:
+    """One event of a record, with both times and who caused it."""
+
+    kind: str
+    ref: str
+    version: int
+    event: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    role: str
+    channel: str | None
+    command_id: str
+    details: dict[str, Any]
+
+
+class _UnitOfWork:
+    """The :class:`~safecomm_core.commands.base.Context` of one command being handled."""
+
+    def __init__(self, service: Safecomm, command: Command) -> None:
+        self._service = service
+        self.meta = command.meta
+        self.records: dict[UUID, Record] = {}
+        self.erasures: list[str] = []
+
+    def load(self, cls: type[R], ref: str) -> R:
+        id_ = aggregate_id(cls.KIND, ref)
+        found = self.records.get(id_)
+        if found is None:
+            found = self._service.get(cls, ref)
+            self.records[id_] = found
+        if not isinstance(found, cls):
+            raise NotFound(cls.KIND, ref)
+        return found
+
+    def exists(self, cls: type[Record], ref: str) -> bool:
+        id_ = aggregate_id(cls.KIND, ref)
+        return id_ in self.records or self._service.exists(cls, ref)
+
+    def check_new(self, cls: type[Record], ref: str) -> None:
+        if self.exists(cls, ref):
+            raise AlreadyExists(
+                f"{cls.KIND} {ref!r} already exists",
+                field=f"{cls.KIND}_id",
+                rule="must not exist yet",
+            )
+
+    def add(self, record: Record) -> None:
+        self.records[record.id] = record
+
+    def rules(self, community: str, on: date) -> Rules:
+        return self._service.rules(community, on)
+
+    def seal(self, person: PersonInput) -> SealedPerson:
+        return seal_person(person, self._service.keys)
+
+    def id_digest(self, id_number: str) -> str:
+        return id_number_digest(id_number, self._service.keys)
+
+    def erase(self, person_ref: str) -> None:
+        self.erasures.append(person_ref)
+
+    def changed(self) -> list[Record]:
+        return [r for r in self.records.values() if r.pending_events]
+
+
+class Safecomm:
+    """The in-process API: :meth:`handle` commands, then query records, people and history."""
+
+    def __init__(self, app: EventStoreApplication, keys: KeyStore, config: StoreConfig) -> None:
+        self.app = app
+        self.keys = keys
+        self.config = config
+
+    # -- commands ---------------------------------------------------------------------
+
+    def handle(self, command: Command) -> Outcome:
+        """Apply a command once. A repeat (same ``command_id``) returns the first result.
+
+        Raises a :class:`~safecomm_core.errors.SafecommError` subclass, having written
+        nothing, when the command is refused.
+        """
+        fingerprint = self._fingerprint(command)
+        for _attempt in range(_RETRIES):
+            prior = self._receipt(command.command_id)
+            if prior is not None:
+                return self._repeat(prior, command, fingerprint)
+            uow = _UnitOfWork(self, command)
+            command.run(uow)
+            changed = uow.changed()
+            receipt = CommandReceipt(
+                meta=command.meta,
+                ref=command.command_id,
+                community=changed[0].community if changed else "*",
+                command_type=command.TYPE,
+                fingerprint=fingerprint,
+                records=tuple(f"{r.KIND}:{r.ref}" for r in changed),
+            )
+            # Keys go first: if the write then fails, the retry erases nothing twice and
+            # the person is no less erased; the other order could leave a readable person.
+            for ref in uow.erasures:
+                self.keys.destroy(ref)
+            try:
+                self.app.save(receipt, *changed)
+            except IntegrityError:
+                continue  # a concurrent writer won; reload and decide again
+            except PersistenceError as exc:
+                raise StoreError(f"the store refused the write: {exc}") from exc
+            return Outcome(command.command_id, command.TYPE, receipt.records)
+        raise ConcurrencyConflict(
+            f"command {command.command_id!r} lost {_RETRIES} write races; try again"
+        )
+
+    def handle_json(self, data: Mapping[str, Any]) -> Outcome:
+        """Parse a command's JSON object and handle it."""
+        return self.handle(parse_command(data))
+
+    def _fingerprint(self, command: Command) -> str:
+        # Keyed, because commands carry personal fields and a plain hash could be guessed.
+        canonical = json.dumps(
+            converter.unstructure(command), sort_keys=True, ensure_ascii=False
+        ).encode()
+        return hmac.new(
+            self.keys.secret("command-fingerprint"), canonical, hashlib.sha256
+        ).hexdigest()
+
+    def _receipt(self, command_id: str) -> CommandReceipt | None:
+        try:
+            return self._get(CommandReceipt, command_id)
+        except NotFound:
+            return None
+
+    def _repeat(self, prior: CommandReceipt, command: Command, fingerprint: str) -> Outcome:
+        if prior.command_type != command.TYPE or not hmac.compare_digest(
+            prior.fingerprint, fingerprint
+        ):
+            raise CommandIdReused(
+                f"command_id {command.command_id!r} was already used for a different command",
+                field="command_id",
+                rule="must be unique per command",
+            )
+        return Outcome(command.command_id, command.TYPE, prior.records, duplicate=True)
+
+    # -- queries ----------------------------------------------------------------------
+
+    def get(self, cls: type[R], ref: str) -> R:
+        """The record of kind ``cls`` the caller calls ``ref``, or :class:`NotFound`."""
+        return self._get(cls, ref)
+
+    def _get(self, cls: type[R], ref: str) -> R:
+        try:
+            found = self.app.repository.get(aggregate_id(cls.KIND, ref))
+        except AggregateNotFoundError:
+            raise NotFound(cls.KIND, ref) from None
+        except PersistenceError as exc:
+            raise StoreError(f"the store could not be read: {exc}") from exc
+        if not isinstance(found, cls):
+            raise NotFound(cls.KIND, ref)
+        return found
+
+    def exists(self, cls: type[Record], ref: str) -> bool:
+        """Whether a record of kind ``cls`` has the id ``ref``."""
+        try:
+            return bool(list(self.app.events.get(aggregate_id(cls.KIND, ref), limit=1)))
+        except PersistenceError as exc:
+            raise StoreError(f"the store could not be read: {exc}") from exc
+
+    def rules(self, community: str, on: date) -> Rules:
+        """The rules in force in ``community`` on ``on``."""
+        try:
+            book = self._get(Rulebook, Rulebook.REF)
+        except NotFound:
+            return rules_in_force((), community, on)
+        return book.in_force(community, on)
+
+    def person(self, sealed: SealedPerson) -> PersonData:
+        """A person's fields, opened with their key (``[erased]`` once erased)."""
+        return open_person(sealed, self.keys)
+
+    def history(self, ref: str, kind: str | None = None) -> list[HistoryEntry]:
+        """Every event of the record(s) called ``ref`` (of ``kind``, if given), in order."""
+        kinds = [kind] if kind else sorted(k for k in KINDS if k != CommandReceipt.KIND)
+        entries: list[HistoryEntry] = []
+        for k in kinds:
+            if k not in KINDS:
+                raise NotFound(k, ref)
+            for e in self.app.events.get(aggregate_id(k, ref)):
+                entries.append(_history_entry(k, ref, e))
+        if not entries:
+            raise NotFound(kind or "record", ref)
+        return entries
+
+    def events(self, start: int = 1, limit: int = 1000) -> Iterator[Any]:
+        """Stored notifications from position ``start`` (for followers and audits)."""
+        yield from self.app.recorder.select_notifications(start=start, limit=limit)
+
+    def close(self) -> None:
+        """Release the store's and the key store's connections."""
+        self.app.close()
+        self.keys.close()
+
+    def __enter__(self) -> Safecomm:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+_HIDDEN = {"originator_id", "originator_version", "timestamp", "meta", "originator_topic"}
+
+
+def _history_entry(kind: str, ref: str, event: Any) -> HistoryEntry:
+    meta: Meta = event.meta
+    details = {name: _detail(value) for name, value in vars(event).items() if name not in _HIDDEN}
+    return HistoryEntry(
+        kind=kind,
+        ref=ref,
+        version=event.originator_version,
+        event=type(event).__name__,
+        occurred_at=meta.occurred_at,
+        recorded_at=event.timestamp,
+        actor=meta.actor.id,
+        role=str(meta.actor.role),
+        channel=str(meta.channel) if meta.channel else None,
+        command_id=meta.command_id,
+        details=details,
+    )
+
+
+def _detail(value: Any) -> Any:
+    # Sealed people show only their ref: history is read by more people than personal data.
+    if isinstance(value, SealedPerson):
+        return {"person": value.ref}
+    if isinstance(value, (list, tuple)):
+        return [_detail(v) for v in value]
+    if attrs.has(type(value)):
+        return {k: _detail(v) for k, v in attrs.asdict(value, recurse=False).items()}
+    return converter.unstructure(value)
+
+
+def open_store(url: str | None = None, *, keys: KeyStore | None = None) -> Safecomm:
+    """Open the store named by ``url`` (or ``SAFECOMM_STORE``, or ``./safecomm.db``).
+
+    This is the composition root: it maps the URL onto eventsourcing, picks the key store
+    that belongs with it (unless one is given), and registers every command and aggregate.
+    """
+    import safecomm_core.commands  # noqa: F401  (registers every command type)
+
+    config = parse_store_url(url)
+    try:
+        app = EventStoreApplication(config.name, config.env)
+        if keys is None:
+            keys = _key_store(config)
+    except (PersistenceError, OSError) as exc:
+        raise StoreError(f"cannot open store {config.url!r}: {exc}") from exc
+    return Safecomm(app, keys, config)
+
+
+def _key_store(config: StoreConfig) -> KeyStore:
+    if config.kind == "sqlite":
+        return SQLiteKeyStore(config.keys_path)
+    if config.kind == "postgresql":
+        return PostgresKeyStore(config.conninfo, config.name)
+    return MemoryKeyStore()

@@ -1,0 +1,6 @@
+"""Every command, registered by type when this package is imported."""
+
+from safecomm_core.commands import dispute, rules
+from safecomm_core.commands.base import COMMANDS, Command, Context, command_to_json, parse_command
+
+__all__ = ["COMMANDS", "Command", "Context", "command_to_json", "dispute", "parse_command", "rules"]

@@ -1,0 +1,52 @@
+"""Adopting rules of local practice (``rules.adopt``): versioned by effective date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import attrs
+
+from safecomm_core.commands.base import Command, Context, command
+from safecomm_core.converter import converter, structure
+from safecomm_core.domain.rules import SUBDISTRICT, Rulebook, Rules, RuleVersion
+from safecomm_core.errors import FieldError, InvalidCommand
+from safecomm_core.validation import nonempty
+
+__all__ = ["AdoptRules"]
+
+
+@command("rules.adopt", serves=("S1",))
+@attrs.frozen(kw_only=True)
+class AdoptRules(Command):
+    """Change some rules for a community (or ``*``: the subdistrict) from a date.
+
+    ``changes`` names only the rules that change; the others keep the values in force
+    for that scope on ``effective_from``.
+    """
+
+    effective_from: date
+    changes: dict[str, int]
+    community: str = attrs.field(default=SUBDISTRICT, validator=nonempty)
+
+    def run(self, ctx: Context) -> None:
+        if not self.changes:
+            raise InvalidCommand([FieldError("changes", "name at least one rule")])
+        known = set(attrs.fields_dict(Rules))
+        unknown = sorted(set(self.changes) - known)
+        if unknown:
+            raise InvalidCommand(
+                [FieldError(f"changes.{name}", "unknown rule") for name in unknown]
+            )
+        base = converter.unstructure(ctx.rules(self.community, self.effective_from))
+        try:
+            rules = structure({**base, **self.changes}, Rules)
+        except InvalidCommand as exc:
+            raise InvalidCommand(
+                [FieldError(f"changes.{e.field}", e.rule) for e in exc.errors]
+            ) from None
+        if ctx.exists(Rulebook, Rulebook.REF):
+            book = ctx.load(Rulebook, Rulebook.REF)
+        else:
+            book = Rulebook(meta=ctx.meta, ref=Rulebook.REF, community=SUBDISTRICT)
+            ctx.add(book)
+        book.adopt(ctx.meta, RuleVersion(self.community, self.effective_from, rules))

@@ -1,0 +1,1 @@
+"""The domain: one module per aggregate, each with its events and rules."""

@@ -1,0 +1,131 @@
+"""Every error safecomm raises on purpose.
+
+Each error subclasses both :class:`SafecommError` and the matching built-in, so that
+callers' existing ``except ValueError`` / ``except LookupError`` clauses keep working::
+
+    SafecommError
+    ├── InvalidCommand            (ValueError)       bad input: a field broke a rule
+    │   └── UnknownCommandType                       "type" names no command
+    ├── RuleViolation             (ValueError)       valid input, refused by a domain rule
+    │   └── InvalidTransition                        not allowed in the record's present state
+    ├── AlreadyExists             (ValueError)       a caller-chosen id is taken
+    ├── CommandIdReused           (ValueError)       same command_id, different content
+    ├── NotFound                  (LookupError)      no record with that id
+    ├── PersonErased              (LookupError)      personal data destroyed on request
+    ├── StoreError                (RuntimeError)     the store URL or the database failed
+    └── ConcurrencyConflict       (RuntimeError)     lost a write race too many times
+
+Every error carries ``exit_code`` (the CLI's exit status) and, where one applies, the
+``field`` and ``rule`` it is about. Nothing is written when any of them is raised.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlreadyExists",
+    "CommandIdReused",
+    "ConcurrencyConflict",
+    "FieldError",
+    "InvalidCommand",
+    "InvalidTransition",
+    "NotFound",
+    "PersonErased",
+    "RuleViolation",
+    "SafecommError",
+    "StoreError",
+    "UnknownCommandType",
+]
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One reason a command was refused: the field's dotted path and the rule it broke."""
+
+    field: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.rule}" if self.field else self.rule
+
+
+class SafecommError(Exception):
+    """Base of every error safecomm raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, field: str = "", rule: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.rule = rule
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidCommand(SafecommError, ValueError):
+    """The command is malformed: one or more fields break a rule of the command's shape."""
+
+    exit_code = 2
+
+    def __init__(self, errors: list[FieldError] | tuple[FieldError, ...]) -> None:
+        self.errors = tuple(errors)
+        first = self.errors[0] if self.errors else FieldError("", "invalid command")
+        super().__init__("; ".join(map(str, self.errors)), field=first.field, rule=first.rule)
+
+
+class UnknownCommandType(InvalidCommand):
+    """The command's ``type`` is not one safecomm knows."""
+
+
+class RuleViolation(SafecommError, ValueError):
+    """The command is well formed but a domain rule refuses it."""
+
+    exit_code = 3
+
+
+class InvalidTransition(RuleViolation):
+    """The command is not allowed in the record's present state."""
+
+
+class AlreadyExists(SafecommError, ValueError):
+    """A record with the caller-chosen id already exists."""
+
+    exit_code = 3
+
+
+class CommandIdReused(SafecommError, ValueError):
+    """A ``command_id`` was sent again with different content."""
+
+    exit_code = 3
+
+
+class NotFound(SafecommError, LookupError):
+    """No record of that kind has that id."""
+
+    exit_code = 4
+
+    def __init__(self, kind: str, ref: str) -> None:
+        super().__init__(f"no {kind} with id {ref!r}", field=f"{kind}_id", rule="must exist")
+        self.kind = kind
+        self.ref = ref
+
+
+class PersonErased(SafecommError, LookupError):
+    """The person's data key was destroyed: their personal data can no longer be read."""
+
+    exit_code = 4
+
+
+class StoreError(SafecommError, RuntimeError):
+    """The store could not be opened or used (bad URL, database unreachable)."""
+
+    exit_code = 5
+
+
+class ConcurrencyConflict(SafecommError, RuntimeError):
+    """Other writers kept changing the same records; the command was not applied."""
+
+    exit_code = 6

@@ -1,0 +1,147 @@
+"""Key stores: per-person data keys and system secrets, kept apart from the events.
+
+- :class:`MemoryKeyStore` for ``memory://`` stores and tests.
+- :class:`SQLiteKeyStore`: a file of its own beside the SQLite event store
+  (``safecomm.db`` → ``safecomm.keys.db``), with ``secure_delete`` and a rollback journal, so
+  that a destroyed key is overwritten in the file and leaves no copy in a write-ahead log.
+- :class:`PostgresKeyStore`: a table in the same database as the events; a destroyed key's
+  row is vacuumed at once so that its dead tuple does not linger.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from typing import Any
+
+__all__ = ["MemoryKeyStore", "PostgresKeyStore", "SQLiteKeyStore"]
+
+
+def _new_key() -> tuple[str, bytes]:
+    return os.urandom(8).hex(), os.urandom(32)
+
+
+class MemoryKeyStore:
+    """Keys in a dict; gone with the process."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, tuple[str, bytes]] = {}
+        self._secrets: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def person_key(self, ref: str, *, create: bool) -> tuple[str, bytes] | None:
+        with self._lock:
+            if ref not in self._keys and create:
+                self._keys[ref] = _new_key()
+            return self._keys.get(ref)
+
+    def destroy(self, ref: str) -> bool:
+        with self._lock:
+            return self._keys.pop(ref, None) is not None
+
+    def secret(self, name: str) -> bytes:
+        with self._lock:
+            return self._secrets.setdefault(name, os.urandom(32))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class SQLiteKeyStore:
+    """Keys in their own SQLite file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=DELETE")
+        self._db.execute("PRAGMA secure_delete=ON")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS person_keys "
+            "(ref TEXT PRIMARY KEY, key_id TEXT NOT NULL, key BLOB NOT NULL)"
+        )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL)"
+        )
+
+    def person_key(self, ref: str, *, create: bool) -> tuple[str, bytes] | None:
+        with self._lock:
+            if create:
+                key_id, key = _new_key()
+                self._db.execute(
+                    "INSERT OR IGNORE INTO person_keys VALUES (?, ?, ?)", (ref, key_id, key)
+                )
+            row = self._db.execute(
+                "SELECT key_id, key FROM person_keys WHERE ref = ?", (ref,)
+            ).fetchone()
+        return (row[0], bytes(row[1])) if row else None
+
+    def destroy(self, ref: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM person_keys WHERE ref = ?", (ref,))
+        return cursor.rowcount > 0
+
+    def secret(self, name: str) -> bytes:
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, os.urandom(32)))
+            row = self._db.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()
+        return bytes(row[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class PostgresKeyStore:
+    """Keys in a table ``<prefix>_person_keys`` of the events' PostgreSQL database."""
+
+    def __init__(self, conninfo: str, prefix: str) -> None:
+        import psycopg  # the 'postgres' extra; imported only when PostgreSQL is used
+
+        self._lock = threading.Lock()
+        self._db: Any = psycopg.connect(conninfo, autocommit=True)
+        self._keys = f"{prefix}_person_keys"
+        self._secrets = f"{prefix}_secrets"
+        self._db.execute(
+            f"CREATE TABLE IF NOT EXISTS {self._keys} "
+            "(ref TEXT PRIMARY KEY, key_id TEXT NOT NULL, key BYTEA NOT NULL)"
+        )
+        self._db.execute(
+            f"CREATE TABLE IF NOT EXISTS {self._secrets} "
+            "(name TEXT PRIMARY KEY, value BYTEA NOT NULL)"
+        )
+
+    def person_key(self, ref: str, *, create: bool) -> tuple[str, bytes] | None:
+        with self._lock:
+            if create:
+                key_id, key = _new_key()
+                self._db.execute(
+                    f"INSERT INTO {self._keys} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                    (ref, key_id, key),
+                )
+            row = self._db.execute(
+                f"SELECT key_id, key FROM {self._keys} WHERE ref = %s", (ref,)
+            ).fetchone()
+        return (row[0], bytes(row[1])) if row else None
+
+    def destroy(self, ref: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute(f"DELETE FROM {self._keys} WHERE ref = %s", (ref,))
+            if cursor.rowcount:
+                self._db.execute(f"VACUUM {self._keys}")
+        return bool(cursor.rowcount)
+
+    def secret(self, name: str) -> bytes:
+        with self._lock:
+            self._db.execute(
+                f"INSERT INTO {self._secrets} VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                (name, os.urandom(32)),
+            )
+            row = self._db.execute(
+                f"SELECT value FROM {self._secrets} WHERE name = %s", (name,)
+            ).fetchone()
+        return bytes(row[0])
+
+    def close(self) -> None:
+        self._db.close()

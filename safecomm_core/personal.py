@@ -1,0 +1,162 @@
+"""Personal data: sealed with a key per person, erasable by destroying that key.
+
+Events never hold a name, ID number, phone number or address in clear. They hold a
+:class:`SealedPerson`: the person's opaque ``ref`` and an AES-GCM box that only that
+person's data key opens. Erasing a person (PIPL Art. 47) destroys the key; history still
+replays, and the box then reads as ``[erased]``.
+
+ID numbers are de-duplicated by a keyed HMAC (18-digit IDs are enumerable, so a plain hash
+would give them away); the HMAC secret lives in the key store, never in the event store.
+
+The key stores are in :mod:`safecomm_core.keystore`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from typing import Protocol
+
+import attrs
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from safecomm_core.transcoding import value_type
+from safecomm_core.validation import matches, nonempty
+
+__all__ = [
+    "ERASED",
+    "KeyStore",
+    "PersonData",
+    "PersonInput",
+    "SealedPerson",
+    "id_number_digest",
+    "open_person",
+    "seal_person",
+]
+
+#: What an erased person's fields read as.
+ERASED = "[erased]"
+
+_ID_NUMBER = r"\d{17}[\dXx]|\d{15}"
+_PHONE = r"\+?[\d\- ]{5,20}"
+
+
+class KeyStore(Protocol):
+    """Where per-person data keys and the system's secrets are kept (not the event store)."""
+
+    def person_key(self, ref: str, *, create: bool) -> tuple[str, bytes] | None:
+        """The person's (key id, key); made when ``create`` and missing."""
+
+    def destroy(self, ref: str) -> bool:
+        """Destroy the person's key for good; True if there was one."""
+
+    def secret(self, name: str) -> bytes:
+        """A named 32-byte system secret, made on first use."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+@attrs.frozen(kw_only=True)
+class PersonInput:
+    """A person as a command names them: an opaque ref and the personal fields known."""
+
+    ref: str = attrs.field(validator=nonempty)
+    name: str | None = None
+    id_number: str | None = attrs.field(
+        default=None, validator=matches(_ID_NUMBER, "must be a 15- or 18-digit ID number")
+    )
+    phone: str | None = attrs.field(
+        default=None, validator=matches(_PHONE, "must be a phone number")
+    )
+    address: str | None = None
+
+    def fields(self) -> dict[str, str]:
+        """The personal fields that are present."""
+        values = {
+            "name": self.name,
+            "id_number": self.id_number.upper() if self.id_number else None,
+            "phone": self.phone,
+            "address": self.address,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+
+@value_type("sealed_person")
+@attrs.frozen
+class SealedPerson:
+    """A person inside an event: ref in clear, personal fields in a box for their key."""
+
+    ref: str
+    key_id: str
+    box: str  # urlsafe base64 of nonce ‖ AES-GCM ciphertext; empty when nothing was given
+
+
+@attrs.frozen
+class PersonData:
+    """A person's fields as read back; every field reads ``[erased]`` once erased."""
+
+    ref: str
+    name: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    erased: bool = False
+
+    def masked(self) -> PersonData:
+        """Fields fit to show in a list: the family name, the ID's region and check digit."""
+        if self.erased:
+            return self
+        return PersonData(
+            ref=self.ref,
+            name=self.name[:1] + "*" * (len(self.name) - 1) if self.name else None,
+            id_number=self.id_number[:4] + "*" * 13 + self.id_number[-1:]
+            if self.id_number
+            else None,
+            phone=self.phone[:3] + "****" + self.phone[-4:] if self.phone else None,
+            address="***" if self.address else None,
+        )
+
+
+def seal_person(person: PersonInput, keys: KeyStore) -> SealedPerson:
+    """Seal the person's fields with their data key (made now if they have none)."""
+    found = keys.person_key(person.ref, create=True)
+    assert found is not None
+    key_id, key = found
+    fields = person.fields()
+    if not fields:
+        return SealedPerson(person.ref, key_id, "")
+    nonce = os.urandom(12)
+    plain = json.dumps(fields, ensure_ascii=False, sort_keys=True).encode()
+    box = nonce + AESGCM(key).encrypt(nonce, plain, _aad(person.ref, key_id))
+    return SealedPerson(person.ref, key_id, base64.urlsafe_b64encode(box).decode())
+
+
+def open_person(sealed: SealedPerson, keys: KeyStore) -> PersonData:
+    """Open a sealed person; ``erased`` when their key (of that id) is gone."""
+    found = keys.person_key(sealed.ref, create=False)
+    if found is None or found[0] != sealed.key_id:
+        return PersonData(sealed.ref, ERASED, ERASED, ERASED, ERASED, erased=True)
+    if not sealed.box:
+        return PersonData(sealed.ref)
+    raw = base64.urlsafe_b64decode(sealed.box)
+    try:
+        plain = AESGCM(found[1]).decrypt(raw[:12], raw[12:], _aad(sealed.ref, sealed.key_id))
+    except InvalidTag:
+        return PersonData(sealed.ref, ERASED, ERASED, ERASED, ERASED, erased=True)
+    return PersonData(sealed.ref, **json.loads(plain))
+
+
+def id_number_digest(id_number: str, keys: KeyStore) -> str:
+    """Keyed HMAC of an ID number, for finding the same person twice without keeping it."""
+    secret = keys.secret("id-number-hmac")
+    return hmac.new(secret, id_number.upper().encode(), hashlib.sha256).hexdigest()
+
+
+def _aad(ref: str, key_id: str) -> bytes:
+    # Binding the box to its ref stops a box being copied onto another person.
+    return f"{ref}\x00{key_id}".encode()

@@ -1,0 +1,105 @@
+"""Choosing a store by URL: the one place that maps safecomm's URLs onto eventsourcing.
+
+============================================  =========================================
+``sqlite:///safecomm.db`` (default)           a file in the working directory; keys in
+                                              ``safecomm.keys`` beside it
+``sqlite:////abs/path/file.db``               an absolute path
+``memory://``                                 in memory, for tests; gone at exit
+``postgresql://user[:pw]@host[:port]/db``     tables named ``<name>_events``,
+``postgresql://…/db?name=hemenkou``           ``<name>_person_keys``; name defaults to
+                                              ``safecomm``
+============================================  =========================================
+
+``SAFECOMM_STORE`` gives the URL when no argument does. ``SAFECOMM_CIPHER_KEY`` (a base64
+AES key, see ``safecomm keygen-cipher``) encrypts every stored event with eventsourcing's
+AES cipher as well.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import attrs
+
+from safecomm_core.errors import StoreError
+
+__all__ = ["DEFAULT_STORE", "StoreConfig", "parse_store_url"]
+
+DEFAULT_STORE = "sqlite:///safecomm.db"
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,30}")
+
+
+@attrs.frozen
+class StoreConfig:
+    """What a store URL means: eventsourcing's settings and where the keys live."""
+
+    url: str
+    kind: str  # "memory", "sqlite" or "postgresql"
+    name: str
+    env: dict[str, str]
+    keys_path: str = ""  # SQLite only
+    conninfo: str = ""  # PostgreSQL only
+
+
+def parse_store_url(url: str | None = None) -> StoreConfig:
+    """Read a store URL (or ``SAFECOMM_STORE``, or the default) into a :class:`StoreConfig`."""
+    url = url or os.environ.get("SAFECOMM_STORE") or DEFAULT_STORE
+    parts = urlsplit(url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    name = query.pop("name", "safecomm")
+    if not _NAME.fullmatch(name):
+        raise StoreError(
+            f"store name {name!r} must be lower-case letters, digits and _ (at most 31)",
+            field="store",
+            rule="bad name",
+        )
+    if query:
+        raise StoreError(f"unknown store option(s): {', '.join(sorted(query))}", field="store")
+    env = {"CREATE_TABLE": "y"}
+    cipher_key = os.environ.get("SAFECOMM_CIPHER_KEY")
+    if cipher_key:
+        env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
+        env["CIPHER_KEY"] = cipher_key
+    if parts.scheme == "memory":
+        env["PERSISTENCE_MODULE"] = "eventsourcing.popo"
+        return StoreConfig(url, "memory", name, env)
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
+        if not path:
+            raise StoreError(f"no file in store URL {url!r}", field="store", rule="needs a path")
+        env |= {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+        return StoreConfig(url, "sqlite", name, env, keys_path=str(Path(path).with_suffix(".keys")))
+    if parts.scheme in ("postgresql", "postgres"):
+        dbname = parts.path.lstrip("/")
+        if not dbname or not parts.hostname:
+            raise StoreError(
+                f"store URL {url!r} needs a host and a database", field="store", rule="incomplete"
+            )
+        user = unquote(parts.username or os.environ.get("USER", "postgres"))
+        password = unquote(parts.password or "")
+        port = str(parts.port or 5432)
+        env |= {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": dbname,
+            "POSTGRES_HOST": parts.hostname,
+            "POSTGRES_PORT": port,
+            "POSTGRES_USER": user,
+            "POSTGRES_PASSWORD": password,
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+        }
+        conninfo = f"host={parts.hostname} port={port} dbname={dbname} user={user}" + (
+            f" password={password}" if password else ""
+        )
+        return StoreConfig(url, "postgresql", name, env, conninfo=conninfo)
+    raise StoreError(
+        f"unknown store URL {url!r}: use sqlite:///FILE, memory:// or postgresql://HOST/DB",
+        field="store",
+        rule="unknown scheme",
+    )

@@ -1,0 +1,84 @@
+"""Fixtures shared by every test: a store on each backend, and the PostgreSQL check.
+
+``store`` is parametrised over memory://, SQLite and PostgreSQL: a test that takes it is
+part of the contract suite and runs three times. PostgreSQL is never skipped: when the
+server does not answer, the tests fail (CI starts it in .ci/run).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from safecomm_core import Safecomm, open_store
+
+PG_URL = os.environ.get("SAFECOMM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def drop_pg_tables(name: str) -> None:
+    """Drop every table of a test application called ``name``."""
+    import psycopg
+
+    conninfo = PG_URL.replace("postgresql://", "postgresql://", 1)
+    with psycopg.connect(conninfo, autocommit=True) as db:
+        rows = db.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE %s",
+            (name + "\\_%",),
+        ).fetchall()
+        for (table,) in rows:
+            db.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+
+
+def store_url(backend: str, tmp_path: Path) -> tuple[str, str]:
+    """A fresh store URL on ``backend`` and its application name."""
+    name = "t" + uuid.uuid4().hex[:12]
+    if backend == "memory":
+        return "memory://", name
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'safecomm.db'}", name
+    return f"{PG_URL}?name={name}", name
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def store_factory(backend: str, tmp_path: Path) -> Iterator[object]:
+    """Open (and re-open) the same fresh store on the parametrised backend."""
+    url, name = store_url(backend, tmp_path)
+    opened: list[Safecomm] = []
+
+    def factory() -> Safecomm:
+        # memory:// lives in its process object: "re-opening" it means the same one.
+        if backend == "memory" and opened:
+            return opened[0]
+        opened.append(open_store(url))
+        return opened[-1]
+
+    yield factory
+    for s in opened:
+        s.close()
+    if backend == "postgres":
+        drop_pg_tables(name)
+
+
+@pytest.fixture
+def store(store_factory: object) -> Safecomm:
+    """A fresh store on each backend (memory, SQLite, PostgreSQL)."""
+    return store_factory()  # type: ignore[operator,no-any-return]
+
+
+@pytest.fixture
+def memory_store() -> Iterator[Safecomm]:
+    """A fresh in-memory store, for tests about logic rather than backends."""
+    s = open_store("memory://")
+    yield s
+    s.close()
