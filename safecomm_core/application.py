@@ -230,7 +230,7 @@ class Safecomm:
 
     def _get(self, cls: type[R], ref: str) -> R:
         try:
-            found = self.app.repository.get(aggregate_id(cls.KIND, ref))
+            found: Record = self.app.repository.get(aggregate_id(cls.KIND, ref))
         except AggregateNotFoundError:
             raise NotFound(cls.KIND, ref) from None
         except PersistenceError as exc:

@@ -82,7 +82,7 @@ class Record(Aggregate):
             KINDS[cls.KIND] = cls
 
     @classmethod
-    def create_id(cls, ref: str) -> UUID:  # type: ignore[override]
+    def create_id(cls, ref: str) -> UUID:
         """Derive the id from the caller's reference."""
         return aggregate_id(cls.KIND, ref)
 

@@ -10,7 +10,7 @@ point before the archive.
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
 
 import attrs
 from eventsourcing.domain import event
@@ -148,12 +148,12 @@ class Dispute(Record):
         self.accepted_on: date | None = None
         self.mediator: str | None = None
         self.sessions = 0
-        self.first_session_at = None
+        self.first_session_at: datetime | None = None
         self.risk_flagged = False
         self.reported_to_police = False
         self.agreement_form: AgreementForm | None = None
         self.agreement_on: date | None = None
-        self.closed_at = None
+        self.closed_at: datetime | None = None
         self.performance: PerformanceOutcome | None = None
         self.confirmation_applied_on: date | None = None
         self.confirmation: str | None = None
