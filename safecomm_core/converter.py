@@ -53,12 +53,12 @@ def _structure_date(value: Any, _type: type) -> date:
 def _strict(kind: type, *accepted: type) -> Any:
     allowed = accepted or (kind,)
 
-    def hook(value: Any, _type: type) -> Any:
+    def hook(value: Any, type_: type) -> Any:
         if isinstance(value, bool) and kind is not bool:
             raise BrokenRule("", f"must be {kind.__name__}, not a boolean")
         if not isinstance(value, allowed):
             raise BrokenRule("", f"must be {kind.__name__}")
-        return kind(value)
+        return type_(value)
 
     return hook
 
@@ -70,6 +70,8 @@ def make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(datetime, datetime.isoformat)
     conv.register_structure_hook(date, _structure_date)
     conv.register_unstructure_hook(date, date.isoformat)
+    # Registered per class, these hooks also receive StrEnum/IntEnum fields: they check
+    # the JSON type, then build the declared type (an enum member, not a bare str).
     conv.register_structure_hook(str, _strict(str))
     conv.register_structure_hook(int, _strict(int))
     conv.register_structure_hook(float, _strict(float, int, float))

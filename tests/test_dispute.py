@@ -92,9 +92,7 @@ def refused(store: Any, command: Any, error: type[SafecommError]) -> SafecommErr
 def test_full_workflow_with_confirmation_follow_up_and_archive(memory_store: Any) -> None:
     to_agreement(memory_store)
     later = T0 + timedelta(days=10)
-    memory_store.handle(
-        on(cmds.RecordPerformance, at=later, outcome=PerformanceOutcome.PERFORMED)
-    )
+    memory_store.handle(on(cmds.RecordPerformance, at=later, outcome=PerformanceOutcome.PERFORMED))
     memory_store.handle(on(cmds.ApplyJudicialConfirmation, at=later))
     memory_store.handle(on(cmds.DecideJudicialConfirmation, at=later, confirmed=True))
     memory_store.handle(on(cmds.FollowUpDispute, at=later, notes="all well"))
@@ -167,9 +165,7 @@ def test_termination_must_tell_a_route(memory_store: Any) -> None:
     memory_store.handle(report())
     memory_store.handle(on(cmds.AcceptDispute))
     refused(memory_store, on(cmds.TerminateMediation, reason="no", routes_told=()), RuleViolation)
-    memory_store.handle(
-        on(cmds.TerminateMediation, reason="no", routes_told=(Route.JUDICIAL,))
-    )
+    memory_store.handle(on(cmds.TerminateMediation, reason="no", routes_told=(Route.JUDICIAL,)))
     refused(memory_store, on(cmds.RecordPerformance, outcome="performed"), InvalidTransition)
 
 

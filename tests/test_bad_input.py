@@ -1,0 +1,94 @@
+"""Bad input gets a typed error naming the field and the rule, and nothing is written."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from safecomm_core import InvalidCommand, UnknownCommandType, parse_command
+
+SAMPLE = Path(__file__).parents[1] / "adapters" / "safecomm_cli" / "sample.jsonl"
+REPORT: dict[str, Any] = json.loads(SAMPLE.read_text(encoding="utf-8").splitlines()[0])
+
+
+def errors_of(data: Any) -> list[tuple[str, str]]:
+    with pytest.raises(InvalidCommand) as info:
+        parse_command(data)
+    return [(e.field, e.rule) for e in info.value.errors]
+
+
+def changed(**fields: Any) -> dict[str, Any]:
+    data = copy.deepcopy(REPORT)
+    for name, value in fields.items():
+        if value is ...:
+            del data[name]
+        else:
+            data[name] = value
+    return data
+
+
+def test_the_sample_is_valid() -> None:
+    assert parse_command(REPORT).TYPE == "dispute.report"
+
+
+def test_not_an_object() -> None:
+    assert errors_of([1, 2]) == [("", "a command must be a JSON object")]
+
+
+def test_missing_and_unknown_type() -> None:
+    assert errors_of(changed(type=...)) == [("type", "required field missing")]
+    with pytest.raises(UnknownCommandType, match="dispute.explode"):
+        parse_command(changed(type="dispute.explode"))
+
+
+def test_missing_field() -> None:
+    assert ("summary", "required field missing") in errors_of(changed(summary=...))
+
+
+def test_extra_field() -> None:
+    assert errors_of(changed(colour="red")) == [("colour", "unknown field")]
+
+
+def test_extra_field_inside_a_party() -> None:
+    data = changed()
+    data["parties"][1]["age"] = 40
+    assert errors_of(data) == [("parties[1].age", "unknown field")]
+
+
+def test_mistyped_fields_are_not_coerced() -> None:
+    assert errors_of(changed(community=7)) == [("community", "must be str")]
+    assert errors_of(changed(parties="p-1")) != []
+
+
+def test_naive_datetime_is_refused() -> None:
+    assert errors_of(changed(occurred_at="2014-03-03T09:10:00")) == [
+        ("occurred_at", "must carry a UTC offset (e.g. +08:00)")
+    ]
+
+
+def test_bad_enum_names_the_allowed_values() -> None:
+    ((field, rule),) = errors_of(changed(kind="noise"))
+    assert field == "kind"
+    assert "'neighbour'" in rule
+
+
+def test_validator_rule_names_the_nested_attribute() -> None:
+    data = changed()
+    data["parties"][0]["phone"] = "call me"
+    assert errors_of(data) == [("parties[0].phone", "must be a phone number")]
+    assert errors_of(changed(summary="  ")) == [("summary", "must not be empty")]
+
+
+def test_every_broken_field_is_named_at_once() -> None:
+    fields = {f for f, _ in errors_of(changed(community=..., kind="x", actor={"id": "a"}))}
+    assert fields == {"community", "kind", "actor.role"}
+
+
+def test_nothing_is_written_for_bad_input(memory_store: Any) -> None:
+    with pytest.raises(InvalidCommand):
+        memory_store.handle_json(changed(occurred_at="yesterday"))
+    assert list(memory_store.events()) == []
