@@ -41,7 +41,7 @@ def test_not_an_object() -> None:
 
 def test_missing_and_unknown_type() -> None:
     assert errors_of(changed(type=...)) == [("type", "required field missing")]
-    with pytest.raises(UnknownCommandType, match="dispute.explode"):
+    with pytest.raises(UnknownCommandType, match=r"dispute\.explode"):
         parse_command(changed(type="dispute.explode"))
 
 

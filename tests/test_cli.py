@@ -1,0 +1,109 @@
+"""The ``safecomm`` command as a user meets it: import, history, schema, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from safecomm_cli.main import main
+
+SAMPLE = Path(__file__).parents[1] / "adapters" / "safecomm_cli" / "sample.jsonl"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+def test_import_then_reimport_changes_nothing(runner: CliRunner, url: str) -> None:
+    first = runner.invoke(main, ["import", str(SAMPLE), "--store", url])
+    assert first.exit_code == 0, first.output
+    assert "5 applied, 0 already applied, 0 failed" in first.output
+    again = runner.invoke(main, ["import", str(SAMPLE), "--store", url])
+    assert "0 applied, 5 already applied, 0 failed" in again.output
+
+
+def test_bad_lines_are_reported_with_number_field_and_reason(
+    runner: CliRunner, url: str, tmp_path: Path
+) -> None:
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    broken = json.loads(lines[1])
+    broken["dispute_id"] = ""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        "\n".join([lines[0], "{not json", json.dumps(broken), *lines[1:]]) + "\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(main, ["import", str(bad), "--store", url])
+    assert result.exit_code == 1
+    assert f"{bad}:2: InvalidCommand: malformed JSON" in result.stderr
+    assert f"{bad}:3: InvalidCommand: dispute_id: must not be empty" in result.stderr
+    assert "5 applied, 0 already applied, 2 failed" in result.stdout
+
+
+def test_stop_on_error(runner: CliRunner, url: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{}\n" + SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    result = runner.invoke(main, ["import", str(bad), "--store", url, "--stop-on-error"])
+    assert result.exit_code == 1
+    assert "0 applied, 0 already applied, 1 failed" in result.stdout
+
+
+def test_history_shows_both_times_and_the_actor(runner: CliRunner, url: str) -> None:
+    runner.invoke(main, ["import", str(SAMPLE), "--store", url])
+    result = runner.invoke(main, ["history", "d-2014-0001", "--store", url])
+    assert result.exit_code == 0
+    assert "dispute:d-2014-0001 v1 Reported" in result.stdout
+    assert "occurred 2014-03-03T09:10:00+08:00  recorded 20" in result.stdout
+    assert "by staff-002 (committee)" in result.stdout
+    assert "王建国" not in result.stdout  # people appear by ref only
+    as_json = runner.invoke(main, ["history", "d-2014-0001", "--json", "--store", url])
+    events = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert [e["event"] for e in events][-1] == "AgreementReached"
+
+
+def test_unknown_record_is_one_line_and_exit_4(runner: CliRunner, url: str) -> None:
+    result = runner.invoke(main, ["history", "d-nope", "--store", url])
+    assert result.exit_code == 4
+    assert result.stderr.strip() == "error: no record with id 'd-nope'"
+
+
+def test_bad_store_url_is_one_line(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["history", "x", "--store", "mysql://db"])
+    assert result.exit_code == 5
+    assert result.stderr.startswith("error: unknown store URL 'mysql://db'")
+
+
+def test_schema_is_generated_for_every_command(runner: CliRunner) -> None:
+    from safecomm_core import COMMANDS
+
+    result = runner.invoke(main, ["schema"])
+    schema = json.loads(result.stdout)
+    consts = {
+        body["properties"]["type"]["const"]
+        for body in schema["$defs"].values()
+        if "type" in body.get("properties", {}) and "const" in body["properties"]["type"]
+    }
+    assert consts == set(COMMANDS)
+    report = next(
+        b for b in schema["$defs"].values() if b.get("properties", {}).get("type", {}).get("const")
+        == "dispute.report"
+    )
+    assert report["properties"]["occurred_at"]["format"] == "date-time"
+    assert {"type", "command_id", "occurred_at", "actor", "parties"} <= set(report["required"])
+
+
+def test_demo_runs_twice_idempotently(runner: CliRunner, url: str) -> None:
+    first = runner.invoke(main, ["demo", "--store", url])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(main, ["demo", "--store", url])
+    assert second.exit_code == 0
+    assert "0 commands applied" in second.stdout

@@ -1,0 +1,41 @@
+"""The project's own promises: the public API, the layers, and README's two commands."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import safecomm_core
+
+ROOT = Path(__file__).parents[1]
+
+
+def test_public_api_is_sorted_and_complete() -> None:
+    names = safecomm_core.__all__
+    assert names == sorted(names)
+    for name in names:
+        assert hasattr(safecomm_core, name), name
+
+
+def test_core_imports_no_adapter_library() -> None:
+    probe = (
+        "import sys, safecomm_core, safecomm_core.commands;"
+        "bad = {'click', 'msgspec', 'psycopg', 'fastapi', 'litestar', 'nats'} & set(sys.modules);"
+        "print(sorted(bad))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_ci_runs_readme_test_command_verbatim() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```sh\n(.+?)\n```", quick, flags=re.S)
+    assert len(commands) == 2, "Quick start holds exactly two commands: main job, tests"
+    main_job, tests = commands
+    assert "safecomm demo" in main_job
+    assert tests in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
