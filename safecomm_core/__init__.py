@@ -28,9 +28,9 @@ from safecomm_core.personal import PersonData, PersonInput
 from safecomm_core.values import Actor, Channel, Meta, Role
 
 __all__ = [
+    "COMMANDS",
     "Actor",
     "AlreadyExists",
-    "COMMANDS",
     "Channel",
     "Command",
     "CommandIdReused",

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from safecomm_cli.main import main
 
 SAMPLE = Path(__file__).parents[1] / "adapters" / "safecomm_cli" / "sample.jsonl"
