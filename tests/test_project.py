@@ -48,4 +48,4 @@ def test_readme_python_examples_run(tmp_path: Path, monkeypatch) -> None:  # typ
     assert blocks
     monkeypatch.chdir(tmp_path)
     for block in blocks:
-        exec(compile(block, "README.md", "exec"), {})  # noqa: S102
+        exec(compile(block, "README.md", "exec"), {})
