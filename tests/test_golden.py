@@ -52,7 +52,7 @@ def test_golden_events_still_load(path: Path) -> None:
 def test_v0_1_dispute_is_agreed_and_its_parties_are_sealed() -> None:
     (dispute,) = [
         a
-        for a in replay(Path(__file__).parent / "golden" / "v0_1_dispute.jsonl")
+        for a in replay(Path(__file__).parent / "golden" / "v0_1_dispute.jsonl").values()
         if isinstance(a, Dispute)
     ]
     assert dispute.ref == "d-2014-0001"
