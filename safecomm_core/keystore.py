@@ -54,6 +54,7 @@ class SQLiteKeyStore:
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._secrets: dict[str, bytes] = {}  # never change once made: safe to cache
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=DELETE")
         self._db.execute("PRAGMA secure_delete=ON")
@@ -68,15 +69,19 @@ class SQLiteKeyStore:
 
     def person_key(self, ref: str, *, create: bool) -> tuple[str, bytes] | None:
         with self._lock:
-            if create:
-                key_id, key = _new_key()
+            row = self._select(ref)
+            if row is None and create:
+                # Written (and synced) before any event sealed with it can be stored.
                 self._db.execute(
-                    "INSERT OR IGNORE INTO person_keys VALUES (?, ?, ?)", (ref, key_id, key)
+                    "INSERT OR IGNORE INTO person_keys VALUES (?, ?, ?)", (ref, *_new_key())
                 )
-            row = self._db.execute(
-                "SELECT key_id, key FROM person_keys WHERE ref = ?", (ref,)
-            ).fetchone()
+                row = self._select(ref)
         return (row[0], bytes(row[1])) if row else None
+
+    def _select(self, ref: str) -> Any:
+        return self._db.execute(
+            "SELECT key_id, key FROM person_keys WHERE ref = ?", (ref,)
+        ).fetchone()
 
     def destroy(self, ref: str) -> bool:
         with self._lock:
@@ -100,6 +105,7 @@ class PostgresKeyStore:
         import psycopg  # the 'postgres' extra; imported only when PostgreSQL is used
 
         self._lock = threading.Lock()
+        self._cache: dict[str, bytes] = {}  # secrets never change once made
         self._db: Any = psycopg.connect(conninfo, autocommit=True)
         self._keys = f"{prefix}_person_keys"
         self._secrets = f"{prefix}_secrets"
@@ -114,16 +120,19 @@ class PostgresKeyStore:
 
     def person_key(self, ref: str, *, create: bool) -> tuple[str, bytes] | None:
         with self._lock:
-            if create:
-                key_id, key = _new_key()
+            row = self._select(ref)
+            if row is None and create:
                 self._db.execute(
                     f"INSERT INTO {self._keys} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                    (ref, key_id, key),
+                    (ref, *_new_key()),
                 )
-            row = self._db.execute(
-                f"SELECT key_id, key FROM {self._keys} WHERE ref = %s", (ref,)
-            ).fetchone()
+                row = self._select(ref)
         return (row[0], bytes(row[1])) if row else None
+
+    def _select(self, ref: str) -> Any:
+        return self._db.execute(
+            f"SELECT key_id, key FROM {self._keys} WHERE ref = %s", (ref,)
+        ).fetchone()
 
     def destroy(self, ref: str) -> bool:
         with self._lock:
@@ -134,14 +143,16 @@ class PostgresKeyStore:
 
     def secret(self, name: str) -> bytes:
         with self._lock:
-            self._db.execute(
-                f"INSERT INTO {self._secrets} VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                (name, os.urandom(32)),
-            )
-            row = self._db.execute(
-                f"SELECT value FROM {self._secrets} WHERE name = %s", (name,)
-            ).fetchone()
-        return bytes(row[0])
+            if name not in self._cache:
+                self._db.execute(
+                    f"INSERT INTO {self._secrets} VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    (name, os.urandom(32)),
+                )
+                row = self._db.execute(
+                    f"SELECT value FROM {self._secrets} WHERE name = %s", (name,)
+                ).fetchone()
+                self._cache[name] = bytes(row[0])
+            return self._cache[name]
 
     def close(self) -> None:
         self._db.close()
