@@ -86,7 +86,10 @@ class StartPhase(_OnPhase):
 @command("phase.record_deliverable", serves=_ALL_PHASES)
 @attrs.frozen(kw_only=True)
 class RecordDeliverable(_OnPhase):
-    """A deliverable was produced; ``evidence`` references its documents by content hash."""
+    """A deliverable was produced; ``evidence`` references its documents by content hash.
+
+    At least one document, each once: a deliverable that cannot be verified is not evidence.
+    """
 
     name: str = attrs.field(validator=nonempty)
     evidence: tuple[Evidence, ...]

@@ -6,7 +6,12 @@ Problems and the actions that correct them stay on the meeting that raised them,
 record answers "what did the March meeting decide, and was it done?". An action is closed
 on that meeting's record even when the closure is reported at a later meeting; its
 ``occurred_at`` says when. An action closed after its due date is recorded as late, in
-the event itself, so reports need not recompute it.
+the event itself, so reports need not recompute it. Dates (due, late) are read in the
+subdistrict's time zone.
+
+``month`` says which month's meeting it is, not when it was held: a March meeting held on
+2 April (after a holiday) is still March's. One meeting per month and community is the
+practice, not a rule this record can check alone (a projection over meetings can).
 """
 
 from __future__ import annotations

@@ -295,7 +295,10 @@ class ProjectPhase(Record):
         self.overdue_on = local_date(meta.occurred_at)
 
     def mark_overdue(self, meta: Meta) -> None:
-        """The window ended (by ``occurred_at``'s date) and the phase is not completed."""
+        """The planned window has ended and the phase is not completed.
+
+        Ended means: ``occurred_at``'s date in the subdistrict is after ``window_end``.
+        """
         self.check_after_creation(meta)
         if self.status == PhaseStatus.COMPLETED:
             raise self.not_allowed("mark overdue", self.status.value)
