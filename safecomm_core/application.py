@@ -12,16 +12,19 @@ import hmac
 import json
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError
 
 from safecomm_core.commands.base import Command, parse_command
 from safecomm_core.converter import converter
 from safecomm_core.domain.base import KINDS, Record, aggregate_id
+from safecomm_core.domain.grid_alert import GridAlert
+from safecomm_core.domain.grid_network import GridNetwork
 from safecomm_core.domain.receipt import CommandReceipt
 from safecomm_core.domain.rules import Rulebook, Rules, rules_in_force
 from safecomm_core.errors import (
@@ -58,6 +61,14 @@ class EventStoreApplication(Application[UUID]):
     Its name prefixes the PostgreSQL tables, so one database can hold several
     subdistricts, each its own application (``?name=`` in the store URL).
     """
+
+    # Records with long histories load from their latest snapshot plus the events after it
+    # (a grid alert holds some four events per unit of a 47-unit network). A snapshot is a
+    # cache written after the events; the events stay the record.
+    snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
+        GridAlert: 50,
+        GridNetwork: 50,
+    }
 
     def __init__(self, name: str, env: dict[str, str]) -> None:
         self.name = name

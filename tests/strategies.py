@@ -11,8 +11,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from safecomm_core.commands import grid as grid_cmds
 from safecomm_core.commands import meeting as meeting_cmds
 from safecomm_core.commands import phase as phase_cmds
+from safecomm_core.domain import grid_alert, grid_network
 from safecomm_core.domain.phase import Evidence, EvidenceKind, PhaseId, ReviewKind
 from safecomm_core.values import Actor, Channel, Role
 
@@ -141,3 +143,87 @@ meeting_commands = st.one_of(
     ),
     commands_of(meeting_cmds.CloseAction, meeting_id=refs, action_id=refs, result=texts),
 )
+
+
+# -- grid -------------------------------------------------------------------------------
+
+#: Phone numbers as units give them (mobile or landline with area code).
+phones = st.from_regex(r"1[3-9][0-9]{9}|0[1-9][0-9]{1,2}-[0-9]{7,8}", fullmatch=True)
+#: A QQ or WeChat account or group id.
+account_ids = st.from_regex(r"[a-z][a-z0-9_]{4,15}|[1-9][0-9]{4,10}", fullmatch=True)
+#: Preferred hours, distinct start and end (may run over midnight).
+contact_hours = st.tuples(st.integers(0, 23 * 60 + 59), st.integers(1, 23 * 60 + 59)).map(
+    lambda t: grid_network.Hours(
+        start=f"{t[0] // 60:02d}:{t[0] % 60:02d}",
+        end=f"{(t[0] + t[1]) % 1440 // 60:02d}:{(t[0] + t[1]) % 60:02d}",
+    )
+)
+#: A channel with a contact value of the kind it takes.
+channel_contacts = st.one_of(
+    st.tuples(st.sampled_from(sorted(grid_network.PHONE_CHANNELS)), phones),
+    st.tuples(
+        st.sampled_from(
+            [c for c in grid_network.AlertChannel if c not in grid_network.PHONE_CHANNELS]
+        ),
+        account_ids,
+    ),
+)
+_alert_unit = {"alert_id": refs, "unit_id": refs}
+
+#: A valid command of each grid type (network.* and alert.*), by type.
+grid_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
+    "network.open": commands_of(
+        grid_cmds.OpenNetwork, network_id=refs, name=texts, community=st.just("*") | communities
+    ),
+    "network.join": commands_of(
+        grid_cmds.JoinNetwork,
+        network_id=refs,
+        unit_id=refs,
+        name=texts,
+        kind=st.sampled_from(list(grid_network.UnitKind)),
+        community=communities,
+    ),
+    "network.leave": commands_of(
+        grid_cmds.LeaveNetwork, network_id=refs, unit_id=refs, reason=st.text(max_size=20)
+    ),
+    "network.set_contact": channel_contacts.flatmap(
+        lambda cc: commands_of(
+            grid_cmds.SetContactChannel,
+            network_id=refs,
+            unit_id=refs,
+            contact_channel=st.just(cc[0]),
+            contact=st.just(cc[1]),
+            hours=st.none() | contact_hours,
+        )
+    ),
+    "alert.raise": commands_of(
+        grid_cmds.RaiseAlert,
+        alert_id=refs,
+        network_id=refs,
+        raised_by=refs,
+        category=st.sampled_from(list(grid_alert.AlertCategory)),
+        priority=st.sampled_from(list(grid_alert.AlertPriority)),
+        area=texts,
+        message=texts,
+        expires_at=moments,
+    ),
+    "alert.send": commands_of(
+        grid_cmds.SendAlert,
+        contact_channel=st.sampled_from(list(grid_network.AlertChannel)),
+        **_alert_unit,
+    ),
+    "alert.record_delivery": commands_of(grid_cmds.RecordAlertDelivery, **_alert_unit),
+    "alert.record_failure": commands_of(grid_cmds.RecordAlertFailure, reason=texts, **_alert_unit),
+    "alert.acknowledge": commands_of(grid_cmds.AcknowledgeAlert, **_alert_unit),
+    "alert.report_action": commands_of(grid_cmds.ReportAlertAction, text=texts, **_alert_unit),
+    "alert.escalate": commands_of(grid_cmds.EscalateUnacknowledged, **_alert_unit),
+    "alert.update": commands_of(grid_cmds.UpdateAlert, alert_id=refs, text=texts),
+    "alert.record_suspect_caught": commands_of(
+        grid_cmds.RecordSuspectCaught, alert_id=refs, details=texts
+    ),
+    "alert.resolve": commands_of(grid_cmds.ResolveAlert, alert_id=refs, summary=texts),
+    "alert.cancel": commands_of(grid_cmds.CancelAlert, alert_id=refs, reason=texts),
+    "alert.expire": commands_of(grid_cmds.ExpireAlert, alert_id=refs),
+    "alert.close": commands_of(grid_cmds.CloseAlert, alert_id=refs),
+}
+grid_commands = st.one_of(*grid_commands_by_type.values())

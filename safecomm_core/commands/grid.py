@@ -1,0 +1,301 @@
+"""Commands of the linkage network (``network.*``) and its alerts (``alert.*``), plan M2.3."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from safecomm_core.commands.base import Command, Context, command
+from safecomm_core.domain.base import local_date
+from safecomm_core.domain.grid_alert import AlertCategory, AlertPriority, GridAlert
+from safecomm_core.domain.grid_network import (
+    PHONE_CHANNELS,
+    AlertChannel,
+    ContactChannel,
+    GridNetwork,
+    Hours,
+    UnitKind,
+    contact_ref,
+)
+from safecomm_core.domain.rules import SUBDISTRICT
+from safecomm_core.errors import FieldError, InvalidCommand
+from safecomm_core.personal import PersonInput
+from safecomm_core.validation import BrokenRule, nonempty
+
+__all__ = [
+    "AcknowledgeAlert",
+    "CancelAlert",
+    "CloseAlert",
+    "EscalateUnacknowledged",
+    "ExpireAlert",
+    "JoinNetwork",
+    "LeaveNetwork",
+    "OpenNetwork",
+    "RaiseAlert",
+    "RecordAlertDelivery",
+    "RecordAlertFailure",
+    "RecordSuspectCaught",
+    "ReportAlertAction",
+    "ResolveAlert",
+    "SendAlert",
+    "SetContactChannel",
+    "UpdateAlert",
+]
+
+_SERVES = ("M2.3",)
+
+# -- the network ------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class _OnNetwork(Command):
+    network_id: str = attrs.field(validator=nonempty)
+
+
+@attrs.frozen(kw_only=True)
+class _OnNetworkUnit(_OnNetwork):
+    unit_id: str = attrs.field(validator=nonempty)
+
+
+@command("network.open", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class OpenNetwork(_OnNetwork):
+    """Open a linkage network; its community is ``*`` when it spans the subdistrict."""
+
+    name: str = attrs.field(validator=nonempty)
+    community: str = attrs.field(default=SUBDISTRICT, validator=nonempty)
+
+    def run(self, ctx: Context) -> None:
+        ctx.check_new(GridNetwork, self.network_id)
+        ctx.add(
+            GridNetwork(
+                meta=ctx.meta, ref=self.network_id, community=self.community, name=self.name
+            )
+        )
+
+
+@command("network.join", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class JoinNetwork(_OnNetworkUnit):
+    """A unit or compound joins the network (or rejoins it, keeping its contacts)."""
+
+    name: str = attrs.field(validator=nonempty)
+    kind: UnitKind
+    community: str = attrs.field(validator=nonempty)
+
+    def run(self, ctx: Context) -> None:
+        network = ctx.load(GridNetwork, self.network_id)
+        network.join(ctx.meta, self.unit_id, self.name, self.kind, self.community)
+
+
+@command("network.leave", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class LeaveNetwork(_OnNetworkUnit):
+    """A unit leaves the network: alerts raised from then on do not reach it."""
+
+    reason: str = ""
+
+    def run(self, ctx: Context) -> None:
+        ctx.load(GridNetwork, self.network_id).leave(ctx.meta, self.unit_id, self.reason)
+
+
+@command("network.set_contact", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class SetContactChannel(_OnNetworkUnit):
+    """How a unit is reached on one channel; the contact value is sealed, never kept in clear.
+
+    For ``sms`` and ``phone`` the contact must be a phone number; for ``qq`` and ``wechat``
+    it is the account or group number. ``hours`` is when the channel is preferred.
+    """
+
+    #: Named so, because ``channel`` says how the command itself reached the office.
+    contact_channel: AlertChannel
+    contact: str = attrs.field(validator=nonempty)
+    hours: Hours | None = None
+
+    def run(self, ctx: Context) -> None:
+        network = ctx.load(GridNetwork, self.network_id)
+        ref = contact_ref(self.unit_id)
+        try:
+            if self.contact_channel in PHONE_CHANNELS:
+                person = PersonInput(ref=ref, phone=self.contact)
+            else:
+                person = PersonInput(ref=ref, address=self.contact)
+        except BrokenRule as exc:
+            raise InvalidCommand([FieldError("contact", exc.rule)]) from None
+        contact = ContactChannel(self.contact_channel, ctx.seal(person), self.hours)
+        network.set_contact(ctx.meta, self.unit_id, contact)
+
+
+# -- alerts -----------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class _OnAlert(Command):
+    alert_id: str = attrs.field(validator=nonempty)
+
+
+@attrs.frozen(kw_only=True)
+class _OnAlertUnit(_OnAlert):
+    unit_id: str = attrs.field(validator=nonempty)
+
+
+@command("alert.raise", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class RaiseAlert(_OnAlert):
+    """A member unit reports an incident; the alert goes to every other member unit."""
+
+    network_id: str = attrs.field(validator=nonempty)
+    raised_by: str = attrs.field(validator=nonempty)
+    category: AlertCategory
+    priority: AlertPriority = AlertPriority.NORMAL
+    area: str = attrs.field(validator=nonempty)
+    message: str = attrs.field(validator=nonempty)
+    expires_at: datetime
+
+    def run(self, ctx: Context) -> None:
+        network = ctx.load(GridNetwork, self.network_id)
+        ctx.check_new(GridAlert, self.alert_id)
+        ctx.add(
+            GridAlert.raise_alert(
+                meta=ctx.meta,
+                ref=self.alert_id,
+                network=network,
+                raised_by=self.raised_by,
+                category=self.category,
+                priority=self.priority,
+                area=self.area,
+                message=self.message,
+                expires_at=self.expires_at,
+            )
+        )
+
+
+@command("alert.send", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class SendAlert(_OnAlertUnit):
+    """The alert went out to a unit on one of its channels (first try, retry or fallback)."""
+
+    #: Named so, because ``channel`` says how the command itself reached the office.
+    contact_channel: AlertChannel
+
+    def run(self, ctx: Context) -> None:
+        alert = ctx.load(GridAlert, self.alert_id)
+        network = ctx.load(GridNetwork, alert.network)
+        alert.send(ctx.meta, self.unit_id, self.contact_channel, network)
+
+
+@command("alert.record_delivery", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class RecordAlertDelivery(_OnAlertUnit):
+    """The latest attempt reached the unit."""
+
+    def run(self, ctx: Context) -> None:
+        ctx.load(GridAlert, self.alert_id).record_delivery(ctx.meta, self.unit_id)
+
+
+@command("alert.record_failure", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class RecordAlertFailure(_OnAlertUnit):
+    """The latest attempt did not reach the unit."""
+
+    reason: str = attrs.field(validator=nonempty)
+
+    def run(self, ctx: Context) -> None:
+        ctx.load(GridAlert, self.alert_id).record_failure(ctx.meta, self.unit_id, self.reason)
+
+
+@command("alert.acknowledge", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class AcknowledgeAlert(_OnAlertUnit):
+    """The unit replied that it has the alert."""
+
+    def run(self, ctx: Context) -> None:
+        ctx.load(GridAlert, self.alert_id).acknowledge(ctx.meta, self.unit_id)
+
+
+@command("alert.report_action", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class ReportAlertAction(_OnAlertUnit):
+    """What an acknowledging unit did about the alert."""
+
+    text: str = attrs.field(validator=nonempty)
+
+    def run(self, ctx: Context) -> None:
+        ctx.load(GridAlert, self.alert_id).report_action(ctx.meta, self.unit_id, self.text)
+
+
+@command("alert.escalate", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class EscalateUnacknowledged(_OnAlertUnit):
+    """A unit did not acknowledge within the rule ``alert_ack_minutes``: a coordinator acts."""
+
+    def run(self, ctx: Context) -> None:
+        alert = ctx.load(GridAlert, self.alert_id)
+        # The rules of the alert's community on the day it was raised: the time the units
+        # were given cannot change under them.
+        rules = ctx.rules(alert.community, local_date(alert.raised_at))
+        alert.escalate(ctx.meta, self.unit_id, rules.alert_ack_minutes)
+
+
+@command("alert.update", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class UpdateAlert(_OnAlert):
+    """News of the incident while the alert is open."""
+
+    text: str = attrs.field(validator=nonempty)
+
+    def run(self, ctx: Context) -> None:
+        ctx.load(GridAlert, self.alert_id).update(ctx.meta, self.text)
+
+
+@command("alert.record_suspect_caught", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class RecordSuspectCaught(_OnAlert):
+    """The suspect was caught: the alert is concluded."""
+
+    details: str = attrs.field(validator=nonempty)
+
+    def run(self, ctx: Context) -> None:
+        ctx.load(GridAlert, self.alert_id).catch_suspect(ctx.meta, self.details)
+
+
+@command("alert.resolve", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class ResolveAlert(_OnAlert):
+    """The incident is over: the alert is concluded."""
+
+    summary: str = attrs.field(validator=nonempty)
+
+    def run(self, ctx: Context) -> None:
+        ctx.load(GridAlert, self.alert_id).resolve(ctx.meta, self.summary)
+
+
+@command("alert.cancel", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class CancelAlert(_OnAlert):
+    """The alert was a mistake or a false report: it is concluded."""
+
+    reason: str = attrs.field(validator=nonempty)
+
+    def run(self, ctx: Context) -> None:
+        ctx.load(GridAlert, self.alert_id).cancel(ctx.meta, self.reason)
+
+
+@command("alert.expire", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class ExpireAlert(_OnAlert):
+    """The alert lapsed at its ``expires_at``: it is concluded."""
+
+    def run(self, ctx: Context) -> None:
+        ctx.load(GridAlert, self.alert_id).expire(ctx.meta)
+
+
+@command("alert.close", serves=_SERVES)
+@attrs.frozen(kw_only=True)
+class CloseAlert(_OnAlert):
+    """Shut a concluded alert's record: nothing more is accepted."""
+
+    def run(self, ctx: Context) -> None:
+        ctx.load(GridAlert, self.alert_id).close(ctx.meta)
