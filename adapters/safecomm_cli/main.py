@@ -163,3 +163,6 @@ def demo(store_url: str) -> None:
         click.echo(
             f"  v{e.version} {e.event:<20} occurred {e.occurred_at.isoformat()}  by {e.actor}"
         )
+
+
+main.add_command(__import__("safecomm_cli.project", fromlist=["_"]).project)

@@ -1,0 +1,90 @@
+"""Projections: read models built from the store's events, kept exactly once.
+
+Define a projection (:class:`Projection`: tables and one handler per event it wants),
+then run it with a :class:`Projector`::
+
+    from safecomm_core import open_store
+    from safecomm_core.projections import Projector, builtin_projections
+
+    with open_store("sqlite:///safecomm.db") as store, Projector(store) as projector:
+        for projection in builtin_projections():
+            projector.catch_up(projection)
+        rows = projector.rows(DISPUTES, "disputes")
+
+How the runner keeps rows and position in one transaction, builds generations side by side
+and swaps them, and checks a rebuild against the live view is told in
+:mod:`safecomm_core.projections.runner`; where views are stored, in
+:mod:`safecomm_core.projections.database`.
+"""
+
+from safecomm_core.projections.catalog import builtin_projections
+from safecomm_core.projections.database import (
+    PostgresViews,
+    SQLiteViews,
+    ViewDatabase,
+    open_views,
+    views_path,
+)
+from safecomm_core.projections.definition import Handler, Projection, event_topic
+from safecomm_core.projections.disputes import DISPUTE_FACTS, DISPUTE_ROWS, DISPUTES
+from safecomm_core.projections.errors import ProjectionError, ViewDatabaseError
+from safecomm_core.projections.runner import (
+    DeadLetter,
+    Difference,
+    Digest,
+    Generation,
+    Progress,
+    ProjectionStatus,
+    Projector,
+    TableDigest,
+)
+from safecomm_core.projections.schema import (
+    BOOLEAN,
+    DATE,
+    INTEGER,
+    REAL,
+    TEXT,
+    TIMESTAMP,
+    Column,
+    ColumnType,
+    Row,
+    Table,
+)
+from safecomm_core.projections.writer import RowExists, ViewWriter
+
+__all__ = [
+    "BOOLEAN",
+    "DATE",
+    "DISPUTES",
+    "DISPUTE_FACTS",
+    "DISPUTE_ROWS",
+    "INTEGER",
+    "REAL",
+    "TEXT",
+    "TIMESTAMP",
+    "Column",
+    "ColumnType",
+    "DeadLetter",
+    "Difference",
+    "Digest",
+    "Generation",
+    "Handler",
+    "PostgresViews",
+    "Progress",
+    "Projection",
+    "ProjectionError",
+    "ProjectionStatus",
+    "Projector",
+    "Row",
+    "RowExists",
+    "SQLiteViews",
+    "Table",
+    "TableDigest",
+    "ViewDatabase",
+    "ViewDatabaseError",
+    "ViewWriter",
+    "builtin_projections",
+    "event_topic",
+    "open_views",
+    "views_path",
+]

@@ -1,0 +1,460 @@
+"""Where views live: a small SQL layer over sqlite3 and psycopg, and the runner's own tables.
+
+:func:`open_views` picks the place from the store's URL:
+
+=========================  ===============================================================
+store                      views
+=========================  ===============================================================
+``sqlite:///dir/x.db``     ``dir/x.views.db``, a SQLite file of its own beside the store
+``postgresql://…?name=N``  the same database, every table prefixed ``N_``
+``memory://``              an in-memory SQLite database, gone with the process
+=========================  ===============================================================
+
+Why a separate file on SQLite: the runner writes a projection's rows and its position in
+one transaction *of the views database*; the store is only read, so nothing needs a
+transaction across both files. A file of its own keeps projection batches from taking
+the store's single writer lock (commands would wait behind a rebuild), keeps the event
+file as the audit record and nothing else, and lets an operator delete the views and
+rebuild them without going near the events. A views file from another store (or an
+older copy of this one) is caught: the runner checks that the notification at its
+position is still the one it projected (:mod:`safecomm_core.projections.runner`).
+
+The runner's bookkeeping is two tables, declared with the same
+:class:`~safecomm_core.projections.schema.Table` as projections' tables:
+``projection_generations`` (one row per generation: version, fingerprint, status,
+position, and the identity of the notification at the position) and
+``projection_dead_letters``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from safecomm_core.projections.errors import ViewDatabaseError
+from safecomm_core.projections.schema import (
+    BOOLEAN,
+    DATE,
+    INTEGER,
+    TEXT,
+    TIMESTAMP,
+    Column,
+    ColumnType,
+    Table,
+    event_columns,
+    timestamp_text,
+)
+from safecomm_core.store import StoreConfig
+
+__all__ = [
+    "DEAD_LETTERS",
+    "GENERATIONS",
+    "PostgresViews",
+    "SQLiteViews",
+    "ViewDatabase",
+    "open_views",
+    "views_path",
+]
+
+GENERATIONS = Table(
+    "projection_generations",
+    columns=(
+        Column("projection", TEXT, nullable=False),
+        Column("generation", INTEGER, nullable=False),
+        Column("version", INTEGER, nullable=False),
+        Column("fingerprint", TEXT, nullable=False),
+        Column("status", TEXT, nullable=False, doc="building, live, check or retired"),
+        Column("position", INTEGER, nullable=False, doc="last notification id projected"),
+        Column("anchor", TEXT, doc="originator id:version of the notification at position"),
+        Column("tables", TEXT, nullable=False, doc="the generation's tables, comma-separated"),
+        Column("created_at", TIMESTAMP, nullable=False),
+        Column("updated_at", TIMESTAMP, nullable=False),
+        Column("swapped_at", TIMESTAMP),
+    ),
+    key=("projection", "generation"),
+)
+
+DEAD_LETTERS = Table(
+    "projection_dead_letters",
+    columns=(
+        Column("projection", TEXT, nullable=False),
+        Column("generation", INTEGER, nullable=False),
+        *event_columns(),
+        Column("originator_id", TEXT, nullable=False),
+        Column("error_type", TEXT, nullable=False),
+        Column("error", TEXT, nullable=False),
+        Column("recorded_at", TIMESTAMP, nullable=False),
+    ),
+    key=("projection", "generation", "notification_id"),
+)
+
+
+def views_path(store_path: str) -> str:
+    """The views file beside a SQLite store file (``x.db`` → ``x.views.db``)."""
+    return str(Path(store_path).with_suffix(".views.db"))
+
+
+def quote(name: str) -> str:
+    """A quoted SQL identifier (names are checked to be ``[a-z][a-z0-9_]*`` already)."""
+    return f'"{name}"'
+
+
+class ViewDatabase(ABC):
+    """A connection to the database that holds views, with the few statements the runtime uses.
+
+    SQL is written once with ``?`` placeholders; backends translate. Driver errors come
+    out as :class:`ViewDatabaseError`, so the runner can tell them from handlers' errors.
+    """
+
+    #: Prefix of every table and view name (``"<store name>_"`` on PostgreSQL).
+    prefix: str = ""
+    #: What a column type is called in this database.
+    types: ClassVar[dict[ColumnType, str]]
+
+    def __init__(self) -> None:
+        self._setup_done = False
+        self._in_transaction = False
+
+    # -- the backend's part ---------------------------------------------------------
+
+    @abstractmethod
+    def _begin_write(self) -> None: ...
+
+    @abstractmethod
+    def _begin_read(self) -> None: ...
+
+    @abstractmethod
+    def _commit(self) -> None: ...
+
+    @abstractmethod
+    def _rollback(self) -> None: ...
+
+    @abstractmethod
+    def _execute(self, sql: str, params: Sequence[Any]) -> tuple[int, list[tuple[Any, ...]]]:
+        """Run one statement: (rows changed, rows fetched)."""
+
+    @abstractmethod
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    @abstractmethod
+    def lock(self, name: str) -> None:
+        """Serialise writers on ``name`` until the end of the present transaction."""
+
+    @abstractmethod
+    def encode(self, column: Column, value: Any) -> Any:
+        """A normalised Python value as this database stores it."""
+
+    @abstractmethod
+    def decode(self, column: Column, value: Any) -> Any:
+        """A stored value back as its normalised Python value."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the connection."""
+
+    @property
+    @abstractmethod
+    def driver_errors(self) -> tuple[type[BaseException], ...]:
+        """The driver's exception classes, turned into :class:`ViewDatabaseError`."""
+
+    # -- statements -----------------------------------------------------------------
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; the number of rows it changed."""
+        changed: int = self._guarded(self._execute, sql, params)[0]
+        return changed
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a query; its rows."""
+        rows: list[tuple[Any, ...]] = self._guarded(self._execute, sql, params)[1]
+        return rows
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run a statement once per parameter row."""
+        if rows:
+            self._guarded(self._executemany, sql, rows)
+
+    def _guarded(self, func: Any, *args: Any) -> Any:
+        try:
+            return func(*args)
+        except self.driver_errors as exc:
+            raise ViewDatabaseError(f"the views database failed: {exc}") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A write transaction, serialised with every other writer; rolled back on error."""
+        with self._transaction(self._begin_write):
+            yield
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """A read-only transaction that sees one consistent state."""
+        with self._transaction(self._begin_read):
+            yield
+
+    @contextmanager
+    def _transaction(self, begin: Any) -> Iterator[None]:
+        if self._in_transaction:
+            raise RuntimeError("the views database is already in a transaction")
+        self._guarded(begin)
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._in_transaction = False
+            # The original error says more than a failed rollback would.
+            with contextlib.suppress(ViewDatabaseError):
+                self._guarded(self._rollback)
+            raise
+        self._in_transaction = False
+        self._guarded(self._commit)
+
+    # -- names and DDL ----------------------------------------------------------------
+
+    def name(self, table: str) -> str:
+        """The full name of a table or view."""
+        return f"{self.prefix}{table}"
+
+    def physical(self, table: str, generation: int) -> str:
+        """The name of a generation's table."""
+        return f"{self.prefix}{table}__g{generation}"
+
+    def create_table(self, name: str, table: Table) -> None:
+        """Create ``table``'s shape under ``name``, with its indexes."""
+        columns = [
+            f"{quote(c.name)} {self.types[c.type]}{'' if c.nullable else ' NOT NULL'}"
+            for c in table.columns
+        ]
+        key = ", ".join(map(quote, table.key))
+        self.execute(
+            f"CREATE TABLE IF NOT EXISTS {quote(name)} ({', '.join(columns)}, PRIMARY KEY ({key}))"
+        )
+        for number, index in enumerate(table.indexes):
+            self.execute(
+                f"CREATE INDEX IF NOT EXISTS {quote(f'{name}__i{number}')} "
+                f"ON {quote(name)} ({', '.join(map(quote, index))})"
+            )
+
+    def drop_table(self, name: str) -> None:
+        """Drop a table if it is there."""
+        self.execute(f"DROP TABLE IF EXISTS {quote(name)}")
+
+    def point_view(self, view: str, target: str | None) -> None:
+        """(Re)define ``view`` as every row of ``target``; drop it when ``target`` is None."""
+        self.execute(f"DROP VIEW IF EXISTS {quote(view)}")
+        if target is not None:
+            self.execute(f"CREATE VIEW {quote(view)} AS SELECT * FROM {quote(target)}")
+
+    def upsert_sql(self, name: str, table: Table) -> str:
+        """INSERT of a whole row that replaces the row with the same key."""
+        columns = ", ".join(map(quote, table.column_names))
+        marks = ", ".join("?" * len(table.columns))
+        others = [c for c in table.column_names if c not in table.key]
+        conflict = ", ".join(map(quote, table.key))
+        action = (
+            "DO UPDATE SET " + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in others)
+            if others
+            else "DO NOTHING"
+        )
+        return (
+            f"INSERT INTO {quote(name)} ({columns}) VALUES ({marks}) "
+            f"ON CONFLICT ({conflict}) {action}"
+        )
+
+    def key_where(self, table: Table) -> str:
+        """``WHERE`` matching one row by its key."""
+        return "WHERE " + " AND ".join(f"{quote(c)} = ?" for c in table.key)
+
+    def encode_row(self, table: Table, row: dict[str, Any]) -> list[Any]:
+        """A normalised row as this database's parameters, in column order."""
+        return [self.encode(c, row[c.name]) for c in table.columns]
+
+    def decode_row(self, table: Table, values: Sequence[Any]) -> dict[str, Any]:
+        """A fetched row (all columns in order) as a normalised row."""
+        return {c.name: self.decode(c, v) for c, v in zip(table.columns, values, strict=True)}
+
+    def select_sql(self, name: str, table: Table) -> str:
+        """``SELECT`` of every column of ``table`` (stored as ``name``), in declared order."""
+        return f"SELECT {', '.join(map(quote, table.column_names))} FROM {quote(name)}"
+
+    # -- the runtime's own tables -------------------------------------------------------
+
+    def setup(self) -> None:
+        """Create the bookkeeping tables once (idempotent, safe with concurrent runners)."""
+        if self._setup_done:
+            return
+        with self.transaction():
+            self.lock("setup")
+            for table in (GENERATIONS, DEAD_LETTERS):
+                self.create_table(self.name(table.name), table)
+            # At most one live generation per projection: the swap relies on it.
+            self.execute(
+                f"CREATE UNIQUE INDEX IF NOT EXISTS {quote(self.name('projection_live'))} "
+                f"ON {quote(self.name(GENERATIONS.name))} (projection) WHERE status = 'live'"
+            )
+        self._setup_done = True
+
+
+class SQLiteViews(ViewDatabase):
+    """Views in a SQLite file (or ``:memory:``)."""
+
+    types: ClassVar[dict[ColumnType, str]] = {
+        ColumnType.TEXT: "TEXT",
+        ColumnType.INTEGER: "INTEGER",
+        ColumnType.REAL: "REAL",
+        ColumnType.BOOLEAN: "INTEGER",
+        ColumnType.TIMESTAMP: "TEXT",
+        ColumnType.DATE: "TEXT",
+    }
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA busy_timeout=30000")
+            if path != ":memory:":
+                # WAL: reports read while the runner writes. NORMAL sync is durable across a
+                # killed process; a power cut may lose the last batches, but rows and position
+                # go back together, so the projection resumes exactly where it was.
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as exc:
+            raise ViewDatabaseError(f"cannot open views database {path!r}: {exc}") from exc
+
+    @property
+    def driver_errors(self) -> tuple[type[BaseException], ...]:
+        return (sqlite3.Error,)
+
+    def _begin_write(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")  # take the write lock now, not at first write
+
+    def _begin_read(self) -> None:
+        self._db.execute("BEGIN")
+
+    def _commit(self) -> None:
+        self._db.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> tuple[int, list[tuple[Any, ...]]]:
+        cursor = self._db.execute(sql, params)
+        rows = cursor.fetchall()
+        return cursor.rowcount, rows
+
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._db.executemany(sql, rows)
+
+    def lock(self, name: str) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's write lock."""
+
+    def encode(self, column: Column, value: Any) -> Any:
+        if value is None:
+            return None
+        if column.type is TIMESTAMP:
+            return timestamp_text(value)
+        if column.type is DATE:
+            return value.isoformat()
+        if column.type is BOOLEAN:
+            return int(value)
+        return value
+
+    def decode(self, column: Column, value: Any) -> Any:
+        if value is None:
+            return None
+        if column.type is TIMESTAMP:
+            return datetime.fromisoformat(value)
+        if column.type is DATE:
+            return date.fromisoformat(value)
+        if column.type is BOOLEAN:
+            return bool(value)
+        return value
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class PostgresViews(ViewDatabase):
+    """Views in the store's PostgreSQL database, every name prefixed ``<store name>_``."""
+
+    types: ClassVar[dict[ColumnType, str]] = {
+        ColumnType.TEXT: "text",
+        ColumnType.INTEGER: "bigint",
+        ColumnType.REAL: "double precision",
+        ColumnType.BOOLEAN: "boolean",
+        ColumnType.TIMESTAMP: "timestamptz",
+        ColumnType.DATE: "date",
+    }
+
+    def __init__(self, conninfo: str, prefix: str) -> None:
+        super().__init__()
+        import psycopg  # the 'postgres' extra; imported only when PostgreSQL is used
+
+        self._psycopg = psycopg
+        self.prefix = f"{prefix}_"
+        try:
+            self._db: Any = psycopg.connect(conninfo, autocommit=True)
+        except psycopg.Error as exc:
+            raise ViewDatabaseError(f"cannot connect to the views database: {exc}") from exc
+
+    @property
+    def driver_errors(self) -> tuple[type[BaseException], ...]:
+        return (self._psycopg.Error,)
+
+    def _begin_write(self) -> None:
+        self._db.execute("BEGIN")
+
+    def _begin_read(self) -> None:
+        self._db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+    def _commit(self) -> None:
+        self._db.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        self._db.execute("ROLLBACK")
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> tuple[int, list[tuple[Any, ...]]]:
+        cursor = self._db.execute(sql.replace("?", "%s"), params)
+        rows = cursor.fetchall() if cursor.description is not None else []
+        return cursor.rowcount, rows
+
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._db.cursor() as cursor:
+            cursor.executemany(sql.replace("?", "%s"), rows)
+
+    def lock(self, name: str) -> None:
+        # Transaction-scoped advisory lock: creating a generation, swapping and setting
+        # up are check-then-write steps that two runners must not interleave.
+        self.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"{self.prefix}{name}",))
+
+    def encode(self, column: Column, value: Any) -> Any:
+        return value
+
+    def decode(self, column: Column, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        return value
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def open_views(config: StoreConfig) -> ViewDatabase:
+    """The views database that belongs with the store ``config`` describes."""
+    views: ViewDatabase
+    if config.kind == "sqlite":
+        views = SQLiteViews(views_path(config.env["SQLITE_DBNAME"]))
+    elif config.kind == "postgresql":
+        views = PostgresViews(config.conninfo, config.name)
+    else:
+        views = SQLiteViews(":memory:")
+    views.setup()
+    return views

@@ -1,0 +1,799 @@
+"""The runner: follows the store's notification log and keeps projections' views up to date.
+
+How a batch goes (:meth:`Projector.catch_up`):
+
+1. Read the store's head, then up to ``batch_size`` notifications after the generation's
+   position, of the projection's topics only (the filter runs in the store's SQL), and
+   decode them. Nothing else is decoded.
+2. In **one transaction of the views database**: move the position forward with a
+   conditional ``UPDATE … WHERE position = <old>`` (another runner that got there first
+   makes it match nothing, and this batch is rolled back and re-read), run each event's
+   handler through a :class:`~safecomm_core.projections.writer.ViewWriter`, write the rows,
+   and write a dead letter for each handler that raised. Commit.
+
+So rows and position commit together or not at all: a runner killed at any point resumes at
+the last committed batch, and no event is applied twice or skipped. When fewer than a batch
+of wanted notifications remain, the position moves to the head read in step 1, so a
+projection interested in rare events does not re-scan the log. That relies on the store
+committing notification ids in order, which eventsourcing guarantees on SQLite (one
+writer) and PostgreSQL (the events table is locked while events are inserted; do not set
+``POSTGRES_ENABLE_DB_FUNCTIONS``, whose insert function skips that lock).
+
+**Generations (blue/green).** A projection's rows live in tables of a numbered
+generation (``disputes__g3``); stable views (``disputes``) point at the live one. A new
+generation is built beside the live one when the projection's ``version`` or
+:attr:`~safecomm_core.projections.definition.Projection.fingerprint` changes, or on
+:meth:`Projector.rebuild`; once it has caught up it is swapped in, in one transaction
+that re-points the views, and the old one is dropped. A rebuild killed half-way is
+carried on by the next catch-up.
+
+**Checks.** :meth:`Projector.digest` is an order-independent hash of a generation's rows and
+dead letters, the same on every backend; :meth:`Projector.rebuild_check` builds a scratch
+generation to the live one's position and lists the rows that differ.
+
+Why not eventsourcing's ``ProjectionRunner`` and ``TrackingRecorder``: the runner needs
+``subscribe()``, which the SQLite recorder lacks, handles one event per transaction, and
+records tracking apart from rows a projection writes with its own SQL. The same idea,
+position and rows in one transaction, is kept here, per batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+from eventsourcing.persistence import Notification, PersistenceError
+
+from safecomm_core.application import Safecomm
+from safecomm_core.errors import StoreError
+from safecomm_core.projections.database import (
+    DEAD_LETTERS,
+    GENERATIONS,
+    ViewDatabase,
+    open_views,
+    quote,
+)
+from safecomm_core.projections.definition import Projection
+from safecomm_core.projections.errors import ProjectionError, ViewDatabaseError
+from safecomm_core.projections.schema import Row, Table, canonical_rows
+from safecomm_core.projections.writer import ViewWriter
+
+__all__ = [
+    "DeadLetter",
+    "Difference",
+    "Digest",
+    "Generation",
+    "Progress",
+    "ProjectionStatus",
+    "Projector",
+    "TableDigest",
+]
+
+#: Statuses of a generation: being built, serving readers, a scratch copy for
+#: :meth:`Projector.rebuild_check`, replaced (its tables about to go), gone.
+BUILDING, LIVE, CHECK, RETIRED, DROPPED = "building", "live", "check", "retired", "dropped"
+_ACTIVE = (BUILDING, LIVE, CHECK)
+_ERROR_TEXT = 2000
+
+
+@attrs.frozen
+class Generation:
+    """One generation of a projection's tables and how far it has got."""
+
+    projection: str
+    generation: int
+    version: int
+    fingerprint: str
+    status: str
+    position: int
+    anchor: str | None
+    tables: str
+    created_at: datetime
+    updated_at: datetime
+    swapped_at: datetime | None
+
+    def current(self, projection: Projection) -> bool:
+        """Whether it was built by this definition of the projection."""
+        return (self.version, self.fingerprint) == (projection.version, projection.fingerprint)
+
+
+@attrs.frozen
+class Progress:
+    """What a catch-up did, and where the live view stands afterwards."""
+
+    projection: str
+    generation: int  # the live generation afterwards, 0 if there is none yet
+    position: int  # the live generation's position
+    head: int  # the store's last notification id when the catch-up began
+    handled: int  # events handed to handlers, every generation counted
+    dead_letters: int  # of those, how many became dead letters
+    swapped: bool  # a new generation went live
+
+    @property
+    def caught_up(self) -> bool:
+        """Whether the live view has reached the head."""
+        return self.generation > 0 and self.position >= self.head
+
+
+@attrs.frozen
+class DeadLetter:
+    """An event a projection's handler failed on: skipped, and kept here to be seen."""
+
+    projection: str
+    generation: int
+    notification_id: int
+    topic: str
+    originator_id: str
+    originator_version: int
+    error_type: str
+    error: str
+    recorded_at: datetime
+
+
+@attrs.frozen
+class TableDigest:
+    """The digest of one table of a generation."""
+
+    table: str
+    rows: int
+    value: str
+
+
+@attrs.frozen
+class Digest:
+    """A canonical, order-independent digest of a generation's rows and dead letters."""
+
+    projection: str
+    generation: int
+    position: int
+    tables: tuple[TableDigest, ...]
+    value: str
+
+
+@attrs.frozen
+class Difference:
+    """A row that is not the same in the live view and in a rebuild (None: missing)."""
+
+    table: str
+    key: tuple[Any, ...]
+    live: Row | None
+    rebuilt: Row | None
+
+
+@attrs.frozen
+class ProjectionStatus:
+    """Where a projection stands."""
+
+    projection: str
+    version: int
+    live_generation: int
+    live_version: int
+    position: int
+    head: int
+    dead_letters: int
+    building: tuple[tuple[int, int], ...]  # (generation, position) of generations being built
+
+    @property
+    def stale(self) -> bool:
+        """The live view was built by another version, or there is none."""
+        return self.live_generation == 0 or self.live_version != self.version
+
+
+_DEAD_LETTER_DIGEST = Table(
+    "projection_dead_letters",
+    columns=[DEAD_LETTERS.column(c) for c in ("notification_id", "topic", "error_type")],
+    key=("notification_id",),
+)
+
+
+class _Moved(Exception):
+    """Another runner moved the generation on (or retired it) since it was read."""
+
+
+class Projector:
+    """Runs projections over one store: catch up, follow, rebuild, check, list dead letters.
+
+    ``views`` defaults to the views database that belongs with the store (see
+    :func:`~safecomm_core.projections.database.open_views`). One projector per thread;
+    any number of processes may run the same projections at once.
+    """
+
+    def __init__(
+        self, store: Safecomm, views: ViewDatabase | None = None, *, batch_size: int = 1000
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.store = store
+        self._owns_views = views is None
+        self.views = views if views is not None else open_views(store.config)
+        self.views.setup()
+        self.batch_size = batch_size
+
+    def close(self) -> None:
+        """Close the views database if this projector opened it."""
+        if self._owns_views:
+            self.views.close()
+
+    def __enter__(self) -> Projector:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- catching up ----------------------------------------------------------------------
+
+    def catch_up(
+        self,
+        projection: Projection,
+        *,
+        until: int | None = None,
+        batch_size: int | None = None,
+        max_batches: int | None = None,
+    ) -> Progress:
+        """Project every new event (up to notification ``until``, or ``max_batches`` batches).
+
+        Advances the live generation if this definition built it, carries on a generation
+        being built (starting one when the live one is of another version or missing), and
+        swaps that in once it has caught up.
+        """
+        batch = batch_size or self.batch_size
+        budget = _Budget(max_batches)
+        head = self._head()
+        target = head if until is None else min(until, head)
+        self._retire_outdated(projection)
+        self._drop_retired(projection)
+        handled = dead = 0
+        live = self._live(projection)
+        if live is not None and live.current(projection):
+            handled, dead, _ = self._advance(projection, live, target, batch, budget)
+        building = self._find(projection, BUILDING)
+        if building is None and (live is None or not live.current(projection)):
+            building = self._new_generation(projection, BUILDING)
+        swapped = False
+        if building is not None:
+            h, d, position = self._advance(projection, building, target, batch, budget)
+            handled, dead = handled + h, dead + d
+            if position >= target:
+                swapped = self._swap(projection, building.generation)
+        live = self._live(projection)
+        return Progress(
+            projection=projection.name,
+            generation=live.generation if live else 0,
+            position=live.position if live else 0,
+            head=head,
+            handled=handled,
+            dead_letters=dead,
+            swapped=swapped,
+        )
+
+    def follow(
+        self,
+        projections: Sequence[Projection],
+        *,
+        poll: float = 1.0,
+        stop: threading.Event | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        """Keep ``projections`` caught up, polling the store every ``poll`` seconds when idle.
+
+        Returns when ``stop`` is set. Errors of the views database or the store end it;
+        run it under a supervisor that restarts it (it resumes where it was).
+        """
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            busy = False
+            for projection in projections:
+                progress = self.catch_up(projection)
+                busy = busy or progress.handled > 0 or progress.swapped
+                if on_progress is not None and (progress.handled or progress.swapped):
+                    on_progress(progress)
+            if not busy:
+                stop.wait(poll)
+
+    def rebuild(self, projection: Projection, *, batch_size: int | None = None) -> Progress:
+        """Build the projection from zero into a new generation and swap it in (blue/green).
+
+        Readers keep the live view until the swap. A rebuild killed half-way is carried on by
+        the next :meth:`catch_up` (or started afresh by the next :meth:`rebuild`).
+        """
+        batch = batch_size or self.batch_size
+        self._retire(projection, BUILDING)
+        building = self._new_generation(projection, BUILDING)
+        handled = dead = 0
+        while True:
+            head = self._head()
+            h, d, _ = self._advance(projection, building, head, batch, _Budget(None))
+            handled, dead = handled + h, dead + d
+            if self._swap(projection, building.generation):
+                break
+            found = self._generation(projection, building.generation)
+            if found is None or found.status != BUILDING:
+                raise ProjectionError(f"the rebuild of {projection.name!r} was retired by another")
+            building = found
+        live = self._live(projection)
+        assert live is not None
+        return Progress(projection.name, live.generation, live.position, head, handled, dead, True)
+
+    # -- checking -----------------------------------------------------------------------
+
+    def digest(self, projection: Projection, *, generation: int | None = None) -> Digest:
+        """The digest of the live generation (or of ``generation``)."""
+        with self.views.snapshot():
+            found = (
+                self._live(projection)
+                if generation is None
+                else self._generation(projection, generation)
+            )
+            if found is None:
+                raise ProjectionError(f"projection {projection.name!r} has no such generation")
+            return self._digest(projection, found)
+
+    def rebuild_check(
+        self, projection: Projection, *, batch_size: int | None = None
+    ) -> list[Difference]:
+        """Rebuild into a scratch generation up to the live position; the rows that differ.
+
+        An empty list means the live view is exactly what the events give now. The scratch
+        generation is dropped afterwards. If the live view was built by another version of
+        the projection, differences are what the new version would change.
+        """
+        batch = batch_size or self.batch_size
+        if self._live(projection) is None:
+            raise ProjectionError(f"projection {projection.name!r} has no live view to check")
+        self._retire(projection, CHECK)
+        self._drop_retired(projection)
+        check = self._new_generation(projection, CHECK)
+        try:
+            for _attempt in range(20):
+                live = self._live(projection)
+                assert live is not None
+                self._advance(projection, check, live.position, batch, _Budget(None))
+                with self.views.snapshot():
+                    live_now = self._live(projection)
+                    check_now = self._generation(projection, check.generation)
+                    assert live_now is not None
+                    assert check_now is not None
+                    if live_now.position == check_now.position:
+                        return self._differences(projection, live_now, check_now)
+                check = check_now
+            raise ProjectionError(f"the live view of {projection.name!r} kept moving; try again")
+        finally:
+            self._retire(projection, CHECK)
+            self._drop_retired(projection)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def dead_letters(
+        self, projection: Projection | None = None, *, generation: int | None = None
+    ) -> list[DeadLetter]:
+        """Dead letters of the live generations (of one projection, or of ``generation``)."""
+        d, g = quote(self.views.name(DEAD_LETTERS.name)), quote(self.views.name(GENERATIONS.name))
+        columns = ", ".join(f"d.{quote(c)}" for c in DEAD_LETTERS.column_names)
+        sql = (
+            f"SELECT {columns} FROM {d} d JOIN {g} g "
+            "ON g.projection = d.projection AND g.generation = d.generation WHERE "
+        )
+        params: list[Any] = []
+        if generation is None:
+            sql += "g.status = 'live'"
+        else:
+            sql += "g.generation = ?"
+            params.append(generation)
+        if projection is not None:
+            sql += " AND d.projection = ?"
+            params.append(projection.name)
+        sql += " ORDER BY d.projection, d.notification_id"
+        return [
+            DeadLetter(**self.views.decode_row(DEAD_LETTERS, values))
+            for values in self.views.fetchall(sql, params)
+        ]
+
+    def status(self, projection: Projection) -> ProjectionStatus:
+        """Where ``projection`` stands against the store's head."""
+        head = self._head()
+        generations = self._generations(projection)
+        live = next((g for g in generations if g.status == LIVE), None)
+        return ProjectionStatus(
+            projection=projection.name,
+            version=projection.version,
+            live_generation=live.generation if live else 0,
+            live_version=live.version if live else 0,
+            position=live.position if live else 0,
+            head=head,
+            dead_letters=len(self.dead_letters(projection)) if live else 0,
+            building=tuple((g.generation, g.position) for g in generations if g.status == BUILDING),
+        )
+
+    def rows(self, projection: Projection, table: Table | str) -> list[Row]:
+        """Every row of ``table`` in the live view, in key order."""
+        shape = projection.table(table if isinstance(table, str) else table.name)
+        with self.views.snapshot():
+            live = self._live(projection)
+            if live is None:
+                raise ProjectionError(f"projection {projection.name!r} has not been built yet")
+            return sorted(self._rows(shape, live.generation), key=shape.key_of)
+
+    # -- the store --------------------------------------------------------------------------
+
+    def _head(self) -> int:
+        try:
+            return self.store.app.recorder.max_notification_id() or 0
+        except PersistenceError as exc:
+            raise StoreError(f"the store could not be read: {exc}") from exc
+
+    def _select(
+        self, after: int, limit: int, stop: int, topics: Sequence[str]
+    ) -> Sequence[Notification]:
+        try:
+            return self.store.app.recorder.select_notifications(
+                start=after, limit=limit, stop=stop, topics=topics, inclusive_of_start=False
+            )
+        except PersistenceError as exc:
+            raise StoreError(f"the store could not be read: {exc}") from exc
+
+    def _anchor_at(self, position: int) -> str | None:
+        found = self._select(position - 1, 1, position, ())
+        return _anchor(found[0]) if found and found[0].id == position else None
+
+    def _decode(self, notification: Notification) -> Any:
+        try:
+            return self.store.app.mapper.to_domain_event(notification)
+        except Exception as exc:
+            # Not a dead letter: an unreadable event means a missing cipher key, class or
+            # upcaster, which would turn every event into one. Stop and say so instead.
+            raise ProjectionError(
+                f"notification {notification.id} ({notification.topic}) cannot be decoded: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+
+    # -- advancing a generation ---------------------------------------------------------------
+
+    def _advance(
+        self,
+        projection: Projection,
+        generation: Generation,
+        target: int,
+        batch: int,
+        budget: _Budget,
+    ) -> tuple[int, int, int]:
+        """Move ``generation`` to ``target``: (events handled, dead letters, position)."""
+        handled = dead = 0
+        position = generation.position
+        if position < target:
+            self._check_anchor(projection, generation)
+        while position < target and budget.take():
+            notifications = self._select(position, batch, target, projection.topics)
+            new = notifications[-1].id if len(notifications) == batch else target
+            last = notifications[-1] if notifications else None
+            anchor = _anchor(last) if last and last.id == new else self._anchor_at(new)
+            events = [(n, self._decode(n)) for n in notifications]
+            try:
+                dead += self._apply(
+                    projection, generation.generation, position, new, anchor, events
+                )
+            except _Moved:
+                found = self._generation(projection, generation.generation)
+                if found is None or found.status not in _ACTIVE:
+                    break
+                position = found.position
+                continue
+            handled += len(events)
+            position = new
+        return handled, dead, position
+
+    def _apply(
+        self,
+        projection: Projection,
+        generation: int,
+        position: int,
+        new: int,
+        anchor: str | None,
+        events: list[tuple[Notification, Any]],
+    ) -> int:
+        now = datetime.now(UTC)
+        g = quote(self.views.name(GENERATIONS.name))
+        letters: list[list[Any]] = []
+        with self.views.transaction():
+            claimed = self.views.execute(
+                f"UPDATE {g} SET position = ?, anchor = ?, updated_at = ? "
+                "WHERE projection = ? AND generation = ? AND position = ? "
+                "AND status IN ('building', 'live', 'check')",
+                (new, anchor, self._ts(now), projection.name, generation, position),
+            )
+            if claimed != 1:
+                raise _Moved
+            writer = ViewWriter(self.views, projection, generation)
+            self._prefetch(projection, writer, events)
+            for notification, event in events:
+                mark = writer.mark()
+                try:
+                    projection.handler(notification.topic)(writer, event, notification.id)
+                except ViewDatabaseError:
+                    raise
+                except Exception as exc:
+                    writer.undo(mark)
+                    letter = _letter(projection, generation, notification, exc, now)
+                    letters.append(self.views.encode_row(DEAD_LETTERS, letter))
+            writer.flush()
+            self.views.executemany(
+                self.views.upsert_sql(self.views.name(DEAD_LETTERS.name), DEAD_LETTERS), letters
+            )
+        return len(letters)
+
+    @staticmethod
+    def _prefetch(
+        projection: Projection, writer: ViewWriter, events: list[tuple[Notification, Any]]
+    ) -> None:
+        wanted: dict[str, list[Any]] = {}
+        for _, event in events:
+            try:
+                for table, key in projection.rows_read(event):
+                    wanted.setdefault(table.name, []).append(key)
+            except Exception:
+                continue
+        for table_name, keys in wanted.items():
+            writer.prefetch(table_name, keys)
+
+    def _check_anchor(self, projection: Projection, generation: Generation) -> None:
+        head = self._head()
+        if generation.position > head or (
+            generation.anchor is not None
+            and self._anchor_at(generation.position) != generation.anchor
+        ):
+            raise ProjectionError(
+                f"the views of {projection.name!r} (generation {generation.generation}) were "
+                f"built to notification {generation.position}, which this store "
+                f"(ending at {head}) does not hold as it was: they belong to another store or "
+                "to a newer copy of this one. Rebuild them: safecomm project --rebuild"
+            )
+
+    # -- generations ----------------------------------------------------------------------------
+
+    def _ts(self, moment: datetime) -> Any:
+        return self.views.encode(GENERATIONS.column("updated_at"), moment)
+
+    def _generations(self, projection: Projection) -> list[Generation]:
+        g = self.views.name(GENERATIONS.name)
+        rows = self.views.fetchall(
+            f"{self.views.select_sql(g, GENERATIONS)} WHERE projection = ? ORDER BY generation",
+            (projection.name,),
+        )
+        return [Generation(**self.views.decode_row(GENERATIONS, values)) for values in rows]
+
+    def _generation(self, projection: Projection, number: int) -> Generation | None:
+        return next((g for g in self._generations(projection) if g.generation == number), None)
+
+    def _live(self, projection: Projection) -> Generation | None:
+        return self._find(projection, LIVE)
+
+    def _find(self, projection: Projection, status: str) -> Generation | None:
+        """The newest generation with ``status`` (building and check: of this definition)."""
+        found = [
+            g
+            for g in self._generations(projection)
+            if g.status == status and (status == LIVE or g.current(projection))
+        ]
+        return found[-1] if found else None
+
+    def _new_generation(self, projection: Projection, status: str) -> Generation:
+        now = datetime.now(UTC)
+        g = self.views.name(GENERATIONS.name)
+        with self.views.transaction():
+            self.views.lock(f"projection:{projection.name}")
+            existing = self._generations(projection)
+            if status == BUILDING:
+                # Two runners starting at once build one generation, not two.
+                same = [e for e in existing if e.status == BUILDING and e.current(projection)]
+                if same:
+                    return same[-1]
+            number = max((e.generation for e in existing), default=0) + 1
+            row: dict[str, Any] = {
+                "projection": projection.name,
+                "generation": number,
+                "version": projection.version,
+                "fingerprint": projection.fingerprint,
+                "status": status,
+                "position": 0,
+                "anchor": None,
+                "tables": ",".join(t.name for t in projection.tables),
+                "created_at": now,
+                "updated_at": now,
+                "swapped_at": None,
+            }
+            self.views.execute(
+                self.views.upsert_sql(g, GENERATIONS), self.views.encode_row(GENERATIONS, row)
+            )
+            for table in projection.tables:
+                self.views.create_table(self.views.physical(table.name, number), table)
+        return Generation(**row)
+
+    def _swap(self, projection: Projection, number: int) -> bool:
+        """Make generation ``number`` live if it has caught up with the live one."""
+        g = quote(self.views.name(GENERATIONS.name))
+        with self.views.transaction():
+            self.views.lock(f"projection:{projection.name}")
+            generations = self._generations(projection)
+            new = next((x for x in generations if x.generation == number), None)
+            live = next((x for x in generations if x.status == LIVE), None)
+            if new is None or new.status != BUILDING:
+                return False
+            if live is not None and live.position > new.position:
+                return False  # readers must never see the view go back in time
+            if live is not None:
+                self.views.execute(
+                    f"UPDATE {g} SET status = 'retired' WHERE projection = ? AND generation = ?",
+                    (projection.name, live.generation),
+                )
+                for old in set(live.tables.split(",")) - {t.name for t in projection.tables}:
+                    self.views.point_view(self.views.name(old), None)
+            self.views.execute(
+                f"UPDATE {g} SET status = 'live', swapped_at = ? "
+                "WHERE projection = ? AND generation = ?",
+                (self._ts(datetime.now(UTC)), projection.name, number),
+            )
+            for table in projection.tables:
+                self.views.point_view(
+                    self.views.name(table.name), self.views.physical(table.name, number)
+                )
+        self._drop_retired(projection)
+        return True
+
+    def _retire(self, projection: Projection, status: str) -> None:
+        g = quote(self.views.name(GENERATIONS.name))
+        with self.views.transaction():
+            self.views.execute(
+                f"UPDATE {g} SET status = 'retired' WHERE projection = ? AND status = ?",
+                (projection.name, status),
+            )
+
+    def _retire_outdated(self, projection: Projection) -> None:
+        """Generations being built by another definition will never be swapped in."""
+        outdated = [
+            x
+            for x in self._generations(projection)
+            if x.status == BUILDING and not x.current(projection)
+        ]
+        if outdated:
+            g = quote(self.views.name(GENERATIONS.name))
+            with self.views.transaction():
+                self.views.executemany(
+                    f"UPDATE {g} SET status = 'retired' "
+                    "WHERE projection = ? AND generation = ? AND status = 'building'",
+                    [(projection.name, x.generation) for x in outdated],
+                )
+
+    def _drop_retired(self, projection: Projection) -> None:
+        g = quote(self.views.name(GENERATIONS.name))
+        d = quote(self.views.name(DEAD_LETTERS.name))
+        for old in self._generations(projection):
+            if old.status != RETIRED:
+                continue
+            with self.views.transaction():
+                self.views.lock(f"projection:{projection.name}")
+                for table in old.tables.split(","):
+                    self.views.drop_table(self.views.physical(table, old.generation))
+                self.views.execute(
+                    f"DELETE FROM {d} WHERE projection = ? AND generation = ?",
+                    (projection.name, old.generation),
+                )
+                self.views.execute(
+                    f"UPDATE {g} SET status = 'dropped' WHERE projection = ? AND generation = ?",
+                    (projection.name, old.generation),
+                )
+
+    # -- digests ----------------------------------------------------------------------------
+
+    def _rows(self, table: Table, generation: int) -> list[Row]:
+        name = self.views.physical(table.name, generation)
+        return [
+            self.views.decode_row(table, values)
+            for values in self.views.fetchall(self.views.select_sql(name, table))
+        ]
+
+    def _letter_rows(self, projection: Projection, generation: int) -> list[Row]:
+        d = quote(self.views.name(DEAD_LETTERS.name))
+        columns = _DEAD_LETTER_DIGEST.columns
+        fetched = self.views.fetchall(
+            f"SELECT {', '.join(quote(c.name) for c in columns)} FROM {d} "
+            "WHERE projection = ? AND generation = ?",
+            (projection.name, generation),
+        )
+        return [self.views.decode_row(_DEAD_LETTER_DIGEST, values) for values in fetched]
+
+    def _contents(self, projection: Projection, generation: int) -> list[tuple[Table, list[Row]]]:
+        tables = [(t, self._rows(t, generation)) for t in projection.tables]
+        return [*tables, (_DEAD_LETTER_DIGEST, self._letter_rows(projection, generation))]
+
+    def _digest(self, projection: Projection, generation: Generation) -> Digest:
+        tables = tuple(
+            _table_digest(table, rows)
+            for table, rows in self._contents(projection, generation.generation)
+        )
+        whole = hashlib.sha256(
+            "\n".join(f"{t.table}:{t.rows}:{t.value}" for t in tables).encode()
+        ).hexdigest()
+        return Digest(projection.name, generation.generation, generation.position, tables, whole)
+
+    def _differences(
+        self, projection: Projection, live: Generation, rebuilt: Generation
+    ) -> list[Difference]:
+        if live.fingerprint != rebuilt.fingerprint:
+            raise ProjectionError(
+                f"the live view of {projection.name!r} has other tables or topics than this "
+                "version: compare by rebuilding it (safecomm project --rebuild)"
+            )
+        differences: list[Difference] = []
+        pairs = zip(
+            self._contents(projection, live.generation),
+            self._contents(projection, rebuilt.generation),
+            strict=True,
+        )
+        for (table, live_rows), (_, rebuilt_rows) in pairs:
+            if _table_digest(table, live_rows) == _table_digest(table, rebuilt_rows):
+                continue
+            old = {table.key_of(r): r for r in live_rows}
+            new = {table.key_of(r): r for r in rebuilt_rows}
+            for key in sorted(old.keys() | new.keys(), key=repr):
+                if old.get(key) != new.get(key):
+                    differences.append(Difference(table.name, key, old.get(key), new.get(key)))
+        return differences
+
+
+class _Budget:
+    """How many more batches a call may run (None: no limit)."""
+
+    def __init__(self, batches: int | None) -> None:
+        self.left = batches
+
+    def take(self) -> bool:
+        if self.left is None:
+            return True
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
+def _anchor(notification: Notification) -> str:
+    return f"{notification.originator_id}:{notification.originator_version}"
+
+
+def _letter(
+    projection: Projection,
+    generation: int,
+    notification: Notification,
+    exc: Exception,
+    now: datetime,
+) -> Row:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = (
+        f" (at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
+    )
+    return {
+        "projection": projection.name,
+        "generation": generation,
+        "notification_id": notification.id,
+        "topic": notification.topic,
+        "originator_id": str(notification.originator_id),
+        "originator_version": notification.originator_version,
+        "error_type": type(exc).__name__,
+        "error": f"{type(exc).__name__}: {exc}{where}"[:_ERROR_TEXT],
+        "recorded_at": now,
+    }
+
+
+def _table_digest(table: Table, rows: Iterable[Row]) -> TableDigest:
+    # A sum of row hashes mod 2**256: independent of row order, so no backend's collation
+    # or physical order can change it; rows are unique by key, so none can cancel out.
+    total = count = 0
+    for encoded in canonical_rows(table, rows):
+        total += int.from_bytes(hashlib.sha256(encoded).digest())
+        count += 1
+    total %= 1 << 256
+    value = hashlib.sha256(f"{table.fingerprint()}:{count}:{total:064x}".encode()).hexdigest()
+    return TableDigest(table.name, count, value)

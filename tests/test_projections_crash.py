@@ -1,0 +1,125 @@
+"""Crash: ``safecomm project`` killed with SIGKILL at random points, then run again.
+
+Whatever the kills interrupted (a batch half-written, a rebuild half-built, a swap, the
+dropping of an old generation), the run that finally completes must leave the views equal
+to a rebuild from zero, on SQLite and on PostgreSQL. The seed of the kill times is in the
+failure message.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from conftest import PG_URL, drop_pg_tables
+from test_projections import ACTIONS, command, open_retrying, report, script
+
+from safecomm_core import Safecomm, parse_command
+from safecomm_core.keystore import MemoryKeyStore
+from safecomm_core.projections import DISPUTES, Projector, SQLiteViews
+
+DISPUTE_COUNT = 150
+RUNS = 9
+REBUILD_RUNS = (5, 6)  # these runs start a blue/green rebuild before they are killed
+
+
+def fill(store: Safecomm, rng: random.Random) -> None:
+    """Disputes along every path of the workflow, a few hundred events in all."""
+    for i in range(DISPUTE_COUNT):
+        store.handle(parse_command(report(i, i, rng.choice(["walk-in", "patrol", "grid"]))))
+        names = script(
+            rng.choice(["agreed", "terminated", "refused"]),
+            police=rng.random() < 0.3,
+            judicial=rng.random() < 0.3,
+            extra=rng.randrange(3),
+        )
+        for step, name in enumerate(names[: rng.randrange(len(names) + 1)]):
+            store.handle(parse_command(command(name, i, i + step, **ACTIONS[name])))
+
+
+def fresh_digest(store: Safecomm) -> str:
+    with Projector(store, SQLiteViews(":memory:")) as scratch:
+        scratch.catch_up(DISPUTES)
+        value = scratch.digest(DISPUTES).value
+        scratch.views.close()
+    return value
+
+
+def where(look: Projector) -> tuple[int, int, tuple[tuple[int, int], ...]]:
+    """(live generation, its position, generations being built) as the views say now."""
+    status = look.status(DISPUTES)
+    return status.live_generation, status.position, status.building
+
+
+def project(url: str, *extra: str) -> subprocess.Popen[bytes]:
+    """``safecomm project`` in a process of its own, one notification per transaction."""
+    code = "from safecomm_cli.main import main; main()"
+    return subprocess.Popen(
+        [sys.executable, "-c", code, "project", "--store", url, "--batch", "1", *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "SAFECOMM_DEBUG": "1"},
+    )
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_killed_runner_resumes_and_ends_equal_to_a_rebuild(backend: str, tmp_path: Path) -> None:
+    seed = random.randrange(2**32)
+    rng = random.Random(seed)
+    name = "t" + uuid.uuid4().hex[:12]
+    url = f"sqlite:///{tmp_path / 'crash.db'}" if backend == "sqlite" else f"{PG_URL}?name={name}"
+    try:
+        with open_retrying(url) as store:
+            store.keys.close()
+            store.keys = MemoryKeyStore()  # the projection never reads personal data
+            fill(store, rng)
+            head = store.app.recorder.max_notification_id()
+            expected = fresh_digest(store)
+            interrupted = 0
+            look = Projector(store)  # watches the views, as an operator would
+            for run in range(RUNS):
+                before = where(look)
+                process = project(url, *(["--rebuild"] if run in REBUILD_RUNS else []))
+                # Wait for the first committed batch (start-up time varies a lot with the
+                # machine's load), then kill at a random moment of the work.
+                began = time.monotonic()
+                while process.poll() is None and where(look) == before:
+                    assert time.monotonic() - began < 120, "the runner never started"
+                    time.sleep(0.01)
+                time.sleep(rng.uniform(0.0, 0.8))
+                if process.poll() is None:
+                    process.send_signal(signal.SIGKILL)
+                    process.wait()
+                    after = where(look)
+                    if after[2] or after[1] < head:
+                        interrupted += 1  # killed after some batches, before the end
+                _, err = process.communicate()
+                assert process.returncode in (0, -signal.SIGKILL), (seed, err.decode())
+            look.close()
+            # Run to completion (again if a concurrent store opening collided at start-up).
+            for _attempt in range(3):
+                final = project(url)
+                _, err = final.communicate(timeout=300)
+                if final.returncode == 0:
+                    break
+            assert final.returncode == 0, (seed, err.decode())
+            assert interrupted >= 3, f"seed {seed}: only {interrupted} kills landed mid-work"
+            with Projector(store) as projector:
+                status = projector.status(DISPUTES)
+                assert status.position == head, seed
+                assert status.building == (), seed
+                assert projector.digest(DISPUTES).value == expected, f"seed {seed}"
+                assert projector.rebuild_check(DISPUTES) == [], f"seed {seed}"
+                assert len(projector.rows(DISPUTES, "disputes")) == DISPUTE_COUNT
+    finally:
+        if backend == "postgres":
+            drop_pg_tables(name)
