@@ -13,8 +13,12 @@ from hypothesis import strategies as st
 
 from safecomm_core.commands import grid as grid_cmds
 from safecomm_core.commands import meeting as meeting_cmds
+from safecomm_core.commands import patrol as patrol_cmds
 from safecomm_core.commands import phase as phase_cmds
+from safecomm_core.commands.dispute import PartyInput
 from safecomm_core.domain import grid_alert, grid_network
+from safecomm_core.domain.dispute import DisputeKind, PartyRole
+from safecomm_core.domain.patrol import ObservationCategory, PatrolTeam
 from safecomm_core.domain.phase import Evidence, EvidenceKind, PhaseId, ReviewKind
 from safecomm_core.values import Actor, Channel, Role
 
@@ -227,3 +231,83 @@ grid_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
     "alert.close": commands_of(grid_cmds.CloseAlert, alert_id=refs),
 }
 grid_commands = st.one_of(*grid_commands_by_type.values())
+
+
+# -- patrol -----------------------------------------------------------------------------
+
+#: Parties as a command names them (dispute.report, patrol.mediate_on_site): 1-3, each once.
+party_inputs = st.lists(
+    st.builds(
+        PartyInput,
+        ref=refs,
+        role=st.sampled_from(list(PartyRole)),
+        name=st.none() | texts,
+        phone=st.none() | st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+        id_number=st.none() | st.from_regex(r"[0-9]{17}[0-9X]", fullmatch=True),
+    ),
+    min_size=1,
+    max_size=3,
+    unique_by=lambda p: p.ref,
+).map(tuple)
+#: A team of 1-5 distinct ids, split between police and volunteers.
+patrol_teams = st.lists(refs, min_size=1, max_size=5, unique=True).flatmap(
+    lambda ids: st.integers(0, len(ids)).map(
+        lambda k: PatrolTeam(police=tuple(ids[:k]), volunteers=tuple(ids[k:]))
+    )
+)
+#: (start, end) of a planned patrol: end 1 minute to 12 hours after start.
+patrol_windows = st.tuples(moments, st.integers(1, 12 * 60)).map(
+    lambda w: (w[0], w[0] + timedelta(minutes=w[1]))
+)
+#: Whether settled on the spot, and the oral terms exactly when it was.
+on_site_outcomes = st.one_of(st.tuples(st.just(False), st.none()), st.tuples(st.just(True), texts))
+
+#: A valid command of each patrol type, by type.
+patrol_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
+    "patrol.plan": patrol_windows.flatmap(
+        lambda w: commands_of(
+            patrol_cmds.PlanPatrol,
+            patrol_id=refs,
+            community=communities,
+            area=texts,
+            route=st.lists(refs, min_size=1, max_size=6, unique=True).map(tuple),
+            team=patrol_teams,
+            planned_start=st.just(w[0]),
+            planned_end=st.just(w[1]),
+            grid_unit=st.none() | refs,
+        )
+    ),
+    "patrol.start": commands_of(patrol_cmds.StartPatrol, patrol_id=refs),
+    "patrol.visit_checkpoint": commands_of(
+        patrol_cmds.VisitCheckpoint, patrol_id=refs, checkpoint=refs, notes=st.text(max_size=20)
+    ),
+    "patrol.record_observation": commands_of(
+        patrol_cmds.RecordPatrolObservation,
+        patrol_id=refs,
+        category=st.sampled_from(list(ObservationCategory)),
+        details=texts,
+        checkpoint=st.none() | refs,
+    ),
+    "patrol.mediate_on_site": on_site_outcomes.flatmap(
+        lambda o: commands_of(
+            patrol_cmds.MediateOnSite,
+            patrol_id=refs,
+            dispute_id=refs,
+            kind=st.sampled_from(list(DisputeKind)),
+            summary=texts,
+            parties=party_inputs,
+            settled=st.just(o[0]),
+            terms=st.just(o[1]),
+            mediator=st.none() | refs,
+            grid_unit=st.none() | refs,
+            notes=st.text(max_size=20),
+        )
+    ),
+    "patrol.end": commands_of(
+        patrol_cmds.EndPatrol,
+        patrol_id=refs,
+        distance_m=st.none() | st.integers(0, 50_000),
+        duration_minutes=st.none() | st.integers(0, 24 * 60),
+    ),
+}
+patrol_commands = st.one_of(*patrol_commands_by_type.values())

@@ -1,6 +1,6 @@
 """Every command, registered by type when this package is imported."""
 
-from safecomm_core.commands import dispute, grid, meeting, phase, rules
+from safecomm_core.commands import dispute, grid, meeting, patrol, phase, rules
 from safecomm_core.commands.base import COMMANDS, Command, Context, command_to_json, parse_command
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "grid",
     "meeting",
     "parse_command",
+    "patrol",
     "phase",
     "rules",
 ]

@@ -161,6 +161,45 @@ class Dispute(Record):
         self.legal_aid_referrals = 0
         self.archived_before: DisputeStatus | None = None
 
+    @classmethod
+    def open_on_site(
+        cls,
+        *,
+        meta: Meta,
+        ref: str,
+        community: str,
+        grid_unit: str | None,
+        kind: DisputeKind,
+        summary: str,
+        parties: tuple[Party, ...],
+        mediator: str,
+        notes: str,
+        oral_terms: str | None,
+    ) -> Dispute:
+        """A dispute a patroller mediated on the spot (M1.3), as one set of new events.
+
+        Reported (source: patrol), Accepted, MediatorAssigned (the patroller) and
+        SessionHeld, all at ``meta``'s moment; when settled there (``oral_terms`` given),
+        AgreementReached in oral form (人民调解法 Art. 28, 30). Unsettled, the dispute stays
+        accepted for the committee to carry on. The caller saves it with the patrol's event.
+        """
+        dispute = cls(
+            meta=meta,
+            ref=ref,
+            community=community,
+            grid_unit=grid_unit,
+            source=DisputeSource.PATROL,
+            kind=kind,
+            summary=summary,
+            parties=parties,
+        )
+        dispute._accepted(meta=meta)
+        dispute._mediator_assigned(meta=meta, mediator=mediator)
+        dispute._session_held(meta=meta, notes=notes)
+        if oral_terms is not None:
+            dispute._agreement_reached(meta=meta, form=AgreementForm.ORAL, terms=oral_terms)
+        return dispute
+
     # -- acceptance -------------------------------------------------------------------
 
     class Accepted(Record.Event):

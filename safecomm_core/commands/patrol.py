@@ -1,0 +1,195 @@
+"""Commands of public-order patrols (``patrol.*``, plan M1.3).
+
+``patrol.mediate_on_site`` also opens a dispute (source: patrol): the patrol's event and the
+dispute's events are written in one transaction, or neither is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from safecomm_core.commands.base import Command, Context, command
+from safecomm_core.commands.dispute import PartyInput
+from safecomm_core.domain.dispute import Dispute, DisputeKind, Party
+from safecomm_core.domain.patrol import ObservationCategory, Patrol, PatrolTeam
+from safecomm_core.errors import FieldError, InvalidCommand
+from safecomm_core.validation import non_negative, nonempty
+
+__all__ = [
+    "EndPatrol",
+    "MediateOnSite",
+    "PlanPatrol",
+    "RecordPatrolObservation",
+    "StartPatrol",
+    "VisitCheckpoint",
+]
+
+
+def _distinct_ids(field: str, ids: tuple[str, ...], what: str) -> list[FieldError]:
+    """Errors for blank or repeated ids in a list the command gives."""
+    errors = [
+        FieldError(f"{field}[{i}]", "must not be empty") for i, v in enumerate(ids) if not v.strip()
+    ]
+    if len(set(ids)) != len(ids):
+        errors.append(FieldError(field, f"each {what} once"))
+    return errors
+
+
+def _check(errors: list[FieldError]) -> None:
+    if errors:
+        raise InvalidCommand(errors)
+
+
+@attrs.frozen(kw_only=True)
+class _OnPatrol(Command):
+    patrol_id: str = attrs.field(validator=nonempty)
+
+
+@command("patrol.plan", serves=("M1.3",))
+@attrs.frozen(kw_only=True)
+class PlanPatrol(Command):
+    """Plan a patrol: the area, its route of checkpoints, the team and the planned window."""
+
+    patrol_id: str = attrs.field(validator=nonempty)
+    community: str = attrs.field(validator=nonempty)
+    area: str = attrs.field(validator=nonempty)
+    route: tuple[str, ...]
+    team: PatrolTeam
+    planned_start: datetime
+    planned_end: datetime
+    grid_unit: str | None = None
+
+    def run(self, ctx: Context) -> None:
+        errors = _distinct_ids("route", self.route, "checkpoint")
+        if not self.route:
+            errors.append(FieldError("route", "at least one checkpoint"))
+        errors += _distinct_ids("team.police", self.team.police, "officer")
+        errors += _distinct_ids("team.volunteers", self.team.volunteers, "volunteer")
+        if not self.team.members:
+            errors.append(FieldError("team", "at least one member"))
+        elif set(self.team.police) & set(self.team.volunteers):
+            errors.append(FieldError("team", "nobody both police and volunteer"))
+        if self.planned_end <= self.planned_start:
+            errors.append(FieldError("planned_end", "must be after planned_start"))
+        _check(errors)
+        ctx.check_new(Patrol, self.patrol_id)
+        ctx.add(
+            Patrol(
+                meta=ctx.meta,
+                ref=self.patrol_id,
+                community=self.community,
+                grid_unit=self.grid_unit,
+                area=self.area,
+                route=self.route,
+                team=self.team,
+                planned_start=self.planned_start,
+                planned_end=self.planned_end,
+            )
+        )
+
+
+@command("patrol.start", serves=("M1.3",))
+@attrs.frozen(kw_only=True)
+class StartPatrol(_OnPatrol):
+    """The team set out."""
+
+    def run(self, ctx: Context) -> None:
+        ctx.load(Patrol, self.patrol_id).start(ctx.meta)
+
+
+@command("patrol.visit_checkpoint", serves=("M1.3",))
+@attrs.frozen(kw_only=True)
+class VisitCheckpoint(_OnPatrol):
+    """The team passed a checkpoint (one off the route is recorded and flagged)."""
+
+    checkpoint: str = attrs.field(validator=nonempty)
+    notes: str = ""
+
+    def run(self, ctx: Context) -> None:
+        patrol = ctx.load(Patrol, self.patrol_id)
+        patrol.visit_checkpoint(ctx.meta, self.checkpoint, self.notes)
+
+
+@command("patrol.record_observation", serves=("M1.3",))
+@attrs.frozen(kw_only=True)
+class RecordPatrolObservation(_OnPatrol):
+    """Something noticed on patrol; ``details`` is free text and must not name people."""
+
+    category: ObservationCategory
+    details: str = attrs.field(validator=nonempty)
+    checkpoint: str | None = None
+
+    def run(self, ctx: Context) -> None:
+        patrol = ctx.load(Patrol, self.patrol_id)
+        patrol.record_observation(ctx.meta, self.category, self.details, self.checkpoint)
+
+
+@command("patrol.mediate_on_site", serves=("M1.3", "M1.2"))
+@attrs.frozen(kw_only=True)
+class MediateOnSite(_OnPatrol):
+    """A patroller mediated a friction on the spot; this opens a dispute (source: patrol).
+
+    ``mediator`` is the patroller who mediated (default: the actor); they must be on the
+    team. ``settled`` means an oral agreement was reached there, and then ``terms`` records
+    it; otherwise the dispute stays accepted for the committee to carry on. The dispute
+    takes the patrol's community and, unless given, its grid unit.
+    """
+
+    dispute_id: str = attrs.field(validator=nonempty)
+    kind: DisputeKind
+    summary: str = attrs.field(validator=nonempty)
+    parties: tuple[PartyInput, ...]
+    settled: bool = False
+    terms: str | None = attrs.field(default=None, validator=attrs.validators.optional(nonempty))
+    mediator: str | None = attrs.field(default=None, validator=attrs.validators.optional(nonempty))
+    grid_unit: str | None = None
+    notes: str = ""
+
+    def run(self, ctx: Context) -> None:
+        errors: list[FieldError] = []
+        if not self.parties:
+            errors.append(FieldError("parties", "at least one party"))
+        errors += _distinct_ids("parties", tuple(p.ref for p in self.parties), "party")
+        if self.settled and self.terms is None:
+            errors.append(FieldError("terms", "required when settled on the spot"))
+        if not self.settled and self.terms is not None:
+            errors.append(FieldError("terms", "only when settled on the spot"))
+        _check(errors)
+        patrol = ctx.load(Patrol, self.patrol_id)
+        # Every check comes before sealing: sealing makes the parties' data keys.
+        ctx.check_new(Dispute, self.dispute_id)
+        mediator = self.mediator or self.actor.id
+        patrol.mediate_on_site(ctx.meta, self.dispute_id, mediator, self.settled)
+        ctx.add(
+            Dispute.open_on_site(
+                meta=ctx.meta,
+                ref=self.dispute_id,
+                community=patrol.community,
+                grid_unit=self.grid_unit if self.grid_unit is not None else patrol.grid_unit,
+                kind=self.kind,
+                summary=self.summary,
+                parties=tuple(Party(p.role, ctx.seal(p)) for p in self.parties),
+                mediator=mediator,
+                notes=self.notes,
+                oral_terms=self.terms if self.settled else None,
+            )
+        )
+
+
+@command("patrol.end", serves=("M1.3",))
+@attrs.frozen(kw_only=True)
+class EndPatrol(_OnPatrol):
+    """The patrol is over; the distance (metres) and minutes on patrol are optional."""
+
+    distance_m: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(non_negative)
+    )
+    duration_minutes: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(non_negative)
+    )
+
+    def run(self, ctx: Context) -> None:
+        patrol = ctx.load(Patrol, self.patrol_id)
+        patrol.end(ctx.meta, self.distance_m, self.duration_minutes)
