@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import warnings
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 import attrs
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError
 
@@ -77,6 +78,14 @@ class EventStoreApplication(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         register_value_types(transcoder)
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        # The command has landed by now; a snapshot that cannot be written is a missed
+        # cache entry (the next one will be taken), not a failure to report to the caller.
+        try:
+            super()._take_snapshots(processing_event)
+        except PersistenceError as exc:
+            warnings.warn(f"snapshot not written: {exc}", RuntimeWarning, stacklevel=2)
 
 
 @attrs.frozen

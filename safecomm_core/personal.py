@@ -41,8 +41,8 @@ __all__ = [
 #: What an erased person's fields read as.
 ERASED = "[erased]"
 
-_ID_NUMBER = r"\d{17}[\dXx]|\d{15}"
-_PHONE = r"\+?[\d\- ]{5,20}"
+_ID_NUMBER = r"[0-9]{17}[0-9Xx]|[0-9]{15}"  # ASCII digits only: \d admits other scripts
+_PHONE = r"\+?[0-9\- ]{5,20}"
 
 
 class KeyStore(Protocol):
