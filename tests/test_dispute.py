@@ -32,7 +32,7 @@ from safecomm_core.domain.dispute import (
     Route,
 )
 from safecomm_core.values import Actor, Role
-from tests.strategies import CST, communities, meta_fields, refs, texts
+from tests.strategies import CST, communities, meta_fields, party_inputs, refs, texts
 
 MEDIATOR = Actor("staff-017", Role.MEDIATOR)
 T0 = datetime(2014, 3, 3, 9, 10, tzinfo=CST)
@@ -189,19 +189,6 @@ def test_parties_must_be_given_once_each(memory_store: Any) -> None:
 
 # -- round trips ------------------------------------------------------------------------
 
-parties = st.lists(
-    st.builds(
-        cmds.PartyInput,
-        ref=refs,
-        role=st.sampled_from(list(PartyRole)),
-        name=st.none() | texts,
-        phone=st.none() | st.from_regex(r"1[3-9]\d{9}", fullmatch=True),
-        id_number=st.none() | st.from_regex(r"\d{17}[\dX]", fullmatch=True),
-    ),
-    min_size=1,
-    max_size=3,
-    unique_by=lambda p: p.ref,
-).map(tuple)
 
 dispute_commands = st.one_of(
     meta_fields().flatmap(
@@ -211,7 +198,7 @@ dispute_commands = st.one_of(
             community=communities,
             kind=st.sampled_from(list(DisputeKind)),
             summary=texts,
-            parties=parties,
+            parties=party_inputs,
             grid_unit=st.none() | refs,
             **{k: st.just(v) for k, v in m.items()},
         )
