@@ -668,3 +668,69 @@ def test_public_api_is_sorted_and_imports_no_driver() -> None:
     probe = "import sys, safecomm_core.projections; print('psycopg' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"  # psycopg only when a PostgreSQL store is used
+
+
+def test_follow_projects_new_events_until_stopped(memory_store: Safecomm) -> None:
+    import threading
+
+    stop = threading.Event()
+    seen: list[int] = []
+    with Projector(memory_store) as projector:
+        follower = threading.Thread(
+            target=projector.follow,
+            args=([DISPUTES],),
+            kwargs={"poll": 0.02, "stop": stop, "on_progress": lambda p: seen.append(p.position)},
+        )
+        follower.start()
+        try:
+            for i in range(3):
+                memory_store.handle(parse_command(report(i, i)))
+                head = memory_store.app.recorder.max_notification_id()
+                deadline = time.monotonic() + 10
+                while not seen or seen[-1] < head:
+                    assert time.monotonic() < deadline, "the follower did not catch up"
+                    time.sleep(0.01)
+        finally:
+            stop.set()
+            follower.join(10)
+        assert not follower.is_alive()
+        assert len(projector.rows(DISPUTES, "disputes")) == 3
+
+
+def test_cli_follow_ends_cleanly_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'follow.db'}"
+    code = "from safecomm_cli.main import main; main()"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, "project", "--store", url, "--follow", "--poll", "0.05"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with open_store(url) as store, Projector(store) as look:
+            store.handle(parse_command(report(1, 0)))
+            deadline = time.monotonic() + 60
+            while look.status(DISPUTES).position < store.app.recorder.max_notification_id():
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "the follower did not catch up"
+                time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "disputes: generation 1 at 2 of 2" in out
+
+
+def test_older_code_does_not_undo_a_newer_view(memory_store: Safecomm) -> None:
+    memory_store.handle(parse_command(report(1, 0)))
+    with Projector(memory_store) as projector:
+        projector.catch_up(counting(2, 10))
+        with pytest.raises(ProjectionError, match="built by version 2"):
+            projector.catch_up(counting(1, 1))
+        assert projector.rows(counting(2, 10), "dispute_counts")[0]["n"] == 10

@@ -15,6 +15,22 @@ How the runner keeps rows and position in one transaction, builds generations si
 and swaps them, and checks a rebuild against the live view is told in
 :mod:`safecomm_core.projections.runner`; where views are stored, in
 :mod:`safecomm_core.projections.database`.
+
+Adding a report's projection: define it in a module of this package (tables, handlers,
+optionally :meth:`Projection.reads` for speed), list it in
+:func:`~safecomm_core.projections.catalog.builtin_projections`, and read it after a
+catch-up, either as rows (:meth:`Projector.rows`) or with SQL on the stable view names,
+which always show the live generation::
+
+    projector.catch_up(DISPUTES)  # reports catch up first: never a stale view by accident
+    views = projector.views
+    with views.snapshot():  # one consistent state for every query of the report
+        rows = views.fetchall(
+            f'SELECT community, count(*) FROM "{views.name("disputes")}" '
+            "WHERE reported_on >= ? AND reported_on < ? GROUP BY community",
+            ("2014-03-01", "2014-04-01"),  # SQL uses ? on both backends
+        )
+    skipped = projector.status(DISPUTES).dead_letters  # say what the figures left out
 """
 
 from safecomm_core.projections.catalog import builtin_projections

@@ -249,6 +249,13 @@ class Projector:
         self._drop_retired(projection)
         handled = dead = 0
         live = self._live(projection)
+        if live is not None and live.version > projection.version:
+            # Older code during a rolling upgrade: building its own generation and swapping
+            # it back in would undo the newer one. Stop instead.
+            raise ProjectionError(
+                f"the live view of {projection.name!r} was built by version {live.version}; "
+                f"this code has version {projection.version}: upgrade it"
+            )
         if live is not None and live.current(projection):
             handled, dead, _ = self._advance(projection, live, target, batch, budget)
         building = self._find(projection, BUILDING)
@@ -652,11 +659,16 @@ class Projector:
             )
 
     def _retire_outdated(self, projection: Projection) -> None:
-        """Generations being built by another definition will never be swapped in."""
+        """Generations being built by an older definition will never be swapped in.
+
+        Newer ones are left alone: they belong to newer code running beside this one.
+        """
         outdated = [
             x
             for x in self._generations(projection)
-            if x.status == BUILDING and not x.current(projection)
+            if x.status == BUILDING
+            and not x.current(projection)
+            and x.version <= projection.version
         ]
         if outdated:
             g = quote(self.views.name(GENERATIONS.name))

@@ -109,8 +109,13 @@ class Table:
     key: tuple[str, ...] = attrs.field(converter=_names)
     indexes: tuple[tuple[str, ...], ...] = attrs.field(default=(), converter=_indexes)
     doc: str = ""
+    _by_name: dict[str, Column] = attrs.field(init=False, eq=False, repr=False)
+    _names: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        # Handlers look columns up on every write: a dict, not a scan.
+        object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})
+        object.__setattr__(self, "_names", frozenset(self._by_name))
         names = [c.name for c in self.columns]
         if len(set(names)) != len(names):
             raise ValueError(f"table {self.name!r} names a column twice")
@@ -126,10 +131,19 @@ class Table:
 
     def column(self, name: str) -> Column:
         """The column called ``name``."""
-        for column in self.columns:
-            if column.name == name:
-                return column
-        raise KeyError(f"table {self.name!r} has no column {name!r}")
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"table {self.name!r} has no column {name!r}") from None
+
+    @property
+    def key_columns(self) -> tuple[Column, ...]:
+        """The key's columns, in the key's order."""
+        return tuple(self._by_name[name] for name in self.key)
+
+    def has_columns(self, names: Iterable[str]) -> bool:
+        """Whether every one of ``names`` is a column of this table."""
+        return self._names.issuperset(names)
 
     @property
     def column_names(self) -> tuple[str, ...]:

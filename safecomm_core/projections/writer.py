@@ -19,7 +19,7 @@ from typing import Any
 
 from safecomm_core.projections.database import ViewDatabase, quote
 from safecomm_core.projections.definition import Projection
-from safecomm_core.projections.schema import Row, Table, normalise
+from safecomm_core.projections.schema import TEXT, Row, Table, normalise
 
 __all__ = ["RowExists", "ViewWriter"]
 
@@ -199,22 +199,25 @@ class ViewWriter:
             state = self._tables[name]
         except KeyError:
             raise KeyError(f"this projection has no table {name!r}") from None
-        if not isinstance(table, str) and table != state.table:
+        if not isinstance(table, str) and table is not state.table and table != state.table:
             raise ValueError(f"table {name!r} is not the one this projection declares")
         return state
 
     @staticmethod
     def _key(table: Table, key: Any) -> _Key:
+        columns = table.key_columns
+        if len(columns) == 1 and columns[0].type is TEXT and type(key) is str and "\x00" not in key:
+            return (key,)  # the common case, a text id, checked without the general path
         values = key if isinstance(key, tuple) else (key,)
-        if len(values) != len(table.key):
+        if len(values) != len(columns):
             raise ValueError(f"{table.name} is keyed by {table.key}, got {key!r}")
-        return tuple(normalise(table.column(c), v) for c, v in zip(table.key, values, strict=True))
+        return tuple(normalise(c, v) for c, v in zip(columns, values, strict=True))
 
     @staticmethod
     def _full_row(table: Table, row: Mapping[str, Any]) -> Row:
-        unknown = set(row) - set(table.column_names)
-        if unknown:
-            raise KeyError(f"{table.name} has no column(s) {sorted(unknown)}")
+        if not table.has_columns(row):
+            unknown = sorted(set(row) - set(table.column_names))
+            raise KeyError(f"{table.name} has no column(s) {unknown}")
         return {c.name: normalise(c, row.get(c.name)) for c in table.columns}
 
     def _load(self, state: _TableState, key: _Key) -> Row | None:
@@ -226,7 +229,7 @@ class ViewWriter:
         return row
 
     def _key_params(self, state: _TableState, key: _Key) -> list[Any]:
-        columns = (state.table.column(c) for c in state.table.key)
+        columns = state.table.key_columns
         return [self._db.encode(c, v) for c, v in zip(columns, key, strict=True)]
 
     def _set(self, state: _TableState, key: _Key, row: Row | None) -> None:
