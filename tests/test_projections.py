@@ -733,4 +733,6 @@ def test_older_code_does_not_undo_a_newer_view(memory_store: Safecomm) -> None:
         projector.catch_up(counting(2, 10))
         with pytest.raises(ProjectionError, match="built by version 2"):
             projector.catch_up(counting(1, 1))
+        with pytest.raises(ProjectionError, match="built by version 2"):
+            projector.rebuild(counting(1, 1))
         assert projector.rows(counting(2, 10), "dispute_counts")[0]["n"] == 10

@@ -42,18 +42,10 @@ from safecomm_core.projections.database import (
     views_path,
 )
 from safecomm_core.projections.definition import Handler, Projection, event_topic
+from safecomm_core.projections.digest import Difference, Digest, TableDigest
 from safecomm_core.projections.disputes import DISPUTE_FACTS, DISPUTE_ROWS, DISPUTES
 from safecomm_core.projections.errors import ProjectionError, ViewDatabaseError
-from safecomm_core.projections.runner import (
-    DeadLetter,
-    Difference,
-    Digest,
-    Generation,
-    Progress,
-    ProjectionStatus,
-    Projector,
-    TableDigest,
-)
+from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import (
     BOOLEAN,
     DATE,
@@ -66,6 +58,7 @@ from safecomm_core.projections.schema import (
     Row,
     Table,
 )
+from safecomm_core.projections.status import DeadLetter, Generation, Progress, ProjectionStatus
 from safecomm_core.projections.writer import RowExists, ViewWriter
 
 __all__ = [

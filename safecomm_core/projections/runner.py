@@ -39,14 +39,12 @@ position and rows in one transaction, is kept here, per batch.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import attrs
 from eventsourcing.persistence import Notification, PersistenceError
 
 from safecomm_core.application import Safecomm
@@ -59,136 +57,25 @@ from safecomm_core.projections.database import (
     quote,
 )
 from safecomm_core.projections.definition import Projection
+from safecomm_core.projections.digest import (
+    DEAD_LETTER_DIGEST,
+    Difference,
+    Digest,
+    differences,
+    digest,
+)
 from safecomm_core.projections.errors import ProjectionError, ViewDatabaseError
-from safecomm_core.projections.schema import Row, Table, canonical_rows
+from safecomm_core.projections.schema import Row, Table
+from safecomm_core.projections.status import DeadLetter, Generation, Progress, ProjectionStatus
 from safecomm_core.projections.writer import ViewWriter
 
-__all__ = [
-    "DeadLetter",
-    "Difference",
-    "Digest",
-    "Generation",
-    "Progress",
-    "ProjectionStatus",
-    "Projector",
-    "TableDigest",
-]
+__all__ = ["Projector"]
 
 #: Statuses of a generation: being built, serving readers, a scratch copy for
 #: :meth:`Projector.rebuild_check`, replaced (its tables about to go), gone.
 BUILDING, LIVE, CHECK, RETIRED, DROPPED = "building", "live", "check", "retired", "dropped"
 _ACTIVE = (BUILDING, LIVE, CHECK)
 _ERROR_TEXT = 2000
-
-
-@attrs.frozen
-class Generation:
-    """One generation of a projection's tables and how far it has got."""
-
-    projection: str
-    generation: int
-    version: int
-    fingerprint: str
-    status: str
-    position: int
-    anchor: str | None
-    tables: str
-    created_at: datetime
-    updated_at: datetime
-    swapped_at: datetime | None
-
-    def current(self, projection: Projection) -> bool:
-        """Whether it was built by this definition of the projection."""
-        return (self.version, self.fingerprint) == (projection.version, projection.fingerprint)
-
-
-@attrs.frozen
-class Progress:
-    """What a catch-up did, and where the live view stands afterwards."""
-
-    projection: str
-    generation: int  # the live generation afterwards, 0 if there is none yet
-    position: int  # the live generation's position
-    head: int  # the store's last notification id when the catch-up began
-    handled: int  # events handed to handlers, every generation counted
-    dead_letters: int  # of those, how many became dead letters
-    swapped: bool  # a new generation went live
-
-    @property
-    def caught_up(self) -> bool:
-        """Whether the live view has reached the head."""
-        return self.generation > 0 and self.position >= self.head
-
-
-@attrs.frozen
-class DeadLetter:
-    """An event a projection's handler failed on: skipped, and kept here to be seen."""
-
-    projection: str
-    generation: int
-    notification_id: int
-    topic: str
-    originator_id: str
-    originator_version: int
-    error_type: str
-    error: str
-    recorded_at: datetime
-
-
-@attrs.frozen
-class TableDigest:
-    """The digest of one table of a generation."""
-
-    table: str
-    rows: int
-    value: str
-
-
-@attrs.frozen
-class Digest:
-    """A canonical, order-independent digest of a generation's rows and dead letters."""
-
-    projection: str
-    generation: int
-    position: int
-    tables: tuple[TableDigest, ...]
-    value: str
-
-
-@attrs.frozen
-class Difference:
-    """A row that is not the same in the live view and in a rebuild (None: missing)."""
-
-    table: str
-    key: tuple[Any, ...]
-    live: Row | None
-    rebuilt: Row | None
-
-
-@attrs.frozen
-class ProjectionStatus:
-    """Where a projection stands."""
-
-    projection: str
-    version: int
-    live_generation: int
-    live_version: int
-    position: int
-    head: int
-    dead_letters: int
-    building: tuple[tuple[int, int], ...]  # (generation, position) of generations being built
-
-    @property
-    def stale(self) -> bool:
-        """The live view was built by another version, or there is none."""
-        return self.live_generation == 0 or self.live_version != self.version
-
-
-_DEAD_LETTER_DIGEST = Table(
-    "projection_dead_letters",
-    columns=[DEAD_LETTERS.column(c) for c in ("notification_id", "topic", "error_type")],
-    key=("notification_id",),
-)
 
 
 class _Moved(Exception):
@@ -249,13 +136,7 @@ class Projector:
         self._drop_retired(projection)
         handled = dead = 0
         live = self._live(projection)
-        if live is not None and live.version > projection.version:
-            # Older code during a rolling upgrade: building its own generation and swapping
-            # it back in would undo the newer one. Stop instead.
-            raise ProjectionError(
-                f"the live view of {projection.name!r} was built by version {live.version}; "
-                f"this code has version {projection.version}: upgrade it"
-            )
+        self._refuse_older(projection, live)
         if live is not None and live.current(projection):
             handled, dead, _ = self._advance(projection, live, target, batch, budget)
         building = self._find(projection, BUILDING)
@@ -309,6 +190,7 @@ class Projector:
         the next :meth:`catch_up` (or started afresh by the next :meth:`rebuild`).
         """
         batch = batch_size or self.batch_size
+        self._refuse_older(projection, self._live(projection))
         self._retire(projection, BUILDING)
         building = self._new_generation(projection, BUILDING)
         handled = dead = 0
@@ -650,6 +532,16 @@ class Projector:
         self._drop_retired(projection)
         return True
 
+    @staticmethod
+    def _refuse_older(projection: Projection, live: Generation | None) -> None:
+        if live is not None and live.version > projection.version:
+            # Older code during a rolling upgrade: building its own generation and swapping
+            # it in would undo the newer one. Stop instead.
+            raise ProjectionError(
+                f"the live view of {projection.name!r} was built by version {live.version}; "
+                f"this code has version {projection.version}: upgrade it"
+            )
+
     def _retire(self, projection: Projection, status: str) -> None:
         g = quote(self.views.name(GENERATIONS.name))
         with self.views.transaction():
@@ -709,27 +601,21 @@ class Projector:
 
     def _letter_rows(self, projection: Projection, generation: int) -> list[Row]:
         d = quote(self.views.name(DEAD_LETTERS.name))
-        columns = _DEAD_LETTER_DIGEST.columns
+        columns = DEAD_LETTER_DIGEST.columns
         fetched = self.views.fetchall(
             f"SELECT {', '.join(quote(c.name) for c in columns)} FROM {d} "
             "WHERE projection = ? AND generation = ?",
             (projection.name, generation),
         )
-        return [self.views.decode_row(_DEAD_LETTER_DIGEST, values) for values in fetched]
+        return [self.views.decode_row(DEAD_LETTER_DIGEST, values) for values in fetched]
 
     def _contents(self, projection: Projection, generation: int) -> list[tuple[Table, list[Row]]]:
         tables = [(t, self._rows(t, generation)) for t in projection.tables]
-        return [*tables, (_DEAD_LETTER_DIGEST, self._letter_rows(projection, generation))]
+        return [*tables, (DEAD_LETTER_DIGEST, self._letter_rows(projection, generation))]
 
     def _digest(self, projection: Projection, generation: Generation) -> Digest:
-        tables = tuple(
-            _table_digest(table, rows)
-            for table, rows in self._contents(projection, generation.generation)
-        )
-        whole = hashlib.sha256(
-            "\n".join(f"{t.table}:{t.rows}:{t.value}" for t in tables).encode()
-        ).hexdigest()
-        return Digest(projection.name, generation.generation, generation.position, tables, whole)
+        contents = self._contents(projection, generation.generation)
+        return digest(projection.name, generation.generation, generation.position, contents)
 
     def _differences(
         self, projection: Projection, live: Generation, rebuilt: Generation
@@ -739,21 +625,10 @@ class Projector:
                 f"the live view of {projection.name!r} has other tables or topics than this "
                 "version: compare by rebuilding it (safecomm project --rebuild)"
             )
-        differences: list[Difference] = []
-        pairs = zip(
+        return differences(
             self._contents(projection, live.generation),
             self._contents(projection, rebuilt.generation),
-            strict=True,
         )
-        for (table, live_rows), (_, rebuilt_rows) in pairs:
-            if _table_digest(table, live_rows) == _table_digest(table, rebuilt_rows):
-                continue
-            old = {table.key_of(r): r for r in live_rows}
-            new = {table.key_of(r): r for r in rebuilt_rows}
-            for key in sorted(old.keys() | new.keys(), key=repr):
-                if old.get(key) != new.get(key):
-                    differences.append(Difference(table.name, key, old.get(key), new.get(key)))
-        return differences
 
 
 class _Budget:
@@ -797,15 +672,3 @@ def _letter(
         "error": f"{type(exc).__name__}: {exc}{where}"[:_ERROR_TEXT],
         "recorded_at": now,
     }
-
-
-def _table_digest(table: Table, rows: Iterable[Row]) -> TableDigest:
-    # A sum of row hashes mod 2**256: independent of row order, so no backend's collation
-    # or physical order can change it; rows are unique by key, so none can cancel out.
-    total = count = 0
-    for encoded in canonical_rows(table, rows):
-        total += int.from_bytes(hashlib.sha256(encoded).digest())
-        count += 1
-    total %= 1 << 256
-    value = hashlib.sha256(f"{table.fingerprint()}:{count}:{total:064x}".encode()).hexdigest()
-    return TableDigest(table.name, count, value)
