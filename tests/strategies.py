@@ -6,6 +6,7 @@ Every command strategy produces a valid command object; tests mix in invalid one
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -15,11 +16,19 @@ from safecomm_core.commands import grid as grid_cmds
 from safecomm_core.commands import meeting as meeting_cmds
 from safecomm_core.commands import patrol as patrol_cmds
 from safecomm_core.commands import phase as phase_cmds
+from safecomm_core.commands import police_statistic as police_cmds
+from safecomm_core.commands import prevention_asset as asset_cmds
+from safecomm_core.commands import survey as survey_cmds
+from safecomm_core.commands import targets as target_cmds
 from safecomm_core.commands.dispute import PartyInput
 from safecomm_core.domain import grid_alert, grid_network
 from safecomm_core.domain.dispute import DisputeKind, PartyRole
 from safecomm_core.domain.patrol import ObservationCategory, PatrolTeam
 from safecomm_core.domain.phase import Evidence, EvidenceKind, PhaseId, ReviewKind
+from safecomm_core.domain.police_statistic import statistic_ref
+from safecomm_core.domain.prevention_asset import AssetKind, InspectionOutcome
+from safecomm_core.domain.survey import Answers, Satisfaction, Security, Wave
+from safecomm_core.domain.targets import Direction, Indicator
 from safecomm_core.values import Actor, Channel, Role
 
 # -- shared -----------------------------------------------------------------------------
@@ -311,3 +320,147 @@ patrol_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
     ),
 }
 patrol_commands = st.one_of(*patrol_commands_by_type.values())
+
+
+# -- survey -----------------------------------------------------------------------------
+
+#: Answers with at least one question answered (a blank questionnaire is refused).
+survey_answers = st.builds(
+    Answers,
+    aware=st.none() | st.booleans(),
+    participated=st.none() | st.booleans(),
+    satisfaction=st.none() | st.sampled_from(list(Satisfaction)),
+    security=st.none() | st.sampled_from(list(Security)),
+).filter(lambda a: a.answered() > 0)
+
+survey_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
+    "survey.open_wave": commands_of(
+        survey_cmds.OpenSurveyWave,
+        survey_id=refs,
+        wave=st.sampled_from(list(Wave)),
+        sample_target=st.integers(1, 5000),
+        community=st.just("*") | communities,
+    ),
+    "survey.record_response": commands_of(
+        survey_cmds.RecordSurveyResponse,
+        survey_id=refs,
+        response_id=refs,
+        community=communities,
+        answers=survey_answers,
+    ),
+    "survey.close_wave": commands_of(
+        survey_cmds.CloseSurveyWave, survey_id=refs, notes=st.just("") | texts
+    ),
+}
+survey_commands = st.one_of(*survey_commands_by_type.values())
+
+
+# -- prevention asset -------------------------------------------------------------------
+
+#: What a gatehouse writes of a large item: never a long number (ID, phone).
+item_descriptions = texts.filter(lambda s: not re.search(r"\d{7,}", s))
+#: (large items out, their descriptions): at most one description an item.
+large_items = st.integers(0, 40).flatmap(
+    lambda n: st.tuples(st.just(n), st.lists(item_descriptions, max_size=min(n, 3)).map(tuple))
+)
+asset_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
+    "asset.install": commands_of(
+        asset_cmds.InstallDevice,
+        asset_id=refs,
+        community=communities,
+        compound=refs,
+        description=texts,
+        funding_source=texts,
+    ),
+    "asset.build": commands_of(
+        asset_cmds.BuildAsset,
+        asset_id=refs,
+        community=communities,
+        compound=refs,
+        kind=st.sampled_from([AssetKind.PARKING_LOT, AssetKind.GATEHOUSE]),
+        description=st.just("") | texts,
+        rebuilt=st.booleans(),
+        funding_source=st.none() | texts,
+    ),
+    "asset.assign_custodian": commands_of(
+        asset_cmds.AssignCustodian, asset_id=refs, custodian=refs
+    ),
+    "asset.inspect": st.sampled_from(list(InspectionOutcome)).flatmap(
+        lambda o: commands_of(
+            asset_cmds.InspectAsset,
+            asset_id=refs,
+            outcome=st.just(o),
+            notes=texts if o is InspectionOutcome.FAULT else st.just("") | texts,
+        )
+    ),
+    "asset.report_fault": commands_of(asset_cmds.ReportAssetFault, asset_id=refs, fault=texts),
+    "asset.repair": commands_of(asset_cmds.RepairAsset, asset_id=refs, notes=st.just("") | texts),
+    "asset.decommission": commands_of(asset_cmds.DecommissionAsset, asset_id=refs, reason=texts),
+    "asset.count_register": large_items.flatmap(
+        lambda li: commands_of(
+            asset_cmds.CountGatehouseRegister,
+            asset_id=refs,
+            day=dates,
+            entries=st.integers(0, 5000),
+            large_items_out=st.just(li[0]),
+            items=st.just(li[1]),
+        )
+    ),
+}
+asset_commands = st.one_of(*asset_commands_by_type.values())
+
+
+# -- police statistic -------------------------------------------------------------------
+
+case_categories = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
+#: (month, community or the subdistrict, category) of one police figure.
+statistic_keys = st.tuples(months, st.just("*") | communities, case_categories)
+police_statistic_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
+    "police_statistic.report": statistic_keys.flatmap(
+        lambda k: commands_of(
+            police_cmds.ReportPoliceStatistic,
+            statistic_id=st.just(statistic_ref(*k)),
+            month=st.just(k[0]),
+            community=st.just(k[1]),
+            category=st.just(k[2]),
+            cases=st.integers(0, 10_000),
+            source=texts,
+        )
+    ),
+    "police_statistic.correct": commands_of(
+        police_cmds.CorrectPoliceStatistic,
+        statistic_id=statistic_keys.map(lambda k: statistic_ref(*k)),
+        cases=st.integers(0, 10_000),
+        reason=texts,
+    ),
+}
+police_statistic_commands = st.one_of(*police_statistic_commands_by_type.values())
+
+
+# -- targets ----------------------------------------------------------------------------
+
+#: Finite amounts of zero or more; -0.0 is left out (it equals 0.0 but prints "-0.0").
+amounts = st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False).map(abs)
+target_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
+    "target.set": commands_of(
+        target_cmds.SetTarget,
+        indicator=st.sampled_from(list(Indicator)),
+        community=st.just("*") | communities,
+        direction=st.sampled_from(list(Direction)),
+        baseline=amounts,
+        baseline_source=texts,
+        target=amounts,
+        due=dates,
+    ),
+    "target.revise": commands_of(
+        target_cmds.ReviseTarget,
+        indicator=st.sampled_from(list(Indicator)),
+        community=st.just("*") | communities,
+        reason=texts,
+        baseline=st.none() | amounts,
+        baseline_source=st.none() | texts,
+        target=st.none() | amounts,
+        due=st.none() | dates,
+    ),
+}
+target_commands = st.one_of(*target_commands_by_type.values())

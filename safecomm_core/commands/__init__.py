@@ -1,6 +1,17 @@
 """Every command, registered by type when this package is imported."""
 
-from safecomm_core.commands import dispute, grid, meeting, patrol, phase, rules
+from safecomm_core.commands import (
+    dispute,
+    grid,
+    meeting,
+    patrol,
+    phase,
+    police_statistic,
+    prevention_asset,
+    rules,
+    survey,
+    targets,
+)
 from safecomm_core.commands.base import COMMANDS, Command, Context, command_to_json, parse_command
 
 __all__ = [
@@ -14,5 +25,9 @@ __all__ = [
     "parse_command",
     "patrol",
     "phase",
+    "police_statistic",
+    "prevention_asset",
     "rules",
+    "survey",
+    "targets",
 ]

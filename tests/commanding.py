@@ -1,0 +1,101 @@
+"""Issuing commands in tests: fresh command ids, one actor, a given moment; and checking
+what became of them (field errors, round-trips, a state machine's expected outcome)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, TypeVar
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
+
+from safecomm_core import (
+    Command,
+    InvalidCommand,
+    SafecommError,
+    command_to_json,
+    open_store,
+    parse_command,
+)
+from safecomm_core.values import Actor, Role
+from tests.refusals import refused, stored
+
+C = TypeVar("C", bound=Command)
+
+STAFF = Actor("staff-001", Role.STAFF)
+_ids = itertools.count()
+
+
+def issue(cls: type[C], at: datetime, **fields: Any) -> C:
+    """A ``cls`` command at ``at`` with a command id never used before in this process."""
+    return cls(command_id=f"c-{next(_ids)}", occurred_at=at, actor=STAFF, **fields)
+
+
+def through_json(cmd: Command) -> Command:
+    """The command after a trip through JSON text and back, as an adapter would see it."""
+    return parse_command(json.loads(json.dumps(command_to_json(cmd), ensure_ascii=False)))
+
+
+def round_trips(cmd: Command) -> bool:
+    """Whether the converter gives the command back, as objects and as JSON text."""
+    return parse_command(command_to_json(cmd)) == cmd and through_json(cmd) == cmd
+
+
+def field_errors(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (field, rule) pairs for which parsing ``data`` is refused."""
+    with pytest.raises(InvalidCommand) as info:
+        parse_command(data)
+    return [(e.field, e.rule) for e in info.value.errors]
+
+
+#: Quick enough to run on every change; the contract tests cover the other stores.
+MACHINE_SETTINGS = settings(
+    max_examples=25,
+    stateful_step_count=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+class CommandMachine(RuleBasedStateMachine):
+    """A fresh in-memory application whose rules say what each command should do: land,
+    or be refused with which error. Every command that landed may come again: the repeat
+    must change nothing. Facts take their time from :meth:`tick`, ``STEP`` after ``START``.
+    """
+
+    START: ClassVar[datetime]
+    STEP: ClassVar[timedelta] = timedelta(hours=5)
+    last_ok: Command | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store = open_store("memory://")
+        self.clock = self.START
+
+    def tick(self) -> datetime:
+        """A moment after every moment given before."""
+        self.clock += self.STEP
+        return self.clock
+
+    def teardown(self) -> None:
+        self.store.close()
+
+    def send(self, cmd: Command, error: type[SafecommError] | None) -> bool:
+        """Handle ``cmd``: it must land when ``error`` is None, else be refused cleanly."""
+        if error is None:
+            assert not self.store.handle(cmd).duplicate
+            self.last_ok = cmd
+            return True
+        refused(self.store, cmd, error)
+        return False
+
+    @precondition(lambda self: self.last_ok is not None)
+    @rule()
+    def repeat(self) -> None:
+        before = stored(self.store)
+        assert self.last_ok is not None
+        assert self.store.handle(self.last_ok).duplicate
+        assert stored(self.store) == before

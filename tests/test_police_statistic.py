@@ -1,0 +1,127 @@
+"""PoliceStatistic: outside data, reported and corrected; round-trips and contract."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from safecomm_core import (
+    COMMANDS,
+    AlreadyExists,
+    InvalidCommand,
+    NotFound,
+    RuleViolation,
+    command_to_json,
+)
+from safecomm_core.commands import police_statistic as cmds
+from safecomm_core.domain.police_statistic import PoliceStatistic, statistic_ref
+from tests.commanding import field_errors, issue, round_trips
+from tests.refusals import refused
+from tests.strategies import CST, police_statistic_commands_by_type
+
+#: The station sends March's figures in early April.
+T0 = datetime(2014, 4, 3, 10, 0, tzinfo=CST)
+REF = "2014-03/C1/theft"
+
+
+def report(
+    month: str = "2014-03",
+    community: str = "C1",
+    category: str = "theft",
+    cases: int = 4,
+    at: datetime = T0,
+    **extra: Any,
+) -> Any:
+    fields: dict[str, Any] = {
+        "statistic_id": statistic_ref(month, community, category),
+        "month": month,
+        "community": community,
+        "category": category,
+        "cases": cases,
+        "source": "Hemenkou police station",
+    } | extra
+    return issue(cmds.ReportPoliceStatistic, at, **fields)
+
+
+def correct(cases: int, ref: str = REF, at: datetime = T0 + timedelta(days=9)) -> Any:
+    return issue(
+        cmds.CorrectPoliceStatistic, at, statistic_id=ref, cases=cases, reason="late filing"
+    )
+
+
+def test_a_figure_is_reported_corrected_and_keeps_both(store_factory: Any) -> None:
+    store = store_factory()
+    store.handle(report())
+    store.handle(correct(6))
+    store.handle(correct(5, at=T0 + timedelta(days=20)))
+    live = store.get(PoliceStatistic, REF)
+    assert (live.month, live.community, live.category) == ("2014-03", "C1", "theft")
+    assert (live.reported_cases, live.cases, live.corrections) == (4, 5, 2)
+    assert live.source == "Hemenkou police station"
+    assert store_factory().get(PoliceStatistic, REF).__dict__ == live.__dict__
+    figures = [e.details.get("cases") for e in store.history(REF, "police_statistic")]
+    assert figures == [4, 6, 5]
+
+
+def test_it_is_marked_as_outside_data() -> None:
+    assert PoliceStatistic.OUTSIDE_DATA is True
+
+
+def test_one_figure_has_one_record(store: Any) -> None:
+    store.handle(report())
+    refused(store, report(cases=9), AlreadyExists)
+    assert store.get(PoliceStatistic, REF).cases == 4
+
+
+def test_the_id_must_name_month_community_and_category(memory_store: Any) -> None:
+    error = refused(memory_store, report(statistic_id="march-theft"), InvalidCommand)
+    assert error.field == "statistic_id"
+    assert "'2014-03/C1/theft'" in error.rule
+
+
+def test_a_subdistrict_total_is_its_own_figure(memory_store: Any) -> None:
+    memory_store.handle(report(community="*", cases=31))
+    assert memory_store.get(PoliceStatistic, "2014-03/*/theft").cases == 31
+
+
+def test_a_month_cannot_be_reported_before_it_begins(memory_store: Any) -> None:
+    early = report(month="2014-05")
+    assert refused(memory_store, early, RuleViolation).field == "occurred_at"
+    # the first moment of the month in the subdistrict is already in it
+    first = report(month="2014-05", at=datetime(2014, 5, 1, 0, 0, tzinfo=CST))
+    memory_store.handle(first)
+
+
+def test_a_correction_must_change_the_figure_and_follow_the_report(memory_store: Any) -> None:
+    refused(memory_store, correct(3), NotFound)
+    memory_store.handle(report())
+    assert refused(memory_store, correct(4), RuleViolation).field == "cases"
+    before = correct(7, at=T0 - timedelta(hours=1))
+    assert refused(memory_store, before, RuleViolation).field == "occurred_at"
+
+
+def test_bad_fields_are_named() -> None:
+    data = command_to_json(report())
+    assert field_errors(data | {"cases": -1}) == [("cases", "must be zero or more")]
+    assert field_errors(data | {"month": "2014-13"}) == [("month", "must be a month YYYY-MM")]
+    assert field_errors(data | {"month": "2014-3"}) == [("month", "must be a month YYYY-MM")]
+    assert field_errors(data | {"category": "Theft"})[0][0] == "category"
+    assert field_errors(data | {"cases": "4"}) == [("cases", "must be int")]
+    assert field_errors(data | {"source": ""}) == [("source", "must not be empty")]
+
+
+@pytest.mark.parametrize("type_", sorted(police_statistic_commands_by_type))
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_every_police_statistic_command_round_trips(type_: str, data: st.DataObject) -> None:
+    cmd = data.draw(police_statistic_commands_by_type[type_])
+    assert round_trips(cmd)
+
+
+def test_every_police_statistic_command_type_has_a_strategy() -> None:
+    types = {t for t in COMMANDS if t.startswith("police_statistic.")}
+    assert types == set(police_statistic_commands_by_type)

@@ -1,0 +1,164 @@
+"""Target: set and revised per indicator and scope; every rule, round-trips and contract."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from safecomm_core import (
+    COMMANDS,
+    AlreadyExists,
+    NotFound,
+    RuleViolation,
+    command_to_json,
+    parse_command,
+)
+from safecomm_core.commands import targets as cmds
+from safecomm_core.domain.targets import Direction, Indicator, Target, Unit, target_ref
+from tests.commanding import field_errors, issue, round_trips
+from tests.refusals import refused
+from tests.strategies import CST, target_commands_by_type
+
+#: Goals are fixed at the launch (P1, Oct 2013) and due at the inspection (P7, Dec 2014).
+T0 = datetime(2013, 10, 20, 9, 0, tzinfo=CST)
+DUE = date(2014, 12, 31)
+
+
+def set_target(
+    indicator: Indicator = Indicator.AWARENESS_RATE,
+    baseline: float = 42.5,
+    target: float = 90.0,
+    direction: Direction = Direction.INCREASE,
+    community: str = "*",
+    at: datetime = T0,
+    due: date = DUE,
+) -> Any:
+    return issue(
+        cmds.SetTarget,
+        at,
+        indicator=indicator,
+        community=community,
+        direction=direction,
+        baseline=baseline,
+        baseline_source="sv-2013-base",
+        target=target,
+        due=due,
+    )
+
+
+def revise(
+    indicator: Indicator = Indicator.AWARENESS_RATE,
+    at: datetime = T0 + timedelta(days=200),
+    **changes: Any,
+) -> Any:
+    return issue(
+        cmds.ReviseTarget, at, indicator=indicator, reason="mid-term review (P4)", **changes
+    )
+
+
+def test_a_target_is_set_revised_and_replays(store_factory: Any) -> None:
+    store = store_factory()
+    store.handle(set_target())
+    store.handle(revise(target=85.0, due=date(2015, 6, 30)))
+    store.handle(revise(baseline=40.0, baseline_source="P1 diagnosis, corrected"))
+    live = store.get(Target, "awareness_rate")
+    assert (live.indicator, live.direction, live.community) == (
+        Indicator.AWARENESS_RATE,
+        Direction.INCREASE,
+        "*",
+    )
+    assert (live.baseline, live.baseline_source) == (40.0, "P1 diagnosis, corrected")
+    assert (live.target, live.due, live.revisions) == (85.0, date(2015, 6, 30), 2)
+    assert store_factory().get(Target, "awareness_rate").__dict__ == live.__dict__
+    events = store.history("awareness_rate", "target")
+    assert [e.event for e in events] == ["TargetSet", "TargetRevised", "TargetRevised"]
+    assert events[0].details["target"] == 90.0  # the first plan stays in the history
+
+
+def test_one_target_per_indicator_and_scope(store: Any) -> None:
+    store.handle(set_target())
+    refused(store, set_target(target=95.0), AlreadyExists)
+    store.handle(set_target(community="C4", baseline=30.0, target=80.0))
+    assert store.get(Target, "awareness_rate@C4").target == 80.0
+    assert store.get(Target, "awareness_rate").target == 90.0
+    assert target_ref(Indicator.AWARENESS_RATE, "C4") == "awareness_rate@C4"
+
+
+def test_a_decrease_target_for_incidence(memory_store: Any) -> None:
+    memory_store.handle(set_target(Indicator.INCIDENCE_PER_10K, 180.0, 120.0, Direction.DECREASE))
+    assert memory_store.get(Target, "incidence_per_10k").target == 120.0
+    assert Indicator.INCIDENCE_PER_10K.unit is Unit.PER_10K
+    up = set_target(Indicator.ESCALATION_RATE, 2.0, 3.0, Direction.DECREASE)
+    assert refused(memory_store, up, RuleViolation).field == "target"
+
+
+@pytest.mark.parametrize(("baseline", "target"), [(50.0, 50.0), (50.0, 40.0)])
+def test_the_target_lies_in_the_direction(
+    memory_store: Any, baseline: float, target: float
+) -> None:
+    error = refused(memory_store, set_target(baseline=baseline, target=target), RuleViolation)
+    assert error.rule == "must increase from the baseline"
+
+
+def test_rates_are_percentages(memory_store: Any) -> None:
+    assert refused(memory_store, set_target(target=101.0), RuleViolation).field == "target"
+    big = set_target(Indicator.TIME_TO_FIRST_MEDIATION_HOURS, 200.0, 48.0, Direction.DECREASE)
+    memory_store.handle(big)
+    assert Indicator.TIME_TO_FIRST_MEDIATION_HOURS.unit is Unit.HOURS
+
+
+def test_a_due_date_cannot_be_before_the_target_is_set(memory_store: Any) -> None:
+    past = set_target(due=date(2013, 10, 19))
+    assert refused(memory_store, past, RuleViolation).field == "due"
+
+
+def test_a_revision_changes_something_and_keeps_the_rules(memory_store: Any) -> None:
+    refused(memory_store, revise(target=80.0), NotFound)
+    memory_store.handle(set_target())
+    nothing = revise(target=90.0)
+    assert refused(memory_store, nothing, RuleViolation).field == "target_id"
+    assert refused(memory_store, revise(target=40.0), RuleViolation).field == "target"
+    early_due = revise(due=date(2014, 1, 1))
+    assert refused(memory_store, early_due, RuleViolation).field == "due"
+    before_set = revise(target=80.0, at=T0 - timedelta(days=1))
+    assert refused(memory_store, before_set, RuleViolation).field == "occurred_at"
+
+
+def test_a_passed_due_date_may_stay_when_the_baseline_is_corrected(memory_store: Any) -> None:
+    memory_store.handle(set_target())
+    memory_store.handle(revise(baseline=45.0, at=datetime(2015, 3, 1, tzinfo=CST)))
+    assert memory_store.get(Target, "awareness_rate").due == DUE
+
+
+def test_bad_fields_are_named() -> None:
+    data = command_to_json(set_target())
+    assert field_errors(data | {"baseline": -1.0}) == [
+        ("baseline", "must be a finite number of zero or more")
+    ]
+    assert field_errors(data | {"target": float("nan")}) == [
+        ("target", "must be a finite number of zero or more")
+    ]
+    assert field_errors(data | {"indicator": "awarness_rate"})[0][0] == "indicator"
+    assert field_errors(data | {"direction": "up"})[0][0] == "direction"
+    assert field_errors(data | {"target": "90"}) == [("target", "must be float")]
+    assert field_errors(command_to_json(revise(target=1.0)) | {"baseline_source": " "}) == [
+        ("baseline_source", "must not be empty")
+    ]
+    # an integer is a number: 90 reads as 90.0
+    assert parse_command(data | {"target": 90}) == parse_command(data)
+
+
+@pytest.mark.parametrize("type_", sorted(target_commands_by_type))
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_every_target_command_round_trips(type_: str, data: st.DataObject) -> None:
+    cmd = data.draw(target_commands_by_type[type_])
+    assert round_trips(cmd)
+
+
+def test_every_target_command_type_has_a_strategy() -> None:
+    assert {t for t in COMMANDS if t.startswith("target.")} == set(target_commands_by_type)
