@@ -167,3 +167,4 @@ def demo(store_url: str) -> None:
 
 main.add_command(__import__("safecomm_cli.project", fromlist=["_"]).project)
 main.add_command(__import__("safecomm_cli.coverage", fromlist=["_"]).coverage_command)
+main.add_command(__import__("safecomm_cli.audit", fromlist=["_"]).audit)

@@ -1,0 +1,151 @@
+"""``safecomm audit``: keys, seals, verification and replay (see :mod:`safecomm_core.audit`).
+
+Exit statuses: 0 when intact / done; 8 when verification finds the record altered or a
+seal that does not hold; 2 for bad input (a key file, a time); the others as every command
+(:mod:`safecomm_core.errors`).
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.group()
+def audit() -> None:
+    """Prove the record unaltered (ledger, seals, verify) and replay it at any time."""
+
+
+# Imported after the group exists: main.py registers this group on its last line, so
+# whichever of the two modules is imported first, the other finds what it needs.
+from safecomm_cli.main import friendly, store_option  # noqa: E402
+from safecomm_core import FieldError, InvalidCommand, open_store  # noqa: E402
+from safecomm_core.audit import (  # noqa: E402
+    Cut,
+    Ledger,
+    Seal,
+    TamperDetected,
+    generate_key,
+    key_id,
+    load_private_key,
+    load_public_key,
+    parse_moment,
+    replay_record,
+    verify,
+)
+
+_FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+@audit.command()
+@click.option("--out", required=True, type=_FILE, help="Private key file to write (and OUT.pub).")
+@friendly
+def keygen(out: Path) -> None:
+    """Make a sealing key: OUT (private, mode 0600; keep it off the database server) and
+    OUT.pub (public; give it to whoever verifies)."""
+    private, public = generate_key(out)
+    click.echo(f"private key: {private} (keep it secret, outside the store)")
+    click.echo(f"public key:  {public} (key id {key_id(load_public_key(public))})")
+
+
+@audit.command("catch-up")
+@store_option
+@friendly
+def catch_up(store_url: str) -> None:
+    """Chain the records stored since the ledger's head; print the new head."""
+    with open_store(store_url) as store, Ledger(store) as ledger:
+        head = ledger.catch_up()
+    click.echo(json.dumps({"position": head.position, "hash": head.hex}))
+
+
+@audit.command()
+@click.option("--key", "key_file", required=True, type=_FILE, help="The private key file.")
+@store_option
+@friendly
+def seal(key_file: Path, store_url: str) -> None:
+    """Catch the ledger up, sign its head, store the seal and print it as one JSON line
+    (publish it, e.g. in the monthly report: published seals make deleting stored ones
+    pointless)."""
+    key = load_private_key(key_file)
+    if key_file.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        click.echo(f"warning: {key_file} is readable by others; chmod 600 it", err=True)
+    with open_store(store_url) as store, Ledger(store) as ledger:
+        made = ledger.seal(key)
+    click.echo(made.to_json())
+
+
+@audit.command("verify")
+@store_option
+@click.option("--public-key", type=_FILE, help="Check every seal against this key (FILE.pub).")
+@click.option(
+    "--seals", "seals_file", type=_FILE, help="Published seals (JSON lines) to check as well."
+)
+@click.option("--json", "as_json", is_flag=True, help="The outcome as one JSON object.")
+@friendly
+def verify_command(
+    store_url: str, public_key: Path | None, seals_file: Path | None, as_json: bool
+) -> None:
+    """Recompute the chain from the stored records and check every seal.
+
+    Exit status 0 when intact; 8 when a record was updated, deleted, inserted, moved or
+    truncated (the first is named: position, aggregate, version), or a seal does not hold.
+    """
+    key = load_public_key(public_key) if public_key else None
+    published = _read_seals(seals_file) if seals_file else []
+    with open_store(store_url) as store:
+        result = verify(store, public_key=key, published=published)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        for line in result.summary():
+            click.echo(line)
+    if key is None:
+        click.echo(
+            "note: no --public-key given: a seal's signature was checked only with the key "
+            "it carries, which anyone able to write the seals table could replace",
+            err=True,
+        )
+    if not result.intact:
+        sys.exit(TamperDetected.exit_code)
+
+
+def _read_seals(path: Path) -> list[Seal]:
+    seals = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            seals.append(Seal.from_json(line))
+        except ValueError as exc:
+            raise InvalidCommand([FieldError(f"{path}:{number}", str(exc))]) from None
+    return seals
+
+
+@audit.command()
+@click.option("--known-at", help="Only events recorded by then (ISO date or date-time).")
+@click.option("--as-of", help="Events that occurred by then, whenever recorded.")
+@click.option("--aggregate", required=True, help="The record's id (d-2014-0001) or UUID.")
+@click.option("--kind", help="The record's kind, when several share the id.")
+@store_option
+@friendly
+def replay(
+    known_at: str | None, as_of: str | None, aggregate: str, kind: str | None, store_url: str
+) -> None:
+    """A record as known at a time, or as of a time, printed as JSON.
+
+    A date means the end of that day in the subdistrict (Asia/Shanghai).
+    """
+    if (known_at is None) == (as_of is None):
+        raise InvalidCommand([FieldError("known_at", "give exactly one of --known-at, --as-of")])
+    if known_at is not None:
+        cut = Cut.known_at(parse_moment(known_at, field="known_at"))
+    else:
+        assert as_of is not None
+        cut = Cut.as_of(parse_moment(as_of, field="as_of"))
+    with open_store(store_url) as store:
+        replayed = replay_record(store, aggregate, cut, kind=kind)
+    click.echo(json.dumps(replayed.to_dict(), ensure_ascii=False, indent=2))

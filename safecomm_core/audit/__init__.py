@@ -1,0 +1,98 @@
+"""Audit: prove that the record is complete and unaltered, and replay it at any time.
+
+- **Ledger** (:class:`Ledger`): a follower chains every stored record in notification
+  order, ``h_i = SHA-256(h_{i-1} ‖ canonical(record_i))`` (the encoding is defined in
+  :mod:`safecomm_core.audit.canonical`), and keeps one entry per record beside the events.
+- **Seals** (:meth:`Ledger.seal`): Ed25519 signatures over (store, position, chain value,
+  time), made with a key kept in a file outside the store (:func:`generate_key`).
+- **Verify** (:func:`verify`): recompute the chain from the stored records, hold it to
+  every seal, and name the first record updated, deleted, inserted, moved or truncated.
+- **Replay** (:func:`replay_record`, :func:`replay_events`, :func:`replay_report`): a record
+  or the store's events as known at a time (recorded by it) or as of a time (occurred by
+  it).
+
+An audit script::
+
+    from safecomm_core import open_store
+    from safecomm_core.audit import Cut, load_public_key, parse_moment, replay_record, verify
+
+    with open_store("sqlite:///safecomm.db") as store:
+        result = verify(store, public_key=load_public_key("seal.key.pub"))
+        print("\\n".join(result.summary()))
+        then = replay_record(store, "d-2014-0001", Cut.known_at(parse_moment("2014-08-31")))
+        print(then.to_dict())
+
+The same from the shell: ``safecomm audit keygen | seal | verify | replay``.
+"""
+
+from safecomm_core.audit.canonical import (
+    GENESIS,
+    LedgerEntry,
+    MalformedRecord,
+    canonical,
+    chain,
+    chain_records,
+    state_digest,
+)
+from safecomm_core.audit.errors import AuditError, KeyFileError, TamperDetected
+from safecomm_core.audit.findings import Finding, FindingKind, RecordRef
+from safecomm_core.audit.ledger import Ledger, LedgerHead
+from safecomm_core.audit.replay import (
+    Cut,
+    CutBasis,
+    ReplayedEvent,
+    ReplayedRecord,
+    ReportBuilder,
+    identify,
+    parse_moment,
+    replay_events,
+    replay_record,
+    replay_report,
+)
+from safecomm_core.audit.seal import (
+    Seal,
+    generate_key,
+    key_id,
+    load_private_key,
+    load_public_key,
+    public_key_path,
+    sign_seal,
+)
+from safecomm_core.audit.verify import Verification, verify
+
+__all__ = [
+    "GENESIS",
+    "AuditError",
+    "Cut",
+    "CutBasis",
+    "Finding",
+    "FindingKind",
+    "KeyFileError",
+    "Ledger",
+    "LedgerEntry",
+    "LedgerHead",
+    "MalformedRecord",
+    "RecordRef",
+    "ReplayedEvent",
+    "ReplayedRecord",
+    "ReportBuilder",
+    "Seal",
+    "TamperDetected",
+    "Verification",
+    "canonical",
+    "chain",
+    "chain_records",
+    "generate_key",
+    "identify",
+    "key_id",
+    "load_private_key",
+    "load_public_key",
+    "parse_moment",
+    "public_key_path",
+    "replay_events",
+    "replay_record",
+    "replay_report",
+    "sign_seal",
+    "state_digest",
+    "verify",
+]
