@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
@@ -91,9 +91,21 @@ def _describe(exc: BaseException, type_: type | None) -> str:
         return f"{exc.attribute}{_SEP}{exc.rule}"
     if isinstance(exc, ForbiddenExtraKeysError):
         return _SEP.join(sorted(exc.extra_fields)) + _SEP + "unknown field"
-    if isinstance(exc, ValueError) and isinstance(type_, type) and issubclass(type_, Enum):
-        return _SEP + "must be one of " + ", ".join(repr(m.value) for m in type_)
+    enum = _enum_of(type_)
+    if enum is not None and isinstance(exc, (ValueError, TypeError)):
+        optional = " or null" if type_ is not enum else ""
+        return _SEP + "must be one of " + ", ".join(repr(m.value) for m in enum) + optional
     return _SEP + format_exception(exc, type_)
+
+
+def _enum_of(type_: Any) -> type[Enum] | None:
+    """The enum of a field typed ``E`` or ``E | None``."""
+    if isinstance(type_, type) and issubclass(type_, Enum):
+        return type_
+    members = [t for t in get_args(type_) if t is not type(None)]
+    if len(members) == 1 and isinstance(members[0], type) and issubclass(members[0], Enum):
+        return members[0]
+    return None
 
 
 def _join(path: str, name: str) -> str:
