@@ -168,3 +168,4 @@ def demo(store_url: str) -> None:
 main.add_command(__import__("safecomm_cli.project", fromlist=["_"]).project)
 main.add_command(__import__("safecomm_cli.coverage", fromlist=["_"]).coverage_command)
 main.add_command(__import__("safecomm_cli.audit", fromlist=["_"]).audit)
+main.add_command(__import__("safecomm_cli.report", fromlist=["_"]).report)
