@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from safecomm_core.commands import grid as grid_cmds
 from safecomm_core.commands import meeting as meeting_cmds
+from safecomm_core.commands import migrant as migrant_cmds
 from safecomm_core.commands import patrol as patrol_cmds
 from safecomm_core.commands import phase as phase_cmds
 from safecomm_core.commands import police_statistic as police_cmds
@@ -23,12 +24,14 @@ from safecomm_core.commands import targets as target_cmds
 from safecomm_core.commands.dispute import PartyInput
 from safecomm_core.domain import grid_alert, grid_network
 from safecomm_core.domain.dispute import DisputeKind, PartyRole
+from safecomm_core.domain.migrant import ErasureGround, PermitBasis, RegistrationSource, RightsKind
 from safecomm_core.domain.patrol import ObservationCategory, PatrolTeam
 from safecomm_core.domain.phase import Evidence, EvidenceKind, PhaseId, ReviewKind
 from safecomm_core.domain.police_statistic import statistic_ref
 from safecomm_core.domain.prevention_asset import AssetKind, InspectionOutcome
 from safecomm_core.domain.survey import Answers, Satisfaction, Security, Wave
 from safecomm_core.domain.targets import Direction, Indicator
+from safecomm_core.personal import PersonInput
 from safecomm_core.values import Actor, Channel, Role
 
 # -- shared -----------------------------------------------------------------------------
@@ -65,6 +68,15 @@ def commands_of(cls: type[Any], **fields: st.SearchStrategy[Any]) -> st.SearchSt
         cls, command_id=command_ids, occurred_at=moments, actor=actors, channel=channels, **fields
     )
 
+
+#: A person as a command names them (a hero, a resident, a migrant worker): sometimes only the ref.
+person_inputs = st.builds(
+    PersonInput,
+    ref=refs,
+    name=st.none() | texts,
+    phone=st.none() | st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+    id_number=st.none() | st.from_regex(r"[0-9]{17}[0-9X]", fullmatch=True),
+)
 
 # -- phase ------------------------------------------------------------------------------
 
@@ -464,3 +476,66 @@ target_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
     ),
 }
 target_commands = st.one_of(*target_commands_by_type.values())
+
+
+# -- migrant ----------------------------------------------------------------------------
+
+#: Exactly one of a linked dispute and a legal-aid matter, as migrant.open_rights_case wants.
+rights_links = st.one_of(
+    st.fixed_dictionaries({"dispute_id": refs}), st.fixed_dictionaries({"legal_aid": refs})
+)
+
+#: A valid command of each migrant type, by type.
+migrant_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
+    "migrant.register": commands_of(
+        migrant_cmds.RegisterMigrantWorker,
+        worker_id=refs,
+        community=communities,
+        person=person_inputs,
+        arrived_on=dates,
+        dwelling=texts,
+        employer=st.none() | texts,
+        grid_unit=st.none() | refs,
+        source=st.none() | st.sampled_from(list(RegistrationSource)),
+    ),
+    "migrant.move": commands_of(
+        migrant_cmds.RecordMigrantMove,
+        worker_id=refs,
+        dwelling=texts,
+        community=communities,
+        grid_unit=st.none() | refs,
+    ),
+    "migrant.leave": commands_of(migrant_cmds.RecordMigrantDeparture, worker_id=refs),
+    "migrant.apply_permit": commands_of(
+        migrant_cmds.ApplyResidencePermit, worker_id=refs, basis=st.sampled_from(list(PermitBasis))
+    ),
+    "migrant.issue_permit": commands_of(migrant_cmds.IssueResidencePermit, worker_id=refs),
+    "migrant.endorse_permit": commands_of(migrant_cmds.EndorseResidencePermit, worker_id=refs),
+    "migrant.suspend_permit": commands_of(migrant_cmds.SuspendResidencePermit, worker_id=refs),
+    "migrant.open_rights_case": rights_links.flatmap(
+        lambda link: commands_of(
+            migrant_cmds.OpenMigrantRightsCase,
+            worker_id=refs,
+            case_id=refs,
+            kind=st.sampled_from(list(RightsKind)),
+            **{k: st.just(v) for k, v in link.items()},
+        )
+    ),
+    "migrant.offer_service": commands_of(
+        migrant_cmds.OfferMigrantService,
+        worker_id=refs,
+        offer_id=refs,
+        service=texts,
+        proactive=st.booleans(),
+        long_residence=st.booleans(),
+    ),
+    "migrant.deliver_service": commands_of(
+        migrant_cmds.DeliverMigrantService, worker_id=refs, offer_id=refs
+    ),
+    "migrant.erase": commands_of(
+        migrant_cmds.EraseMigrantWorker,
+        worker_id=refs,
+        ground=st.none() | st.sampled_from(list(ErasureGround)),
+    ),
+}
+migrant_commands = st.one_of(*migrant_commands_by_type.values())

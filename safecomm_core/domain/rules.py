@@ -45,6 +45,9 @@ class Rules:
     permit_issue_days: int = attrs.field(default=15, validator=positive)
     #: (local) M3.3: years of residence after which services are offered unasked.
     proactive_service_years: int = attrs.field(default=3, validator=positive)
+    #: 居住证暂行条例 Art. 10: the yearly endorsement is made in the month(s) before each
+    #: full year of residence; earlier is refused, later suspends the permit.
+    permit_endorsement_window_months: int = attrs.field(default=1, validator=positive)
 
 
 DEFAULT_RULES = Rules()
