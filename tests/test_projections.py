@@ -736,3 +736,59 @@ def test_older_code_does_not_undo_a_newer_view(memory_store: Safecomm) -> None:
         with pytest.raises(ProjectionError, match="built by version 2"):
             projector.rebuild(counting(1, 1))
         assert projector.rows(counting(2, 10), "dispute_counts")[0]["n"] == 10
+
+
+@pytest.mark.postgres
+def test_refuses_a_store_whose_notification_ids_may_commit_out_of_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    name = "t" + uuid.uuid4().hex[:12]
+    monkeypatch.setenv("POSTGRES_ENABLE_DB_FUNCTIONS", "y")
+    try:
+        with (
+            open_retrying(f"{PG_URL}?name={name}") as store,
+            pytest.raises(ProjectionError, match="out of order"),
+        ):
+            Projector(store)
+    finally:
+        drop_pg_tables(name)
+
+
+def test_writer_reads_its_own_writes_and_takes_changes_back() -> None:
+    from safecomm_core.projections import RowExists
+
+    db = SQLiteViews(":memory:")
+    db.setup()
+    p = Projection("writer", version=1, tables=(COUNTS,))
+    db.create_table(db.physical("dispute_counts", 1), COUNTS)
+    with db.transaction():
+        w = ViewWriter(db, p, 1)
+        w.insert(COUNTS, {"community": "C1", "n": 1})
+        w.insert("dispute_counts", {"community": "C2", "n": 2})
+        w.flush()
+    with db.transaction():
+        w = ViewWriter(db, p, 1)
+        with pytest.raises(RowExists):
+            w.insert(COUNTS, {"community": "C1", "n": 5})
+        assert w.update(COUNTS, "C9", n=1) is False
+        assert w.delete(COUNTS, "C9") is False
+        with pytest.raises(ValueError, match="key column"):
+            w.update(COUNTS, "C1", community="C7")
+        with pytest.raises(KeyError, match="no column"):
+            w.put(COUNTS, {"community": "C1", "n": 1, "typo": 2})
+        mark = w.mark()
+        w.put(COUNTS, {"community": "C3", "n": 1})  # written without being read
+        assert w.delete(COUNTS, "C1")
+        assert w.update(COUNTS, "C2", n=1)
+        # find sees the batch's writes over what the database holds
+        assert [r["community"] for r in w.find(COUNTS, n=1)] == ["C2", "C3"]
+        w.undo(mark)
+        assert [r["community"] for r in w.find(COUNTS, n=1)] == ["C1"]
+        assert w.get(COUNTS, "C3") is None
+        w.put(COUNTS, {"community": "C2", "n": 9})
+        again = w.mark()
+        w.put(COUNTS, {"community": "C2", "n": 10})
+        w.undo(again)
+        w.flush()
+    assert dict(db.fetchall('SELECT community, n FROM "dispute_counts__g1"')) == {"C1": 1, "C2": 9}
+    db.close()

@@ -27,6 +27,14 @@ generation is built beside the live one when the projection's ``version`` or
 that re-points the views, and the old one is dropped. A rebuild killed half-way is
 carried on by the next catch-up.
 
+**Dead letters.** A handler that raises has its writes for that event taken back, and the
+event is recorded (notification id, topic, error) in the same transaction; the batch goes
+on. They are listed by :meth:`Projector.dead_letters` and counted in
+:meth:`Projector.status`. Once the handler is fixed, raise the projection's ``version``:
+the new generation replays every event, the failed ones included, and replaces the old.
+An event that cannot be *decoded* is not a dead letter: it stops the runner, since a
+missing cipher key, class or upcaster would otherwise turn every event into one.
+
 **Checks.** :meth:`Projector.digest` is an order-independent hash of a generation's rows and
 dead letters, the same on every backend; :meth:`Projector.rebuild_check` builds a scratch
 generation to the live one's position and lists the rows that differ.
@@ -95,6 +103,13 @@ class Projector:
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        datastore = getattr(store.app.recorder, "datastore", None)
+        if getattr(datastore, "enable_db_functions", False):
+            raise ProjectionError(
+                "POSTGRES_ENABLE_DB_FUNCTIONS is set: eventsourcing then inserts events without "
+                "locking the table, notification ids may commit out of order, and a follower "
+                "could skip events. Unset it to run projections."
+            )
         self.store = store
         self._owns_views = views is None
         self.views = views if views is not None else open_views(store.config)
