@@ -7,6 +7,7 @@ its 10.x line touches these two places.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -349,12 +350,42 @@ def open_store(url: str | None = None, *, keys: KeyStore | None = None) -> Safec
 
     config = parse_store_url(url)
     try:
-        app = EventStoreApplication(config.name, config.env)
-        if keys is None:
-            keys = _key_store(config)
+        with _schema_lock(config):
+            app = EventStoreApplication(config.name, config.env)
+            if keys is None:
+                keys = _key_store(config)
     except (PersistenceError, OSError) as exc:
         raise StoreError(f"cannot open store {config.url!r}: {exc}") from exc
+    except Exception as exc:  # psycopg's own errors, e.g. a refused connection
+        if type(exc).__module__.startswith("psycopg"):
+            raise StoreError(f"cannot open store {config.url!r}: {exc}") from exc
+        raise
     return Safecomm(app, keys, config)
+
+
+#: Advisory lock held while a PostgreSQL store creates its tables and functions.
+_SCHEMA_LOCK = 0x5AFEC0
+
+
+@contextlib.contextmanager
+def _schema_lock(config: StoreConfig) -> Iterator[None]:
+    """Serialise opening PostgreSQL stores.
+
+    eventsourcing creates its tables and replaces its functions in the shared schema each
+    time a store opens; processes opening at the same moment (API workers, projection
+    runners) would otherwise fail with "tuple concurrently updated".
+    """
+    if config.kind != "postgresql":
+        yield
+        return
+    import psycopg  # the 'postgres' extra; imported only when PostgreSQL is used
+
+    with psycopg.connect(config.conninfo, autocommit=True, connect_timeout=10) as db:
+        db.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
+        try:
+            yield
+        finally:
+            db.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
 
 
 def _key_store(config: StoreConfig) -> KeyStore:
