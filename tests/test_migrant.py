@@ -34,7 +34,6 @@ from safecomm_core import (
     RuleViolation,
     Safecomm,
     SafecommError,
-    command_to_json,
     open_store,
     parse_command,
 )
@@ -51,6 +50,7 @@ from safecomm_core.domain.migrant import (
     add_months,
 )
 from safecomm_core.personal import ERASED, id_number_digest
+from tests.commanding import through_json
 from tests.conftest import PG_URL
 from tests.refusals import attempt, refused
 from tests.strategies import CST, migrant_commands, migrant_commands_by_type
@@ -715,8 +715,7 @@ def test_every_migrant_command_has_a_strategy() -> None:
 @settings(max_examples=60, deadline=None)
 @given(migrant_commands)
 def test_commands_round_trip_through_json(cmd: Command) -> None:
-    text = json.dumps(command_to_json(cmd), ensure_ascii=False)
-    assert parse_command(json.loads(text)) == cmd
+    assert through_json(cmd) == cmd
 
 
 # -- state machine: the real application beside a plain model -------------------------
