@@ -60,6 +60,8 @@ def project(
     """
     chosen = _chosen(only)
     differ = False
+    # Installed before the first catch-up: a signal during it must end the run cleanly too.
+    stop = _stop_on_signals() if follow else None
     with open_store(store_url) as store, Projector(store, batch_size=batch) as projector:
         for p in chosen:
             progress = projector.rebuild(p) if rebuild else projector.catch_up(p)
@@ -83,7 +85,7 @@ def project(
                         f"{letter.error}"
                     )
         if follow:
-            projector.follow(chosen, poll=poll, stop=_stop_on_signals(), on_progress=_report)
+            projector.follow(chosen, poll=poll, stop=stop, on_progress=_report)
     if differ:
         sys.exit(1)
 

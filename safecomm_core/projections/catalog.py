@@ -12,6 +12,22 @@ __all__ = ["builtin_projections"]
 
 def builtin_projections() -> tuple[Projection, ...]:
     """Every shipped projection, in the order they are caught up."""
+    from safecomm_core.projections.alerts import ALERTS
+    from safecomm_core.projections.assets import ASSETS
     from safecomm_core.projections.disputes import DISPUTES
+    from safecomm_core.projections.patrols import PATROLS
+    from safecomm_core.projections.police import POLICE
+    from safecomm_core.projections.rulebook import RULEBOOK
+    from safecomm_core.projections.surveys import SURVEYS
+    from safecomm_core.projections.targets import TARGETS
 
-    return (DISPUTES,)
+    return (
+        DISPUTES,
+        RULEBOOK,
+        PATROLS,
+        ALERTS,
+        SURVEYS,
+        ASSETS,
+        POLICE,
+        TARGETS,
+    )
