@@ -12,6 +12,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from safecomm_core.commands import broadcast as broadcast_cmds
+from safecomm_core.commands import campaign as campaign_cmds
 from safecomm_core.commands import grid as grid_cmds
 from safecomm_core.commands import meeting as meeting_cmds
 from safecomm_core.commands import migrant as migrant_cmds
@@ -23,6 +25,8 @@ from safecomm_core.commands import survey as survey_cmds
 from safecomm_core.commands import targets as target_cmds
 from safecomm_core.commands.dispute import PartyInput
 from safecomm_core.domain import grid_alert, grid_network
+from safecomm_core.domain.broadcast import BroadcastCategory, Medium, Outlet, Period
+from safecomm_core.domain.campaign import CAMPAIGN_MEASURES, Audience, CampaignTheme, MaterialKind
 from safecomm_core.domain.dispute import DisputeKind, PartyRole
 from safecomm_core.domain.migrant import ErasureGround, PermitBasis, RegistrationSource, RightsKind
 from safecomm_core.domain.patrol import ObservationCategory, PatrolTeam
@@ -332,6 +336,96 @@ patrol_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
     ),
 }
 patrol_commands = st.one_of(*patrol_commands_by_type.values())
+
+
+# -- campaign ---------------------------------------------------------------------------
+
+campaign_measures = st.lists(
+    st.sampled_from(CAMPAIGN_MEASURES), min_size=1, max_size=4, unique=True
+).map(tuple)
+
+#: A valid command of each campaign type, by type.
+campaign_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
+    "campaign.plan": commands_of(
+        campaign_cmds.PlanCampaign,
+        campaign_id=refs,
+        community=st.just("*") | communities,
+        title=texts,
+        theme=st.sampled_from(list(CampaignTheme)),
+        measures=campaign_measures,
+        planned_on=dates,
+    ),
+    "campaign.hold": commands_of(
+        campaign_cmds.HoldCampaign,
+        campaign_id=refs,
+        place=texts,
+        audiences=st.lists(
+            st.sampled_from(list(Audience)), min_size=1, max_size=3, unique=True
+        ).map(tuple),
+        attendance=st.integers(0, 5000),
+        partners=st.lists(texts, max_size=3, unique=True).map(tuple),
+        community=st.none() | communities,
+    ),
+    "campaign.distribute_materials": commands_of(
+        campaign_cmds.DistributeMaterials,
+        campaign_id=refs,
+        kind=st.sampled_from(list(MaterialKind)),
+        count=st.integers(1, 10_000),
+    ),
+    "campaign.publicise_bravery": commands_of(
+        campaign_cmds.PubliciseBravery,
+        campaign_id=refs,
+        description=texts,
+        person=st.none() | person_inputs,
+    ),
+    "campaign.cancel": commands_of(campaign_cmds.CancelCampaign, campaign_id=refs, reason=texts),
+}
+campaign_commands = st.one_of(*campaign_commands_by_type.values())
+
+
+# -- broadcast --------------------------------------------------------------------------
+
+outlets = st.builds(
+    Outlet, medium=st.sampled_from(list(Medium)), community=st.just("*") | communities
+)
+#: 1-4 outlets, each once, with their recipient counts.
+outlet_reaches = st.lists(
+    st.builds(broadcast_cmds.OutletReach, outlet=outlets, recipients=st.integers(0, 10**5)),
+    min_size=1,
+    max_size=4,
+    unique_by=lambda r: r.outlet,
+).map(tuple)
+
+#: A valid command of each broadcast type, by type.
+broadcast_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
+    "broadcast.publish": commands_of(
+        broadcast_cmds.PublishBroadcast,
+        broadcast_id=refs,
+        community=st.just("*") | communities,
+        category=st.sampled_from(list(BroadcastCategory)),
+        period=st.sampled_from(list(Period)),
+        text=texts,
+        outlets=outlet_reaches,
+    ),
+    "broadcast.publish_on": commands_of(
+        broadcast_cmds.PublishBroadcastOn, broadcast_id=refs, outlets=outlet_reaches
+    ),
+    "broadcast.receive_question": commands_of(
+        broadcast_cmds.ReceiveQuestion,
+        broadcast_id=refs,
+        question_id=refs,
+        outlet=outlets,
+        text=texts,
+        person=st.none() | person_inputs,
+    ),
+    "broadcast.answer_question": commands_of(
+        broadcast_cmds.AnswerQuestion, broadcast_id=refs, question_id=refs, answer=texts
+    ),
+    "broadcast.withdraw": commands_of(
+        broadcast_cmds.WithdrawBroadcast, broadcast_id=refs, reason=texts
+    ),
+}
+broadcast_commands = st.one_of(*broadcast_commands_by_type.values())
 
 
 # -- survey -----------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Every command, registered by type when this package is imported."""
 
 from safecomm_core.commands import (
+    broadcast,
+    campaign,
     dispute,
     grid,
     meeting,
@@ -19,6 +21,8 @@ __all__ = [
     "COMMANDS",
     "Command",
     "Context",
+    "broadcast",
+    "campaign",
     "command_to_json",
     "dispute",
     "grid",
