@@ -98,13 +98,19 @@ class Record(Aggregate):
 
     def check_after_creation(self, meta: Meta) -> None:
         """A later fact cannot have happened before the record began."""
-        if meta.occurred_at < self.created_meta.occurred_at:
+        self.check_not_before(meta, self.created_meta.occurred_at, "the record began")
+
+    def check_not_before(self, meta: Meta, moment: datetime, what: str) -> None:
+        """Refuse a fact dated before ``moment``, when ``what`` happened.
+
+        Reports "as of" a date would otherwise count a consequence before its cause.
+        """
+        if meta.occurred_at < moment:
             raise RuleViolation(
-                f"{self.KIND} {self.ref!r} began at "
-                f"{self.created_meta.occurred_at.isoformat()}; "
+                f"{self.KIND} {self.ref!r}: {what} at {moment.isoformat()}; "
                 "occurred_at cannot be earlier",
                 field="occurred_at",
-                rule="must not be before the record began",
+                rule=f"must not be before {what}",
             )
 
     def not_allowed(self, action: str, state: str) -> InvalidTransition:

@@ -23,7 +23,6 @@ from eventsourcing.domain import event
 
 from safecomm_core.domain.base import Record
 from safecomm_core.domain.rules import SUBDISTRICT
-from safecomm_core.domain.timeline import require_not_before
 from safecomm_core.errors import AlreadyExists, InvalidTransition, RuleViolation
 from safecomm_core.personal import SealedPerson
 from safecomm_core.transcoding import value_type
@@ -229,7 +228,7 @@ class Broadcast(Record):
                 field="question_id",
                 rule="answered once",
             )
-        require_not_before(self, meta, asked.asked_at, f"question {question_id!r} was asked")
+        self.check_not_before(meta, asked.asked_at, f"question {question_id!r} was asked")
         self._question_answered(meta=meta, question_id=question_id, answer=answer)
 
     def time_to_answer(self, question_id: str) -> timedelta | None:

@@ -17,7 +17,6 @@ from eventsourcing.domain import event
 
 from safecomm_core.domain.base import Record
 from safecomm_core.domain.rules import SUBDISTRICT
-from safecomm_core.domain.timeline import require_not_before
 from safecomm_core.errors import RuleViolation
 from safecomm_core.personal import SealedPerson
 from safecomm_core.values import Meta
@@ -256,4 +255,4 @@ class Campaign(Record):
         self.check_after_creation(meta)
         if self.held_at is None or self.status != CampaignStatus.HELD:
             raise self.not_allowed(action, self.status.value)
-        require_not_before(self, meta, self.held_at, "the campaign was held")
+        self.check_not_before(meta, self.held_at, "the campaign was held")

@@ -230,7 +230,7 @@ class GridNetwork(Record):
         if before is not None:
             left_at = before.periods[-1].left_at
             assert left_at is not None
-            self._not_before(meta, left_at, f"unit {unit!r} left")
+            self.check_not_before(meta, left_at, f"unit {unit!r} left")
         self._unit_joined(meta=meta, unit=unit, name=name, kind=kind, community=community)
 
     class UnitLeft(Record.Event):
@@ -247,7 +247,7 @@ class GridNetwork(Record):
     def leave(self, meta: Meta, unit: str, reason: str) -> None:
         """A unit leaves; alerts raised from then on do not reach it."""
         found = self._current(meta, unit, "remove")
-        self._not_before(meta, found.periods[-1].joined_at, f"unit {unit!r} joined")
+        self.check_not_before(meta, found.periods[-1].joined_at, f"unit {unit!r} joined")
         self._unit_left(meta=meta, unit=unit, reason=reason)
 
     # -- contacts ---------------------------------------------------------------------
@@ -282,10 +282,3 @@ class GridNetwork(Record):
             )
         return found
 
-    def _not_before(self, meta: Meta, moment: datetime, what: str) -> None:
-        if meta.occurred_at < moment:
-            raise RuleViolation(
-                f"{what} at {moment.isoformat()}; occurred_at cannot be earlier",
-                field="occurred_at",
-                rule="must not be before the unit's last membership change",
-            )

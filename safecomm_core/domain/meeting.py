@@ -200,12 +200,6 @@ class Meeting(Record):
                 field="action_id",
                 rule="cannot close when closed",
             )
-        if meta.occurred_at < action.assigned_at:
-            raise RuleViolation(
-                f"action {action_id!r} was assigned at {action.assigned_at.isoformat()}; "
-                "occurred_at cannot be earlier",
-                field="occurred_at",
-                rule="must not be before the action was assigned",
-            )
+        self.check_not_before(meta, action.assigned_at, "the action was assigned")
         late = local_date(meta.occurred_at) > action.due
         self._action_closed(meta=meta, action_id=action_id, result=result, late=late)

@@ -167,7 +167,7 @@ class Patrol(Record):
     def end(self, meta: Meta, distance_m: int | None, duration_minutes: int | None) -> None:
         """The patrol is over; distance walked and time on patrol are optional."""
         started_at = self._require_on_patrol(meta, "end")
-        self._not_before(meta, self.last_fact_at, "had its latest fact")
+        self.check_not_before(meta, self.last_fact_at, "the patrol's latest fact")
         elapsed = int((meta.occurred_at - started_at).total_seconds() // 60)
         if duration_minutes is not None and duration_minutes > elapsed:
             raise RuleViolation(
@@ -271,14 +271,6 @@ class Patrol(Record):
         self.check_after_creation(meta)
         if self.status is not PatrolStatus.STARTED or self.started_at is None:
             raise self.not_allowed(action, self.status.value)
-        self._not_before(meta, self.started_at, "started")
+        self.check_not_before(meta, self.started_at, "the patrol started")
         return self.started_at
 
-    def _not_before(self, meta: Meta, moment: datetime, what: str) -> None:
-        if meta.occurred_at < moment:
-            raise RuleViolation(
-                f"patrol {self.ref!r} {what} at {moment.isoformat()}; "
-                "occurred_at cannot be earlier",
-                field="occurred_at",
-                rule=f"must not be before the patrol {what}",
-            )

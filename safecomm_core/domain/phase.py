@@ -320,10 +320,4 @@ class ProjectPhase(Record):
         self.check_after_creation(meta)
         if self.started_at is None:
             raise self.not_allowed(action, self.status.value)
-        if meta.occurred_at < self.started_at:
-            raise RuleViolation(
-                f"phase {self.ref!r} started at {self.started_at.isoformat()}; "
-                "occurred_at cannot be earlier",
-                field="occurred_at",
-                rule="must not be before the phase started",
-            )
+        self.check_not_before(meta, self.started_at, "the phase started")
