@@ -18,6 +18,7 @@ from safecomm_core.audit import (
     FindingKind,
     Ledger,
     LedgerEntry,
+    LedgerHead,
     Seal,
     TamperDetected,
     canonical,
@@ -359,3 +360,43 @@ def test_a_signed_seal_that_contradicts_a_holding_one_is_named(store: Safecomm) 
     assert [f.kind for f in result.findings] == [FindingKind.BAD_SEAL]
     assert "contradicts another seal" in result.findings[0].message
     assert result.seals_holding == 1
+
+
+def test_two_followers_at_once_chain_each_record_once(store_factory) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    store = store_factory()
+    write_disputes(store, 3)
+    heads = []
+
+    def follow() -> None:
+        with Ledger(store_factory(), batch_size=4) as ledger:
+            heads.append(ledger.catch_up())
+
+    threads = [threading.Thread(target=follow) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with Ledger(store) as ledger:
+        assert list(ledger.entries()) == _recomputed(store)
+    assert heads[0] == heads[1] == LedgerHead(30, _recomputed(store)[-1].chain)
+
+
+@pytest.mark.parametrize("backend", SQL_BACKENDS, indirect=True)
+def test_catching_up_goes_past_gaps_in_the_ids(store: Safecomm) -> None:
+    """Ids missing before the ledger saw them (PostgreSQL's rolled-back ids, say) are gaps,
+    not the end: small batches go on past them."""
+    write_disputes(store, 1)
+    raw = RawEvents(store)
+    try:
+        for position in (3, 4, 5, 8):
+            raw.delete(position)
+    finally:
+        raw.close()
+    key = Ed25519PrivateKey.generate()
+    with Ledger(store, batch_size=1) as ledger:
+        assert ledger.catch_up().position == 10
+        assert [e.position for e in ledger.entries()] == [1, 2, 6, 7, 9, 10]
+        ledger.seal(key)
+    assert verify(store, public_key=key.public_key(), batch_size=2).intact

@@ -91,7 +91,7 @@ class Ledger:
             batch = self.batch_size if limit is None else min(self.batch_size, limit - done)
             added = self.backend.extend(_extend, batch)
             done += added
-            if added < batch:
+            if not added:  # a short batch may only mean a gap in the ids: go on until none
                 break
         return self.head()
 

@@ -110,22 +110,39 @@ class _SQLBackend:
         rows = self._all(f"SELECT MAX({self._position}) FROM {self._events}")
         return int(rows[0][0] or 0)
 
-    def _select_records(self) -> str:
-        return (
-            f"SELECT {self._position}, {self._id_text}, originator_version, topic, state "
-            f"FROM {self._events} WHERE {self._position} > ? AND {self._position} <= ? "
-            f"ORDER BY {self._position} LIMIT ?"
+    def _ranged(
+        self, table: str, column: str, columns: str, after: int, upto: int | None, batch: int
+    ) -> Iterator[list[Any]]:
+        """Rows with ``after < column <= upto`` in order, ``batch`` positions at a time.
+
+        Each query asks for a range of positions, never "the next N after X": on a table
+        PostgreSQL has not analysed yet, the latter is planned as a sort of everything after
+        X, once per batch, which makes a full read quadratic. Gaps are jumped over.
+        """
+        select = (
+            f"SELECT {columns} FROM {table} WHERE {column} > ? AND {column} <= ? ORDER BY {column}"
         )
+        following = f"SELECT MIN({column}) FROM {table} WHERE {column} > ?"
+        stop = (
+            upto
+            if upto is not None
+            else int(self._all(f"SELECT MAX({column}) FROM {table}")[0][0] or 0)
+        )
+        while after < stop:
+            high = min(after + batch, stop)
+            rows = self._all(select, (after, high))
+            if rows:
+                yield rows
+                after = high
+                continue
+            found = self._all(following, (high,))[0][0]
+            if found is None or found > stop:
+                return
+            after = int(found) - 1
 
     def scan(self, after: int, upto: int | None, batch: int) -> Iterator[list[RawRecord]]:
-        statement = self._select_records()
-        stop = upto if upto is not None else 2**63 - 1
-        while after < stop:
-            rows = self._all(statement, (after, stop, batch))
-            if not rows:
-                return
-            yield rows
-            after = rows[-1][0]
+        columns = f"{self._position}, {self._id_text}, originator_version, topic, state"
+        yield from self._ranged(self._events, self._position, columns, after, upto, batch)
 
     def _id_param(self, originator_id: str) -> str | None:
         """The id as the events table's originator id column compares it (None: no match)."""
@@ -157,17 +174,8 @@ class _SQLBackend:
     def entries(self, after: int, upto: int | None, batch: int) -> Iterator[list[LedgerEntry]]:
         if not self._readable(self._ledger):
             return
-        statement = (
-            f"SELECT {_ENTRY_COLUMNS} FROM {self._ledger} "
-            "WHERE position > ? AND position <= ? ORDER BY position LIMIT ?"
-        )
-        stop = upto if upto is not None else 2**63 - 1
-        while after < stop:
-            rows = self._all(statement, (after, stop, batch))
-            if not rows:
-                return
+        for rows in self._ranged(self._ledger, "position", _ENTRY_COLUMNS, after, upto, batch):
             yield [_entry(r) for r in rows]
-            after = rows[-1][0]
 
     def find_entry(self, originator_id: str, version: int) -> list[int]:
         if not self._readable(self._ledger):
