@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 
 from safecomm_core.commands.base import Command, Context, command
+from safecomm_core.commands.shape import require_distinct
 from safecomm_core.domain.base import local_date
 from safecomm_core.domain.dispute import (
     AgreementForm,
@@ -16,7 +17,6 @@ from safecomm_core.domain.dispute import (
     PerformanceOutcome,
     Route,
 )
-from safecomm_core.errors import FieldError, InvalidCommand
 from safecomm_core.personal import PersonInput
 from safecomm_core.validation import nonempty
 
@@ -75,11 +75,7 @@ class ReportDispute(Command):
     source: DisputeSource | None = None
 
     def run(self, ctx: Context) -> None:
-        if not self.parties:
-            raise InvalidCommand([FieldError("parties", "at least one party")])
-        refs = [p.ref for p in self.parties]
-        if len(set(refs)) != len(refs):
-            raise InvalidCommand([FieldError("parties", "each party once")])
+        require_distinct("parties", (p.ref for p in self.parties), what="party")
         ctx.check_new(Dispute, self.dispute_id)
         ctx.add(
             Dispute(

@@ -12,6 +12,7 @@ import attrs
 
 from safecomm_core.commands.base import Command, Context, command
 from safecomm_core.commands.dispute import PartyInput
+from safecomm_core.commands.shape import distinct_errors
 from safecomm_core.domain.dispute import Dispute, DisputeKind, Party
 from safecomm_core.domain.patrol import ObservationCategory, Patrol, PatrolTeam
 from safecomm_core.errors import FieldError, InvalidCommand
@@ -25,16 +26,6 @@ __all__ = [
     "StartPatrol",
     "VisitCheckpoint",
 ]
-
-
-def _distinct_ids(field: str, ids: tuple[str, ...], what: str) -> list[FieldError]:
-    """Errors for blank or repeated ids in a list the command gives."""
-    errors = [
-        FieldError(f"{field}[{i}]", "must not be empty") for i, v in enumerate(ids) if not v.strip()
-    ]
-    if len(set(ids)) != len(ids):
-        errors.append(FieldError(field, f"each {what} once"))
-    return errors
 
 
 def _check(errors: list[FieldError]) -> None:
@@ -62,11 +53,13 @@ class PlanPatrol(Command):
     grid_unit: str | None = None
 
     def run(self, ctx: Context) -> None:
-        errors = _distinct_ids("route", self.route, "checkpoint")
+        errors = distinct_errors("route", self.route, at_least=0, what="checkpoint")
         if not self.route:
             errors.append(FieldError("route", "at least one checkpoint"))
-        errors += _distinct_ids("team.police", self.team.police, "officer")
-        errors += _distinct_ids("team.volunteers", self.team.volunteers, "volunteer")
+        errors += distinct_errors("team.police", self.team.police, at_least=0, what="officer")
+        errors += distinct_errors(
+            "team.volunteers", self.team.volunteers, at_least=0, what="volunteer"
+        )
         if not self.team.members:
             errors.append(FieldError("team", "at least one member"))
         elif set(self.team.police) & set(self.team.volunteers):
@@ -151,7 +144,9 @@ class MediateOnSite(_OnPatrol):
         errors: list[FieldError] = []
         if not self.parties:
             errors.append(FieldError("parties", "at least one party"))
-        errors += _distinct_ids("parties", tuple(p.ref for p in self.parties), "party")
+        errors += distinct_errors(
+            "parties", (p.ref for p in self.parties), at_least=0, what="party"
+        )
         if self.settled and self.terms is None:
             errors.append(FieldError("terms", "required when settled on the spot"))
         if not self.settled and self.terms is not None:

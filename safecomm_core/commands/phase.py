@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from safecomm_core.commands.base import Command, Context, command
+from safecomm_core.commands.shape import require_distinct
 from safecomm_core.domain.phase import Evidence, PhaseId, ProjectPhase, ReviewKind
 from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.errors import FieldError, InvalidCommand
@@ -28,11 +29,6 @@ _ALL_PHASES = tuple(p.value for p in PhaseId)
 def _score(_instance: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
     if value is not None and not 0 <= value <= 100:
         raise BrokenRule(attribute.name, "must be from 0 to 100")
-
-
-def _once_each(field: str, values: tuple[Any, ...]) -> None:
-    if len(set(values)) != len(values):
-        raise InvalidCommand([FieldError(field, "each once")])
 
 
 @attrs.frozen(kw_only=True)
@@ -59,7 +55,7 @@ class PlanPhase(_OnPhase):
     def run(self, ctx: Context) -> None:
         if self.window_end < self.window_start:
             raise InvalidCommand([FieldError("window_end", "must not be before window_start")])
-        _once_each("required_deliverables", self.required_deliverables)
+        require_distinct("required_deliverables", self.required_deliverables, at_least=0)
         ctx.check_new(ProjectPhase, self.phase_id.value)
         ctx.add(
             ProjectPhase(
@@ -97,7 +93,7 @@ class RecordDeliverable(_OnPhase):
     def run(self, ctx: Context) -> None:
         if not self.evidence:
             raise InvalidCommand([FieldError("evidence", "at least one document")])
-        _once_each("evidence", tuple(e.sha256 for e in self.evidence))
+        require_distinct("evidence", (e.sha256 for e in self.evidence), at_least=0)
         phase = ctx.load(ProjectPhase, self.phase_id.value)
         phase.record_deliverable(ctx.meta, self.name, self.evidence)
 

@@ -10,16 +10,30 @@ from collections.abc import Hashable, Iterable
 
 from safecomm_core.errors import FieldError, InvalidCommand
 
-__all__ = ["require_distinct"]
+__all__ = ["distinct_errors", "require_distinct"]
 
 
-def require_distinct(field: str, values: Iterable[Hashable], *, at_least: int = 1) -> None:
-    """``values`` hold at least ``at_least`` items, each once."""
+def distinct_errors(
+    field: str, values: Iterable[Hashable], *, at_least: int = 1, what: str = ""
+) -> list[FieldError]:
+    """Errors of a list that must hold ``at_least`` items, none blank, each once."""
     items = list(values)
-    errors: list[FieldError] = []
+    errors = [
+        FieldError(f"{field}[{i}]", "must not be empty")
+        for i, v in enumerate(items)
+        if isinstance(v, str) and not v.strip()
+    ]
     if len(items) < at_least:
         errors.append(FieldError(field, f"at least {at_least}"))
     if len(set(items)) != len(items):
-        errors.append(FieldError(field, "each once"))
+        errors.append(FieldError(field, f"each {what} once" if what else "each once"))
+    return errors
+
+
+def require_distinct(
+    field: str, values: Iterable[Hashable], *, at_least: int = 1, what: str = ""
+) -> None:
+    """Raise :class:`InvalidCommand` unless the list passes :func:`distinct_errors`."""
+    errors = distinct_errors(field, values, at_least=at_least, what=what)
     if errors:
         raise InvalidCommand(errors)
