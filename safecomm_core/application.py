@@ -132,7 +132,7 @@ class _UnitOfWork:
             found = self._service.get(cls, ref)
             self.records[id_] = found
         if not isinstance(found, cls):
-            raise NotFound(cls.KIND, ref)
+            raise NotFound(cls.KIND, ref, cls.id_field())
         return found
 
     def exists(self, cls: type[Record], ref: str) -> bool:
@@ -143,7 +143,7 @@ class _UnitOfWork:
         if self.exists(cls, ref):
             raise AlreadyExists(
                 f"{cls.KIND} {ref!r} already exists",
-                field=f"{cls.KIND}_id",
+                field=cls.id_field(),
                 rule="must not exist yet",
             )
 
@@ -253,11 +253,11 @@ class Safecomm:
         try:
             found: Record = self.app.repository.get(aggregate_id(cls.KIND, ref))
         except AggregateNotFoundError:
-            raise NotFound(cls.KIND, ref) from None
+            raise NotFound(cls.KIND, ref, cls.id_field()) from None
         except PersistenceError as exc:
             raise StoreError(f"the store could not be read: {exc}") from exc
         if not isinstance(found, cls):
-            raise NotFound(cls.KIND, ref)
+            raise NotFound(cls.KIND, ref, cls.id_field())
         return found
 
     def exists(self, cls: type[Record], ref: str) -> bool:

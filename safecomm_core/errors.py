@@ -107,8 +107,10 @@ class NotFound(SafecommError, LookupError):
 
     exit_code = 4
 
-    def __init__(self, kind: str, ref: str) -> None:
-        super().__init__(f"no {kind} with id {ref!r}", field=f"{kind}_id", rule="must exist")
+    def __init__(self, kind: str, ref: str, field: str = "") -> None:
+        super().__init__(
+            f"no {kind} with id {ref!r}", field=field or f"{kind}_id", rule="must exist"
+        )
         self.kind = kind
         self.ref = ref
 

@@ -22,7 +22,7 @@ from safecomm_core.domain.migrant import (
     RegistrationSource,
     RightsKind,
 )
-from safecomm_core.errors import AlreadyExists, FieldError, InvalidCommand, NotFound
+from safecomm_core.errors import FieldError, InvalidCommand, NotFound
 from safecomm_core.personal import PersonInput
 from safecomm_core.validation import nonempty
 
@@ -44,12 +44,7 @@ _optional_text = attrs.validators.optional(nonempty)
 
 
 def _worker(ctx: Context, worker_id: str) -> MigrantWorker:
-    """The worker, or NotFound naming the commands' ``worker_id`` field (not ``migrant_id``)."""
-    try:
-        return ctx.load(MigrantWorker, worker_id)
-    except NotFound as exc:
-        exc.field = MigrantWorker.ID_FIELD
-        raise
+    return ctx.load(MigrantWorker, worker_id)
 
 
 def _release_id_number(ctx: Context, worker_id: str, digest: str | None) -> None:
@@ -84,12 +79,7 @@ class RegisterMigrantWorker(Command):
 
     def run(self, ctx: Context) -> None:
         source = self._source()
-        if ctx.exists(MigrantWorker, self.worker_id):
-            raise AlreadyExists(
-                f"migrant worker {self.worker_id!r} already exists",
-                field=MigrantWorker.ID_FIELD,
-                rule="must not exist yet",
-            )
+        ctx.check_new(MigrantWorker, self.worker_id)
         digest = ctx.id_digest(self.person.id_number) if self.person.id_number else None
         index = None
         if digest is not None:

@@ -51,6 +51,8 @@ class Record(Aggregate):
     """
 
     KIND: ClassVar[str] = ""
+    #: The commands' name for this record's id, where it is not ``<KIND>_id``.
+    ID_FIELD: ClassVar[str] = ""
 
     class Event(Aggregate.Event):
         meta: Meta
@@ -80,6 +82,11 @@ class Record(Aggregate):
             if KINDS.get(cls.KIND, cls) is not cls:
                 raise TypeError(f"kind {cls.KIND!r} is already used by {KINDS[cls.KIND]}")
             KINDS[cls.KIND] = cls
+
+    @classmethod
+    def id_field(cls) -> str:
+        """The name of the field that carries this record's id in commands and errors."""
+        return cls.ID_FIELD or f"{cls.KIND}_id"
 
     @classmethod
     def create_id(cls, ref: str) -> UUID:
@@ -117,6 +124,6 @@ class Record(Aggregate):
         """The error for an action the record's present state does not allow."""
         return InvalidTransition(
             f"cannot {action} {self.KIND} {self.ref!r}: it is {state}",
-            field=f"{self.KIND}_id",
+            field=self.id_field(),
             rule=f"cannot {action} when {state}",
         )

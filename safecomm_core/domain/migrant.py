@@ -602,12 +602,6 @@ class MigrantWorker(Record):
 
     # -- checks -----------------------------------------------------------------------
 
-    def not_allowed(self, action: str, state: str) -> InvalidTransition:
-        """As the base's, naming the commands' ``worker_id`` field."""
-        error = super().not_allowed(action, state)
-        error.field = self.ID_FIELD
-        return error
-
     def _require(self, meta: Meta, action: str, *allowed: WorkerStatus) -> None:
         self.check_after_creation(meta)
         if self.status not in allowed:
