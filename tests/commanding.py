@@ -5,22 +5,21 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from datetime import datetime
+from typing import Any, TypeVar
 
 import pytest
-from hypothesis import HealthCheck, settings
-from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
+from hypothesis.stateful import precondition, rule
 
 from safecomm_core import (
     Command,
     InvalidCommand,
     SafecommError,
     command_to_json,
-    open_store,
     parse_command,
 )
 from safecomm_core.values import Actor, Role
+from tests.machines import StoreMachine
 from tests.refusals import refused, stored
 
 C = TypeVar("C", bound=Command)
@@ -52,36 +51,13 @@ def field_errors(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 #: Quick enough to run on every change; the contract tests cover the other stores.
-MACHINE_SETTINGS = settings(
-    max_examples=25,
-    stateful_step_count=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-
-
-class CommandMachine(RuleBasedStateMachine):
+class CommandMachine(StoreMachine):
     """A fresh in-memory application whose rules say what each command should do: land,
     or be refused with which error. Every command that landed may come again: the repeat
     must change nothing. Facts take their time from :meth:`tick`, ``STEP`` after ``START``.
     """
 
-    START: ClassVar[datetime]
-    STEP: ClassVar[timedelta] = timedelta(hours=5)
     last_ok: Command | None = None
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store = open_store("memory://")
-        self.clock = self.START
-
-    def tick(self) -> datetime:
-        """A moment after every moment given before."""
-        self.clock += self.STEP
-        return self.clock
-
-    def teardown(self) -> None:
-        self.store.close()
 
     def send(self, cmd: Command, error: type[SafecommError] | None) -> bool:
         """Handle ``cmd``: it must land when ``error`` is None, else be refused cleanly."""

@@ -36,13 +36,13 @@ from safecomm_core.domain.prevention_asset import (
     RegisterCount,
 )
 from tests.commanding import (
-    MACHINE_SETTINGS,
     CommandMachine,
     field_errors,
     issue,
     round_trips,
     through_json,
 )
+from tests.machines import MACHINE_SETTINGS
 from tests.refusals import refused
 from tests.strategies import CST, asset_commands_by_type, item_descriptions
 

@@ -162,3 +162,7 @@ def produce(
         built = build(store, projector)
     emit(built, fmt, lang, out)
     return built
+
+
+# Report commands defined in modules of their own register themselves on the group.
+from safecomm_cli import assessment as _assessment  # noqa: E402, F401

@@ -99,9 +99,20 @@ class Rulebook(Record):
 
 def rules_in_force(versions: tuple[RuleVersion, ...], community: str, on: date) -> Rules:
     """The latest set effective by ``on`` for the community, else the subdistrict's."""
+    version = version_in_force(versions, community, on)
+    return DEFAULT_RULES if version is None else version.rules
+
+
+def version_in_force(
+    versions: tuple[RuleVersion, ...], community: str, on: date
+) -> RuleVersion | None:
+    """The adopted set :func:`rules_in_force` uses; None when the defaults apply.
+
+    Reports name it beside each verdict, so a reader can tell which version decided.
+    """
     for scope in (community, SUBDISTRICT):
         found = [v for v in versions if v.scope == scope and v.effective_from <= on]
         if found:
             # Adopted later wins among sets with the same effective date.
-            return max(enumerate(found), key=lambda iv: (iv[1].effective_from, iv[0]))[1].rules
-    return DEFAULT_RULES
+            return max(enumerate(found), key=lambda iv: (iv[1].effective_from, iv[0]))[1]
+    return None

@@ -15,7 +15,11 @@ def builtin_projections() -> tuple[Projection, ...]:
     from safecomm_core.projections.alerts import ALERTS
     from safecomm_core.projections.assets import ASSETS
     from safecomm_core.projections.disputes import DISPUTES
+    from safecomm_core.projections.evidence import EVIDENCE
+    from safecomm_core.projections.meetings import MEETINGS
+    from safecomm_core.projections.migrants import MIGRANTS
     from safecomm_core.projections.patrols import PATROLS
+    from safecomm_core.projections.phases import PHASES
     from safecomm_core.projections.police import POLICE
     from safecomm_core.projections.rulebook import RULEBOOK
     from safecomm_core.projections.surveys import SURVEYS
@@ -30,4 +34,8 @@ def builtin_projections() -> tuple[Projection, ...]:
         ASSETS,
         POLICE,
         TARGETS,
+        MIGRANTS,
+        PHASES,
+        MEETINGS,
+        EVIDENCE,
     )

@@ -1,0 +1,142 @@
+"""``safecomm report self-assessment`` and ``safecomm report watchlist``.
+
+Both read the views "as of" a day: ``--as-of YYYY-MM-DD``, or ``--period YYYY-MM`` for the
+last day of that month, or today (in the subdistrict) when neither is given. Like every
+report command they catch all projections up first (:func:`safecomm_cli.report.produce`).
+
+Exit statuses: 0 when written; 2 for bad input (a date, both ``--period`` and
+``--as-of``, a format, a language); the others as every command.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from safecomm_cli.report import friendly, produce, report, report_options
+from safecomm_core.application import Safecomm
+from safecomm_core.projections import Projector
+from safecomm_core.reports.model import Report
+from safecomm_core.reports.self_assessment import self_assessment
+from safecomm_core.reports.watchlist import DEFAULT_CLOSING_DAYS, watchlist
+from safecomm_core.values import SUBDISTRICT_TZ
+
+__all__ = ["as_of_day", "self_assessment_command", "watchlist_command"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date: write YYYY-MM-DD") from None
+
+
+def _as_of_option(func: F) -> F:
+    return click.option(
+        "--as-of",
+        "as_of",
+        metavar="YYYY-MM-DD",
+        callback=_date,
+        help="The day reported on (default: the end of --period, else today).",
+    )(func)
+
+
+def as_of_day(period: str | None, as_of: date | None, today: date | None = None) -> date:
+    """The day a report is as of: ``as_of``, else the last day of ``period``, else today.
+
+    Raises :class:`click.UsageError` (exit status 2) when both are given.
+    """
+    if period is not None and as_of is not None:
+        raise click.UsageError("give --period or --as-of, not both")
+    if as_of is not None:
+        return as_of
+    if period is not None:
+        year, month = map(int, period.split("-"))
+        return date(year, month, calendar.monthrange(year, month)[1])
+    return today or datetime.now(SUBDISTRICT_TZ).date()
+
+
+def _run(
+    build: Callable[[Projector, date], Report],
+    day: date,
+    fmt: str | None,
+    lang: str,
+    out: Path | None,
+    store_url: str,
+) -> None:
+    def make(_store: Safecomm, projector: Projector) -> Report:
+        return build(projector, day)
+
+    produce(store_url, make, fmt, lang, out)
+
+
+@report.command("self-assessment")
+@report_options
+@_as_of_option
+@friendly
+def self_assessment_command(
+    period: str | None,
+    as_of: date | None,
+    community: str | None,
+    fmt: str | None,
+    lang: str,
+    out: Path | None,
+    store_url: str,
+) -> None:
+    """The self-assessment: AQ/T 9001-2006's elements and the plan's measures against the
+    evidence recorded, phase progress P1-P7, and the gaps, named."""
+    day = as_of_day(period, as_of)
+    _run(
+        lambda projector, d: self_assessment(projector, as_of=d, community=community),
+        day,
+        fmt,
+        lang,
+        out,
+        store_url,
+    )
+
+
+@report.command("watchlist")
+@report_options
+@_as_of_option
+@click.option(
+    "--within",
+    type=click.IntRange(0, 366),
+    default=DEFAULT_CLOSING_DAYS,
+    show_default=True,
+    metavar="DAYS",
+    help="List judicial-confirmation windows ending within DAYS of the day.",
+)
+@friendly
+def watchlist_command(
+    period: str | None,
+    as_of: date | None,
+    within: int,
+    community: str | None,
+    fmt: str | None,
+    lang: str,
+    out: Path | None,
+    store_url: str,
+) -> None:
+    """What staff must act on, as of a day: overdue disputes, closing judicial windows,
+    unacknowledged alerts, permits to endorse, overdue actions, M3.3 eligibility."""
+    day = as_of_day(period, as_of)
+    _run(
+        lambda projector, d: watchlist(
+            projector, as_of=d, community=community, closing_within_days=within
+        ),
+        day,
+        fmt,
+        lang,
+        out,
+        store_url,
+    )

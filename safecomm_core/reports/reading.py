@@ -1,0 +1,146 @@
+"""How the self-assessment and the watchlist read views: one consistent state, "as of" a day.
+
+- :func:`reading` reads live views inside one read transaction, so that every list of a
+  report comes from the same moment even while a follower writes.
+- :func:`cut` turns an "as of" day into the first moment after it in the subdistrict: a
+  fact counts when it occurred before the cut (reports are by ``occurred_at``; a fact
+  entered late counts on the day it happened).
+- :func:`in_scope` says which records a report for one community covers.
+- :func:`known_versions` and :func:`rule_used` find the rules in force for a record and
+  name their version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import attrs
+
+from safecomm_core.domain.rules import (
+    DEFAULT_RULES,
+    SUBDISTRICT,
+    Rules,
+    RuleVersion,
+    version_in_force,
+)
+from safecomm_core.projections.database import ViewDatabase, quote
+from safecomm_core.projections.definition import Projection
+from safecomm_core.projections.errors import ProjectionError
+from safecomm_core.projections.rulebook import rule_versions
+from safecomm_core.projections.runner import Projector
+from safecomm_core.projections.schema import Row, Table, normalise
+from safecomm_core.values import SUBDISTRICT_TZ
+
+__all__ = [
+    "Reader",
+    "RuleUsed",
+    "cut",
+    "dead_letters",
+    "in_scope",
+    "known_versions",
+    "reading",
+    "rule_used",
+]
+
+
+def cut(as_of: date) -> datetime:
+    """The first moment after the day ``as_of`` in the subdistrict's time zone."""
+    return datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=SUBDISTRICT_TZ)
+
+
+def in_scope(community: str, scope: str | None) -> bool:
+    """Whether a record of ``community`` belongs in a report for ``scope``.
+
+    The subdistrict's report (``None`` or ``*``) covers everything; a community's report
+    covers its own records and the subdistrict's own (``*``: the programme's phases, the
+    group's meetings), which every community works under.
+    """
+    return scope in (None, SUBDISTRICT) or community in (scope, SUBDISTRICT)
+
+
+class Reader:
+    """Reads live views inside the read transaction :func:`reading` opened."""
+
+    def __init__(self, views: ViewDatabase) -> None:
+        self.views = views
+
+    def rows(self, table: Table) -> list[Row]:
+        """Every row of ``table``'s live view, in key order."""
+        views = self.views
+        fetched = views.fetchall(views.select_sql(views.name(table.name), table))
+        return sorted((views.decode_row(table, values) for values in fetched), key=table.key_of)
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a query on the views (``?`` placeholders; tables by :meth:`name`)."""
+        return self.views.fetchall(sql, params)
+
+    def name(self, table: Table) -> str:
+        """The quoted name of ``table``'s live view, for SQL."""
+        return quote(self.views.name(table.name))
+
+    def param(self, table: Table, column: str, value: Any) -> Any:
+        """``value`` as a query parameter compared with ``table.column``."""
+        shape = table.column(column)
+        return self.views.encode(shape, normalise(shape, value))
+
+    def value(self, table: Table, column: str, stored: Any) -> Any:
+        """A value of ``table.column`` fetched by a query, as Python sees it."""
+        return None if stored is None else self.views.decode(table.column(column), stored)
+
+
+@contextmanager
+def reading(projector: Projector, projections: Sequence[Projection]) -> Iterator[Reader]:
+    """A :class:`Reader` over one consistent state of the views of ``projections``.
+
+    Raises :class:`~safecomm_core.projections.errors.ProjectionError` when a projection
+    has no live view yet: catch it up first (report commands do).
+    """
+    for projection in projections:
+        if projector.status(projection).live_generation == 0:
+            raise ProjectionError(
+                f"projection {projection.name!r} has not been built yet: catch it up first"
+            )
+    with projector.views.snapshot():
+        yield Reader(projector.views)
+
+
+def dead_letters(projector: Projector, projections: Iterable[Projection]) -> int:
+    """How many events the live views of ``projections`` could not process."""
+    return sum(projector.status(p).dead_letters for p in projections)
+
+
+@attrs.frozen
+class RuleUsed:
+    """The rules in force for a record, and which adopted version they are (None: defaults)."""
+
+    rules: Rules
+    version: RuleVersion | None
+
+    def label(self, name: str) -> str:
+        """``name = value`` of the rule the verdict used: ``first_mediation_hours = 48``."""
+        return f"{name} = {getattr(self.rules, name)}"
+
+    @property
+    def version_label(self) -> str:
+        """The version as ``scope from date`` (``C1 from 2014-06-01``), or ``default``."""
+        if self.version is None:
+            return "default"
+        return f"{self.version.scope} from {self.version.effective_from.isoformat()}"
+
+
+def known_versions(rows: Iterable[Row], before: datetime) -> tuple[RuleVersion, ...]:
+    """The rule sets of the ``rulebook`` view adopted before ``before``, in adoption order.
+
+    A set adopted after a report's day was not known on that day, even when it was made to
+    take effect earlier; a report as of that day judges by what was adopted by then.
+    """
+    return rule_versions(row for row in rows if row["occurred_at"] < before)
+
+
+def rule_used(versions: tuple[RuleVersion, ...], community: str, on: date) -> RuleUsed:
+    """The rules in force in ``community`` on ``on``, and the version they come from."""
+    version = version_in_force(versions, community, on)
+    return RuleUsed(DEFAULT_RULES if version is None else version.rules, version)

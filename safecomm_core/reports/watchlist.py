@@ -1,0 +1,487 @@
+"""The watchlist: the records staff must act on, as of a day (issue 4, report 3).
+
+One section per list, each row naming the record (a case number, an alert's or a
+meeting's reference, a migrant worker's reference masked: never a name), how far past
+its limit it is, and the rule that set the limit with the version of the rules it came
+from (``C1 from 2014-06-01``, or ``default``):
+
+=========================  ===============================================================
+list                       on it, as of day D (facts that occurred by the end of D)
+=========================  ===============================================================
+first mediation overdue    open disputes with no session yet, reported more than
+                           ``first_mediation_hours`` before the end of D (rules in force
+                           in the dispute's community on the day it was reported)
+settlement overdue         accepted disputes not closed, past ``settle_within_days`` from
+                           acceptance (rules on the day of acceptance)
+judicial window closing    agreements with no application for judicial confirmation whose
+                           window (``judicial_confirmation_days`` from the agreement; 人民调解法
+                           Art. 33) ends within N days of D (rules in force on D, the day an
+                           application would be made, as the command judges it)
+alerts unacknowledged      alerts not concluded with units that have not acknowledged;
+                           overdue past ``alert_ack_minutes`` from raising (rules on the
+                           day raised)
+permits to endorse         residence permits whose endorsement window has opened
+                           (``permit_endorsement_window_months`` before each full year;
+                           居住证暂行条例 Art. 10), or whose endorsement is overdue
+actions overdue            corrective actions of meetings open past their due date
+M3.3 eligible, not offered workers resident ``proactive_service_years`` or more (rules
+                           in force on D: the duty to offer arises now) with no
+                           long-residence service offered
+=========================  ===============================================================
+
+Durations are measured to the end of day D. A rule set adopted after D is not used, even
+when it was made to take effect earlier: the list is what could be known on D. Facts
+entered late count from when they occurred.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+
+from safecomm_core.domain.base import local_date
+from safecomm_core.domain.migrant import add_months
+from safecomm_core.domain.rules import RuleVersion
+from safecomm_core.projections.alerts import ALERT_ROWS, ALERT_UNITS, ALERTS
+from safecomm_core.projections.definition import Projection
+from safecomm_core.projections.disputes import DISPUTE_ROWS, DISPUTES
+from safecomm_core.projections.meetings import MEETING_ACTIONS, MEETINGS
+from safecomm_core.projections.migrants import MIGRANT_FACTS, MIGRANTS
+from safecomm_core.projections.rulebook import RULE_VERSIONS, RULEBOOK
+from safecomm_core.projections.runner import Projector
+from safecomm_core.projections.schema import Row
+from safecomm_core.reports.masking import mask_numbers, mask_person_ref
+from safecomm_core.reports.model import Column, Report, Section
+from safecomm_core.reports.reading import (
+    Reader,
+    cut,
+    dead_letters,
+    in_scope,
+    known_versions,
+    reading,
+    rule_used,
+)
+from safecomm_core.values import SUBDISTRICT_TZ
+
+__all__ = ["DEFAULT_CLOSING_DAYS", "LISTS", "PROJECTIONS", "watchlist"]
+
+#: The views the watchlist reads: catch these up before calling :func:`watchlist`.
+PROJECTIONS: tuple[Projection, ...] = (DISPUTES, ALERTS, MIGRANTS, MEETINGS, RULEBOOK)
+
+#: A judicial-confirmation window is "closing" when it ends within this many days.
+DEFAULT_CLOSING_DAYS = 7
+
+Cells = tuple[str | int | float | None, ...]
+
+#: Every list: its title in Chinese and English, and its columns before the rule columns.
+LISTS: dict[str, tuple[str, str, tuple[tuple[str, str, str], ...]]] = {
+    "first_mediation_overdue": (
+        "超过首次调解时限的纠纷",
+        "Disputes past the first-mediation setting",
+        (
+            ("case", "案件编号", "Case"),
+            ("community", "社区", "Community"),
+            ("kind", "类别", "Kind"),
+            ("reported_at", "受理报告时间", "Reported at"),
+            ("deadline", "首次调解期限", "First session due by"),
+            ("overdue_hours", "超时(小时)", "Overdue (hours)"),
+        ),
+    ),
+    "settlement_overdue": (
+        "超过调结期限的纠纷",
+        "Disputes past the settlement setting",
+        (
+            ("case", "案件编号", "Case"),
+            ("community", "社区", "Community"),
+            ("kind", "类别", "Kind"),
+            ("accepted_on", "受理日期", "Accepted on"),
+            ("due", "调结期限", "Settle by"),
+            ("overdue_days", "超期(天)", "Overdue (days)"),
+        ),
+    ),
+    "judicial_window_closing": (
+        "司法确认申请期即将届满",
+        "Judicial-confirmation windows closing",
+        (
+            ("case", "案件编号", "Case"),
+            ("community", "社区", "Community"),
+            ("agreement", "协议形式", "Agreement"),
+            ("agreed_on", "协议生效日期", "Agreement on"),
+            ("window_ends", "申请期届满", "Window ends"),
+            ("days_left", "剩余天数", "Days left"),
+        ),
+    ),
+    "alerts_unacknowledged": (
+        "有单位未确认的警情",
+        "Alerts with units not yet acknowledged",
+        (
+            ("alert", "警情编号", "Alert"),
+            ("community", "社区", "Community"),
+            ("category", "类别", "Category"),
+            ("priority", "优先级", "Priority"),
+            ("raised_at", "发出时间", "Raised at"),
+            ("units_notified", "通知单位数", "Units notified"),
+            ("units_silent", "未确认单位数", "Units not acknowledged"),
+            ("units", "未确认单位", "Which units"),
+            ("escalated", "已督办单位数", "Escalated"),
+            ("ack_due", "确认期限", "Acknowledge by"),
+            ("overdue_minutes", "超时(分钟)", "Overdue (minutes)"),
+        ),
+    ),
+    "permits_to_endorse": (
+        "居住证待签注或逾期",
+        "Residence permits due for endorsement or overdue",
+        (
+            ("worker", "人员编号(已遮蔽)", "Worker (masked)"),
+            ("community", "社区", "Community"),
+            ("status", "状态", "Status"),
+            ("window_opens", "签注期开始", "Window opens"),
+            ("due", "签注期限", "Endorse by"),
+            ("days_left", "剩余天数", "Days left"),
+            ("overdue_days", "逾期(天)", "Overdue (days)"),
+        ),
+    ),
+    "eligible_not_offered": (
+        "符合居住年限未获主动服务的外来务工人员(M3.3)",
+        "Migrant workers eligible for M3.3 services, not offered",
+        (
+            ("worker", "人员编号(已遮蔽)", "Worker (masked)"),
+            ("community", "社区", "Community"),
+            ("resident_since", "连续居住起始", "Resident since"),
+            ("eligible_since", "符合条件日期", "Eligible since"),
+            ("days_waiting", "已等待(天)", "Waiting (days)"),
+        ),
+    ),
+    "actions_overdue": (
+        "逾期未完成的整改措施",
+        "Meeting actions overdue",
+        (
+            ("meeting", "会议", "Meeting"),
+            ("month", "月份", "Month"),
+            ("community", "社区", "Community"),
+            ("action", "措施编号", "Action"),
+            ("measure", "涉及措施", "Plan measure"),
+            ("owner", "责任人(工号)", "Owner (staff id)"),
+            ("due", "完成期限", "Due"),
+            ("overdue_days", "逾期(天)", "Overdue (days)"),
+        ),
+    ),
+}
+
+
+_RULE = (("rule", "规则", "Rule"), ("rule_version", "规则版本", "Rule version"))
+
+
+def watchlist(
+    projector: Projector,
+    *,
+    as_of: date,
+    community: str | None = None,
+    closing_within_days: int = DEFAULT_CLOSING_DAYS,
+    generated_at: datetime | None = None,
+) -> Report:
+    """The watchlist as of the end of ``as_of``, for ``community`` (None: the subdistrict).
+
+    Reads the live views of :data:`PROJECTIONS`; catch them up first.
+    """
+    if closing_within_days < 0:
+        raise ValueError("closing_within_days must not be negative")
+    end = cut(as_of)
+    with reading(projector, PROJECTIONS) as read:
+        lists = _Lists(read, as_of, end, community)
+        sections = (
+            lists.first_mediation(),
+            lists.settlement(),
+            lists.judicial_window(closing_within_days),
+            lists.alerts(),
+            lists.permits(),
+            lists.actions(),
+            lists.eligible_not_offered(),
+        )
+    summary = Section(
+        id="summary",
+        zh="概况",
+        en="Summary",
+        columns=_columns(
+            ("list", "清单", "List"),
+            ("zh", "中文名称", "Name (Chinese)"),
+            ("en", "英文名称", "Name (English)"),
+            ("rows", "条数", "Rows"),
+        ),
+        rows=tuple((s.id, s.zh, s.en, len(s.rows)) for s in sections),
+    )
+    return Report(
+        kind="watchlist",
+        zh="待办清单",
+        en="Watchlist",
+        period=as_of.isoformat(),
+        scope=community or "*",
+        generated_at=generated_at or datetime.now(UTC),
+        sections=(summary, *sections),
+        dead_letters=dead_letters(projector, PROJECTIONS),
+        notes=(
+            f"as of the end of {as_of.isoformat()} (Asia/Shanghai); facts count from when "
+            "they occurred",
+            "rules: those in force in the record's community on the day its duty arose, "
+            "among the sets adopted by then",
+            "people are never named; migrant workers' references are masked",
+        ),
+    )
+
+
+class _Lists:
+    """The lists of one watchlist, from one consistent read of the views."""
+
+    def __init__(self, read: Reader, as_of: date, end: datetime, scope: str | None) -> None:
+        self.as_of, self.end, self.scope = as_of, end, scope
+        self.read = read
+        self.versions: tuple[RuleVersion, ...] = known_versions(read.rows(RULE_VERSIONS), end)
+
+    def _mine(self, rows: Iterable[Row]) -> list[Row]:
+        return [r for r in rows if in_scope(r["community"], self.scope)]
+
+    def _before(self, moment: datetime | None) -> bool:
+        """Whether ``moment`` is set and came before the end of the day."""
+        return moment is not None and moment < self.end
+
+    # -- disputes -----------------------------------------------------------------------
+
+    def _open_disputes(self) -> list[Row]:
+        return [
+            r
+            for r in self._mine(self.read.rows(DISPUTE_ROWS))
+            if self._before(r["reported_at"]) and not self._before(r["closed_at"])
+        ]
+
+    def first_mediation(self) -> Section:
+        found: list[tuple[float, Cells]] = []
+        for r in self._open_disputes():
+            if self._before(r["first_session_at"]):
+                continue
+            rule = rule_used(self.versions, r["community"], local_date(r["reported_at"]))
+            deadline = r["reported_at"] + timedelta(hours=rule.rules.first_mediation_hours)
+            if deadline >= self.end:
+                continue
+            hours = _hours(self.end - deadline)
+            cells = (
+                r["ref"],
+                r["community"],
+                r["kind"],
+                _when(r["reported_at"]),
+                _when(deadline),
+                hours,
+                rule.label("first_mediation_hours"),
+                rule.version_label,
+            )
+            found.append((hours, cells))
+        return _section("first_mediation_overdue", found)
+
+    def settlement(self) -> Section:
+        found: list[tuple[float, Cells]] = []
+        for r in self._open_disputes():
+            if not self._before(r["accepted_at"]):
+                continue
+            accepted_on = local_date(r["accepted_at"])
+            rule = rule_used(self.versions, r["community"], accepted_on)
+            due = accepted_on + timedelta(days=rule.rules.settle_within_days)
+            if due >= self.as_of:
+                continue
+            days = (self.as_of - due).days
+            cells = (
+                r["ref"],
+                r["community"],
+                r["kind"],
+                accepted_on.isoformat(),
+                due.isoformat(),
+                days,
+                rule.label("settle_within_days"),
+                rule.version_label,
+            )
+            found.append((days, cells))
+        return _section("settlement_overdue", found)
+
+    def judicial_window(self, within_days: int) -> Section:
+        found: list[tuple[float, Cells]] = []
+        for r in self._mine(self.read.rows(DISPUTE_ROWS)):
+            agreed = str(r["outcome"] or "").startswith("agreement")
+            if not agreed or not self._before(r["closed_at"]):
+                continue
+            if self._before(r["judicial_applied_at"]):
+                continue
+            agreed_on = local_date(r["closed_at"])
+            rule = rule_used(self.versions, r["community"], self.as_of)
+            ends = agreed_on + timedelta(days=rule.rules.judicial_confirmation_days)
+            left = (ends - self.as_of).days
+            if not 0 <= left <= within_days:
+                continue
+            cells = (
+                r["ref"],
+                r["community"],
+                r["outcome"],
+                agreed_on.isoformat(),
+                ends.isoformat(),
+                left,
+                rule.label("judicial_confirmation_days"),
+                rule.version_label,
+            )
+            found.append((-left, cells))
+        return _section("judicial_window_closing", found)
+
+    # -- alerts ---------------------------------------------------------------------------
+
+    def alerts(self) -> Section:
+        units: dict[str, list[Row]] = defaultdict(list)
+        for u in self.read.rows(ALERT_UNITS):
+            if not self._before(u["acknowledged_at"]):
+                units[u["alert_id"]].append(u)
+        found: list[tuple[float, Cells]] = []
+        for a in self._mine(self.read.rows(ALERT_ROWS)):
+            silent = units.get(a["alert_id"], [])
+            if not silent or not self._before(a["raised_at"]):
+                continue
+            if self._before(a["concluded_at"]) or self._before(a["closed_at"]):
+                continue
+            rule = rule_used(self.versions, a["community"], a["raised_on"])
+            due = a["raised_at"] + timedelta(minutes=rule.rules.alert_ack_minutes)
+            minutes = max(0, _minutes(self.end - due))
+            escalated = sum(self._before(u["escalated_at"]) for u in silent)
+            cells = (
+                mask_numbers(a["ref"]),
+                a["community"],
+                a["category"],
+                a["priority"],
+                _when(a["raised_at"]),
+                a["recipients"],
+                len(silent),
+                ", ".join(mask_numbers(u["unit"]) for u in silent),
+                escalated,
+                _when(due),
+                minutes,
+                rule.label("alert_ack_minutes"),
+                rule.version_label,
+            )
+            found.append((minutes, cells))
+        return _section("alerts_unacknowledged", found)
+
+    # -- migrant workers ------------------------------------------------------------------
+
+    def _workers(self) -> list[tuple[Row, list[Row]]]:
+        """Each worker registered on the day: their state then, and their facts by then."""
+        facts: dict[str, list[Row]] = defaultdict(list)
+        for f in self.read.rows(MIGRANT_FACTS):  # in key order: worker, then version
+            if f["occurred_at"] < self.end:
+                facts[f["worker_id"]].append(f)
+        out = []
+        for history in facts.values():
+            state = history[-1]
+            if state["status"] == "registered" and in_scope(state["community"], self.scope):
+                out.append((state, history))
+        return out
+
+    def permits(self) -> Section:
+        found: list[tuple[float, Cells]] = []
+        for state, _ in self._workers():
+            due = state["endorsement_due_on"]
+            if state["permit"] not in ("issued", "suspended") or due is None:
+                continue
+            rule = rule_used(self.versions, state["community"], self.as_of)
+            opens = add_months(due, -rule.rules.permit_endorsement_window_months)
+            if self.as_of < opens:
+                continue
+            days = (self.as_of - due).days
+            status = "suspended" if state["permit"] == "suspended" else _due_or_overdue(days)
+            cells = (
+                mask_person_ref(state["ref"]),
+                state["community"],
+                status,
+                opens.isoformat(),
+                due.isoformat(),
+                max(0, -days),
+                max(0, days),
+                rule.label("permit_endorsement_window_months"),
+                rule.version_label,
+            )
+            found.append((days, cells))
+        return _section("permits_to_endorse", found)
+
+    def eligible_not_offered(self) -> Section:
+        found: list[tuple[float, Cells]] = []
+        for state, history in self._workers():
+            if any(f["fact"] == "service_offered" and f["eligible_since"] for f in history):
+                continue
+            rule = rule_used(self.versions, state["community"], self.as_of)
+            years = rule.rules.proactive_service_years
+            eligible = add_months(state["residence_since"], 12 * years)
+            if eligible > self.as_of:
+                continue
+            days = (self.as_of - eligible).days
+            cells = (
+                mask_person_ref(state["ref"]),
+                state["community"],
+                state["residence_since"].isoformat(),
+                eligible.isoformat(),
+                days,
+                rule.label("proactive_service_years"),
+                rule.version_label,
+            )
+            found.append((days, cells))
+        return _section("eligible_not_offered", found)
+
+    # -- meetings ---------------------------------------------------------------------------
+
+    def actions(self) -> Section:
+        found: list[tuple[float, Cells]] = []
+        for a in self._mine(self.read.rows(MEETING_ACTIONS)):
+            if not self._before(a["assigned_at"]) or self._before(a["closed_at"]):
+                continue
+            if a["due"] >= self.as_of:
+                continue
+            days = (self.as_of - a["due"]).days
+            cells = (
+                a["ref"],
+                a["month"],
+                a["community"],
+                a["action_id"],
+                a["measure"],
+                mask_numbers(a["owner"]),
+                a["due"].isoformat(),
+                days,
+                f"due = {a['due'].isoformat()}",
+                f"meeting {a['ref']}",
+            )
+            found.append((days, cells))
+        return _section("actions_overdue", found)
+
+
+def _columns(*specs: tuple[str, str, str]) -> tuple[Column, ...]:
+    return tuple(Column(*spec) for spec in specs)
+
+
+def _section(id_: str, found: list[tuple[float, Cells]]) -> Section:
+    """A list as a section (see :data:`LISTS`): the most overdue row first."""
+    zh, en, columns = LISTS[id_]
+    ordered = sorted(found, key=lambda item: (-item[0], str(item[1][0])))
+    return Section(
+        id=id_,
+        zh=zh,
+        en=en,
+        columns=_columns(*columns, *_RULE),
+        rows=tuple(cells for _, cells in ordered),
+    )
+
+
+def _due_or_overdue(days_past_due: int) -> str:
+    return "overdue" if days_past_due > 0 else "due"
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(SUBDISTRICT_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _hours(span: timedelta) -> float:
+    return round(span.total_seconds() / 3600, 1)
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
