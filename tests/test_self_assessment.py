@@ -75,10 +75,12 @@ def test_phase_commands_count_only_for_their_own_phase(memory_store: Safecomm) -
     h.do(pc.RecordDeliverable, at(2014, 4, 10), phase_id=PhaseId.P3, name="推进会",
          evidence=evidence("推进会"))  # fmt: skip
     measures = by_id(self_assessment_of(memory_store, date(2014, 4, 30)), "measures", "measure")
-    assert (measures["P3"]["facts"], measures["P3"]["deliverables"]) == (3, 1)
+    # started and a deliverable; planning it is bookkeeping, not evidence of its work
+    assert (measures["P3"]["facts"], measures["P3"]["deliverables"]) == (2, 1)
     for other in ("P1", "P2", "P4", "P5", "P6", "P7"):
         assert measures[other]["facts"] == 0, other
     assert measures_served("phase.start", "P3") == ("P3",)
+    assert measures_served("phase.plan", "P3") == measures_served("phase.mark_overdue", "P3") == ()
     assert measures_served("target.set", None) == ("P1", "S1")
     assert measures_served("no.such_command", None) == ()
 
@@ -129,6 +131,7 @@ def test_phase_progress_overdue_late_and_missing_deliverables_as_of_the_day(
     )
     assert p1["overdue_days"] is None
     assert not {g for g in gaps(done) if g[0] == "phase_overdue"}
+    assert ("phase_completed_late", "P1", 20) in gaps(done)
     assert ("deliverable_missing", "P1", "实施方案") in gaps(done)  # completed one short
     assert figure(done, "phase_completion_rate") == (1, 1)
     # as of a day before completion, it was still overdue
@@ -244,4 +247,4 @@ def test_the_report_says_what_it_is(memory_store: Safecomm) -> None:
         "gap_kinds",
     ]
     assert [r["phase"] for r in rows(report, "phases")] == [p.value for p in PhaseId]
-    assert {f.definition_version for f in report.figures} == {"sa-1"}
+    assert {f.definition_version for f in report.figures} == {"sa-2"}

@@ -23,6 +23,7 @@ as every command (:mod:`safecomm_core.errors`).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -34,6 +35,7 @@ import click
 
 __all__ = [
     "caught_up",
+    "check_period",
     "emit",
     "friendly",
     "output_format",
@@ -65,7 +67,8 @@ from safecomm_core.projections import Projection, Projector, builtin_projections
 from safecomm_core.reports.model import Report  # noqa: E402
 
 
-def _period(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+def check_period(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Click callback: ``value`` if it is a month ``YYYY-MM`` (or None), else a usage error."""
     if value is not None and not _PERIOD.fullmatch(value):
         raise click.BadParameter(f"{value!r} is not a month: write YYYY-MM, e.g. 2014-03")
     return value
@@ -82,7 +85,7 @@ def report_options(func: F) -> F:
         click.option(
             "--period",
             metavar="YYYY-MM",
-            callback=_period,
+            callback=check_period,
             help="The month reported (default: the latest month with events).",
         ),
         click.option("--community", metavar="C", help="One community (default: the subdistrict)."),
@@ -140,10 +143,13 @@ def emit(report_: Report, fmt: str | None, lang: str, out: Path | None) -> None:
     data = render(report_, chosen, lang)  # type: ignore[arg-type]  # click.Choice(LANGS)
     if out is None:
         stream = sys.stdout.buffer
-        stream.write(data)
-        if chosen != "xlsx" and not data.endswith(b"\n"):
-            stream.write(b"\n")
-        stream.flush()
+        try:
+            stream.write(data)
+            if chosen != "xlsx" and not data.endswith(b"\n"):
+                stream.write(b"\n")
+            stream.flush()
+        except BrokenPipeError:  # a reader such as `head` stopped reading: not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
     out.write_bytes(data)
     click.echo(f"wrote {out} ({chosen}, {len(data):,} bytes)", err=True)
@@ -166,3 +172,4 @@ def produce(
 
 # Report commands defined in modules of their own register themselves on the group.
 from safecomm_cli import assessment as _assessment  # noqa: E402, F401
+from safecomm_cli import monthly as _monthly  # noqa: E402, F401

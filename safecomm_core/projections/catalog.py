@@ -14,6 +14,8 @@ def builtin_projections() -> tuple[Projection, ...]:
     """Every shipped projection, in the order they are caught up."""
     from safecomm_core.projections.alerts import ALERTS
     from safecomm_core.projections.assets import ASSETS
+    from safecomm_core.projections.broadcasts import BROADCASTS
+    from safecomm_core.projections.campaigns import CAMPAIGNS
     from safecomm_core.projections.disputes import DISPUTES
     from safecomm_core.projections.evidence import EVIDENCE
     from safecomm_core.projections.meetings import MEETINGS
@@ -31,6 +33,8 @@ def builtin_projections() -> tuple[Projection, ...]:
         PATROLS,
         ALERTS,
         SURVEYS,
+        CAMPAIGNS,
+        BROADCASTS,
         ASSETS,
         POLICE,
         TARGETS,

@@ -10,15 +10,16 @@ whose records are its evidence. The plan's measures are
 counted from the ``evidence`` view (one row per command receipt) with the events it
 wrote and the latest day such a fact occurred. Phase commands, and the opening of a survey
 wave, count only for the phase their facts belong to (see
-:mod:`~safecomm_core.projections.evidence`). Beside them: deliverables of the phase
-(P1–P7), meetings held (S1) or meetings that raised a problem on the measure, and survey
-responses (S6).
+:mod:`~safecomm_core.projections.evidence`); planning a phase or marking it overdue is
+bookkeeping, not evidence of its work (:data:`NOT_EVIDENCE_OF_WORK`). Beside them:
+deliverables of the phase (P1–P7), meetings held (S1) or meetings that raised a problem on
+the measure, and survey responses (S6).
 
 **Gaps** (section ``gaps``; the codes are explained in section ``gap_kinds``):
 
 - ``no_evidence``: a measure with no fact recorded by the day;
 - ``phase_overdue``: a phase whose window ended before the day and that was not completed
-  by then (domain.md §2.4);
+  by then (domain.md §2.4); ``phase_completed_late``: completed, after its window (days);
 - ``deliverable_missing``: a required deliverable not recorded, for a phase whose window
   has ended or that was completed;
 - ``review_missing``: the mid-term review (P4) or the provincial inspection (P7) not held
@@ -63,8 +64,11 @@ __all__ = [
     "DEFINITION_VERSION",
     "ELEMENTS",
     "GAP_KINDS",
+    "MEASURE_ZH",
+    "NOT_EVIDENCE_OF_WORK",
     "PROJECTIONS",
     "Element",
+    "measures_served",
     "self_assessment",
 ]
 
@@ -72,7 +76,7 @@ __all__ = [
 PROJECTIONS: tuple[Projection, ...] = (EVIDENCE, PHASES, MEETINGS)
 
 #: The version of the definitions above (evidence, gaps, figures).
-DEFINITION_VERSION = "sa-1"
+DEFINITION_VERSION = "sa-2"
 
 
 @attrs.frozen
@@ -114,6 +118,7 @@ ELEMENTS: tuple[Element, ...] = (
 GAP_KINDS: dict[str, tuple[str, str]] = {
     "no_evidence": ("无记录证据", "No evidence recorded"),
     "phase_overdue": ("阶段逾期未完成", "Phase overdue"),
+    "phase_completed_late": ("阶段逾期完成", "Phase completed after its window"),
     "deliverable_missing": ("缺少应交成果", "Required deliverable missing"),
     "review_missing": ("未开展评审", "Review not held"),
     "no_self_assessment": ("未开展自评", "No scored self-assessment"),
@@ -125,7 +130,7 @@ GAP_KINDS: dict[str, tuple[str, str]] = {
 #: Which gaps weigh on which element, besides its measures without evidence.
 _ELEMENT_GAPS: dict[str, tuple[str, ...]] = {
     "E1": ("meeting_missing",),
-    "E4": ("phase_overdue",),
+    "E4": ("phase_overdue", "phase_completed_late"),
     "E10": ("deliverable_missing",),
     "E11": ("action_overdue",),
     "E12": ("review_missing", "no_self_assessment", "self_assessment_score"),
@@ -175,6 +180,11 @@ for _id, _names in _FIGURE_LABELS.items():
     INDICATOR_LABELS.setdefault(_id, _names)
 
 _SURVEY_RESPONSE = "survey.record_response"
+
+#: Commands that record the programme's bookkeeping about a phase, not the phase's work:
+#: planning every phase at the launch, or marking one overdue, is no evidence that it was
+#: carried out (the phases section shows both).
+NOT_EVIDENCE_OF_WORK = frozenset({"phase.plan", "phase.mark_overdue"})
 
 
 def self_assessment(
@@ -295,11 +305,11 @@ def measures_served(command_type: str, phase: str | None) -> tuple[str, ...]:
     """The plan measures a command of ``command_type`` serves, its facts being of ``phase``.
 
     From the command class's ``SERVES``; a phase measure counts only when it is the phase
-    the facts belong to (when they say). An unknown type (a command since removed) serves
-    none.
+    the facts belong to (when they say). Commands of :data:`NOT_EVIDENCE_OF_WORK`, and an
+    unknown type (a command since removed), serve none.
     """
     cls = COMMANDS.get(command_type)
-    if cls is None:
+    if cls is None or command_type in NOT_EVIDENCE_OF_WORK:
         return ()
     return tuple(m for m in cls.SERVES if not _is_phase(m) or phase in (None, m))
 
@@ -419,6 +429,13 @@ class _Phase:
         if self.window_end is None or self.completed is None:
             return None
         return self.completed > self.window_end
+
+    @property
+    def days_late(self) -> int | None:
+        """Days from the window's end to completion, when completed after it."""
+        if not self.completed_late or self.completed is None or self.window_end is None:
+            return None
+        return (self.completed - self.window_end).days
 
     @property
     def latest_score(self) -> int | None:
@@ -561,6 +578,8 @@ def _gaps(
     for p in phases:
         if p.overdue_days is not None:
             gaps.append(_Gap("phase_overdue", p.phase, p.overdue_days))
+        if p.completed_late:
+            gaps.append(_Gap("phase_completed_late", p.phase, p.days_late))
         if p.window_ended or p.completed is not None:
             gaps += [_Gap("deliverable_missing", p.phase, name) for name in p.missing]
     by_id = {p.phase: p for p in phases}

@@ -1,0 +1,174 @@
+"""What every indicator is computed from: counted things, the events behind each, and months.
+
+An indicator's definition (:mod:`safecomm_core.reports.indicators`) does not return a
+number: it returns a :class:`Tally`, the things it counted in its denominator and its
+numerator (disputes, recipient units, survey responses, checkpoints…), each with the
+community it belongs to and the stored events that put it there (:class:`EventRef`).
+Figures for every scope, chart series and provenance (``safecomm report explain``) are all
+read from the same tally, so a figure and the events it names cannot disagree.
+
+- a **rate** is Σ numerator weights / Σ denominator weights (a weight is 1 for a counted
+  thing, a number of cases for a police figure); None, "not applicable", when the
+  denominator is 0: never 0 or 100 %;
+- a **median** or **90th percentile** is of the values of the counted things (None when
+  there are none); the figure's numerator is the value and its denominator None, as the
+  report model has it for measures;
+- a **change** is (Σ now − Σ before) / Σ before; None when either side has nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+import attrs
+
+from safecomm_core.domain.base import local_date
+from safecomm_core.domain.migrant import add_months
+
+__all__ = [
+    "Counted",
+    "EventRef",
+    "Kind",
+    "Month",
+    "Tally",
+    "events_of",
+    "measure",
+]
+
+#: How an indicator turns its tally into a value.
+Kind = Literal["rate", "median", "p90", "change"]
+
+
+@attrs.frozen(order=True)
+class EventRef:
+    """A stored event, as an auditor finds it: record kind and reference, version, name."""
+
+    notification_id: int
+    kind: str  # the record's kind: "dispute", "patrol", "alert", ...
+    ref: str  # the record's own reference (a case number, never a person's name)
+    version: int
+    topic: str  # the stored name: "safecomm/Dispute/AgreementReached"
+    occurred_at: datetime
+
+    @property
+    def event(self) -> str:
+        """The event's name: the last part of its topic (``AgreementReached``)."""
+        return self.topic.rsplit("/", 1)[-1]
+
+
+@attrs.frozen
+class Counted:
+    """One thing an indicator counted, in one community, with the events behind it.
+
+    ``weight`` is what it adds to a rate (1, or a police figure's cases); ``value`` is its
+    measure for medians (hours to first mediation, minutes to reach every unit).
+    """
+
+    community: str
+    events: tuple[EventRef, ...]
+    weight: float = 1.0
+    value: float | None = None
+
+
+@attrs.frozen
+class Tally:
+    """Everything an indicator counted for one period, in every community."""
+
+    numerator: tuple[Counted, ...] = ()
+    denominator: tuple[Counted, ...] = ()
+
+    def scoped(self, scope: str) -> Tally:
+        """Only what belongs to ``scope`` (a community; ``*``: everything)."""
+        if scope == "*":
+            return self
+        return Tally(
+            tuple(c for c in self.numerator if c.community == scope),
+            tuple(c for c in self.denominator if c.community == scope),
+        )
+
+
+def _p90(values: list[float]) -> float:
+    """Nearest-rank 90th percentile: the smallest value with at least 90 % at or below it."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
+
+
+def measure(kind: Kind, tally: Tally) -> tuple[float, float | None, float | None]:
+    """(numerator, denominator, value) of a figure of ``kind`` from ``tally``."""
+    if kind == "rate":
+        num = sum((c.weight for c in tally.numerator), 0.0)
+        den = sum((c.weight for c in tally.denominator), 0.0)
+        return num, den, (num / den if den else None)
+    if kind == "change":
+        now = sum((c.weight for c in tally.numerator), 0.0)
+        before = sum((c.weight for c in tally.denominator), 0.0)
+        if not tally.numerator or not before:
+            return now - before, before, None
+        return now - before, before, (now - before) / before
+    values = [c.value for c in tally.denominator if c.value is not None]
+    if not values:
+        return 0.0, None, None
+    value = round(statistics.median(values) if kind == "median" else _p90(values), 2)
+    return value, None, value
+
+
+@attrs.frozen(order=True)
+class Month:
+    """A calendar month in the subdistrict: ``Month.parse("2014-03")``."""
+
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        """``YYYY-MM`` as a month; ``ValueError`` naming the expected form otherwise."""
+        try:
+            year, month = (int(part) for part in text.split("-"))
+            if len(text) != 7 or not 1 <= month <= 12:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"period {text!r}: write a month as YYYY-MM, e.g. 2014-03") from None
+        return cls(year, month)
+
+    @classmethod
+    def of(cls, day: date | datetime) -> Month:
+        """The month of a date, or of a moment in the subdistrict's time zone."""
+        if isinstance(day, datetime):
+            day = local_date(day)
+        return cls(day.year, day.month)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def first(self) -> date:
+        """Its first day."""
+        return date(self.year, self.month, 1)
+
+    @property
+    def last(self) -> date:
+        """Its last day."""
+        return add_months(self.first, 1) - timedelta(days=1)
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and (day.year, day.month) == (self.year, self.month)
+
+    def shift(self, months: int) -> Month:
+        """The month ``months`` later (earlier when negative)."""
+        return Month.of(add_months(self.first, months))
+
+    def since(self, start: Month) -> Iterator[Month]:
+        """Every month from ``start`` to this one, both included."""
+        month = start
+        while month <= self:
+            yield month
+            month = month.shift(1)
+
+
+def events_of(items: Iterable[Counted]) -> list[EventRef]:
+    """The distinct events behind ``items``, in the order the store holds them."""
+    return sorted({e for c in items for e in c.events})

@@ -1,0 +1,81 @@
+"""Provenance: the stored events behind a figure of the monthly report (design §6).
+
+::
+
+    found = explain(store, "mediation_success_rate", "2014-03", "C1")
+    found.figure                  # the figure, exactly as the report gives it
+    found.numerator               # [EventRef(kind="dispute", ref="d-2014-0001", version=5,
+                                  #           topic="safecomm/Dispute/AgreementReached", ...)]
+    found.denominator
+
+Both lists come from the same tally the report's figure is computed from
+(:mod:`safecomm_core.reports.indicators`), so they are exactly the events it counted: an
+auditor can open each with ``safecomm history REF``. A counted thing may rest on several
+events (a rate's numerator names the denominator's event and the one that put it in the
+numerator); each event is listed once, in the order the store holds them.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from safecomm_core.application import Safecomm
+from safecomm_core.errors import SafecommError
+from safecomm_core.projections.runner import Projector
+from safecomm_core.reports.counting import EventRef, Month, events_of
+from safecomm_core.reports.indicators import DEFINITIONS, Settings
+from safecomm_core.reports.model import Figure
+from safecomm_core.reports.monthly import caught_up_projector, figure_for
+from safecomm_core.reports.register import load
+
+__all__ = ["Explanation", "UnknownIndicator", "explain"]
+
+
+class UnknownIndicator(SafecommError, LookupError):
+    """No indicator of the monthly report has that id."""
+
+    exit_code = 2
+
+
+@attrs.frozen
+class Explanation:
+    """A figure and the events counted in its numerator and its denominator."""
+
+    figure: Figure
+    definition: str  # the definition's docstring: what each side counts
+    numerator: tuple[EventRef, ...]
+    denominator: tuple[EventRef, ...]
+
+
+def explain(
+    source: Safecomm | Projector,
+    indicator: str,
+    period: str,
+    scope: str = "*",
+    *,
+    settings: Settings | None = None,
+) -> Explanation:
+    """The events behind ``indicator`` for ``period`` (``YYYY-MM``) and ``scope``.
+
+    The views are caught up first. For a median or percentile, every event measured is in
+    the denominator's list and the numerator's is empty.
+    """
+    definition = DEFINITIONS.get(indicator)
+    if definition is None:
+        known = ", ".join(DEFINITIONS)
+        raise UnknownIndicator(f"no indicator {indicator!r}; the monthly report has {known}")
+    settings = settings or Settings()
+    month = Month.parse(period)
+    if isinstance(source, Projector):
+        reg = load(caught_up_projector(source))
+    else:
+        with Projector(source) as projector:
+            reg = load(caught_up_projector(projector))
+    tally = definition.compute(reg, month, settings)
+    scoped = tally.scoped(scope)
+    return Explanation(
+        figure=figure_for(definition, tally, month, scope, settings),
+        definition=definition.doc,
+        numerator=tuple(events_of(scoped.numerator)),
+        denominator=tuple(events_of(scoped.denominator)),
+    )

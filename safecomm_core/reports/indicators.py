@@ -1,0 +1,739 @@
+"""The indicators of domain.md §3, each a definition with a version, a basis and a docstring
+that says exactly what its numerator and denominator count.
+
+Common to all (definition version 1):
+
+- **Periods are months by ``occurred_at``**, read as dates in the subdistrict
+  (Asia/Shanghai). A fact entered late counts in the month it happened.
+- **Scope**: a thing counts in the community of its record (a dispute's, an alert's raising
+  unit's, a worker's as of the period's end, a survey response's, an asset's). The
+  subdistrict (``*``) counts everything, including records of the subdistrict itself.
+- **Rules** (T for alerts, the days to settle, M3.3's years) are the ones in force in the
+  record's community on the day the duty arose, found by the domain's own
+  :func:`~safecomm_core.domain.rules.rules_in_force`.
+- A rate whose denominator is 0 is ``None``: not applicable.
+- Every counted thing carries the stored events that put it in the count: what
+  ``safecomm report explain`` lists.
+
+Each definition below returns a :class:`~safecomm_core.reports.counting.Tally` for one
+month over every community; :mod:`safecomm_core.reports.monthly` turns it into figures.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+
+import attrs
+
+from safecomm_core.domain.base import local_date
+from safecomm_core.domain.migrant import add_months
+from safecomm_core.domain.survey import Satisfaction, Security, Wave
+from safecomm_core.projections.schema import Row
+from safecomm_core.reports.counting import Counted, EventRef, Kind, Month, Tally
+from safecomm_core.reports.register import Register, event_ref
+
+__all__ = ["DEFINITIONS", "Definition", "Settings", "latest_wave"]
+
+
+@attrs.frozen
+class Settings:
+    """Choices a report is made with (they change what some definitions count).
+
+    ``count_fairly``: the jurisdiction's setting whether the middle answers 基本满意 and
+    基本安全 count as favourable (domain.md §3); it changes the survey definitions'
+    version label to ``1+basic``. ``population``: residents per community, for incidence
+    per 10,000 (no event records a population; without it that figure is left out).
+    """
+
+    count_fairly: bool = False
+    population: Mapping[str, int] | None = None
+
+
+Compute = Callable[[Register, Month, Settings], Tally]
+
+
+@attrs.frozen
+class Definition:
+    """One indicator: its id, definition version, basis, how its value is taken, and code."""
+
+    id: str
+    version: str
+    basis: str  # "register", "survey" or "police"
+    kind: Kind
+    compute: Compute
+    uses_fairly: bool = False
+
+    @property
+    def doc(self) -> str:
+        """What the numerator and denominator count (the definition's docstring)."""
+        return inspect.getdoc(self.compute) or ""
+
+    def version_label(self, settings: Settings) -> str:
+        """The definition version as reported, with the settings that change it."""
+        return (
+            f"{self.version}+basic" if self.uses_fairly and settings.count_fairly else self.version
+        )
+
+
+#: Every indicator the monthly report computes, by id, in report order.
+DEFINITIONS: dict[str, Definition] = {}
+
+
+def _indicator(
+    id: str, *, basis: str, kind: Kind = "rate", version: str = "1", uses_fairly: bool = False
+) -> Callable[[Compute], Compute]:
+    def register(compute: Compute) -> Compute:
+        if id in DEFINITIONS:
+            raise ValueError(f"indicator {id!r} is defined twice")
+        DEFINITIONS[id] = Definition(id, version, basis, kind, compute, uses_fairly)
+        return compute
+
+    return register
+
+
+def _tally(pairs: Iterable[tuple[Counted, Counted | None]]) -> Tally:
+    """A tally from (denominator item, numerator item or None) pairs."""
+    den: list[Counted] = []
+    num: list[Counted] = []
+    for in_den, in_num in pairs:
+        den.append(in_den)
+        if in_num is not None:
+            num.append(in_num)
+    return Tally(tuple(num), tuple(den))
+
+
+def _hours(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / 3600
+
+
+# -- disputes (M1.2–M1.4; 人民调解法) ---------------------------------------------------------
+
+_MEDIATED = ("agreement_written", "agreement_oral", "terminated")
+
+
+def _closed_in(reg: Register, month: Month) -> Iterable[Row]:
+    """Disputes whose mediation ended in ``month`` with an agreement or a termination."""
+    return (d for d in reg.disputes if d["closed_on"] in month and d["outcome"] in _MEDIATED)
+
+
+@_indicator("mediation_success_rate", basis="register")
+def mediation_success(reg: Register, month: Month, _s: Settings) -> Tally:
+    """调解成功率 (v1).
+
+    Denominator: disputes whose mediation ended in the month, with an agreement
+    (AgreementReached, written or oral) or a termination (MediationTerminated). Refused
+    disputes were never mediated and are not counted.
+    Numerator: those of them that ended with an agreement.
+    Month: of the ending event. Events: the ending event of each dispute.
+    """
+    pairs = []
+    for d in _closed_in(reg, month):
+        item = Counted(d["community"], reg.dispute_facts.get(d["dispute_id"], "closed"))
+        pairs.append((item, item if d["outcome"] != "terminated" else None))
+    return _tally(pairs)
+
+
+@_indicator("agreement_performance_rate", basis="register")
+def agreement_performance(reg: Register, month: Month, _s: Settings) -> Tally:
+    """协议履行率 (v1).
+
+    Denominator: agreements reached in the month (AgreementReached).
+    Numerator: those of them whose latest performance record (PerformanceRecorded), as
+    known now, says ``performed`` (fully performed; partly performed or disputed do not
+    count). An agreement with no performance record yet is not performed.
+    Events: the agreement; for the numerator also the performance record.
+    """
+    pairs = []
+    for d in _closed_in(reg, month):
+        if d["outcome"] == "terminated":
+            continue
+        closed = reg.dispute_facts.get(d["dispute_id"], "closed")
+        performed = None
+        if d["performance"] == "performed":
+            performance = reg.dispute_facts.get(d["dispute_id"], "performance")
+            performed = Counted(d["community"], closed + performance)
+        pairs.append((Counted(d["community"], closed), performed))
+    return _tally(pairs)
+
+
+@_indicator("settled_on_time_rate", basis="register")
+def settled_on_time(reg: Register, month: Month, _s: Settings) -> Tally:
+    """按期调结率 (v1).
+
+    Denominator: mediations that ended in the month (agreement or termination, as for the
+    success rate).
+    Numerator: those that ended within ``settle_within_days`` days of their acceptance
+    (calendar days between the local dates of Accepted and of the ending event), the rule
+    in force in the dispute's community on the day it was accepted (default 30 days: 人民调
+    解工作若干规定 Art. 33).
+    Events: the ending event; for the numerator also the acceptance.
+    """
+    pairs = []
+    for d in _closed_in(reg, month):
+        closed = reg.dispute_facts.get(d["dispute_id"], "closed")
+        on_time = None
+        if d["accepted_at"] is not None:
+            accepted_on = local_date(d["accepted_at"])
+            limit = reg.rules_at(d["community"], accepted_on).settle_within_days
+            if (d["closed_on"] - accepted_on).days <= limit:
+                accepted = reg.dispute_facts.get(d["dispute_id"], "accepted")
+                on_time = Counted(d["community"], accepted + closed)
+        pairs.append((Counted(d["community"], closed), on_time))
+    return _tally(pairs)
+
+
+def _first_sessions(reg: Register, month: Month, _s: Settings) -> Tally:
+    """Time to first mediation (v1): hours from the report (Reported) to the first session
+    (SessionHeld), for each dispute whose first session was held in the month. A dispute
+    mediated on the spot by a patrol counts 0 hours. Events: the report and the session.
+    """
+    items = []
+    for d in reg.disputes:
+        first = d["first_session_at"]
+        if first is None or local_date(first) not in month:
+            continue
+        events = reg.dispute_facts.get(d["dispute_id"], "reported") + reg.dispute_facts.get(
+            d["dispute_id"], "first_session"
+        )
+        items.append(Counted(d["community"], events, value=_hours(d["reported_at"], first)))
+    return Tally((), tuple(items))
+
+
+_indicator("first_mediation_median_hours", basis="register", kind="median")(_first_sessions)
+_indicator("first_mediation_p90_hours", basis="register", kind="p90")(_first_sessions)
+
+
+def _reported_in(reg: Register, month: Month) -> Iterable[Row]:
+    return (d for d in reg.disputes if d["reported_on"] in month)
+
+
+def _reported_share(reg: Register, month: Month, flag: str, fact: str) -> Tally:
+    """Of the disputes reported in ``month``, those whose row has ``flag`` set; the events
+    are the report and, for the numerator, the ``fact`` that set the flag."""
+    pairs = []
+    for d in _reported_in(reg, month):
+        reported = reg.dispute_facts.get(d["dispute_id"], "reported")
+        flagged = None
+        if d[flag]:
+            flagged = Counted(
+                d["community"], reported + reg.dispute_facts.get(d["dispute_id"], fact)
+            )
+        pairs.append((Counted(d["community"], reported), flagged))
+    return _tally(pairs)
+
+
+@_indicator("dispute_escalation_rate", basis="register")
+def escalation(reg: Register, month: Month, _s: Settings) -> Tally:
+    """民转刑 (reported to the police) (v1).
+
+    Denominator: disputes reported in the month (Reported).
+    Numerator: those of them reported onward to the police (ReportedToPolice, 人民调解法
+    Art. 25), as known now.
+    Events: the report; for the numerator also the report to the police.
+    """
+    return _reported_share(reg, month, "escalated_to_police", "police")
+
+
+@_indicator("onsite_settlement_share", basis="register")
+def onsite_share(reg: Register, month: Month, _s: Settings) -> Tally:
+    """Settled on the spot by patrols (v1).
+
+    Denominator: disputes reported in the month (Reported).
+    Numerator: those of them a patrol settled on the spot: reported by a patrol and the
+    agreement reached at the moment of the report (Patrol's OnSiteMediationHeld opens such
+    a dispute with its agreement).
+    Events: the report; for the numerator also the agreement.
+    """
+    return _reported_share(reg, month, "settled_on_spot", "closed")
+
+
+# -- patrols (M1.3) ---------------------------------------------------------------------------
+
+
+@_indicator("patrol_checkpoint_coverage", basis="register")
+def checkpoint_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
+    """Patrol checkpoint coverage (v1).
+
+    Denominator: the checkpoints on the planned routes of the patrols of the month (each
+    distinct checkpoint of each patrol's route once; a patrol's month is that of its start,
+    or of its planned start while it has not started). A patrol planned and never started
+    counts with all its checkpoints missed.
+    Numerator: those of them the patrol visited at least once (CheckpointVisited).
+    Off-route visits are not in either.
+    Events: the patrol's plan; for the numerator also the first visit of the checkpoint.
+    """
+    patrols = {p["patrol_id"]: p for p in reg.patrols if p["patrol_on"] in month}
+    pairs = []
+    for point in reg.checkpoints:
+        patrol = patrols.get(point["patrol_id"])
+        if patrol is None or not point["on_route"]:
+            continue
+        planned = reg.patrol_facts.get(patrol["patrol_id"], "planned")
+        visited = None
+        if point["visits"]:
+            first = reg.patrol_facts.get(patrol["patrol_id"], "visited", point["checkpoint"])
+            visited = Counted(patrol["community"], planned + first)
+        pairs.append((Counted(patrol["community"], planned), visited))
+    return _tally(pairs)
+
+
+# -- alerts (M2.3) ----------------------------------------------------------------------------
+
+
+def _alert_units(reg: Register, month: Month) -> Iterable[tuple[Row, Row]]:
+    """(alert, recipient unit) for every recipient of every alert raised in ``month``."""
+    alerts = {a["alert_id"]: a for a in reg.alerts if a["raised_on"] in month}
+    for unit in reg.alert_units:
+        alert = alerts.get(unit["alert_id"])
+        if alert is not None:
+            yield alert, unit
+
+
+def _receipt(unit: Row) -> datetime | None:
+    """When the unit had the alert: its first delivery, else its acknowledgement."""
+    when: datetime | None = unit["delivered_at"] or unit["acknowledged_at"]
+    return when
+
+
+@_indicator("alert_reach_rate", basis="register")
+def alert_reach(reg: Register, month: Month, _s: Settings) -> Tally:
+    """Alert reach (v1).
+
+    Denominator: the recipient units of the alerts raised in the month: every member of the
+    network when the alert was raised, except the unit that raised it (fixed at Raised).
+    Numerator: those that received it on at least one channel: a Delivered, or an
+    Acknowledged (a reply proves receipt where a channel gives no delivery receipt).
+    Events: the alert's raise; for the numerator also the delivery (or acknowledgement).
+    """
+    pairs = []
+    for alert, unit in _alert_units(reg, month):
+        raised = reg.alert_facts.get(alert["alert_id"], "raised")
+        reached = None
+        if _receipt(unit) is not None:
+            fact = "delivered" if unit["delivered_at"] is not None else "acknowledged"
+            got = reg.alert_facts.get(alert["alert_id"], fact, unit["unit"])
+            reached = Counted(alert["community"], raised + got)
+        pairs.append((Counted(alert["community"], raised), reached))
+    return _tally(pairs)
+
+
+@_indicator("alert_ack_rate", basis="register")
+def alert_ack(reg: Register, month: Month, _s: Settings) -> Tally:
+    """Alert acknowledged in time (v1).
+
+    Denominator: the recipient units of the alerts raised in the month that were notified:
+    sent the alert at least once (Sent), or phoned by a coordinator (EscalatedNoAck).
+    Numerator: those that acknowledged (Acknowledged) within ``alert_ack_minutes`` of the
+    raise, the rule in force in the alert's community on the day it was raised (the rule
+    the escalate command applies; default 30 minutes).
+    Events: the raise and the first send (or escalation); for the numerator also the
+    acknowledgement.
+    """
+    pairs = []
+    for alert, unit in _alert_units(reg, month):
+        alert_id, name = alert["alert_id"], unit["unit"]
+        if unit["first_sent_at"] is None and unit["escalated_at"] is None:
+            continue
+        notified = reg.alert_facts.get(alert_id, "raised") + (
+            reg.alert_facts.get(alert_id, "sent", name)
+            or reg.alert_facts.get(alert_id, "escalated", name)
+        )
+        in_time = None
+        acked = unit["acknowledged_at"]
+        if acked is not None:
+            limit = reg.rules_at(alert["community"], alert["raised_on"]).alert_ack_minutes
+            if (acked - alert["raised_at"]).total_seconds() <= limit * 60:
+                ack = reg.alert_facts.get(alert_id, "acknowledged", name)
+                in_time = Counted(alert["community"], notified + ack)
+        pairs.append((Counted(alert["community"], notified), in_time))
+    return _tally(pairs)
+
+
+@_indicator("alert_time_to_all_minutes", basis="register", kind="median")
+def alert_time_to_all(reg: Register, month: Month, _s: Settings) -> Tally:
+    """Time to reach all units (v1): the median, over the alerts raised in the month that
+    reached every recipient unit, of the minutes from the raise to the last unit's receipt
+    (its first Delivered, else its Acknowledged). Alerts with no recipients, or with a unit
+    never reached, are left out. Events: the raise and the last receipt.
+    """
+    units: dict[str, list[Row]] = defaultdict(list)
+    for unit in reg.alert_units:
+        units[unit["alert_id"]].append(unit)
+    items = []
+    for alert in reg.alerts:
+        mine = units.get(alert["alert_id"], [])
+        if alert["raised_on"] not in month or not mine:
+            continue
+        receipts = [(_receipt(u), u) for u in mine]
+        if any(when is None for when, _ in receipts):
+            continue
+        last_at, last = max(receipts, key=lambda r: (r[0], r[1]["unit"]))
+        assert last_at is not None
+        fact = "delivered" if last["delivered_at"] is not None else "acknowledged"
+        events = reg.alert_facts.get(alert["alert_id"], "raised") + reg.alert_facts.get(
+            alert["alert_id"], fact, last["unit"]
+        )
+        minutes = (last_at - alert["raised_at"]).total_seconds() / 60
+        items.append(Counted(alert["community"], events, value=minutes))
+    return Tally((), tuple(items))
+
+
+# -- migrant workers (M3.1–M3.3) ----------------------------------------------------------------
+
+
+class _Workers:
+    """Each worker's facts in the order they occurred, and their state on a day."""
+
+    @classmethod
+    def of(cls, reg: Register) -> _Workers:
+        """The index of ``reg``'s workers, made once per register."""
+        found = reg.cache.get("workers")
+        if not isinstance(found, cls):
+            found = reg.cache["workers"] = cls(reg)
+        return found
+
+    def __init__(self, reg: Register) -> None:
+        self.rows = {w["worker_id"]: w for w in reg.migrants}
+        self.facts: dict[str, list[Row]] = defaultdict(list)
+        for fact in sorted(
+            reg.migrant_facts,
+            key=lambda f: (f["worker_id"], f["occurred_at"], f["originator_version"]),
+        ):
+            self.facts[fact["worker_id"]].append(fact)
+
+    def event(self, fact: Row) -> EventRef:
+        return event_ref("migrant", fact["ref"], fact)
+
+    def registered(self, worker_id: str) -> Row:
+        return next(f for f in self.facts[worker_id] if f["fact"] == "registered")
+
+    def state_on(self, worker_id: str, day: date) -> Row:
+        """The worker's state after the latest fact that occurred by ``day`` (else the
+        registration's, for a worker registered later)."""
+        found = self.registered(worker_id)
+        for fact in self.facts[worker_id]:
+            if local_date(fact["occurred_at"]) <= day:
+                found = fact
+        return found
+
+    def gone_by(self, worker_id: str, day: date) -> Row | None:
+        """The Left or Erased fact that occurred by ``day``, if any."""
+        return next(
+            (
+                f
+                for f in self.facts[worker_id]
+                if f["fact"] in ("left", "erased") and local_date(f["occurred_at"]) <= day
+            ),
+            None,
+        )
+
+
+@_indicator("registration_coverage", basis="register")
+def registration_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
+    """流动人口登记覆盖率 (v1), as of the last day of the month.
+
+    Denominator: migrant workers known (now) to have been living in the subdistrict on that
+    day: arrived by then (the registration's arrival date) and not left or erased by then,
+    whether or not their registration had been made yet.
+    Numerator: those of them whose registration (Registered) had occurred by that day.
+    A worker registered after the month, for an arrival before its end, is the gap this
+    measures. Community: the worker's as of that day.
+    Events: the registration (and, for workers counted, nothing else).
+    """
+    end = month.last
+    workers = _Workers.of(reg)
+    pairs = []
+    for worker_id, row in workers.rows.items():
+        if row["arrived_on"] > end or workers.gone_by(worker_id, end) is not None:
+            continue
+        registered = workers.registered(worker_id)
+        community = workers.state_on(worker_id, end)["community"]
+        item = Counted(community, (workers.event(registered),))
+        pairs.append((item, item if row["registered_on"] <= end else None))
+    return _tally(pairs)
+
+
+@_indicator("timely_registration_rate", basis="register")
+def timely_registration(reg: Register, month: Month, _s: Settings) -> Tally:
+    """按时登记率 (v1).
+
+    Denominator: registrations made in the month (Registered).
+    Numerator: those made by their due day: the arrival date plus the local deadline in
+    force in the community on the day of arrival, which the event itself carries
+    (``due_on``, so a later rule cannot change the verdict).
+    Events: the registration.
+    """
+    workers = _Workers.of(reg)
+    pairs = []
+    for worker_id, row in workers.rows.items():
+        if row["registered_on"] not in month:
+            continue
+        registered = workers.registered(worker_id)
+        item = Counted(registered["community"], (workers.event(registered),))
+        pairs.append((item, None if row["registered_late"] else item))
+    return _tally(pairs)
+
+
+@_indicator("proactive_service_rate", basis="register")
+def proactive_service(reg: Register, month: Month, _s: Settings) -> Tally:
+    """主动服务率 (M3.3) (v1), cumulative to the last day of the month.
+
+    Denominator: workers registered by that day who had become eligible by then: resident
+    ``proactive_service_years`` (the rule in force in their community on that day; default
+    3) since the start of their continuous residence as of that day (arrival, restarted by
+    a late permit endorsement, 居住证暂行条例 Art. 10), and not left or erased before they
+    became eligible.
+    Numerator: those of them offered an M3.3 long-residence service proactively (a
+    ServiceOffered with ``proactive`` and an eligibility date) by that day.
+    Events: the registration (and the fact that restarted residence, if any); for the
+    numerator also the first such offer.
+    """
+    end = month.last
+    workers = _Workers.of(reg)
+    pairs = []
+    for worker_id, row in workers.rows.items():
+        if row["registered_on"] > end:
+            continue
+        state = workers.state_on(worker_id, end)
+        years = reg.rules_at(state["community"], end).proactive_service_years
+        eligible_on = add_months(state["residence_since"], 12 * years)
+        gone = workers.gone_by(worker_id, end)
+        if eligible_on > end or (
+            gone is not None and local_date(gone["occurred_at"]) < eligible_on
+        ):
+            continue
+        events: tuple[EventRef, ...] = (workers.event(workers.registered(worker_id)),)
+        if state["residence_since"] != row["arrived_on"]:
+            restart = next(
+                f
+                for f in workers.facts[worker_id]
+                if f["residence_since"] == state["residence_since"]
+            )
+            events += (workers.event(restart),)
+        offer = next(
+            (
+                f
+                for f in workers.facts[worker_id]
+                if f["fact"] == "service_offered"
+                and f["proactive"]
+                and f["eligible_since"] is not None
+                and local_date(f["occurred_at"]) <= end
+            ),
+            None,
+        )
+        offered = None
+        if offer is not None:
+            offered = Counted(state["community"], (*events, workers.event(offer)))
+        pairs.append((Counted(state["community"], events), offered))
+    return _tally(pairs)
+
+
+# -- prevention assets (M2.1, M2.2) ---------------------------------------------------------
+
+
+@_indicator("prevention_asset_coverage", basis="register")
+def asset_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
+    """技防物防覆盖率 (v1), as of the last day of the month.
+
+    Denominator, one item each: every compound with at least one anti-theft device
+    installed by then and not decommissioned (M2.1: the old compounds the programme fits);
+    every parking lot and gatehouse built by then and not decommissioned (M2.2).
+    Numerator: the compounds with at least one such device in service (not faulty) that
+    day; the lots and gatehouses with a custodian assigned (staffed) that day.
+    State on a day: after the asset's latest event that occurred by then.
+    Events: the asset's commissioning; for the numerator also the event that set the state.
+    """
+    end = month.last
+    latest: dict[str, Row] = {}
+    first: dict[str, Row] = {}
+    for fact in sorted(reg.asset_facts, key=lambda f: (f["occurred_at"], f["originator_version"])):
+        if fact["occurred_on"] <= end:
+            latest[fact["asset_id"]] = fact
+            first.setdefault(fact["asset_id"], fact)
+    compounds: dict[tuple[str, str], list[tuple[Row, Row]]] = defaultdict(list)
+    pairs = []
+    for asset in reg.assets:
+        state = latest.get(asset["asset_id"])
+        if state is None or state["status"] == "decommissioned":
+            continue
+        if asset["kind"] == "device":
+            compounds[asset["community"], asset["compound"]].append((asset, state))
+            continue
+        made: tuple[EventRef, ...] = (event_ref("asset", asset["ref"], first[asset["asset_id"]]),)
+        staffed = None
+        if state["staffed"]:
+            staffed = Counted(asset["community"], (*made, event_ref("asset", asset["ref"], state)))
+        pairs.append((Counted(asset["community"], made), staffed))
+    for (community, _name), devices in sorted(compounds.items()):
+        made = tuple(event_ref("asset", a["ref"], first[a["asset_id"]]) for a, _ in devices)
+        working = [(a, s) for a, s in devices if s["status"] == "in_service"]
+        covered = None
+        if working:
+            asset, state = working[0]
+            covered = Counted(community, (*made, event_ref("asset", asset["ref"], state)))
+        pairs.append((Counted(community, made), covered))
+    return _tally(pairs)
+
+
+# -- surveys (S6) ---------------------------------------------------------------------------
+
+_WAVES = tuple(Wave)
+
+
+def latest_wave(reg: Register, month: Month) -> Wave | None:
+    """The latest wave (baseline < mid-term < final) with a response by the month's end."""
+    end = month.last
+    found = {r["wave"] for r in reg.responses if r["occurred_on"] <= end}
+    return next((w for w in reversed(_WAVES) if w.value in found), None)
+
+
+def _responses(reg: Register, month: Month) -> list[Row]:
+    wave = latest_wave(reg, month)
+    end = month.last
+    return [
+        r
+        for r in reg.responses
+        if wave is not None and r["wave"] == wave.value and r["occurred_on"] <= end
+    ]
+
+
+def _survey_tally(reg: Register, month: Month, favourable: Callable[[Row], bool | None]) -> Tally:
+    pairs = []
+    for response in _responses(reg, month):
+        verdict = favourable(response)
+        if verdict is None:
+            continue  # the question was left unanswered: not a valid respondent for it
+        item = Counted(
+            response["community"], (event_ref("survey", response["survey_id"], response),)
+        )
+        pairs.append((item, item if verdict else None))
+    return _tally(pairs)
+
+
+_SURVEY_DOC = """
+    Responses: those of the latest survey wave (baseline, mid-term, final) with a response
+    recorded by the last day of the month, and of that wave only the responses that
+    occurred by then; community: where each was collected. Events: each response
+    (ResponseRecorded; anonymous: it names the questionnaire, never the person).
+"""
+
+
+@_indicator("awareness_rate", basis="survey")
+def awareness(reg: Register, month: Month, _s: Settings) -> Tally:
+    """知晓率 (v1).
+
+    Denominator: valid respondents: responses that answered whether they know of the
+    programme and its measures. Numerator: those who said they know.
+    """
+    return _survey_tally(reg, month, lambda r: r["aware"])
+
+
+@_indicator("participation_rate", basis="survey")
+def participation(reg: Register, month: Month, _s: Settings) -> Tally:
+    """参与率 (survey) (v1).
+
+    Denominator: valid respondents: responses that answered whether they took part in at
+    least one of the programme's activities. Numerator: those who said they did.
+    """
+    return _survey_tally(reg, month, lambda r: r["participated"])
+
+
+@_indicator("satisfaction_rate", basis="survey", uses_fairly=True)
+def satisfaction(reg: Register, month: Month, settings: Settings) -> Tally:
+    """满意率 (v1; ``1+basic`` when 基本满意 counts).
+
+    Denominator: valid respondents: responses that answered the satisfaction question.
+    Numerator: 很满意 + 满意, and 基本满意 too when the setting says so.
+    """
+
+    def favourable(r: Row) -> bool | None:
+        answer = r["satisfaction"]
+        return (
+            None
+            if answer is None
+            else Satisfaction(answer).favourable(fairly=settings.count_fairly)
+        )
+
+    return _survey_tally(reg, month, favourable)
+
+
+@_indicator("sense_of_security_rate", basis="survey", uses_fairly=True)
+def security(reg: Register, month: Month, settings: Settings) -> Tally:
+    """群众安全感 (v1; ``1+basic`` when 基本安全 counts).
+
+    Denominator: valid respondents: responses that answered the sense-of-security question.
+    Numerator: 很安全 + 安全, and 基本安全 too when the setting says so.
+    """
+
+    def favourable(r: Row) -> bool | None:
+        answer = r["security"]
+        return None if answer is None else Security(answer).favourable(fairly=settings.count_fairly)
+
+    return _survey_tally(reg, month, favourable)
+
+
+for _survey in (awareness, participation, satisfaction, security):
+    _survey.__doc__ = (_survey.__doc__ or "") + _SURVEY_DOC
+
+
+# -- police statistics (outside data) ---------------------------------------------------------
+
+#: Incidence is counted over a year: the twelve months up to the period, as the baseline
+#: of the P1 diagnosis is (the police's twelve months before the programme).
+_YEAR = 12
+
+
+def _cases(reg: Register, last: Month) -> list[Counted] | None:
+    """The police's figures for the twelve months ending with ``last`` (their latest counts,
+    corrections applied), or None unless every one of those months has a figure."""
+    months = {str(last.shift(-back)) for back in range(_YEAR)}
+    items, seen = [], set()
+    for row in reg.police:
+        if row["month"] in months:
+            seen.add(row["month"])
+            events = reg.police_facts.get(row["statistic_id"], "cases")
+            items.append(Counted(row["community"], events, weight=float(row["cases"])))
+    return items if seen == months else None
+
+
+@_indicator("incidence_change", basis="police", kind="change")
+def incidence_change(reg: Register, month: Month, _s: Settings) -> Tally:
+    """发案率变化 (v1), from the police station's figures only (outside data).
+
+    (cases in the twelve months up to the month − cases in the twelve months before those)
+    / cases in the twelve months before, each month the police's latest figure (a
+    correction replaces the count it corrects), summed over categories. The resident
+    population is taken as unchanged between the two years (no event records it), so the
+    change in cases per 10,000 residents equals the change in cases. Not applicable unless
+    both years have a figure for every month, or when the earlier year has no case.
+    Numerator: the difference in cases; denominator: the cases of the earlier year.
+    Events: the event each figure's count comes from.
+    """
+    now, before = _cases(reg, month), _cases(reg, month.shift(-_YEAR))
+    if now is None or before is None:
+        return Tally()
+    return Tally(tuple(now), tuple(before))
+
+
+@_indicator("incidence_per_10k", basis="police", kind="rate")
+def incidence_per_10k(reg: Register, month: Month, settings: Settings) -> Tally:
+    """发案率 (v1): cases per 10,000 residents over the twelve months up to the month, from
+    the police's figures only (outside data).
+
+    Numerator: the police's latest figures for those twelve months, summed over categories
+    (not applicable unless every month has a figure).
+    Denominator: the residents of the scope (a setting: no event records a population), in
+    ten-thousands. Left out of the report when no population is given.
+    Events: the event each figure's count comes from.
+    """
+    population = settings.population or {}
+    cases = _cases(reg, month)
+    if cases is None:
+        return Tally()
+    residents = [
+        Counted(community, (), weight=count / 10_000) for community, count in population.items()
+    ]
+    return Tally(tuple(cases), tuple(residents))
