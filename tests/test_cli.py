@@ -100,9 +100,26 @@ def test_schema_is_generated_for_every_command(runner: CliRunner) -> None:
     assert {"type", "command_id", "occurred_at", "actor", "parties"} <= set(report["required"])
 
 
-def test_demo_runs_twice_idempotently(runner: CliRunner, url: str) -> None:
-    first = runner.invoke(main, ["demo", "--store", url])
+def test_demo_records_reports_seals_and_is_idempotent(
+    runner: CliRunner, url: str, tmp_path: Path
+) -> None:
+    out, key = tmp_path / "reports", tmp_path / "seal.key"
+    args = ["demo", "--store", url, "--scale", "0.03", "--out", str(out), "--key", str(key)]
+    first = runner.invoke(main, args)
     assert first.exit_code == 0, first.output
-    second = runner.invoke(main, ["demo", "--store", url])
-    assert second.exit_code == 0
-    assert "0 commands applied" in second.stdout
+    assert "Recorded " in first.stdout
+    assert "INTACT" in first.stdout
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "monthly-2014-12.html",
+        "monthly-2014-12.xlsx",
+        "self-assessment.html",
+        "self-assessment.xlsx",
+        "watchlist.html",
+        "watchlist.xlsx",
+    ]
+    assert key.exists() and key.with_name("seal.key.pub").exists()
+    second = runner.invoke(main, args)
+    assert second.exit_code == 0, second.output
+    assert "Nothing new: all" in second.stdout
+    assert "the store is unchanged" in second.stdout

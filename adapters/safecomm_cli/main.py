@@ -148,24 +148,8 @@ def schema() -> None:
     click.echo(json.dumps(command_schema(), ensure_ascii=False, indent=2))
 
 
-@main.command()
-@store_option
-@friendly
-def demo(store_url: str) -> None:
-    """Import the shipped example records into the store and show a dispute's history."""
-    sample = Path(__file__).with_name("sample.jsonl")
-    with open_store(store_url) as store, sample.open(encoding="utf-8") as lines:
-        outcomes = [store.handle(parse_command(json.loads(line))) for line in lines if line.strip()]
-        entries = store.history("d-2014-0001", "dispute")
-    new = sum(not o.duplicate for o in outcomes)
-    click.echo(f"{store_url}: {new} commands applied, {len(outcomes) - new} already there")
-    for e in entries:
-        click.echo(
-            f"  v{e.version} {e.event:<20} occurred {e.occurred_at.isoformat()}  by {e.actor}"
-        )
-
-
-main.add_command(__import__("safecomm_cli.project", fromlist=["_"]).project)
 main.add_command(__import__("safecomm_cli.coverage", fromlist=["_"]).coverage_command)
 main.add_command(__import__("safecomm_cli.audit", fromlist=["_"]).audit)
+main.add_command(__import__("safecomm_cli.project", fromlist=["_"]).project)
 main.add_command(__import__("safecomm_cli.report", fromlist=["_"]).report)
+main.add_command(__import__("safecomm_cli.demo", fromlist=["_"]).demo)
