@@ -761,6 +761,25 @@ def test_dispute_tables_never_show_one_or_two_cases(march: Safecomm) -> None:
     assert "p-d-5" not in text
 
 
+def test_dead_letters_are_counted_and_listed_not_hidden(
+    march: Safecomm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safecomm_core.domain.patrol import Patrol
+    from safecomm_core.projections.definition import event_topic
+    from safecomm_core.projections.patrols import PATROLS
+
+    def broken(*_args: Any) -> None:
+        raise RuntimeError("a handler that fails")
+
+    monkeypatch.setitem(PATROLS._handlers, event_topic(Patrol.Ended), broken)
+    report = monthly_report(march, "2014-03")
+    assert report.dead_letters == 1
+    (row,) = {s.id: s for s in report.sections}["dead_letters"].rows
+    assert row == ("patrols", 1, "safecomm/Patrol/Ended 1")
+    # the rest of the patrol's facts were projected; only its end is missing
+    assert nums(figures(report)["patrol_checkpoint_coverage", "C1"]) == (2, 3, 2 / 3)
+
+
 # -- one end-to-end report on every backend -------------------------------------------------
 
 
