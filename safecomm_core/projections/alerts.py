@@ -34,7 +34,7 @@ from safecomm_core.projections.provenance import fact_table, last_event_columns,
 from safecomm_core.projections.schema import DATE, INTEGER, TEXT, TIMESTAMP, Column, Table
 from safecomm_core.projections.writer import ViewWriter
 
-__all__ = ["ALERTS", "ALERT_FACTS", "ALERT_RECIPIENTS", "ALERT_ROWS", "ALERT_UNITS"]
+__all__ = ["ALERTS", "ALERT_FACTS", "ALERT_ROWS", "ALERT_UNITS"]
 
 ALERT_ROWS = Table(
     "alerts",
@@ -78,10 +78,6 @@ ALERT_UNITS = Table(
     key=("alert_id", "unit"),
     doc="One row per recipient unit of an alert.",
 )
-
-#: The same table under the other name it was known by while two reports were written at
-#: once (the watchlist and the monthly report); both names stay, neither is preferred.
-ALERT_RECIPIENTS = ALERT_UNITS
 
 ALERT_FACTS = fact_table(
     "alert_facts",
