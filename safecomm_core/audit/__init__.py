@@ -10,6 +10,8 @@
 - **Replay** (:func:`replay_record`, :func:`replay_events`, :func:`replay_report`): a record
   or the store's events as known at a time (recorded by it) or as of a time (occurred by
   it).
+- **Rebuild check** (:func:`rebuild_check`): every projection rebuilt from zero beside its
+  live view, and the two compared by digest; differing rows listed.
 
 An audit script::
 
@@ -22,7 +24,8 @@ An audit script::
         then = replay_record(store, "d-2014-0001", Cut.known_at(parse_moment("2014-08-31")))
         print(then.to_dict())
 
-The same from the shell: ``safecomm audit keygen | seal | verify | replay``.
+The same from the shell: ``safecomm audit keygen | seal | verify | replay |
+rebuild-check``.
 """
 
 from safecomm_core.audit.canonical import (
@@ -37,6 +40,7 @@ from safecomm_core.audit.canonical import (
 from safecomm_core.audit.errors import AuditError, KeyFileError, TamperDetected
 from safecomm_core.audit.findings import Finding, FindingKind, RecordRef
 from safecomm_core.audit.ledger import Ledger, LedgerHead
+from safecomm_core.audit.rebuild import ProjectionCheck, RebuildCheck, rebuild_check
 from safecomm_core.audit.replay import (
     Cut,
     CutBasis,
@@ -72,6 +76,8 @@ __all__ = [
     "LedgerEntry",
     "LedgerHead",
     "MalformedRecord",
+    "ProjectionCheck",
+    "RebuildCheck",
     "RecordRef",
     "ReplayedEvent",
     "ReplayedRecord",
@@ -89,6 +95,7 @@ __all__ = [
     "load_public_key",
     "parse_moment",
     "public_key_path",
+    "rebuild_check",
     "replay_events",
     "replay_record",
     "replay_report",
