@@ -9,14 +9,28 @@ import attrs
 
 from safecomm_core.application import Safecomm
 from safecomm_core.commands.base import Command
+from safecomm_core.scenario.alerts import alerts
+from safecomm_core.scenario.assets import assets
+from safecomm_core.scenario.broadcasts import broadcasts
+from safecomm_core.scenario.campaigns import campaigns
 from safecomm_core.scenario.disputes import disputes
+from safecomm_core.scenario.meetings import meetings
+from safecomm_core.scenario.migrants import migrants
+from safecomm_core.scenario.network import network
+from safecomm_core.scenario.patrols import patrols
 from safecomm_core.scenario.people import residents
+from safecomm_core.scenario.phases import phases
+from safecomm_core.scenario.police_statistics import police_statistics
+from safecomm_core.scenario.rules import rules
 from safecomm_core.scenario.story import Writer
+from safecomm_core.scenario.surveys import surveys
+from safecomm_core.scenario.targets import targets
 
 __all__ = ["PROGRAMME_END", "PROGRAMME_START", "BuildResult", "build", "scenario_commands"]
 
 PROGRAMME_START = date(2013, 10, 1)
 PROGRAMME_END = date(2014, 12, 31)
+_RESIDENTS = 500  # the pool of residents who meet the office, at scale 1
 
 
 @attrs.frozen
@@ -30,10 +44,43 @@ class BuildResult:
 
 
 def scenario_commands(seed: int = 2014, scale: float = 1.0) -> list[Command]:
-    """Every command of the scenario, in the order the office wrote them down."""
+    """Every command of the scenario, in the order the office wrote them down.
+
+    Each part draws from its own random stream, so the same ``seed`` and ``scale`` give
+    the same commands, and a part's volumes can change without disturbing the others.
+    """
     w = Writer(seed, scale)
-    people = residents(w.rng, max(50, int(2000 * scale)))
-    disputes(w, PROGRAMME_START, PROGRAMME_END, people)
+    w.part("rules")
+    rules(w)
+    w.part("phases")
+    phases(w)
+    w.part("meetings")
+    meetings(w)
+    w.part("network")
+    units = network(w)
+    w.part("alerts")
+    alerts(w, units)
+    w.part("people")
+    # Residents who come to the office, a pool smaller than the population: some come twice.
+    people = residents(w.rng, max(50, int(_RESIDENTS * scale)))
+    w.part("migrants")
+    workers = migrants(w)
+    w.part("disputes")
+    disputes(w, PROGRAMME_START, PROGRAMME_END, people, workers)
+    w.part("patrols")
+    patrols(w, people)
+    w.part("assets")
+    assets(w)
+    w.part("campaigns")
+    campaigns(w, people)
+    w.part("broadcasts")
+    broadcasts(w, people)
+    w.part("surveys")
+    waves = surveys(w)
+    w.part("police")
+    baseline_cases = police_statistics(w)
+    w.part("targets")
+    targets(w, waves, baseline_cases, workers)
     return w.ordered()
 
 

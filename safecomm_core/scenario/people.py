@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from safecomm_core.personal import PersonInput
 
-__all__ = ["id_number", "residents"]
+__all__ = ["id_number", "residents", "workers"]
 
 _FAMILY = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
 _GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国建华志强海燕红梅"
@@ -41,6 +41,28 @@ def residents(rng: random.Random, count: int, prefix: str = "p") -> list[PersonI
                 name=_name(rng),
                 phone=f"1{rng.choice('3589')}{rng.randint(0, 999_999_999):09d}",
                 id_number=id_number(rng, born),
+            )
+        )
+    return people
+
+
+def workers(rng: random.Random, count: int, prefix: str = "mw") -> list[PersonInput]:
+    """``count`` made-up migrant workers aged 18–55 in 2014, each with an ID number of
+    their own (registration refuses a second active worker with the same number)."""
+    people: list[PersonInput] = []
+    seen: set[str] = set()
+    while len(people) < count:
+        born = date(1959, 1, 1) + timedelta(days=rng.randint(0, 365 * 37))
+        number = id_number(rng, born)
+        if number in seen:
+            continue
+        seen.add(number)
+        people.append(
+            PersonInput(
+                ref=f"{prefix}-{len(people):06d}",
+                name=_name(rng),
+                phone=f"1{rng.choice('3589')}{rng.randint(0, 999_999_999):09d}",
+                id_number=number,
             )
         )
     return people
