@@ -154,4 +154,6 @@ def _seal_and_verify(store: Safecomm, key_path: Path) -> list[str]:
 
 def _value(report: Report, indicator: str) -> str:
     found: list[Figure] = [f for f in report.figures if f.id == indicator and f.scope == "*"]
-    return format_value(indicator, found[0].value if found else None, "en")
+    if not found or found[0].value is None:
+        return "n/a"  # a zero denominator: nothing to count that month
+    return format_value(indicator, found[0].value, "en")
