@@ -118,7 +118,8 @@ def test_demo_records_reports_seals_and_is_idempotent(
         "watchlist.html",
         "watchlist.xlsx",
     ]
-    assert key.exists() and key.with_name("seal.key.pub").exists()
+    assert key.exists()
+    assert key.with_name("seal.key.pub").exists()
     second = runner.invoke(main, args)
     assert second.exit_code == 0, second.output
     assert "Nothing new: all" in second.stdout

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-
 from safecomm_cli.main import main
+
 from safecomm_core import RuleViolation, parse_command
 from safecomm_core.domain.migrant import MigrantWorker
 
