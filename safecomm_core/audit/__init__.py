@@ -12,6 +12,9 @@
   it).
 - **Rebuild check** (:func:`rebuild_check`): every projection rebuilt from zero beside its
   live view, and the two compared by digest; differing rows listed.
+- **Evidence bundles** (:func:`write_bundle`, :func:`verify_bundle`): reports, the stored
+  records (personal data still sealed), ledger, seals and a manifest in one zip, checked
+  without the store.
 
 An audit script::
 
@@ -25,9 +28,10 @@ An audit script::
         print(then.to_dict())
 
 The same from the shell: ``safecomm audit keygen | seal | verify | replay |
-rebuild-check``.
+rebuild-check | bundle | verify-bundle``.
 """
 
+from safecomm_core.audit.bundle import BundleVerification, verify_bundle, write_bundle
 from safecomm_core.audit.canonical import (
     GENESIS,
     LedgerEntry,
@@ -67,6 +71,7 @@ from safecomm_core.audit.verify import Verification, verify
 __all__ = [
     "GENESIS",
     "AuditError",
+    "BundleVerification",
     "Cut",
     "CutBasis",
     "Finding",
@@ -102,4 +107,6 @@ __all__ = [
     "sign_seal",
     "state_digest",
     "verify",
+    "verify_bundle",
+    "write_bundle",
 ]

@@ -1,0 +1,526 @@
+"""Evidence bundles: what an inspector is given, and how they check it without the store.
+
+::
+
+    from safecomm_core import open_store
+    from safecomm_core.audit import load_private_key, verify_bundle, write_bundle
+
+    with open_store("sqlite:///safecomm.db") as store:
+        write_bundle(store, "evidence-2014-03.zip", period="2014-03",
+                     key=load_private_key("seal.key"))
+    result = verify_bundle("evidence-2014-03.zip", public_key=load_public_key("seal.key.pub"))
+    print("\\n".join(result.summary()))
+
+A bundle is a zip file holding:
+
+=============================  =========================================================
+``reports/NAME.json``          the monthly report for the period, the self-assessment and
+                               the watchlist as of the period's last day, as the converter
+                               of record writes them (the CLI adds ``NAME.html`` for people)
+``records/records.jsonl``      every stored record up to the bundle's position, one JSON
+                               object a line: position, originator_id, version, topic and
+                               the state bytes exactly as stored, in base64
+``records/ledger.jsonl``       the ledger's entries for the same records (position, id,
+                               version, topic, state digest, chain value; hex)
+``seals/seals.jsonl``          every seal the store holds, as published (one JSON line each)
+``seals/public_key.pem``       the public key of the signing key (``--key``), or else the
+                               key the latest seal carries
+``manifest.json``              format, store, period, position, creation time, key id, and
+                               for every other file its SHA-256 and size
+``manifest.sig``               only with a key: base64 Ed25519 signature over
+                               ``b"safecomm evidence bundle v1\\n" + manifest.json``
+=============================  =========================================================
+
+**Personal data stays sealed.** Records are copied as stored: the personal fields in them
+are sealed boxes encrypted with per-person keys from the key store, and the bundle carries
+no key of any kind but the public sealing key. A person erased by crypto-shredding stays
+erased; the chain still verifies (erasure is not tampering). Reports hold counts only.
+
+**What proves what.** The records are proven by the seals: :func:`verify_bundle` recomputes
+the chain from ``records.jsonl`` with the ledger's own encoding
+(:mod:`safecomm_core.audit.canonical`) and holds it to each seal's signed value, so a record
+changed, dropped, added or moved in the bundle is found, whatever was done to the manifest.
+The reports and the other files are proven by the manifest; the manifest itself is proven
+only by its signature. **Without** ``key`` the manifest is unsigned: anyone who handled the
+bundle could have changed a report and re-hashed it, and only the sealed records can be
+relied on (records after the last seal, the *unsealed tail*, are then proven by nothing;
+seal the store before bundling). With ``key`` everything is signed.
+
+Reports are computed first (the views are caught up), then the ledger is caught up and the
+records are read: the records cover at least every event the reports rest on.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import calendar
+import hashlib
+import json
+import os
+import zipfile
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from safecomm_core.application import Safecomm
+from safecomm_core.audit.canonical import GENESIS, LedgerEntry, RawRecord, chain, raw_canonical
+from safecomm_core.audit.errors import AuditError, KeyFileError
+from safecomm_core.audit.ledger import Ledger
+from safecomm_core.audit.seal import Seal, key_id, parse_public_key
+from safecomm_core.converter import converter
+from safecomm_core.reports.model import Report
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "BundleVerification",
+    "Renderer",
+    "read_bundle_file",
+    "verify_bundle",
+    "write_bundle",
+]
+
+BUNDLE_FORMAT = "safecomm evidence bundle v1"
+_SIG_CONTEXT = b"safecomm evidence bundle v1\n"
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+RECORDS = "records/records.jsonl"
+LEDGER = "records/ledger.jsonl"
+SEALS = "seals/seals.jsonl"
+PUBLIC_KEY = "seals/public_key.pem"
+
+#: Extra renderings of a report for people: (file stem, report) → {file name: bytes}.
+#: The CLI passes one that writes HTML; the core writes JSON only.
+Renderer = Callable[[str, Report], Mapping[str, bytes]]
+
+
+def write_bundle(
+    store: Safecomm,
+    out: str | os.PathLike[str],
+    *,
+    period: str | None = None,
+    key: Ed25519PrivateKey | None = None,
+    render: Renderer | None = None,
+    created_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Write an evidence bundle of ``store`` for ``period`` (``YYYY-MM``; default: the
+    latest month with events) to ``out``. Returns the manifest written."""
+    files: dict[str, bytes] = {}
+    reports = _reports(store, period)
+    for stem, report in reports.items():
+        files[f"reports/{stem}.json"] = _report_json(report)
+        for name, data in (render(stem, report) if render else {}).items():
+            files[f"reports/{name}"] = data
+    monthly = reports[next(iter(reports))]
+    with Ledger(store) as ledger:
+        head = ledger.catch_up()
+        records = _records(ledger, head.position)
+        entries = list(ledger.entries(0, head.position))
+        seals = ledger.seals()
+        store_name = ledger.backend.name
+    files[RECORDS] = _jsonl(
+        {
+            "position": position,
+            "originator_id": originator_id,
+            "version": version,
+            "topic": topic,
+            "state": base64.b64encode(state).decode(),
+        }
+        for position, originator_id, version, topic, state in records
+    )
+    files[LEDGER] = _jsonl(_entry_dict(e) for e in entries)
+    files[SEALS] = b"".join(s.to_json().encode() + b"\n" for s in seals)
+    public = key.public_key() if key else (seals[-1].key() if seals else None)
+    if public is not None:
+        files[PUBLIC_KEY] = public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    manifest = {
+        "format": BUNDLE_FORMAT,
+        "store": store_name,
+        "period": monthly.period,
+        "position": head.position,
+        "chain": head.hex,
+        "created_at": (created_at or datetime.now(UTC)).astimezone(UTC).isoformat(),
+        "key_id": key_id(key.public_key()) if key else None,
+        "files": {
+            name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+            for name, data in sorted(files.items())
+        },
+    }
+    manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n"
+    files[MANIFEST] = manifest_bytes
+    if key is not None:
+        files[SIGNATURE] = base64.b64encode(key.sign(_SIG_CONTEXT + manifest_bytes)) + b"\n"
+    _write_zip(Path(out), files)
+    return manifest
+
+
+def _reports(store: Safecomm, period: str | None) -> dict[str, Report]:
+    # Imported here: the reports pull in every projection, which plain audit scripts
+    # (verify, replay) do not need.
+    from safecomm_core.projections import Projector, builtin_projections
+    from safecomm_core.reports.monthly import monthly_report
+    from safecomm_core.reports.self_assessment import self_assessment
+    from safecomm_core.reports.watchlist import watchlist
+
+    with Projector(store) as projector:
+        for projection in builtin_projections():
+            projector.catch_up(projection)
+        monthly = monthly_report(projector, period)
+        day = _last_day(monthly.period)
+        return {
+            f"monthly-{monthly.period}": monthly,
+            f"self-assessment-{day.isoformat()}": self_assessment(projector, as_of=day),
+            f"watchlist-{day.isoformat()}": watchlist(projector, as_of=day),
+        }
+
+
+def _last_day(period: str) -> date:
+    try:
+        year, month = (int(part) for part in period.split("-")[:2])
+        return date(year, month, calendar.monthrange(year, month)[1])
+    except ValueError:
+        return datetime.now(UTC).date()
+
+
+def _report_json(report: Report) -> bytes:
+    data = converter.unstructure(report)
+    return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False).encode() + b"\n"
+
+
+def _records(ledger: Ledger, upto: int) -> list[RawRecord]:
+    backend = ledger.backend
+    with backend.reading():
+        return [record for batch in backend.scan(0, upto, 5000) for record in batch]
+
+
+def _entry_dict(entry: LedgerEntry) -> dict[str, Any]:
+    return {
+        "position": entry.position,
+        "originator_id": entry.originator_id,
+        "version": entry.version,
+        "topic": entry.topic,
+        "state_digest": entry.state_digest.hex(),
+        "chain": entry.chain.hex(),
+    }
+
+
+def _jsonl(rows: Any) -> bytes:
+    return b"".join(json.dumps(r, sort_keys=True).encode() + b"\n" for r in rows)
+
+
+def _write_zip(path: Path, files: Mapping[str, bytes]) -> None:
+    partial = path.with_name(path.name + ".part")
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name in sorted(files):
+                archive.writestr(name, files[name])
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise AuditError(f"cannot write the bundle {path}: {exc}") from exc
+
+
+# -- verifying ------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class BundleVerification:
+    """The outcome of :func:`verify_bundle`: what was checked, and every problem found."""
+
+    path: str
+    files: int
+    records: int
+    last_position: int
+    seals: int
+    seals_holding: int
+    sealed_position: int
+    #: Whether the manifest carries a signature, and whether it was checked against a key
+    #: the caller gave (else against the key in the bundle, which proves little).
+    signed: bool
+    key_checked: bool
+    problems: tuple[str, ...]
+
+    @property
+    def intact(self) -> bool:
+        """True when nothing was found wrong."""
+        return not self.problems
+
+    @property
+    def unsealed(self) -> int:
+        """Records after the last holding seal."""
+        return 0 if self.last_position <= self.sealed_position else self.records_after
+
+    records_after: int = 0
+
+    def _signature_state(self) -> str:
+        if not self.signed:
+            return (
+                "not signed (reports are proven by nothing but the manifest's hashes; "
+                "records by the seals)"
+            )
+        if self.key_checked:
+            return "signed"
+        return "signed (checked only with the key in the bundle)"
+
+    def summary(self) -> list[str]:
+        """Lines for people: the verdict, what was checked, each problem."""
+        verdict = "INTACT" if self.intact else "TAMPERED"
+        lines = [
+            f"{verdict}: bundle {self.path}: {self.files} files, {self.records} records up to "
+            f"position {self.last_position}",
+            f"seals: {self.seals_holding} of {self.seals} hold; sealed up to position "
+            f"{self.sealed_position}",
+            f"manifest: {self._signature_state()}",
+        ]
+        if self.unsealed:
+            lines.append(f"unsealed tail: {self.unsealed} records after the last seal")
+        lines.extend(f"  {p}" for p in self.problems)
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        """The outcome as a JSON object."""
+        data = attrs.asdict(self)
+        data["problems"] = list(self.problems)
+        data["intact"] = self.intact
+        data["unsealed"] = self.unsealed
+        return data
+
+
+class _Check:
+    """Collects problems while reading a bundle."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def fail(self, message: str) -> None:
+        self.problems.append(message)
+
+
+def verify_bundle(
+    path: str | os.PathLike[str], *, public_key: Ed25519PublicKey | None = None
+) -> BundleVerification:
+    """Check a bundle without the store: files against the manifest, the manifest's
+    signature, the chain recomputed from its records against every seal, the seals'
+    signatures. Problems name the file or the record (position, aggregate, version)."""
+    check = _Check()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            contents = {name: archive.read(name) for name in names}
+    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        raise AuditError(f"cannot read the bundle {path}: {exc}") from exc
+    except (ValueError, RuntimeError) as exc:  # a corrupted member (bad CRC, encrypted, …)
+        raise AuditError(f"the bundle {path} is damaged: {exc}") from exc
+    if len(set(names)) != len(names):
+        check.fail("the zip holds a file name twice")
+    manifest = _manifest(contents, check)
+    files = manifest.get("files", {}) if manifest else {}
+    _check_files(contents, files, check)
+    signed, key_checked, signer = _check_signature(contents, manifest, public_key, check)
+    key = public_key or signer
+    positions, chains = _check_records(contents, check)
+    seals, holding, sealed = _check_seals(contents, manifest, key, positions, chains, check)
+    last = positions[-1] if positions else 0
+    if not signed and not holding:
+        check.fail("nothing in the bundle is signed: no seal holds and the manifest is unsigned")
+    return BundleVerification(
+        path=str(path),
+        files=len(files),
+        records=len(positions),
+        last_position=last,
+        seals=seals,
+        seals_holding=holding,
+        sealed_position=sealed,
+        signed=signed,
+        key_checked=key_checked,
+        problems=tuple(check.problems),
+        records_after=sum(1 for p in positions if p > sealed),
+    )
+
+
+def _manifest(contents: Mapping[str, bytes], check: _Check) -> dict[str, Any] | None:
+    data = contents.get(MANIFEST)
+    if data is None:
+        check.fail(f"{MANIFEST} is missing")
+        return None
+    try:
+        manifest = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        check.fail(f"{MANIFEST} is not JSON ({exc})")
+        return None
+    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+        check.fail(f"{MANIFEST} is not a manifest of a {BUNDLE_FORMAT!r}")
+        return None
+    if not isinstance(manifest.get("files"), dict):
+        check.fail(f"{MANIFEST} lists no files")
+        return None
+    return manifest
+
+
+def _check_files(contents: Mapping[str, bytes], files: Mapping[str, Any], check: _Check) -> None:
+    for name, entry in sorted(files.items()):
+        data = contents.get(name)
+        if data is None:
+            check.fail(f"{name}: listed in the manifest but missing from the bundle")
+            continue
+        expected = entry.get("sha256") if isinstance(entry, dict) else None
+        if hashlib.sha256(data).hexdigest() != expected:
+            check.fail(f"{name}: changed (its SHA-256 does not match the manifest)")
+    for name in sorted(set(contents) - set(files) - {MANIFEST, SIGNATURE}):
+        check.fail(f"{name}: not in the manifest (added to the bundle)")
+
+
+def _check_signature(
+    contents: Mapping[str, bytes],
+    manifest: Mapping[str, Any] | None,
+    public_key: Ed25519PublicKey | None,
+    check: _Check,
+) -> tuple[bool, bool, Ed25519PublicKey | None]:
+    """(signed, checked against the caller's key, the bundle's own public key)."""
+    bundled: Ed25519PublicKey | None = None
+    if PUBLIC_KEY in contents:
+        try:
+            bundled = parse_public_key(contents[PUBLIC_KEY], PUBLIC_KEY)
+        except KeyFileError as exc:
+            check.fail(f"{PUBLIC_KEY}: {exc}")
+    signature = contents.get(SIGNATURE)
+    claimed = manifest.get("key_id") if manifest else None
+    if signature is None:
+        if claimed:
+            check.fail(f"{SIGNATURE}: missing, though the manifest names key {claimed}")
+        return False, False, bundled
+    key = public_key or bundled
+    if key is None:
+        check.fail(f"{SIGNATURE}: no public key to check it with")
+        return True, False, bundled
+    if claimed != key_id(key):
+        check.fail(f"{SIGNATURE}: the manifest names key {claimed}, not {key_id(key)}")
+    try:
+        key.verify(
+            base64.b64decode(signature.strip(), validate=True),
+            _SIG_CONTEXT + contents.get(MANIFEST, b""),
+        )
+    except (InvalidSignature, ValueError, binascii.Error):
+        check.fail(f"{SIGNATURE}: the signature over {MANIFEST} does not hold")
+    return True, public_key is not None, bundled
+
+
+def _read_jsonl(contents: Mapping[str, bytes], name: str, check: _Check) -> list[dict[str, Any]]:
+    rows = []
+    for number, line in enumerate(contents.get(name, b"").splitlines(), start=1):
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            check.fail(f"{name} line {number}: not JSON")
+            continue
+        if not isinstance(row, dict):
+            check.fail(f"{name} line {number}: not a JSON object")
+            continue
+        rows.append(row)
+    return rows
+
+
+def _record(row: Mapping[str, Any]) -> RawRecord:
+    state = base64.b64decode(row["state"], validate=True)
+    return (row["position"], row["originator_id"], row["version"], row["topic"], state)
+
+
+def _named(record: RawRecord) -> str:
+    position, originator_id, version, _topic, _state = record
+    return f"record at position {position} (aggregate {originator_id} v{version})"
+
+
+def _check_records(contents: Mapping[str, bytes], check: _Check) -> tuple[list[int], list[bytes]]:
+    """Chain the bundle's records; compare each with its ledger entry. (positions, chains)"""
+    if RECORDS not in contents:
+        check.fail(f"{RECORDS} is missing")
+    ledger = {row.get("position"): row for row in _read_jsonl(contents, LEDGER, check)}
+    positions: list[int] = []
+    chains: list[bytes] = []
+    h = GENESIS
+    for number, row in enumerate(_read_jsonl(contents, RECORDS, check), start=1):
+        try:
+            record = _record(row)
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            check.fail(f"{RECORDS} line {number}: not a record")
+            continue
+        position = record[0]
+        if type(position) is not int or (positions and position <= positions[-1]):
+            check.fail(f"{_named(record)}: out of order in {RECORDS} (line {number})")
+            continue
+        encoded = raw_canonical(record)
+        h = chain(h, encoded)
+        positions.append(position)
+        chains.append(h)
+        entry = ledger.pop(position, None)
+        if entry is None:
+            check.fail(f"{_named(record)}: has no ledger entry in {LEDGER}")
+        elif (
+            entry.get("originator_id") != record[1]
+            or entry.get("version") != record[2]
+            or entry.get("topic") != record[3]
+            or entry.get("state_digest") != encoded[-32:].hex()
+        ):
+            check.fail(f"{_named(record)}: differs from its ledger entry (changed)")
+        elif entry.get("chain") != h.hex():
+            check.fail(f"{_named(record)}: the chain after it differs from the ledger's")
+    for position in sorted(p for p in ledger if isinstance(p, int)):
+        check.fail(f"record at position {position}: in the ledger but missing from {RECORDS}")
+    return positions, chains
+
+
+def _check_seals(
+    contents: Mapping[str, bytes],
+    manifest: Mapping[str, Any] | None,
+    key: Ed25519PublicKey | None,
+    positions: list[int],
+    chains: list[bytes],
+    check: _Check,
+) -> tuple[int, int, int]:
+    """(seals, seals holding, highest sealed position)."""
+    at = dict(zip(positions, chains, strict=True))
+    store = manifest.get("store") if manifest else None
+    seals = holding = sealed = 0
+    for number, row in enumerate(_read_jsonl(contents, SEALS, check), start=1):
+        seals += 1
+        try:
+            seal = Seal.from_dict(row)
+        except ValueError as exc:
+            check.fail(f"{SEALS} line {number}: not a seal ({exc})")
+            continue
+        name = f"seal at position {seal.position} ({SEALS} line {number})"
+        try:
+            signer = key or seal.key()
+        except KeyFileError as exc:
+            check.fail(f"{name}: {exc}")
+            continue
+        if not seal.signed_by(signer):
+            check.fail(f"{name}: its signature does not hold")
+            continue
+        if store is not None and seal.store != store:
+            check.fail(f"{name}: made for store {seal.store!r}, not {store!r}")
+            continue
+        value = GENESIS if seal.position == 0 else at.get(seal.position)
+        if value is None:
+            check.fail(f"{name}: the record at position {seal.position} is not in the bundle")
+            continue
+        if value.hex() != seal.hash:
+            check.fail(f"{name}: the records up to it do not give the sealed chain value")
+            continue
+        holding += 1
+        sealed = max(sealed, seal.position)
+    return seals, holding, sealed
+
+
+def read_bundle_file(path: str | os.PathLike[str], name: str) -> bytes:
+    """One file of a bundle, as stored (for scripts that go on to read the reports)."""
+    with zipfile.ZipFile(path) as archive:
+        return archive.read(name)
