@@ -41,12 +41,15 @@ from safecomm_core.audit import (  # noqa: E402
     load_private_key,
     load_public_key,
     parse_moment,
+    replay_monthly,
     replay_record,
     verify,
     verify_bundle,
     write_bundle,
 )
 from safecomm_core.audit.rebuild import rebuild_check  # noqa: E402
+from safecomm_core.audit.report_replay import REPORTS  # noqa: E402
+from safecomm_core.converter import converter  # noqa: E402
 from safecomm_core.reports.model import Report  # noqa: E402
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
@@ -147,27 +150,46 @@ def _read_seals(path: Path) -> list[Seal]:
 @audit.command()
 @click.option("--known-at", help="Only events recorded by then (ISO date or date-time).")
 @click.option("--as-of", help="Events that occurred by then, whenever recorded.")
-@click.option("--aggregate", required=True, help="The record's id (d-2014-0001) or UUID.")
+@click.option("--aggregate", help="The record's id (d-2014-0001) or UUID.")
 @click.option("--kind", help="The record's kind, when several share the id.")
+@click.option("--report", "report_name", type=click.Choice(REPORTS), help="A report to replay.")
+@click.option("--period", help="The report's month, YYYY-MM (default: the latest at the cut).")
+@click.option("--scope", default="*", show_default=True, help="The report's community, or *.")
 @store_option
 @friendly
 def replay(
-    known_at: str | None, as_of: str | None, aggregate: str, kind: str | None, store_url: str
+    known_at: str | None,
+    as_of: str | None,
+    aggregate: str | None,
+    kind: str | None,
+    report_name: str | None,
+    period: str | None,
+    scope: str,
+    store_url: str,
 ) -> None:
-    """A record as known at a time, or as of a time, printed as JSON.
+    """A record (--aggregate) or a report (--report) as known at a time, or as of a time,
+    printed as JSON.
 
-    A date means the end of that day in the subdistrict (Asia/Shanghai).
+    A date means the end of that day in the subdistrict (Asia/Shanghai). A report replayed
+    as known at T is the report the live system produced at T; as of T it includes late
+    entries recorded since that occurred by T.
     """
     if (known_at is None) == (as_of is None):
         raise InvalidCommand([FieldError("known_at", "give exactly one of --known-at, --as-of")])
+    if (aggregate is None) == (report_name is None):
+        raise InvalidCommand([FieldError("report", "give exactly one of --report, --aggregate")])
     if known_at is not None:
         cut = Cut.known_at(parse_moment(known_at, field="known_at"))
     else:
         assert as_of is not None
         cut = Cut.as_of(parse_moment(as_of, field="as_of"))
     with open_store(store_url) as store:
-        replayed = replay_record(store, aggregate, cut, kind=kind)
-    click.echo(json.dumps(replayed.to_dict(), ensure_ascii=False, indent=2))
+        if aggregate is not None:
+            data = replay_record(store, aggregate, cut, kind=kind).to_dict()
+        else:
+            report = replay_monthly(store, cut, period, scope)
+            data = {**converter.unstructure(report), "cut": cut.to_dict()}
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 @audit.command("rebuild-check")

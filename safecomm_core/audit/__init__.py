@@ -7,9 +7,9 @@
   time), made with a key kept in a file outside the store (:func:`generate_key`).
 - **Verify** (:func:`verify`): recompute the chain from the stored records, hold it to
   every seal, and name the first record updated, deleted, inserted, moved or truncated.
-- **Replay** (:func:`replay_record`, :func:`replay_events`, :func:`replay_report`): a record
-  or the store's events as known at a time (recorded by it) or as of a time (occurred by
-  it).
+- **Replay** (:func:`replay_record`, :func:`replay_events`, :func:`replay_report`,
+  :func:`replay_monthly`): a record, the store's events or a report as known at a time
+  (recorded by it) or as of a time (occurred by it).
 - **Rebuild check** (:func:`rebuild_check`): every projection rebuilt from zero beside its
   live view, and the two compared by digest; differing rows listed.
 - **Evidence bundles** (:func:`write_bundle`, :func:`verify_bundle`): reports, the stored
@@ -57,6 +57,7 @@ from safecomm_core.audit.replay import (
     replay_record,
     replay_report,
 )
+from safecomm_core.audit.report_replay import replay_monthly
 from safecomm_core.audit.seal import (
     Seal,
     generate_key,
@@ -102,6 +103,7 @@ __all__ = [
     "public_key_path",
     "rebuild_check",
     "replay_events",
+    "replay_monthly",
     "replay_record",
     "replay_report",
     "sign_seal",
