@@ -13,7 +13,13 @@ callers' existing ``except ValueError`` / ``except LookupError`` clauses keep wo
     ├── NotFound                  (LookupError)      no record with that id
     ├── PersonErased              (LookupError)      personal data destroyed on request
     ├── StoreError                (RuntimeError)     the store URL or the database failed
-    └── ConcurrencyConflict       (RuntimeError)     lost a write race too many times
+    ├── ConcurrencyConflict       (RuntimeError)     lost a write race too many times
+    └── AuditError                (RuntimeError)     the audit could not be done
+        ├── KeyFileError          (ValueError)       a key file is missing, unreadable or wrong
+        └── TamperDetected                           the record was altered (exit status 8)
+
+The audit's errors live in :mod:`safecomm_core.audit.errors` (imported from
+:mod:`safecomm_core.audit`), so that this module needs nothing of the audit.
 
 Every error carries ``exit_code`` (the CLI's exit status) and, where one applies, the
 ``field`` and ``rule`` it is about. Nothing is written when any of them is raised.
