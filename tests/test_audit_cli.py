@@ -22,8 +22,9 @@ def runner() -> CliRunner:
 @pytest.fixture
 def url(tmp_path: Path, runner: CliRunner) -> str:
     url = f"sqlite:///{tmp_path / 'audit.db'}"
-    assert runner.invoke(main, ["demo", "--store", url]).exit_code == 0
-    return url
+    sample = Path(__file__).parents[1] / "adapters" / "safecomm_cli" / "sample.jsonl"
+    assert runner.invoke(main, ["import", str(sample), "--store", url]).exit_code == 0
+    return url  # 5 commands: 10 records with their receipts
 
 
 @pytest.fixture
