@@ -90,9 +90,15 @@ class SQLiteKeyStore:
 
     def secret(self, name: str) -> bytes:
         with self._lock:
-            self._db.execute("INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, os.urandom(32)))
-            row = self._db.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()
-        return bytes(row[0])
+            if name not in self._secrets:  # a write (and a sync) per call otherwise
+                self._db.execute(
+                    "INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, os.urandom(32))
+                )
+                row = self._db.execute(
+                    "SELECT value FROM secrets WHERE name = ?", (name,)
+                ).fetchone()
+                self._secrets[name] = bytes(row[0])
+            return self._secrets[name]
 
     def close(self) -> None:
         self._db.close()
