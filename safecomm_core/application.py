@@ -29,6 +29,7 @@ from safecomm_core.domain.grid_alert import GridAlert
 from safecomm_core.domain.grid_network import GridNetwork
 from safecomm_core.domain.receipt import CommandReceipt
 from safecomm_core.domain.rules import Rulebook, Rules, rules_in_force
+from safecomm_core.domain.survey import Survey
 from safecomm_core.errors import (
     AlreadyExists,
     CommandIdReused,
@@ -65,11 +66,13 @@ class EventStoreApplication(Application[UUID]):
     """
 
     # Records with long histories load from their latest snapshot plus the events after it
-    # (a grid alert holds some four events per unit of a 47-unit network). A snapshot is a
-    # cache written after the events; the events stay the record.
+    # (a grid alert holds some four events per unit of a 47-unit network; a survey wave one
+    # event per response, hundreds of them). A snapshot is a cache written after the
+    # events; the events stay the record.
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
         GridAlert: 50,
         GridNetwork: 50,
+        Survey: 100,
     }
 
     def __init__(self, name: str, env: dict[str, str]) -> None:

@@ -18,6 +18,7 @@ from eventsourcing.domain import event
 
 from safecomm_core.domain.base import Record
 from safecomm_core.domain.rules import SUBDISTRICT
+from safecomm_core.domain.snapshots import snapshot_class
 from safecomm_core.errors import AlreadyExists, RuleViolation
 from safecomm_core.transcoding import value_type
 from safecomm_core.values import Meta
@@ -93,6 +94,7 @@ class Answers:
         )
 
 
+@value_type("survey_response")  # kept in the wave's snapshots
 @attrs.frozen
 class SurveyResponse:
     """A response as the wave keeps it: where it was collected, and its answers."""
@@ -111,6 +113,8 @@ class Survey(Record):
 
     KIND = "survey"
     TOPIC = "safecomm/Survey"
+    # A wave collects hundreds of responses: it loads from a snapshot (see the application).
+    Snapshot = snapshot_class("safecomm/Survey/Snapshot")
 
     class WaveOpened(Record.Created):
         TOPIC = "safecomm/Survey/WaveOpened"
@@ -128,6 +132,11 @@ class Survey(Record):
         self.sample_target = sample_target
         self.status = SurveyStatus.OPEN
         self.responses: dict[str, SurveyResponse] = {}
+
+    def _retype(self) -> None:
+        # A snapshot keeps enum members as their plain values.
+        self.wave = Wave(self.wave)
+        self.status = SurveyStatus(self.status)
 
     @property
     def subdistrict_wide(self) -> bool:
