@@ -11,14 +11,21 @@ import contextlib
 import hashlib
 import hmac
 import json
+import threading
 import warnings
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 import attrs
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    project_aggregate,
+)
 from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError
 
@@ -119,20 +126,57 @@ class HistoryEntry:
     details: dict[str, Any]
 
 
+class _Repeated(Exception):
+    """The command being handled was handled before: its receipt is in the store."""
+
+    def __init__(self, prior: CommandReceipt) -> None:
+        super().__init__(prior.ref)
+        self.prior = prior
+
+
+def _already_exists(cls: type[Record], ref: str) -> AlreadyExists:
+    return AlreadyExists(
+        f"{cls.KIND} {ref!r} already exists", field=cls.id_field(), rule="must not exist yet"
+    )
+
+
 class _UnitOfWork:
     """The :class:`~safecomm_core.commands.base.Context` of one command being handled."""
 
-    def __init__(self, service: Safecomm, command: Command) -> None:
+    def __init__(self, service: Safecomm, command: Command, *, first_attempt: bool) -> None:
         self._service = service
         self.meta = command.meta
         self.records: dict[UUID, Record] = {}
         self.erasures: list[str] = []
+        self._not_repeated = False
+        self._first_attempt = first_attempt
+        self._unasked: list[tuple[type[Record], str]] = []  # see check_new
+
+    def before_key_store(self) -> None:
+        """Settle what the store was not yet asked, before the key store is written to.
+
+        Key store writes happen outside the events' transaction, so a command that will be
+        refused, or a repeat, must be known as such first: raises :class:`_Repeated` if
+        the command was handled before, :class:`AlreadyExists` if a new record's id is
+        taken. Each question is asked once.
+        """
+        if not self._not_repeated:
+            prior = self._service._receipt(self.meta.command_id)
+            if prior is not None:
+                raise _Repeated(prior)
+            self._not_repeated = True
+        while self._unasked:
+            cls, ref = self._unasked.pop()
+            if self._service.exists(cls, ref):
+                raise _already_exists(cls, ref)
 
     def load(self, cls: type[R], ref: str) -> R:
         id_ = aggregate_id(cls.KIND, ref)
         found = self.records.get(id_)
         if found is None:
-            found = self._service.get(cls, ref)
+            found = self._service._recent.take(id_, self._service.app)
+            if found is None:
+                found = self._service.get(cls, ref)
             self.records[id_] = found
         if not isinstance(found, cls):
             raise NotFound(cls.KIND, ref, cls.id_field())
@@ -140,15 +184,19 @@ class _UnitOfWork:
 
     def exists(self, cls: type[Record], ref: str) -> bool:
         id_ = aggregate_id(cls.KIND, ref)
-        return id_ in self.records or self._service.exists(cls, ref)
+        return id_ in self.records or id_ in self._service._recent or self._service.exists(cls, ref)
 
     def check_new(self, cls: type[Record], ref: str) -> None:
-        if self.exists(cls, ref):
-            raise AlreadyExists(
-                f"{cls.KIND} {ref!r} already exists",
-                field=cls.id_field(),
-                rule="must not exist yet",
-            )
+        # A first attempt does not ask the store: a new record whose id is taken collides on
+        # the store's unique (id, version) key when saved, and the command is then decided
+        # again, asking (see Safecomm.handle). One read fewer for each record created.
+        id_ = aggregate_id(cls.KIND, ref)
+        if id_ in self.records or id_ in self._service._recent:
+            raise _already_exists(cls, ref)
+        if self._first_attempt:
+            self._unasked.append((cls, ref))
+        elif self._service.exists(cls, ref):
+            raise _already_exists(cls, ref)
 
     def add(self, record: Record) -> None:
         self.records[record.id] = record
@@ -157,6 +205,7 @@ class _UnitOfWork:
         return self._service.rules(community, on)
 
     def seal(self, person: PersonInput) -> SealedPerson:
+        self.before_key_store()  # sealing may write a new person key
         return seal_person(person, self._service.keys)
 
     def id_digest(self, id_number: str) -> str:
@@ -169,6 +218,54 @@ class _UnitOfWork:
         return [r for r in self.records.values() if r.pending_events]
 
 
+#: Records kept between commands by :class:`_RecentRecords`.
+_RECENT_RECORDS = 1000
+
+
+class _RecentRecords:
+    """Records that recent commands left as stored, lent to one command at a time.
+
+    Rebuilding a record for every command it touches (snapshot read, events read, every
+    event decoded and applied: a grid alert's 47 units cost more than the rest of the
+    command) is most of the cost of handling one. A record that a command saved is equal
+    to the store's, so it is kept here and *taken out* by the next command that loads it:
+    no two commands ever share one object, and a command that fails simply does not give
+    its records back. Events written meanwhile by other processes are read and applied
+    when a record is taken (one read, of the new events only), so the record a command
+    decides on is as current as one rebuilt from the store.
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        self._records: OrderedDict[UUID, Record] = OrderedDict()
+        self._lock = threading.Lock()
+        self._maxsize = maxsize
+
+    def __contains__(self, id_: UUID) -> bool:
+        return id_ in self._records
+
+    def take(self, id_: UUID, app: Application[UUID]) -> Record | None:
+        """The record with id ``id_``, brought up to date, or None if it is not kept."""
+        with self._lock:
+            record = self._records.pop(id_, None)
+        if record is None:
+            return None
+        try:
+            return project_aggregate(record, app.events.get(id_, gt=record.version))
+        except PersistenceError as exc:
+            raise StoreError(f"the store could not be read: {exc}") from exc
+
+    def put_all(self, records: Iterable[Record]) -> None:
+        """Keep ``records`` (saved, so equal to the store's), dropping the oldest."""
+        with self._lock:
+            for record in records:
+                if isinstance(record, CommandReceipt):
+                    continue
+                self._records[record.id] = record
+                self._records.move_to_end(record.id)
+            while len(self._records) > self._maxsize:
+                self._records.popitem(last=False)
+
+
 class Safecomm:
     """The in-process API: :meth:`handle` commands, then query records, people and history."""
 
@@ -176,6 +273,7 @@ class Safecomm:
         self.app = app
         self.keys = keys
         self.config = config
+        self._recent = _RecentRecords(_RECENT_RECORDS)
 
     # -- commands ---------------------------------------------------------------------
 
@@ -187,12 +285,22 @@ class Safecomm:
         """
         fingerprint = self._fingerprint(command)
         for _attempt in range(_RETRIES):
-            prior = self._receipt(command.command_id)
-            if prior is not None:
-                return self._repeat(prior, command, fingerprint)
-            uow = _UnitOfWork(self, command)
-            command.run(uow)
-            changed = uow.changed()
+            # The receipt is read only when a repeat is possible: the command is refused, its
+            # write collides, or it is about to touch the key store. A new command, the usual
+            # case, costs no read for it; the receipt's unique key stays the guard.
+            uow = _UnitOfWork(self, command, first_attempt=_attempt == 0)
+            try:
+                command.run(uow)
+                changed = uow.changed()
+                if uow.erasures:
+                    uow.before_key_store()
+            except _Repeated as repeated:
+                return self._repeat(repeated.prior, command, fingerprint)
+            except Exception:
+                prior = self._receipt(command.command_id)
+                if prior is not None:
+                    return self._repeat(prior, command, fingerprint)
+                raise
             receipt = CommandReceipt(
                 meta=command.meta,
                 ref=command.command_id,
@@ -208,9 +316,14 @@ class Safecomm:
             try:
                 self.app.save(receipt, *changed)
             except IntegrityError:
-                continue  # a concurrent writer won; reload and decide again
+                prior = self._receipt(command.command_id)
+                if prior is not None:
+                    return self._repeat(prior, command, fingerprint)
+                continue  # a concurrent writer won, or an id was taken: decide again
             except PersistenceError as exc:
                 raise StoreError(f"the store refused the write: {exc}") from exc
+            # Only records of a command that landed go back: they now equal the store.
+            self._recent.put_all(uow.records.values())
             return Outcome(command.command_id, command.TYPE, receipt.records)
         raise ConcurrencyConflict(
             f"command {command.command_id!r} lost {_RETRIES} write races; try again"
@@ -230,10 +343,15 @@ class Safecomm:
         ).hexdigest()
 
     def _receipt(self, command_id: str) -> CommandReceipt | None:
+        # One indexed read of the receipt's first event: a receipt has one event and is never
+        # snapshotted, so the repository's snapshot lookup would be a second read per command.
+        id_ = aggregate_id(CommandReceipt.KIND, command_id)
         try:
-            return self._get(CommandReceipt, command_id)
-        except NotFound:
-            return None
+            if not self.app.recorder.select_events(id_, limit=1):
+                return None
+        except PersistenceError as exc:
+            raise StoreError(f"the store could not be read: {exc}") from exc
+        return self._get(CommandReceipt, command_id)
 
     def _repeat(self, prior: CommandReceipt, command: Command, fingerprint: str) -> Outcome:
         if prior.command_type != command.TYPE or not hmac.compare_digest(
