@@ -1,0 +1,160 @@
+"""``python -m benchmarks [--quick] [--json FILE] [--pg URL] [--only NAME ...]``.
+
+Quick mode (under two minutes on a 2-core machine): one scenario of about 10,000 events
+and short command runs. Full mode: scenarios of about 10k, 100k and 1M events (the 1M
+one takes a long while: run it under nohup), longer command runs, best of three.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.harness import Context, Result, print_table, to_json
+
+WORKLOADS = (
+    "commands_sqlite",
+    "commands_postgres",
+    "rebuild",
+    "audit_verify",
+    "report_replay",
+    "rebuild_peak_rss",
+    "rehydrate",
+)
+
+
+def _sizes(quick: bool) -> tuple[int, ...]:
+    return (10_000,) if quick else (10_000, 100_000, 1_000_000)
+
+
+def run(
+    ctx: Context,
+    only: tuple[str, ...] = WORKLOADS,
+    sizes: tuple[int, ...] | None = None,
+    commands: int | None = None,
+    log: Callable[[str], None] = print,
+) -> list[Result]:
+    """Every selected workload at every size; the results in table order."""
+    from benchmarks.audit import audit_verify
+    from benchmarks.commands import commands_sqlite
+    from benchmarks.datasets import dataset
+    from benchmarks.memory import rebuild_rss
+    from benchmarks.postgres import commands_postgres
+    from benchmarks.rebuild import rebuild
+    from benchmarks.rehydrate import rehydrate
+    from benchmarks.replay import report_replay
+
+    results: list[Result] = []
+
+    def add(found: list[Result]) -> None:
+        results.extend(found)
+        for r in found:
+            log(f"  {r.label} @ {r.events:,}: ours {r.ours:,.4g} {r.unit}, ratio {r.ratio}")
+
+    n_commands = commands or (300 if ctx.quick else 3000)
+    if "commands_sqlite" in only:
+        log(f"commands on SQLite ({n_commands} commands)")
+        add(commands_sqlite(ctx, n_commands))
+    if "commands_postgres" in only:
+        if ctx.pg:
+            per_writer = max(50, n_commands // 3)
+            log(f"commands on PostgreSQL ({per_writer} commands per writer)")
+            add(commands_postgres(ctx, per_writer))
+        else:
+            log("commands on PostgreSQL: skipped (no --pg)")
+    if "rehydrate" in only:
+        log("rehydrate")
+        add(rehydrate(ctx))
+    readers = {
+        "rebuild": rebuild,
+        "audit_verify": audit_verify,
+        "report_replay": report_replay,
+        "rebuild_peak_rss": rebuild_rss,
+    }
+    for size in sizes or _sizes(ctx.quick):
+        if not any(name in only for name in readers):
+            break
+        log(f"scenario of about {size:,} events")
+        data = dataset(ctx.workdir, size, log=True)
+        log(f"  built {data.events:,} events ({data.commands:,} commands)")
+        for name, workload in readers.items():
+            if name in only:
+                add(workload(ctx, data.url, data.events))
+    order = {name: i for i, name in enumerate(WORKLOADS)}
+
+    def rank(r: Result) -> tuple[int, str, int]:
+        family = "commands_postgres" if r.workload.startswith("commands_postgres") else r.workload
+        return order.get(family, len(order)), r.workload, r.events
+
+    results.sort(key=rank)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes, under two minutes")
+    parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("SAFECOMM_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test"),
+        help="PostgreSQL server for the PostgreSQL workloads ('' to skip)",
+    )
+    parser.add_argument("--only", nargs="*", choices=WORKLOADS, default=list(WORKLOADS))
+    parser.add_argument("--sizes", nargs="*", type=int, help="scenario sizes in events")
+    parser.add_argument("--commands", type=int, help="commands in the command workloads")
+    parser.add_argument("--repeat", type=int, help="best of this many (default 1 quick, 3 full)")
+    parser.add_argument("--workdir", help="where to write stores (default: a temporary folder)")
+    args = parser.parse_args(argv)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    began = time.perf_counter()
+    pg = args.pg or None
+    if pg is not None and not _reachable(pg):
+        print(f"PostgreSQL at {pg} does not answer: its workloads are skipped", file=sys.stderr)
+        pg = None
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        ctx = Context(
+            workdir=Path(tmp),
+            quick=args.quick,
+            repeat=args.repeat or (1 if args.quick else 3),
+            pg=pg,
+        )
+        results = run(
+            ctx,
+            tuple(args.only),
+            tuple(args.sizes) if args.sizes else None,
+            args.commands,
+            log=lambda line: print(line, flush=True),
+        )
+    seconds = time.perf_counter() - began
+    print()
+    print_table(results)
+    print(f"\n{'quick' if args.quick else 'full'} run: {seconds:.0f} s")
+    if args.json:
+        data = to_json(
+            results, mode="quick" if args.quick else "full", started=started, seconds=seconds, pg=pg
+        )
+        Path(args.json).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+def _reachable(pg: str) -> bool:
+    try:
+        import psycopg
+
+        psycopg.connect(pg, connect_timeout=3).close()
+    except Exception:
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""The monthly report replayed as known at a past date, beside a full rebuild.
+
+Ours: :func:`safecomm_core.audit.replay_monthly` with ``Cut.known_at(T)``: the events
+recorded by T, run through the report's own projections into in-memory views, then the
+live report code. T is a past date of the history: the recorded time of the event a tenth
+of the way into the log; the period is the latest month the office knew of at T.
+
+Baseline: what a view-based report costs without the replay: every projection the report
+reads (``reports.register.PROJECTIONS``) rebuilt from zero into a fresh views file over
+the whole store, then :func:`safecomm_core.reports.monthly.monthly_report` for the same
+period. The ratio is rebuild seconds / replay seconds (target: replay ≤ 2 s and ≥ 10×).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import Context, Result, interleaved
+from safecomm_core import open_store
+from safecomm_core.audit import Cut, replay_monthly
+from safecomm_core.keystore import MemoryKeyStore
+from safecomm_core.projections import Projector, SQLiteViews
+from safecomm_core.reports.model import Report
+from safecomm_core.reports.monthly import monthly_report
+
+__all__ = ["past_moment", "report_replay"]
+
+#: When a fixed moment is needed (tests), the report replays as of this fraction of the log.
+PAST_FRACTION = 10
+
+
+def past_moment(store: Any) -> datetime:
+    """The recorded time of the event a tenth of the way into the store's log."""
+    head = store.app.recorder.max_notification_id() or 1
+    (notification,) = store.app.recorder.select_notifications(
+        start=max(1, head // PAST_FRACTION), limit=1
+    )
+    moment: datetime = store.app.mapper.to_domain_event(notification).timestamp
+    return moment
+
+
+def _rebuilt(store: Any, views_file: Path, period: str) -> Report:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{views_file}{suffix}").unlink(missing_ok=True)
+    views = SQLiteViews(str(views_file))
+    try:
+        with Projector(store, views) as projector:
+            return monthly_report(projector, period)
+    finally:
+        views.close()
+
+
+def report_replay(ctx: Context, url: str, events: int) -> list[Result]:
+    """Replay and full rebuild, best of ``ctx.repeat`` each, alternating."""
+    views = ctx.workdir / f"views-replay-{events}.db"
+    with open_store(url, keys=MemoryKeyStore()) as store:
+        cut = Cut.known_at(past_moment(store))
+        then = replay_monthly(store, cut)
+        ours, base = interleaved(
+            lambda: replay_monthly(store, cut, then.period),
+            lambda: _rebuilt(store, views, then.period),
+            ctx.repeat,
+        )
+    speedup = base.wall / ours.wall
+    return [
+        Result(
+            workload="report_replay",
+            label="monthly report as known at a past date",
+            events=events,
+            unit="s",
+            ours=ours.wall,
+            baseline=base.wall,
+            ratio=speedup,
+            target="≤ 2 s and ≥ 10× a full rebuild",
+            met=ours.wall <= 2.0 and speedup >= 10,
+            details={"known_at": cut.moment.isoformat(), "period": then.period},
+        )
+    ]

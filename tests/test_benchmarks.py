@@ -1,0 +1,117 @@
+"""The benchmark workloads run, at trivial sizes, and the JSON has the shape README reads.
+
+Figures are not checked (benchmarks are scripts, not timed tests): only that every
+workload runs beside its baseline and reports a ratio and a verdict.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.__main__ import WORKLOADS, main
+from benchmarks.audit import audit_verify
+from benchmarks.commands import commands_sqlite
+from benchmarks.datasets import dataset
+from benchmarks.harness import Context, Result, to_json
+from benchmarks.memory import rebuild_rss
+from benchmarks.postgres import commands_postgres
+from benchmarks.rebuild import rebuild
+from benchmarks.rehydrate import rehydrate
+from benchmarks.replay import report_replay
+from tests.conftest import PG_URL
+
+RESULT_KEYS = {
+    "workload",
+    "label",
+    "events",
+    "unit",
+    "ours",
+    "baseline",
+    "ratio",
+    "target",
+    "met",
+    "details",
+}
+
+
+def _check(results: list[Result], workload: str) -> None:
+    assert results, workload
+    for r in results:
+        assert r.workload.startswith(workload)
+        assert r.events > 0
+        assert r.ours > 0
+        assert r.target
+        if r.baseline is not None:
+            assert r.baseline > 0
+            assert r.ratio is not None
+            assert r.ratio > 0
+            assert isinstance(r.met, bool)
+
+
+def test_every_workload_runs_at_a_trivial_size_and_the_json_has_its_shape(
+    tmp_path: Path,
+) -> None:
+    ctx = Context(workdir=tmp_path, quick=True, repeat=1)
+    results = commands_sqlite(ctx, 12)
+    _check(results, "commands_sqlite")
+    data = dataset(tmp_path, 3000)
+    assert data.events > 1000
+    for name, workload in (
+        ("rebuild", rebuild),
+        ("audit_verify", audit_verify),
+        ("report_replay", report_replay),
+        ("rebuild_peak_rss", rebuild_rss),
+    ):
+        found = workload(ctx, data.url, data.events)
+        _check(found, name)
+        results += found
+    found = rehydrate(ctx, events=120)
+    _check(found, "rehydrate")
+    assert found[0].met  # survey waves are snapshotted
+    results += found
+    assert {r.workload for r in results} >= set(WORKLOADS) - {"commands_postgres"}
+
+    data_json = json.loads(
+        json.dumps(to_json(results, mode="quick", started="now", seconds=1.0, pg=None))
+    )
+    assert set(data_json) == {"machine", "mode", "started", "seconds", "results", "growth"}
+    assert {"cpu", "cores", "ram_gib", "python", "eventsourcing", "sqlite"} <= set(
+        data_json["machine"]
+    )
+    for row in data_json["results"]:
+        assert set(row) == RESULT_KEYS
+    assert set(data_json["growth"]) == {r.workload for r in results}
+
+
+@pytest.mark.postgres
+def test_the_postgres_workload_runs_one_and_four_writers_and_drops_its_tables(
+    tmp_path: Path,
+) -> None:
+    import psycopg
+
+    ctx = Context(workdir=tmp_path, quick=True, repeat=1, pg=PG_URL)
+    results = commands_postgres(ctx, 6)
+    assert [r.workload for r in results] == [
+        "commands_postgres_1w",
+        "commands_postgres_4w",
+        "commands_postgres_scaling",
+    ]
+    _check(results, "commands_postgres")
+    with psycopg.connect(PG_URL) as db:
+        left = db.execute(
+            "SELECT count(*) FROM pg_tables WHERE tablename LIKE %s",
+            (ctx.run_id.replace("_", "\\_") + "%",),
+        ).fetchone()
+    assert left == (0,)
+
+
+def test_the_entry_point_writes_the_table_and_the_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.json"
+    assert main(["--quick", "--only", "rehydrate", "--pg", "", "--json", str(out)]) == 0
+    assert "rehydrate" in capsys.readouterr().out
+    assert json.loads(out.read_text())["results"][0]["workload"] == "rehydrate"
