@@ -140,3 +140,11 @@ def watchlist_command(
         out,
         store_url,
     )
+
+
+# The shared --period's default (the latest month with events) is the monthly report's;
+# these two are as of a day, and default to today.
+for _command in (self_assessment_command, watchlist_command):
+    for _param in _command.params:
+        if isinstance(_param, click.Option) and _param.name == "period":
+            _param.help = "Report as of the last day of this month (default: --as-of, else today)."
