@@ -6,6 +6,10 @@
   that a destroyed key is overwritten in the file and leaves no copy in a write-ahead log.
 - :class:`PostgresKeyStore`: a table in the same database as the events; a destroyed key's
   row is vacuumed at once so that its dead tuple does not linger.
+
+Each keeps the refs of erased people (refs only, no data): a later command that would seal
+new data about an erased person is refused with :class:`PersonErased` instead of silently
+making a new key.
 """
 
 from __future__ import annotations
@@ -15,7 +19,19 @@ import sqlite3
 import threading
 from typing import Any
 
+from safecomm_core.errors import PersonErased
+
 __all__ = ["MemoryKeyStore", "PostgresKeyStore", "SQLiteKeyStore"]
+
+
+def _refuse_erased(ref: str, erased: bool) -> None:
+    """An erased person stays erased: no new key, so nothing new about them is readable."""
+    if erased:
+        raise PersonErased(
+            f"person {ref!r} was erased; record new facts about them under a new ref",
+            field="ref",
+            rule="must not name an erased person",
+        )
 
 
 def _new_key() -> tuple[str, bytes]:
@@ -27,17 +43,20 @@ class MemoryKeyStore:
 
     def __init__(self) -> None:
         self._keys: dict[str, tuple[str, bytes]] = {}
+        self._erased: set[str] = set()
         self._secrets: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
     def person_key(self, ref: str, *, create: bool) -> tuple[str, bytes] | None:
         with self._lock:
             if ref not in self._keys and create:
+                _refuse_erased(ref, ref in self._erased)
                 self._keys[ref] = _new_key()
             return self._keys.get(ref)
 
     def destroy(self, ref: str) -> bool:
         with self._lock:
+            self._erased.add(ref)
             return self._keys.pop(ref, None) is not None
 
     def secret(self, name: str) -> bytes:
@@ -66,11 +85,14 @@ class SQLiteKeyStore:
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL)"
         )
+        self._db.execute("CREATE TABLE IF NOT EXISTS erased (ref TEXT PRIMARY KEY)")
 
     def person_key(self, ref: str, *, create: bool) -> tuple[str, bytes] | None:
         with self._lock:
             row = self._select(ref)
             if row is None and create:
+                erased = self._db.execute("SELECT 1 FROM erased WHERE ref = ?", (ref,))
+                _refuse_erased(ref, erased.fetchone() is not None)
                 # Written (and synced) before any event sealed with it can be stored.
                 self._db.execute(
                     "INSERT OR IGNORE INTO person_keys VALUES (?, ?, ?)", (ref, *_new_key())
@@ -85,7 +107,10 @@ class SQLiteKeyStore:
 
     def destroy(self, ref: str) -> bool:
         with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("INSERT OR IGNORE INTO erased VALUES (?)", (ref,))
             cursor = self._db.execute("DELETE FROM person_keys WHERE ref = ?", (ref,))
+            self._db.execute("COMMIT")
         return cursor.rowcount > 0
 
     def secret(self, name: str) -> bytes:
@@ -115,6 +140,8 @@ class PostgresKeyStore:
         self._db: Any = psycopg.connect(conninfo, autocommit=True)
         self._keys = f"{prefix}_person_keys"
         self._secrets = f"{prefix}_secrets"
+        self._erased = f"{prefix}_erased_people"
+        self._db.execute(f"CREATE TABLE IF NOT EXISTS {self._erased} (ref TEXT PRIMARY KEY)")
         self._db.execute(
             f"CREATE TABLE IF NOT EXISTS {self._keys} "
             "(ref TEXT PRIMARY KEY, key_id TEXT NOT NULL, key BYTEA NOT NULL)"
@@ -128,6 +155,8 @@ class PostgresKeyStore:
         with self._lock:
             row = self._select(ref)
             if row is None and create:
+                erased = self._db.execute(f"SELECT 1 FROM {self._erased} WHERE ref = %s", (ref,))
+                _refuse_erased(ref, erased.fetchone() is not None)
                 self._db.execute(
                     f"INSERT INTO {self._keys} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                     (ref, *_new_key()),
@@ -142,7 +171,11 @@ class PostgresKeyStore:
 
     def destroy(self, ref: str) -> bool:
         with self._lock:
-            cursor = self._db.execute(f"DELETE FROM {self._keys} WHERE ref = %s", (ref,))
+            with self._db.transaction():
+                self._db.execute(
+                    f"INSERT INTO {self._erased} VALUES (%s) ON CONFLICT DO NOTHING", (ref,)
+                )
+                cursor = self._db.execute(f"DELETE FROM {self._keys} WHERE ref = %s", (ref,))
             if cursor.rowcount:
                 self._db.execute(f"VACUUM {self._keys}")
         return bool(cursor.rowcount)

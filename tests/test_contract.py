@@ -94,3 +94,17 @@ def test_through_handle_on_every_backend(store: Any, backend: str) -> None:
             ]
         assert b"Panzhihua Steel contractor" in b"".join(blobs)  # the scan reads events
         assert in_clear(blobs) == []
+
+
+def test_an_erased_person_stays_erased(store: Any) -> None:
+    from safecomm_core import PersonErased
+
+    data = lines()
+    for number in (7, 8):  # register the worker, then erase them
+        store.handle(parse_command(data[number - 1]))
+    again = {**data[6], "command_id": "c-9", "worker_id": "m-0002"}
+    before = list(store.events(limit=10**6))
+    with pytest.raises(PersonErased, match="new ref"):
+        store.handle(parse_command(again))
+    assert list(store.events(limit=10**6)) == before
+    assert store.person(store.get(MigrantWorker, "m-0001").person).erased
