@@ -62,7 +62,7 @@ def meetings(w: Writer) -> None:
             minutes=f"{month:%Y年%m月}安全促进项目组例会: 通报进展, 研究解决存在问题",
         )
         for n, (measure, text, action) in enumerate(
-            rng.sample(_PROBLEMS, max(1, w.count(3))), start=1
+            rng.sample(_PROBLEMS, min(len(_PROBLEMS), max(1, w.count(3)))), start=1
         ):
             problem_id, action_id = f"p{n}", f"a{n}"
             w.add(
