@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from benchmarks.harness import Context, Result, print_table, to_json
+from benchmarks.harness import Context, Result, markdown_table, print_table, to_json
 
 WORKLOADS = (
     "commands_sqlite",
@@ -87,14 +88,33 @@ def run(
         for name, workload in readers.items():
             if name in only:
                 add(workload(ctx, data.url, data.events))
-    order = {name: i for i, name in enumerate(WORKLOADS)}
-
-    def rank(r: Result) -> tuple[int, str, int]:
-        family = "commands_postgres" if r.workload.startswith("commands_postgres") else r.workload
-        return order.get(family, len(order)), r.workload, r.events
-
-    results.sort(key=rank)
+    results.sort(key=_rank)
     return results
+
+
+def _rank(r: Result) -> tuple[int, str, int]:
+    order = {name: i for i, name in enumerate(WORKLOADS)}
+    family = "commands_postgres" if r.workload.startswith("commands_postgres") else r.workload
+    return order.get(family, len(order)), r.workload, r.events
+
+
+def merge(files: list[str]) -> dict[str, Any]:
+    """Runs written by ``--json`` (parts of one full run, say) as one JSON object."""
+    runs = [json.loads(Path(f).read_text()) for f in files]
+    results = sorted((Result(**r) for run in runs for r in run["results"]), key=_rank)
+    merged = to_json(
+        results,
+        mode=runs[0]["mode"],
+        started=min(run["started"] for run in runs),
+        seconds=sum(run["seconds"] for run in runs),
+        pg=None,
+    )
+    merged["machine"] = runs[0]["machine"]
+    merged["parts"] = [
+        {"started": run["started"], "seconds": run["seconds"], "machine": run["machine"]}
+        for run in runs
+    ]
+    return merged
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,7 +133,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commands", type=int, help="commands in the command workloads")
     parser.add_argument("--repeat", type=int, help="best of this many (default 1 quick, 3 full)")
     parser.add_argument("--workdir", help="where to write stores (default: a temporary folder)")
+    parser.add_argument("--markdown", action="store_true", help="with --merge: a Markdown table")
+    parser.add_argument(
+        "--merge", nargs="+", metavar="FILE", help="merge runs' JSON files (with --json) and stop"
+    )
     args = parser.parse_args(argv)
+    if args.merge:
+        merged = merge(args.merge)
+        found = [Result(**r) for r in merged["results"]]
+        if args.markdown:
+            print(markdown_table(found))
+        else:
+            print_table(found)
+        if args.json:
+            Path(args.json).write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
+        return 0
     started = datetime.now(UTC).isoformat(timespec="seconds")
     began = time.perf_counter()
     pg = args.pg or None

@@ -21,6 +21,7 @@ __all__ = [
     "Timing",
     "interleaved",
     "machine",
+    "markdown_table",
     "print_table",
     "throughput",
     "timed",
@@ -213,6 +214,21 @@ def print_table(results: list[Result], out: Any = None) -> None:
             f"{r.target:<28}{met:>4}",
             file=out,
         )
+
+
+def markdown_table(results: list[Result]) -> str:
+    """The figures as a Markdown table (README's Performance section)."""
+    lines = [
+        "| workload | events | ours | baseline | unit | ratio | target | met |",
+        "|---|---:|---:|---:|---|---:|---|---|",
+    ]
+    for r in results:
+        met = "–" if r.met is None else ("yes" if r.met else "**no**")
+        lines.append(
+            f"| {r.label} | {r.events:,} | {_fmt(r.ours, r.unit)} | {_fmt(r.baseline, r.unit)} "
+            f"| {r.unit} | {_fmt(r.ratio)} | {r.target} | {met} |"
+        )
+    return "\n".join(lines)
 
 
 def to_json(

@@ -115,3 +115,6 @@ def test_the_entry_point_writes_the_table_and_the_json(
     assert main(["--quick", "--only", "rehydrate", "--pg", "", "--json", str(out)]) == 0
     assert "rehydrate" in capsys.readouterr().out
     assert json.loads(out.read_text())["results"][0]["workload"] == "rehydrate"
+    merged = tmp_path / "merged.json"
+    assert main(["--merge", str(out), str(out), "--json", str(merged)]) == 0
+    assert [r["workload"] for r in json.loads(merged.read_text())["results"]] == ["rehydrate"] * 2
