@@ -9,6 +9,7 @@ belong in benchmarks/.
 from __future__ import annotations
 
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -27,8 +28,16 @@ class _SafecommRecorderCase(ApplicationRecorderTestCase[ApplicationRecorder]):
     def setUp(self) -> None:
         super().setUp()
         self.stores: list[Safecomm] = []
+        self.threads_before = set(threading.enumerate())
 
     def tearDown(self) -> None:
+        # The library's concurrency case signals its reader threads to stop but does not
+        # wait for them; closing the connections under a reader that is still in a query
+        # crashes SQLite's C module. Wait for those readers (other threads, such as
+        # connection pools' workers, live until their store is closed).
+        for thread in set(threading.enumerate()) - self.threads_before:
+            if "read_continuously" in thread.name:
+                thread.join(timeout=30)
         for s in self.stores:
             s.close()
         super().tearDown()
