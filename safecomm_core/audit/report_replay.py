@@ -61,6 +61,7 @@ def replay_monthly(
     """The monthly report for ``period`` and ``scope`` from exactly the events of ``cut``."""
     from safecomm_core.projections import Projector, SQLiteViews
     from safecomm_core.reports.monthly import monthly_report
+    from safecomm_core.reports.register import PROJECTIONS
 
     def build(events: Iterator[ReplayedEvent]) -> Report:
         shadow = _shadow(store, events)
@@ -73,7 +74,10 @@ def replay_monthly(
         finally:
             views.close()
 
-    return replay_report(store, cut, build)
+    # Only what the report's projections read is decoded and copied (the store filters by
+    # topic): receipts, half of every log, and other reports' events would be skipped there.
+    topics = sorted({topic for projection in PROJECTIONS for topic in projection.topics})
+    return replay_report(store, cut, build, topics=topics)
 
 
 def _shadow(store: Safecomm, events: Iterator[ReplayedEvent]) -> Safecomm:
