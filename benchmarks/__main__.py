@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import Context, Result, markdown_table, print_table, to_json
+from benchmarks.harness import Context, Result, machine, markdown_table, print_table, to_json
 
 WORKLOADS = (
     "commands_sqlite",
@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     if pg is not None and not _reachable(pg):
         print(f"PostgreSQL at {pg} does not answer: its workloads are skipped", file=sys.stderr)
         pg = None
+    info = machine(pg)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         ctx = Context(
             workdir=Path(tmp),
@@ -174,7 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'quick' if args.quick else 'full'} run: {seconds:.0f} s")
     if args.json:
         data = to_json(
-            results, mode="quick" if args.quick else "full", started=started, seconds=seconds, pg=pg
+            results,
+            mode="quick" if args.quick else "full",
+            started=started,
+            seconds=seconds,
+            pg=pg,
+            machine_info=info,
         )
         Path(args.json).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return 0

@@ -232,7 +232,13 @@ def markdown_table(results: list[Result]) -> str:
 
 
 def to_json(
-    results: list[Result], *, mode: str, started: str, seconds: float, pg: str | None
+    results: list[Result],
+    *,
+    mode: str,
+    started: str,
+    seconds: float,
+    pg: str | None,
+    machine_info: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The run as a JSON object: machine, mode, every result, and growth per workload."""
     growth: dict[str, list[dict[str, Any]]] = {}
@@ -241,7 +247,8 @@ def to_json(
             {"events": r.events, "ours": r.ours, "baseline": r.baseline, "ratio": r.ratio}
         )
     return {
-        "machine": machine(pg),
+        # Taken when the run began, by the caller, so that the commit is the one measured.
+        "machine": machine_info or machine(pg),
         "mode": mode,
         "started": started,
         "seconds": round(seconds, 1),
