@@ -228,9 +228,10 @@ def leaks(raw: bytes) -> list[str]:
 
 
 def raw_sqlite(tmp_path: Path) -> tuple[bytes, bytes]:
-    """The event store's files (with any journal) and the key file, as raw bytes."""
+    """The event store's files and the key store's (each with any log), as raw bytes."""
     events = b"".join(p.read_bytes() for p in sorted(tmp_path.glob("safecomm.db*")))
-    return events, (tmp_path / "safecomm.keys").read_bytes()
+    keys = b"".join(p.read_bytes() for p in sorted(tmp_path.glob("safecomm.keys*")))
+    return events, keys
 
 
 def raw_postgres(name: str) -> tuple[bytes, bytes]:
