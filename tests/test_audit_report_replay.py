@@ -5,18 +5,25 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import attrs
 import pytest
 from click.testing import CliRunner
+from eventsourcing.cryptography import AESCipher
+from eventsourcing.persistence import StoredEvent
 from safecomm_cli.main import main
 
 from safecomm_core import Safecomm, open_store
 from safecomm_core.audit import Cut, parse_moment, replay_monthly
+from safecomm_core.audit.checkpoints import Checkpoints, fingerprint
+from safecomm_core.audit.prefix import RecordedPrefix, micros, recorded_prefix
+from safecomm_core.projections.database import open_views
 from safecomm_core.reports.model import Report
 from safecomm_core.reports.monthly import monthly_report
+from safecomm_core.reports.register import PROJECTIONS
 from tests.auditing import write_disputes
 
 MONTH = "2014-03"
@@ -92,3 +99,95 @@ def test_cli_replay_report(tmp_path: Path) -> None:
         main, ["audit", "replay", *cut, "--report", "monthly", "--aggregate", "x", "--store", url]
     )
     assert both.exit_code == 2
+
+
+def _recorded_times(store: Safecomm) -> list[datetime]:
+    """The recorded time of every stored event, in log order."""
+    recorder, mapper = store.app.recorder, store.app.mapper
+    return [mapper.to_domain_event(n).timestamp for n in recorder.select_notifications(1, 10**6)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_checkpoints_change_nothing_in_a_known_at_replay(store: Safecomm) -> None:
+    write_disputes(store, 3)
+    times = _recorded_times(store)
+    for moment in times:  # read raw, the prefix is what decoding every event would say
+        expected = next((i for i, t in enumerate(times) if t > moment), len(times))
+        assert recorded_prefix(store, moment).end == expected
+    # Moments before the first event, at a few events and after the last.
+    moments = [times[0] - timedelta(seconds=1), times[4], times[17], times[-1]]
+    for moment in moments:
+        cut = Cut.known_at(moment)
+        plain = replay_monthly(store, cut, MONTH, generated_at=MOMENT, checkpoints=False)
+        cold = replay_monthly(store, cut, MONTH, generated_at=MOMENT, checkpoint_every=4)
+        warm = replay_monthly(store, cut, MONTH, generated_at=MOMENT, checkpoint_every=4)
+        assert cold == plain
+        assert warm == plain
+    kept = Checkpoints(open_views(store.config), "monthly", fingerprint(PROJECTIONS))
+    try:
+        count, size = kept.size()
+        if store.config.kind == "memory":
+            assert (count, size) == (0, 0)  # a store in memory keeps none
+        else:
+            assert count == len(times) // 4  # one at every fourth position up to the end
+            assert size > 0
+            start = kept.latest(micros(times[9]))
+            assert start is not None
+            assert start.position == 8  # the furthest whose records were recorded by then
+    finally:
+        kept.views.close()
+
+
+def test_a_checkpoint_of_other_projections_is_not_used(tmp_path: Path) -> None:
+    with open_store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        write_disputes(store, 1)
+        replay_monthly(store, Cut.known_at(datetime.now(UTC)), MONTH, checkpoint_every=2)
+        views = open_views(store.config)
+        try:
+            assert Checkpoints(views, "monthly", fingerprint(PROJECTIONS)).size()[0] > 0
+            assert Checkpoints(views, "monthly", "another").latest(micros(MOMENT)) is None
+        finally:
+            views.close()
+
+
+def _stored(moment: datetime) -> StoredEvent:
+    state = {"timestamp": {"_type_": "datetime_iso", "_data_": moment.isoformat()}}
+    # As eventsourcing's transcoder writes it: compact, the timestamp first.
+    compact = json.dumps(state, separators=(",", ":")).encode()
+    return StoredEvent(uuid.uuid4(), 1, "test/Recorded", compact)
+
+
+def test_the_recorded_prefix_ends_before_the_first_event_recorded_later() -> None:
+    base = datetime(2014, 3, 1, tzinfo=UTC)
+    at = [base + timedelta(minutes=m) for m in (1, 2, 5, 3, 6, 7)]
+    with open_store("memory://") as store:
+        store.app.recorder.insert_events([_stored(m) for m in at])
+        # Position 4 was recorded by 04:00 but stored after position 3, recorded at 05:00:
+        # it was still in flight then, and the prefix leaves it out.
+        prefix = recorded_prefix(store, base + timedelta(minutes=4), marks_every=2)
+        assert prefix.end == 2
+        assert prefix.latest == {2: micros(at[1])}
+        everything = recorded_prefix(store, base + timedelta(hours=1), marks_every=2)
+        assert everything.end == 6
+        assert everything.latest == {2: micros(at[1]), 4: micros(at[2]), 6: micros(at[5])}
+        later = recorded_prefix(
+            store, base + timedelta(hours=1), after=4, latest_before=micros(at[2])
+        )
+        assert later == RecordedPrefix(6, {6: micros(at[5])})
+        assert recorded_prefix(store, base).end == 0
+
+
+def test_a_ciphered_store_is_read_through_its_mapper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAFECOMM_CIPHER_KEY", AESCipher.create_key(16))
+    with open_store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        write_disputes(store, 1)
+        times = _recorded_times(store)
+        for moment in times:
+            expected = next((i for i, t in enumerate(times) if t > moment), len(times))
+            assert recorded_prefix(store, moment).end == expected
+        cut = Cut.known_at(times[-1])
+        assert replay_monthly(store, cut, MONTH, generated_at=MOMENT) == replay_monthly(
+            store, cut, MONTH, generated_at=MOMENT, checkpoints=False
+        )

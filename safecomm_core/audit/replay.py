@@ -7,7 +7,10 @@ reported it; paper records from 2013 are entered later). So there are two cuts:
 ``Cut.known_at(T)``
     only events recorded by T: what the office knew at T. For one record that is the
     prefix of its history recorded by T (a later version cannot be recorded before an
-    earlier one), and the record is rebuilt exactly as the live system held it then.
+    earlier one), and the record is rebuilt exactly as the live system held it then. For
+    the store as a whole (reports) it is the prefix of the notification log before the
+    first event recorded after T (:mod:`~safecomm_core.audit.prefix` says why), which is
+    also what makes a known-at replay cheap: nothing after that prefix is read.
 ``Cut.as_of(T)``
     events that occurred by T, whenever they were recorded: today's best knowledge of
     that date, late entries included. A record is rebuilt from the prefix of its history
@@ -39,6 +42,7 @@ from eventsourcing.utils import resolve_topic
 # The same rendering as ``Safecomm.history`` (people by their ref only), so that a replayed
 # record reads like its live history.
 from safecomm_core.application import HistoryEntry, Safecomm, _detail, _history_entry
+from safecomm_core.audit.prefix import recorded_prefix
 from safecomm_core.converter import converter
 from safecomm_core.domain.base import KINDS, Record, aggregate_id
 from safecomm_core.errors import FieldError, InvalidCommand, NotFound, StoreError
@@ -272,16 +276,20 @@ def replay_events(
 ) -> Iterator[ReplayedEvent]:
     """Every event of the store within ``cut``, in notification order.
 
-    ``topics`` narrows the read to those stored topics (a projection's, typically).
-    Recording times follow notification order only roughly (clocks of several writers),
-    so the whole log is read and filtered, not cut at the first later event.
+    ``topics`` narrows the read to those stored topics (a projection's, typically). Known
+    at T, the store's events are the log's prefix recorded by T (see
+    :mod:`~safecomm_core.audit.prefix`), so nothing after it is read; as of T, the whole
+    log is read and each event kept if it occurred by T.
     """
+    known = cut.basis is CutBasis.KNOWN_AT
+    stop = recorded_prefix(store, cut.moment).end if known else None
     after = 0
-    while True:
+    while stop is None or after < stop:
         try:
             batch = store.app.recorder.select_notifications(
                 start=after,
                 limit=batch_size,
+                stop=stop,
                 topics=topics,
                 inclusive_of_start=False,
             )
@@ -291,7 +299,7 @@ def replay_events(
         if not batch:
             return
         for notification, event in zip(batch, events, strict=True):
-            if cut.includes(event):
+            if known or cut.includes(event):
                 yield ReplayedEvent(notification.id, event)
         after = batch[-1].id
 

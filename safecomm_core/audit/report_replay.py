@@ -6,36 +6,53 @@
 
     then = replay_monthly(store, Cut.known_at(parse_moment("2014-04-05")), "2014-03")
 
-How (the simplest correct way): the cut's events, from
-:func:`~safecomm_core.audit.replay.replay_report`, are copied into a *shadow store* that
-lives in the process (eventsourcing's in-memory recorder, with the real store's mapper so
-the events encode and decode exactly as they do there), and the report's own projections
-are run over it by the ordinary :class:`~safecomm_core.projections.runner.Projector` into a
-views database in memory. The report is then computed by the same function the live
-system uses. So the replay runs the very handlers and report code of the live system,
-on exactly the events of the cut, and nothing of the real store or its views is touched.
+Either way the report's own projections are run by the ordinary
+:class:`~safecomm_core.projections.runner.Projector` into views in memory, and the report is
+computed by the same function the live system uses: the replay runs the very handlers and
+report code of the live system on exactly the events of the cut, and the real store's
+records and live views are not touched.
 
-Known at T is the live report at T: the events recorded by T are a prefix of every
-record's history and, projections being folds over the events in notification order,
-the views built from them are the views the live system held at T. As of T includes
-late entries: events recorded after T that occurred by T.
+**Known at T** is the live report at T. The events the office knew at T are the log's
+prefix recorded by T (:mod:`~safecomm_core.audit.prefix`); projections being folds over the
+log in order, the views folded over that prefix are the views the live system held at T.
+The projector reads the real store, bounded at the prefix's end, so dead letters are listed
+at their real positions. The fold starts from the latest checkpoint a replay left whose
+records were all recorded by T (:mod:`~safecomm_core.audit.checkpoints`) and leaves new ones
+at every ``checkpoint_every`` positions it passes; ``checkpoints=False`` folds from zero and
+keeps none.
 
-What differs from the live report: notification ids in the shadow store are renumbered
-from 1 (in the same order), so a dead letter is listed under its shadow position; and
-``generated_at`` is the time of the replay unless given.
+**As of T** includes late entries: events recorded after T that occurred by T. They are not
+a prefix of the log, so the cut's events (from :func:`~safecomm_core.audit.replay.replay_report`)
+are copied into a *shadow store* in the process (eventsourcing's in-memory recorder, with
+the real store's mapper so that they encode and decode exactly as they do there) and the
+views are folded from that. Notification ids in the shadow store are renumbered from 1 (in
+the same order), so a dead letter is listed under its shadow position.
+
+Either way ``generated_at`` is the time of the replay unless given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
+from eventsourcing.persistence import Notification
 from eventsourcing.popo import POPOApplicationRecorder
 
 from safecomm_core.application import Safecomm
-from safecomm_core.audit.replay import Cut, ReplayedEvent, replay_report
+from safecomm_core.audit.checkpoints import (
+    EVERY,
+    Checkpoint,
+    Checkpoints,
+    ReplayViews,
+    fingerprint,
+)
+from safecomm_core.audit.prefix import micros, recorded_prefix
+from safecomm_core.audit.replay import Cut, CutBasis, ReplayedEvent, replay_report
+from safecomm_core.projections import Projection, Projector
+from safecomm_core.projections.database import open_views
 from safecomm_core.reports.model import Report
 
 if TYPE_CHECKING:
@@ -57,20 +74,38 @@ def replay_monthly(
     *,
     settings: Settings | None = None,
     generated_at: datetime | None = None,
+    checkpoints: bool = True,
+    checkpoint_every: int = EVERY,
 ) -> Report:
-    """The monthly report for ``period`` and ``scope`` from exactly the events of ``cut``."""
-    from safecomm_core.projections import Projector, SQLiteViews
+    """The monthly report for ``period`` and ``scope`` from exactly the events of ``cut``.
+
+    Known at T, the fold starts from a checkpoint and leaves new ones behind (see the
+    module's docstring) unless ``checkpoints`` is False.
+    """
     from safecomm_core.reports.monthly import monthly_report
     from safecomm_core.reports.register import PROJECTIONS
 
-    def build(events: Iterator[ReplayedEvent]) -> Report:
-        shadow = _shadow(store, events)
-        views = SQLiteViews(":memory:")
+    def report(projector: Projector) -> Report:
+        return monthly_report(
+            projector, period, scope, settings=settings, generated_at=generated_at
+        )
+
+    if cut.basis is CutBasis.KNOWN_AT:
+        kept = _checkpoints(store, "monthly", PROJECTIONS) if checkpoints else None
+        views, end = _known_at(store, cut.moment, PROJECTIONS, kept, checkpoint_every)
         try:
-            with Projector(shadow, views) as projector:
-                return monthly_report(
-                    projector, period, scope, settings=settings, generated_at=generated_at
-                )
+            with Projector(_bounded(store, end), views) as projector:
+                return report(projector)
+        finally:
+            views.close()
+            if kept is not None:
+                kept.views.close()
+
+    def build(events: Iterator[ReplayedEvent]) -> Report:
+        views = ReplayViews()
+        try:
+            with Projector(_shadow(store, events), views) as projector:
+                return report(projector)
         finally:
             views.close()
 
@@ -78,6 +113,95 @@ def replay_monthly(
     # topic): receipts, half of every log, and other reports' events would be skipped there.
     topics = sorted({topic for projection in PROJECTIONS for topic in projection.topics})
     return replay_report(store, cut, build, topics=topics)
+
+
+def _checkpoints(
+    store: Safecomm, report: str, projections: Sequence[Projection]
+) -> Checkpoints | None:
+    """The report's checkpoints in the store's views database (none for a store in memory)."""
+    if store.config.kind == "memory":
+        return None
+    return Checkpoints(open_views(store.config), report, fingerprint(projections))
+
+
+def _known_at(
+    store: Safecomm,
+    moment: datetime,
+    projections: Sequence[Projection],
+    kept: Checkpoints | None,
+    every: int,
+) -> tuple[ReplayViews, int]:
+    """Views folded up to the checkpoints' marks on the way (saving each), and the prefix's end.
+
+    The views are left at the last checkpoint passed; the report's own catch-up takes them
+    to the end.
+    """
+    if every < 1:
+        raise ValueError("checkpoint_every must be at least 1")
+    start = kept.latest(micros(moment)) if kept is not None else None
+    views = ReplayViews.load(start.data) if start is not None else ReplayViews()
+    try:
+        prefix = recorded_prefix(
+            store,
+            moment,
+            after=start.position if start else 0,
+            latest_before=start.latest_recorded if start else 0,
+            marks_every=every if kept is not None else None,
+        )
+        if kept is not None:
+            marks = sorted(m for m in prefix.latest if m % every == 0 and m > 0)
+            with Projector(_bounded(store, prefix.end), views) as projector:
+                for mark in marks:
+                    for projection in projections:
+                        projector.catch_up(projection, until=mark)
+                    kept.save(Checkpoint(mark, prefix.latest[mark], views.dump()))
+    except BaseException:
+        views.close()
+        raise
+    return views, prefix.end
+
+
+class _Prefix:
+    """A recorder that ends at ``end``: the store's log as it stood at a recorded prefix."""
+
+    def __init__(self, recorder: Any, end: int) -> None:
+        self._recorder = recorder
+        self.end = end
+        self.datastore = getattr(recorder, "datastore", None)
+
+    def max_notification_id(self) -> int:
+        return self.end
+
+    def select_notifications(
+        self,
+        start: int,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        stop = self.end if stop is None else min(stop, self.end)
+        if start > stop:
+            return []
+        found: Sequence[Notification] = self._recorder.select_notifications(
+            start=start,
+            limit=limit,
+            stop=stop,
+            topics=topics,
+            inclusive_of_start=inclusive_of_start,
+        )
+        return found
+
+
+def _bounded(store: Safecomm, end: int) -> Safecomm:
+    """``store`` as the projector sees it, ending at position ``end``.
+
+    Only what the projector reads of a store is there (``app.recorder``, ``app.mapper``,
+    ``config``): it is not a :class:`Safecomm` to handle commands with, hence the cast.
+    """
+    app = SimpleNamespace(recorder=_Prefix(store.app.recorder, end), mapper=store.app.mapper)
+    return cast("Safecomm", SimpleNamespace(app=app, config=store.config))
 
 
 def _shadow(store: Safecomm, events: Iterator[ReplayedEvent]) -> Safecomm:
