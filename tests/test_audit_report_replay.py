@@ -95,6 +95,12 @@ def test_cli_replay_report(tmp_path: Path) -> None:
     assert data["period"] == MONTH
     figures = {(f["id"], f["scope"]): f["numerator"] for f in data["figures"]}
     assert figures == {(f.id, f.scope): f.numerator for f in first.figures}
+    plain = runner.invoke(
+        main,
+        ["audit", "replay", *cut, "--report", "monthly", "--no-checkpoints", "--store", url],
+    )
+    assert plain.exit_code == 0, plain.output
+    assert json.loads(plain.output)["figures"] == data["figures"]
     both = runner.invoke(
         main, ["audit", "replay", *cut, "--report", "monthly", "--aggregate", "x", "--store", url]
     )

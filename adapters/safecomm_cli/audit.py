@@ -155,6 +155,11 @@ def _read_seals(path: Path) -> list[Seal]:
 @click.option("--report", "report_name", type=click.Choice(REPORTS), help="A report to replay.")
 @click.option("--period", help="The report's month, YYYY-MM (default: the latest at the cut).")
 @click.option("--scope", default="*", show_default=True, help="The report's community, or *.")
+@click.option(
+    "--no-checkpoints",
+    is_flag=True,
+    help="Fold the report's views from the first event; read and leave no checkpoints.",
+)
 @store_option
 @friendly
 def replay(
@@ -165,6 +170,7 @@ def replay(
     report_name: str | None,
     period: str | None,
     scope: str,
+    no_checkpoints: bool,
     store_url: str,
 ) -> None:
     """A record (--aggregate) or a report (--report) as known at a time, or as of a time,
@@ -173,6 +179,10 @@ def replay(
     A date means the end of that day in the subdistrict (Asia/Shanghai). A report replayed
     as known at T is the report the live system produced at T; as of T it includes late
     entries recorded since that occurred by T.
+
+    A report replayed as known at T starts from the latest checkpoint of its views that an
+    earlier replay left (all of whose events were recorded by T) and leaves new ones;
+    --no-checkpoints folds every event from the first instead.
     """
     if (known_at is None) == (as_of is None):
         raise InvalidCommand([FieldError("known_at", "give exactly one of --known-at, --as-of")])
@@ -187,7 +197,7 @@ def replay(
         if aggregate is not None:
             data = replay_record(store, aggregate, cut, kind=kind).to_dict()
         else:
-            report = replay_monthly(store, cut, period, scope)
+            report = replay_monthly(store, cut, period, scope, checkpoints=not no_checkpoints)
             data = {**converter.unstructure(report), "cut": cut.to_dict()}
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
