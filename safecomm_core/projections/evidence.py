@@ -21,6 +21,7 @@ too, only to count them per command (``events``).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from safecomm_core.coverage import record_events
@@ -28,7 +29,7 @@ from safecomm_core.domain.base import KINDS, local_date
 from safecomm_core.domain.receipt import CommandReceipt
 from safecomm_core.domain.survey import Survey, Wave
 from safecomm_core.projections.definition import Handler, Projection
-from safecomm_core.projections.schema import DATE, INTEGER, TEXT, TIMESTAMP, Column, Table
+from safecomm_core.projections.schema import DATE, INTEGER, TEXT, TIMESTAMP, Column, Row, Table
 from safecomm_core.projections.writer import ViewWriter
 
 __all__ = ["EVIDENCE", "EVIDENCE_ROWS", "WAVE_PHASES"]
@@ -69,21 +70,26 @@ def _rows_read(event: Any) -> list[tuple[Any, Any]]:
     return [(EVIDENCE_ROWS, event.meta.command_id)]
 
 
-def _command(view: ViewWriter, event: Any) -> dict[str, Any]:
-    """The command's row, started from ``event`` if this is the first of it projected."""
+def _command(view: ViewWriter, event: Any, changes: Callable[[Row | None], Row]) -> None:
+    """Write ``changes(row)`` to the command's row, starting the row from ``event`` if this
+    is the first of the command's events projected (the receipt or any other).
+
+    One write per event: a command's row is started and changed in the same put.
+    """
     command_id = event.meta.command_id
     row = view.get(EVIDENCE_ROWS, command_id)
     if row is None:
         when = event.meta.occurred_at
-        row = {
+        start: Row = {
             "command_id": command_id,
             "events": 0,
             "occurred_at": when,
             "occurred_on": local_date(when),
             "recorded_at": event.timestamp,
         }
-        view.insert(EVIDENCE_ROWS, row)
-    return row
+        view.insert(EVIDENCE_ROWS, {**start, **changes(None)})
+    else:
+        view.update(EVIDENCE_ROWS, command_id, **changes(row))
 
 
 def _phase(records: tuple[str, ...]) -> str | None:
@@ -92,27 +98,28 @@ def _phase(records: tuple[str, ...]) -> str | None:
 
 @EVIDENCE.handles(CommandReceipt.Handled)
 def _handled(view: ViewWriter, event: CommandReceipt.Handled, notification_id: int) -> None:
-    row = _command(view, event)
     records = tuple(event.records)
-    view.update(
-        EVIDENCE_ROWS,
-        row["command_id"],
-        command_type=event.command_type,
-        community=event.community,
-        phase=row.get("phase") or _phase(records),
-        records=json.dumps(list(records), ensure_ascii=False),
-        notification_id=notification_id,
-    )
+
+    def changes(row: Row | None) -> Row:
+        return {
+            "command_type": event.command_type,
+            "community": event.community,
+            # A wave's opening may have named the phase already: it says more.
+            "phase": (row and row["phase"]) or _phase(records),
+            "records": json.dumps(list(records), ensure_ascii=False),
+            "notification_id": notification_id,
+        }
+
+    _command(view, event, changes)
 
 
 def _counted(view: ViewWriter, event: Any, _notification_id: int) -> None:
-    row = _command(view, event)
-    view.update(EVIDENCE_ROWS, row["command_id"], events=row["events"] + 1)
+    _command(view, event, lambda row: {"events": row["events"] + 1 if row else 1})
 
 
 def _wave_opened(view: ViewWriter, event: Survey.WaveOpened, notification_id: int) -> None:
-    _counted(view, event, notification_id)
-    view.update(EVIDENCE_ROWS, event.meta.command_id, phase=WAVE_PHASES.get(Wave(event.wave)))
+    phase = WAVE_PHASES.get(Wave(event.wave))
+    _command(view, event, lambda row: {"events": row["events"] + 1 if row else 1, "phase": phase})
 
 
 def _register() -> None:

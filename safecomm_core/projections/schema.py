@@ -111,6 +111,7 @@ class Table:
     doc: str = ""
     _by_name: dict[str, Column] = attrs.field(init=False, eq=False, repr=False)
     _names: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
+    _key_columns: tuple[Column, ...] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         # Handlers look columns up on every write: a dict, not a scan.
@@ -128,6 +129,7 @@ class Table:
         for name in self.key:
             if self.column(name).nullable:
                 raise ValueError(f"key column {self.name}.{name} must not be nullable")
+        object.__setattr__(self, "_key_columns", tuple(self._by_name[n] for n in self.key))
 
     def column(self, name: str) -> Column:
         """The column called ``name``."""
@@ -139,7 +141,7 @@ class Table:
     @property
     def key_columns(self) -> tuple[Column, ...]:
         """The key's columns, in the key's order."""
-        return tuple(self._by_name[name] for name in self.key)
+        return self._key_columns
 
     def has_columns(self, names: Iterable[str]) -> bool:
         """Whether every one of ``names`` is a column of this table."""
@@ -178,20 +180,51 @@ def event_columns() -> tuple[Column, ...]:
     )
 
 
+#: The Python type of each column type's values (exactly: ``bool`` is no ``INTEGER``).
+_PLAIN: dict[ColumnType, Any] = {
+    ColumnType.TEXT: str,
+    ColumnType.INTEGER: int,
+    ColumnType.REAL: float,
+    ColumnType.BOOLEAN: bool,
+    ColumnType.TIMESTAMP: datetime,
+    ColumnType.DATE: date,
+}
+
+
 def normalise(column: Column, value: Any) -> Any:
     """``value`` as the column keeps it, or a ``TypeError`` / ``ValueError`` naming the column.
 
     Handlers' mistakes surface here, inside the handler call, so that they become dead
     letters of the event that caused them rather than a failed batch.
     """
+    # Values that are already what the column keeps are the common case (every column of
+    # every row a handler writes): return them after the cheapest test that proves it.
+    kind = column.type
+    if type(value) is _PLAIN[kind]:
+        if kind is ColumnType.TEXT:
+            if "\x00" not in value:
+                return value
+        elif kind is ColumnType.INTEGER:
+            if -(2**63) <= value < 2**63:
+                return value
+        elif kind is ColumnType.TIMESTAMP:
+            if value.tzinfo is UTC:
+                return value
+        elif kind is not ColumnType.REAL:  # a bool or a date (not a datetime): as it is
+            return value
+    elif value is None and column.nullable:
+        return None
+    return _checked(column, value)
+
+
+def _checked(column: Column, value: Any) -> Any:
+    """:func:`normalise` of any value: converted, or refused with the column's name."""
     if value is None:
         if not column.nullable:
             raise ValueError(f"column {column.name!r} must not be NULL")
         return None
     kind = column.type
     if kind is ColumnType.TEXT:
-        if type(value) is str and "\x00" not in value:
-            return value
         if not isinstance(value, str):
             raise TypeError(f"column {column.name!r} wants str, not {type(value).__name__}")
         if "\x00" in value:  # PostgreSQL text cannot hold NUL; refuse it on both backends

@@ -41,6 +41,7 @@ class _TableState:
         self.select = f"{self.select_all} {db.key_where(table)}"
         self.upsert = db.upsert_sql(name, table)
         self.delete = f"DELETE FROM {quote(name)} {db.key_where(table)}"
+        self.encode = db.row_encoder(table)
         self.name = name
 
 
@@ -186,7 +187,7 @@ class ViewWriter:
                 if row is None:
                     deletes.append(self._key_params(state, key))
                 else:
-                    puts.append(self._db.encode_row(state.table, row))
+                    puts.append(state.encode(row))
             self._db.executemany(state.delete, deletes)
             self._db.executemany(state.upsert, puts)
             state.dirty.clear()
