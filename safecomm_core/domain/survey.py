@@ -12,6 +12,7 @@ unanswered; an unanswered question makes the response invalid for that indicator
 from __future__ import annotations
 
 import enum
+import functools
 
 import attrs
 from eventsourcing.domain import event
@@ -52,7 +53,13 @@ class FivePointScale(enum.StrEnum):
         The top two answers (满意 and 很满意; 安全 and 很安全) always count; the middle one
         (基本满意, 基本安全) counts only where the jurisdiction's setting says so.
         """
-        return list(type(self)).index(self) < (3 if fairly else 2)
+        return _rank(type(self))[self] < (3 if fairly else 2)
+
+
+@functools.cache
+def _rank(scale: type[FivePointScale]) -> dict[FivePointScale, int]:
+    """Each answer's place on ``scale``, most favourable first (reports ask per response)."""
+    return {answer: place for place, answer in enumerate(scale)}
 
 
 class Satisfaction(FivePointScale):

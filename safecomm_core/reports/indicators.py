@@ -21,6 +21,7 @@ month over every community; :mod:`safecomm_core.reports.monthly` turns it into f
 
 from __future__ import annotations
 
+import bisect
 import inspect
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -403,29 +404,35 @@ class _Workers:
             key=lambda f: (f["worker_id"], f["occurred_at"], f["originator_version"]),
         ):
             self.facts[fact["worker_id"]].append(fact)
+        # Each fact's local day, beside it: indicators ask for every worker's state on a
+        # day, several times a report.
+        self.days = {w: [local_date(f["occurred_at"]) for f in fs] for w, fs in self.facts.items()}
+        self.first = {
+            w: next(f for f in fs if f["fact"] == "registered")
+            for w, fs in self.facts.items()
+            if any(f["fact"] == "registered" for f in fs)
+        }
 
     def event(self, fact: Row) -> EventRef:
         return event_ref("migrant", fact["ref"], fact)
 
     def registered(self, worker_id: str) -> Row:
-        return next(f for f in self.facts[worker_id] if f["fact"] == "registered")
+        return self.first[worker_id]
 
     def state_on(self, worker_id: str, day: date) -> Row:
         """The worker's state after the latest fact that occurred by ``day`` (else the
         registration's, for a worker registered later)."""
-        found = self.registered(worker_id)
-        for fact in self.facts[worker_id]:
-            if local_date(fact["occurred_at"]) <= day:
-                found = fact
-        return found
+        # Facts are in the order they occurred, so their days ascend.
+        known = bisect.bisect_right(self.days[worker_id], day)
+        return self.facts[worker_id][known - 1] if known else self.registered(worker_id)
 
     def gone_by(self, worker_id: str, day: date) -> Row | None:
         """The Left or Erased fact that occurred by ``day``, if any."""
         return next(
             (
                 f
-                for f in self.facts[worker_id]
-                if f["fact"] in ("left", "erased") and local_date(f["occurred_at"]) <= day
+                for f, on in zip(self.facts[worker_id], self.days[worker_id], strict=True)
+                if f["fact"] in ("left", "erased") and on <= day
             ),
             None,
         )
