@@ -118,8 +118,9 @@ def chain(previous: bytes, encoded: bytes) -> bytes:
     return _sha256(previous + encoded).digest()
 
 
-# topic → (pack, topic length, topic bytes) of the layout for 32-character ids: nearly
-# every record has one, and looking the layout up by topic alone saves building a key.
+# topic → (pack, topic length, topic bytes) of the layout of ``previous ‖ canonical(record)``
+# for 32-character ids: nearly every record has one, looking the layout up by topic alone
+# saves building a key, and packing the previous value with the record saves a copy.
 _BY_TOPIC: dict[str, tuple[Callable[..., bytes], int, bytes]] = {}
 
 
@@ -131,23 +132,29 @@ def chain_records(previous: bytes, records: Iterable[RawRecord]) -> bytes:
     and one struct pack per record, nothing else on the common path.
     """
     h = previous
+    rest = iter(records)
+    if len(h) != 32:  # not a chain value (the packed layout holds 32 bytes): as defined
+        for record in rest:
+            h = chain(h, raw_canonical(record))
+            break
     sha = _sha256
     by_topic = _BY_TOPIC
-    for record in records:
+    for record in rest:
         position, originator_id, version, topic, state = record
         try:
             oid = originator_id.encode()
             pack, topic_length, topic_bytes = by_topic[topic]
             if len(oid) != 32:
                 raise KeyError(topic)
-            encoded = pack(
-                position, 32, oid, version, topic_length, topic_bytes, sha(state).digest()
-            )
+            h = sha(
+                pack(h, position, 32, oid, version, topic_length, topic_bytes, sha(state).digest())
+            ).digest()
+            continue
         except KeyError:
             encoded = raw_canonical(record)
             if type(topic) is str and encoded[:1] != b"\xff" and len(by_topic) < 4096:
                 top = topic.encode()
-                layout = struct.Struct(f">qI32sqI{len(top)}s32s")
+                layout = struct.Struct(f">32sqI32sqI{len(top)}s32s")
                 by_topic[topic] = (layout.pack, len(top), top)
         except (TypeError, AttributeError, UnicodeEncodeError, struct.error):
             encoded = raw_canonical(record)
