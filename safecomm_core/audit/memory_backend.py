@@ -78,9 +78,15 @@ class MemoryBackend:
 
     # -- ledger ----------------------------------------------------------------------------
 
-    def head(self) -> LedgerEntry | None:
+    def opener(self) -> None:
+        """None: the records live in this process only."""
+
+    def head(self, upto: int | None = None) -> LedgerEntry | None:
         with self._lock:
-            return self._entries[-1] if self._entries else None
+            end = (
+                len(self._positions) if upto is None else bisect.bisect_right(self._positions, upto)
+            )
+            return self._entries[end - 1] if end else None
 
     def entries(self, after: int, upto: int | None, batch: int) -> Iterator[list[LedgerEntry]]:
         with self._lock:

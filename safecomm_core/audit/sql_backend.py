@@ -12,6 +12,7 @@ Tables are made on the first write (catching up, sealing), never when reading, s
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 import uuid
@@ -22,7 +23,7 @@ from typing import Any
 from safecomm_core.audit.canonical import LedgerEntry, RawRecord
 from safecomm_core.audit.errors import AuditError
 from safecomm_core.audit.seal import Seal
-from safecomm_core.audit.storage import Extend
+from safecomm_core.audit.storage import Extend, Opener
 
 __all__ = ["PostgresBackend", "SQLiteBackend"]
 
@@ -163,11 +164,13 @@ class _SQLBackend:
 
     # -- ledger ----------------------------------------------------------------------------
 
-    def head(self) -> LedgerEntry | None:
+    def head(self, upto: int | None = None) -> LedgerEntry | None:
         if not self._readable(self._ledger):
             return None
+        where = "" if upto is None else "WHERE position <= ? "
         rows = self._all(
-            f"SELECT {_ENTRY_COLUMNS} FROM {self._ledger} ORDER BY position DESC LIMIT 1"
+            f"SELECT {_ENTRY_COLUMNS} FROM {self._ledger} {where}ORDER BY position DESC LIMIT 1",
+            () if upto is None else (upto,),
         )
         return _entry(rows[0]) if rows else None
 
@@ -289,6 +292,7 @@ class SQLiteBackend(_SQLBackend):
     def __init__(self, path: str, name: str, events_table: str) -> None:
         super().__init__()
         self.name = name
+        self._path = path
         self._events = events_table
         try:
             self._db = sqlite3.connect(
@@ -296,6 +300,9 @@ class SQLiteBackend(_SQLBackend):
             )
         except sqlite3.Error as exc:
             raise AuditError(f"cannot open {path}: {exc}") from exc
+
+    def opener(self) -> Opener:
+        return functools.partial(SQLiteBackend, self._path, self.name, self._events)
 
     def _execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
         return self._db.execute(statement, params)
@@ -358,6 +365,7 @@ class PostgresBackend(_SQLBackend):
 
         self._psycopg: Any = psycopg
         self.name = name
+        self._conninfo = conninfo
         self._events = events_table
         self._ledger = f"{name}_ledger"
         self._seals = f"{name}_seals"
@@ -370,6 +378,9 @@ class PostgresBackend(_SQLBackend):
             raise AuditError(f"cannot connect to PostgreSQL: {exc}") from exc
         # Binary results: bytea arrives as bytes without hex decoding (a third of the read).
         self._cursor = self._db.cursor(binary=True)
+
+    def opener(self) -> Opener:
+        return functools.partial(PostgresBackend, self._conninfo, self.name, self._events)
 
     def _sql(self, statement: str) -> str:
         return statement.replace("?", "%s")

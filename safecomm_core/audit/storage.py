@@ -33,10 +33,13 @@ from safecomm_core.audit.seal import Seal
 if TYPE_CHECKING:
     from safecomm_core.application import Safecomm
 
-__all__ = ["AuditBackend", "Extend", "open_backend"]
+__all__ = ["AuditBackend", "Extend", "Opener", "open_backend"]
 
 #: How the follower turns the ledger's head and the next records into entries.
 Extend = Callable[[LedgerEntry | None, Sequence[RawRecord]], list[LedgerEntry]]
+
+#: Opens another backend of the same store, on a connection of its own.
+Opener = Callable[[], "AuditBackend"]
 
 
 class AuditBackend(Protocol):
@@ -56,8 +59,11 @@ class AuditBackend(Protocol):
     def find_record(self, originator_id: str, version: int) -> list[int]:
         """Positions of the stored records with that id and version."""
 
-    def head(self) -> LedgerEntry | None:
-        """The ledger's last entry."""
+    def opener(self) -> Opener | None:
+        """How another process opens this store's records (None: it cannot read them)."""
+
+    def head(self, upto: int | None = None) -> LedgerEntry | None:
+        """The ledger's last entry (at or before ``upto``, if given)."""
 
     def entries(self, after: int, upto: int | None, batch: int) -> Iterator[list[LedgerEntry]]:
         """Ledger entries with ``after < position <= upto``, in order, in batches."""

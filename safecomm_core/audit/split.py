@@ -1,0 +1,174 @@
+"""Chaining records up to sealed positions, and half of them in a second process.
+
+The chain is sequential by definition, but the ledger stores every entry's chain value, so
+the records can be split at a ledger entry's position ``p``: a forked process chains
+``(p, end]`` from the ledger's value at ``p`` while the verifier chains ``(0, p]``. The ledger
+is not trusted for this: its value only seeds the second half, and the second half is used
+only if the verifier's own chain reaches that very value at ``p``, in which case it is
+exactly what chaining on would give. Otherwise the verifier chains on by itself. So the
+split can make verification faster, never different.
+
+A process is forked only where that is cheap and safe: on platforms with ``fork``, from a
+process running a single thread (forking beside other threads can copy a lock one of them
+holds), and for backends whose records another process can read (SQL, not ``memory://``).
+The forked process never touches the connections it inherits; it opens its own and reads
+up to the last position the verifier saw. The verifier holds its read transaction until
+the second half is in: on SQLite, where the child's connection shares the parent's
+in-memory lock state, it is the parent's lock that keeps writers from checkpointing or
+committing under the child's reads. Starting a process costs about 10 ms;
+:data:`PARALLEL_FROM` is where that starts to pay.
+"""
+
+from __future__ import annotations
+
+import bisect
+import multiprocessing
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from multiprocessing.connection import Connection
+from typing import Any
+
+import attrs
+
+from safecomm_core.audit.canonical import RawRecord, chain_records
+from safecomm_core.audit.storage import Opener
+
+__all__ = ["PARALLEL_FROM", "SENTINEL", "Chained", "Reached", "SecondHalf", "chain_through"]
+
+#: Records (by the last position) from which verification chains half of them in a
+#: second process: below it, starting the process costs more than it saves.
+PARALLEL_FROM = 20_000
+
+#: A stop past every position: the last element of every list of stops.
+SENTINEL = 2**63
+
+#: Called at each stop with the chain value reached there; returns the value to go on from.
+Reached = Callable[[int, bytes], bytes]
+
+
+@attrs.frozen
+class Chained:
+    """What :func:`chain_through` read and reached."""
+
+    chain: bytes
+    records: int
+    last_position: int
+
+
+def chain_through(
+    start: bytes, batches: Iterable[list[RawRecord]], stops: Sequence[int], reached: Reached
+) -> Chained:
+    """Chain ``batches`` onto ``start``; at each stop, ``reached(stop, value)``.
+
+    ``stops`` ascend and end with :data:`SENTINEL`; the value at a stop covers every record
+    at or before it. Batches are cut at the stops (bisect: positions ascend), so that the
+    per-record loop is ``chain_records``' and nothing else.
+    """
+    h = start
+    records = last = 0
+    i, stop = 0, stops[0]
+    for batch in batches:
+        begin, size = 0, len(batch)
+        while begin < size:
+            end = size if batch[-1][0] <= stop else _cut(batch, stop, begin)
+            if end > begin:
+                h = chain_records(h, batch[begin:end] if begin or end < size else batch)
+            begin = end
+            if begin < size:  # batch[begin] is past the stop
+                h = reached(stop, h)
+                i += 1
+                stop = stops[i]
+        records += size
+        last = batch[-1][0] if batch else last
+    for stop in stops[i:-1]:  # stops at or after the last record
+        h = reached(stop, h)
+    return Chained(h, records, last)
+
+
+def _cut(batch: Sequence[RawRecord], position: int, start: int) -> int:
+    """The index of the first record of ``batch`` after ``position`` (from ``start``)."""
+    return bisect.bisect_right(batch, position, lo=start, key=lambda record: record[0])
+
+
+@attrs.frozen
+class _Outcome:
+    """The second half's result: the chain value at each of its stops, and its pass."""
+
+    values: dict[int, bytes]
+    chained: Chained
+
+
+class SecondHalf:
+    """``(after, upto]`` chained from ``start`` in a forked process, stops noted."""
+
+    def __init__(
+        self,
+        opener: Opener,
+        after: int,
+        upto: int,
+        start: bytes,
+        stops: Sequence[int],
+        batch: int,
+    ) -> None:
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_work,
+            args=(send, opener, after, upto, start, list(stops), batch),
+            daemon=True,
+        )
+        self._process.start()
+        send.close()
+
+    def result(self) -> tuple[dict[int, bytes], Chained] | None:
+        """The chain value at each stop and the pass; None if the process failed."""
+        try:
+            outcome = self._receive.recv()
+        except (EOFError, OSError):
+            outcome = None
+        self.cancel()
+        return (outcome.values, outcome.chained) if isinstance(outcome, _Outcome) else None
+
+    def cancel(self) -> None:
+        """Stop the process (if still running) and release it."""
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._process.close()
+        self._receive.close()
+
+    @staticmethod
+    def possible() -> bool:
+        """Whether a process can be forked here, safely."""
+        return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _work(
+    send: Connection,
+    opener: Opener,
+    after: int,
+    upto: int,
+    start: bytes,
+    stops: list[int],
+    batch: int,
+) -> None:
+    # In the forked process: the parent's connection is never used here, only a new one.
+    outcome: Any = None
+    try:
+        own = opener()
+        values: dict[int, bytes] = {}
+
+        def note(stop: int, value: bytes) -> bytes:
+            values[stop] = value
+            return value
+
+        try:
+            with own.reading():
+                chained = chain_through(start, own.scan(after, upto, batch), stops, note)
+        finally:
+            own.close()
+        outcome = _Outcome(values, chained)
+    except Exception:  # any failure: the verifier chains this half itself
+        outcome = None
+    send.send(outcome)
+    send.close()
