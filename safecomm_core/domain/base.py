@@ -14,6 +14,7 @@ once, when a command is handled; apply code runs on every replay and never raise
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid5
@@ -33,8 +34,12 @@ NAMESPACE = UUID("5a3c0c8e-6f1d-4b7e-9d8a-2e1f0c6b9a41")
 KINDS: dict[str, type[Record]] = {}
 
 
+@functools.lru_cache(maxsize=4096)
 def aggregate_id(kind: str, ref: str) -> UUID:
     """The stable UUID of the ``kind`` record the caller calls ``ref``."""
+    # Cached: handling one command asks for the same id several times (is it new, load
+    # it, create it), and a SHA-1 and a UUID per question were a visible part of a
+    # small command's cost. UUIDs are immutable, so sharing them is safe.
     return uuid5(NAMESPACE, f"{kind}:{ref}")
 
 
