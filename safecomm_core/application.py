@@ -14,7 +14,7 @@ import json
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -24,7 +24,6 @@ from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
     ProcessingEvent,
-    project_aggregate,
 )
 from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import (
@@ -188,6 +187,7 @@ class _UnitOfWork:
         self._not_repeated = False
         self._first_attempt = first_attempt
         self._unasked: list[tuple[type[Record], str]] = []  # see check_new
+        self._lent: dict[UUID, int] = {}  # see stale: id -> version when lent
 
     def before_key_store(self) -> None:
         """Settle what the store was not yet asked, before the key store is written to.
@@ -211,9 +211,11 @@ class _UnitOfWork:
         id_ = aggregate_id(cls.KIND, ref)
         found = self.records.get(id_)
         if found is None:
-            found = self._service._recent.take(id_, self._service.app)
+            found = self._service._recent.take(id_)
             if found is None:
                 found = self._service.get(cls, ref)
+            else:
+                self._lent[id_] = found.version
             self.records[id_] = found
         if not isinstance(found, cls):
             raise NotFound(cls.KIND, ref, cls.id_field())
@@ -239,7 +241,10 @@ class _UnitOfWork:
         self.records[record.id] = record
 
     def rules(self, community: str, on: date) -> Rules:
-        return self._service.rules(community, on)
+        # Loaded like any record: the rulebook is read by many commands and changed by few,
+        # so it comes from the recent records (asked before saving whether it is current)
+        # instead of being rebuilt from the store for every command that needs a deadline.
+        return _rules_in_force(self.load, community, on)
 
     def seal(self, person: PersonInput) -> SealedPerson:
         self.before_key_store()  # sealing may write a new person key
@@ -254,6 +259,33 @@ class _UnitOfWork:
     def changed(self) -> list[Record]:
         return [r for r in self.records.values() if r.pending_events]
 
+    def stale(self, *, changed_too: bool) -> bool:
+        """Whether another process stored events of a lent record after it was lent.
+
+        A lent record that the command changed needs no read: if it was stale, its first
+        new event takes a version already stored, the store's unique key refuses the save,
+        and the command is decided again from the store. One it only read (the rulebook,
+        the network it consulted) is asked here, one read each, before saving; and every
+        one is (``changed_too``) after a refusal, which may rest on old state, and before
+        an erasure, which destroys keys before the save.
+        """
+        return any(
+            self._service._newer_than(id_, version)
+            for id_, version in self._lent.items()
+            if changed_too or not self.records[id_].pending_events
+        )
+
+
+def _rules_in_force(
+    load: Callable[[type[Rulebook], str], Rulebook], community: str, on: date
+) -> Rules:
+    """The rules in force, from the rulebook that ``load`` finds (the defaults if none)."""
+    try:
+        book = load(Rulebook, Rulebook.REF)
+    except NotFound:
+        return rules_in_force((), community, on)
+    return book.in_force(community, on)
+
 
 #: Records kept between commands by :class:`_RecentRecords`.
 _RECENT_RECORDS = 1000
@@ -267,9 +299,10 @@ class _RecentRecords:
     command) is most of the cost of handling one. A record that a command saved is equal
     to the store's, so it is kept here and *taken out* by the next command that loads it:
     no two commands ever share one object, and a command that fails simply does not give
-    its records back. Events written meanwhile by other processes are read and applied
-    when a record is taken (one read, of the new events only), so the record a command
-    decides on is as current as one rebuilt from the store.
+    its records back. Events written meanwhile by other processes are not read when a
+    record is taken: before a command's events are saved, each record it was lent is
+    known to be current (see :meth:`_UnitOfWork.stale`), or the command is decided again
+    from the store, so what it decided on is as current as a record rebuilt from it.
     """
 
     def __init__(self, maxsize: int) -> None:
@@ -280,16 +313,10 @@ class _RecentRecords:
     def __contains__(self, id_: UUID) -> bool:
         return id_ in self._records
 
-    def take(self, id_: UUID, app: Application[UUID]) -> Record | None:
-        """The record with id ``id_``, brought up to date, or None if it is not kept."""
+    def take(self, id_: UUID) -> Record | None:
+        """The record with id ``id_`` as it was saved here, or None if it is not kept."""
         with self._lock:
-            record = self._records.pop(id_, None)
-        if record is None:
-            return None
-        try:
-            return project_aggregate(record, app.events.get(id_, gt=record.version))
-        except PersistenceError as exc:
-            raise StoreError(f"the store could not be read: {exc}") from exc
+            return self._records.pop(id_, None)
 
     def put_all(self, records: Iterable[Record]) -> None:
         """Keep ``records`` (saved, so equal to the store's), dropping the oldest."""
@@ -345,7 +372,13 @@ class Safecomm:
                 prior = self._receipt(command.command_id)
                 if prior is not None:
                     return self._repeat(prior, command, fingerprint)
+                if uow.stale(changed_too=True):
+                    continue  # refused on a record another process has changed since
                 raise
+            # An erasure destroys keys before the save, for good: it must not rest on an old
+            # record even where the save would then be refused, so every lent one is asked.
+            if uow.stale(changed_too=bool(uow.erasures)):
+                continue  # a record it decided on has changed since: decide again
             receipt = CommandReceipt(
                 meta=command.meta,
                 ref=command.command_id,
@@ -398,6 +431,13 @@ class Safecomm:
             raise StoreError(f"the store could not be read: {exc}") from exc
         return self._get(CommandReceipt, command_id)
 
+    def _newer_than(self, id_: UUID, version: int) -> bool:
+        # The store's index answers it; nothing is decoded.
+        try:
+            return bool(self.app.recorder.select_events(id_, gt=version, limit=1))
+        except PersistenceError as exc:
+            raise StoreError(f"the store could not be read: {exc}") from exc
+
     def _repeat(self, prior: CommandReceipt, command: Command, fingerprint: str) -> Outcome:
         self._repeating = True
         if prior.command_type != command.TYPE or not hmac.compare_digest(
@@ -436,11 +476,7 @@ class Safecomm:
 
     def rules(self, community: str, on: date) -> Rules:
         """The rules in force in ``community`` on ``on``."""
-        try:
-            book = self._get(Rulebook, Rulebook.REF)
-        except NotFound:
-            return rules_in_force((), community, on)
-        return book.in_force(community, on)
+        return _rules_in_force(self._get, community, on)
 
     def person(self, sealed: SealedPerson) -> PersonData:
         """A person's fields, opened with their key (``[erased]`` once erased)."""

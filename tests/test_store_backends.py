@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 
 from safecomm_core import CommandIdReused, RuleViolation, parse_command
@@ -48,17 +49,22 @@ def test_reused_command_id_with_other_content_is_refused(store) -> None:
         store.handle(parse_command(changed))
 
 
+def judicial_confirmation(occurred_at: str) -> dict[str, object]:
+    """The sample dispute's application for judicial confirmation, made at ``occurred_at``."""
+    return {
+        "type": "dispute.apply_judicial_confirmation",
+        "command_id": "c-6",
+        "occurred_at": occurred_at,
+        "actor": {"id": "staff-017", "role": "mediator"},
+        "dispute_id": "d-2014-0001",
+    }
+
+
 def test_late_judicial_confirmation_is_refused_and_writes_nothing(store) -> None:
     for data in sample_commands():
         store.handle(parse_command(data))
     before = store.history("d-2014-0001")
-    late = {
-        "type": "dispute.apply_judicial_confirmation",
-        "command_id": "c-6",
-        "occurred_at": "2014-04-20T10:00:00+08:00",
-        "actor": {"id": "staff-017", "role": "mediator"},
-        "dispute_id": "d-2014-0001",
-    }
+    late = judicial_confirmation("2014-04-20T10:00:00+08:00")
     with pytest.raises(RuleViolation, match="47 days") as info:
         store.handle(parse_command(late))
     assert info.value.field == "occurred_at"
@@ -66,3 +72,50 @@ def test_late_judicial_confirmation_is_refused_and_writes_nothing(store) -> None
     # nothing half-written: not even the receipt, so a corrected command can reuse the id
     on_time = {**late, "occurred_at": "2014-04-01T10:00:00+08:00"}
     assert not store.handle(parse_command(on_time)).duplicate
+
+
+def adopt(command_id: str, days: int) -> dict[str, object]:
+    return {
+        "type": "rules.adopt",
+        "command_id": command_id,
+        "occurred_at": "2014-01-01T00:00:00+08:00",
+        "actor": {"id": "staff-001", "role": "admin"},
+        "effective_from": "2014-01-01",
+        "community": "C1",
+        "changes": {"judicial_confirmation_days": days},
+    }
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_each_writer_decides_on_what_the_other_stored(store_factory) -> None:
+    """Two applications on one store (two processes): neither decides on a stale record.
+
+    Each keeps the records it saved for its next command; the other's events must count
+    whether the kept record is refused on (no mediator yet), written to (a version the
+    other took), or only read (the rulebook).
+    """
+    mine, theirs = store_factory(), store_factory()
+    report, accept, assign, session, agreement = (parse_command(d) for d in sample_commands())
+    mine.handle(parse_command(adopt("r-1", 30)))  # mine keeps the rulebook
+    mine.handle(report)
+    mine.handle(accept)  # mine keeps the dispute, accepted, without a mediator
+    theirs.handle(assign)
+    assert not mine.handle(session).duplicate  # would be refused without their mediator
+    theirs.handle(attrs.evolve(session, command_id="c-4b"))  # a second session
+    mine.handle(agreement)  # written after their session, not over it
+    events = [(e.version, e.event) for e in mine.history("d-2014-0001", "dispute")]
+    assert events == [
+        (1, "Reported"),
+        (2, "Accepted"),
+        (3, "MediatorAssigned"),
+        (4, "SessionHeld"),
+        (5, "SessionHeld"),
+        (6, "AgreementReached"),
+    ]
+    theirs.handle(parse_command(adopt("r-2", 10)))
+    apply = judicial_confirmation("2014-03-24T10:00:00+08:00")
+    with pytest.raises(RuleViolation, match="20 days"):  # within 30, as mine kept the rules
+        mine.handle(parse_command(apply))
+    assert len(mine.history("d-2014-0001", "dispute")) == 6
