@@ -118,10 +118,13 @@ class ViewDatabase(ABC):
     types: ClassVar[dict[ColumnType, str]]
     #: The column types whose values :meth:`encode` changes (the others are stored as is).
     converted: ClassVar[frozenset[ColumnType]] = frozenset(ColumnType)
+    #: The column types whose stored values :meth:`decode` changes (the others read as is).
+    decoded: ClassVar[frozenset[ColumnType]] = frozenset(ColumnType)
 
     def __init__(self) -> None:
         self._setup_done = False
         self._in_transaction = False
+        self._decoders: dict[int, tuple[Table, Callable[[Sequence[Any]], dict[str, Any]]]] = {}
 
     # -- the backend's part ---------------------------------------------------------
 
@@ -297,7 +300,32 @@ class ViewDatabase(ABC):
 
     def decode_row(self, table: Table, values: Sequence[Any]) -> dict[str, Any]:
         """A fetched row (all columns in order) as a normalised row."""
-        return {c.name: self.decode(c, v) for c, v in zip(table.columns, values, strict=True)}
+        # Tables are long-lived constants: keep each one's decoder (the table is kept
+        # beside it, so that a recycled id() is never mistaken for it).
+        known = self._decoders.get(id(table))
+        if known is None or known[0] is not table:
+            known = self._decoders[id(table)] = (table, self.row_decoder(table))
+        return known[1](values)
+
+    def row_decoder(self, table: Table) -> Callable[[Sequence[Any]], dict[str, Any]]:
+        """A function doing :meth:`decode_row` for ``table``, for reading many rows.
+
+        Only non-null values of the :attr:`decoded` types go through :meth:`decode` (a
+        report reads every row of its views).
+        """
+        names = table.column_names
+        decoded = [(c.name, c) for c in table.columns if c.type in self.decoded]
+        decode = self.decode
+
+        def decode_row(values: Sequence[Any]) -> dict[str, Any]:
+            row = dict(zip(names, values, strict=True))
+            for name, column in decoded:
+                value = row[name]
+                if value is not None:
+                    row[name] = decode(column, value)
+            return row
+
+        return decode_row
 
     def select_sql(self, name: str, table: Table) -> str:
         """``SELECT`` of every column of ``table`` (stored as ``name``), in declared order."""
@@ -333,6 +361,7 @@ class SQLiteViews(ViewDatabase):
         ColumnType.DATE: "TEXT",
     }
     converted: ClassVar[frozenset[ColumnType]] = frozenset({TIMESTAMP, DATE, BOOLEAN})
+    decoded: ClassVar[frozenset[ColumnType]] = frozenset({TIMESTAMP, DATE, BOOLEAN})
 
     def __init__(self, path: str) -> None:
         super().__init__()
@@ -415,6 +444,7 @@ class PostgresViews(ViewDatabase):
         ColumnType.DATE: "date",
     }
     converted: ClassVar[frozenset[ColumnType]] = frozenset()
+    decoded: ClassVar[frozenset[ColumnType]] = frozenset({TIMESTAMP})
 
     def __init__(self, conninfo: str, prefix: str) -> None:
         super().__init__()

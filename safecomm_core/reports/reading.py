@@ -71,7 +71,7 @@ class Reader:
         """Every row of ``table``'s live view, in key order."""
         views = self.views
         fetched = views.fetchall(views.select_sql(views.name(table.name), table))
-        return sorted((views.decode_row(table, values) for values in fetched), key=table.key_of)
+        return sorted(map(views.row_decoder(table), fetched), key=table.key_of)
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of a query on the views (``?`` placeholders; tables by :meth:`name`)."""
