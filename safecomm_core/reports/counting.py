@@ -18,8 +18,10 @@ read from the same tally, so a figure and the events it names cannot disagree.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -85,10 +87,24 @@ class Tally:
         """Only what belongs to ``scope`` (a community; ``*``: everything)."""
         if scope == "*":
             return self
-        return Tally(
-            tuple(c for c in self.numerator if c.community == scope),
-            tuple(c for c in self.denominator if c.community == scope),
-        )
+        return self._by_community.get(scope, _EMPTY)
+
+    @functools.cached_property
+    def _by_community(self) -> dict[str, Tally]:
+        # A report asks for every community's share of every tally: split it once.
+        numerator: dict[str, list[Counted]] = defaultdict(list)
+        denominator: dict[str, list[Counted]] = defaultdict(list)
+        for c in self.numerator:
+            numerator[c.community].append(c)
+        for c in self.denominator:
+            denominator[c.community].append(c)
+        return {
+            community: Tally(tuple(numerator[community]), tuple(denominator[community]))
+            for community in numerator.keys() | denominator.keys()
+        }
+
+
+_EMPTY = Tally()
 
 
 def _p90(values: list[float]) -> float:

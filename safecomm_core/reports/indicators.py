@@ -385,6 +385,9 @@ def alert_time_to_all(reg: Register, month: Month, _s: Settings) -> Tally:
 # -- migrant workers (M3.1–M3.3) ----------------------------------------------------------------
 
 
+_GONE = ("left", "erased")
+
+
 class _Workers:
     """Each worker's facts in the order they occurred, and their state on a day."""
 
@@ -412,6 +415,12 @@ class _Workers:
             for w, fs in self.facts.items()
             if any(f["fact"] == "registered" for f in fs)
         }
+        # The first Left or Erased fact and its day (facts after it occurred later still).
+        self.gone = {
+            w: next((f, on) for f, on in zip(fs, self.days[w], strict=True) if f["fact"] in _GONE)
+            for w, fs in self.facts.items()
+            if any(f["fact"] in _GONE for f in fs)
+        }
 
     def event(self, fact: Row) -> EventRef:
         return event_ref("migrant", fact["ref"], fact)
@@ -428,14 +437,8 @@ class _Workers:
 
     def gone_by(self, worker_id: str, day: date) -> Row | None:
         """The Left or Erased fact that occurred by ``day``, if any."""
-        return next(
-            (
-                f
-                for f, on in zip(self.facts[worker_id], self.days[worker_id], strict=True)
-                if f["fact"] in ("left", "erased") and on <= day
-            ),
-            None,
-        )
+        gone = self.gone.get(worker_id)
+        return gone[0] if gone is not None and gone[1] <= day else None
 
 
 @_indicator("registration_coverage", basis="register")
