@@ -82,6 +82,9 @@ class SQLiteKeyStore:
     included), is cut to nothing before ``destroy`` returns. So, as with the rollback
     journal before (whose copy of the page, key included, was deleted at commit), no file
     of the key store holds a destroyed key.
+
+    Until a checkpoint, the newest keys are in ``<file>-wal`` only: back the key store up
+    as the event store (also in WAL mode), with SQLite's backup API or with its log.
     """
 
     def __init__(self, path: str) -> None:
