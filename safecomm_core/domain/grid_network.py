@@ -281,4 +281,3 @@ class GridNetwork(Record):
                 rule="must be a member of the network",
             )
         return found
-

@@ -273,4 +273,3 @@ class Patrol(Record):
             raise self.not_allowed(action, self.status.value)
         self.check_not_before(meta, self.started_at, "the patrol started")
         return self.started_at
-
