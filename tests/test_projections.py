@@ -41,7 +41,7 @@ from safecomm_core.projections import (
     ViewWriter,
     builtin_projections,
 )
-from safecomm_core.projections.schema import normalise
+from safecomm_core.projections.schema import BOOLEAN, DATE, normalise
 
 SAMPLE = Path(__file__).parents[1] / "adapters" / "safecomm_cli" / "sample.jsonl"
 BASE = datetime(2014, 3, 1, 9, 0, tzinfo=UTC)
@@ -792,3 +792,31 @@ def test_writer_reads_its_own_writes_and_takes_changes_back() -> None:
         w.flush()
     assert dict(db.fetchall('SELECT community, n FROM "dispute_counts__g1"')) == {"C1": 1, "C2": 9}
     db.close()
+
+
+def test_a_row_decoder_reads_each_column_as_decode_does() -> None:
+    table = Table(
+        "typed",
+        columns=(
+            Column("id", TEXT, nullable=False),
+            Column("at", TIMESTAMP),
+            Column("on", DATE),
+            Column("flag", BOOLEAN),
+            Column("count", INTEGER),
+        ),
+        key=("id",),
+    )
+    views = SQLiteViews(":memory:")
+    try:
+        for stored in (
+            ("a", "2014-03-01T08:00:00.000000+00:00", "2014-03-01", 1, 3),
+            ("b", None, None, None, None),
+        ):
+            decoded = views.decode_row(table, stored)
+            assert decoded == {
+                c.name: views.decode(c, v) for c, v in zip(table.columns, stored, strict=True)
+            }
+            assert views.encode_row(table, decoded) == list(stored)
+        assert views.decode_row(table, ("a", None, None, 0, 0))["flag"] is False
+    finally:
+        views.close()

@@ -29,6 +29,7 @@ position, and the identity of the notification at the position) and
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -314,18 +315,23 @@ class ViewDatabase(ABC):
         report reads every row of its views).
         """
         names = table.column_names
-        decoded = [(c.name, c) for c in table.columns if c.type in self.decoded]
-        decode = self.decode
+        decoded = [
+            (c.name, self.column_decoder(c)) for c in table.columns if c.type in self.decoded
+        ]
 
         def decode_row(values: Sequence[Any]) -> dict[str, Any]:
             row = dict(zip(names, values, strict=True))
-            for name, column in decoded:
+            for name, decode in decoded:
                 value = row[name]
                 if value is not None:
-                    row[name] = decode(column, value)
+                    row[name] = decode(value)
             return row
 
         return decode_row
+
+    def column_decoder(self, column: Column) -> Callable[[Any], Any]:
+        """:meth:`decode` for ``column`` as a function of one stored value (not None)."""
+        return functools.partial(self.decode, column)
 
     def select_sql(self, name: str, table: Table) -> str:
         """``SELECT`` of every column of ``table`` (stored as ``name``), in declared order."""
@@ -349,6 +355,18 @@ class ViewDatabase(ABC):
         self._setup_done = True
 
 
+#: How SQLite's stored text and integers read back as Python values, per column type.
+_SQLITE_DECODERS: dict[ColumnType, Callable[[Any], Any]] = {
+    TIMESTAMP: datetime.fromisoformat,
+    DATE: date.fromisoformat,
+    BOOLEAN: bool,
+}
+
+
+def _as_stored(value: Any) -> Any:
+    return value
+
+
 class SQLiteViews(ViewDatabase):
     """Views in a SQLite file (or ``:memory:``)."""
 
@@ -361,7 +379,7 @@ class SQLiteViews(ViewDatabase):
         ColumnType.DATE: "TEXT",
     }
     converted: ClassVar[frozenset[ColumnType]] = frozenset({TIMESTAMP, DATE, BOOLEAN})
-    decoded: ClassVar[frozenset[ColumnType]] = frozenset({TIMESTAMP, DATE, BOOLEAN})
+    decoded: ClassVar[frozenset[ColumnType]] = frozenset(_SQLITE_DECODERS)
 
     def __init__(self, path: str) -> None:
         super().__init__()
@@ -420,13 +438,10 @@ class SQLiteViews(ViewDatabase):
     def decode(self, column: Column, value: Any) -> Any:
         if value is None:
             return None
-        if column.type is TIMESTAMP:
-            return datetime.fromisoformat(value)
-        if column.type is DATE:
-            return date.fromisoformat(value)
-        if column.type is BOOLEAN:
-            return bool(value)
-        return value
+        return self.column_decoder(column)(value)
+
+    def column_decoder(self, column: Column) -> Callable[[Any], Any]:
+        return _SQLITE_DECODERS.get(column.type, _as_stored)
 
     def close(self) -> None:
         self._db.close()
