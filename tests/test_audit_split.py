@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from safecomm_core.audit import FindingKind, Ledger, Verification, verify
+from safecomm_core.audit import split
 from safecomm_core.audit.split import SecondHalf
 from tests.auditing import RawEvents, sealed_store, write_disputes
 
@@ -35,6 +36,7 @@ def sql_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     # A PostgreSQL store runs its connection pool's threads, beside which verify does not
     # fork; these threads only wait on a queue, so forking beside them is safe for a test.
     monkeypatch.setattr(SecondHalf, "possible", staticmethod(lambda: True))
+    monkeypatch.setattr(split, "HEAD_START", 0)  # split half-way, at SPLIT
     return str(request.param)
 
 

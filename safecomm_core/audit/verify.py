@@ -54,6 +54,7 @@ from safecomm_core.audit.split import (
     Reached,
     SecondHalf,
     chain_through,
+    split_point,
 )
 from safecomm_core.audit.storage import AuditBackend, Opener, open_backend
 
@@ -276,7 +277,7 @@ class _Verifier:
         if end < max(self.parallel_from, 4):
             return None
         try:
-            entry = self.backend.head(upto=end // 2)
+            entry = self.backend.head(upto=split_point(end))
         except (AuditError, TypeError, ValueError):  # an unreadable ledger: no split
             return None
         if entry is None or not end // 4 <= entry.position < end:
