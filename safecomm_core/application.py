@@ -270,7 +270,7 @@ class _UnitOfWork:
         an erasure, which destroys keys before the save.
         """
         return any(
-            self._service._newer_than(id_, version)
+            self._service._stored_after(id_, version)
             for id_, version in self._lent.items()
             if changed_too or not self.records[id_].pending_events
         )
@@ -423,16 +423,15 @@ class Safecomm:
     def _receipt(self, command_id: str) -> CommandReceipt | None:
         # One indexed read of the receipt's first event: a receipt has one event and is never
         # snapshotted, so the repository's snapshot lookup would be a second read per command.
-        id_ = aggregate_id(CommandReceipt.KIND, command_id)
-        try:
-            if not self.app.recorder.select_events(id_, limit=1):
-                return None
-        except PersistenceError as exc:
-            raise StoreError(f"the store could not be read: {exc}") from exc
+        if not self._stored_after(aggregate_id(CommandReceipt.KIND, command_id), 0):
+            return None
         return self._get(CommandReceipt, command_id)
 
-    def _newer_than(self, id_: UUID, version: int) -> bool:
-        # The store's index answers it; nothing is decoded.
+    def _stored_after(self, id_: UUID, version: int) -> bool:
+        """Whether the store holds an event of record ``id_`` after ``version``.
+
+        One read that the store's (id, version) index answers; nothing is decoded.
+        """
         try:
             return bool(self.app.recorder.select_events(id_, gt=version, limit=1))
         except PersistenceError as exc:
@@ -469,10 +468,7 @@ class Safecomm:
 
     def exists(self, cls: type[Record], ref: str) -> bool:
         """Whether a record of kind ``cls`` has the id ``ref``."""
-        try:
-            return bool(list(self.app.events.get(aggregate_id(cls.KIND, ref), limit=1)))
-        except PersistenceError as exc:
-            raise StoreError(f"the store could not be read: {exc}") from exc
+        return self._stored_after(aggregate_id(cls.KIND, ref), 0)
 
     def rules(self, community: str, on: date) -> Rules:
         """The rules in force in ``community`` on ``on``."""
