@@ -16,8 +16,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from safecomm_core.audit import FindingKind, Ledger, Verification, verify
-from safecomm_core.audit import split
+from safecomm_core.audit import FindingKind, Ledger, Verification, split, verify
 from safecomm_core.audit.split import SecondHalf
 from tests.auditing import RawEvents, sealed_store, write_disputes
 

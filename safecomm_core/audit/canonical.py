@@ -53,6 +53,7 @@ __all__ = [
     "RawRecord",
     "canonical",
     "chain",
+    "chain_counted",
     "chain_records",
     "raw_canonical",
     "state_digest",
@@ -128,19 +129,30 @@ def chain_records(previous: bytes, records: Iterable[RawRecord]) -> bytes:
     """Chain records read from the store onto ``previous``, in order.
 
     The same as ``chain(previous, raw_canonical(record))`` record after record, written
-    out in one loop because it runs once per stored record when verifying: two SHA-256
-    and one struct pack per record, nothing else on the common path.
+    out in one loop (:func:`chain_counted`) because it runs once per stored record when
+    verifying: two SHA-256 and one struct pack per record, nothing else on the common path.
     """
+    return chain_counted(previous, records)[0]
+
+
+def chain_counted(previous: bytes, records: Iterable[RawRecord]) -> tuple[bytes, int, Any]:
+    """:func:`chain_records`, also giving how many records there were and the last one's
+    position (None if none): counted in the loop, so that records can be read as a
+    stream (a cursor) rather than gathered in lists to be counted."""
     h = previous
+    count = 0
+    position: Any = None
     rest = iter(records)
     if len(h) != 32:  # not a chain value (the packed layout holds 32 bytes): as defined
         for record in rest:
             h = chain(h, raw_canonical(record))
+            count, position = 1, record[0]
             break
     sha = _sha256
     by_topic = _BY_TOPIC
     for record in rest:
         position, originator_id, version, topic, state = record
+        count += 1
         try:
             oid = originator_id.encode()
             pack, topic_length, topic_bytes = by_topic[topic]
@@ -159,7 +171,7 @@ def chain_records(previous: bytes, records: Iterable[RawRecord]) -> bytes:
         except (TypeError, AttributeError, UnicodeEncodeError, struct.error):
             encoded = raw_canonical(record)
         h = sha(h + encoded).digest()
-    return h
+    return h, count, position
 
 
 class MalformedRecord(ValueError):

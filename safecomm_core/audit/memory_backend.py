@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import itertools
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
@@ -67,6 +68,9 @@ class MemoryBackend:
                 for n in found
             ]
             after = found[-1].id
+
+    def rows(self, after: int, upto: int | None, batch: int) -> Iterator[RawRecord]:
+        return itertools.chain.from_iterable(self.scan(after, upto, batch))
 
     def find_record(self, originator_id: str, version: int) -> list[int]:
         return [

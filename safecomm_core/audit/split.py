@@ -8,21 +8,24 @@ only if the verifier's own chain reaches that very value at ``p``, in which case
 exactly what chaining on would give. Otherwise the verifier chains on by itself. So the
 split can make verification faster, never different.
 
-A process is forked only where that is cheap and safe: on platforms with ``fork``, from a
-process running a single thread (forking beside other threads can copy a lock one of them
-holds), and for backends whose records another process can read (SQL, not ``memory://``).
+A process is forked only where that is cheap and safe: on platforms with ``fork``, with
+two CPUs or more, from a process running a single thread (forking beside other threads can
+copy a lock one of them holds), and for backends whose records another process can read
+(SQL, not ``memory://``). Starting one costs a few milliseconds; :data:`PARALLEL_FROM` is
+where that starts to pay.
+
 The forked process never touches the connections it inherits; it opens its own and reads
 up to the last position the verifier saw. The verifier holds its read transaction until
 the second half is in: on SQLite, where the child's connection shares the parent's
 in-memory lock state, it is the parent's lock that keeps writers from checkpointing or
-committing under the child's reads. Starting a process costs a few milliseconds;
-:data:`PARALLEL_FROM` is where that starts to pay.
+committing under the child's reads.
 """
 
 from __future__ import annotations
 
-import bisect
+import functools
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from multiprocessing.connection import Connection
@@ -30,14 +33,14 @@ from typing import Any
 
 import attrs
 
-from safecomm_core.audit.canonical import RawRecord, chain_records
+from safecomm_core.audit.canonical import RawRecord, chain_counted
 from safecomm_core.audit.storage import Opener
 
 __all__ = [
     "PARALLEL_FROM",
-    "SENTINEL",
     "Chained",
     "Reached",
+    "Rows",
     "SecondHalf",
     "chain_through",
     "split_point",
@@ -52,11 +55,11 @@ PARALLEL_FROM = 5_000
 #: second half is made that much shorter, so that both halves end together.
 HEAD_START = 500
 
-#: A stop past every position: the last element of every list of stops.
-SENTINEL = 2**63
-
 #: Called at each stop with the chain value reached there; returns the value to go on from.
 Reached = Callable[[int, bytes], bytes]
+
+#: Reads the stored records with ``after < position <= upto`` (None: to the end), in order.
+Rows = Callable[[int, int | None], Iterable[RawRecord]]
 
 
 @attrs.frozen
@@ -69,43 +72,37 @@ class Chained:
 
 
 def chain_through(
-    start: bytes, batches: Iterable[list[RawRecord]], stops: Sequence[int], reached: Reached
+    start: bytes,
+    rows: Rows,
+    after: int,
+    upto: int | None,
+    stops: Sequence[int],
+    reached: Reached,
 ) -> Chained:
-    """Chain ``batches`` onto ``start``; at each stop, ``reached(stop, value)``.
+    """Chain the records in ``(after, upto]`` onto ``start``; at each stop, ``reached``.
 
-    ``stops`` ascend and end with :data:`SENTINEL`; the value at a stop covers every record
-    at or before it. Batches are cut at the stops (bisect: positions ascend), so that the
-    per-record loop is ``chain_records``' and nothing else.
+    ``stops`` ascend, all after ``after``; the value at a stop covers every record at or
+    before it (and none after ``upto``). The records are read stretch by stretch between
+    the stops, so that the per-record loop is ``chain_counted``'s and nothing else.
     """
     h = start
     records = last = 0
-    i, stop = 0, stops[0]
-    for batch in batches:
-        begin, size = 0, len(batch)
-        while begin < size:
-            end = size if batch[-1][0] <= stop else _cut(batch, stop, begin)
-            if end > begin:
-                h = chain_records(h, batch[begin:end] if begin or end < size else batch)
-            begin = end
-            if begin < size:  # batch[begin] is past the stop
-                h = reached(stop, h)
-                i += 1
-                stop = stops[i]
-        records += size
-        last = batch[-1][0] if batch else last
-    for stop in stops[i:-1]:  # stops at or after the last record
+    for stop in stops:
+        until = stop if upto is None else min(stop, upto)
+        if until > after:
+            h, count, position = chain_counted(h, rows(after, until))
+            records, last = records + count, position if count else last
+            after = until
         h = reached(stop, h)
+    if upto is None or upto > after:
+        h, count, position = chain_counted(h, rows(after, upto))
+        records, last = records + count, position if count else last
     return Chained(h, records, last)
 
 
 def split_point(end: int) -> int:
     """Where to split positions ``(0, end]``: half-way, less the second half's late start."""
     return (end + HEAD_START) // 2
-
-
-def _cut(batch: Sequence[RawRecord], position: int, start: int) -> int:
-    """The index of the first record of ``batch`` after ``position`` (from ``start``)."""
-    return bisect.bisect_right(batch, position, lo=start, key=lambda record: record[0])
 
 
 @attrs.frozen
@@ -159,8 +156,20 @@ class SecondHalf:
 
     @staticmethod
     def possible() -> bool:
-        """Whether a process can be forked here, safely."""
-        return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+        """Whether a process can be forked here, safely, and run beside this one."""
+        return (
+            "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1
+            and _cpus() > 1
+        )
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
 
 
 def _work(
@@ -184,7 +193,8 @@ def _work(
 
         try:
             with own.reading():
-                chained = chain_through(start, own.scan(after, upto, batch), stops, note)
+                rows = functools.partial(own.rows, batch=batch)
+                chained = chain_through(start, rows, after, upto, stops, note)
             outcome = _Outcome(values, chained)
             send.send(outcome)  # before closing: the verifier waits for this, not the rest
         finally:

@@ -56,6 +56,9 @@ class AuditBackend(Protocol):
     def scan(self, after: int, upto: int | None, batch: int) -> Iterator[list[RawRecord]]:
         """Stored records with ``after < position <= upto``, in order, in batches."""
 
+    def rows(self, after: int, upto: int | None, batch: int) -> Iterator[RawRecord]:
+        """The same records as :meth:`scan`, one by one (read as a stream where possible)."""
+
     def find_record(self, originator_id: str, version: int) -> list[int]:
         """Positions of the stored records with that id and version."""
 

@@ -41,7 +41,7 @@ import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from safecomm_core.application import Safecomm
-from safecomm_core.audit.canonical import GENESIS
+from safecomm_core.audit.canonical import GENESIS, RawRecord
 from safecomm_core.audit.errors import AuditError, KeyFileError, TamperDetected
 from safecomm_core.audit.findings import Finding, FindingKind
 from safecomm_core.audit.locate import classify, compare
@@ -49,7 +49,6 @@ from safecomm_core.audit.replay import identify
 from safecomm_core.audit.seal import Seal
 from safecomm_core.audit.split import (
     PARALLEL_FROM,
-    SENTINEL,
     Chained,
     Reached,
     SecondHalf,
@@ -230,15 +229,13 @@ class _Verifier:
         """
         split = self._split()
         if split is None:
-            return self._chain_on(GENESIS, 0, stops, close)
+            return chain_through(GENESIS, self._rows, 0, None, stops, close)
         opener, p, expected, end = split
         early = [s for s in stops if s <= p]
         late = stops[len(early) :]
-        second = SecondHalf(opener, p, end, expected, [*late, SENTINEL], self.batch)
+        second = SecondHalf(opener, p, end, expected, late, self.batch)
         try:
-            first = chain_through(
-                GENESIS, self.backend.scan(0, p, self.batch), [*early, SENTINEL], close
-            )
+            first = chain_through(GENESIS, self._rows, 0, p, early, close)
         except BaseException:
             second.cancel()
             raise
@@ -248,13 +245,13 @@ class _Verifier:
         else:
             second.cancel()
         if outcome is None:
-            rest = self._chain_on(first.chain, p, late, close)
+            rest = chain_through(first.chain, self._rows, p, None, late, close)
         else:
             values, rest = outcome
             for k, stop in enumerate(late):
                 h = close(stop, values[stop])
                 if h != values[stop]:
-                    again = self._chain_on(h, stop, late[k + 1 :], close)
+                    again = chain_through(h, self._rows, stop, None, late[k + 1 :], close)
                     rest = attrs.evolve(rest, chain=again.chain)
                     break
         return Chained(
@@ -263,10 +260,8 @@ class _Verifier:
             rest.last_position or first.last_position,
         )
 
-    def _chain_on(self, start: bytes, after: int, stops: list[int], close: Reached) -> Chained:
-        """Chain the records after ``after`` onto ``start``, in this process."""
-        scan = self.backend.scan(after, None, self.batch)
-        return chain_through(start, scan, [*stops, SENTINEL], close)
+    def _rows(self, after: int, upto: int | None) -> Iterable[RawRecord]:
+        return self.backend.rows(after, upto, self.batch)
 
     def _split(self) -> tuple[Opener, int, bytes, int] | None:
         """Where to split the records (opener, p, the ledger's value at p, last position)."""
