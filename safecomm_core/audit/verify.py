@@ -59,7 +59,9 @@ from safecomm_core.audit.storage import AuditBackend, Opener, open_backend
 
 __all__ = ["Verification", "verify"]
 
-BATCH = 1000
+#: Positions per query where records are read in batches (PostgreSQL, and naming a changed
+#: record); SQLite's chaining pass reads each stretch as one stream.
+BATCH = 10_000
 
 
 @attrs.frozen
