@@ -776,19 +776,19 @@ def test_writer_reads_its_own_writes_and_takes_changes_back() -> None:
             w.update(COUNTS, "C1", community="C7")
         with pytest.raises(KeyError, match="no column"):
             w.put(COUNTS, {"community": "C1", "n": 1, "typo": 2})
-        mark = w.mark()
+        w.begin()
         w.put(COUNTS, {"community": "C3", "n": 1})  # written without being read
         assert w.delete(COUNTS, "C1")
         assert w.update(COUNTS, "C2", n=1)
         # find sees the batch's writes over what the database holds
         assert [r["community"] for r in w.find(COUNTS, n=1)] == ["C2", "C3"]
-        w.undo(mark)
+        w.undo()
         assert [r["community"] for r in w.find(COUNTS, n=1)] == ["C1"]
         assert w.get(COUNTS, "C3") is None
         w.put(COUNTS, {"community": "C2", "n": 9})
-        again = w.mark()
+        w.begin()  # what came before stays whatever the next undo takes back
         w.put(COUNTS, {"community": "C2", "n": 10})
-        w.undo(again)
+        w.undo()
         w.flush()
     assert dict(db.fetchall('SELECT community, n FROM "dispute_counts__g1"')) == {"C1": 1, "C2": 9}
     db.close()

@@ -73,6 +73,20 @@ def project(url: str, *extra: str) -> subprocess.Popen[bytes]:
     )
 
 
+def progress(look: Projector) -> int:
+    """The position of the generation being built, else of the live one."""
+    _, position, building = where(look)
+    return building[-1][1] if building else position
+
+
+def time_left(look: Projector, head: int) -> float:
+    """Seconds the runner should need to reach ``head``, from its pace over a moment."""
+    began, at = time.monotonic(), progress(look)
+    time.sleep(0.02)
+    pace = max(progress(look) - at, 1) / (time.monotonic() - began)
+    return min(max(head - progress(look), 0) / pace, 1.0)
+
+
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
@@ -99,7 +113,10 @@ def test_killed_runner_resumes_and_ends_equal_to_a_rebuild(backend: str, tmp_pat
                 while process.poll() is None and where(look) == before:
                     assert time.monotonic() - began < 120, "the runner never started"
                     time.sleep(0.01)
-                time.sleep(rng.uniform(0.0, 0.8))
+                # Kill at a random moment before the work is expected to end, judged by the
+                # runner's own pace (the machine's load changes it many times over): a kill
+                # after the end would test nothing.
+                time.sleep(rng.uniform(0.0, 0.8 * time_left(look, head)))
                 if process.poll() is None:
                     process.send_signal(signal.SIGKILL)
                     process.wait()

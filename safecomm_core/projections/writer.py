@@ -35,6 +35,12 @@ class RowExists(ValueError):
 class _TableState:
     def __init__(self, db: ViewDatabase, table: Table, name: str) -> None:
         self.table = table
+        # Looked up on every write: kept here rather than derived from the table each time.
+        self.columns = tuple((c.name, c) for c in table.columns)
+        self.by_name = {c.name: c for c in table.columns}
+        self.key_names = frozenset(table.key)
+        self.key_size = len(table.key)
+        self.text_key = all(c.type is TEXT for c in table.key_columns)
         self.rows: dict[_Key, Row | None] = {}
         self.dirty: set[_Key] = set()
         self.select_all = db.select_sql(name, table)
@@ -60,13 +66,13 @@ class ViewWriter:
     def get(self, table: Table | str, key: Any) -> Row | None:
         """The row of ``table`` with ``key`` (a value, or a tuple for a composite key)."""
         state = self._state(table)
-        row = self._load(state, self._key(state.table, key))
+        row = self._load(state, self._key(state, key))
         return dict(row) if row is not None else None
 
     def insert(self, table: Table | str, row: Mapping[str, Any]) -> None:
         """Add a row; :class:`RowExists` if its key is taken. Missing columns are NULL."""
         state = self._state(table)
-        full = self._full_row(state.table, row)
+        full = self._full_row(state, row)
         key = state.table.key_of(full)
         if self._load(state, key) is not None:
             raise RowExists(f"{state.table.name} already has a row with key {key!r}")
@@ -75,28 +81,31 @@ class ViewWriter:
     def put(self, table: Table | str, row: Mapping[str, Any]) -> None:
         """Add a row, or replace the row with the same key. Missing columns are NULL."""
         state = self._state(table)
-        full = self._full_row(state.table, row)
+        full = self._full_row(state, row)
         self._set(state, state.table.key_of(full), full)
 
     def update(self, table: Table | str, key: Any, **changes: Any) -> bool:
         """Change some columns of the row with ``key``; False if there is no such row."""
         state = self._state(table)
-        key = self._key(state.table, key)
+        key = self._key(state, key)
         current = self._load(state, key)
         if current is None:
             return False
         changed = current.copy()
         for name, value in changes.items():
-            if name in state.table.key:
+            if name in state.key_names:
                 raise ValueError(f"cannot change key column {state.table.name}.{name}")
-            changed[name] = normalise(state.table.column(name), value)
+            column = state.by_name.get(name)
+            if column is None:
+                raise KeyError(f"table {state.table.name!r} has no column {name!r}")
+            changed[name] = normalise(column, value)
         self._set(state, key, changed)
         return True
 
     def delete(self, table: Table | str, key: Any) -> bool:
         """Remove the row with ``key``; False if there was none."""
         state = self._state(table)
-        key = self._key(state.table, key)
+        key = self._key(state, key)
         if self._load(state, key) is None:
             return False
         self._set(state, key, None)
@@ -136,9 +145,7 @@ class ViewWriter:
         """Read the rows with ``keys`` in a few statements, ahead of the handlers' gets."""
         state = self._state(table)
         missing = list(
-            dict.fromkeys(
-                k for k in (self._key(state.table, x) for x in keys) if k not in state.rows
-            )
+            dict.fromkeys(k for k in (self._key(state, x) for x in keys) if k not in state.rows)
         )
         if len(state.table.key) != 1:
             for key in missing:
@@ -160,13 +167,17 @@ class ViewWriter:
 
     # -- for the runner -----------------------------------------------------------------
 
-    def mark(self) -> int:
-        """A point to :meth:`undo` to."""
-        return len(self._undo)
+    def begin(self) -> None:
+        """Start one event's changes: :meth:`undo` takes back those, and only those.
 
-    def undo(self, mark: int) -> None:
-        """Take back every change made since ``mark``."""
-        while len(self._undo) > mark:
+        What came before can no longer be taken back, so the rows it replaced are freed
+        as the batch goes rather than at its end.
+        """
+        self._undo.clear()
+
+    def undo(self) -> None:
+        """Take back every change made since :meth:`begin`."""
+        while self._undo:
             state, key, previous = self._undo.pop()
             if previous is _UNKNOWN:
                 # Never read, so the database still holds what was there: forget the change.
@@ -200,26 +211,38 @@ class ViewWriter:
             state = self._tables[name]
         except KeyError:
             raise KeyError(f"this projection has no table {name!r}") from None
-        if not isinstance(table, str) and table is not state.table and table != state.table:
+        if table is not state.table and not isinstance(table, str) and table != state.table:
             raise ValueError(f"table {name!r} is not the one this projection declares")
         return state
 
     @staticmethod
-    def _key(table: Table, key: Any) -> _Key:
-        columns = table.key_columns
-        if len(columns) == 1 and columns[0].type is TEXT and type(key) is str and "\x00" not in key:
-            return (key,)  # the common case, a text id, checked without the general path
+    def _key(state: _TableState, key: Any) -> _Key:
+        # The common cases, text ids alone or in a tuple, are checked without the general
+        # path: they are already what the key columns keep.
+        if state.text_key:
+            if type(key) is str:
+                if state.key_size == 1 and "\x00" not in key:
+                    return (key,)
+            elif (
+                type(key) is tuple
+                and len(key) == state.key_size
+                and all(type(v) is str and "\x00" not in v for v in key)
+            ):
+                return key
+        table = state.table
         values = key if isinstance(key, tuple) else (key,)
-        if len(values) != len(columns):
+        if len(values) != state.key_size:
             raise ValueError(f"{table.name} is keyed by {table.key}, got {key!r}")
-        return tuple(normalise(c, v) for c, v in zip(columns, values, strict=True))
+        return tuple(normalise(c, v) for c, v in zip(table.key_columns, values, strict=True))
 
     @staticmethod
-    def _full_row(table: Table, row: Mapping[str, Any]) -> Row:
+    def _full_row(state: _TableState, row: Mapping[str, Any]) -> Row:
+        table = state.table
         if not table.has_columns(row):
             unknown = sorted(set(row) - set(table.column_names))
             raise KeyError(f"{table.name} has no column(s) {unknown}")
-        return {c.name: normalise(c, row.get(c.name)) for c in table.columns}
+        get = row.get
+        return {name: normalise(column, get(name)) for name, column in state.columns}
 
     def _load(self, state: _TableState, key: _Key) -> Row | None:
         if key in state.rows:
