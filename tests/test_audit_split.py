@@ -145,3 +145,30 @@ def test_a_memory_store_is_verified_in_one_process() -> None:
         result, used = _both(store, key)
         assert result.intact
         assert not used
+
+
+def test_without_a_second_process_the_verifier_chains_alone(
+    sql_backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No process to be had, or one that fails: the same outcome, chained here."""
+
+    def refused(self: SecondHalf, *args: Any) -> None:
+        raise OSError("fork: resource temporarily unavailable")
+
+    start = SecondHalf.__init__
+
+    def failing(self: SecondHalf, opener: Any, *args: Any) -> None:
+        def broken() -> Any:
+            raise RuntimeError("the second process cannot read the store")
+
+        start(self, broken, *args)
+
+    with _two_seals(sql_backend) as (store, raw, key):
+        raw.set_topic(30, "x")  # a finding in the second half
+        expected = verify(store, public_key=key.public_key(), parallel_from=None)
+        for replacement in (refused, failing):
+            with monkeypatch.context() as patch:
+                patch.setattr(SecondHalf, "__init__", replacement)
+                assert verify(store, public_key=key.public_key(), parallel_from=1) == expected
+        assert expected.first is not None
+        assert expected.first.position == 30

@@ -8,11 +8,12 @@ only if the verifier's own chain reaches that very value at ``p``, in which case
 exactly what chaining on would give. Otherwise the verifier chains on by itself. So the
 split can make verification faster, never different.
 
-A process is forked only where that is cheap and safe: on platforms with ``fork``, with
-two CPUs or more, from a process running a single thread (forking beside other threads can
-copy a lock one of them holds), and for backends whose records another process can read
-(SQL, not ``memory://``). Starting one costs a few milliseconds; :data:`PARALLEL_FROM` is
-where that starts to pay.
+A process is forked only where that is cheap and safe: on platforms with ``fork`` (not
+macOS), with two CPUs or more, from a process running a single thread (forking beside
+other threads can copy a lock one of them holds), and for backends whose records another
+process can read (SQL, not ``memory://``); if none can be started, the verifier chains
+alone. Starting one costs a few milliseconds; :data:`PARALLEL_FROM` is where that starts
+to pay.
 
 The forked process never touches the connections it inherits; it opens its own and reads
 up to the last position the verifier saw. The verifier holds its read transaction until
@@ -26,6 +27,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from multiprocessing.connection import Connection
@@ -159,6 +161,8 @@ class SecondHalf:
         """Whether a process can be forked here, safely, and run beside this one."""
         return (
             "fork" in multiprocessing.get_all_start_methods()
+            # macOS's system libraries are not safe to use in a forked child.
+            and sys.platform != "darwin"
             and threading.active_count() == 1
             and _cpus() > 1
         )

@@ -235,7 +235,10 @@ class _Verifier:
         opener, p, expected, end = split
         early = [s for s in stops if s <= p]
         late = stops[len(early) :]
-        second = SecondHalf(opener, p, end, expected, late, self.batch)
+        try:
+            second = SecondHalf(opener, p, end, expected, late, self.batch)
+        except OSError:  # no process to be had (limits, memory): chain alone
+            return chain_through(GENESIS, self._rows, 0, None, stops, close)
         try:
             first = chain_through(GENESIS, self._rows, 0, p, early, close)
         except BaseException:
