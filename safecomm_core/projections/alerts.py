@@ -95,7 +95,13 @@ ALERTS = Projection(
 
 @ALERTS.reads
 def _rows_read(event: Any) -> list[tuple[Table, Any]]:
-    return [(ALERT_ROWS, str(event.originator_id))]
+    alert_id = str(event.originator_id)
+    if isinstance(event, GridAlert.Raised):
+        units: tuple[str, ...] = tuple(event.recipients)
+    else:  # a recipient's event names its unit
+        unit = getattr(event, "unit", None)
+        units = (unit,) if isinstance(unit, str) else ()
+    return [(ALERT_ROWS, alert_id), *((ALERT_UNITS, (alert_id, unit)) for unit in units)]
 
 
 def _recipient(

@@ -87,7 +87,9 @@ ASSETS = Projection(
 
 @ASSETS.reads
 def _rows_read(event: Any) -> list[tuple[Table, Any]]:
-    return [(ASSET_ROWS, str(event.originator_id))]
+    # Every event adds its fact row: the insert's check that the key is free is read too.
+    asset_id = str(event.originator_id)
+    return [(ASSET_ROWS, asset_id), (ASSET_FACTS, (asset_id, event.originator_version))]
 
 
 def _fact(

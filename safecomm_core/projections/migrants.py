@@ -123,7 +123,9 @@ MIGRANTS = Projection(
 
 @MIGRANTS.reads
 def _rows_read(event: Any) -> list[tuple[Any, Any]]:
-    return [(MIGRANT_ROWS, str(event.originator_id))]
+    # Every event adds its fact row: the insert's check that the key is free is read too.
+    worker_id = str(event.originator_id)
+    return [(MIGRANT_ROWS, worker_id), (MIGRANT_FACTS, (worker_id, event.originator_version))]
 
 
 def _fact(

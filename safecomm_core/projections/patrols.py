@@ -100,7 +100,14 @@ PATROLS = Projection(
 
 @PATROLS.reads
 def _rows_read(event: Any) -> list[tuple[Table, Any]]:
-    return [(PATROL_ROWS, str(event.originator_id))]
+    patrol_id = str(event.originator_id)
+    if isinstance(event, Patrol.Planned):
+        points: tuple[str, ...] = tuple(event.route)
+    elif isinstance(event, Patrol.CheckpointVisited):
+        points = (event.checkpoint,)
+    else:
+        points = ()
+    return [(PATROL_ROWS, patrol_id), *((PATROL_CHECKPOINTS, (patrol_id, p)) for p in points)]
 
 
 def _hours(start: datetime, end: datetime) -> float:

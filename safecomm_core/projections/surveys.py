@@ -76,7 +76,10 @@ SURVEYS = Projection(
 
 @SURVEYS.reads
 def _rows_read(event: Any) -> list[tuple[Table, Any]]:
-    return [(SURVEY_WAVES, str(event.originator_id))]
+    survey_id = str(event.originator_id)
+    if isinstance(event, Survey.ResponseRecorded):
+        return [(SURVEY_WAVES, survey_id), (SURVEY_RESPONSES, (survey_id, event.response_id))]
+    return [(SURVEY_WAVES, survey_id)]
 
 
 def _wave(view: ViewWriter, event: Any) -> dict[str, Any]:

@@ -25,7 +25,7 @@ __all__ = ["RowExists", "ViewWriter"]
 
 _Key = tuple[Any, ...]
 _UNKNOWN = object()  # undo marker: the row was written without being read first
-_CHUNK = 500  # keys per prefetch statement, well under SQLite's parameter limit
+_CHUNK = 500  # parameters per prefetch statement, well under SQLite's limit
 
 
 class RowExists(ValueError):
@@ -147,17 +147,20 @@ class ViewWriter:
         missing = list(
             dict.fromkeys(k for k in (self._key(state, x) for x in keys) if k not in state.rows)
         )
-        if len(state.table.key) != 1:
-            for key in missing:
-                self._load(state, key)
-            return
-        column = state.table.column(state.table.key[0])
-        for start in range(0, len(missing), _CHUNK):
-            chunk = missing[start : start + _CHUNK]
-            marks = ", ".join("?" * len(chunk))
+        columns = state.table.key_columns
+        size = _CHUNK // len(columns)
+        for start in range(0, len(missing), size):
+            chunk = missing[start : start + size]
+            if len(columns) == 1:
+                where = f"{quote(columns[0].name)} IN ({', '.join('?' * len(chunk))})"
+            else:
+                # Row values (``(a, b) IN (VALUES …)``) make SQLite scan the table; an OR of
+                # key matches is looked up in the key's index, term by term, on both backends.
+                one = " AND ".join(f"{quote(c.name)} = ?" for c in columns)
+                where = " OR ".join([f"({one})"] * len(chunk))
             fetched = self._db.fetchall(
-                f"{state.select_all} WHERE {quote(column.name)} IN ({marks})",
-                [self._db.encode(column, k[0]) for k in chunk],
+                f"{state.select_all} WHERE {where}",
+                [self._db.encode(c, v) for key in chunk for c, v in zip(columns, key, strict=True)],
             )
             for key in chunk:
                 state.rows[key] = None
