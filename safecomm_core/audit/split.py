@@ -134,8 +134,13 @@ class SecondHalf:
             args=(send, opener, after, upto, start, list(stops), batch),
             daemon=True,
         )
-        self._process.start()
-        send.close()
+        try:
+            self._process.start()
+        except BaseException:
+            self._receive.close()
+            raise
+        finally:
+            send.close()
 
     def result(self) -> tuple[dict[int, bytes], Chained] | None:
         """The chain value at each stop and the pass; None if the process failed."""
