@@ -55,7 +55,7 @@ PARALLEL_FROM = 5_000
 
 #: Records the verifier chains while the second process starts (a few milliseconds): the
 #: second half is made that much shorter, so that both halves end together.
-HEAD_START = 500
+HEAD_START = 2_000
 
 #: Called at each stop with the chain value reached there; returns the value to go on from.
 Reached = Callable[[int, bytes], bytes]
