@@ -36,7 +36,7 @@ class _TableState:
     def __init__(self, db: ViewDatabase, table: Table, name: str) -> None:
         self.table = table
         # Looked up on every write: kept here rather than derived from the table each time.
-        self.columns = tuple((c.name, c) for c in table.columns)
+        self.columns = tuple((c.name, c, c.type is TEXT) for c in table.columns)
         self.by_name = {c.name: c for c in table.columns}
         self.key_names = frozenset(table.key)
         self.key_size = len(table.key)
@@ -209,6 +209,10 @@ class ViewWriter:
     # -- inside ---------------------------------------------------------------------------
 
     def _state(self, table: Table | str) -> _TableState:
+        if type(table) is str:  # the common case, a table named by a handler
+            found = self._tables.get(table)
+            if found is not None:
+                return found
         name = table if isinstance(table, str) else table.name
         try:
             state = self._tables[name]
@@ -245,7 +249,15 @@ class ViewWriter:
             unknown = sorted(set(row) - set(table.column_names))
             raise KeyError(f"{table.name} has no column(s) {unknown}")
         get = row.get
-        return {name: normalise(column, get(name)) for name, column in state.columns}
+        full: Row = {}
+        for name, column, text in state.columns:
+            value = get(name)
+            # Most columns are text already as kept: normalise's first test, without the call.
+            if text and type(value) is str and "\x00" not in value:
+                full[name] = value
+            else:
+                full[name] = normalise(column, value)
+        return full
 
     def _load(self, state: _TableState, key: _Key) -> Row | None:
         if key in state.rows:
