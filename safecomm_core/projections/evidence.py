@@ -57,6 +57,9 @@ EVIDENCE_ROWS = Table(
     doc="One row per command handled.",
 )
 
+#: ``json.dumps(…, ensure_ascii=False)``, whose non-default option builds an encoder per call.
+_json = json.JSONEncoder(ensure_ascii=False).encode
+
 EVIDENCE = Projection(
     "evidence",
     version=1,
@@ -106,7 +109,7 @@ def _handled(view: ViewWriter, event: CommandReceipt.Handled, notification_id: i
             "community": event.community,
             # A wave's opening may have named the phase already: it says more.
             "phase": (row and row["phase"]) or _phase(records),
-            "records": json.dumps(list(records), ensure_ascii=False),
+            "records": _json(list(records)),
             "notification_id": notification_id,
         }
 
