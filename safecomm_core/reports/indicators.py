@@ -22,6 +22,7 @@ month over every community; :mod:`safecomm_core.reports.monthly` turns it into f
 from __future__ import annotations
 
 import bisect
+import functools
 import inspect
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -31,7 +32,7 @@ import attrs
 
 from safecomm_core.domain.base import local_date
 from safecomm_core.domain.migrant import add_months
-from safecomm_core.domain.survey import Satisfaction, Security, Wave
+from safecomm_core.domain.survey import FivePointScale, Satisfaction, Security, Wave
 from safecomm_core.projections.schema import Row
 from safecomm_core.reports.counting import Counted, EventRef, Kind, Month, Tally
 from safecomm_core.reports.register import Register, event_ref
@@ -612,15 +613,30 @@ def _responses(reg: Register, month: Month) -> list[Row]:
 
 def _survey_tally(reg: Register, month: Month, favourable: Callable[[Row], bool | None]) -> Tally:
     pairs = []
-    for response in _responses(reg, month):
+    for response, item in _counted_responses(reg, month):
         verdict = favourable(response)
         if verdict is None:
             continue  # the question was left unanswered: not a valid respondent for it
-        item = Counted(
-            response["community"], (event_ref("survey", response["survey_id"], response),)
-        )
         pairs.append((item, item if verdict else None))
     return _tally(pairs)
+
+
+def _counted_responses(reg: Register, month: Month) -> list[tuple[Row, Counted]]:
+    """The month's responses, each with its counted item (made once for the four rates)."""
+    key = f"survey responses {month}"
+    found: list[tuple[Row, Counted]] | None = reg.cache.get(key)
+    if found is None:
+        found = reg.cache[key] = [
+            (r, Counted(r["community"], (event_ref("survey", r["survey_id"], r),)))
+            for r in _responses(reg, month)
+        ]
+    return found
+
+
+@functools.cache
+def _favourable(scale: type[FivePointScale], answer: str, fairly: bool) -> bool:
+    """Whether ``answer`` on ``scale`` counts as favourable (answers are a few strings)."""
+    return scale(answer).favourable(fairly=fairly)
 
 
 _SURVEY_DOC = """
@@ -661,11 +677,7 @@ def satisfaction(reg: Register, month: Month, settings: Settings) -> Tally:
 
     def favourable(r: Row) -> bool | None:
         answer = r["satisfaction"]
-        return (
-            None
-            if answer is None
-            else Satisfaction(answer).favourable(fairly=settings.count_fairly)
-        )
+        return None if answer is None else _favourable(Satisfaction, answer, settings.count_fairly)
 
     return _survey_tally(reg, month, favourable)
 
@@ -680,7 +692,7 @@ def security(reg: Register, month: Month, settings: Settings) -> Tally:
 
     def favourable(r: Row) -> bool | None:
         answer = r["security"]
-        return None if answer is None else Security(answer).favourable(fairly=settings.count_fairly)
+        return None if answer is None else _favourable(Security, answer, settings.count_fairly)
 
     return _survey_tally(reg, month, favourable)
 
