@@ -2,9 +2,9 @@
 
 Ours: :func:`safecomm_core.audit.verify` with one Ed25519 seal at the head and the public
 key given: it reads every stored record, recomputes the hash chain and checks the seal.
-From 5,000 records it forks a second process that chains the second half of the records
-from the ledger's value at the split point (:mod:`safecomm_core.audit.split`), so on a
-busy machine, with no second core free, the ratio falls back towards the one-process one.
+From 5,000 records it forks a helper that chains pieces of the records from the ledger's
+values (:mod:`safecomm_core.audit.split`), so on a busy machine, with no second core free,
+the ratio falls back towards the one-process one.
 The ledger's first catch-up (chaining every record from empty, once; incremental after)
 is reported beside it.
 

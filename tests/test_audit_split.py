@@ -1,14 +1,17 @@
-"""Verification split in two processes gives exactly the sequential outcome.
+"""Verification with a helper process gives exactly the sequential outcome.
 
-``parallel_from=1`` forces the split (a forked process chains the second half from the
-ledger's value at the split point) on these small stores; ``parallel_from=None`` is the
-sequential verifier. Whatever was tampered with, in either half or in the ledger at the
-split point, the two must agree finding for finding.
+``parallel_from=1`` forces a helper (a forked process chaining pieces from the back, each
+from the ledger's value at its start) on these small stores: 40 records, two pieces cut at
+position 16 (the verifier's first piece is two fifths). ``parallel_from=None`` is the
+sequential verifier. Whatever was tampered with, in either piece or in the ledger where
+they meet, the two must agree finding for finding.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,14 +19,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from safecomm_core.audit import FindingKind, Ledger, Verification, split, verify
-from safecomm_core.audit.split import SecondHalf
+from safecomm_core.audit import FindingKind, Ledger, Verification, verify
+from safecomm_core.audit.split import Helper
 from tests.auditing import RawEvents, sealed_store, write_disputes
 
 SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-RECORDS = 40  # four disputes; sealed at 10 and 40, the split falls at 20
+RECORDS = 40  # four disputes; sealed at 10 and 40, the pieces meet at 16
 FIRST_SEAL = 10
-SPLIT = RECORDS // 2
+SPLIT = RECORDS * 2 // 5
 
 tampering = settings(
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -34,9 +37,24 @@ tampering = settings(
 def sql_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     # A PostgreSQL store runs its connection pool's threads, beside which verify does not
     # fork; these threads only wait on a queue, so forking beside them is safe for a test.
-    monkeypatch.setattr(SecondHalf, "possible", staticmethod(lambda: True))
-    monkeypatch.setattr(split, "HEAD_START", 0)  # split half-way, at SPLIT
+    monkeypatch.setattr(Helper, "possible", staticmethod(lambda: True))
+    monkeypatch.setattr(Helper, "take", _patient)
     return str(request.param)
+
+
+_take = Helper.take
+
+
+def _patient(self: Helper) -> int | None:
+    """Take a piece once the helper has taken its first: on stores this small the verifier
+    would otherwise chain every piece before the helper starts, and each test means to
+    have one piece chained by each process."""
+    deadline = time.monotonic() + 30
+    while self._ends[1] == len(self._bounds) - 1 and time.monotonic() < deadline:
+        if not self._process.is_alive():  # a helper that failed takes nothing
+            break
+        time.sleep(0.001)
+    return _take(self)
 
 
 @contextlib.contextmanager
@@ -50,30 +68,38 @@ def _two_seals(backend: str) -> Iterator[tuple[Any, RawEvents, Any]]:
 
 
 @contextlib.contextmanager
-def _second_halves() -> Iterator[list[bool]]:
-    """For each split made, whether the second process's result was used."""
+def _helpers() -> Iterator[list[bool]]:
+    """For each helper started, whether the chain it computed was taken up."""
     used: list[bool] = []
-    start, result = SecondHalf.__init__, SecondHalf.result
+    start, result = Helper.__init__, Helper.result
+    verifier = importlib.import_module("safecomm_core.audit.verify")._Verifier
+    alone = verifier._alone
 
-    def started(self: SecondHalf, *args: Any) -> None:
+    def chained_alone(self: Any, start: bytes, after: int, *args: Any) -> Any:
+        if used and after:  # thrown away: chaining on alone from where the pieces met
+            used[-1] = False
+        return alone(self, start, after, *args)
+
+    def started(self: Helper, *args: Any) -> None:
         used.append(False)
         start(self, *args)
 
-    def returned(self: SecondHalf) -> Any:
+    def returned(self: Helper) -> Any:
         outcome = result(self)
-        used[-1] = outcome is not None
+        used[-1] = bool(outcome)
         return outcome
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(SecondHalf, "__init__", started)
-        patch.setattr(SecondHalf, "result", returned)
+        patch.setattr(Helper, "__init__", started)
+        patch.setattr(Helper, "result", returned)
+        patch.setattr(verifier, "_alone", chained_alone)
         yield used
 
 
 def _both(store: Any, key: Any) -> tuple[Verification, list[bool]]:
-    """The sequential outcome, asserted equal to the split one; whether the split was used."""
+    """The sequential outcome, asserted equal to the helped ones; whether helpers chained."""
     sequential = verify(store, public_key=key.public_key(), parallel_from=None)
-    with _second_halves() as used:
+    with _helpers() as used:
         split = verify(store, public_key=key.public_key(), parallel_from=1)
         for batch_size in (3, 1000):  # batches cut anywhere: still the same
             assert (
@@ -84,7 +110,7 @@ def _both(store: Any, key: Any) -> tuple[Verification, list[bool]]:
     return sequential, used
 
 
-def test_an_intact_store_verifies_the_same_split(sql_backend: str) -> None:
+def test_an_intact_store_verifies_the_same_with_a_helper(sql_backend: str) -> None:
     with _two_seals(sql_backend) as (store, _raw, key):
         write_disputes(store, 1, first=5)  # an unsealed tail
         result, used = _both(store, key)
@@ -97,9 +123,9 @@ def test_an_intact_store_verifies_the_same_split(sql_backend: str) -> None:
 @tampering
 @given(where=st.integers(min_value=1, max_value=RECORDS - 1), how=st.sampled_from("usd"))
 @example(where=5, how="u")  # before the first seal
-@example(where=15, how="d")  # after it, before the split point
-@example(where=SPLIT, how="s")  # at the split point, swapped with the next
-@example(where=30, how="u")  # in the second half
+@example(where=15, how="d")  # after it, before the pieces meet
+@example(where=SPLIT, how="s")  # where they meet, swapped with the next
+@example(where=30, how="u")  # in the helper's piece
 def test_a_record_changed_in_either_half_is_found_the_same(
     sql_backend: str, where: int, how: str
 ) -> None:
@@ -114,15 +140,15 @@ def test_a_record_changed_in_either_half_is_found_the_same(
         assert not result.intact
         assert result.first is not None
         assert result.first.position == where
-        # A change between the last seal before the split point and the split point keeps
-        # this process's chain from the ledger's value there: the second half is thrown
+        # A change between the last seal before the pieces meet and where they meet keeps
+        # this process's chain from the ledger's value there: the helper's piece is thrown
         # away. Before that seal, the chain goes on from the seal's value, which holds.
         discarded = FIRST_SEAL < where <= SPLIT
         assert used == [not discarded] * 3
 
 
 @pytest.mark.parametrize("value", [b"\x00" * 32, "text"])
-def test_a_ledger_altered_at_the_split_point_changes_nothing(
+def test_a_ledger_altered_where_the_pieces_meet_changes_nothing(
     sql_backend: str, value: object
 ) -> None:
     with _two_seals(sql_backend) as (store, raw, key):
@@ -135,7 +161,7 @@ def test_a_ledger_altered_at_the_split_point_changes_nothing(
                 value = value.encode()
         raw._run(f"UPDATE {ledger} SET chain = ? WHERE position = ?", (value, SPLIT))
         result, used = _both(store, key)
-        assert not any(used)  # split and thrown away, or (a chain of text) not split
+        assert not any(used)  # thrown away, or (a chain of text) no helper at all
         assert result.records == RECORDS
         assert [f.kind for f in result.findings] in ([], [FindingKind.LEDGER])
 
@@ -150,14 +176,14 @@ def test_a_memory_store_is_verified_in_one_process() -> None:
 def test_without_a_second_process_the_verifier_chains_alone(
     sql_backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No process to be had, or one that fails: the same outcome, chained here."""
+    """No helper to be had, or one that fails: the same outcome, chained here."""
 
-    def refused(self: SecondHalf, *args: Any) -> None:
+    def refused(self: Helper, *args: Any) -> None:
         raise OSError("fork: resource temporarily unavailable")
 
-    start = SecondHalf.__init__
+    start = Helper.__init__
 
-    def failing(self: SecondHalf, opener: Any, *args: Any) -> None:
+    def failing(self: Helper, opener: Any, *args: Any) -> None:
         def broken() -> Any:
             raise RuntimeError("the second process cannot read the store")
 
@@ -168,7 +194,7 @@ def test_without_a_second_process_the_verifier_chains_alone(
         expected = verify(store, public_key=key.public_key(), parallel_from=None)
         for replacement in (refused, failing):
             with monkeypatch.context() as patch:
-                patch.setattr(SecondHalf, "__init__", replacement)
+                patch.setattr(Helper, "__init__", replacement)
                 assert verify(store, public_key=key.public_key(), parallel_from=1) == expected
         assert expected.first is not None
         assert expected.first.position == 30

@@ -1,12 +1,14 @@
-"""Chaining records up to sealed positions, and half of them in a second process.
+"""Chaining records up to sealed positions, with a helper process chaining some of them.
 
 The chain is sequential by definition, but the ledger stores every entry's chain value, so
-the records can be split at a ledger entry's position ``p``: a forked process chains
-``(p, end]`` from the ledger's value at ``p`` while the verifier chains ``(0, p]``. The ledger
-is not trusted for this: its value only seeds the second half, and the second half is used
-only if the verifier's own chain reaches that very value at ``p``, in which case it is
-exactly what chaining on would give. Otherwise the verifier chains on by itself. So the
-split can make verification faster, never different.
+the records can be cut into pieces at ledger entries: the verifier chains pieces from the
+front, in order, while a forked helper chains pieces from the back, each from the ledger's
+value at its start. Both take pieces from one shared counter, so a helper short of CPU (a
+busy machine) leaves more of them to the verifier, which is then about as fast as alone.
+The ledger is not trusted for this: its values only seed the helper's pieces, and a piece
+is used only if the verifier's chain reaches exactly its seed, in which case the piece is
+what chaining on would give. Otherwise the verifier chains on by itself. So the helper can
+make verification faster, never different.
 
 A process is forked only where that is cheap and safe: on platforms with ``fork`` (not
 macOS), with two CPUs or more, from a process running a single thread (forking beside
@@ -17,13 +19,14 @@ to pay.
 
 The forked process never touches the connections it inherits; it opens its own and reads
 up to the last position the verifier saw. The verifier holds its read transaction until
-the second half is in: on SQLite, where the child's connection shares the parent's
+the helper's pieces are in: on SQLite, where the child's connection shares the parent's
 in-memory lock state, it is the parent's lock that keeps writers from checkpointing or
 committing under the child's reads.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import multiprocessing
 import os
@@ -31,7 +34,6 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from multiprocessing.connection import Connection
-from typing import Any
 
 import attrs
 
@@ -39,13 +41,16 @@ from safecomm_core.audit.canonical import RawRecord, chain_counted
 from safecomm_core.audit.storage import Opener
 
 __all__ = [
+    "MIN_PIECE",
     "PARALLEL_FROM",
+    "PIECES",
     "Chained",
+    "Helper",
+    "Piece",
     "Reached",
     "Rows",
-    "SecondHalf",
     "chain_through",
-    "split_point",
+    "stops_in",
 ]
 
 #: Records (by the last position) from which verification chains half of them in a
@@ -53,9 +58,10 @@ __all__ = [
 #: 5,000 records, 1.25x faster at 10,000, 1.8x at 100,000.
 PARALLEL_FROM = 5_000
 
-#: Records the verifier chains while the second process starts (a few milliseconds): the
-#: second half is made that much shorter, so that both halves end together.
-HEAD_START = 2_000
+#: The pieces after the verifier's first are a 64th of the records, 500 at the least: when
+#: the two processes meet, the verifier waits at most for the one the helper is chaining.
+PIECES = 64
+MIN_PIECE = 500
 
 #: Called at each stop with the chain value reached there; returns the value to go on from.
 Reached = Callable[[int, bytes], bytes]
@@ -102,36 +108,48 @@ def chain_through(
     return Chained(h, records, last)
 
 
-def split_point(end: int) -> int:
-    """Where to split positions ``(0, end]``: half-way, less the second half's late start."""
-    return (end + HEAD_START) // 2
+def stops_in(stops: Sequence[int], after: int, upto: int | None) -> list[int]:
+    """The stops in ``(after, upto]`` (all after ``after`` if ``upto`` is None)."""
+    low = bisect.bisect_right(stops, after)
+    return list(stops[low : len(stops) if upto is None else bisect.bisect_right(stops, upto)])
 
 
 @attrs.frozen
-class _Outcome:
-    """The second half's result: the chain value at each of its stops, and its pass."""
+class Piece:
+    """A piece ``(after, upto]`` chained by the helper from the ledger's value there."""
 
+    after: int
+    start: bytes
+    #: The chain value reached at each stop in the piece.
     values: dict[int, bytes]
     chained: Chained
 
 
-class SecondHalf:
-    """``(after, upto]`` chained from ``start`` in a forked process, stops noted."""
+class Helper:
+    """A forked process that chains pieces from the back while the verifier takes them
+    from the front, so that a helper short of CPU leaves more of them to the verifier.
+
+    ``bounds`` are the pieces' limits (piece i is ``(bounds[i], bounds[i+1]]``; the last
+    also takes the stops after it), ``seeds[i]`` the ledger's chain value at ``bounds[i]``.
+    """
 
     def __init__(
         self,
         opener: Opener,
-        after: int,
-        upto: int,
-        start: bytes,
+        bounds: Sequence[int],
+        seeds: Sequence[bytes],
         stops: Sequence[int],
         batch: int,
     ) -> None:
         context = multiprocessing.get_context("fork")
+        self._bounds = list(bounds)
+        # [next piece for the verifier, first piece the helper has taken], both processes'.
+        self._ends = context.RawArray("q", [0, len(bounds) - 1])
+        self._lock = context.Lock()
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(
             target=_work,
-            args=(send, opener, after, upto, start, list(stops), batch),
+            args=(send, opener, self, list(seeds), list(stops), batch),
             daemon=True,
         )
         try:
@@ -142,14 +160,36 @@ class SecondHalf:
         finally:
             send.close()
 
-    def result(self) -> tuple[dict[int, bytes], Chained] | None:
-        """The chain value at each stop and the pass; None if the process failed."""
+    def take(self) -> int | None:
+        """The verifier's next piece from the front (None: the two have met)."""
+        with self._lock:
+            front, back = int(self._ends[0]), int(self._ends[1])
+            if front >= back:
+                return None
+            self._ends[0] = front + 1
+            return front
+
+    def _take_back(self) -> int | None:
+        with self._lock:
+            front, back = int(self._ends[0]), int(self._ends[1])
+            if back - 1 < front:
+                return None
+            self._ends[1] = back - 1
+            return back - 1
+
+    def piece(self, index: int) -> tuple[int, int | None]:
+        """Piece ``index``'s ``(after, upto)``; the last reaches to the end (None)."""
+        last = index == len(self._bounds) - 2
+        return self._bounds[index], None if last else self._bounds[index + 1]
+
+    def result(self) -> list[Piece] | None:
+        """The helper's pieces, in order from the first the verifier did not take."""
         try:
             outcome = self._receive.recv()
         except (EOFError, OSError):
             outcome = None
         self._release()
-        return (outcome.values, outcome.chained) if isinstance(outcome, _Outcome) else None
+        return outcome if isinstance(outcome, list) else None
 
     def cancel(self) -> None:
         """Stop the process and release it."""
@@ -184,31 +224,37 @@ def _cpus() -> int:
 def _work(
     send: Connection,
     opener: Opener,
-    after: int,
-    upto: int,
-    start: bytes,
+    helper: Helper,
+    seeds: list[bytes],
     stops: list[int],
     batch: int,
 ) -> None:
     # In the forked process: the parent's connection is never used here, only a new one.
-    outcome: Any = None
+    # The last position is the verifier's (bounds[-1]): records appended since are not read.
+    pieces: list[Piece] = []
+    sent = False
     try:
         own = opener()
-        values: dict[int, bytes] = {}
-
-        def note(stop: int, value: bytes) -> bytes:
-            values[stop] = value
-            return value
-
+        rows = functools.partial(own.rows, batch=batch)
+        end = helper._bounds[-1]
         try:
             with own.reading():
-                rows = functools.partial(own.rows, batch=batch)
-                chained = chain_through(start, rows, after, upto, stops, note)
-            outcome = _Outcome(values, chained)
-            send.send(outcome)  # before closing: the verifier waits for this, not the rest
+                while (index := helper._take_back()) is not None:
+                    after, upto = helper.piece(index)
+                    values: dict[int, bytes] = {}
+
+                    def note(stop: int, value: bytes, values: dict[int, bytes] = values) -> bytes:
+                        values[stop] = value
+                        return value
+
+                    at = stops_in(stops, after, upto)
+                    chained = chain_through(seeds[index], rows, after, upto or end, at, note)
+                    pieces.append(Piece(after, seeds[index], values, chained))
+            send.send(pieces[::-1])  # before closing: the verifier waits for this, not the rest
+            sent = True
         finally:
             own.close()
-    except Exception:  # any failure: the verifier chains this half itself
-        if outcome is None:
+    except Exception:  # any failure: the verifier chains these pieces itself
+        if not sent:
             send.send(None)
     send.close()

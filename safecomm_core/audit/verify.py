@@ -16,8 +16,8 @@ How it goes:
 2. The records are chained from the start, in notification order, and at each sealed
    position the chain must equal the seal's value. Only the records are read on this path,
    so verifying costs about one read of the store plus two SHA-256 per record. On a large
-   SQL store that work is split between two processes at a ledger entry, the second half
-   seeded by the ledger's chain value and used only if the first half reaches that value
+   SQL store a forked helper takes some of that work, chaining pieces of the records from
+   the ledger's chain values, used only where the verifier's own chain reaches them
    (:mod:`safecomm_core.audit.split`): faster, never different.
 3. Where a seal does not hold, the stretch since the previous seal is walked again beside
    the ledger's entries to name the first record updated, deleted, inserted, moved or
@@ -33,6 +33,7 @@ position, and so is never mistaken for a deletion.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
@@ -48,12 +49,14 @@ from safecomm_core.audit.locate import classify, compare
 from safecomm_core.audit.replay import identify
 from safecomm_core.audit.seal import Seal
 from safecomm_core.audit.split import (
+    MIN_PIECE,
     PARALLEL_FROM,
+    PIECES,
     Chained,
+    Helper,
     Reached,
-    SecondHalf,
     chain_through,
-    split_point,
+    stops_in,
 )
 from safecomm_core.audit.storage import AuditBackend, Opener, open_backend
 
@@ -220,69 +223,93 @@ class _Verifier:
         )
 
     def _chain(self, stops: list[int], close: Reached) -> Chained:
-        """Chain every record, closing each stop; in two processes where that pays.
+        """Chain every record, closing each stop; with a helper process where that pays.
 
-        Split at position p (see :mod:`safecomm_core.audit.split`), the second half is
-        used only if this process's own chain reaches the ledger's value at p. Its values
-        at the later stops are then those chaining on would reach, and each stop is still
-        closed here, in order; after a stop whose seal does not hold, the chain goes on
-        from the seal's value, which the second half did not start from, so the records
-        after it are chained again here, as without a split.
+        The records are cut into pieces at ledger entries (see
+        :mod:`safecomm_core.audit.split`): this process chains pieces from the front, in
+        order, closing their stops; the helper chains pieces from the back, each from the
+        ledger's value at its start. A helper's piece is used only if this process's
+        chain reaches exactly that value; its values at the stops are then those chaining
+        on would reach, and each stop is still closed here, in order. After a stop whose
+        seal does not hold, the chain goes on from the seal's value, which no piece started
+        from, so the records after it are chained again here, as without a helper.
         """
-        split = self._split()
-        if split is None:
-            return chain_through(GENESIS, self._rows, 0, None, stops, close)
-        opener, p, expected, end = split
-        early = [s for s in stops if s <= p]
-        late = stops[len(early) :]
+        plan = self._plan()
+        helper = None
+        if plan is not None:
+            with contextlib.suppress(OSError):  # no process to be had (limits, memory)
+                helper = Helper(*plan, stops, self.batch)
+        if helper is None:
+            return self._alone(GENESIS, 0, 0, 0, stops, close)
+        h, records, last, point = GENESIS, 0, 0, 0
         try:
-            second = SecondHalf(opener, p, end, expected, late, self.batch)
-        except OSError:  # no process to be had (limits, memory): chain alone
-            return chain_through(GENESIS, self._rows, 0, None, stops, close)
-        try:
-            first = chain_through(GENESIS, self._rows, 0, p, early, close)
+            while (index := helper.take()) is not None:
+                after, upto = helper.piece(index)
+                done = chain_through(
+                    h, self._rows, after, upto, stops_in(stops, after, upto), close
+                )
+                h, records = done.chain, records + done.records
+                last = done.last_position or last
+                if upto is None:  # the last piece: every record is chained
+                    helper.cancel()
+                    return Chained(h, records, last)
+                point = upto
         except BaseException:
-            second.cancel()
+            helper.cancel()
             raise
-        outcome = None
-        if first.chain == expected:
-            outcome = second.result()
-        else:
-            second.cancel()
-        if outcome is None:
-            rest = chain_through(first.chain, self._rows, p, None, late, close)
-        else:
-            values, rest = outcome
-            for k, stop in enumerate(late):
-                h = close(stop, values[stop])
-                if h != values[stop]:
-                    again = chain_through(h, self._rows, stop, None, late[k + 1 :], close)
-                    rest = attrs.evolve(rest, chain=again.chain)
-                    break
-        return Chained(
-            rest.chain,
-            first.records + rest.records,
-            rest.last_position or first.last_position,
-        )
+        pieces = helper.result()
+        if pieces is None:
+            return self._alone(h, point, records, last, stops, close)
+        for k, piece in enumerate(pieces):
+            if h != piece.start:
+                return self._alone(h, piece.after, records, last, stops, close)
+            for stop, value in sorted(piece.values.items()):
+                reached = close(stop, value)
+                if reached != value:
+                    again = chain_through(
+                        reached, self._rows, stop, None, stops_in(stops, stop, None), close
+                    )
+                    rest = [p.chained for p in pieces[k:]]  # the records, already counted
+                    ends = [c.last_position for c in rest if c.last_position]
+                    count = records + sum(c.records for c in rest)
+                    return Chained(again.chain, count, ends[-1] if ends else last)
+            h, records = piece.chained.chain, records + piece.chained.records
+            last = piece.chained.last_position or last
+        return Chained(h, records, last)
+
+    def _alone(
+        self, start: bytes, after: int, records: int, last: int, stops: list[int], close: Reached
+    ) -> Chained:
+        """Chain the records after ``after`` here, onto ``start``, adding to the counts."""
+        done = chain_through(start, self._rows, after, None, stops_in(stops, after, None), close)
+        return Chained(done.chain, records + done.records, done.last_position or last)
 
     def _rows(self, after: int, upto: int | None) -> Iterable[RawRecord]:
         return self.backend.rows(after, upto, self.batch)
 
-    def _split(self) -> tuple[Opener, int, bytes, int] | None:
-        """Where to split the records (opener, p, the ledger's value at p, last position)."""
+    def _plan(self) -> tuple[Opener, list[int], list[bytes]] | None:
+        """The pieces for a helper (opener, bounds, the ledger's values there), if it pays."""
         opener = self.backend.opener()
-        if opener is None or self.parallel_from is None or not SecondHalf.possible():
+        if opener is None or self.parallel_from is None or not Helper.possible():
             return None
         end = self.backend.last_position()
-        if end < max(self.parallel_from, 4):
+        if end < max(self.parallel_from, 2):
             return None
+        # This process begins at once, the helper a few milliseconds later: the first piece
+        # (this process's) is the larger, the rest are small, so that the two meet evenly.
+        first, step = end * 2 // 5, max(MIN_PIECE, end // PIECES)
+        bounds, seeds = [0], [GENESIS]
         try:
-            entry = self.backend.head(upto=split_point(end))
-        except (AuditError, TypeError, ValueError):  # an unreadable ledger: no split
+            for target in range(first, end, step):
+                entry = self.backend.head(upto=target)
+                if entry is not None and bounds[-1] < entry.position < end:
+                    bounds.append(entry.position)
+                    seeds.append(entry.chain)
+        except (AuditError, TypeError, ValueError):  # an unreadable ledger: no helper
             return None
-        if entry is None or not end // 4 <= entry.position < end:
-            return None  # a ledger far behind: the second process would do nearly all
-        return opener, entry.position, entry.chain, end
+        if len(bounds) < 2:
+            return None  # no ledger entry to start a piece from
+        return opener, [*bounds, end], seeds
 
     def _close(
         self,
