@@ -53,9 +53,9 @@ __all__ = [
     "stops_in",
 ]
 
-#: Records (by the last position) from which verification chains half of them in a
-#: second process. Measured on a 2-core machine (best of many runs, SQLite): break-even at
-#: 5,000 records, 1.25x faster at 10,000, 1.8x at 100,000.
+#: Records (by the last position) from which verification forks a helper. Measured on a
+#: 2-core machine (best of many runs, SQLite, the second core free): break-even at 5,000
+#: records, about 1.2x faster at 10,000 and 1.7x at 100,000.
 PARALLEL_FROM = 5_000
 
 #: The pieces after the verifier's first are a 64th of the records, 500 at the least: when
