@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from safecomm_core.audit import FindingKind, Ledger, Verification, verify
 from safecomm_core.audit.split import Helper
+from safecomm_core.audit.storage import open_backend
 from tests.auditing import RawEvents, sealed_store, write_disputes
 
 SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -198,3 +199,18 @@ def test_without_a_second_process_the_verifier_chains_alone(
                 assert verify(store, public_key=key.public_key(), parallel_from=1) == expected
         assert expected.first is not None
         assert expected.first.position == 30
+
+
+@pytest.mark.parametrize(
+    "backend", ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_rows_are_the_scan_one_by_one(backend: str) -> None:
+    with sealed_store(backend, disputes=1) as (store, _raw, _seal, _key):
+        audit = open_backend(store)
+        try:
+            for after, upto in ((0, None), (3, 7), (7, 7), (9, 100)):
+                scanned = [r for batch in audit.scan(after, upto, 4) for r in batch]
+                assert list(audit.rows(after, upto, 4)) == scanned
+            assert len(list(audit.rows(0, None, 4))) == 10
+        finally:
+            audit.close()
