@@ -93,8 +93,9 @@ def test_schema_is_generated_for_every_command(runner: CliRunner) -> None:
     }
     assert consts == set(COMMANDS)
     report = next(
-        b for b in schema["$defs"].values() if b.get("properties", {}).get("type", {}).get("const")
-        == "dispute.report"
+        b
+        for b in schema["$defs"].values()
+        if b.get("properties", {}).get("type", {}).get("const") == "dispute.report"
     )
     assert report["properties"]["occurred_at"]["format"] == "date-time"
     assert {"type", "command_id", "occurred_at", "actor", "parties"} <= set(report["required"])
