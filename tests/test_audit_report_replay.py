@@ -4,8 +4,10 @@ late entries."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import uuid
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from safecomm_core import Safecomm, open_store
 from safecomm_core.audit import Cut, parse_moment, replay_monthly
 from safecomm_core.audit.checkpoints import Checkpoints, fingerprint
 from safecomm_core.audit.prefix import RecordedPrefix, micros, recorded_prefix
-from safecomm_core.projections.database import open_views
+from safecomm_core.projections.database import open_views, views_path
 from safecomm_core.reports.model import Report
 from safecomm_core.reports.monthly import monthly_report
 from safecomm_core.reports.register import PROJECTIONS
@@ -197,3 +199,26 @@ def test_a_ciphered_store_is_read_through_its_mapper(
         assert replay_monthly(store, cut, MONTH, generated_at=MOMENT) == replay_monthly(
             store, cut, MONTH, generated_at=MOMENT, checkpoints=False
         )
+
+
+def test_a_checkpoint_of_another_store_is_not_used(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    with open_store(f"sqlite:///{first}") as store:
+        write_disputes(store, 1)
+        replay_monthly(store, Cut.known_at(datetime.now(UTC)), MONTH, checkpoint_every=2)
+    with open_store(f"sqlite:///{second}") as store:
+        write_disputes(store, 1, first=7)  # as many events, other records
+    shutil.copy(views_path(str(first)), views_path(str(second)))  # its checkpoints with it
+    with open_store(f"sqlite:///{second}") as store:
+        cut = Cut.known_at(datetime.now(UTC))
+        plain = replay_monthly(store, cut, MONTH, generated_at=MOMENT, checkpoints=False)
+        with pytest.warns(UserWarning, match="does not belong to this store"):
+            assert (
+                replay_monthly(store, cut, MONTH, generated_at=MOMENT, checkpoint_every=2) == plain
+            )
+        # The fold replaced them with this store's own, which the next replay starts from.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert (
+                replay_monthly(store, cut, MONTH, generated_at=MOMENT, checkpoint_every=2) == plain
+            )

@@ -10,10 +10,11 @@ records were all recorded by T' and folds only the rest.
 They live in the views database beside the live views (table ``replay_checkpoints``:
 ``<store>.views.db`` for SQLite, ``<name>_replay_checkpoints`` on PostgreSQL; an in-memory
 store keeps none), keyed by the report and a fingerprint of its projections' definitions,
-so that a changed projection never starts from views an older one built. Like the views,
-they are derived from the record, not part of it: a checkpoint is trusted as far as the
-views database is (it starts a projector, which checks the store still holds the record
-the views end at, as for live views). An auditor who wants the replay to rest on the log
+so that a changed projection never starts from views an older one built, and each names the
+record at its position, so that one is never used with a store that does not hold that
+record there (a views file copied beside another store, say). Like the views, they are
+derived from the record, not part of it: a checkpoint is trusted as far as the views
+database is. An auditor who wants the replay to rest on the log
 alone replays with ``checkpoints=False`` (``--no-checkpoints``), which reads and writes
 none, and can compare.
 
@@ -32,10 +33,11 @@ from datetime import UTC, datetime
 
 import attrs
 
+from safecomm_core.application import Safecomm
 from safecomm_core.projections import Projection
 from safecomm_core.projections.database import SQLiteViews, ViewDatabase, quote
 
-__all__ = ["Checkpoint", "Checkpoints", "ReplayViews", "fingerprint"]
+__all__ = ["Checkpoint", "Checkpoints", "ReplayViews", "anchor_at", "fingerprint"]
 
 #: The default spacing of checkpoints, in positions of the log.
 EVERY = 10_000
@@ -66,7 +68,16 @@ class Checkpoint:
     position: int
     #: The latest recorded time of those records, microseconds since the epoch.
     latest_recorded: int
+    #: The record at ``position`` (see :func:`anchor_at`): a checkpoint is only used with
+    #: the store that still holds it there.
+    anchor: str | None
     data: bytes = attrs.field(repr=False)
+
+
+def anchor_at(store: Safecomm, position: int) -> str | None:
+    """``id:version`` of the record stored at ``position`` (None: no record there)."""
+    found = store.app.recorder.select_notifications(start=position, limit=1, stop=position)
+    return f"{found[0].originator_id}:{found[0].originator_version}" if found else None
 
 
 def fingerprint(projections: Sequence[Projection]) -> str:
@@ -88,7 +99,8 @@ class Checkpoints:
             views.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table} ("
                 "report TEXT NOT NULL, fingerprint TEXT NOT NULL, position BIGINT NOT NULL, "
-                f"latest_recorded BIGINT NOT NULL, data {blob} NOT NULL, made_at TEXT NOT NULL, "
+                f"latest_recorded BIGINT NOT NULL, anchor TEXT, data {blob} NOT NULL, "
+                "made_at TEXT NOT NULL, "
                 "PRIMARY KEY (report, fingerprint, position))"
             )
 
@@ -96,28 +108,31 @@ class Checkpoints:
         """The furthest checkpoint whose records were all recorded by ``recorded_by``."""
         with self.views.snapshot():
             rows = self.views.fetchall(
-                f"SELECT position, latest_recorded, data FROM {self.table} "
+                f"SELECT position, latest_recorded, anchor, data FROM {self.table} "
                 "WHERE report = ? AND fingerprint = ? AND latest_recorded <= ? "
                 "ORDER BY position DESC LIMIT 1",
                 (self.report, self.fingerprint, recorded_by),
             )
         if not rows:
             return None
-        position, latest, data = rows[0]
-        return Checkpoint(int(position), int(latest), bytes(data))
+        position, latest, anchor, data = rows[0]
+        return Checkpoint(int(position), int(latest), anchor, bytes(data))
 
     def save(self, checkpoint: Checkpoint) -> None:
-        """Keep ``checkpoint`` (one already kept at its position is left as it is)."""
+        """Keep ``checkpoint``, in place of any kept at its position."""
         with self.views.transaction():
             self.views.execute(
                 f"INSERT INTO {self.table} "
-                "(report, fingerprint, position, latest_recorded, data, made_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                "(report, fingerprint, position, latest_recorded, anchor, data, made_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report, fingerprint, position) "
+                "DO UPDATE SET latest_recorded = excluded.latest_recorded, "
+                "anchor = excluded.anchor, data = excluded.data, made_at = excluded.made_at",
                 (
                     self.report,
                     self.fingerprint,
                     checkpoint.position,
                     checkpoint.latest_recorded,
+                    checkpoint.anchor,
                     checkpoint.data,
                     datetime.now(UTC).isoformat(),
                 ),

@@ -33,7 +33,8 @@ Either way ``generated_at`` is the time of the replay unless given.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
@@ -47,6 +48,7 @@ from safecomm_core.audit.checkpoints import (
     Checkpoint,
     Checkpoints,
     ReplayViews,
+    anchor_at,
     fingerprint,
 )
 from safecomm_core.audit.prefix import micros, recorded_prefix
@@ -92,12 +94,9 @@ def replay_monthly(
 
     if cut.basis is CutBasis.KNOWN_AT:
         kept = _checkpoints(store, "monthly", PROJECTIONS) if checkpoints else None
-        views, end = _known_at(store, cut.moment, PROJECTIONS, kept, checkpoint_every)
         try:
-            with Projector(_bounded(store, end), views) as projector:
-                return report(projector)
+            return _known_at(store, cut.moment, PROJECTIONS, kept, checkpoint_every, report)
         finally:
-            views.close()
             if kept is not None:
                 kept.views.close()
 
@@ -130,15 +129,25 @@ def _known_at(
     projections: Sequence[Projection],
     kept: Checkpoints | None,
     every: int,
-) -> tuple[ReplayViews, int]:
-    """Views folded up to the checkpoints' marks on the way (saving each), and the prefix's end.
+    report: Callable[[Projector], Report],
+) -> Report:
+    """``report`` of the views folded over the log's prefix recorded by ``moment``.
 
-    The views are left at the last checkpoint passed; the report's own catch-up takes them
-    to the end.
+    The fold starts from the latest of ``kept`` good for ``moment`` and saves one at every
+    multiple of ``every`` it passes (none when ``kept`` is None).
     """
     if every < 1:
         raise ValueError("checkpoint_every must be at least 1")
     start = kept.latest(micros(moment)) if kept is not None else None
+    if start is not None and start.anchor != anchor_at(store, start.position):
+        # Its views end at a record this store does not hold as it was (a views file
+        # copied from another store, say): fold from the log instead.
+        warnings.warn(
+            f"the replay checkpoint at position {start.position} does not belong to this "
+            "store; replaying from the first event",
+            stacklevel=3,
+        )
+        start = None
     views = ReplayViews.load(start.data) if start is not None else ReplayViews()
     try:
         prefix = recorded_prefix(
@@ -148,17 +157,16 @@ def _known_at(
             latest_before=start.latest_recorded if start else 0,
             marks_every=every if kept is not None else None,
         )
-        if kept is not None:
-            marks = sorted(m for m in prefix.latest if m % every == 0 and m > 0)
-            with Projector(_bounded(store, prefix.end), views) as projector:
-                for mark in marks:
+        with Projector(_bounded(store, prefix.end), views) as projector:
+            if kept is not None:
+                for mark in sorted(m for m in prefix.latest if m % every == 0 and m > 0):
                     for projection in projections:
                         projector.catch_up(projection, until=mark)
-                    kept.save(Checkpoint(mark, prefix.latest[mark], views.dump()))
-    except BaseException:
+                    anchor = anchor_at(store, mark)
+                    kept.save(Checkpoint(mark, prefix.latest[mark], anchor, views.dump()))
+            return report(projector)
+    finally:
         views.close()
-        raise
-    return views, prefix.end
 
 
 class _Prefix:
