@@ -14,13 +14,12 @@ so that a changed projection never starts from views an older one built, and eac
 record at its position, so that one is never used with a store that does not hold that
 record there (a views file copied beside another store, say). Like the views, they are
 derived from the record, not part of it: a checkpoint is trusted as far as the views
-database is. An auditor who wants the replay to rest on the log
-alone replays with ``checkpoints=False`` (``--no-checkpoints``), which reads and writes
-none, and can compare.
+database is. An auditor who wants the replay to rest on the log alone replays with
+``checkpoints=False`` (``--no-checkpoints``), which reads and writes none, and can compare.
 
-Size: a checkpoint is the views at its position, zlib-compressed (about 40 bytes per
-stored event folded, measured on the scenario); checkpoints are only made up to the
-latest moment replayed.
+Size: a checkpoint is the views at its position, zlib-compressed: about 60 bytes per
+position of the log it covers on the scenario (the nine up to position 90,000 of the
+1M-event store take 27 MB). Checkpoints are only made up to the latest moment replayed.
 """
 
 from __future__ import annotations
