@@ -32,11 +32,10 @@ from datetime import UTC, datetime
 
 import attrs
 
-from safecomm_core.application import Safecomm
 from safecomm_core.projections import Projection
 from safecomm_core.projections.database import SQLiteViews, ViewDatabase, quote
 
-__all__ = ["Checkpoint", "Checkpoints", "ReplayViews", "anchor_at", "fingerprint"]
+__all__ = ["Checkpoint", "Checkpoints", "ReplayViews", "fingerprint"]
 
 #: The default spacing of checkpoints, in positions of the log.
 EVERY = 10_000
@@ -67,16 +66,10 @@ class Checkpoint:
     position: int
     #: The latest recorded time of those records, microseconds since the epoch.
     latest_recorded: int
-    #: The record at ``position`` (see :func:`anchor_at`): a checkpoint is only used with
-    #: the store that still holds it there.
+    #: The record at ``position``, as views name it (:func:`~safecomm_core.projections.
+    #: runner.anchor_at`): a checkpoint is only used with a store that holds it there.
     anchor: str | None
     data: bytes = attrs.field(repr=False)
-
-
-def anchor_at(store: Safecomm, position: int) -> str | None:
-    """``id:version`` of the record stored at ``position`` (None: no record there)."""
-    found = store.app.recorder.select_notifications(start=position, limit=1, stop=position)
-    return f"{found[0].originator_id}:{found[0].originator_version}" if found else None
 
 
 def fingerprint(projections: Sequence[Projection]) -> str:

@@ -48,13 +48,13 @@ from safecomm_core.audit.checkpoints import (
     Checkpoint,
     Checkpoints,
     ReplayViews,
-    anchor_at,
     fingerprint,
 )
 from safecomm_core.audit.prefix import micros, recorded_prefix
 from safecomm_core.audit.replay import Cut, CutBasis, ReplayedEvent, replay_report
 from safecomm_core.projections import Projection, Projector
 from safecomm_core.projections.database import open_views
+from safecomm_core.projections.runner import anchor_at
 from safecomm_core.reports.model import Report
 
 if TYPE_CHECKING:

@@ -79,7 +79,7 @@ from safecomm_core.projections.schema import Row, Table
 from safecomm_core.projections.status import DeadLetter, Generation, Progress, ProjectionStatus
 from safecomm_core.projections.writer import ViewWriter
 
-__all__ = ["Projector"]
+__all__ = ["Projector", "anchor_at"]
 
 #: Statuses of a generation: being built, serving readers, a scratch copy for
 #: :meth:`Projector.rebuild_check`, replaced (its tables about to go), gone.
@@ -342,10 +342,6 @@ class Projector:
         except PersistenceError as exc:
             raise StoreError(f"the store could not be read: {exc}") from exc
 
-    def _anchor_at(self, position: int) -> str | None:
-        found = self._select(position - 1, 1, position, ())
-        return _anchor(found[0]) if found and found[0].id == position else None
-
     def _decode(self, notification: Notification) -> Any:
         try:
             return self.store.app.mapper.to_domain_event(notification)
@@ -378,7 +374,9 @@ class Projector:
                     notifications = self._select(position, batch, target, projection.topics)
                     new = notifications[-1].id if len(notifications) == batch else target
                     last = notifications[-1] if notifications else None
-                    anchor = _anchor(last) if last and last.id == new else self._anchor_at(new)
+                    anchor = (
+                        _anchor(last) if last and last.id == new else anchor_at(self.store, new)
+                    )
                     events = [(n, self._decode(n)) for n in notifications]
                     dead += self._apply(
                         projection, generation.generation, position, new, anchor, events
@@ -450,7 +448,7 @@ class Projector:
         head = self._head()
         if generation.position > head or (
             generation.anchor is not None
-            and self._anchor_at(generation.position) != generation.anchor
+            and anchor_at(self.store, generation.position) != generation.anchor
         ):
             raise ProjectionError(
                 f"the views of {projection.name!r} (generation {generation.generation}) were "
@@ -682,6 +680,19 @@ def _cyclic_gc_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def anchor_at(store: Safecomm, position: int) -> str | None:
+    """The identity (``id:version``) of the record ``store`` holds at ``position``, which
+    views keep beside their position to recognise the store they were built from (None:
+    no record there)."""
+    try:
+        found = store.app.recorder.select_notifications(
+            start=position - 1, limit=1, stop=position, inclusive_of_start=False
+        )
+    except PersistenceError as exc:
+        raise StoreError(f"the store could not be read: {exc}") from exc
+    return _anchor(found[0]) if found and found[0].id == position else None
 
 
 def _anchor(notification: Notification) -> str:
