@@ -203,21 +203,12 @@ class _Prefix:
 
 
 def _bounded(store: Safecomm, end: int) -> Safecomm:
-    """``store`` as the projector sees it, ending at position ``end``.
-
-    Only what the projector reads of a store is there (``app.recorder``, ``app.mapper``,
-    ``config``): it is not a :class:`Safecomm` to handle commands with, hence the cast.
-    """
-    app = SimpleNamespace(recorder=_Prefix(store.app.recorder, end), mapper=store.app.mapper)
-    return cast("Safecomm", SimpleNamespace(app=app, config=store.config))
+    """``store`` as the projector sees it, ending at position ``end``."""
+    return _reading(store, _Prefix(store.app.recorder, end))
 
 
 def _shadow(store: Safecomm, events: Iterator[ReplayedEvent]) -> Safecomm:
-    """An in-process store holding ``events`` in order, read through ``store``'s mapper.
-
-    Only what the projector reads of a store is there (``app.recorder``, ``app.mapper``):
-    it is not a :class:`Safecomm` to handle commands with, hence the cast.
-    """
+    """An in-process store holding ``events`` in order, read through ``store``'s mapper."""
     mapper = store.app.mapper
     recorder = POPOApplicationRecorder()
     batch = []
@@ -228,5 +219,14 @@ def _shadow(store: Safecomm, events: Iterator[ReplayedEvent]) -> Safecomm:
             batch = []
     if batch:
         recorder.insert_events(batch)
-    app = SimpleNamespace(recorder=recorder, mapper=mapper)
+    return _reading(store, recorder)
+
+
+def _reading(store: Safecomm, recorder: Any) -> Safecomm:
+    """``store`` with its events read from ``recorder`` instead, for a projector.
+
+    Only what the projector reads of a store is there (``app.recorder``, ``app.mapper``,
+    ``config``): it is not a :class:`Safecomm` to handle commands with, hence the cast.
+    """
+    app = SimpleNamespace(recorder=recorder, mapper=store.app.mapper)
     return cast("Safecomm", SimpleNamespace(app=app, config=store.config))
