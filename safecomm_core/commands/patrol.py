@@ -53,9 +53,7 @@ class PlanPatrol(Command):
     grid_unit: str | None = None
 
     def run(self, ctx: Context) -> None:
-        errors = distinct_errors("route", self.route, at_least=0, what="checkpoint")
-        if not self.route:
-            errors.append(FieldError("route", "at least one checkpoint"))
+        errors = distinct_errors("route", self.route, what="checkpoint")
         errors += distinct_errors("team.police", self.team.police, at_least=0, what="officer")
         errors += distinct_errors(
             "team.volunteers", self.team.volunteers, at_least=0, what="volunteer"
@@ -141,12 +139,7 @@ class MediateOnSite(_OnPatrol):
     notes: str = ""
 
     def run(self, ctx: Context) -> None:
-        errors: list[FieldError] = []
-        if not self.parties:
-            errors.append(FieldError("parties", "at least one party"))
-        errors += distinct_errors(
-            "parties", (p.ref for p in self.parties), at_least=0, what="party"
-        )
+        errors = distinct_errors("parties", (p.ref for p in self.parties), what="party")
         if self.settled and self.terms is None:
             errors.append(FieldError("terms", "required when settled on the spot"))
         if not self.settled and self.terms is not None:

@@ -16,7 +16,10 @@ __all__ = ["distinct_errors", "require_distinct"]
 def distinct_errors(
     field: str, values: Iterable[Hashable], *, at_least: int = 1, what: str = ""
 ) -> list[FieldError]:
-    """Errors of a list that must hold ``at_least`` items, none blank, each once."""
+    """Errors of a list that must hold ``at_least`` items, none blank, each once.
+
+    ``what`` names one item in the rules: "at least one party", "each party once".
+    """
     items = list(values)
     errors = [
         FieldError(f"{field}[{i}]", "must not be empty")
@@ -24,7 +27,8 @@ def distinct_errors(
         if isinstance(v, str) and not v.strip()
     ]
     if len(items) < at_least:
-        errors.append(FieldError(field, f"at least {at_least}"))
+        least = f"one {what}" if at_least == 1 and what else str(at_least)
+        errors.append(FieldError(field, f"at least {least}"))
     if len(set(items)) != len(items):
         errors.append(FieldError(field, f"each {what} once" if what else "each once"))
     return errors
