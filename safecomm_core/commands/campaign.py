@@ -93,14 +93,7 @@ class HoldCampaign(_OnCampaign):
 
     def run(self, ctx: Context) -> None:
         require_distinct("audiences", self.audiences)
-        require_distinct("partners", self.partners, at_least=0)
-        blank = [
-            FieldError(f"partners[{i}]", "must not be empty")
-            for i, p in enumerate(self.partners)
-            if not p.strip()
-        ]
-        if blank:
-            raise InvalidCommand(blank)
+        require_distinct("partners", self.partners, at_least=0)  # refuses blank names too
         campaign = ctx.load(Campaign, self.campaign_id)
         campaign.hold(
             ctx.meta,
