@@ -29,6 +29,7 @@ from typing import Any
 from safecomm_core.domain.base import local_date
 from safecomm_core.domain.dispute import Dispute, DisputeSource
 from safecomm_core.projections.definition import Projection
+from safecomm_core.projections.provenance import event_values, provenance_columns
 from safecomm_core.projections.schema import (
     BOOLEAN,
     DATE,
@@ -37,7 +38,6 @@ from safecomm_core.projections.schema import (
     TIMESTAMP,
     Column,
     Table,
-    event_columns,
 )
 from safecomm_core.projections.writer import ViewWriter
 
@@ -86,10 +86,7 @@ DISPUTE_FACTS = Table(
     columns=(
         Column("dispute_id", TEXT, nullable=False),
         Column("fact", TEXT, nullable=False),
-        *event_columns(),
-        Column("occurred_at", TIMESTAMP, nullable=False),
-        Column("recorded_at", TIMESTAMP, nullable=False),
-        Column("command_id", TEXT, nullable=False),
+        *provenance_columns(),
     ),
     key=("dispute_id", "fact"),
     indexes=(("notification_id",),),
@@ -115,12 +112,7 @@ def _fact(view: ViewWriter, event: Any, notification_id: int, fact: str) -> None
         {
             "dispute_id": str(event.originator_id),
             "fact": fact,
-            "notification_id": notification_id,
-            "originator_version": event.originator_version,
-            "topic": type(event).TOPIC,
-            "occurred_at": event.meta.occurred_at,
-            "recorded_at": event.timestamp,
-            "command_id": event.meta.command_id,
+            **event_values(event, notification_id),
         },
     )
 
