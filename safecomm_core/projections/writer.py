@@ -48,6 +48,7 @@ class _TableState:
         self.upsert = db.upsert_sql(name, table)
         self.delete = f"DELETE FROM {quote(name)} {db.key_where(table)}"
         self.encode = db.row_encoder(table)
+        self.decode = db.row_decoder(table)
         self.name = name
 
 
@@ -129,7 +130,7 @@ class ViewWriter:
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         found: dict[_Key, Row] = {}
         for values in self._db.fetchall(f"{state.select_all}{where}", params):
-            row = self._db.decode_row(state.table, values)
+            row = state.decode(values)
             key = state.table.key_of(row)
             state.rows.setdefault(key, row)
             found[key] = row
@@ -165,7 +166,7 @@ class ViewWriter:
             for key in chunk:
                 state.rows[key] = None
             for values in fetched:
-                row = self._db.decode_row(state.table, values)
+                row = state.decode(values)
                 state.rows[state.table.key_of(row)] = row
 
     # -- for the runner -----------------------------------------------------------------
@@ -263,7 +264,7 @@ class ViewWriter:
         if key in state.rows:
             return state.rows[key]
         fetched = self._db.fetchall(state.select, self._key_params(state, key))
-        row = self._db.decode_row(state.table, fetched[0]) if fetched else None
+        row = state.decode(fetched[0]) if fetched else None
         state.rows[key] = row
         return row
 
