@@ -612,7 +612,7 @@ class MigrantWorker(Record):
         if self.permit not in allowed:
             raise InvalidTransition(
                 f"cannot {action} migrant worker {self.ref!r}: the permit is {self.permit.value}",
-                field=self.ID_FIELD,
+                field=self.id_field(),
                 rule=f"cannot {action} when the permit is {self.permit.value}",
             )
         if self.permit_changed_on is not None and local_date(meta.occurred_at) < (
