@@ -18,6 +18,7 @@ from pathlib import Path
 
 from eventsourcing.persistence import StoredEvent
 
+from benchmarks.harness import remove_database
 from safecomm_core import open_store
 from safecomm_core.commands.base import Command
 from safecomm_core.keystore import MemoryKeyStore
@@ -99,8 +100,7 @@ def dataset(workdir: Path, events: int, *, log: bool = False) -> Dataset:
 
 
 def _copy(source: object, path: Path) -> int:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    remove_database(path)
     select = source.select_notifications  # type: ignore[attr-defined]
     copied = 0
     with open_store(f"sqlite:///{path}", keys=MemoryKeyStore()) as target:

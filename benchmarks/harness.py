@@ -23,6 +23,7 @@ __all__ = [
     "machine",
     "markdown_table",
     "print_table",
+    "remove_database",
     "throughput",
     "timed",
     "to_json",
@@ -44,6 +45,12 @@ def timed(func: Callable[[], T]) -> tuple[Timing, T]:
     wall, cpu = time.perf_counter(), time.process_time()
     value = func()
     return Timing(time.perf_counter() - wall, time.process_time() - cpu), value
+
+
+def remove_database(path: Path) -> None:
+    """Delete a SQLite database file and its write-ahead log files, where they exist."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def interleaved(

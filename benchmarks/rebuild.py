@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import Context, Result, Timing, throughput, timed
+from benchmarks.harness import Context, Result, Timing, remove_database, throughput, timed
 from safecomm_core import open_store
 from safecomm_core.keystore import MemoryKeyStore
 from safecomm_core.projections import Projection, Projector, SQLiteViews, builtin_projections
@@ -49,8 +49,7 @@ def rebuild_all(
 
     Per projection: (events handled, dead letters, seconds).
     """
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{views_file}{suffix}").unlink(missing_ok=True)
+    remove_database(views_file)
     out: dict[str, tuple[int, int, float]] = {}
     with (
         open_store(url, keys=MemoryKeyStore()) as store,

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import Context, Result, interleaved, timed
+from benchmarks.harness import Context, Result, interleaved, remove_database, timed
 from safecomm_core import open_store
 from safecomm_core.audit import Cut, replay_monthly
 from safecomm_core.audit.checkpoints import Checkpoints, fingerprint
@@ -49,13 +49,8 @@ def past_moment(store: Any) -> datetime:
     return moment
 
 
-def _remove(database: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
-
-
 def _rebuilt(store: Any, views_file: Path, period: str) -> Report:
-    _remove(views_file)
+    remove_database(views_file)
     views = SQLiteViews(str(views_file))
     try:
         with Projector(store, views) as projector:
@@ -68,7 +63,7 @@ def report_replay(ctx: Context, url: str, events: int) -> list[Result]:
     """Replay and full rebuild, best of ``ctx.repeat`` each, alternating."""
     views = ctx.workdir / f"views-replay-{events}.db"
     with open_store(url, keys=MemoryKeyStore()) as store:
-        _remove(Path(views_path(store.config.env["SQLITE_DBNAME"])))  # no checkpoints yet
+        remove_database(Path(views_path(store.config.env["SQLITE_DBNAME"])))  # no checkpoints yet
         cut = Cut.known_at(past_moment(store))
         cold, then = timed(lambda: replay_monthly(store, cut))
         plain, _ = timed(lambda: replay_monthly(store, cut, then.period, checkpoints=False))
