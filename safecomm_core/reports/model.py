@@ -14,7 +14,16 @@ from datetime import datetime
 
 import attrs
 
-__all__ = ["INDICATOR_LABELS", "Column", "Figure", "Report", "Section", "Series", "label"]
+__all__ = [
+    "INDICATOR_LABELS",
+    "Column",
+    "Figure",
+    "Report",
+    "Section",
+    "Series",
+    "columns",
+    "label",
+]
 
 Cell = str | int | float | None
 
@@ -75,6 +84,11 @@ class Column:
     key: str
     zh: str
     en: str
+
+
+def columns(*specs: tuple[str, str, str]) -> tuple[Column, ...]:
+    """Columns from ``(key, zh, en)`` triples, in order."""
+    return tuple(Column(*spec) for spec in specs)
 
 
 @attrs.frozen(kw_only=True)

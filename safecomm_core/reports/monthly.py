@@ -40,7 +40,7 @@ from safecomm_core.projections.schema import Row
 from safecomm_core.reports.counting import Month, Tally, measure
 from safecomm_core.reports.disclosure import SUPPRESSED, WITHHELD, suppress
 from safecomm_core.reports.indicators import DEFINITIONS, Definition, Settings, latest_wave
-from safecomm_core.reports.model import Cell, Column, Figure, Report, Section, Series
+from safecomm_core.reports.model import Cell, Figure, Report, Section, Series, columns
 from safecomm_core.reports.reading import dead_letters
 from safecomm_core.reports.register import PROJECTIONS, Facts, Register, load
 
@@ -253,10 +253,6 @@ def _first_month(reg: Register) -> Month | None:
     return Month.of(min(days)) if days else None
 
 
-def _columns(*specs: tuple[str, str, str]) -> tuple[Column, ...]:
-    return tuple(Column(*spec) for spec in specs)
-
-
 def _median(values: Sequence[float]) -> float | None:
     return round(statistics.median(values), 1) if values else None
 
@@ -344,7 +340,7 @@ class _Sections:
             id=id,
             zh=zh,
             en=en,
-            columns=_columns(first, *self._DISPUTE_COLUMNS),
+            columns=columns(first, *self._DISPUTE_COLUMNS),
             rows=suppress([r for r in rows if any(r[1:])], counts),
         )
 
@@ -400,7 +396,7 @@ class _Sections:
             id="patrols",
             zh="治安巡逻(按片区和周)",
             en="Patrols by area and week",
-            columns=_columns(
+            columns=columns(
                 ("community", "社区", "Community"),
                 ("area", "片区", "Area"),
                 ("week", "周", "Week"),
@@ -451,7 +447,7 @@ class _Sections:
             id="alerts",
             zh="联防联动警情",
             en="Grid alerts",
-            columns=_columns(
+            columns=columns(
                 ("community", "社区", "Community"),
                 ("raised", "发出警情", "Raised"),
                 ("recipients", "应通知单位次", "Recipient units"),
@@ -500,7 +496,7 @@ class _Sections:
             id="registrations",
             zh="流动人口服务管理",
             en="Migrant workers",
-            columns=_columns(
+            columns=columns(
                 ("community", "社区", "Community"),
                 ("registered", "新登记", "Registered"),
                 ("on_time", "按时登记", "On time"),
@@ -539,7 +535,7 @@ class _Sections:
             id="campaigns",
             zh="宣传活动",
             en="Campaigns",
-            columns=_columns(
+            columns=columns(
                 ("community", "社区", "Community"),
                 ("held", "举办场次", "Held"),
                 ("attendance", "参加人次", "Attendance"),
@@ -576,7 +572,7 @@ class _Sections:
             id="broadcasts",
             zh="预警信息发布",
             en="Warning broadcasts",
-            columns=_columns(
+            columns=columns(
                 ("community", "社区", "Community"),
                 ("published", "发布条数", "Published"),
                 ("outlets", "发布渠道次", "Outlets"),
@@ -637,7 +633,7 @@ class _Sections:
             id="prevention_assets",
             zh="技防物防(月末状态)",
             en="Prevention assets, month end",
-            columns=_columns(
+            columns=columns(
                 ("community", "社区", "Community"),
                 ("devices_working", "技防设备在用", "Devices working"),
                 ("devices", "技防设备", "Devices"),
@@ -676,7 +672,7 @@ class _Sections:
             id="police_cases",
             zh="派出所发案统计(外部数据)",
             en="Police cases (outside data)",
-            columns=_columns(
+            columns=columns(
                 ("category", "类别", "Category"),
                 ("cases", "本月发案", "Cases this month"),
                 ("first_reported", "首次报送", "As first reported"),
@@ -733,7 +729,7 @@ class _Sections:
             id="targets",
             zh="目标进展",
             en="Progress against targets",
-            columns=_columns(
+            columns=columns(
                 ("indicator", "指标", "Indicator"),
                 ("scope", "范围", "Scope"),
                 ("unit", "单位", "Unit"),
@@ -766,7 +762,7 @@ class _Sections:
             id="dead_letters",
             zh="未能处理的事件(死信)",
             en="Dead letters (not processed)",
-            columns=_columns(
+            columns=columns(
                 ("view", "视图", "View"),
                 ("events", "事件数", "Events"),
                 ("topics", "事件类型", "Event types"),

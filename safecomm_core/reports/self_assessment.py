@@ -57,7 +57,7 @@ from safecomm_core.projections.meetings import (
 from safecomm_core.projections.phases import PHASE_FACTS, PHASE_ROWS, PHASES
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
-from safecomm_core.reports.model import INDICATOR_LABELS, Column, Figure, Report, Section
+from safecomm_core.reports.model import INDICATOR_LABELS, Figure, Report, Section, columns
 from safecomm_core.reports.reading import Reader, cut, dead_letters, in_scope, reading
 
 __all__ = [
@@ -655,10 +655,6 @@ def _figures(
 # -- sections ----------------------------------------------------------------------------
 
 
-def _columns(*specs: tuple[str, str, str]) -> tuple[Column, ...]:
-    return tuple(Column(*spec) for spec in specs)
-
-
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
@@ -698,7 +694,7 @@ def _elements_section(measures: list[_Measure], gaps: list[_Gap]) -> Section:
         id="elements",
         zh="AQ/T 9001-2006 要素",
         en="Elements of AQ/T 9001-2006",
-        columns=_columns(
+        columns=columns(
             ("element", "要素", "Element"),
             ("clause", "条款", "Clause"),
             ("zh", "要素名称", "Name (Chinese)"),
@@ -719,7 +715,7 @@ def _measures_section(measures: list[_Measure]) -> Section:
         id="measures",
         zh="计划措施与证据",
         en="Plan measures and their evidence",
-        columns=_columns(
+        columns=columns(
             ("measure", "措施", "Measure"),
             ("zh", "名称", "Name (Chinese)"),
             ("en", "英文名称", "Name (English)"),
@@ -776,7 +772,7 @@ def _phases_section(phases: list[_Phase]) -> Section:
         id="phases",
         zh="阶段进展 P1–P7",
         en="Phase progress P1–P7",
-        columns=_columns(
+        columns=columns(
             ("phase", "阶段", "Phase"),
             ("title", "名称", "Title"),
             ("window_start", "计划开始", "Window start"),
@@ -802,7 +798,7 @@ def _meetings_section(meetings: _Meetings) -> Section:
         id="meetings",
         zh="例会与整改措施",
         en="Meetings and corrective actions",
-        columns=_columns(
+        columns=columns(
             ("month", "月份", "Month"),
             ("meetings", "例会数", "Meetings held"),
             ("problems", "提出问题", "Problems raised"),
@@ -824,7 +820,7 @@ def _gaps_section(gaps: list[_Gap]) -> Section:
         id="gaps",
         zh="差距",
         en="Gaps",
-        columns=_columns(
+        columns=columns(
             ("gap", "差距类型", "Gap"),
             ("subject", "对象", "Subject"),
             ("detail", "说明", "Detail"),
@@ -838,7 +834,7 @@ def _gap_kinds_section() -> Section:
         id="gap_kinds",
         zh="差距类型说明",
         en="Gap kinds",
-        columns=_columns(
+        columns=columns(
             ("gap", "差距类型", "Gap"),
             ("zh", "中文", "Chinese"),
             ("en", "英文", "English"),

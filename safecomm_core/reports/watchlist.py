@@ -52,7 +52,7 @@ from safecomm_core.projections.rulebook import RULE_VERSIONS, RULEBOOK
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
 from safecomm_core.reports.masking import mask_numbers, mask_person_ref
-from safecomm_core.reports.model import Column, Report, Section
+from safecomm_core.reports.model import Report, Section, columns
 from safecomm_core.reports.reading import (
     Reader,
     cut,
@@ -203,7 +203,7 @@ def watchlist(
         id="summary",
         zh="概况",
         en="Summary",
-        columns=_columns(
+        columns=columns(
             ("list", "清单", "List"),
             ("zh", "中文名称", "Name (Chinese)"),
             ("en", "英文名称", "Name (English)"),
@@ -454,19 +454,15 @@ class _Lists:
         return _section("actions_overdue", found)
 
 
-def _columns(*specs: tuple[str, str, str]) -> tuple[Column, ...]:
-    return tuple(Column(*spec) for spec in specs)
-
-
 def _section(id_: str, found: list[tuple[float, Cells]]) -> Section:
     """A list as a section (see :data:`LISTS`): the most overdue row first."""
-    zh, en, columns = LISTS[id_]
+    zh, en, listed = LISTS[id_]
     ordered = sorted(found, key=lambda item: (-item[0], str(item[1][0])))
     return Section(
         id=id_,
         zh=zh,
         en=en,
-        columns=_columns(*columns, *_RULE),
+        columns=columns(*listed, *_RULE),
         rows=tuple(cells for _, cells in ordered),
     )
 
