@@ -27,7 +27,8 @@ __all__ = [
 
 Cell = str | int | float | None
 
-#: Chinese and English names of every indicator id (domain.md §3).
+#: Chinese and English names of every indicator id (domain.md §3) and of the
+#: self-assessment's figures.
 INDICATOR_LABELS: dict[str, tuple[str, str]] = {
     "mediation_success_rate": ("调解成功率", "Mediation success rate"),
     "agreement_performance_rate": ("协议履行率", "Agreement performance rate"),
@@ -56,6 +57,12 @@ INDICATOR_LABELS: dict[str, tuple[str, str]] = {
     "sense_of_security_rate": ("群众安全感", "Sense of security"),
     "incidence_per_10k": ("发案率(每万人)", "Incidence per 10,000 residents"),
     "incidence_change": ("发案率变化", "Change in incidence"),
+    # The self-assessment's figures.
+    "measure_evidence_coverage": ("有证据的计划措施占比", "Plan measures with evidence"),
+    "phase_completion_rate": ("到期阶段完成率", "Phases due that are completed"),
+    "deliverable_completion_rate": ("应交成果完成率", "Required deliverables recorded"),
+    "meeting_month_coverage": ("按月召开例会率", "Months with a meeting"),
+    "action_on_time_rate": ("整改措施按期完成率", "Corrective actions closed on time"),
 }
 
 

@@ -57,7 +57,7 @@ from safecomm_core.projections.meetings import (
 from safecomm_core.projections.phases import PHASE_FACTS, PHASE_ROWS, PHASES
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
-from safecomm_core.reports.model import INDICATOR_LABELS, Figure, Report, Section, columns
+from safecomm_core.reports.model import Figure, Report, Section, columns
 from safecomm_core.reports.reading import Reader, cut, dead_letters, in_scope, reading
 
 __all__ = [
@@ -166,18 +166,6 @@ MEASURE_ZH: dict[str, str] = {
     "S5": "宣传见义勇为",
     "S6": "知晓率、参与率、满意率",
 }
-
-#: The figures' names. Registered into the catalogue of indicator names only where absent:
-#: that catalogue lives in :mod:`safecomm_core.reports.model`, and these belong there.
-_FIGURE_LABELS: dict[str, tuple[str, str]] = {
-    "measure_evidence_coverage": ("有证据的计划措施占比", "Plan measures with evidence"),
-    "phase_completion_rate": ("到期阶段完成率", "Phases due that are completed"),
-    "deliverable_completion_rate": ("应交成果完成率", "Required deliverables recorded"),
-    "meeting_month_coverage": ("按月召开例会率", "Months with a meeting"),
-    "action_on_time_rate": ("整改措施按期完成率", "Corrective actions closed on time"),
-}
-for _id, _names in _FIGURE_LABELS.items():
-    INDICATOR_LABELS.setdefault(_id, _names)
 
 _SURVEY_RESPONSE = "survey.record_response"
 
