@@ -8,7 +8,6 @@ PostgreSQL (``<name>_events``, positions are ``notification_id``).
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 import tempfile
 import uuid
@@ -20,13 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from safecomm_core import Safecomm, StoreError, open_store, parse_command
 from safecomm_core.audit import Ledger, Seal
+from tests.commanding import sample_commands
 from tests.conftest import PG_URL, drop_pg_tables, store_url
-
-SAMPLE = Path(__file__).parents[1] / "adapters" / "safecomm_cli" / "sample.jsonl"
-
-
-def sample_commands() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
 
 
 def write_disputes(store: Safecomm, count: int, *, first: int = 1) -> None:

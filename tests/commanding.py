@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -26,6 +27,14 @@ C = TypeVar("C", bound=Command)
 
 STAFF = Actor("staff-001", Role.STAFF)
 _ids = itertools.count()
+
+#: The CLI's sample: one dispute's workflow (five commands), one JSON object a line.
+SAMPLE = Path(__file__).parents[1] / "adapters" / "safecomm_cli" / "sample.jsonl"
+
+
+def sample_commands() -> list[dict[str, Any]]:
+    """The sample's commands as JSON objects, in order."""
+    return [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
 
 
 def issue(cls: type[C], at: datetime, **fields: Any) -> C:

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from safecomm_cli.main import main
 
 from safecomm_core.audit import Seal, load_public_key
+from tests.commanding import SAMPLE
 
 
 @pytest.fixture
@@ -22,8 +23,7 @@ def runner() -> CliRunner:
 @pytest.fixture
 def url(tmp_path: Path, runner: CliRunner) -> str:
     url = f"sqlite:///{tmp_path / 'audit.db'}"
-    sample = Path(__file__).parents[1] / "adapters" / "safecomm_cli" / "sample.jsonl"
-    assert runner.invoke(main, ["import", str(sample), "--store", url]).exit_code == 0
+    assert runner.invoke(main, ["import", str(SAMPLE), "--store", url]).exit_code == 0
     return url  # 5 commands: 10 records with their receipts
 
 

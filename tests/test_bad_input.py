@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import copy
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from safecomm_core import InvalidCommand, UnknownCommandType, parse_command
+from tests.commanding import sample_commands
 
-SAMPLE = Path(__file__).parents[1] / "adapters" / "safecomm_cli" / "sample.jsonl"
-REPORT: dict[str, Any] = json.loads(SAMPLE.read_text(encoding="utf-8").splitlines()[0])
+REPORT: dict[str, Any] = sample_commands()[0]
 
 
 def errors_of(data: Any) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from safecomm_cli.main import main
 
-SAMPLE = Path(__file__).parents[1] / "adapters" / "safecomm_cli" / "sample.jsonl"
+from tests.commanding import SAMPLE
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ from safecomm_core.reports.indicators import DEFINITIONS, Settings
 from safecomm_core.reports.model import INDICATOR_LABELS, Figure, Report
 from safecomm_core.reports.monthly import monthly_report
 from safecomm_core.values import SUBDISTRICT_TZ
+from tests.commanding import sample_commands
 
-SAMPLE = Path(__file__).parents[1] / "adapters" / "safecomm_cli" / "sample.jsonl"
 _ids = itertools.count()
 
 
@@ -233,8 +233,8 @@ def test_zero_denominators_are_not_applicable_never_zero(march: Safecomm) -> Non
 def test_sample_contract_gives_mediation_success_1_of_1_for_2014_03_in_c1(
     memory_store: Safecomm,
 ) -> None:
-    for line in SAMPLE.read_text(encoding="utf-8").splitlines():
-        memory_store.handle(parse_command(json.loads(line)))
+    for data in sample_commands():
+        memory_store.handle(parse_command(data))
     report = monthly_report(memory_store)  # the latest month with events
     assert report.period == "2014-03"
     figure = figures(report)["mediation_success_rate", "C1"]

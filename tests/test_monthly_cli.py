@@ -16,7 +16,8 @@ from safecomm_reports.labels import scope_label, text
 
 from safecomm_core import open_store
 from safecomm_core.reports.model import label
-from tests.test_monthly import SAMPLE, Desk, alert_history, disputes, migrants
+from tests.commanding import SAMPLE
+from tests.test_monthly import Desk, alert_history, disputes, migrants
 from tests.test_render import CONTRACT_KEYS, number, read_page
 
 

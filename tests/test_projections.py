@@ -9,7 +9,6 @@ aggregates themselves.
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 import time
 import uuid
@@ -42,8 +41,8 @@ from safecomm_core.projections import (
     builtin_projections,
 )
 from safecomm_core.projections.schema import BOOLEAN, DATE, normalise
+from tests.commanding import SAMPLE, sample_commands
 
-SAMPLE = Path(__file__).parents[1] / "adapters" / "safecomm_cli" / "sample.jsonl"
 BASE = datetime(2014, 3, 1, 9, 0, tzinfo=UTC)
 
 # -- command histories ----------------------------------------------------------------------
@@ -348,8 +347,8 @@ def test_incremental_catch_up_with_restarts_equals_rebuild(backend: str, tmp_pat
 
 
 def test_disputes_rows_and_provenance(site: Site) -> None:
-    for line in SAMPLE.read_text(encoding="utf-8").splitlines():
-        site.store.handle(parse_command(json.loads(line)))
+    for data in sample_commands():
+        site.store.handle(parse_command(data))
     progress = site.projector.catch_up(DISPUTES)
     assert progress.caught_up
     assert progress.swapped

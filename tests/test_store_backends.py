@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import attrs
 import pytest
 
 from safecomm_core import CommandIdReused, RuleViolation, parse_command
 from safecomm_core.domain.dispute import Dispute, DisputeStatus
-
-SAMPLE = Path(__file__).parents[1] / "adapters" / "safecomm_cli" / "sample.jsonl"
-
-
-def sample_commands() -> list[dict[str, object]]:
-    return [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+from tests.commanding import sample_commands
 
 
 def test_dispute_workflow_lands_and_replays(store_factory) -> None:
