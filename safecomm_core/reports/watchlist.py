@@ -36,6 +36,7 @@ entered late count from when they occurred.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -247,16 +248,23 @@ class _Lists:
 
     # -- disputes -----------------------------------------------------------------------
 
+    # Three lists read the disputes and two the workers: each is read from the views once.
+
+    @functools.cached_property
+    def _disputes(self) -> list[Row]:
+        return self._mine(self.read.rows(DISPUTE_ROWS))
+
+    @functools.cached_property
     def _open_disputes(self) -> list[Row]:
         return [
             r
-            for r in self._mine(self.read.rows(DISPUTE_ROWS))
+            for r in self._disputes
             if self._before(r["reported_at"]) and not self._before(r["closed_at"])
         ]
 
     def first_mediation(self) -> Section:
         found: list[tuple[float, Cells]] = []
-        for r in self._open_disputes():
+        for r in self._open_disputes:
             if self._before(r["first_session_at"]):
                 continue
             rule = rule_used(self.versions, r["community"], local_date(r["reported_at"]))
@@ -279,7 +287,7 @@ class _Lists:
 
     def settlement(self) -> Section:
         found: list[tuple[float, Cells]] = []
-        for r in self._open_disputes():
+        for r in self._open_disputes:
             if not self._before(r["accepted_at"]):
                 continue
             accepted_on = local_date(r["accepted_at"])
@@ -303,7 +311,7 @@ class _Lists:
 
     def judicial_window(self, within_days: int) -> Section:
         found: list[tuple[float, Cells]] = []
-        for r in self._mine(self.read.rows(DISPUTE_ROWS)):
+        for r in self._disputes:
             agreed = str(r["outcome"] or "").startswith("agreement")
             if not agreed or not self._before(r["closed_at"]):
                 continue
@@ -366,6 +374,7 @@ class _Lists:
 
     # -- migrant workers ------------------------------------------------------------------
 
+    @functools.cached_property
     def _workers(self) -> list[tuple[Row, list[Row]]]:
         """Each worker registered on the day: their state then, and their facts by then."""
         facts: dict[str, list[Row]] = defaultdict(list)
@@ -381,7 +390,7 @@ class _Lists:
 
     def permits(self) -> Section:
         found: list[tuple[float, Cells]] = []
-        for state, _ in self._workers():
+        for state, _ in self._workers:
             due = state["endorsement_due_on"]
             if state["permit"] not in ("issued", "suspended") or due is None:
                 continue
@@ -407,7 +416,7 @@ class _Lists:
 
     def eligible_not_offered(self) -> Section:
         found: list[tuple[float, Cells]] = []
-        for state, history in self._workers():
+        for state, history in self._workers:
             if any(f["fact"] == "service_offered" and f["eligible_since"] for f in history):
                 continue
             rule = rule_used(self.versions, state["community"], self.as_of)
