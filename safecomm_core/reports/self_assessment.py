@@ -38,7 +38,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import attrs
 
@@ -57,6 +57,7 @@ from safecomm_core.projections.meetings import (
 from safecomm_core.projections.phases import PHASE_FACTS, PHASE_ROWS, PHASES
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
+from safecomm_core.reports.counting import Month
 from safecomm_core.reports.model import Figure, Report, Section, columns
 from safecomm_core.reports.reading import Reader, cut, dead_letters, in_scope, reading
 
@@ -532,21 +533,14 @@ def _expected_months(facts: _Facts) -> tuple[str, ...]:
     """The months that should have had a meeting by the day: from the programme's first
     phase window (or first meeting) to its last window, and not the day's own month (its
     meeting may still come)."""
-    starts = [p["window_start"] for p in facts.phases] + [
-        date.fromisoformat(m["month"] + "-01") for m in facts.meetings
-    ]
+    starts = [Month.of(p["window_start"]) for p in facts.phases]
+    starts += [Month.parse(m["month"]) for m in facts.meetings]
     if not starts:
         return ()
-    first = min(starts).replace(day=1)
-    last = facts.as_of.replace(day=1) - timedelta(days=1)
+    last = Month.of(facts.as_of).shift(-1)
     if facts.phases:
-        last = min(last, max(p["window_end"] for p in facts.phases))
-    out = []
-    month = first
-    while month <= last:
-        out.append(month.strftime("%Y-%m"))
-        month = (month + timedelta(days=32)).replace(day=1)
-    return tuple(out)
+        last = min(last, Month.of(max(p["window_end"] for p in facts.phases)))
+    return tuple(str(month) for month in last.since(min(starts)))
 
 
 # -- gaps --------------------------------------------------------------------------------
