@@ -255,7 +255,6 @@ grid_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
     "alert.expire": commands_of(grid_cmds.ExpireAlert, alert_id=refs),
     "alert.close": commands_of(grid_cmds.CloseAlert, alert_id=refs),
 }
-grid_commands = st.one_of(*grid_commands_by_type.values())
 
 
 # -- patrol -----------------------------------------------------------------------------
@@ -335,7 +334,6 @@ patrol_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
         duration_minutes=st.none() | st.integers(0, 24 * 60),
     ),
 }
-patrol_commands = st.one_of(*patrol_commands_by_type.values())
 
 
 # -- campaign ---------------------------------------------------------------------------
@@ -380,7 +378,6 @@ campaign_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
     ),
     "campaign.cancel": commands_of(campaign_cmds.CancelCampaign, campaign_id=refs, reason=texts),
 }
-campaign_commands = st.one_of(*campaign_commands_by_type.values())
 
 
 # -- broadcast --------------------------------------------------------------------------
@@ -425,7 +422,6 @@ broadcast_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
         broadcast_cmds.WithdrawBroadcast, broadcast_id=refs, reason=texts
     ),
 }
-broadcast_commands = st.one_of(*broadcast_commands_by_type.values())
 
 
 # -- survey -----------------------------------------------------------------------------
@@ -458,7 +454,6 @@ survey_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
         survey_cmds.CloseSurveyWave, survey_id=refs, notes=st.just("") | texts
     ),
 }
-survey_commands = st.one_of(*survey_commands_by_type.values())
 
 
 # -- prevention asset -------------------------------------------------------------------
@@ -513,7 +508,6 @@ asset_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
         )
     ),
 }
-asset_commands = st.one_of(*asset_commands_by_type.values())
 
 
 # -- police statistic -------------------------------------------------------------------
@@ -540,7 +534,6 @@ police_statistic_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
         reason=texts,
     ),
 }
-police_statistic_commands = st.one_of(*police_statistic_commands_by_type.values())
 
 
 # -- targets ----------------------------------------------------------------------------
@@ -569,7 +562,6 @@ target_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
         due=st.none() | dates,
     ),
 }
-target_commands = st.one_of(*target_commands_by_type.values())
 
 
 # -- migrant ----------------------------------------------------------------------------
@@ -632,4 +624,18 @@ migrant_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
         ground=st.none() | st.sampled_from(list(ErasureGround)),
     ),
 }
-migrant_commands = st.one_of(*migrant_commands_by_type.values())
+
+# -- every aggregate with strategies by type --------------------------------------------
+
+#: A valid command of each type that has a strategy of its own, by type.
+commands_by_type: dict[str, st.SearchStrategy[Any]] = {
+    **grid_commands_by_type,
+    **patrol_commands_by_type,
+    **campaign_commands_by_type,
+    **broadcast_commands_by_type,
+    **survey_commands_by_type,
+    **asset_commands_by_type,
+    **police_statistic_commands_by_type,
+    **target_commands_by_type,
+    **migrant_commands_by_type,
+}

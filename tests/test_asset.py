@@ -8,7 +8,6 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     initialize,
@@ -18,7 +17,6 @@ from hypothesis.stateful import (
 )
 
 from safecomm_core import (
-    COMMANDS,
     AlreadyExists,
     InvalidTransition,
     NotFound,
@@ -39,12 +37,11 @@ from tests.commanding import (
     CommandMachine,
     field_errors,
     issue,
-    round_trips,
     through_json,
 )
 from tests.machines import MACHINE_SETTINGS
 from tests.refusals import refused
-from tests.strategies import CST, asset_commands_by_type, item_descriptions
+from tests.strategies import CST, item_descriptions
 
 #: M2.2's gatehouses were rebuilt in the spring of 2014.
 T0 = datetime(2014, 4, 1, 9, 0, tzinfo=CST)
@@ -244,18 +241,6 @@ def test_a_register_holds_counts_and_items_never_identities() -> None:
 
 
 # -- round-trips ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("type_", sorted(asset_commands_by_type))
-@settings(max_examples=25, deadline=None)
-@given(data=st.data())
-def test_every_asset_command_round_trips(type_: str, data: st.DataObject) -> None:
-    cmd = data.draw(asset_commands_by_type[type_])
-    assert round_trips(cmd)
-
-
-def test_every_asset_command_type_has_a_strategy() -> None:
-    assert {t for t in COMMANDS if t.startswith("asset.")} == set(asset_commands_by_type)
 
 
 # -- the state machine ------------------------------------------------------------------

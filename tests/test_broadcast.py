@@ -6,12 +6,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, invariant, rule
 
 from safecomm_core import (
-    COMMANDS,
     AlreadyExists,
     InvalidCommand,
     InvalidTransition,
@@ -30,10 +28,10 @@ from safecomm_core.domain.broadcast import (
     Outlet,
     Period,
 )
-from tests.commanding import issue, through_json
+from tests.commanding import issue
 from tests.machines import MACHINE_SETTINGS, StoreMachine
 from tests.refusals import attempt, refused, stored
-from tests.strategies import CST, broadcast_commands_by_type, outlet_reaches
+from tests.strategies import CST, outlet_reaches
 from tests.test_golden import GOLDEN, replay
 
 T0 = datetime(2014, 1, 30, 18, 0, tzinfo=CST)  # eve of the Spring Festival 2014
@@ -235,19 +233,6 @@ def test_bad_json_is_refused_naming_the_field(
 
 
 # -- round trips ------------------------------------------------------------------------
-
-
-def test_every_broadcast_command_has_a_strategy() -> None:
-    assert set(broadcast_commands_by_type) == {t for t in COMMANDS if t.startswith("broadcast.")}
-
-
-@pytest.mark.parametrize("type_", sorted(broadcast_commands_by_type))
-@settings(max_examples=25, deadline=None)
-@given(data=st.data())
-def test_commands_round_trip_through_json(type_: str, data: st.DataObject) -> None:
-    command = data.draw(broadcast_commands_by_type[type_])
-    assert type_ == command.TYPE
-    assert through_json(command) == command
 
 
 # -- every store ------------------------------------------------------------------------

@@ -6,12 +6,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, invariant, rule
 
 from safecomm_core import (
-    COMMANDS,
     AlreadyExists,
     InvalidCommand,
     InvalidTransition,
@@ -29,10 +27,10 @@ from safecomm_core.domain.campaign import (
     CampaignTheme,
     MaterialKind,
 )
-from tests.commanding import issue, through_json
+from tests.commanding import issue
 from tests.machines import MACHINE_SETTINGS, StoreMachine
 from tests.refusals import attempt, refused, stored
-from tests.strategies import CST, campaign_commands_by_type
+from tests.strategies import CST
 from tests.test_golden import GOLDEN, replay
 
 T0 = datetime(2014, 3, 1, 9, 0, tzinfo=CST)
@@ -246,19 +244,6 @@ def test_bad_json_is_refused_naming_the_field(
 
 
 # -- round trips ------------------------------------------------------------------------
-
-
-def test_every_campaign_command_has_a_strategy() -> None:
-    assert set(campaign_commands_by_type) == {t for t in COMMANDS if t.startswith("campaign.")}
-
-
-@pytest.mark.parametrize("type_", sorted(campaign_commands_by_type))
-@settings(max_examples=25, deadline=None)
-@given(data=st.data())
-def test_commands_round_trip_through_json(type_: str, data: st.DataObject) -> None:
-    command = data.draw(campaign_commands_by_type[type_])
-    assert type_ == command.TYPE
-    assert through_json(command) == command
 
 
 # -- every store ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from unittest import mock
 
 import pytest
 from eventsourcing.application import Repository
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -53,7 +53,7 @@ from safecomm_core.domain.grid_network import (
 from safecomm_core.personal import SealedPerson
 from safecomm_core.values import Actor, Role
 from tests.refusals import attempt, refused
-from tests.strategies import CST, grid_commands, grid_commands_by_type
+from tests.strategies import CST
 
 STAFF = Actor("staff-031", Role.GRID_WORKER)
 NET = "hemenkou"
@@ -513,17 +513,6 @@ def test_long_records_are_snapshotted_and_load_equal_to_a_full_replay(
 
 
 # -- round trips ------------------------------------------------------------------------
-
-
-def test_strategies_cover_every_grid_command() -> None:
-    assert set(grid_commands_by_type) == {
-        t for t in COMMANDS if t.startswith(("network.", "alert."))
-    }
-
-
-@given(grid_commands)
-def test_commands_round_trip_through_json(command: Any) -> None:
-    assert parse_command(command_to_json(command)) == command
 
 
 # -- stateful ---------------------------------------------------------------------------

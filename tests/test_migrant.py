@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 import pytest
 from click.testing import CliRunner
-from hypothesis import event, given, settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from safecomm_cli.main import main
@@ -50,10 +50,9 @@ from safecomm_core.domain.migrant import (
     add_months,
 )
 from safecomm_core.personal import ERASED, id_number_digest
-from tests.commanding import through_json
 from tests.conftest import PG_URL
 from tests.refusals import attempt, refused
-from tests.strategies import CST, migrant_commands, migrant_commands_by_type
+from tests.strategies import CST
 
 REGISTER = {
     "type": "migrant.register",
@@ -707,16 +706,6 @@ def test_add_months(day: date, months: int, expected: date) -> None:
 
 
 # -- converter round-trip -------------------------------------------------------------
-
-
-def test_every_migrant_command_has_a_strategy() -> None:
-    assert set(migrant_commands_by_type) == {t for t in COMMANDS if t.startswith("migrant.")}
-
-
-@settings(max_examples=60, deadline=None)
-@given(migrant_commands)
-def test_commands_round_trip_through_json(cmd: Command) -> None:
-    assert through_json(cmd) == cmd
 
 
 # -- state machine: the real application beside a plain model -------------------------

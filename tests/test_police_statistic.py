@@ -5,12 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from safecomm_core import (
-    COMMANDS,
     AlreadyExists,
     InvalidCommand,
     NotFound,
@@ -19,9 +14,9 @@ from safecomm_core import (
 )
 from safecomm_core.commands import police_statistic as cmds
 from safecomm_core.domain.police_statistic import PoliceStatistic, statistic_ref
-from tests.commanding import field_errors, issue, round_trips
+from tests.commanding import field_errors, issue
 from tests.refusals import refused
-from tests.strategies import CST, police_statistic_commands_by_type
+from tests.strategies import CST
 
 #: The station sends March's figures in early April.
 T0 = datetime(2014, 4, 3, 10, 0, tzinfo=CST)
@@ -112,16 +107,3 @@ def test_bad_fields_are_named() -> None:
     assert field_errors(data | {"category": "Theft"})[0][0] == "category"
     assert field_errors(data | {"cases": "4"}) == [("cases", "must be int")]
     assert field_errors(data | {"source": ""}) == [("source", "must not be empty")]
-
-
-@pytest.mark.parametrize("type_", sorted(police_statistic_commands_by_type))
-@settings(max_examples=25, deadline=None)
-@given(data=st.data())
-def test_every_police_statistic_command_round_trips(type_: str, data: st.DataObject) -> None:
-    cmd = data.draw(police_statistic_commands_by_type[type_])
-    assert round_trips(cmd)
-
-
-def test_every_police_statistic_command_type_has_a_strategy() -> None:
-    types = {t for t in COMMANDS if t.startswith("police_statistic.")}
-    assert types == set(police_statistic_commands_by_type)

@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
-import pytest
-from hypothesis import given, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     initialize,
@@ -18,7 +17,6 @@ from hypothesis.stateful import (
 )
 
 from safecomm_core import (
-    COMMANDS,
     AlreadyExists,
     InvalidTransition,
     NotFound,
@@ -36,9 +34,9 @@ from safecomm_core.domain.survey import (
     SurveyStatus,
     Wave,
 )
-from tests.commanding import CommandMachine, field_errors, issue, round_trips, through_json
+from tests.commanding import CommandMachine, field_errors, issue, through_json
 from tests.refusals import refused
-from tests.strategies import CST, communities, survey_answers, survey_commands_by_type
+from tests.strategies import CST, communities, survey_answers
 
 #: The baseline survey of P1 (Oct 2013).
 T0 = datetime(2013, 10, 8, 9, 0, tzinfo=CST)
@@ -210,18 +208,6 @@ def test_which_answers_count_as_satisfied_and_safe() -> None:
 
 
 # -- round-trips ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("type_", sorted(survey_commands_by_type))
-@settings(max_examples=25, deadline=None)
-@given(data=st.data())
-def test_every_survey_command_round_trips(type_: str, data: st.DataObject) -> None:
-    cmd = data.draw(survey_commands_by_type[type_])
-    assert round_trips(cmd)
-
-
-def test_every_survey_command_type_has_a_strategy() -> None:
-    assert {t for t in COMMANDS if t.startswith("survey.")} == set(survey_commands_by_type)
 
 
 # -- the state machine ------------------------------------------------------------------

@@ -6,11 +6,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from safecomm_core import (
-    COMMANDS,
     AlreadyExists,
     NotFound,
     RuleViolation,
@@ -19,9 +16,9 @@ from safecomm_core import (
 )
 from safecomm_core.commands import targets as cmds
 from safecomm_core.domain.targets import Direction, Indicator, Target, Unit, target_ref
-from tests.commanding import field_errors, issue, round_trips
+from tests.commanding import field_errors, issue
 from tests.refusals import refused
-from tests.strategies import CST, target_commands_by_type
+from tests.strategies import CST
 
 #: Goals are fixed at the launch (P1, Oct 2013) and due at the inspection (P7, Dec 2014).
 T0 = datetime(2013, 10, 20, 9, 0, tzinfo=CST)
@@ -150,15 +147,3 @@ def test_bad_fields_are_named() -> None:
     ]
     # an integer is a number: 90 reads as 90.0
     assert parse_command(data | {"target": 90}) == parse_command(data)
-
-
-@pytest.mark.parametrize("type_", sorted(target_commands_by_type))
-@settings(max_examples=25, deadline=None)
-@given(data=st.data())
-def test_every_target_command_round_trips(type_: str, data: st.DataObject) -> None:
-    cmd = data.draw(target_commands_by_type[type_])
-    assert round_trips(cmd)
-
-
-def test_every_target_command_type_has_a_strategy() -> None:
-    assert {t for t in COMMANDS if t.startswith("target.")} == set(target_commands_by_type)
