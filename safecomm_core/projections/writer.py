@@ -37,7 +37,6 @@ class _TableState:
         self.table = table
         # Looked up on every write: kept here rather than derived from the table each time.
         self.columns = tuple((c.name, c, c.type is TEXT) for c in table.columns)
-        self.by_name = {c.name: c for c in table.columns}
         self.key_names = frozenset(table.key)
         self.key_size = len(table.key)
         self.text_key = all(c.type is TEXT for c in table.key_columns)
@@ -96,10 +95,7 @@ class ViewWriter:
         for name, value in changes.items():
             if name in state.key_names:
                 raise ValueError(f"cannot change key column {state.table.name}.{name}")
-            column = state.by_name.get(name)
-            if column is None:
-                raise KeyError(f"table {state.table.name!r} has no column {name!r}")
-            changed[name] = normalise(column, value)
+            changed[name] = normalise(state.table.column(name), value)
         self._set(state, key, changed)
         return True
 
