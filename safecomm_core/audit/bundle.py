@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import calendar
 import hashlib
 import json
 import os
@@ -75,6 +74,7 @@ from safecomm_core.audit.errors import AuditError, KeyFileError
 from safecomm_core.audit.ledger import Ledger
 from safecomm_core.audit.seal import Seal, key_id, parse_public_key
 from safecomm_core.converter import converter
+from safecomm_core.reports.counting import Month
 from safecomm_core.reports.model import Report
 
 __all__ = [
@@ -184,8 +184,7 @@ def _reports(store: Safecomm, period: str | None) -> dict[str, Report]:
 
 def _last_day(period: str) -> date:
     try:
-        year, month = (int(part) for part in period.split("-")[:2])
-        return date(year, month, calendar.monthrange(year, month)[1])
+        return Month.parse(period).last
     except ValueError:
         return datetime.now(UTC).date()
 
