@@ -125,7 +125,6 @@ class ViewDatabase(ABC):
     def __init__(self) -> None:
         self._setup_done = False
         self._in_transaction = False
-        self._decoders: dict[int, tuple[Table, Callable[[Sequence[Any]], dict[str, Any]]]] = {}
 
     # -- the backend's part ---------------------------------------------------------
 
@@ -301,12 +300,7 @@ class ViewDatabase(ABC):
 
     def decode_row(self, table: Table, values: Sequence[Any]) -> dict[str, Any]:
         """A fetched row (all columns in order) as a normalised row."""
-        # Tables are long-lived constants: keep each one's decoder (the table is kept
-        # beside it, so that a recycled id() is never mistaken for it).
-        known = self._decoders.get(id(table))
-        if known is None or known[0] is not table:
-            known = self._decoders[id(table)] = (table, self.row_decoder(table))
-        return known[1](values)
+        return self.row_decoder(table)(values)
 
     def row_decoder(self, table: Table) -> Callable[[Sequence[Any]], dict[str, Any]]:
         """A function doing :meth:`decode_row` for ``table``, for reading many rows.

@@ -294,10 +294,8 @@ class Projector:
             sql += " AND d.projection = ?"
             params.append(projection.name)
         sql += " ORDER BY d.projection, d.notification_id"
-        return [
-            DeadLetter(**self.views.decode_row(DEAD_LETTERS, values))
-            for values in self.views.fetchall(sql, params)
-        ]
+        decode = self.views.row_decoder(DEAD_LETTERS)
+        return [DeadLetter(**decode(values)) for values in self.views.fetchall(sql, params)]
 
     def status(self, projection: Projection) -> ProjectionStatus:
         """Where ``projection`` stands against the store's head."""
@@ -468,7 +466,8 @@ class Projector:
             f"{self.views.select_sql(g, GENERATIONS)} WHERE projection = ? ORDER BY generation",
             (projection.name,),
         )
-        return [Generation(**self.views.decode_row(GENERATIONS, values)) for values in rows]
+        decode = self.views.row_decoder(GENERATIONS)
+        return [Generation(**decode(values)) for values in rows]
 
     def _generation(self, projection: Projection, number: int) -> Generation | None:
         return next((g for g in self._generations(projection) if g.generation == number), None)
@@ -610,10 +609,8 @@ class Projector:
 
     def _rows(self, table: Table, generation: int) -> list[Row]:
         name = self.views.physical(table.name, generation)
-        return [
-            self.views.decode_row(table, values)
-            for values in self.views.fetchall(self.views.select_sql(name, table))
-        ]
+        fetched = self.views.fetchall(self.views.select_sql(name, table))
+        return list(map(self.views.row_decoder(table), fetched))
 
     def _letter_rows(self, projection: Projection, generation: int) -> list[Row]:
         d = quote(self.views.name(DEAD_LETTERS.name))
@@ -623,7 +620,7 @@ class Projector:
             "WHERE projection = ? AND generation = ?",
             (projection.name, generation),
         )
-        return [self.views.decode_row(DEAD_LETTER_DIGEST, values) for values in fetched]
+        return list(map(self.views.row_decoder(DEAD_LETTER_DIGEST), fetched))
 
     def _contents(self, projection: Projection, generation: int) -> list[tuple[Table, list[Row]]]:
         tables = [(t, self._rows(t, generation)) for t in projection.tables]
