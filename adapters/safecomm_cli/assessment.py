@@ -19,9 +19,6 @@ from typing import Any, TypeVar
 import click
 
 from safecomm_cli.report import friendly, produce, report, report_options
-from safecomm_core.application import Safecomm
-from safecomm_core.projections import Projector
-from safecomm_core.reports.model import Report
 from safecomm_core.reports.self_assessment import self_assessment
 from safecomm_core.reports.watchlist import DEFAULT_CLOSING_DAYS, watchlist
 from safecomm_core.values import SUBDISTRICT_TZ
@@ -65,20 +62,6 @@ def as_of_day(period: str | None, as_of: date | None, today: date | None = None)
     return today or datetime.now(SUBDISTRICT_TZ).date()
 
 
-def _run(
-    build: Callable[[Projector, date], Report],
-    day: date,
-    fmt: str | None,
-    lang: str,
-    out: Path | None,
-    store_url: str,
-) -> None:
-    def make(_store: Safecomm, projector: Projector) -> Report:
-        return build(projector, day)
-
-    produce(store_url, make, fmt, lang, out)
-
-
 @report.command("self-assessment")
 @report_options
 @_as_of_option
@@ -95,13 +78,12 @@ def self_assessment_command(
     """The self-assessment: AQ/T 9001-2006's elements and the plan's measures against the
     evidence recorded, phase progress P1-P7, and the gaps, named."""
     day = as_of_day(period, as_of)
-    _run(
-        lambda projector, d: self_assessment(projector, as_of=d, community=community),
-        day,
+    produce(
+        store_url,
+        lambda _store, projector: self_assessment(projector, as_of=day, community=community),
         fmt,
         lang,
         out,
-        store_url,
     )
 
 
@@ -130,15 +112,14 @@ def watchlist_command(
     """What staff must act on, as of a day: overdue disputes, closing judicial windows,
     unacknowledged alerts, permits to endorse, overdue actions, M3.3 eligibility."""
     day = as_of_day(period, as_of)
-    _run(
-        lambda projector, d: watchlist(
-            projector, as_of=d, community=community, closing_within_days=within
+    produce(
+        store_url,
+        lambda _store, projector: watchlist(
+            projector, as_of=day, community=community, closing_within_days=within
         ),
-        day,
         fmt,
         lang,
         out,
-        store_url,
     )
 
 

@@ -28,6 +28,7 @@ from safecomm_cli.report import (
     store_option,
 )
 from safecomm_core.application import Safecomm
+from safecomm_core.converter import converter
 from safecomm_core.projections import Projector
 from safecomm_core.reports.counting import EventRef
 from safecomm_core.reports.explain import explain
@@ -146,16 +147,7 @@ def explain_command(
     figure = found.figure
     if as_json:
         data = {
-            "figure": {
-                "id": figure.id,
-                "numerator": figure.numerator,
-                "denominator": figure.denominator,
-                "value": figure.value,
-                "period": figure.period,
-                "scope": figure.scope,
-                "definition_version": figure.definition_version,
-                "basis": figure.basis,
-            },
+            "figure": converter.unstructure(figure),
             "definition": found.definition,
             "numerator": [_data(e) for e in found.numerator],
             "denominator": [_data(e) for e in found.denominator],
