@@ -68,7 +68,7 @@ def demo(store_url: str, out_dir: Path, scale: float, seed: int, lang: str, key_
         recorded = _record(store, seed, scale)
         with Projector(store) as projector:
             _catch_up(projector)
-            files, first, last = _reports(store, projector, out_dir, lang)
+            files, first, last = _reports(projector, out_dir, lang)
         audit_lines = _seal_and_verify(store, key_path)
         total = store.app.recorder.max_notification_id() or 0
     click.echo("")
@@ -115,9 +115,7 @@ def _catch_up(projector: Projector) -> None:
             projector.catch_up(projection)
 
 
-def _reports(
-    store: Safecomm, projector: Projector, out_dir: Path, lang: str
-) -> tuple[list[Path], Report, Report]:
+def _reports(projector: Projector, out_dir: Path, lang: str) -> tuple[list[Path], Report, Report]:
     out_dir.mkdir(parents=True, exist_ok=True)
     end = PROGRAMME_END
     last_month = f"{end:%Y-%m}"
@@ -139,11 +137,8 @@ def _reports(
 def _seal_and_verify(store: Safecomm, key_path: Path) -> list[str]:
     if not key_path.exists():
         generate_key(key_path)
-    ledger = Ledger(store)
-    try:
+    with Ledger(store) as ledger:
         seal = ledger.seal(load_private_key(key_path))
-    finally:
-        ledger.close()
     result = verify(store, public_key=load_public_key(f"{key_path}.pub"))
     return [
         f"Sealed the audit chain at position {seal.position:,} with {key_path} "
