@@ -13,7 +13,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from safecomm_core.projections import (
     TEXT,
     TIMESTAMP,
     Column,
+    PostgresViews,
     Projection,
     ProjectionError,
     Projector,
@@ -793,18 +794,21 @@ def test_writer_reads_its_own_writes_and_takes_changes_back() -> None:
     db.close()
 
 
+_TYPED = Table(
+    "typed",
+    columns=(
+        Column("id", TEXT, nullable=False),
+        Column("at", TIMESTAMP),
+        Column("on", DATE),
+        Column("flag", BOOLEAN),
+        Column("count", INTEGER),
+    ),
+    key=("id",),
+)
+
+
 def test_a_row_decoder_reads_each_column_as_decode_does() -> None:
-    table = Table(
-        "typed",
-        columns=(
-            Column("id", TEXT, nullable=False),
-            Column("at", TIMESTAMP),
-            Column("on", DATE),
-            Column("flag", BOOLEAN),
-            Column("count", INTEGER),
-        ),
-        key=("id",),
-    )
+    table = _TYPED
     views = SQLiteViews(":memory:")
     try:
         for stored in (
@@ -817,5 +821,24 @@ def test_a_row_decoder_reads_each_column_as_decode_does() -> None:
             }
             assert views.encode_row(table, decoded) == list(stored)
         assert views.decode_row(table, ("a", None, None, 0, 0))["flag"] is False
+    finally:
+        views.close()
+
+
+@pytest.mark.postgres
+def test_a_postgres_row_decoder_reads_each_column_as_decode_does() -> None:
+    # psycopg hands back Python values; only timestamps change (to UTC, as rows keep them).
+    views = PostgresViews(PG_URL, "decoder")
+    try:
+        at = datetime(2014, 3, 1, 16, 0, tzinfo=timezone(timedelta(hours=8)))
+        for stored in (("a", at, date(2014, 3, 1), True, 3), ("b", None, None, None, None)):
+            decoded = views.decode_row(_TYPED, stored)
+            assert decoded == {
+                c.name: views.decode(c, v) for c, v in zip(_TYPED.columns, stored, strict=True)
+            }
+        decoded = views.decode_row(_TYPED, ("a", at, date(2014, 3, 1), False, 0))
+        assert decoded["at"] == at
+        assert decoded["at"].tzinfo is UTC  # what PostgresViews.decoded must not leave out
+        assert decoded["flag"] is False
     finally:
         views.close()
