@@ -33,7 +33,8 @@ from safecomm_core.reports.self_assessment import PROJECTIONS as SA_PROJECTIONS
 from safecomm_core.reports.self_assessment import self_assessment
 from safecomm_core.reports.watchlist import PROJECTIONS as WL_PROJECTIONS
 from safecomm_core.reports.watchlist import watchlist
-from safecomm_core.values import SUBDISTRICT_TZ, Actor, Role
+from safecomm_core.values import SUBDISTRICT_TZ
+from tests.commanding import issue
 
 #: Personal data given in commands of :class:`History`: none may reach a report.
 PERSONAL = (
@@ -48,8 +49,7 @@ PERSONAL = (
     "幸福路12号",
 )
 
-STAFF = Actor("staff-001", Role.STAFF)
-_ids = itertools.count()
+_ids = itertools.count()  # offer ids
 
 
 def at(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
@@ -71,9 +71,7 @@ class History:
 
     def do(self, cls: type[Command], when: datetime, **fields: Any) -> Outcome:
         """Handle a ``cls`` command that occurred at ``when``."""
-        return self.store.handle(
-            cls(command_id=f"h-{next(_ids)}", occurred_at=when, actor=STAFF, **fields)
-        )
+        return self.store.handle(issue(cls, when, **fields))
 
     # -- rules ------------------------------------------------------------------------
 
