@@ -40,5 +40,7 @@ def test_import_paper_records_counts_late_entries_in_their_own_month(tmp_path: P
 
 def test_every_example_is_run_by_a_test() -> None:
     tests = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").glob("test_*.py"))
-    for script in EXAMPLES.glob("*.py"):
+    scripts = sorted(EXAMPLES.glob("*.py"))
+    assert scripts, f"no examples found in {EXAMPLES}"
+    for script in scripts:
         assert script.name in tests, f"{script.name} has no test"
