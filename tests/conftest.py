@@ -25,8 +25,7 @@ def drop_pg_tables(name: str) -> None:
     """Drop every table of a test application called ``name``."""
     import psycopg
 
-    conninfo = PG_URL.replace("postgresql://", "postgresql://", 1)
-    with psycopg.connect(conninfo, autocommit=True) as db:
+    with psycopg.connect(PG_URL, autocommit=True) as db:
         rows = db.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE %s",
             (name + "\\_%",),
