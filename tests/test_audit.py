@@ -332,26 +332,6 @@ def test_sealing_refuses_a_ledger_altered_since_the_last_seal() -> None:
                 ledger.seal(key)
 
 
-def test_the_public_api_is_sorted_and_complete() -> None:
-    names = audit.__all__
-    assert names == sorted(names, key=lambda n: (not n.isupper(), not n[0].isupper(), n))
-    for name in names:
-        assert hasattr(audit, name), name
-
-
-def test_the_audit_imports_no_adapter_library() -> None:
-    import subprocess
-    import sys
-
-    probe = (
-        "import sys, safecomm_core.audit;"
-        "bad = {'click', 'msgspec', 'psycopg'} & set(sys.modules);"
-        "print(sorted(bad))"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
-
-
 def test_a_signed_seal_that_contradicts_a_holding_one_is_named(store: Safecomm) -> None:
     """Two signed seals at one position, for different values: the records decide."""
     write_disputes(store, 1)

@@ -6,25 +6,36 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+
+import pytest
+import safecomm_reports
 
 import safecomm_core
+import safecomm_core.audit
 
 ROOT = Path(__file__).parents[1]
 
+#: Libraries of the adapters and extras, which the core never imports.
+ADAPTER_LIBRARIES = ("click", "msgspec", "psycopg", "openpyxl", "matplotlib", "litestar", "nats")
 
-def test_public_api_is_sorted_and_complete() -> None:
-    names = safecomm_core.__all__
+
+@pytest.mark.parametrize(
+    "package", [safecomm_core, safecomm_core.audit, safecomm_reports], ids=lambda p: p.__name__
+)
+def test_public_api_is_sorted_and_complete(package: ModuleType) -> None:
+    names = package.__all__
     # isort-style, as ruff keeps it: CONSTANTS, then Classes, then functions
     assert names == sorted(names, key=lambda n: (not n.isupper(), not n[0].isupper(), n))
     for name in names:
-        assert hasattr(safecomm_core, name), name
+        assert hasattr(package, name), name
 
 
 def test_core_imports_no_adapter_library() -> None:
     probe = (
-        "import sys, safecomm_core, safecomm_core.commands;"
-        "bad = {'click', 'msgspec', 'psycopg', 'openpyxl', 'matplotlib', 'litestar', 'nats'}"
-        " & set(sys.modules);"
+        "import sys, safecomm_core, safecomm_core.commands, safecomm_core.audit,"
+        " safecomm_core.reports;"
+        f"bad = set({ADAPTER_LIBRARIES!r}) & {{m.split('.')[0] for m in sys.modules}};"
         "print(sorted(bad))"
     )
     out = subprocess.run(

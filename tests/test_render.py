@@ -6,15 +6,12 @@ import csv
 import functools
 import io
 import json
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
-import safecomm_reports
 from openpyxl import load_workbook
 from safecomm_reports import (
     FORMATS,
@@ -527,22 +524,3 @@ def test_html_of_a_report_without_figures_or_series() -> None:
     assert page.svgs == 0
     assert len(page.tables) == 1
     assert text("dead_letters_none", "zh") in render_html(bare)
-
-
-# the package
-
-
-def test_public_api_is_sorted_and_complete() -> None:
-    names = safecomm_reports.__all__
-    assert names == sorted(names, key=lambda n: (not n.isupper(), not n[0].isupper(), n))
-    for name in names:
-        assert hasattr(safecomm_reports, name), name
-
-
-def test_core_does_not_import_the_renderers_libraries() -> None:
-    probe = (
-        "import sys, safecomm_core, safecomm_core.reports;"
-        "print(sorted({'openpyxl', 'matplotlib'} & {m.split('.')[0] for m in sys.modules}))"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
