@@ -30,6 +30,10 @@ def _name(rng: random.Random) -> str:
     return rng.choice(_FAMILY) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice([1, 2])))
 
 
+def _phone(rng: random.Random) -> str:
+    return f"1{rng.choice('3589')}{rng.randint(0, 999_999_999):09d}"
+
+
 def residents(rng: random.Random, count: int, prefix: str = "p") -> list[PersonInput]:
     """``count`` made-up people with a name, a phone number and an ID number."""
     people = []
@@ -39,7 +43,7 @@ def residents(rng: random.Random, count: int, prefix: str = "p") -> list[PersonI
             PersonInput(
                 ref=f"{prefix}-{n:06d}",
                 name=_name(rng),
-                phone=f"1{rng.choice('3589')}{rng.randint(0, 999_999_999):09d}",
+                phone=_phone(rng),
                 id_number=id_number(rng, born),
             )
         )
@@ -61,7 +65,7 @@ def workers(rng: random.Random, count: int, prefix: str = "mw") -> list[PersonIn
             PersonInput(
                 ref=f"{prefix}-{len(people):06d}",
                 name=_name(rng),
-                phone=f"1{rng.choice('3589')}{rng.randint(0, 999_999_999):09d}",
+                phone=_phone(rng),
                 id_number=number,
             )
         )
