@@ -10,7 +10,6 @@ Exit statuses: 0 when written; 2 for bad input (a date, both ``--period`` and
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from safecomm_cli.report import friendly, produce, report, report_options
+from safecomm_core.reports.counting import Month
 from safecomm_core.reports.self_assessment import self_assessment
 from safecomm_core.reports.watchlist import DEFAULT_CLOSING_DAYS, watchlist
 from safecomm_core.values import SUBDISTRICT_TZ
@@ -57,8 +57,7 @@ def as_of_day(period: str | None, as_of: date | None, today: date | None = None)
     if as_of is not None:
         return as_of
     if period is not None:
-        year, month = map(int, period.split("-"))
-        return date(year, month, calendar.monthrange(year, month)[1])
+        return Month.parse(period).last
     return today or datetime.now(SUBDISTRICT_TZ).date()
 
 
