@@ -32,6 +32,7 @@ from safecomm_core.domain.dispute import (
     Route,
 )
 from safecomm_core.values import Actor, Role
+from tests.refusals import refused
 from tests.strategies import CST, communities, meta_fields, party_inputs, refs, texts
 
 MEDIATOR = Actor("staff-017", Role.MEDIATOR)
@@ -75,15 +76,6 @@ def to_agreement(store: Any, ref: str = "d-1", at: datetime = T0) -> None:
             terms="repair",
         )
     )
-
-
-def refused(store: Any, command: Any, error: type[SafecommError]) -> SafecommError:
-    """Handle ``command``, expect ``error``, and check that nothing was written."""
-    before = list(store.events(limit=10**6))
-    with pytest.raises(error) as info:
-        store.handle(command)
-    assert list(store.events(limit=10**6)) == before
-    return info.value
 
 
 # -- rules ------------------------------------------------------------------------------
@@ -182,7 +174,8 @@ def test_unknown_and_duplicate_ids(memory_store: Any) -> None:
 
 
 def test_parties_must_be_given_once_each(memory_store: Any) -> None:
-    refused(memory_store, report(parties=()), InvalidCommand)
+    none = refused(memory_store, report(parties=()), InvalidCommand)
+    assert [(e.field, e.rule) for e in none.errors] == [("parties", "at least one party")]
     party = cmds.PartyInput(ref="p-1", role=PartyRole.APPLICANT)
     refused(memory_store, report(parties=(party, party)), InvalidCommand)
 
