@@ -38,8 +38,8 @@ def command_groups(commands: Sequence[Command]) -> list[list[Any]]:
     with open_store("memory://", keys=MemoryKeyStore()) as store:
         for command in commands:
             store.handle(command)
-        mapper = store.app.mapper
-        for n in store.app.recorder.select_notifications(start=1, limit=10**9):
+        mapper = store.log.application.mapper
+        for n in store.log.application.recorder.select_notifications(start=1, limit=10**9):
             if n.topic == CommandReceipt.Handled.TOPIC or not groups:
                 groups.append([])
             groups[-1].append(mapper.to_domain_event(n))
@@ -58,7 +58,7 @@ def interleaved_writes(
     # Opened through open_store only so that PostgreSQL schemas are created one at a time;
     # what is timed below is eventsourcing's own EventStore.put.
     raw_store = open_store(raw_url, keys=MemoryKeyStore())
-    raw = raw_store.app
+    raw = raw_store.log.application
     ours_s = raw_s = ours_cpu = raw_cpu = 0.0
     clock, cpu = time.perf_counter, time.process_time
     try:
@@ -71,7 +71,7 @@ def interleaved_writes(
                 t2, c2 = clock(), cpu()
                 ours_s, raw_s = ours_s + t1 - t0, raw_s + t2 - t1
                 ours_cpu, raw_cpu = ours_cpu + c1 - c0, raw_cpu + c2 - c1
-            events = store.app.recorder.max_notification_id() or 0
+            events = store.log.head()
         if events != (raw.recorder.max_notification_id() or 0):
             raise RuntimeError("ours and the raw store hold different numbers of events")
     finally:

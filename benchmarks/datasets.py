@@ -93,7 +93,7 @@ def dataset(workdir: Path, events: int, *, log: bool = False) -> Dataset:
             memory.handle(command)
             if log and i % 50_000 == 49_999:
                 print(f"  built {i + 1:,} of {len(commands):,} commands", flush=True)
-        written = _copy(memory.app.recorder, path)
+        written = _copy(memory.log.application.recorder, path)
     found = Dataset(path, scale, len(commands), written, time.perf_counter() - began)
     _built[key] = found
     return found
@@ -104,7 +104,7 @@ def _copy(source: object, path: Path) -> int:
     select = source.select_notifications  # type: ignore[attr-defined]
     copied = 0
     with open_store(f"sqlite:///{path}", keys=MemoryKeyStore()) as target:
-        recorder = target.app.recorder
+        recorder = target.log.application.recorder
         while True:
             page = select(start=copied, limit=_COPY_BATCH, inclusive_of_start=False)
             if not page:

@@ -28,7 +28,7 @@ PAGE = 1000
 
 def read_decode(store: Any, topics: tuple[str, ...]) -> int:
     """Raw eventsourcing: read every notification of ``topics`` and decode it."""
-    recorder, mapper = store.app.recorder, store.app.mapper
+    recorder, mapper = store.log.application.recorder, store.log.application.mapper
     position = count = 0
     while True:
         page = recorder.select_notifications(

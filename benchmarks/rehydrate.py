@@ -73,7 +73,7 @@ def rehydrate(ctx: Context, events: int = EVENTS) -> list[Result]:
         for command in commands:
             store.handle(command)
         survey_id = aggregate_id(Survey.KIND, "bench-wave")
-        app = store.app
+        app = store.log.application
         assert app.repository.get(survey_id).version == events
         snapshots = app.snapshots
         interval = type(app).snapshotting_intervals.get(Survey)

@@ -41,11 +41,9 @@ PAST_FRACTION = 10
 
 def past_moment(store: Any) -> datetime:
     """The recorded time of the event a tenth of the way into the store's log."""
-    head = store.app.recorder.max_notification_id() or 1
-    (notification,) = store.app.recorder.select_notifications(
-        start=max(1, head // PAST_FRACTION), limit=1
-    )
-    moment: datetime = store.app.mapper.to_domain_event(notification).timestamp
+    head = store.log.head() or 1
+    (notification,) = store.log.read(max(1, head // PAST_FRACTION) - 1, 1)
+    moment: datetime = store.log.decode(notification).timestamp
     return moment
 
 

@@ -8,7 +8,7 @@ Open a store, handle commands, query records::
         store.handle(parse_command({...}))
 """
 
-from safecomm_core.application import HistoryEntry, Outcome, Safecomm, open_store
+from safecomm_core.application import open_store
 from safecomm_core.commands import COMMANDS, Command, command_to_json, parse_command
 from safecomm_core.errors import (
     AlreadyExists,
@@ -24,7 +24,9 @@ from safecomm_core.errors import (
     StoreError,
     UnknownCommandType,
 )
+from safecomm_core.history import HistoryEntry
 from safecomm_core.personal import PersonData, PersonInput
+from safecomm_core.service import Outcome, Safecomm
 from safecomm_core.values import Actor, Channel, Meta, Role
 
 __all__ = [

@@ -48,7 +48,7 @@ def test_the_evidence_view_counts_every_command_and_event_of_the_store(
 ) -> None:
     full_history(memory_store)
     receipts = events = 0
-    for notification in memory_store.events(limit=100_000):
+    for notification in memory_store.log.read(0, 100_000):
         if notification.topic == CommandReceipt.Handled.TOPIC:
             receipts += 1
         else:

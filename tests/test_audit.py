@@ -161,7 +161,7 @@ def test_not_a_seal_is_refused(line: str) -> None:
 def _recomputed(store: Safecomm) -> list[LedgerEntry]:
     """The ledger as the definition says it should be, straight from the notifications."""
     entries, previous = [], GENESIS
-    for n in store.events(1, 10_000):
+    for n in store.log.read(0, 10_000):
         record = (n.id, n.originator_id.hex, n.originator_version, n.topic, n.state)
         entries.append(LedgerEntry.of(record, previous))
         previous = entries[-1].chain

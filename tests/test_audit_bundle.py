@@ -63,7 +63,7 @@ def test_a_signed_bundle_verifies_without_the_store(
     _sealed(store, key)
     out = tmp_path / "evidence.zip"
     manifest = write_bundle(store, out, period=MONTH, key=key)
-    stored = store.app.recorder.max_notification_id()
+    stored = store.log.head()
     store.close()
 
     result = verify_bundle(out, public_key=key.public_key())
@@ -96,7 +96,7 @@ def test_personal_data_stays_sealed_and_no_private_key_is_carried(
         base64.b64decode(json.loads(line)["state"])
         for line in files["records/records.jsonl"].splitlines()
     ]
-    assert len(states) == store.app.recorder.max_notification_id()
+    assert len(states) == store.log.head()
     for secret in ("王建国", "13800001001", "李秀英"):
         for form in (secret.encode(), json.dumps(secret).encode()):
             assert form not in everything
@@ -197,7 +197,7 @@ def test_an_unsigned_bundle_of_a_sealed_store_verifies_with_its_tail_unsealed(
     memory_store: Safecomm, key: Ed25519PrivateKey, tmp_path: Path
 ) -> None:
     _sealed(memory_store, key, disputes=1)
-    sealed = memory_store.app.recorder.max_notification_id()
+    sealed = memory_store.log.head()
     write_disputes(memory_store, 1, first=2)
     out = tmp_path / "evidence.zip"
     write_bundle(memory_store, out, period=MONTH)

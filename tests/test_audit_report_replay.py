@@ -111,7 +111,7 @@ def test_cli_replay_report(tmp_path: Path) -> None:
 
 def _recorded_times(store: Safecomm) -> list[datetime]:
     """The recorded time of every stored event, in log order."""
-    recorder, mapper = store.app.recorder, store.app.mapper
+    recorder, mapper = store.log.application.recorder, store.log.application.mapper
     return [mapper.to_domain_event(n).timestamp for n in recorder.select_notifications(1, 10**6)]
 
 
@@ -169,7 +169,7 @@ def test_the_recorded_prefix_ends_before_the_first_event_recorded_later() -> Non
     base = datetime(2014, 3, 1, tzinfo=UTC)
     at = [base + timedelta(minutes=m) for m in (1, 2, 5, 3, 6, 7)]
     with open_store("memory://") as store:
-        store.app.recorder.insert_events([_stored(m) for m in at])
+        store.log.application.recorder.insert_events([_stored(m) for m in at])
         # Position 4 was recorded by 04:00 but stored after position 3, recorded at 05:00:
         # it was still in flight then, and the prefix leaves it out.
         prefix = recorded_prefix(store, base + timedelta(minutes=4), marks_every=2)

@@ -89,4 +89,4 @@ def test_every_broken_field_is_named_at_once() -> None:
 def test_nothing_is_written_for_bad_input(memory_store: Any) -> None:
     with pytest.raises(InvalidCommand):
         memory_store.handle_json(changed(occurred_at="yesterday"))
-    assert list(memory_store.events()) == []
+    assert list(memory_store.log.read(0, 1000)) == []

@@ -103,8 +103,8 @@ def test_an_erased_person_stays_erased(store: Any) -> None:
     for number in (7, 8):  # register the worker, then erase them
         store.handle(parse_command(data[number - 1]))
     again = {**data[6], "command_id": "c-9", "worker_id": "m-0002"}
-    before = list(store.events(limit=10**6))
+    before = list(store.log.read(0, 10**6))
     with pytest.raises(PersonErased, match="new ref"):
         store.handle(parse_command(again))
-    assert list(store.events(limit=10**6)) == before
+    assert list(store.log.read(0, 10**6)) == before
     assert store.person(store.get(MigrantWorker, "m-0001").person).erased

@@ -250,13 +250,13 @@ class DisputeMachine(RuleBasedStateMachine):
         return self.clock
 
     def attempt(self, command: Any, ok: bool) -> None:
-        before = list(self.store.events(limit=10**6))
+        before = list(self.store.log.read(0, 10**6))
         if ok:
             self.store.handle(command)
         else:
             with pytest.raises(SafecommError):
                 self.store.handle(command)
-            assert list(self.store.events(limit=10**6)) == before
+            assert list(self.store.log.read(0, 10**6)) == before
 
     @rule(target=disputes, ref=refs)
     def report(self, ref: str) -> str:

@@ -36,7 +36,7 @@ def replay(path: Path) -> dict[UUID, Any]:
     store = open_store("memory://")
     aggregates: dict[UUID, Any] = {}
     for stored in load(path):
-        event = store.app.mapper.to_domain_event(stored)
+        event = store.log.application.mapper.to_domain_event(stored)
         assert stored.topic == type(event).TOPIC
         aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
     store.close()

@@ -33,7 +33,6 @@ from safecomm_core import (
     open_store,
     parse_command,
 )
-from safecomm_core.application import EventStoreApplication
 from safecomm_core.commands import grid as c
 from safecomm_core.domain.grid_alert import (
     AlertCategory,
@@ -50,6 +49,7 @@ from safecomm_core.domain.grid_network import (
     Hours,
     UnitKind,
 )
+from safecomm_core.eventlog import EventStoreApplication
 from safecomm_core.personal import SealedPerson
 from safecomm_core.values import Actor, Role
 from tests.refusals import attempt, refused
@@ -478,7 +478,7 @@ def state(record: Any) -> dict[str, tuple[type, Any]]:
 
 def full_replay(store: Safecomm, cls: type[Any], ref: str) -> Any:
     """The record replayed from all its events, ignoring snapshots."""
-    return Repository(event_store=store.app.events).get(cls.create_id(ref))
+    return Repository(event_store=store.log.application.events).get(cls.create_id(ref))
 
 
 def a_fanned_out_alert(store: Safecomm, units: int = 47) -> None:
@@ -495,7 +495,7 @@ def a_fanned_out_alert(store: Safecomm, units: int = 47) -> None:
 def check_snapshots_equal_replay(store: Safecomm) -> None:
     for cls, ref in ((GridNetwork, NET), (GridAlert, "a-1")):
         live = store.get(cls, ref)
-        snapshots = list(store.app.snapshots.get(live.id))
+        snapshots = list(store.log.application.snapshots.get(live.id))
         assert snapshots, f"no snapshot of {cls.__name__}"
         assert all(s.originator_version % 50 == 0 for s in snapshots)
         assert state(live) == state(full_replay(store, cls, ref))
@@ -834,7 +834,7 @@ def test_contact_values_are_never_in_clear_in_the_sqlite_file(tmp_path: Path) ->
         store.handle(contact("u1", AlertChannel.SMS, sms))
         store.handle(contact("u1", AlertChannel.WECHAT, wechat))
         store.handle(raise_())
-        assert list(store.app.snapshots.get(store.get(GridNetwork, NET).id))
+        assert list(store.log.application.snapshots.get(store.get(GridNetwork, NET).id))
         sealed = store.get(GridNetwork, NET).units["u1"].channel(AlertChannel.SMS)
         assert sealed is not None
         assert store.person(sealed.contact).phone == sms

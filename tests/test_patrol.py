@@ -107,16 +107,16 @@ def started(store: Any, ref: str = "p-1") -> None:
 
 def refused(store: Any, command: Any, error: type[SafecommError]) -> SafecommError:
     """Handle ``command``: expect exactly ``error``, and that nothing was written."""
-    before = list(store.events(limit=10**6))
+    before = list(store.log.read(0, 10**6))
     with pytest.raises(SafecommError) as info:
         store.handle(command)
     assert type(info.value) is error, info.value
-    assert list(store.events(limit=10**6)) == before
+    assert list(store.log.read(0, 10**6)) == before
     return info.value
 
 
 def stored_topics(store: Any) -> list[str]:
-    return [n.topic for n in store.events(limit=10**6) if "CommandReceipt" not in n.topic]
+    return [n.topic for n in store.log.read(0, 10**6) if "CommandReceipt" not in n.topic]
 
 
 # -- lifecycle --------------------------------------------------------------------------
@@ -559,7 +559,7 @@ class PatrolMachine(RuleBasedStateMachine):
 
     def attempt(self, command: Any, error: type[SafecommError] | None) -> bool:
         """Handle ``command``; a refusal must be exactly ``error`` and change nothing."""
-        before = list(self.store.events(limit=10**6))
+        before = list(self.store.log.read(0, 10**6))
         if error is None:
             self.store.handle(command)
             self.last = command
@@ -568,7 +568,7 @@ class PatrolMachine(RuleBasedStateMachine):
         with pytest.raises(SafecommError) as info:
             self.store.handle(command)
         assert type(info.value) is error, info.value
-        assert list(self.store.events(limit=10**6)) == before
+        assert list(self.store.log.read(0, 10**6)) == before
         return False
 
     # Planning stops once every id is taken, so that the steps go to the patrols themselves.
@@ -702,9 +702,9 @@ class PatrolMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.last is not None)
     @rule()
     def repeat_last(self) -> None:
-        before = list(self.store.events(limit=10**6))
+        before = list(self.store.log.read(0, 10**6))
         assert self.store.handle(self.last).duplicate
-        assert list(self.store.events(limit=10**6)) == before
+        assert list(self.store.log.read(0, 10**6)) == before
 
     @invariant()
     def replay_matches_model(self) -> None:

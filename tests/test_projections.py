@@ -371,7 +371,7 @@ def test_disputes_rows_and_provenance(site: Site) -> None:
     assert sorted(facts) == ["accepted", "closed", "first_session", "mediator", "reported"]
     stored = {
         n.id: (n.topic, n.originator_version)
-        for n in site.store.events(1, 100)
+        for n in site.store.log.read(0, 100)
         if n.topic.startswith("safecomm/Dispute/")
     }
     for fact in facts.values():
@@ -420,7 +420,7 @@ def test_a_raising_handler_leaves_a_dead_letter_and_the_projection_goes_on(site:
     assert progress.handled == 3
     assert progress.dead_letters == 1
     (letter,) = site.projector.dead_letters(FLAKY)
-    boom = [n for n in site.store.events(1, 100) if n.topic == "safecomm/Dispute/SessionHeld"][1]
+    boom = [n for n in site.store.log.read(0, 100) if n.topic == "safecomm/Dispute/SessionHeld"][1]
     assert letter.notification_id == boom.id
     assert letter.topic == "safecomm/Dispute/SessionHeld"
     assert letter.originator_version == 5
@@ -685,7 +685,7 @@ def test_follow_projects_new_events_until_stopped(memory_store: Safecomm) -> Non
         try:
             for i in range(3):
                 memory_store.handle(parse_command(report(i, i)))
-                head = memory_store.app.recorder.max_notification_id()
+                head = memory_store.log.head()
                 deadline = time.monotonic() + 10
                 while not seen or seen[-1] < head:
                     assert time.monotonic() < deadline, "the follower did not catch up"
@@ -714,7 +714,7 @@ def test_cli_follow_ends_cleanly_on_sigterm(tmp_path: Path) -> None:
         with open_store(url) as store, Projector(store) as look:
             store.handle(parse_command(report(1, 0)))
             deadline = time.monotonic() + 60
-            while look.status(DISPUTES).position < store.app.recorder.max_notification_id():
+            while look.status(DISPUTES).position < store.log.head():
                 assert process.poll() is None, process.communicate()
                 assert time.monotonic() < deadline, "the follower did not catch up"
                 time.sleep(0.05)

@@ -100,7 +100,7 @@ def test_killed_runner_resumes_and_ends_equal_to_a_rebuild(backend: str, tmp_pat
             store.keys.close()
             store.keys = MemoryKeyStore()  # the projection never reads personal data
             fill(store, rng)
-            head = store.app.recorder.max_notification_id()
+            head = store.log.head()
             expected = fresh_digest(store)
             interrupted = 0
             look = Projector(store)  # watches the views, as an operator would

@@ -45,7 +45,7 @@ class _SafecommRecorderCase(ApplicationRecorderTestCase[ApplicationRecorder]):
     def create_recorder(self) -> ApplicationRecorder:
         store = open_store(self.url)
         self.stores.append(store)
-        return store.app.recorder
+        return store.log.application.recorder
 
     # Timing-only cases: measured in benchmarks/, never asserted in tests.
     def test_performance(self) -> None:  # type: ignore[override]

@@ -17,7 +17,6 @@ from safecomm_reports.labels import format_value
 
 from safecomm_cli.main import friendly, store_option
 from safecomm_core import open_store
-from safecomm_core.application import Safecomm
 from safecomm_core.audit import Ledger, generate_key, load_private_key, load_public_key, verify
 from safecomm_core.projections import Projector, builtin_projections
 from safecomm_core.reports.model import Figure, Report, label
@@ -26,6 +25,7 @@ from safecomm_core.reports.self_assessment import self_assessment
 from safecomm_core.reports.watchlist import watchlist
 from safecomm_core.scenario import build, scenario_commands
 from safecomm_core.scenario.builder import PROGRAMME_END
+from safecomm_core.service import Safecomm
 
 #: Indicators the summary shows at the start and at the end of the programme.
 HEADLINE = (
@@ -70,7 +70,7 @@ def demo(store_url: str, out_dir: Path, scale: float, seed: int, lang: str, key_
             _catch_up(projector)
             files, first, last = _reports(projector, out_dir, lang)
         audit_lines = _seal_and_verify(store, key_path)
-        total = store.app.recorder.max_notification_id() or 0
+        total = store.log.head()
     click.echo("")
     if recorded["applied"]:
         click.echo(
@@ -100,11 +100,11 @@ def demo(store_url: str, out_dir: Path, scale: float, seed: int, lang: str, key_
 
 
 def _record(store: Safecomm, seed: int, scale: float) -> dict[str, int]:
-    before = store.app.recorder.max_notification_id() or 0
+    before = store.log.head()
     count = len(scenario_commands(seed, scale))  # for the progress bar; it is quick
     with click.progressbar(length=count, label="Recording the programme", show_pos=True) as bar:
         result = build(store, seed, scale, progress=bar.update)
-    after = store.app.recorder.max_notification_id() or 0
+    after = store.log.head()
     return {"commands": result.commands, "applied": result.applied, "events": after - before}
 
 

@@ -27,7 +27,6 @@ from safecomm_cli.report import (
     report_options,
     store_option,
 )
-from safecomm_core.application import Safecomm
 from safecomm_core.converter import converter
 from safecomm_core.projections import Projector
 from safecomm_core.reports.counting import EventRef
@@ -35,6 +34,7 @@ from safecomm_core.reports.explain import explain
 from safecomm_core.reports.indicators import DEFINITIONS, Settings
 from safecomm_core.reports.model import Report
 from safecomm_core.reports.monthly import monthly_report
+from safecomm_core.service import Safecomm
 from safecomm_core.values import SUBDISTRICT_TZ
 
 __all__ = ["explain_command", "monthly_command"]

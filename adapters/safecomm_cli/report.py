@@ -62,9 +62,9 @@ from safecomm_reports.render import FORMATS, Format, UnsupportedOutput, render  
 
 from safecomm_cli.main import friendly, store_option  # noqa: E402
 from safecomm_core import open_store  # noqa: E402
-from safecomm_core.application import Safecomm  # noqa: E402
 from safecomm_core.projections import Projection, Projector, builtin_projections  # noqa: E402
 from safecomm_core.reports.model import Report  # noqa: E402
+from safecomm_core.service import Safecomm  # noqa: E402
 
 
 def check_period(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:

@@ -68,7 +68,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from safecomm_core.application import Safecomm
 from safecomm_core.audit.canonical import GENESIS, LedgerEntry, RawRecord, chain, raw_canonical
 from safecomm_core.audit.errors import AuditError, KeyFileError
 from safecomm_core.audit.ledger import Ledger
@@ -76,6 +75,7 @@ from safecomm_core.audit.seal import Seal, key_id, parse_public_key
 from safecomm_core.converter import converter
 from safecomm_core.reports.counting import Month
 from safecomm_core.reports.model import Report
+from safecomm_core.service import Safecomm
 
 __all__ = [
     "BUNDLE_FORMAT",

@@ -24,7 +24,6 @@ from datetime import datetime
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from safecomm_core.application import Safecomm
 from safecomm_core.audit.canonical import (
     GENESIS,
     LedgerEntry,
@@ -35,6 +34,7 @@ from safecomm_core.audit.canonical import (
 from safecomm_core.audit.errors import KeyFileError, TamperDetected
 from safecomm_core.audit.seal import Seal, sign_seal
 from safecomm_core.audit.storage import AuditBackend, open_backend
+from safecomm_core.service import Safecomm
 
 __all__ = ["Ledger", "LedgerHead"]
 

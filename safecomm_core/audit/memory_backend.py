@@ -1,8 +1,9 @@
-"""The audit's storage for ``memory://`` stores: lists beside the store's recorder.
+"""The audit's storage for ``memory://`` stores: lists beside the store's events.
 
-The ledger and seals of an in-memory store live as long as its recorder does, like the
-records they describe; they are kept per recorder, so reopening the same store object (as
-tests and the ``memory://`` fixture do) finds them again.
+The ledger and seals of an in-memory store live as long as its events do, like the records
+they describe; they are kept per holder of the events (see
+:class:`~safecomm_core.eventlog.LogLocation`), so reopening the same store object (as tests
+and the ``memory://`` fixture do) finds them again.
 """
 
 from __future__ import annotations
@@ -19,33 +20,35 @@ from uuid import UUID
 from safecomm_core.audit.canonical import LedgerEntry, RawRecord
 from safecomm_core.audit.seal import Seal
 from safecomm_core.audit.storage import Extend
+from safecomm_core.eventlog import EventLog
 
 __all__ = ["MemoryBackend"]
 
 
 class MemoryBackend:
-    """Records read through the recorder's ``select_notifications``; ledger in a list."""
+    """Records read through the event log; ledger in a list."""
 
-    _by_recorder: ClassVar[weakref.WeakKeyDictionary[Any, MemoryBackend]] = (
+    _by_holder: ClassVar[weakref.WeakKeyDictionary[Any, MemoryBackend]] = (
         weakref.WeakKeyDictionary()
     )
     _registry_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, recorder: Any, name: str) -> None:
-        self.name = name
-        self._recorder = recorder
+    def __init__(self, log: EventLog) -> None:
+        self.name = log.location().name
+        self._log = log
         self._lock = threading.Lock()
         self._entries: list[LedgerEntry] = []
         self._positions: list[int] = []
         self._seals: list[Seal] = []
 
     @classmethod
-    def of(cls, recorder: Any, name: str) -> MemoryBackend:
-        """The one backend of ``recorder`` (made on first use)."""
+    def of(cls, log: EventLog) -> MemoryBackend:
+        """The one backend of the events ``log`` reads (made on first use)."""
+        holder = log.location().holder
         with cls._registry_lock:
-            found = cls._by_recorder.get(recorder)
+            found = cls._by_holder.get(holder)
             if found is None:
-                found = cls._by_recorder[recorder] = cls(recorder, name)
+                found = cls._by_holder[holder] = cls(log)
             return found
 
     def reading(self) -> contextlib.nullcontext[None]:
@@ -54,13 +57,11 @@ class MemoryBackend:
     # -- records ---------------------------------------------------------------------------
 
     def last_position(self) -> int:
-        return int(self._recorder.max_notification_id() or 0)
+        return self._log.head()
 
     def scan(self, after: int, upto: int | None, batch: int) -> Iterator[list[RawRecord]]:
         while upto is None or after < upto:
-            found = self._recorder.select_notifications(
-                start=after, limit=batch, stop=upto, inclusive_of_start=False
-            )
+            found = self._log.read(after, batch, stop=upto)
             if not found:
                 return
             yield [
@@ -132,7 +133,7 @@ class MemoryBackend:
             return list(self._seals)
 
     def close(self) -> None:
-        """Nothing to release: the ledger lives as long as the store's recorder."""
+        """Nothing to release: the ledger lives as long as the store's events."""
 
 
 def _id_text(originator_id: Any) -> Any:

@@ -14,31 +14,23 @@ log; a moment inside those microseconds, when none of them was committed yet, en
 prefix among them. Moments people ask about, such as the end of a day, do not.)
 
 Finding the prefix reads the stored rows raw (the audit's own SQL, about a microsecond a row)
-and only each record's recorded time: eventsourcing writes it first in the stored state, so it
-is read from there without decoding the event; a state stored otherwise (a cipher or a
-compressor configured) is decoded through the store's mapper.
+and only each record's recorded time, which the event log reads from the stored state without
+decoding the event where it can (:meth:`~safecomm_core.eventlog.EventLog.recorded_micros`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
-from uuid import UUID
 
 import attrs
-from eventsourcing.persistence import StoredEvent
 
-from safecomm_core.application import Safecomm
-from safecomm_core.audit.canonical import RawRecord
 from safecomm_core.audit.storage import open_backend
+from safecomm_core.eventlog import micros
+from safecomm_core.service import Safecomm
 
 __all__ = ["RecordedPrefix", "micros", "recorded_prefix"]
 
-#: How eventsourcing's JSON transcoder begins every stored state: the event's timestamp.
-_LEAD = b'{"timestamp":{"_type_":"datetime_iso","_data_":"'
 _BATCH = 10_000
-_EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
 
 @attrs.frozen
@@ -69,7 +61,7 @@ def recorded_prefix(
     at or after that time.
     """
     limit = micros(moment)
-    recorded_at = _reader(store)
+    log = store.log
     backend = open_backend(store)
     latest, end, marks = latest_before, after, {}
     try:
@@ -80,7 +72,7 @@ def recorded_prefix(
                     skipped = position - position % marks_every if marks_every else 0
                     if end < skipped < position:  # a mark that fell in a gap of the ids
                         marks[skipped] = latest
-                    when = recorded_at(record)
+                    when = log.recorded_micros(*record[1:])
                     if when > limit:
                         marks[end] = latest
                         return RecordedPrefix(end, marks)
@@ -92,36 +84,3 @@ def recorded_prefix(
         backend.close()
     marks[end] = latest
     return RecordedPrefix(end, marks)
-
-
-def _reader(store: Safecomm) -> Callable[[RawRecord], int]:
-    """How to read a raw record's recorded time, in microseconds since the epoch."""
-    mapper = store.app.mapper
-    lead = len(_LEAD)
-
-    def decoded(record: RawRecord) -> int:
-        _position, originator_id, version, topic, state = record
-        stored = StoredEvent(UUID(str(originator_id)), version, topic, state)
-        event: Any = mapper.to_domain_event(stored)
-        return micros(event.timestamp)
-
-    if getattr(mapper, "cipher", None) or getattr(mapper, "compressor", None):
-        return decoded
-
-    def read(record: RawRecord) -> int:
-        state: Any = record[4]
-        if type(state) is bytes and state.startswith(_LEAD):
-            close = state.find(b'"', lead)
-            try:
-                return micros(datetime.fromisoformat(state[lead:close].decode()))
-            except ValueError:
-                pass
-        return decoded(record)
-
-    return read
-
-
-def micros(moment: datetime) -> int:
-    """``moment`` in whole microseconds since the epoch (exact: no float rounding)."""
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

@@ -29,9 +29,9 @@ from typing import Any
 
 import attrs
 
-from safecomm_core.application import Safecomm
 from safecomm_core.converter import converter
 from safecomm_core.projections import Difference, Projection, Projector, builtin_projections
+from safecomm_core.service import Safecomm
 
 __all__ = ["ProjectionCheck", "RebuildCheck", "rebuild_check"]
 

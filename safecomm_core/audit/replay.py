@@ -36,16 +36,17 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import attrs
-from eventsourcing.domain import EventSourcingError
 from eventsourcing.utils import resolve_topic
 
-# The same rendering as ``Safecomm.history`` (people by their ref only), so that a replayed
-# record reads like its live history.
-from safecomm_core.application import HistoryEntry, Safecomm, _detail, _history_entry
 from safecomm_core.audit.prefix import recorded_prefix
 from safecomm_core.converter import converter
 from safecomm_core.domain.base import KINDS, Record, aggregate_id
-from safecomm_core.errors import FieldError, InvalidCommand, NotFound, StoreError
+from safecomm_core.errors import FieldError, InvalidCommand, NotFound
+
+# The same rendering as ``Safecomm.history`` (people by their ref only), so that a replayed
+# record reads like its live history.
+from safecomm_core.history import HistoryEntry, history_entry, shown
+from safecomm_core.service import Safecomm
 from safecomm_core.values import SUBDISTRICT_TZ
 
 __all__ = [
@@ -159,7 +160,7 @@ class ReplayedRecord:
         }
         for name, value in vars(self.record).items():
             if not name.startswith("_"):
-                values[name] = _detail(value)
+                values[name] = shown(value)
         return values
 
     def to_dict(self) -> dict[str, Any]:
@@ -207,7 +208,7 @@ def replay_record(
     rebuilt: Any = None
     for event in events[:applied]:
         rebuilt = event.mutate(rebuilt)
-    history = [_history_entry(kind, ref, e) for e in events]
+    history = [history_entry(kind, ref, e) for e in events]
     return ReplayedRecord(
         kind=kind,
         ref=ref,
@@ -246,17 +247,7 @@ def _resolve(store: Safecomm, record: str, kind: str | None) -> tuple[UUID, str,
 
 
 def _events(store: Safecomm, aggregate: UUID, lte: int | None = None) -> Sequence[Any]:
-    try:
-        return list(store.app.events.get(aggregate, lte=lte))
-    except EventSourcingError as exc:
-        raise _unreadable(exc) from exc
-
-
-def _unreadable(exc: Exception) -> StoreError:
-    # A record that no longer decodes was most likely altered: say where to look.
-    return StoreError(
-        f"the store could not be read: {exc} (run 'safecomm audit verify' to check the record)"
-    )
+    return store.log.events_of(aggregate, upto=lte)
 
 
 @attrs.frozen
@@ -285,17 +276,8 @@ def replay_events(
     stop = recorded_prefix(store, cut.moment).end if known else None
     after = 0
     while stop is None or after < stop:
-        try:
-            batch = store.app.recorder.select_notifications(
-                start=after,
-                limit=batch_size,
-                stop=stop,
-                topics=topics,
-                inclusive_of_start=False,
-            )
-            events = [store.app.mapper.to_domain_event(n) for n in batch]
-        except EventSourcingError as exc:
-            raise _unreadable(exc) from exc
+        batch = store.log.read(after, batch_size, stop=stop, topics=topics)
+        events = [store.log.decode(n) for n in batch]
         if not batch:
             return
         for notification, event in zip(batch, events, strict=True):

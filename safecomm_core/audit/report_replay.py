@@ -23,8 +23,8 @@ keeps none.
 
 **As of T** includes late entries: events recorded after T that occurred by T. They are not
 a prefix of the log, so the cut's events (from :func:`~safecomm_core.audit.replay.replay_report`)
-are copied into a *shadow store* in the process (eventsourcing's in-memory recorder, with
-the real store's mapper so that they encode and decode exactly as they do there) and the
+are copied into a *shadow store* in the process (an event log in memory that encodes
+and decodes them exactly as the store does) and the
 views are folded from that. Notification ids in the shadow store are renumbered from 1 (in
 the same order), so a dead letter is listed under its shadow position.
 
@@ -36,13 +36,8 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
-from eventsourcing.persistence import Notification
-from eventsourcing.popo import POPOApplicationRecorder
-
-from safecomm_core.application import Safecomm
 from safecomm_core.audit.checkpoints import (
     EVERY,
     Checkpoint,
@@ -56,6 +51,7 @@ from safecomm_core.projections import Projection, Projector
 from safecomm_core.projections.database import open_views
 from safecomm_core.projections.runner import anchor_at
 from safecomm_core.reports.model import Report
+from safecomm_core.service import Safecomm
 
 if TYPE_CHECKING:
     from safecomm_core.reports.indicators import Settings
@@ -65,7 +61,6 @@ __all__ = ["REPORTS", "replay_monthly"]
 #: Reports that can be replayed by name (``safecomm audit replay --report NAME``).
 REPORTS = ("monthly",)
 
-_BATCH = 1000
 
 
 def replay_monthly(
@@ -103,7 +98,7 @@ def replay_monthly(
     def build(events: Iterator[ReplayedEvent]) -> Report:
         views = ReplayViews()
         try:
-            with Projector(_shadow(store, events), views) as projector:
+            with Projector(store.log.holding(r.event for r in events), views) as projector:
                 return report(projector)
         finally:
             views.close()
@@ -139,7 +134,7 @@ def _known_at(
     if every < 1:
         raise ValueError("checkpoint_every must be at least 1")
     start = kept.latest(micros(moment)) if kept is not None else None
-    if start is not None and start.anchor != anchor_at(store, start.position):
+    if start is not None and start.anchor != anchor_at(store.log, start.position):
         # Its views end at a record this store does not hold as it was (a views file
         # copied from another store, say): fold from the log instead.
         warnings.warn(
@@ -157,76 +152,14 @@ def _known_at(
             latest_before=start.latest_recorded if start else 0,
             marks_every=every if kept is not None else None,
         )
-        with Projector(_bounded(store, prefix.end), views) as projector:
+        with Projector(store.log.bounded(prefix.end), views) as projector:
             if kept is not None:
                 for mark in sorted(m for m in prefix.latest if m % every == 0 and m > 0):
                     for projection in projections:
                         projector.catch_up(projection, until=mark)
-                    anchor = anchor_at(store, mark)
+                    anchor = anchor_at(store.log, mark)
                     kept.save(Checkpoint(mark, prefix.latest[mark], anchor, views.dump()))
             return report(projector)
     finally:
         views.close()
 
-
-class _Prefix:
-    """A recorder that ends at ``end``: the store's log as it stood at a recorded prefix."""
-
-    def __init__(self, recorder: Any, end: int) -> None:
-        self._recorder = recorder
-        self.end = end
-        self.datastore = getattr(recorder, "datastore", None)
-
-    def max_notification_id(self) -> int:
-        return self.end
-
-    def select_notifications(
-        self,
-        start: int,
-        limit: int,
-        stop: int | None = None,
-        topics: Sequence[str] = (),
-        *,
-        inclusive_of_start: bool = True,
-    ) -> Sequence[Notification]:
-        stop = self.end if stop is None else min(stop, self.end)
-        if start > stop:
-            return []
-        found: Sequence[Notification] = self._recorder.select_notifications(
-            start=start,
-            limit=limit,
-            stop=stop,
-            topics=topics,
-            inclusive_of_start=inclusive_of_start,
-        )
-        return found
-
-
-def _bounded(store: Safecomm, end: int) -> Safecomm:
-    """``store`` as the projector sees it, ending at position ``end``."""
-    return _reading(store, _Prefix(store.app.recorder, end))
-
-
-def _shadow(store: Safecomm, events: Iterator[ReplayedEvent]) -> Safecomm:
-    """An in-process store holding ``events`` in order, read through ``store``'s mapper."""
-    mapper = store.app.mapper
-    recorder = POPOApplicationRecorder()
-    batch = []
-    for replayed in events:
-        batch.append(mapper.to_stored_event(replayed.event))
-        if len(batch) >= _BATCH:
-            recorder.insert_events(batch)
-            batch = []
-    if batch:
-        recorder.insert_events(batch)
-    return _reading(store, recorder)
-
-
-def _reading(store: Safecomm, recorder: Any) -> Safecomm:
-    """``store`` with its events read from ``recorder`` instead, for a projector.
-
-    Only what the projector reads of a store is there (``app.recorder``, ``app.mapper``,
-    ``config``): it is not a :class:`Safecomm` to handle commands with, hence the cast.
-    """
-    app = SimpleNamespace(recorder=recorder, mapper=store.app.mapper)
-    return cast("Safecomm", SimpleNamespace(app=app, config=store.config))

@@ -31,7 +31,7 @@ from safecomm_core.audit.canonical import LedgerEntry, RawRecord
 from safecomm_core.audit.seal import Seal
 
 if TYPE_CHECKING:
-    from safecomm_core.application import Safecomm
+    from safecomm_core.service import Safecomm
 
 __all__ = ["AuditBackend", "Extend", "Opener", "open_backend"]
 
@@ -90,18 +90,15 @@ class AuditBackend(Protocol):
 
 def open_backend(store: Safecomm) -> AuditBackend:
     """The audit backend for ``store``'s kind of database."""
-    config = store.config
-    recorder = store.app.recorder
-    if config.kind == "sqlite":
+    where = store.log.location()
+    if where.kind == "sqlite":
         from safecomm_core.audit.sql_backend import SQLiteBackend
 
-        table = getattr(recorder, "events_table_name", "stored_events")
-        return SQLiteBackend(config.env["SQLITE_DBNAME"], config.name, table)
-    if config.kind == "postgresql":
+        return SQLiteBackend(where.database, where.name, where.table or "stored_events")
+    if where.kind == "postgresql":
         from safecomm_core.audit.sql_backend import PostgresBackend
 
-        table = getattr(recorder, "events_table_name", f"{config.name}_events")
-        return PostgresBackend(config.conninfo, config.name, table)
+        return PostgresBackend(where.database, where.name, where.table or f"{where.name}_events")
     from safecomm_core.audit.memory_backend import MemoryBackend
 
-    return MemoryBackend.of(recorder, config.name)
+    return MemoryBackend.of(store.log)

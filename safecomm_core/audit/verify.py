@@ -41,7 +41,6 @@ from uuid import UUID
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from safecomm_core.application import Safecomm
 from safecomm_core.audit.canonical import GENESIS, RawRecord
 from safecomm_core.audit.errors import AuditError, KeyFileError, TamperDetected
 from safecomm_core.audit.findings import Finding, FindingKind
@@ -59,6 +58,7 @@ from safecomm_core.audit.split import (
     stops_in,
 )
 from safecomm_core.audit.storage import AuditBackend, Opener, open_backend
+from safecomm_core.service import Safecomm
 
 __all__ = ["Verification", "verify"]
 

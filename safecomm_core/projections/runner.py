@@ -55,10 +55,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from eventsourcing.persistence import Notification, PersistenceError
-
-from safecomm_core.application import Safecomm
 from safecomm_core.errors import StoreError
+from safecomm_core.eventlog import EventLog, Notification
 from safecomm_core.projections.database import (
     DEAD_LETTERS,
     GENERATIONS,
@@ -78,6 +76,7 @@ from safecomm_core.projections.errors import ProjectionError, ViewDatabaseError
 from safecomm_core.projections.schema import Row, Table
 from safecomm_core.projections.status import DeadLetter, Generation, Progress, ProjectionStatus
 from safecomm_core.projections.writer import ViewWriter
+from safecomm_core.service import Safecomm
 
 __all__ = ["Projector", "anchor_at"]
 
@@ -101,20 +100,25 @@ class Projector:
     """
 
     def __init__(
-        self, store: Safecomm, views: ViewDatabase | None = None, *, batch_size: int = 1000
+        self,
+        source: Safecomm | EventLog,
+        views: ViewDatabase | None = None,
+        *,
+        batch_size: int = 1000,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        datastore = getattr(store.app.recorder, "datastore", None)
-        if getattr(datastore, "enable_db_functions", False):
+        log = source.log if isinstance(source, Safecomm) else source
+        if not log.ordered:
             raise ProjectionError(
                 "POSTGRES_ENABLE_DB_FUNCTIONS is set: eventsourcing then inserts events without "
                 "locking the table, notification ids may commit out of order, and a follower "
                 "could skip events. Unset it to run projections."
             )
-        self.store = store
+        #: The event log the views follow.
+        self.log = log
         self._owns_views = views is None
-        self.views = views if views is not None else open_views(store.config)
+        self.views = views if views is not None else open_views(log.config)
         self.views.setup()
         self.batch_size = batch_size
 
@@ -325,31 +329,20 @@ class Projector:
     # -- the store --------------------------------------------------------------------------
 
     def _head(self) -> int:
-        try:
-            return self.store.app.recorder.max_notification_id() or 0
-        except PersistenceError as exc:
-            raise StoreError(f"the store could not be read: {exc}") from exc
+        return self.log.head()
 
     def _select(
         self, after: int, limit: int, stop: int, topics: Sequence[str]
     ) -> Sequence[Notification]:
-        try:
-            return self.store.app.recorder.select_notifications(
-                start=after, limit=limit, stop=stop, topics=topics, inclusive_of_start=False
-            )
-        except PersistenceError as exc:
-            raise StoreError(f"the store could not be read: {exc}") from exc
+        return self.log.read(after, limit, stop=stop, topics=topics)
 
     def _decode(self, notification: Notification) -> Any:
         try:
-            return self.store.app.mapper.to_domain_event(notification)
-        except Exception as exc:
+            return self.log.decode(notification)
+        except StoreError as exc:
             # Not a dead letter: an unreadable event means a missing cipher key, class or
             # upcaster, which would turn every event into one. Stop and say so instead.
-            raise ProjectionError(
-                f"notification {notification.id} ({notification.topic}) cannot be decoded: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+            raise ProjectionError(f"{exc} ({notification.topic})") from exc
 
     # -- advancing a generation ---------------------------------------------------------------
 
@@ -373,7 +366,7 @@ class Projector:
                     new = notifications[-1].id if len(notifications) == batch else target
                     last = notifications[-1] if notifications else None
                     anchor = (
-                        _anchor(last) if last and last.id == new else anchor_at(self.store, new)
+                        _anchor(last) if last and last.id == new else anchor_at(self.log, new)
                     )
                     events = [(n, self._decode(n)) for n in notifications]
                     dead += self._apply(
@@ -446,7 +439,7 @@ class Projector:
         head = self._head()
         if generation.position > head or (
             generation.anchor is not None
-            and anchor_at(self.store, generation.position) != generation.anchor
+            and anchor_at(self.log, generation.position) != generation.anchor
         ):
             raise ProjectionError(
                 f"the views of {projection.name!r} (generation {generation.generation}) were "
@@ -679,16 +672,11 @@ def _cyclic_gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def anchor_at(store: Safecomm, position: int) -> str | None:
-    """The identity (``id:version``) of the record ``store`` holds at ``position``, which
+def anchor_at(log: EventLog, position: int) -> str | None:
+    """The identity (``id:version``) of the record ``log`` holds at ``position``, which
     views keep beside their position to recognise the store they were built from (None:
     no record there)."""
-    try:
-        found = store.app.recorder.select_notifications(
-            start=position - 1, limit=1, stop=position, inclusive_of_start=False
-        )
-    except PersistenceError as exc:
-        raise StoreError(f"the store could not be read: {exc}") from exc
+    found = log.read(position - 1, 1, stop=position)
     return _anchor(found[0]) if found and found[0].id == position else None
 
 

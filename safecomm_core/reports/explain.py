@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import attrs
 
-from safecomm_core.application import Safecomm
 from safecomm_core.errors import SafecommError
 from safecomm_core.projections.runner import Projector
 from safecomm_core.reports.counting import EventRef, Month, events_of
@@ -27,6 +26,7 @@ from safecomm_core.reports.indicators import DEFINITIONS, Settings
 from safecomm_core.reports.model import Figure
 from safecomm_core.reports.monthly import caught_up_projector, figure_for
 from safecomm_core.reports.register import load
+from safecomm_core.service import Safecomm
 
 __all__ = ["Explanation", "UnknownIndicator", "explain"]
 

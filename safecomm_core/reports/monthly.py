@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from safecomm_core.application import Safecomm
 from safecomm_core.domain.base import local_date
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
@@ -43,6 +42,7 @@ from safecomm_core.reports.indicators import DEFINITIONS, Definition, Settings, 
 from safecomm_core.reports.model import Cell, Figure, Report, Section, Series, columns
 from safecomm_core.reports.reading import dead_letters
 from safecomm_core.reports.register import PROJECTIONS, Facts, Register, load
+from safecomm_core.service import Safecomm
 
 __all__ = [
     "MAX_SERIES_MONTHS",

@@ -7,7 +7,6 @@ from datetime import date
 
 import attrs
 
-from safecomm_core.application import Safecomm
 from safecomm_core.commands.base import Command
 from safecomm_core.scenario.alerts import alerts
 from safecomm_core.scenario.assets import assets
@@ -25,6 +24,7 @@ from safecomm_core.scenario.rules import rules
 from safecomm_core.scenario.story import Writer
 from safecomm_core.scenario.surveys import surveys
 from safecomm_core.scenario.targets import targets
+from safecomm_core.service import Safecomm
 
 __all__ = ["PROGRAMME_END", "PROGRAMME_START", "BuildResult", "build", "scenario_commands"]
 
@@ -101,5 +101,5 @@ def build(
         if progress is not None:
             progress(1)
     return BuildResult(
-        len(commands), applied, repeated, store.app.recorder.max_notification_id() or 0
+        len(commands), applied, repeated, store.log.head()
     )

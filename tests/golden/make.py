@@ -37,12 +37,12 @@ def main(name: str, source: list[str]) -> None:
     if source[0] == "--scenario":
         for command in scenario_commands(SEED, float(source[1])):
             store.handle(command)
-        stored = _covering(list(store.events(limit=10**7)))
+        stored = _covering(list(store.log.read(0, 10**7)))
     else:
         for line in Path(source[0]).read_text(encoding="utf-8").splitlines():
             if line.strip():
                 store.handle(parse_command(json.loads(line)))
-        stored = list(store.events(limit=10**7))
+        stored = list(store.log.read(0, 10**7))
     with target.open("w", encoding="utf-8") as out:
         for n in stored:
             row = {

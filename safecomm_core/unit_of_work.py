@@ -1,0 +1,152 @@
+"""The unit of work: what one command being handled sees of the store, and what it changes.
+
+It is the :class:`~safecomm_core.commands.base.Context` a command decides in: it loads
+records (from the recent-records cache or the store), checks that new ids are free, seals
+people, and collects the records the command changed; the service then saves them, with the
+command's receipt, in one transaction (see docs/architecture.md, *How a command flows*).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, TypeVar
+from uuid import UUID
+
+from safecomm_core.commands.base import Command
+from safecomm_core.domain.base import Record, aggregate_id
+from safecomm_core.domain.receipt import CommandReceipt
+from safecomm_core.domain.rules import Rulebook, Rules, rules_in_force
+from safecomm_core.errors import AlreadyExists, NotFound
+from safecomm_core.personal import PersonInput, SealedPerson, id_number_digest, seal_person
+
+if TYPE_CHECKING:
+    from safecomm_core.service import Safecomm
+
+__all__ = ["Repeated", "UnitOfWork", "already_exists", "rules_from"]
+
+R = TypeVar("R", bound=Record)
+
+
+class Repeated(Exception):
+    """The command being handled was handled before: its receipt is in the store."""
+
+    def __init__(self, prior: CommandReceipt) -> None:
+        super().__init__(prior.ref)
+        self.prior = prior
+
+
+def already_exists(cls: type[Record], ref: str) -> AlreadyExists:
+    """The refusal of a new record whose id is taken."""
+    return AlreadyExists(
+        f"{cls.KIND} {ref!r} already exists", field=cls.id_field(), rule="must not exist yet"
+    )
+
+
+def rules_from(load: Callable[[type[Rulebook], str], Rulebook], community: str, on: date) -> Rules:
+    """The rules in force, from the rulebook that ``load`` finds (the defaults if none)."""
+    try:
+        book = load(Rulebook, Rulebook.REF)
+    except NotFound:
+        return rules_in_force((), community, on)
+    return book.in_force(community, on)
+
+
+class UnitOfWork:
+    """The :class:`~safecomm_core.commands.base.Context` of one command being handled."""
+
+    def __init__(self, service: Safecomm, command: Command, *, first_attempt: bool) -> None:
+        self._service = service
+        self.meta = command.meta
+        self.records: dict[UUID, Record] = {}
+        self.erasures: list[str] = []
+        self._not_repeated = False
+        self._first_attempt = first_attempt
+        self._unasked: list[tuple[type[Record], str]] = []  # see check_new
+        self._lent: dict[UUID, int] = {}  # see stale: id -> version when lent
+
+    def before_key_store(self) -> None:
+        """Settle what the store was not yet asked, before the key store is written to.
+
+        Key store writes happen outside the events' transaction, so a command that will be
+        refused, or a repeat, must be known as such first: raises :class:`Repeated` if
+        the command was handled before, :class:`AlreadyExists` if a new record's id is
+        taken. Each question is asked once.
+        """
+        if not self._not_repeated:
+            prior = self._service.receipt(self.meta.command_id)
+            if prior is not None:
+                raise Repeated(prior)
+            self._not_repeated = True
+        while self._unasked:
+            cls, ref = self._unasked.pop()
+            if self._service.exists(cls, ref):
+                raise already_exists(cls, ref)
+
+    def load(self, cls: type[R], ref: str) -> R:
+        id_ = aggregate_id(cls.KIND, ref)
+        found = self.records.get(id_)
+        if found is None:
+            found = self._service.recent.take(id_)
+            if found is None:
+                found = self._service.get(cls, ref)
+            else:
+                self._lent[id_] = found.version
+            self.records[id_] = found
+        if not isinstance(found, cls):
+            raise NotFound(cls.KIND, ref, cls.id_field())
+        return found
+
+    def exists(self, cls: type[Record], ref: str) -> bool:
+        id_ = aggregate_id(cls.KIND, ref)
+        return id_ in self.records or id_ in self._service.recent or self._service.exists(cls, ref)
+
+    def check_new(self, cls: type[Record], ref: str) -> None:
+        # A first attempt does not ask the store: a new record whose id is taken collides on
+        # the store's unique (id, version) key when saved, and the command is then decided
+        # again, asking (see Safecomm.handle). One read fewer for each record created.
+        id_ = aggregate_id(cls.KIND, ref)
+        if id_ in self.records or id_ in self._service.recent:
+            raise already_exists(cls, ref)
+        if self._first_attempt:
+            self._unasked.append((cls, ref))
+        elif self._service.exists(cls, ref):
+            raise already_exists(cls, ref)
+
+    def add(self, record: Record) -> None:
+        self.records[record.id] = record
+
+    def rules(self, community: str, on: date) -> Rules:
+        # Loaded like any record: the rulebook is read by many commands and changed by few,
+        # so it comes from the recent records (asked before saving whether it is current)
+        # instead of being rebuilt from the store for every command that needs a deadline.
+        return rules_from(self.load, community, on)
+
+    def seal(self, person: PersonInput) -> SealedPerson:
+        self.before_key_store()  # sealing may write a new person key
+        return seal_person(person, self._service.keys)
+
+    def id_digest(self, id_number: str) -> str:
+        return id_number_digest(id_number, self._service.keys)
+
+    def erase(self, person_ref: str) -> None:
+        self.erasures.append(person_ref)
+
+    def changed(self) -> list[Record]:
+        return [r for r in self.records.values() if r.pending_events]
+
+    def stale(self, *, changed_too: bool) -> bool:
+        """Whether another process stored events of a lent record after it was lent.
+
+        A lent record that the command changed needs no read: if it was stale, its first
+        new event takes a version already stored, the store's unique key refuses the save,
+        and the command is decided again from the store. One it only read (the rulebook,
+        the network it consulted) is asked here, one read each, before saving; and every
+        one is (``changed_too``) after a refusal, which may rest on old state, and before
+        an erasure, which destroys keys before the save.
+        """
+        return any(
+            self._service.log.stored_after(id_, version)
+            for id_, version in self._lent.items()
+            if changed_too or not self.records[id_].pending_events
+        )
