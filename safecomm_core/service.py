@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import random
+import time
 from collections.abc import Mapping
 from datetime import date
 from typing import Any, TypeVar
@@ -34,8 +36,12 @@ __all__ = ["Outcome", "Safecomm"]
 
 R = TypeVar("R", bound=Record)
 
-#: How many times a command is decided again after losing a write race.
-_RETRIES = 5
+#: How many times a command is decided at most when it keeps losing write races, and the
+#: first and the longest pause before deciding again (doubled each time, with full jitter so
+#: that writers racing for one record spread out instead of colliding again in step).
+ATTEMPTS = 30
+FIRST_PAUSE = 0.002
+LONGEST_PAUSE = 0.5
 
 
 @attrs.frozen
@@ -76,11 +82,13 @@ class Safecomm:
             if prior is not None:
                 return self._repeat(prior, command, fingerprint)
             self._repeating = False
-        for _attempt in range(_RETRIES):
+        for attempt in range(ATTEMPTS):
+            if attempt:
+                _pause(attempt)
             # The receipt is read only when a repeat is possible: the command is refused, its
             # write collides, or it is about to touch the key store. A new command, the usual
             # case, costs no read for it; the receipt's unique key stays the guard.
-            uow = UnitOfWork(self, command, first_attempt=_attempt == 0)
+            uow = UnitOfWork(self, command, first_attempt=attempt == 0)
             try:
                 command.run(uow)
                 changed = uow.changed()
@@ -122,7 +130,7 @@ class Safecomm:
             self.recent.put_all(uow.records.values())
             return Outcome(command.command_id, command.TYPE, receipt.records)
         raise ConcurrencyConflict(
-            f"command {command.command_id!r} lost {_RETRIES} write races; try again"
+            f"command {command.command_id!r} lost {ATTEMPTS} write races; try again"
         )
 
     def handle_json(self, data: Mapping[str, Any]) -> Outcome:
@@ -202,3 +210,8 @@ class Safecomm:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _pause(attempt: int) -> None:
+    """Wait before deciding a command again after its ``attempt``-th lost race."""
+    time.sleep(random.uniform(0, min(LONGEST_PAUSE, FIRST_PAUSE * 2**attempt)))
