@@ -8,6 +8,7 @@ Open a store, handle commands, query records::
         store.handle(parse_command({...}))
 """
 
+from safecomm_core.access import Principal
 from safecomm_core.application import open_store
 from safecomm_core.commands import COMMANDS, Command, command_to_json, parse_command
 from safecomm_core.errors import (
@@ -15,6 +16,7 @@ from safecomm_core.errors import (
     CommandIdReused,
     ConcurrencyConflict,
     FieldError,
+    Forbidden,
     InvalidCommand,
     InvalidTransition,
     NotFound,
@@ -38,6 +40,7 @@ __all__ = [
     "CommandIdReused",
     "ConcurrencyConflict",
     "FieldError",
+    "Forbidden",
     "HistoryEntry",
     "InvalidCommand",
     "InvalidTransition",
@@ -47,6 +50,7 @@ __all__ = [
     "PersonData",
     "PersonErased",
     "PersonInput",
+    "Principal",
     "Role",
     "RuleViolation",
     "Safecomm",

@@ -12,6 +12,7 @@ callers' existing ``except ValueError`` / ``except LookupError`` clauses keep wo
     ├── CommandIdReused           (ValueError)       same command_id, different content
     ├── NotFound                  (LookupError)      no record with that id
     ├── PersonErased              (LookupError)      personal data destroyed on request
+    ├── Forbidden                 (PermissionError)  the principal may not do this
     ├── StoreError                (RuntimeError)     the store URL or the database failed
     ├── ConcurrencyConflict       (RuntimeError)     lost a write race too many times
     └── AuditError                (RuntimeError)     the audit could not be done
@@ -32,6 +33,7 @@ __all__ = [
     "CommandIdReused",
     "ConcurrencyConflict",
     "FieldError",
+    "Forbidden",
     "InvalidCommand",
     "InvalidTransition",
     "NotFound",
@@ -125,6 +127,12 @@ class PersonErased(SafecommError, LookupError):
     """The person's data key was destroyed: their personal data can no longer be read."""
 
     exit_code = 4
+
+
+class Forbidden(SafecommError, PermissionError):
+    """The authenticated principal may not issue this command or make this read."""
+
+    exit_code = 9
 
 
 class StoreError(SafecommError, RuntimeError):

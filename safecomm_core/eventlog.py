@@ -294,8 +294,7 @@ class EventStore:
         except PersistenceError as exc:
             raise _unreadable(exc) from exc
         return [
-            self._to_event(s, f"record {record_id} version {s.originator_version}")
-            for s in stored
+            self._to_event(s, f"record {record_id} version {s.originator_version}") for s in stored
         ]
 
     def stored_after(self, record_id: UUID, version: int) -> bool:

@@ -13,24 +13,35 @@ import hmac
 import json
 import random
 import time
+import uuid
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import attrs
 
+from safecomm_core.access import POLICY, Principal, Read, Touched
 from safecomm_core.commands.base import Command, parse_command
 from safecomm_core.converter import converter
+from safecomm_core.domain.access import PersonalDataOpening
 from safecomm_core.domain.base import KINDS, Record, aggregate_id
 from safecomm_core.domain.receipt import CommandReceipt
 from safecomm_core.domain.rules import Rules
-from safecomm_core.errors import CommandIdReused, ConcurrencyConflict, NotFound
+from safecomm_core.errors import (
+    CommandIdReused,
+    ConcurrencyConflict,
+    FieldError,
+    Forbidden,
+    InvalidCommand,
+    NotFound,
+)
 from safecomm_core.eventlog import EventStore, WriteCollision
 from safecomm_core.history import HistoryEntry, history_entry
 from safecomm_core.personal import KeyStore, PersonData, SealedPerson, open_person
 from safecomm_core.recent import RecentRecords
 from safecomm_core.store import StoreConfig
 from safecomm_core.unit_of_work import Repeated, UnitOfWork, rules_from
+from safecomm_core.values import Actor, Channel, Meta
 
 __all__ = ["Outcome", "Safecomm"]
 
@@ -65,15 +76,24 @@ class Safecomm:
         #: Records recent commands saved, lent to the next command that loads them.
         self.recent = RecentRecords()
         self._repeating = False  # the last command was a repeat: a hint, never a guard
+        #: The access policy applied where a principal is given.
+        self.policy = POLICY
 
     # -- commands ---------------------------------------------------------------------
 
-    def handle(self, command: Command) -> Outcome:
+    def handle(self, command: Command, principal: Principal | None = None) -> Outcome:
         """Apply a command once. A repeat (same ``command_id``) returns the first result.
+
+        With a ``principal`` (the caller an adapter authenticated), the access policy is
+        applied: the command's actor must be the principal, and the principal may issue it
+        on the records it changes (:meth:`~safecomm_core.access.Policy.check_command`).
+        Without one, the caller is trusted (an in-process service).
 
         Raises a :class:`~safecomm_core.errors.SafecommError` subclass, having written
         nothing, when the command is refused.
         """
+        if principal is not None:
+            self.policy.check_command(principal, command, ())
         fingerprint = self._fingerprint(command)
         if self._repeating:
             # Repeats come in runs (a file imported again, a demo run twice): while they do,
@@ -88,10 +108,12 @@ class Safecomm:
             # The receipt is read only when a repeat is possible: the command is refused, its
             # write collides, or it is about to touch the key store. A new command, the usual
             # case, costs no read for it; the receipt's unique key stays the guard.
-            uow = UnitOfWork(self, command, first_attempt=attempt == 0)
+            uow = UnitOfWork(self, command, first_attempt=attempt == 0, principal=principal)
             try:
                 command.run(uow)
                 changed = uow.changed()
+                if principal is not None:
+                    self.policy.check_command(principal, command, map(_touched, changed))
                 if uow.erasures:
                     uow.before_key_store()
             except Repeated as repeated:
@@ -133,9 +155,9 @@ class Safecomm:
             f"command {command.command_id!r} lost {ATTEMPTS} write races; try again"
         )
 
-    def handle_json(self, data: Mapping[str, Any]) -> Outcome:
-        """Parse a command's JSON object and handle it."""
-        return self.handle(parse_command(data))
+    def handle_json(self, data: Mapping[str, Any], principal: Principal | None = None) -> Outcome:
+        """Parse a command's JSON object and handle it (as :meth:`handle`)."""
+        return self.handle(parse_command(data), principal)
 
     def _fingerprint(self, command: Command) -> str:
         # Keyed, because commands carry personal fields and a plain hash could be guessed.
@@ -168,10 +190,16 @@ class Safecomm:
 
     # -- queries ----------------------------------------------------------------------
 
-    def get(self, cls: type[R], ref: str) -> R:
-        """The record of kind ``cls`` the caller calls ``ref``, or :class:`NotFound`."""
+    def get(self, cls: type[R], ref: str, principal: Principal | None = None) -> R:
+        """The record of kind ``cls`` the caller calls ``ref``, or :class:`NotFound`.
+
+        With a ``principal``, a record the policy does not let it read is not found either.
+        """
         found = self.log.load(aggregate_id(cls.KIND, ref))
-        if not isinstance(found, cls):
+        if not isinstance(found, cls) or (
+            principal is not None
+            and not self.policy.may_read(principal, Read.RECORDS, found.community)
+        ):
             raise NotFound(cls.KIND, ref, cls.id_field())
         return found
 
@@ -183,19 +211,76 @@ class Safecomm:
         """The rules in force in ``community`` on ``on``."""
         return rules_from(self.get, community, on)
 
-    def person(self, sealed: SealedPerson) -> PersonData:
-        """A person's fields, opened with their key (``[erased]`` once erased)."""
+    def person(
+        self,
+        sealed: SealedPerson,
+        principal: Principal | None = None,
+        *,
+        record: Record | None = None,
+        why: str = "",
+    ) -> PersonData:
+        """A person's fields, opened with their key (``[erased]`` once erased).
+
+        With a ``principal``, the policy must let its role open people of ``record``'s
+        community, ``why`` must say what for, and the opening is stored (who, whose, from
+        which record, why, when) before the data is opened: see
+        :class:`~safecomm_core.domain.access.PersonalDataOpening`.
+        """
+        if principal is not None:
+            self._record_opening(sealed, principal, record, why)
         return open_person(sealed, self.keys)
 
-    def history(self, ref: str, kind: str | None = None) -> list[HistoryEntry]:
-        """Every event of the record(s) called ``ref`` (of ``kind``, if given), in order."""
+    def _record_opening(
+        self, sealed: SealedPerson, principal: Principal, record: Record | None, why: str
+    ) -> None:
+        if record is None or not why.strip():
+            raise InvalidCommand(
+                [FieldError("record" if record is None else "why", "must be given")]
+            )
+        if not self.policy.may_read(principal, Read.PERSONAL, record.community):
+            raise Forbidden(
+                f"{principal.subject!r} ({principal.role}) may not open personal data of "
+                f"{record.KIND} {record.ref!r}",
+                field="person",
+                rule=f"not allowed for role {principal.role} in community {record.community}",
+            )
+        opening_id = str(uuid.uuid4())
+        self.log.save(
+            PersonalDataOpening(
+                meta=Meta(
+                    command_id=opening_id,
+                    occurred_at=datetime.now(UTC),
+                    actor=Actor(principal.subject, principal.role),
+                    channel=Channel.API,
+                ),
+                ref=opening_id,
+                community=record.community,
+                person=sealed.ref,
+                record=f"{record.KIND}:{record.ref}",
+                why=why,
+            )
+        )
+
+    def history(
+        self, ref: str, kind: str | None = None, principal: Principal | None = None
+    ) -> list[HistoryEntry]:
+        """Every event of the record(s) called ``ref`` (of ``kind``, if given), in order.
+
+        With a ``principal``, records the policy does not let it read are left out.
+        """
         kinds = [kind] if kind else sorted(k for k in KINDS if k != CommandReceipt.KIND)
         entries: list[HistoryEntry] = []
         for k in kinds:
             if k not in KINDS:
                 raise NotFound(k, ref)
-            for e in self.log.events_of(aggregate_id(k, ref)):
-                entries.append(history_entry(k, ref, e))
+            events = self.log.events_of(aggregate_id(k, ref))
+            if (
+                events
+                and principal is not None
+                and not self.policy.may_read(principal, Read.RECORDS, events[0].community)
+            ):
+                continue
+            entries.extend(history_entry(k, ref, e) for e in events)
         if not entries:
             raise NotFound(kind or "record", ref)
         return entries
@@ -210,6 +295,12 @@ class Safecomm:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _touched(record: Record) -> Touched:
+    # A record whose first event is among the pending ones is created by this command.
+    first = record.pending_events[0].originator_version if record.pending_events else 0
+    return Touched(record.KIND, record.ref, record.community, new=first == 1)
 
 
 def _pause(attempt: int) -> None:

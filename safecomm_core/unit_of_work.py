@@ -21,6 +21,7 @@ from safecomm_core.errors import AlreadyExists, NotFound
 from safecomm_core.personal import PersonInput, SealedPerson, id_number_digest, seal_person
 
 if TYPE_CHECKING:
+    from safecomm_core.access import Principal
     from safecomm_core.service import Safecomm
 
 __all__ = ["Repeated", "UnitOfWork", "already_exists", "rules_from"]
@@ -55,8 +56,17 @@ def rules_from(load: Callable[[type[Rulebook], str], Rulebook], community: str, 
 class UnitOfWork:
     """The :class:`~safecomm_core.commands.base.Context` of one command being handled."""
 
-    def __init__(self, service: Safecomm, command: Command, *, first_attempt: bool) -> None:
+    def __init__(
+        self,
+        service: Safecomm,
+        command: Command,
+        *,
+        first_attempt: bool,
+        principal: Principal | None = None,
+    ) -> None:
         self._service = service
+        self._command_type = command.TYPE
+        self._principal = principal
         self.meta = command.meta
         self.records: dict[UUID, Record] = {}
         self.erasures: list[str] = []
@@ -93,7 +103,12 @@ class UnitOfWork:
             else:
                 self._lent[id_] = found.version
             self.records[id_] = found
-        if not isinstance(found, cls):
+        if not isinstance(found, cls) or (
+            self._principal is not None
+            and self._service.policy.hides(self._principal, self._command_type, found.community)
+        ):
+            # Another community's record is as good as absent: a refusal on its state
+            # would tell what it holds.
             raise NotFound(cls.KIND, ref, cls.id_field())
         return found
 

@@ -62,7 +62,6 @@ __all__ = ["REPORTS", "replay_monthly"]
 REPORTS = ("monthly",)
 
 
-
 def replay_monthly(
     store: Safecomm,
     cut: Cut,
@@ -162,4 +161,3 @@ def _known_at(
             return report(projector)
     finally:
         views.close()
-

@@ -365,9 +365,7 @@ class Projector:
                     notifications = self._select(position, batch, target, projection.topics)
                     new = notifications[-1].id if len(notifications) == batch else target
                     last = notifications[-1] if notifications else None
-                    anchor = (
-                        _anchor(last) if last and last.id == new else anchor_at(self.log, new)
-                    )
+                    anchor = _anchor(last) if last and last.id == new else anchor_at(self.log, new)
                     events = [(n, self._decode(n)) for n in notifications]
                     dead += self._apply(
                         projection, generation.generation, position, new, anchor, events

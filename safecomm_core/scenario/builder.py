@@ -100,6 +100,4 @@ def build(
             applied += 1
         if progress is not None:
             progress(1)
-    return BuildResult(
-        len(commands), applied, repeated, store.log.head()
-    )
+    return BuildResult(len(commands), applied, repeated, store.log.head())
