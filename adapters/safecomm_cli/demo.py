@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import click
+from safecomm_demo import build, scenario_commands
+from safecomm_demo.builder import PROGRAMME_END
 from safecomm_reports import write
 from safecomm_reports.labels import format_value
 
@@ -24,8 +26,6 @@ from safecomm_core.reports.model import Figure, Report, label
 from safecomm_core.reports.monthly import monthly_report
 from safecomm_core.reports.self_assessment import self_assessment
 from safecomm_core.reports.watchlist import watchlist
-from safecomm_core.scenario import build, scenario_commands
-from safecomm_core.scenario.builder import PROGRAMME_END
 
 #: Indicators the summary shows at the start and at the end of the programme.
 HEADLINE = (
