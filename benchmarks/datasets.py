@@ -1,6 +1,6 @@
 """The data every read workload runs on: the scenario of the demo, at a scale.
 
-Commands come from :func:`safecomm_core.scenario.scenario_commands` (deterministic for a
+Commands come from :func:`safecomm_demo.scenario_commands` (deterministic for a
 seed and scale) and are handled through :meth:`Safecomm.handle`, the public API, into an
 in-memory store; the stored events are then copied, in notification order and byte for
 byte (recorded times live inside the stored state), into a SQLite file in batches. The
@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eventsourcing.persistence import StoredEvent
+from safecomm_demo import scenario_commands
 
 from benchmarks.harness import remove_database
 from safecomm_core import open_store
 from safecomm_core.commands.base import Command
 from safecomm_core.keystore import MemoryKeyStore
-from safecomm_core.scenario import scenario_commands
 
 __all__ = ["SEED", "Dataset", "commands_for", "dataset", "scale_for"]
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
+from safecomm_demo import scenario_commands
 
 from benchmarks.harness import Context, Result
 from safecomm_core import open_store
@@ -24,7 +25,6 @@ from safecomm_core.commands.survey import OpenSurveyWave, RecordSurveyResponse
 from safecomm_core.domain.base import aggregate_id
 from safecomm_core.domain.survey import Survey
 from safecomm_core.keystore import MemoryKeyStore
-from safecomm_core.scenario import scenario_commands
 
 __all__ = ["EVENTS", "rehydrate", "survey_commands"]
 

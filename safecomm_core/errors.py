@@ -17,13 +17,15 @@ callers' existing ``except ValueError`` / ``except LookupError`` clauses keep wo
     ├── ConcurrencyConflict       (RuntimeError)     lost a write race too many times
     └── AuditError                (RuntimeError)     the audit could not be done
         ├── KeyFileError          (ValueError)       a key file is missing, unreadable or wrong
-        └── TamperDetected                           the record was altered (exit status 8)
+        └── TamperDetected                           the record was altered
 
 The audit's errors live in :mod:`safecomm_core.audit.errors` (imported from
 :mod:`safecomm_core.audit`), so that this module needs nothing of the audit.
 
-Every error carries ``exit_code`` (the CLI's exit status) and, where one applies, the
-``field`` and ``rule`` it is about. Nothing is written when any of them is raised.
+Every error carries its ``message`` and, where one applies, the ``field`` and ``rule`` it is
+about. Nothing is written when any of them is raised. The errors say what went wrong, not
+how a program should end: a caller decides that (the ``safecomm`` command maps each class to
+an exit status in :mod:`safecomm_cli.exit_status`).
 """
 
 from __future__ import annotations
@@ -61,8 +63,6 @@ class FieldError:
 class SafecommError(Exception):
     """Base of every error safecomm raises on purpose."""
 
-    exit_code = 1
-
     def __init__(self, message: str, *, field: str = "", rule: str = "") -> None:
         super().__init__(message)
         self.message = message
@@ -75,8 +75,6 @@ class SafecommError(Exception):
 
 class InvalidCommand(SafecommError, ValueError):
     """The command is malformed: one or more fields break a rule of the command's shape."""
-
-    exit_code = 2
 
     def __init__(self, errors: list[FieldError] | tuple[FieldError, ...]) -> None:
         self.errors = tuple(errors)
@@ -91,8 +89,6 @@ class UnknownCommandType(InvalidCommand):
 class RuleViolation(SafecommError, ValueError):
     """The command is well formed but a domain rule refuses it."""
 
-    exit_code = 3
-
 
 class InvalidTransition(RuleViolation):
     """The command is not allowed in the record's present state."""
@@ -101,19 +97,13 @@ class InvalidTransition(RuleViolation):
 class AlreadyExists(SafecommError, ValueError):
     """A record with the caller-chosen id already exists."""
 
-    exit_code = 3
-
 
 class CommandIdReused(SafecommError, ValueError):
     """A ``command_id`` was sent again with different content."""
 
-    exit_code = 3
-
 
 class NotFound(SafecommError, LookupError):
     """No record of that kind has that id."""
-
-    exit_code = 4
 
     def __init__(self, kind: str, ref: str, field: str = "") -> None:
         super().__init__(
@@ -126,22 +116,14 @@ class NotFound(SafecommError, LookupError):
 class PersonErased(SafecommError, LookupError):
     """The person's data key was destroyed: their personal data can no longer be read."""
 
-    exit_code = 4
-
 
 class Forbidden(SafecommError, PermissionError):
     """The authenticated principal may not issue this command or make this read."""
-
-    exit_code = 9
 
 
 class StoreError(SafecommError, RuntimeError):
     """The store could not be opened or used (bad URL, database unreachable)."""
 
-    exit_code = 5
-
 
 class ConcurrencyConflict(SafecommError, RuntimeError):
     """Other writers kept changing the same records; the command was not applied."""
-
-    exit_code = 6

@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
-from safecomm_cli.main import main
+from safecomm_cli.main import friendly, main
+from safecomm_reports import UnsupportedOutput
 
+from safecomm_core import errors
+from safecomm_core.audit import AuditError, KeyFileError, TamperDetected
+from safecomm_core.projections.errors import ProjectionError, ViewDatabaseError
+from safecomm_core.reports.explain import UnknownIndicator
 from tests.commanding import SAMPLE
 
 
@@ -79,6 +85,51 @@ def test_bad_store_url_is_one_line(runner: CliRunner) -> None:
     result = runner.invoke(main, ["history", "x", "--store", "mysql://db"])
     assert result.exit_code == 5
     assert result.stderr.startswith("error: unknown store URL 'mysql://db'")
+
+
+class Unforeseen(errors.SafecommError):
+    """An error the exit-status table does not name, nor any of its bases but the root."""
+
+
+BAD = [errors.FieldError("period", "must be YYYY-MM")]
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (Unforeseen("odd"), 1),
+        (errors.InvalidCommand(BAD), 2),
+        (errors.UnknownCommandType(BAD), 2),
+        (KeyFileError("no key file"), 2),  # an audit error, but its own entry wins: bad input
+        (UnknownIndicator("no indicator"), 2),
+        (UnsupportedOutput("no such format"), 2),
+        (errors.RuleViolation("refused"), 3),
+        (errors.InvalidTransition("closed"), 3),
+        (errors.AlreadyExists("taken"), 3),
+        (errors.CommandIdReused("other content"), 3),
+        (errors.NotFound("dispute", "d-nope"), 4),
+        (errors.PersonErased("erased"), 4),
+        (errors.StoreError("unreachable"), 5),
+        (ProjectionError("views disagree"), 5),
+        (ViewDatabaseError("locked"), 5),
+        (errors.ConcurrencyConflict("lost the race"), 6),
+        (AuditError("no ledger"), 7),
+        (TamperDetected("altered"), 8),
+        (errors.Forbidden("not for this role"), 9),
+    ],
+    ids=lambda p: type(p).__name__ if isinstance(p, Exception) else str(p),
+)
+def test_each_error_ends_in_its_exit_status(
+    runner: CliRunner, error: errors.SafecommError, status: int
+) -> None:
+    @click.command()
+    @friendly
+    def failing() -> None:
+        raise error
+
+    result = runner.invoke(failing)
+    assert result.exit_code == status
+    assert result.stderr == f"error: {error}\n"
 
 
 def test_schema_is_generated_for_every_command(runner: CliRunner) -> None:

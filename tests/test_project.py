@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 import subprocess
 import sys
@@ -19,6 +21,18 @@ ROOT = Path(__file__).parents[1]
 #: Libraries of the adapters and extras, which the core never imports.
 ADAPTER_LIBRARIES = ("click", "msgspec", "psycopg", "openpyxl", "matplotlib", "litestar", "nats")
 
+#: The adapter packages installed beside the core (every package under adapters/).
+ADAPTERS = frozenset(path.parent.name for path in (ROOT / "adapters").glob("*/__init__.py"))
+
+#: Imports safecomm_core and every module under it, then prints the modules loaded.
+IMPORT_ALL_OF_CORE = """
+import importlib, json, pkgutil, sys
+import safecomm_core
+for found in pkgutil.walk_packages(safecomm_core.__path__, "safecomm_core."):
+    importlib.import_module(found.name)
+print(json.dumps(sorted(sys.modules)))
+"""
+
 
 @pytest.mark.parametrize(
     "package", [safecomm_core, safecomm_core.audit, safecomm_reports], ids=lambda p: p.__name__
@@ -31,17 +45,54 @@ def test_public_api_is_sorted_and_complete(package: ModuleType) -> None:
         assert hasattr(package, name), name
 
 
-def test_core_imports_no_adapter_library() -> None:
-    probe = (
-        "import sys, safecomm_core, safecomm_core.commands, safecomm_core.audit,"
-        " safecomm_core.reports;"
-        f"bad = set({ADAPTER_LIBRARIES!r}) & {{m.split('.')[0] for m in sys.modules}};"
-        "print(sorted(bad))"
-    )
+@pytest.fixture(scope="module")
+def loaded_by_core() -> set[str]:
+    """Every module loaded, in a fresh interpreter, by importing all of safecomm_core."""
     out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        [sys.executable, "-c", IMPORT_ALL_OF_CORE], capture_output=True, text=True, check=True
     ).stdout
-    assert out.strip() == "[]"
+    return set(json.loads(out))
+
+
+def core_modules() -> dict[str, ast.Module]:
+    """Each module of safecomm_core, by dotted name, parsed from its source."""
+    core = ROOT / "safecomm_core"
+    modules = {}
+    for path in sorted(core.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        modules[name] = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return modules
+
+
+def imported_packages(module: ast.Module) -> set[str]:
+    """The top-level packages a module imports by absolute name, wherever in its body."""
+    names: set[str] = set()
+    for node in ast.walk(module):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_core_imports_no_adapter_library(loaded_by_core: set[str]) -> None:
+    assert set(ADAPTER_LIBRARIES) & {name.split(".")[0] for name in loaded_by_core} == set()
+
+
+def test_core_source_imports_no_adapter() -> None:
+    assert {"safecomm_cli", "safecomm_reports", "safecomm_demo"} <= ADAPTERS
+    offenders = {
+        name: found
+        for name, module in core_modules().items()
+        if (found := sorted(imported_packages(module) & ADAPTERS))
+    }
+    assert offenders == {}
+
+
+def test_importing_all_of_core_loads_no_adapter(loaded_by_core: set[str]) -> None:
+    assert set(core_modules()) <= loaded_by_core  # every module of the core was imported
+    assert ADAPTERS & {name.split(".")[0] for name in loaded_by_core} == set()
 
 
 def test_ci_runs_readme_test_command_verbatim() -> None:

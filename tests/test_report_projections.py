@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import store_url
+from safecomm_demo import scenario_commands
 
 from safecomm_core import Safecomm, open_store
 from safecomm_core.commands.base import Command
@@ -15,7 +16,6 @@ from safecomm_core.projections import Projector, builtin_projections
 from safecomm_core.projections.police import POLICE, POLICE_FACTS, POLICE_ROWS
 from safecomm_core.reports.counting import Month
 from safecomm_core.reports.register import PROJECTIONS
-from safecomm_core.scenario import scenario_commands
 from tests.test_monthly import (
     BASELINE,
     Desk,

@@ -6,16 +6,16 @@ from collections import Counter
 from datetime import date
 
 import pytest
+from safecomm_demo import alerts as alerts_part
+from safecomm_demo import build, scenario_commands
+from safecomm_demo import disputes as disputes_part
+from safecomm_demo import migrants as migrants_part
+from safecomm_demo import patrols as patrols_part
+from safecomm_demo import surveys as surveys_part
 
 from safecomm_core import command_to_json, open_store
 from safecomm_core.commands.base import Command
 from safecomm_core.domain.base import local_date
-from safecomm_core.scenario import alerts as alerts_part
-from safecomm_core.scenario import build, scenario_commands
-from safecomm_core.scenario import disputes as disputes_part
-from safecomm_core.scenario import migrants as migrants_part
-from safecomm_core.scenario import patrols as patrols_part
-from safecomm_core.scenario import surveys as surveys_part
 
 #: Small enough to build in seconds, large enough that every part issues commands.
 SMALL = 0.04

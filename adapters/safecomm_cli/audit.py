@@ -2,7 +2,7 @@
 
 Exit statuses: 0 when intact / done; 8 when verification finds the record altered or a
 seal that does not hold; 2 for bad input (a key file, a time); the others as every command
-(:mod:`safecomm_core.errors`).
+(:mod:`safecomm_cli.exit_status`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: E402
     Ed25519PublicKey,
 )
 
+from safecomm_cli.exit_status import exit_status  # noqa: E402
 from safecomm_cli.main import friendly, store_option  # noqa: E402
 from safecomm_core import FieldError, InvalidCommand, open_store  # noqa: E402
 from safecomm_core.audit import (  # noqa: E402
@@ -132,7 +133,7 @@ def _outcome(result: Verification | BundleVerification, as_json: bool, note: str
     if note:
         click.echo(f"note: no --public-key given: {note}", err=True)
     if not result.intact:
-        sys.exit(TamperDetected.exit_code)
+        sys.exit(exit_status(TamperDetected))
 
 
 def _read_seals(path: Path) -> list[Seal]:

@@ -12,20 +12,19 @@ import time
 from pathlib import Path
 
 import click
+from safecomm_demo import build, scenario_commands
+from safecomm_demo.builder import PROGRAMME_END
 from safecomm_reports import write
 from safecomm_reports.labels import format_value
 
 from safecomm_cli.main import friendly, store_option
-from safecomm_core import open_store
+from safecomm_core import Safecomm, open_store
 from safecomm_core.audit import Ledger, generate_key, load_private_key, load_public_key, verify
 from safecomm_core.projections import Projector, builtin_projections
 from safecomm_core.reports.model import Figure, Report, label
 from safecomm_core.reports.monthly import monthly_report
 from safecomm_core.reports.self_assessment import self_assessment
 from safecomm_core.reports.watchlist import watchlist
-from safecomm_core.scenario import build, scenario_commands
-from safecomm_core.scenario.builder import PROGRAMME_END
-from safecomm_core.service import Safecomm
 
 #: Indicators the summary shows at the start and at the end of the programme.
 HEADLINE = (

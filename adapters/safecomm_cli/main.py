@@ -1,7 +1,7 @@
 """``safecomm``: import commands, show history, print the command schema, run the demo.
 
 Every error a user can cause ends in one line on stderr and an exit status (see
-:mod:`safecomm_core.errors`); a traceback is shown only with ``SAFECOMM_DEBUG=1``.
+:mod:`safecomm_cli.exit_status`); a traceback is shown only with ``SAFECOMM_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
+from safecomm_cli.exit_status import exit_status
 from safecomm_core import (
     InvalidCommand,
     SafecommError,
@@ -45,7 +46,7 @@ def friendly(func: F) -> F:
             return func(*args, **kwargs)
         except SafecommError as exc:
             click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
+            sys.exit(exit_status(type(exc)))
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except Exception as exc:  # a bug: say so plainly, keep the traceback for debugging

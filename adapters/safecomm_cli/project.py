@@ -2,7 +2,7 @@
 
 Exit statuses: 0 when done; 1 when ``--check`` finds the live view differing from a
 rebuild; 2 for bad input (an unknown projection); the others as every command
-(:mod:`safecomm_core.errors`).
+(:mod:`safecomm_cli.exit_status`).
 """
 
 from __future__ import annotations

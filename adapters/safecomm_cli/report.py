@@ -18,7 +18,7 @@ Adding a report command::
         produce(store_url, lambda store, projector: build(projector, ...), fmt, lang, out)
 
 Exit statuses: 0 when written; 2 for bad input (a period, a format, a language); the others
-as every command (:mod:`safecomm_core.errors`).
+as every command (:mod:`safecomm_cli.exit_status`).
 """
 
 from __future__ import annotations

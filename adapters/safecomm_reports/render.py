@@ -31,8 +31,6 @@ _RENDERERS: dict[str, Callable[[Report, Lang], bytes]] = {
 class UnsupportedOutput(SafecommError, ValueError):
     """A format or language the renderer does not produce."""
 
-    exit_code = 2
-
 
 def render(report: Report, fmt: Format, lang: Lang = "zh") -> bytes:
     """The report rendered as ``fmt`` with labels in ``lang`` ("zh" or "en"), as bytes.

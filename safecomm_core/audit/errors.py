@@ -3,7 +3,7 @@
     SafecommError
     └── AuditError                (RuntimeError)     the audit could not be done
         ├── KeyFileError          (ValueError)       a key file is missing, unreadable or wrong
-        └── TamperDetected                            the record was altered (exit status 8)
+        └── TamperDetected                            the record was altered
 
 :class:`TamperDetected` is raised by :meth:`Verification.check
 <safecomm_core.audit.verify.Verification.check>` and when the ledger meets a record it cannot
@@ -21,16 +21,10 @@ __all__ = ["AuditError", "KeyFileError", "TamperDetected"]
 class AuditError(SafecommError, RuntimeError):
     """The audit could not be done (the ledger or the seals could not be read or written)."""
 
-    exit_code = 7
-
 
 class KeyFileError(AuditError, ValueError):
     """A key file is missing, unreadable, of the wrong kind, or would be overwritten."""
 
-    exit_code = 2
-
 
 class TamperDetected(AuditError):
     """Verification found the stored record altered, or a seal that does not hold."""
-
-    exit_code = 8

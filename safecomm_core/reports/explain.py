@@ -34,8 +34,6 @@ __all__ = ["Explanation", "UnknownIndicator", "explain"]
 class UnknownIndicator(SafecommError, LookupError):
     """No indicator of the monthly report has that id."""
 
-    exit_code = 2
-
 
 @attrs.frozen
 class Explanation:

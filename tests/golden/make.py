@@ -19,9 +19,9 @@ from pathlib import Path
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
+from safecomm_demo import scenario_commands
 
 from safecomm_core import open_store, parse_command
-from safecomm_core.scenario import scenario_commands
 
 #: The demo's seed.
 SEED = 2014

@@ -24,9 +24,9 @@ from datetime import date, datetime, timedelta
 
 from safecomm_core.commands import prevention_asset as pa
 from safecomm_core.domain.prevention_asset import AssetKind, InspectionOutcome
-from safecomm_core.scenario.places import COMPOUNDS, GATED, OLD, Compound
-from safecomm_core.scenario.story import Steps, Writer, at, days, staff
 from safecomm_core.values import Role
+from safecomm_demo.places import COMPOUNDS, GATED, OLD, Compound
+from safecomm_demo.story import Steps, Writer, at, days, staff
 
 __all__ = ["LOTS", "assets"]
 

@@ -17,8 +17,8 @@ import attrs
 
 from safecomm_core.commands.rules import AdoptRules
 from safecomm_core.domain.rules import SUBDISTRICT, Rules, RuleVersion, rules_in_force
-from safecomm_core.scenario.story import Writer, at, staff
 from safecomm_core.values import Role
+from safecomm_demo.story import Writer, at, staff
 
 __all__ = ["ADOPTED", "in_force", "rules"]
 

@@ -20,9 +20,9 @@ import attrs
 
 from safecomm_core.commands import grid as g
 from safecomm_core.domain.grid_network import AlertChannel, Hours, UnitKind
-from safecomm_core.scenario.places import GATED
-from safecomm_core.scenario.story import COMMUNITIES, Story, Writer, at, staff
 from safecomm_core.values import Channel, Role
+from safecomm_demo.places import GATED
+from safecomm_demo.story import COMMUNITIES, Story, Writer, at, staff
 
 __all__ = ["NETWORK", "Unit", "network"]
 

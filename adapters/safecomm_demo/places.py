@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import attrs
 
-from safecomm_core.scenario.story import COMMUNITIES
+from safecomm_demo.story import COMMUNITIES
 
 __all__ = [
     "COMPOUNDS",

@@ -17,9 +17,9 @@ from safecomm_core.commands import broadcast as bc
 from safecomm_core.domain.broadcast import BroadcastCategory, Medium, Outlet, Period
 from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.personal import PersonInput
-from safecomm_core.scenario.places import POPULATION
-from safecomm_core.scenario.story import COMMUNITIES, Story, Writer, at, months, staff
 from safecomm_core.values import Role
+from safecomm_demo.places import POPULATION
+from safecomm_demo.story import COMMUNITIES, Story, Writer, at, months, staff
 
 __all__ = ["PER_MONTH", "broadcasts"]
 

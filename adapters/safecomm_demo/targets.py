@@ -18,10 +18,10 @@ from datetime import date
 from safecomm_core.commands import targets as tg
 from safecomm_core.domain.survey import Answers, Wave
 from safecomm_core.domain.targets import Direction, Indicator, Unit
-from safecomm_core.scenario.migrants import Migrant
-from safecomm_core.scenario.places import POPULATION
-from safecomm_core.scenario.story import Writer, at, staff
 from safecomm_core.values import Role
+from safecomm_demo.migrants import Migrant
+from safecomm_demo.places import POPULATION
+from safecomm_demo.story import Writer, at, staff
 
 __all__ = ["targets"]
 

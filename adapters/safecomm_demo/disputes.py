@@ -10,7 +10,7 @@ brought by migrant workers where one was registered by then, and are linked to t
 worker as a rights case (M3.2).
 
 :func:`carry_on` and :func:`settle` are the later parts of the same workflow, for the
-disputes that patrols open on the spot (:mod:`~safecomm_core.scenario.patrols`).
+disputes that patrols open on the spot (:mod:`~safecomm_demo.patrols`).
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from safecomm_core.domain.dispute import (
 )
 from safecomm_core.domain.migrant import RightsKind
 from safecomm_core.personal import PersonInput
-from safecomm_core.scenario.migrants import Migrant
-from safecomm_core.scenario.story import COMMUNITIES, Story, Writer, at, months, staff
 from safecomm_core.values import Actor, Channel, Role
+from safecomm_demo.migrants import Migrant
+from safecomm_demo.story import COMMUNITIES, Story, Writer, at, months, staff
 
 __all__ = ["KINDS", "PER_MONTH", "SUMMARIES", "carry_on", "disputes", "party", "settle"]
 

@@ -19,8 +19,8 @@ import attrs
 
 from safecomm_core.commands import phase as ph
 from safecomm_core.domain.phase import Evidence, EvidenceKind, PhaseId, ReviewKind
-from safecomm_core.scenario.story import Story, Writer, at, staff
 from safecomm_core.values import Actor, Role
+from safecomm_demo.story import Story, Writer, at, staff
 
 __all__ = ["PHASES", "Phase", "evidence", "phases"]
 

@@ -16,8 +16,8 @@ from typing import TypeVar
 
 from safecomm_core.commands import survey as sv
 from safecomm_core.domain.survey import Answers, Satisfaction, Security, Wave
-from safecomm_core.scenario.story import COMMUNITIES, Writer, at, staff
 from safecomm_core.values import Role
+from safecomm_demo.story import COMMUNITIES, Writer, at, staff
 
 __all__ = ["PER_WAVE", "RATES", "WINDOWS", "surveys"]
 

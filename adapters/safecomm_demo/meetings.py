@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from safecomm_core.commands import meeting as mt
-from safecomm_core.scenario.story import Writer, at, months, staff
 from safecomm_core.values import Role
+from safecomm_demo.story import Writer, at, months, staff
 
 __all__ = ["meetings"]
 

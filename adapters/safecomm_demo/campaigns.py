@@ -18,8 +18,8 @@ from safecomm_core.commands import campaign as cp
 from safecomm_core.domain.campaign import Audience, CampaignTheme, MaterialKind
 from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.personal import PersonInput
-from safecomm_core.scenario.story import COMMUNITIES, Story, Writer, at, months, staff
 from safecomm_core.values import Role
+from safecomm_demo.story import COMMUNITIES, Story, Writer, at, months, staff
 
 __all__ = ["PER_MONTH", "campaigns"]
 

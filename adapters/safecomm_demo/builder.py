@@ -8,23 +8,23 @@ from datetime import date
 import attrs
 
 from safecomm_core.commands.base import Command
-from safecomm_core.scenario.alerts import alerts
-from safecomm_core.scenario.assets import assets
-from safecomm_core.scenario.broadcasts import broadcasts
-from safecomm_core.scenario.campaigns import campaigns
-from safecomm_core.scenario.disputes import disputes
-from safecomm_core.scenario.meetings import meetings
-from safecomm_core.scenario.migrants import migrants
-from safecomm_core.scenario.network import network
-from safecomm_core.scenario.patrols import patrols
-from safecomm_core.scenario.people import residents
-from safecomm_core.scenario.phases import phases
-from safecomm_core.scenario.police_statistics import police_statistics
-from safecomm_core.scenario.rules import rules
-from safecomm_core.scenario.story import Writer
-from safecomm_core.scenario.surveys import surveys
-from safecomm_core.scenario.targets import targets
 from safecomm_core.service import Safecomm
+from safecomm_demo.alerts import alerts
+from safecomm_demo.assets import assets
+from safecomm_demo.broadcasts import broadcasts
+from safecomm_demo.campaigns import campaigns
+from safecomm_demo.disputes import disputes
+from safecomm_demo.meetings import meetings
+from safecomm_demo.migrants import migrants
+from safecomm_demo.network import network
+from safecomm_demo.patrols import patrols
+from safecomm_demo.people import residents
+from safecomm_demo.phases import phases
+from safecomm_demo.police_statistics import police_statistics
+from safecomm_demo.rules import rules
+from safecomm_demo.story import Writer
+from safecomm_demo.surveys import surveys
+from safecomm_demo.targets import targets
 
 __all__ = ["PROGRAMME_END", "PROGRAMME_START", "BuildResult", "build", "scenario_commands"]
 

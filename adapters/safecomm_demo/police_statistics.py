@@ -16,9 +16,9 @@ import random
 from datetime import date, timedelta
 
 from safecomm_core.commands import police_statistic as ps
-from safecomm_core.scenario.places import POPULATION
-from safecomm_core.scenario.story import COMMUNITIES, Writer, at, months, staff
 from safecomm_core.values import Channel, Role
+from safecomm_demo.places import POPULATION
+from safecomm_demo.story import COMMUNITIES, Writer, at, months, staff
 
 __all__ = ["CATEGORIES", "police_statistics"]
 

@@ -19,7 +19,7 @@ M3.3: from December 2013 the community looks for workers resident three years or
 offers them the extended services at their door (proactive), most soon after they become
 eligible; a few apply themselves; about a quarter of those eligible are never offered
 anything, and the M3.3 watchlist must show them. Labour rights cases linked to disputes are
-opened by :mod:`~safecomm_core.scenario.disputes`; a few safety-accident cases go to legal
+opened by :mod:`~safecomm_demo.disputes`; a few safety-accident cases go to legal
 aid directly.
 """
 
@@ -39,11 +39,11 @@ from safecomm_core.domain.migrant import (
     add_months,
 )
 from safecomm_core.personal import PersonInput
-from safecomm_core.scenario.people import workers
-from safecomm_core.scenario.places import EMPLOYERS, compounds_of
-from safecomm_core.scenario.rules import in_force
-from safecomm_core.scenario.story import COMMUNITIES, Steps, Writer, at, staff
 from safecomm_core.values import Actor, Channel, Role
+from safecomm_demo.people import workers
+from safecomm_demo.places import EMPLOYERS, compounds_of
+from safecomm_demo.rules import in_force
+from safecomm_demo.story import COMMUNITIES, Steps, Writer, at, staff
 
 __all__ = ["PER_SCALE", "Migrant", "migrants"]
 

@@ -19,10 +19,10 @@ from safecomm_core.commands import patrol as pt
 from safecomm_core.domain.dispute import AgreementForm, DisputeKind, PartyRole
 from safecomm_core.domain.patrol import ObservationCategory, PatrolTeam
 from safecomm_core.personal import PersonInput
-from safecomm_core.scenario.disputes import SUMMARIES, carry_on, party, settle
-from safecomm_core.scenario.places import checkpoints
-from safecomm_core.scenario.story import COMMUNITIES, Story, Writer, at, days, staff
 from safecomm_core.values import Actor, Channel, Role
+from safecomm_demo.disputes import SUMMARIES, carry_on, party, settle
+from safecomm_demo.places import checkpoints
+from safecomm_demo.story import COMMUNITIES, Story, Writer, at, days, staff
 
 __all__ = ["PER_DAY", "patrols"]
 
