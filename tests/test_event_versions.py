@@ -99,7 +99,7 @@ def test_a_version_1_note_loads_through_the_upcaster(app: Application[Any]) -> N
     notebook = Notebook(title="patrol log")
     notebook.note("gate 3 locked", colour="red")
     app.save(notebook)
-    opened, noted = _stored(app, notebook)
+    _opened, noted = _stored(app, notebook)
     app.recorder.insert_events([_as_version_1(noted, version=3)])
 
     loaded = app.repository.get(notebook.id)
