@@ -9,10 +9,13 @@ heading of that document.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
+
+from safecomm_core import parse_command
 
 ROOT = Path(__file__).parents[1]
 DOCS = ROOT / "docs"
@@ -119,6 +122,18 @@ def test_links_between_documents_resolve(document: Path) -> None:
         elif m[2] is not None and m[2] not in {anchor(h) for h in headings(target)}:
             wrong.append(f"{document.name}: {m[1]} has no heading for #{m[2]}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_commands_shown_in_the_documents_parse() -> None:
+    shown = [
+        json.loads(block)
+        for document in sorted(DOCS.glob("*.md"))
+        for block in re.findall(r"```json\n(.+?)\n```", document.read_text(encoding="utf-8"), re.S)
+    ]
+    commands = [c for c in shown if isinstance(c, dict) and "type" in c]
+    assert commands
+    for data in commands:
+        assert data["type"] == parse_command(data).TYPE
 
 
 def test_the_checks_catch_what_they_are_for() -> None:
