@@ -10,6 +10,7 @@ heading of that document.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -23,8 +24,9 @@ DOCS = ROOT / "docs"
 #: Text files whose words people read: sources, documents, settings, scripts.
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".txt", ".cfg", ".ini", ".yml", ".yaml", ".css", ""}
 
-#: Directories that hold no project text (tools' caches, environments, build output).
-SKIPPED_DIRS = {".git", ".venv", "venv", "__pycache__", ".ruff_cache", ".mypy_cache", "build"}
+#: Directories that hold no project text (environments, build output); besides these, every
+#: hidden directory but ``.ci`` (git's own, tools' caches, hypothesis's examples).
+SKIPPED_DIRS = {"venv", "__pycache__", "build", "dist", "node_modules"}
 
 #: References to documents outside the repository, each with why it is refused. The
 #: patterns are written so that this file does not match them itself.
@@ -45,16 +47,22 @@ DOCS_PATH = re.compile(r"(?<![\w/.])docs/([\w./-]+?\.(?:md|png|svg))(?:,\s+\*([^
 RELATIVE_LINK = re.compile(r"\]\(([\w.-]+\.md)(?:#([\w-]+))?\)")
 
 
+def _skipped(directory: str) -> bool:
+    hidden = directory.startswith(".") and directory != ".ci"
+    return hidden or directory in SKIPPED_DIRS or directory.endswith(".egg-info")
+
+
 def project_files() -> list[Path]:
     """Every text file of the repository (not the environment, the caches or git's own)."""
     found = []
-    for path in sorted(ROOT.rglob("*")):
-        parts = path.relative_to(ROOT).parts
-        if any(part in SKIPPED_DIRS or part.endswith(".egg-info") for part in parts):
-            continue
-        if path.is_file() and path.suffix in TEXT_SUFFIXES:
-            found.append(path)
-    return found
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = sorted(d for d in dirs if not _skipped(d))  # never descend into them
+        found += [
+            Path(folder, name)
+            for name in files
+            if name != ".git" and Path(name).suffix in TEXT_SUFFIXES
+        ]
+    return sorted(found)
 
 
 def headings(document: Path) -> set[str]:
