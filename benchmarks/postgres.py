@@ -1,7 +1,7 @@
 """Command throughput on PostgreSQL with 1 and 4 writer processes, beside raw eventsourcing.
 
 Each writer is a process of its own, with applications of its own on the same server
-(``?name=`` per writer: design §11, one subdistrict per application, several API
+(``?name=`` per writer: docs/architecture.md, *Stores*, one subdistrict per application, several API
 processes sharing the server). Every writer handles the same first N commands of the
 scenario into its store and, interleaved command by command, puts the very events of
 each command into a raw eventsourcing store (see :mod:`benchmarks.commands`). Writers

@@ -1,6 +1,6 @@
 """Traceability: which commands, and which events, serve each measure of the plan.
 
-The plan's measures are data here (:data:`PLAN_MEASURES`, from ``seed/plan-en.md``). Each
+The plan's measures are data here (:data:`PLAN_MEASURES`, listed in docs/domain.md). Each
 command class names the measures it serves (``SERVES``); :func:`coverage` turns that into
 the matrix plan measure × commands × events that ``safecomm coverage`` prints, and names
 any measure no command serves.
@@ -49,7 +49,7 @@ class PlanMeasure:
     title: str
 
 
-#: Every measure of the plan (seed/plan-en.md), in the plan's order.
+#: Every measure of the plan (docs/domain.md, *Plan measures*), in the plan's order.
 PLAN_MEASURES: tuple[PlanMeasure, ...] = (
     PlanMeasure("M1.1", "Legal publicity"),
     PlanMeasure("M1.2", "Joint reception and mediation room"),

@@ -38,7 +38,7 @@ class Role(enum.StrEnum):
 
 
 class Channel(enum.StrEnum):
-    """How the fact reached the office (design.md §4.2; migrant registration sources)."""
+    """How the fact reached the office (also migrant registration sources)."""
 
     WALK_IN = "walk-in"
     PATROL = "patrol"

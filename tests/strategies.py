@@ -141,7 +141,7 @@ phase_commands = st.one_of(
 # -- meeting ----------------------------------------------------------------------------
 
 months = st.builds("{:04d}-{:02d}".format, st.integers(2010, 2016), st.integers(1, 12))
-#: The plan's measure ids (plan-en.md).
+#: The plan's measure ids (docs/domain.md, *Plan measures*).
 measures = st.sampled_from(
     [f"M1.{i}" for i in range(1, 6)]
     + [f"M2.{i}" for i in range(1, 5)]

@@ -22,7 +22,7 @@ from safecomm_core.domain.prevention_asset import PreventionAsset
 from safecomm_core.domain.survey import Survey
 from safecomm_core.domain.targets import Target
 
-#: The plan's measures as seed/plan-en.md numbers them.
+#: The plan's measures as the plan numbers them (docs/domain.md, *Plan measures*).
 EXPECTED = (
     [f"M1.{i}" for i in range(1, 6)]
     + [f"M2.{i}" for i in range(1, 5)]

@@ -107,7 +107,7 @@ def commands(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def script(kind: str, *, police: bool, judicial: bool, extra: int) -> list[str]:
-    """A dispute's commands along one of the workflow's paths (domain.md §2.1)."""
+    """A dispute's commands along one of the workflow's paths (docs/domain.md, *Mediation*)."""
     if kind == "refused":
         return ["dispute.refuse", "dispute.archive"]
     steps = ["dispute.accept", "dispute.assign_mediator", "dispute.hold_session"]

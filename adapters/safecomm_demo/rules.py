@@ -1,4 +1,4 @@
-"""The rules the subdistrict adopted (versioned settings of local practice, design §4.6).
+"""The rules the subdistrict adopted (settings of local practice, docs/domain.md, *Rules*).
 
 At the launch the group adopted the subdistrict's rules from 1 October 2013; from
 1 July 2014 community C3, after late replies to alerts in the spring, gave its units

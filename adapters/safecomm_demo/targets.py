@@ -36,7 +36,7 @@ def _percent(hits: int, valid: int) -> float:
 
 
 def _rates(answers: Sequence[Answers]) -> dict[Indicator, float]:
-    """The baseline wave's rates, by the indicators' definitions (domain.md §3)."""
+    """The baseline wave's rates, by the indicators' definitions (docs/domain.md, *Indicators*)."""
     aware = [a.aware for a in answers if a.aware is not None]
     took_part = [a.participated for a in answers if a.participated is not None]
     satisfied = [a.satisfaction.favourable() for a in answers if a.satisfaction is not None]

@@ -1,6 +1,6 @@
 """Replay: a record, or the whole store, as it was known at a time or as it stood at one.
 
-Every event carries two times (design §4.1): when it was *recorded* (eventsourcing's
+Every event carries two times (docs/architecture.md): when it was *recorded* (eventsourcing's
 ``timestamp``) and when it *occurred* in the world (``meta.occurred_at``, given by whoever
 reported it; paper records from 2013 are entered later). So there are two cuts:
 

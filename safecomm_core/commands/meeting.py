@@ -14,7 +14,7 @@ from safecomm_core.validation import matches, nonempty
 
 __all__ = ["AssignAction", "CloseAction", "HoldMeeting", "RaiseProblem"]
 
-#: A plan measure's id: M1.2, P4, S1 ... (plan-en.md); the numbers are the plan's, so
+#: A plan measure's id: M1.2, P4, S1 ... (docs/domain.md); the numbers are the plan's, so
 #: only the shape is checked.
 MEASURE = r"M\d+\.\d+|P\d+|S\d+"
 

@@ -29,7 +29,7 @@ _NUMBER_LIKE = re.compile(r"\d{7,}")
 
 
 def _no_identities(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    # Gatehouses must not copy ID cards (domain.md §2.3). A name cannot be told from an
+    # Gatehouses must not copy ID cards (docs/domain.md). A name cannot be told from an
     # item by a machine, but an ID or phone number can, so those are refused outright.
     for i, text in enumerate(value):
         if not text.strip():

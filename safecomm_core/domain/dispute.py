@@ -35,7 +35,7 @@ __all__ = [
 
 
 class DisputeKind(enum.StrEnum):
-    """What the dispute is about (domain.md: civil disputes and migrant workers' rights)."""
+    """What the dispute is about (civil disputes and migrant workers' rights)."""
 
     NEIGHBOUR = "neighbour"
     FAMILY = "family"

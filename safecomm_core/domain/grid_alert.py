@@ -5,7 +5,7 @@ Alert::
     Raised ─┬─ Updated* ─┬─ SuspectCaught | Resolved | Cancelled | Expired ── Closed
             │   open     │            concluded                              closed
 
-Per recipient unit (domain.md §2.2)::
+Per recipient unit (docs/domain.md, *Grid alerts*)::
 
     queued ── Sent(channel) ─┬─ Delivered ──────────────── Acknowledged ── ActionReported*
                  ↑           └─ Failed(reason) ─┐              ↑

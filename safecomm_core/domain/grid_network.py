@@ -55,7 +55,7 @@ class UnitKind(enum.StrEnum):
 
 
 class AlertChannel(enum.StrEnum):
-    """How a unit is reached; domain.md §2.2 gives the fallback order SMS → phone → groups."""
+    """How a unit is reached; the fallback order is SMS → phone → groups."""
 
     SMS = "sms"
     PHONE = "phone"

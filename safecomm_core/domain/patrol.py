@@ -19,8 +19,8 @@ Decisions this module makes, and why:
 - **A reported duration cannot exceed the time between start and end.** It may be shorter
   (breaks); when not given, reports use the elapsed time.
 
-Observation texts are free text: like every free text they must not name people (design
-§4.5); people belong in a dispute's sealed parties.
+Observation texts are free text: like every free text they must not name people (docs/domain.md,
+*Personal data*); people belong in a dispute's sealed parties.
 """
 
 from __future__ import annotations

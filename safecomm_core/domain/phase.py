@@ -13,7 +13,7 @@ Choices, and why:
   late and P6 assembles the evidence files of every phase; ``occurred_at`` tells when each
   thing happened, and the gaps at completion stay on record.
 - **Overdue is a marker, not a status.** A phase past its window can be planned or started;
-  it can still be completed later, and then it is both (domain.md §2.4).
+  it can still be completed later, and then it is both (docs/domain.md, *Programme phases*).
 - **Reviews belong where the plan puts them**: mid-term in P4, self-assessment in P6,
   provincial inspection in P7; a look-back re-check may be held in any phase. Only a
   self-assessment carries a score (0–100).

@@ -1,6 +1,6 @@
 """PoliceStatistic: monthly case counts from the police station. **Outside data.**
 
-The programme's incidence rates (发案率, domain.md §3) rest on these figures only: crime
+The programme's incidence rates (发案率, docs/domain.md) rest on these figures only: crime
 rates are never computed from safecomm's own records. A statistic is what the station
 reported for one month, one community (or ``*`` when the station gives only a subdistrict
 total) and one category of case. The police may revise a figure: Corrected keeps the new

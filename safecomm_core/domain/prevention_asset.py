@@ -5,7 +5,7 @@ Installed; a non-motor-vehicle parking lot or a gatehouse (物防) is Built (or 
 Then: CustodianAssigned (lots and gatehouses) → Inspected* (ok, or a fault found) →
 FaultReported* → Repaired → … → Decommissioned. A gatehouse keeps a daily register:
 RegisterCounted gives the day's entries and the large items that left, with what they
-were. Gatehouses must not copy ID cards (domain.md §2.3), so the register has no field for
+were. Gatehouses must not copy ID cards (docs/domain.md), so the register has no field for
 a person: it holds counts and item descriptions only.
 """
 

@@ -1,6 +1,6 @@
 """Rules of local practice and law, as versioned data with effective dates.
 
-Most time limits in this work are set by no statute (domain.md §2): the office sets them,
+Most time limits in this work are set by no statute (docs/domain.md, *Rules*): the office sets them,
 and changes them. A :class:`Rules` value is one full set; the :class:`Rulebook` records each
 set adopted, for the subdistrict or one community, from an effective date. A decision uses
 the set in force on the date its fact occurred, so old records keep the rules of their day.

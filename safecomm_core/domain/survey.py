@@ -6,7 +6,7 @@ WaveOpened (baseline in P1, mid-term in P4, final in P6; one community or the su
 Responses are anonymous: a response carries the questionnaire's own number, the community it
 was collected in and the answers, and nothing about the person. Every question may be left
 unanswered; an unanswered question makes the response invalid for that indicator only
-(domain.md §3: each rate's denominator is the valid respondents).
+(docs/domain.md, *Surveys*: each rate's denominator is the valid respondents).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class FivePointScale(enum.StrEnum):
     """A five-point answer scale, its members listed from most to least favourable."""
 
     def favourable(self, *, fairly: bool = False) -> bool:
-        """In the numerator of the scale's rate (domain.md §3).
+        """In the numerator of the scale's rate (docs/domain.md, *Surveys*).
 
         The top two answers (满意 and 很满意; 安全 and 很安全) always count; the middle one
         (基本满意, 基本安全) counts only where the jurisdiction's setting says so.

@@ -33,7 +33,7 @@ class Unit(enum.StrEnum):
 
 
 class Indicator(enum.StrEnum):
-    """The indicators of domain.md §3, by stable id. Rates are in percent."""
+    """The indicators of docs/domain.md, by stable id. Rates are in percent."""
 
     AWARENESS_RATE = "awareness_rate"  # 知晓率 (survey)
     PARTICIPATION_RATE = "participation_rate"  # 参与率 (survey)

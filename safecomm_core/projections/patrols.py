@@ -1,6 +1,6 @@
 """``patrols``: one row per patrol, one per checkpoint it planned or visited, and provenance.
 
-What the monthly report counts (plan M1.3; domain.md §3 "patrol coverage"):
+What the monthly report counts (plan M1.3; docs/domain.md, *Indicators*):
 
 - a patrol's **day** (``patrol_on``) is the subdistrict's date of its start, or of its
   planned start while it has not started: every figure of a patrol falls in that day's

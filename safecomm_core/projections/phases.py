@@ -8,7 +8,7 @@ that a report can ask what a phase looked like on any date ("as of") and an audi
 go from a count to the events counted.
 
 A phase is *overdue on a date* when its window ended before that date and it was not
-completed by then (domain.md §2.4); a ``MarkedOverdue`` event is the office saying so,
+completed by then (docs/domain.md); a ``MarkedOverdue`` event is the office saying so,
 and is kept beside, not instead of, that reading.
 """
 

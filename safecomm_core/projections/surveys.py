@@ -1,6 +1,6 @@
 """``surveys``: the residents' survey waves and every anonymous response (S6).
 
-A response is kept with the answers the indicators need (domain.md §3): aware,
+A response is kept with the answers the indicators need (docs/domain.md, *Indicators*): aware,
 participated (yes / no / unanswered), and the satisfaction and sense-of-security answers as
 their scale values (``very_satisfied`` … ``very_dissatisfied``; ``very_safe`` …). Which
 answers count as favourable, and whether the middle answers (基本满意, 基本安全) do, is

@@ -1,4 +1,4 @@
-"""Keeping breakdowns from singling out a person (design §4.5: suppress such cells).
+"""Keeping breakdowns from singling out a person (docs/domain.md, *Suppression of small cells*).
 
 Applies to tables that count people or their cases by more than the scope (disputes by
 kind and outcome, by community; migrant registrations by community). Indicator figures

@@ -1,4 +1,4 @@
-"""Masking identifiers in reports (design §4.5: reports mask identifiers of people).
+"""Masking identifiers in reports (docs/domain.md, *Personal data*).
 
 Reports never hold a name, phone or ID number: those stay sealed in the events and no view
 has them. What a report does show are references: a dispute's case number, a migrant

@@ -27,7 +27,7 @@ __all__ = [
 
 Cell = str | int | float | None
 
-#: Chinese and English names of every indicator id (domain.md §3) and of the
+#: Chinese and English names of every indicator id (docs/domain.md, *Indicators*) and of the
 #: self-assessment's figures.
 INDICATOR_LABELS: dict[str, tuple[str, str]] = {
     "mediation_success_rate": ("调解成功率", "Mediation success rate"),
