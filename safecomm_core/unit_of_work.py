@@ -3,7 +3,7 @@
 It is the :class:`~safecomm_core.commands.base.Context` a command decides in: it loads
 records (from the recent-records cache or the store), checks that new ids are free, seals
 people, and collects the records the command changed; the service then saves them, with the
-command's receipt, in one transaction (see docs/architecture.md, *How a command flows*).
+command's receipt, in one transaction (see docs/architecture.md, *Handling a command*).
 """
 
 from __future__ import annotations
