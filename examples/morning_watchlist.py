@@ -18,9 +18,9 @@ import argparse
 from datetime import date, datetime
 
 from safecomm_core import open_store
+from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.projections import Projector
 from safecomm_core.reports import self_assessment, watchlist
-from safecomm_core.values import SUBDISTRICT_TZ
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from safecomm_core.commands import meeting as mc
 from safecomm_core.commands import migrant as wc
 from safecomm_core.commands import phase as pc
 from safecomm_core.commands import rules as rc
+from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.domain.dispute import AgreementForm, DisputeKind, PartyRole
 from safecomm_core.domain.grid_alert import AlertCategory
 from safecomm_core.domain.grid_network import AlertChannel, UnitKind
@@ -33,7 +34,6 @@ from safecomm_core.reports.self_assessment import PROJECTIONS as SA_PROJECTIONS
 from safecomm_core.reports.self_assessment import self_assessment
 from safecomm_core.reports.watchlist import PROJECTIONS as WL_PROJECTIONS
 from safecomm_core.reports.watchlist import watchlist
-from safecomm_core.values import SUBDISTRICT_TZ
 from tests.commanding import issue
 
 #: Personal data given in commands of :class:`History`: none may reach a report.

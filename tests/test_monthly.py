@@ -18,14 +18,14 @@ from typing import Any
 import pytest
 
 from safecomm_core import Safecomm, open_store, parse_command
+from safecomm_core.dates import SUBDISTRICT_TZ, Month
 from safecomm_core.projections import Projector
-from safecomm_core.reports.counting import Month, Tally, events_of, measure
+from safecomm_core.reports.counting import Tally, events_of, measure
 from safecomm_core.reports.disclosure import SUPPRESSED, WITHHELD, suppress
 from safecomm_core.reports.explain import UnknownIndicator, explain
 from safecomm_core.reports.indicators import DEFINITIONS, Settings
 from safecomm_core.reports.model import INDICATOR_LABELS, Figure, Report
 from safecomm_core.reports.monthly import monthly_report
-from safecomm_core.values import SUBDISTRICT_TZ
 from tests.commanding import sample_commands
 
 _ids = itertools.count()

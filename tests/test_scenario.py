@@ -9,7 +9,7 @@ import pytest
 
 from safecomm_core import command_to_json, open_store
 from safecomm_core.commands.base import Command
-from safecomm_core.domain.base import local_date
+from safecomm_core.dates import local_date
 from safecomm_core.scenario import alerts as alerts_part
 from safecomm_core.scenario import build, scenario_commands
 from safecomm_core.scenario import disputes as disputes_part

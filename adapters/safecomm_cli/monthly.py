@@ -29,13 +29,13 @@ from safecomm_cli.report import (
 )
 from safecomm_core.application import Safecomm
 from safecomm_core.converter import converter
+from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.projections import Projector
 from safecomm_core.reports.counting import EventRef
 from safecomm_core.reports.explain import explain
 from safecomm_core.reports.indicators import DEFINITIONS, Settings
 from safecomm_core.reports.model import Report
 from safecomm_core.reports.monthly import monthly_report
-from safecomm_core.values import SUBDISTRICT_TZ
 
 __all__ = ["explain_command", "monthly_command"]
 

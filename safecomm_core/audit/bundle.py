@@ -74,7 +74,7 @@ from safecomm_core.audit.errors import AuditError, KeyFileError
 from safecomm_core.audit.ledger import Ledger
 from safecomm_core.audit.seal import Seal, key_id, parse_public_key
 from safecomm_core.converter import converter
-from safecomm_core.reports.counting import Month
+from safecomm_core.dates import Month
 from safecomm_core.reports.model import Report
 
 __all__ = [

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -44,9 +44,9 @@ from eventsourcing.utils import resolve_topic
 from safecomm_core.application import HistoryEntry, Safecomm, _detail, _history_entry
 from safecomm_core.audit.prefix import recorded_prefix
 from safecomm_core.converter import converter
+from safecomm_core.dates import SUBDISTRICT_TZ, end_of_day
 from safecomm_core.domain.base import KINDS, Record, aggregate_id
 from safecomm_core.errors import FieldError, InvalidCommand, NotFound, StoreError
-from safecomm_core.values import SUBDISTRICT_TZ
 
 __all__ = [
     "Cut",
@@ -115,7 +115,7 @@ def parse_moment(text: str, *, field: str = "moment") -> datetime:
     try:
         if len(text) == 10:
             day = datetime.fromisoformat(text).date()
-            end = datetime.combine(day + timedelta(days=1), time(), SUBDISTRICT_TZ)
+            end = end_of_day(day)
             return end - timedelta(microseconds=1)
         moment = datetime.fromisoformat(text)
     except ValueError:

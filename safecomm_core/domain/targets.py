@@ -15,7 +15,8 @@ from datetime import date
 
 from eventsourcing.domain import event
 
-from safecomm_core.domain.base import Record, local_date
+from safecomm_core.dates import local_date
+from safecomm_core.domain.base import Record
 from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.errors import RuleViolation
 from safecomm_core.values import Meta

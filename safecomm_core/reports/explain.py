@@ -20,9 +20,10 @@ from __future__ import annotations
 import attrs
 
 from safecomm_core.application import Safecomm
+from safecomm_core.dates import Month
 from safecomm_core.errors import SafecommError
 from safecomm_core.projections.runner import Projector
-from safecomm_core.reports.counting import EventRef, Month, events_of
+from safecomm_core.reports.counting import EventRef, events_of
 from safecomm_core.reports.indicators import DEFINITIONS, Settings
 from safecomm_core.reports.model import Figure
 from safecomm_core.reports.monthly import caught_up_projector, figure_for

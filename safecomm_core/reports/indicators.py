@@ -30,11 +30,13 @@ from datetime import date, datetime
 
 import attrs
 
-from safecomm_core.domain.base import local_date
-from safecomm_core.domain.migrant import add_months
+from safecomm_core.dates import Month, local_date
+from safecomm_core.domain.dispute import settlement_due
+from safecomm_core.domain.grid_alert import ack_due
+from safecomm_core.domain.migrant import long_residence_from
 from safecomm_core.domain.survey import FivePointScale, Satisfaction, Security, Wave
 from safecomm_core.projections.schema import Row
-from safecomm_core.reports.counting import Counted, EventRef, Kind, Month, Tally
+from safecomm_core.reports.counting import Counted, EventRef, Kind, Tally
 from safecomm_core.reports.register import Register, event_ref
 
 __all__ = ["DEFINITIONS", "Definition", "Settings", "latest_wave"]
@@ -180,7 +182,7 @@ def settled_on_time(reg: Register, month: Month, _s: Settings) -> Tally:
         if d["accepted_at"] is not None:
             accepted_on = local_date(d["accepted_at"])
             limit = reg.rules_at(d["community"], accepted_on).settle_within_days
-            if (d["closed_on"] - accepted_on).days <= limit:
+            if d["closed_on"] <= settlement_due(accepted_on, limit):
                 accepted = reg.dispute_facts.get(d["dispute_id"], "accepted")
                 on_time = Counted(d["community"], accepted + closed)
         pairs.append((Counted(d["community"], closed), on_time))
@@ -347,7 +349,7 @@ def alert_ack(reg: Register, month: Month, _s: Settings) -> Tally:
         acked = unit["acknowledged_at"]
         if acked is not None:
             limit = reg.rules_at(alert["community"], alert["raised_on"]).alert_ack_minutes
-            if (acked - alert["raised_at"]).total_seconds() <= limit * 60:
+            if acked <= ack_due(alert["raised_at"], limit):
                 ack = reg.alert_facts.get(alert_id, "acknowledged", name)
                 in_time = Counted(alert["community"], notified + ack)
         pairs.append((Counted(alert["community"], notified), in_time))
@@ -510,7 +512,7 @@ def proactive_service(reg: Register, month: Month, _s: Settings) -> Tally:
             continue
         state = workers.state_on(worker_id, end)
         years = reg.rules_at(state["community"], end).proactive_service_years
-        eligible_on = add_months(state["residence_since"], 12 * years)
+        eligible_on = long_residence_from(state["residence_since"], years)
         gone = workers.gone_by(worker_id, end)
         if eligible_on > end or (
             gone is not None and local_date(gone["occurred_at"]) < eligible_on

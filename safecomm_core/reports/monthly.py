@@ -34,10 +34,10 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from safecomm_core.application import Safecomm
-from safecomm_core.domain.base import local_date
+from safecomm_core.dates import Month, local_date
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
-from safecomm_core.reports.counting import Month, Tally, measure
+from safecomm_core.reports.counting import Tally, measure
 from safecomm_core.reports.disclosure import SUPPRESSED, WITHHELD, suppress
 from safecomm_core.reports.indicators import DEFINITIONS, Definition, Settings, latest_wave
 from safecomm_core.reports.model import Cell, Figure, Report, Section, Series, columns

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import attrs
@@ -32,23 +32,16 @@ from safecomm_core.projections.errors import ProjectionError
 from safecomm_core.projections.rulebook import rule_versions
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row, Table, normalise
-from safecomm_core.values import SUBDISTRICT_TZ
 
 __all__ = [
     "Reader",
     "RuleUsed",
-    "cut",
     "dead_letters",
     "in_scope",
     "known_versions",
     "reading",
     "rule_used",
 ]
-
-
-def cut(as_of: date) -> datetime:
-    """The first moment after the day ``as_of`` in the subdistrict's time zone."""
-    return datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=SUBDISTRICT_TZ)
 
 
 def in_scope(community: str, scope: str | None) -> bool:

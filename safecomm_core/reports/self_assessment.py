@@ -44,7 +44,7 @@ import attrs
 
 from safecomm_core.commands import COMMANDS
 from safecomm_core.coverage import PLAN_MEASURES
-from safecomm_core.domain.base import local_date
+from safecomm_core.dates import Month, end_of_day, local_date
 from safecomm_core.domain.phase import PhaseId, ReviewKind
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.evidence import EVIDENCE, EVIDENCE_ROWS
@@ -57,9 +57,8 @@ from safecomm_core.projections.meetings import (
 from safecomm_core.projections.phases import PHASE_FACTS, PHASE_ROWS, PHASES
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
-from safecomm_core.reports.counting import Month
 from safecomm_core.reports.model import Figure, Report, Section, columns
-from safecomm_core.reports.reading import Reader, cut, dead_letters, in_scope, reading
+from safecomm_core.reports.reading import Reader, dead_letters, in_scope, reading
 
 __all__ = [
     "DEFINITION_VERSION",
@@ -250,7 +249,7 @@ class _Facts:
 
     @classmethod
     def read(cls, read: Reader, as_of: date, scope: str | None) -> _Facts:
-        end = cut(as_of)
+        end = end_of_day(as_of)
 
         def before(rows: Iterable[Row], column: str) -> tuple[Row, ...]:
             return tuple(r for r in rows if r[column] < end and in_scope(r["community"], scope))
@@ -491,7 +490,7 @@ class _Meetings:
 
 
 def _meetings(facts: _Facts) -> _Meetings:
-    end = cut(facts.as_of)
+    end = end_of_day(facts.as_of)
     month_of = {m["meeting_id"]: m["month"] for m in facts.meetings}
     per: dict[str, Counter[str]] = defaultdict(Counter)
     for m in facts.meetings:
