@@ -166,9 +166,7 @@ def _reports(store: Safecomm, period: str | None) -> dict[str, Report]:
     # Imported here: the reports pull in every projection, which plain audit scripts
     # (verify, replay) do not need.
     from safecomm_core.projections import Projector, builtin_projections
-    from safecomm_core.reports.monthly import monthly_report
-    from safecomm_core.reports.self_assessment import self_assessment
-    from safecomm_core.reports.watchlist import watchlist
+    from safecomm_core.reports import monthly_report, self_assessment, watchlist
 
     with Projector(store) as projector:
         for projection in builtin_projections():

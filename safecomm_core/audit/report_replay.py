@@ -84,7 +84,7 @@ def replay_monthly(
     Known at T, the fold starts from a checkpoint and leaves new ones behind (see the
     module's docstring) unless ``checkpoints`` is False.
     """
-    from safecomm_core.reports.monthly import monthly_report
+    from safecomm_core.reports import monthly_report
     from safecomm_core.reports.register import PROJECTIONS
 
     def report(projector: Projector) -> Report:

@@ -35,6 +35,7 @@ from safecomm_core.domain.dispute import settlement_due
 from safecomm_core.domain.grid_alert import ack_due
 from safecomm_core.domain.migrant import long_residence_from
 from safecomm_core.domain.survey import FivePointScale, Satisfaction, Security, Wave
+from safecomm_core.indicators import Indicator, indicator
 from safecomm_core.projections.schema import Row
 from safecomm_core.reports.counting import Counted, EventRef, Kind, Tally
 from safecomm_core.reports.register import Register, event_ref
@@ -61,14 +62,28 @@ Compute = Callable[[Register, Month, Settings], Tally]
 
 @attrs.frozen
 class Definition:
-    """One indicator: its id, definition version, basis, how its value is taken, and code."""
+    """How the monthly report computes one indicator of the registry: how its value is taken
+    from its tally (``kind``), and the code that counts."""
 
-    id: str
-    version: str
-    basis: str  # "register", "survey" or "police"
+    indicator: Indicator
     kind: Kind
     compute: Compute
     uses_fairly: bool = False
+
+    @property
+    def id(self) -> str:
+        """The indicator's id."""
+        return self.indicator.id
+
+    @property
+    def version(self) -> str:
+        """The definition version (the registry's)."""
+        return self.indicator.version
+
+    @property
+    def basis(self) -> str:
+        """Where the counts come from: "register", "survey" or "police"."""
+        return self.indicator.basis.value
 
     @property
     def doc(self) -> str:
@@ -87,12 +102,12 @@ DEFINITIONS: dict[str, Definition] = {}
 
 
 def _indicator(
-    id: str, *, basis: str, kind: Kind = "rate", version: str = "1", uses_fairly: bool = False
+    id: str, *, kind: Kind = "rate", uses_fairly: bool = False
 ) -> Callable[[Compute], Compute]:
     def register(compute: Compute) -> Compute:
         if id in DEFINITIONS:
             raise ValueError(f"indicator {id!r} is defined twice")
-        DEFINITIONS[id] = Definition(id, version, basis, kind, compute, uses_fairly)
+        DEFINITIONS[id] = Definition(indicator(id), kind, compute, uses_fairly)
         return compute
 
     return register
@@ -123,7 +138,7 @@ def _closed_in(reg: Register, month: Month) -> Iterable[Row]:
     return (d for d in reg.disputes if d["closed_on"] in month and d["outcome"] in _MEDIATED)
 
 
-@_indicator("mediation_success_rate", basis="register")
+@_indicator("mediation_success_rate")
 def mediation_success(reg: Register, month: Month, _s: Settings) -> Tally:
     """调解成功率 (v1).
 
@@ -140,7 +155,7 @@ def mediation_success(reg: Register, month: Month, _s: Settings) -> Tally:
     return _tally(pairs)
 
 
-@_indicator("agreement_performance_rate", basis="register")
+@_indicator("agreement_performance_rate")
 def agreement_performance(reg: Register, month: Month, _s: Settings) -> Tally:
     """协议履行率 (v1).
 
@@ -163,7 +178,7 @@ def agreement_performance(reg: Register, month: Month, _s: Settings) -> Tally:
     return _tally(pairs)
 
 
-@_indicator("settled_on_time_rate", basis="register")
+@_indicator("settled_on_time_rate")
 def settled_on_time(reg: Register, month: Month, _s: Settings) -> Tally:
     """按期调结率 (v1).
 
@@ -206,8 +221,8 @@ def _first_sessions(reg: Register, month: Month, _s: Settings) -> Tally:
     return Tally((), tuple(items))
 
 
-_indicator("first_mediation_median_hours", basis="register", kind="median")(_first_sessions)
-_indicator("first_mediation_p90_hours", basis="register", kind="p90")(_first_sessions)
+_indicator("first_mediation_median_hours", kind="median")(_first_sessions)
+_indicator("first_mediation_p90_hours", kind="p90")(_first_sessions)
 
 
 def _reported_in(reg: Register, month: Month) -> Iterable[Row]:
@@ -229,7 +244,7 @@ def _reported_share(reg: Register, month: Month, flag: str, fact: str) -> Tally:
     return _tally(pairs)
 
 
-@_indicator("dispute_escalation_rate", basis="register")
+@_indicator("dispute_escalation_rate")
 def escalation(reg: Register, month: Month, _s: Settings) -> Tally:
     """民转刑 (reported to the police) (v1).
 
@@ -241,7 +256,7 @@ def escalation(reg: Register, month: Month, _s: Settings) -> Tally:
     return _reported_share(reg, month, "escalated_to_police", "police")
 
 
-@_indicator("onsite_settlement_share", basis="register")
+@_indicator("onsite_settlement_share")
 def onsite_share(reg: Register, month: Month, _s: Settings) -> Tally:
     """Settled on the spot by patrols (v1).
 
@@ -257,7 +272,7 @@ def onsite_share(reg: Register, month: Month, _s: Settings) -> Tally:
 # -- patrols (M1.3) ---------------------------------------------------------------------------
 
 
-@_indicator("patrol_checkpoint_coverage", basis="register")
+@_indicator("patrol_checkpoint_coverage")
 def checkpoint_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
     """Patrol checkpoint coverage (v1).
 
@@ -302,7 +317,7 @@ def _receipt(unit: Row) -> datetime | None:
     return when
 
 
-@_indicator("alert_reach_rate", basis="register")
+@_indicator("alert_reach_rate")
 def alert_reach(reg: Register, month: Month, _s: Settings) -> Tally:
     """Alert reach (v1).
 
@@ -324,7 +339,7 @@ def alert_reach(reg: Register, month: Month, _s: Settings) -> Tally:
     return _tally(pairs)
 
 
-@_indicator("alert_ack_rate", basis="register")
+@_indicator("alert_ack_rate")
 def alert_ack(reg: Register, month: Month, _s: Settings) -> Tally:
     """Alert acknowledged in time (v1).
 
@@ -356,7 +371,7 @@ def alert_ack(reg: Register, month: Month, _s: Settings) -> Tally:
     return _tally(pairs)
 
 
-@_indicator("alert_time_to_all_minutes", basis="register", kind="median")
+@_indicator("alert_time_to_all_minutes", kind="median")
 def alert_time_to_all(reg: Register, month: Month, _s: Settings) -> Tally:
     """Time to reach all units (v1): the median, over the alerts raised in the month that
     reached every recipient unit, of the minutes from the raise to the last unit's receipt
@@ -444,7 +459,7 @@ class _Workers:
         return gone[0] if gone is not None and gone[1] <= day else None
 
 
-@_indicator("registration_coverage", basis="register")
+@_indicator("registration_coverage")
 def registration_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
     """流动人口登记覆盖率 (v1), as of the last day of the month.
 
@@ -469,7 +484,7 @@ def registration_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
     return _tally(pairs)
 
 
-@_indicator("timely_registration_rate", basis="register")
+@_indicator("timely_registration_rate")
 def timely_registration(reg: Register, month: Month, _s: Settings) -> Tally:
     """按时登记率 (v1).
 
@@ -490,7 +505,7 @@ def timely_registration(reg: Register, month: Month, _s: Settings) -> Tally:
     return _tally(pairs)
 
 
-@_indicator("proactive_service_rate", basis="register")
+@_indicator("proactive_service_rate")
 def proactive_service(reg: Register, month: Month, _s: Settings) -> Tally:
     """主动服务率 (M3.3) (v1), cumulative to the last day of the month.
 
@@ -547,7 +562,7 @@ def proactive_service(reg: Register, month: Month, _s: Settings) -> Tally:
 # -- prevention assets (M2.1, M2.2) ---------------------------------------------------------
 
 
-@_indicator("prevention_asset_coverage", basis="register")
+@_indicator("prevention_asset_coverage")
 def asset_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
     """技防物防覆盖率 (v1), as of the last day of the month.
 
@@ -649,7 +664,7 @@ _SURVEY_DOC = """
 """
 
 
-@_indicator("awareness_rate", basis="survey")
+@_indicator("awareness_rate")
 def awareness(reg: Register, month: Month, _s: Settings) -> Tally:
     """知晓率 (v1).
 
@@ -659,7 +674,7 @@ def awareness(reg: Register, month: Month, _s: Settings) -> Tally:
     return _survey_tally(reg, month, lambda r: r["aware"])
 
 
-@_indicator("participation_rate", basis="survey")
+@_indicator("participation_rate")
 def participation(reg: Register, month: Month, _s: Settings) -> Tally:
     """参与率 (survey) (v1).
 
@@ -669,7 +684,7 @@ def participation(reg: Register, month: Month, _s: Settings) -> Tally:
     return _survey_tally(reg, month, lambda r: r["participated"])
 
 
-@_indicator("satisfaction_rate", basis="survey", uses_fairly=True)
+@_indicator("satisfaction_rate", uses_fairly=True)
 def satisfaction(reg: Register, month: Month, settings: Settings) -> Tally:
     """满意率 (v1; ``1+basic`` when 基本满意 counts).
 
@@ -684,7 +699,7 @@ def satisfaction(reg: Register, month: Month, settings: Settings) -> Tally:
     return _survey_tally(reg, month, favourable)
 
 
-@_indicator("sense_of_security_rate", basis="survey", uses_fairly=True)
+@_indicator("sense_of_security_rate", uses_fairly=True)
 def security(reg: Register, month: Month, settings: Settings) -> Tally:
     """群众安全感 (v1; ``1+basic`` when 基本安全 counts).
 
@@ -723,7 +738,7 @@ def _cases(reg: Register, last: Month) -> list[Counted] | None:
     return items if seen == months else None
 
 
-@_indicator("incidence_change", basis="police", kind="change")
+@_indicator("incidence_change", kind="change")
 def incidence_change(reg: Register, month: Month, _s: Settings) -> Tally:
     """发案率变化 (v1), from the police station's figures only (outside data).
 
@@ -742,7 +757,7 @@ def incidence_change(reg: Register, month: Month, _s: Settings) -> Tally:
     return Tally(tuple(now), tuple(before))
 
 
-@_indicator("incidence_per_10k", basis="police", kind="rate")
+@_indicator("incidence_per_10k", kind="rate")
 def incidence_per_10k(reg: Register, month: Month, settings: Settings) -> Tally:
     """发案率 (v1): cases per 10,000 residents over the twelve months up to the month, from
     the police's figures only (outside data).

@@ -1,10 +1,12 @@
-"""How the self-assessment and the watchlist read views: one consistent state, "as of" a day.
+"""How the reports read views: caught up, in one consistent state, "as of" a day.
 
+- :func:`caught_up` gives a report a projector whose views it reads are caught up (on a
+  store, a projector of its own): every report writes to the views database first.
 - :func:`reading` reads live views inside one read transaction, so that every list of a
   report comes from the same moment even while a follower writes.
-- :func:`cut` turns an "as of" day into the first moment after it in the subdistrict: a
-  fact counts when it occurred before the cut (reports are by ``occurred_at``; a fact
-  entered late counts on the day it happened).
+- :func:`~safecomm_core.dates.end_of_day` turns an "as of" day into the first moment after
+  it in the subdistrict: a fact counts when it occurred before it (reports are by
+  ``occurred_at``; a fact entered late counts on the day it happened).
 - :func:`in_scope` says which records a report for one community covers.
 - :func:`known_versions` and :func:`rule_used` find the rules in force for a record and
   name their version.
@@ -19,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from safecomm_core.application import Safecomm
 from safecomm_core.domain.rules import (
     DEFAULT_RULES,
     SUBDISTRICT,
@@ -36,6 +39,7 @@ from safecomm_core.projections.schema import Row, Table, normalise
 __all__ = [
     "Reader",
     "RuleUsed",
+    "caught_up",
     "dead_letters",
     "in_scope",
     "known_versions",
@@ -82,6 +86,23 @@ class Reader:
     def value(self, table: Table, column: str, stored: Any) -> Any:
         """A value of ``table.column`` fetched by a query, as Python sees it."""
         return None if stored is None else self.views.decode(table.column(column), stored)
+
+
+@contextmanager
+def caught_up(
+    source: Safecomm | Projector, projections: Iterable[Projection]
+) -> Iterator[Projector]:
+    """A projector over ``source`` with the views of ``projections`` caught up: ``source``
+    itself if it is one, else a projector of the store's own, closed afterwards."""
+    if isinstance(source, Projector):
+        for projection in projections:
+            source.catch_up(projection)
+        yield source
+        return
+    with Projector(source) as projector:
+        for projection in projections:
+            projector.catch_up(projection)
+        yield projector
 
 
 @contextmanager

@@ -41,6 +41,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
+from safecomm_core.application import Safecomm
 from safecomm_core.dates import SUBDISTRICT_TZ, end_of_day, local_date
 from safecomm_core.domain.dispute import judicial_window_ends, settlement_due
 from safecomm_core.domain.grid_alert import ack_due
@@ -58,6 +59,7 @@ from safecomm_core.reports.masking import mask_numbers, mask_person_ref
 from safecomm_core.reports.model import Report, Section, columns
 from safecomm_core.reports.reading import (
     Reader,
+    caught_up,
     dead_letters,
     in_scope,
     known_versions,
@@ -175,7 +177,7 @@ _RULE = (("rule", "规则", "Rule"), ("rule_version", "规则版本", "Rule vers
 
 
 def watchlist(
-    projector: Projector,
+    source: Safecomm | Projector,
     *,
     as_of: date,
     community: str | None = None,
@@ -184,12 +186,23 @@ def watchlist(
 ) -> Report:
     """The watchlist as of the end of ``as_of``, for ``community`` (None: the subdistrict).
 
-    Reads the live views of :data:`PROJECTIONS`; catch them up first.
+    Side effect: whether ``source`` is a store or a projector over one, the views the
+    watchlist reads (:data:`PROJECTIONS`) are caught up first, which writes to the views
+    database.
+
+    >>> from datetime import date
+    >>> from safecomm_core import open_store
+    >>> store = open_store("memory://")
+    >>> todo = watchlist(store, as_of=date(2014, 6, 20), community="C1")
+    >>> todo.scope, [section.id for section in todo.sections][:3]
+    ('C1', ['summary', 'first_mediation_overdue', 'settlement_overdue'])
+    >>> store.close()
     """
     if closing_within_days < 0:
         raise ValueError("closing_within_days must not be negative")
     end = end_of_day(as_of)
-    with reading(projector, PROJECTIONS) as read:
+    with caught_up(source, PROJECTIONS) as projector, reading(projector, PROJECTIONS) as read:
+        letters = dead_letters(projector, PROJECTIONS)
         lists = _Lists(read, as_of, end, community)
         sections = (
             lists.first_mediation(),
@@ -220,7 +233,7 @@ def watchlist(
         scope=community or "*",
         generated_at=generated_at or datetime.now(UTC),
         sections=(summary, *sections),
-        dead_letters=dead_letters(projector, PROJECTIONS),
+        dead_letters=letters,
         notes=(
             f"as of the end of {as_of.isoformat()} (Asia/Shanghai); facts count from when "
             "they occurred",

@@ -42,10 +42,12 @@ from datetime import UTC, date, datetime
 
 import attrs
 
+from safecomm_core.application import Safecomm
 from safecomm_core.commands import COMMANDS
 from safecomm_core.coverage import PLAN_MEASURES
 from safecomm_core.dates import Month, end_of_day, local_date
 from safecomm_core.domain.phase import PhaseId, ReviewKind
+from safecomm_core.indicators import indicator
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.evidence import EVIDENCE, EVIDENCE_ROWS
 from safecomm_core.projections.meetings import (
@@ -58,7 +60,7 @@ from safecomm_core.projections.phases import PHASE_FACTS, PHASE_ROWS, PHASES
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
 from safecomm_core.reports.model import Figure, Report, Section, columns
-from safecomm_core.reports.reading import Reader, dead_letters, in_scope, reading
+from safecomm_core.reports.reading import Reader, caught_up, dead_letters, in_scope, reading
 
 __all__ = [
     "DEFINITION_VERSION",
@@ -75,7 +77,8 @@ __all__ = [
 #: The views the self-assessment reads: catch these up before calling it.
 PROJECTIONS: tuple[Projection, ...] = (EVIDENCE, PHASES, MEETINGS)
 
-#: The version of the definitions above (evidence, gaps, figures).
+#: The version of the definitions above (evidence, gaps, figures); the registry gives it to
+#: each of the report's figures.
 DEFINITION_VERSION = "sa-2"
 
 
@@ -176,7 +179,7 @@ NOT_EVIDENCE_OF_WORK = frozenset({"phase.plan", "phase.mark_overdue"})
 
 
 def self_assessment(
-    projector: Projector,
+    source: Safecomm | Projector,
     *,
     as_of: date,
     community: str | None = None,
@@ -184,10 +187,20 @@ def self_assessment(
 ) -> Report:
     """The self-assessment as of the end of ``as_of`` for ``community`` (None: subdistrict).
 
-    Reads the live views of :data:`PROJECTIONS`; catch them up first.
+    ``source`` is a store or a projector over it. Either way the report first catches up
+    the views it reads (:data:`PROJECTIONS`): a side effect, it writes to the views
+    database.
+
+    >>> from datetime import date
+    >>> from safecomm_core import open_store
+    >>> with open_store("memory://") as store:
+    ...     report = self_assessment(store, as_of=date(2014, 6, 30))
+    >>> report.kind, report.figure("phase_completion_rate").value is None
+    ('self-assessment', True)
     """
-    with reading(projector, PROJECTIONS) as read:
+    with caught_up(source, PROJECTIONS) as projector, reading(projector, PROJECTIONS) as read:
         facts = _Facts.read(read, as_of, community)
+        letters = dead_letters(projector, PROJECTIONS)
     measures = _measures(facts)
     phases = _phases(facts)
     meetings = _meetings(facts)
@@ -209,7 +222,7 @@ def self_assessment(
             _gaps_section(gaps),
             _gap_kinds_section(),
         ),
-        dead_letters=dead_letters(projector, PROJECTIONS),
+        dead_letters=letters,
         notes=(
             f"as of the end of {as_of.isoformat()} (Asia/Shanghai); facts count from when "
             "they occurred",
@@ -597,6 +610,7 @@ def _figures(
     required = sum(len(p.required) for p in due)
 
     def figure(id_: str, numerator: int, denominator: int, scope: str = scope) -> Figure:
+        known = indicator(id_)
         return Figure(
             id=id_,
             numerator=numerator,
@@ -604,8 +618,8 @@ def _figures(
             value=numerator / denominator if denominator else None,
             period=period,
             scope=scope,
-            definition_version=DEFINITION_VERSION,
-            basis="register",
+            definition_version=known.version,
+            basis=known.basis.value,
         )
 
     figures = [
