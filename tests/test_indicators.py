@@ -4,7 +4,10 @@ produced by the report it names or says why none produces it; the reports' publi
 from __future__ import annotations
 
 import doctest
+import importlib
+import inspect
 from datetime import date
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -121,6 +124,13 @@ def test_the_reports_are_the_packages_functions() -> None:
     for name in ("monthly_report", "self_assessment", "watchlist"):
         assert callable(getattr(safecomm_core.reports, name))
     assert callable(watchlist)
+
+
+def test_no_module_of_the_reports_shares_its_name_with_a_function() -> None:
+    package = Path(safecomm_core.reports.__file__).parent
+    for path in package.glob("*.py"):
+        module = importlib.import_module(f"safecomm_core.reports.{path.stem}")
+        assert not inspect.isfunction(getattr(module, path.stem, None)), path.name
 
 
 #: Modules whose docstring examples are part of their documentation: they must run.

@@ -24,9 +24,9 @@ from safecomm_core.projections import Projector
 from safecomm_core.reports import monthly_report
 from safecomm_core.reports.counting import Tally, events_of, measure
 from safecomm_core.reports.disclosure import SUPPRESSED, WITHHELD, suppress
-from safecomm_core.reports.explain import explain
 from safecomm_core.reports.indicators import DEFINITIONS, Settings
 from safecomm_core.reports.model import Figure, Report
+from safecomm_core.reports.provenance import explain
 from tests.commanding import sample_commands
 
 _ids = itertools.count()

@@ -34,9 +34,9 @@ from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.projections import Projector
 from safecomm_core.reports import monthly_report
 from safecomm_core.reports.counting import EventRef
-from safecomm_core.reports.explain import explain
 from safecomm_core.reports.indicators import DEFINITIONS, Settings
 from safecomm_core.reports.model import Report
+from safecomm_core.reports.provenance import explain
 
 __all__ = ["explain_command", "monthly_command"]
 

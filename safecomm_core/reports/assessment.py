@@ -60,7 +60,13 @@ from safecomm_core.projections.phases import PHASE_FACTS, PHASE_ROWS, PHASES
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
 from safecomm_core.reports.model import Figure, Report, Section, columns
-from safecomm_core.reports.reading import Reader, caught_up, dead_letters, in_scope, reading
+from safecomm_core.reports.reading import (
+    Reader,
+    caught_up,
+    dead_letters,
+    in_scope,
+    read_views,
+)
 
 __all__ = [
     "DEFINITION_VERSION",
@@ -198,7 +204,7 @@ def self_assessment(
     >>> report.kind, report.figure("phase_completion_rate").value is None
     ('self-assessment', True)
     """
-    with caught_up(source, PROJECTIONS) as projector, reading(projector, PROJECTIONS) as read:
+    with caught_up(source, PROJECTIONS) as projector, read_views(projector, PROJECTIONS) as read:
         facts = _Facts.read(read, as_of, community)
         letters = dead_letters(projector, PROJECTIONS)
     measures = _measures(facts)

@@ -2,7 +2,7 @@
 
 - :func:`caught_up` gives a report a projector whose views it reads are caught up (on a
   store, a projector of its own): every report writes to the views database first.
-- :func:`reading` reads live views inside one read transaction, so that every list of a
+- :func:`read_views` reads live views inside one read transaction, so that every list of a
   report comes from the same moment even while a follower writes.
 - :func:`~safecomm_core.dates.end_of_day` turns an "as of" day into the first moment after
   it in the subdistrict: a fact counts when it occurred before it (reports are by
@@ -43,7 +43,7 @@ __all__ = [
     "dead_letters",
     "in_scope",
     "known_versions",
-    "reading",
+    "read_views",
     "rule_used",
 ]
 
@@ -59,7 +59,7 @@ def in_scope(community: str, scope: str | None) -> bool:
 
 
 class Reader:
-    """Reads live views inside the read transaction :func:`reading` opened."""
+    """Reads live views inside the read transaction :func:`read_views` opened."""
 
     def __init__(self, views: ViewDatabase) -> None:
         self.views = views
@@ -106,7 +106,7 @@ def caught_up(
 
 
 @contextmanager
-def reading(projector: Projector, projections: Sequence[Projection]) -> Iterator[Reader]:
+def read_views(projector: Projector, projections: Sequence[Projection]) -> Iterator[Reader]:
     """A :class:`Reader` over one consistent state of the views of ``projections``.
 
     Raises :class:`~safecomm_core.projections.errors.ProjectionError` when a projection

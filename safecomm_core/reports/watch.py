@@ -63,7 +63,7 @@ from safecomm_core.reports.reading import (
     dead_letters,
     in_scope,
     known_versions,
-    reading,
+    read_views,
     rule_used,
 )
 
@@ -201,7 +201,7 @@ def watchlist(
     if closing_within_days < 0:
         raise ValueError("closing_within_days must not be negative")
     end = end_of_day(as_of)
-    with caught_up(source, PROJECTIONS) as projector, reading(projector, PROJECTIONS) as read:
+    with caught_up(source, PROJECTIONS) as projector, read_views(projector, PROJECTIONS) as read:
         letters = dead_letters(projector, PROJECTIONS)
         lists = _Lists(read, as_of, end, community)
         sections = (
