@@ -1,4 +1,4 @@
-"""The self-assessment (issue 4, report 2): the standard's elements and the plan's measures
+"""The self-assessment: the standard's elements and the plan's measures
 against the evidence recorded for each, phase progress, and the gaps, named.
 
 The standard is AQ/T 9001-2006 安全社区建设基本要求 (*Basic requirements for safe community
@@ -19,7 +19,7 @@ the measure, and survey responses (S6).
 
 - ``no_evidence``: a measure with no fact recorded by the day;
 - ``phase_overdue``: a phase whose window ended before the day and that was not completed
-  by then (domain.md §2.4); ``phase_completed_late``: completed, after its window (days);
+  by then; ``phase_completed_late``: completed, after its window (days);
 - ``deliverable_missing``: a required deliverable not recorded, for a phase whose window
   has ended or that was completed;
 - ``review_missing``: the mid-term review (P4) or the provincial inspection (P7) not held

@@ -1,5 +1,6 @@
-"""The indicators of domain.md §3, each a definition with a version, a basis and a docstring
-that says exactly what its numerator and denominator count.
+"""How the monthly report computes each indicator of the registry
+(:data:`~safecomm_core.indicators.INDICATORS`): one definition each, whose docstring says
+exactly what its numerator and denominator count.
 
 Common to all (definition version 1):
 
@@ -48,7 +49,7 @@ class Settings:
     """Choices a report is made with (they change what some definitions count).
 
     ``count_fairly``: the jurisdiction's setting whether the middle answers 基本满意 and
-    基本安全 count as favourable (domain.md §3); it changes the survey definitions'
+    基本安全 count as favourable; it changes the survey definitions'
     version label to ``1+basic``. ``population``: residents per community, for incidence
     per 10,000 (no event records a population; without it that figure is left out).
     """

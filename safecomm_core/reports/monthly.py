@@ -1,4 +1,4 @@
-"""The monthly public-order report (issue 4, report 1), per community and for the subdistrict.
+"""The monthly public-order report, per community and for the subdistrict.
 
 ::
 
@@ -12,8 +12,9 @@
 The views are caught up first, so a report is never stale by accident. What it holds:
 
 - **figures**: every indicator of :data:`~safecomm_core.reports.indicators.DEFINITIONS`
-  (domain.md §3; what each counts is in its docstring), for the subdistrict and each
-  community (or the one community asked for), as the JSON contract has them;
+  (what each counts is in its docstring; names and units are the indicator registry's),
+  for the subdistrict and each community (or the one community asked for), as the JSON
+  contract has them;
 - **sections**: disputes by kind and outcome (and by community), patrols per area and week,
   alerts, migrant registrations, campaigns, broadcasts, prevention assets, police cases,
   progress against targets, dead letters by view; breakdowns that count people's cases are

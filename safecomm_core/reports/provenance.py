@@ -1,4 +1,4 @@
-"""Provenance: the stored events behind a figure of the monthly report (design §6).
+"""Provenance: the stored events behind a figure of the monthly report.
 
 ::
 

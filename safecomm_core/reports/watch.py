@@ -1,4 +1,4 @@
-"""The watchlist: the records staff must act on, as of a day (issue 4, report 3).
+"""The watchlist: the records staff must act on, as of a day.
 
 One section per list, each row naming the record (a case number, an alert's or a
 meeting's reference, a migrant worker's reference masked: never a name), how far past
