@@ -54,6 +54,7 @@ __all__ = [
     "endorsement_due",
     "endorsement_opens",
     "long_residence_from",
+    "residence_after_endorsement",
 ]
 
 #: Seals a person's fields with their data key (the command context's ``seal``).
@@ -81,6 +82,16 @@ def endorsement_due(on: date, was_due: date | None = None) -> date:
     """
     start = was_due if was_due is not None and on <= was_due else on
     return add_months(start, _ENDORSE_EVERY_MONTHS)
+
+
+def residence_after_endorsement(residence_since: date, on: date, was_due: date) -> date:
+    """The start of continuous residence after an endorsement on ``on`` that was due on
+    ``was_due``: unchanged when on time; a late one restarts it on its own day (Art. 10).
+
+    >>> residence_after_endorsement(date(2012, 3, 1), date(2014, 6, 1), date(2014, 5, 10))
+    datetime.date(2014, 6, 1)
+    """
+    return on if on > was_due else residence_since
 
 
 def endorsement_opens(due: date, window_months: int) -> date:
@@ -401,10 +412,9 @@ class MigrantWorker(Record):
         self.permit = PermitStatus.ISSUED
         self.endorsements += 1
         self.permit_changed_on = on
-        if on > due_on:
-            # Art. 10: a late endorsement restores the permit, and residence years count
-            # afresh from the day of the late endorsement.
-            self.residence_since = on
+        # Art. 10: a late endorsement restores the permit, and residence years count afresh
+        # from the day of the late endorsement.
+        self.residence_since = residence_after_endorsement(self.residence_since, on, due_on)
         self.endorsement_due_on = endorsement_due(on, was_due=due_on)
 
     def endorse_permit(self, meta: Meta, window_months: int) -> None:

@@ -22,7 +22,11 @@ from datetime import date
 from typing import Any
 
 from safecomm_core.dates import local_date
-from safecomm_core.domain.migrant import MigrantWorker, endorsement_due
+from safecomm_core.domain.migrant import (
+    MigrantWorker,
+    endorsement_due,
+    residence_after_endorsement,
+)
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.provenance import event_values, provenance_columns
 from safecomm_core.projections.schema import (
@@ -256,8 +260,6 @@ def _permit_endorsed(
     view: ViewWriter, event: MigrantWorker.PermitEndorsed, notification_id: int
 ) -> None:
     on, row = _on(event), _worker(view, event)
-    late = on > event.due_on
-    restart: dict[str, Any] = {"residence_since": on} if late else {}
     _change(
         view,
         event,
@@ -268,7 +270,7 @@ def _permit_endorsed(
         permit="issued",
         endorsements=row["endorsements"] + 1,
         endorsement_due_on=endorsement_due(on, was_due=event.due_on),
-        **restart,
+        residence_since=residence_after_endorsement(row["residence_since"], on, event.due_on),
     )
 
 
