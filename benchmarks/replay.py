@@ -25,12 +25,13 @@ from benchmarks.harness import Context, Result, interleaved, remove_database, ti
 from safecomm_core import open_store
 from safecomm_core.audit import Cut, replay_monthly
 from safecomm_core.audit.checkpoints import Checkpoints, fingerprint
-from safecomm_core.audit.prefix import micros, recorded_prefix
+from safecomm_core.audit.prefix import recorded_prefix
+from safecomm_core.dates import micros
 from safecomm_core.keystore import MemoryKeyStore
 from safecomm_core.projections import Projector, SQLiteViews
 from safecomm_core.projections.database import open_views, views_path
+from safecomm_core.reports import monthly_report
 from safecomm_core.reports.model import Report
-from safecomm_core.reports.monthly import monthly_report
 from safecomm_core.reports.register import PROJECTIONS
 
 __all__ = ["past_moment", "report_replay"]

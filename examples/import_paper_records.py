@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from safecomm_core import open_store
-from safecomm_core.reports.monthly import monthly_report
-from safecomm_core.values import SUBDISTRICT_TZ
+from safecomm_core.dates import SUBDISTRICT_TZ
+from safecomm_core.reports import monthly_report
 
 CLERK = {"id": "staff-030", "role": "staff"}
 

@@ -18,7 +18,7 @@ import sys
 
 from safecomm_core import InvalidCommand, RuleViolation, open_store
 from safecomm_core.domain.dispute import Dispute
-from safecomm_core.reports.monthly import monthly_report
+from safecomm_core.reports import monthly_report
 
 MEDIATOR = {"id": "staff-017", "role": "mediator"}
 

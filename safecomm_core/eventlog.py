@@ -40,6 +40,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.popo import POPOApplicationRecorder
 
+from safecomm_core.dates import micros
 from safecomm_core.domain.base import Record
 from safecomm_core.domain.grid_alert import GridAlert
 from safecomm_core.domain.grid_network import GridNetwork
@@ -199,15 +200,6 @@ class EventStoreApplication(Application[UUID]):
 
 #: How eventsourcing's JSON transcoder begins every stored state: the event's timestamp.
 _LEAD = b'{"timestamp":{"_type_":"datetime_iso","_data_":"'
-_EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
-
-
-def micros(moment: datetime) -> int:
-    """``moment`` in whole microseconds since the epoch (exact: no float rounding)."""
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
 class EventStore:
     """The store's events: an :class:`EventLog` to read, and records saved and loaded.
 

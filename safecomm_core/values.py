@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import attrs
 
 from safecomm_core.transcoding import value_type
 from safecomm_core.validation import nonempty
 
-__all__ = ["SUBDISTRICT_TZ", "Actor", "Channel", "Meta", "Role"]
-
-#: The subdistrict's time zone: dates (deadlines, report months) are read in it.
-SUBDISTRICT_TZ = ZoneInfo("Asia/Shanghai")
+__all__ = ["Actor", "Channel", "Meta", "Role"]
 
 
 class Role(enum.StrEnum):

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -21,19 +19,14 @@ from safecomm_core.commands import meeting as mc
 from safecomm_core.commands import migrant as wc
 from safecomm_core.commands import phase as pc
 from safecomm_core.commands import rules as rc
+from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.domain.dispute import AgreementForm, DisputeKind, PartyRole
 from safecomm_core.domain.grid_alert import AlertCategory
 from safecomm_core.domain.grid_network import AlertChannel, UnitKind
 from safecomm_core.domain.migrant import PermitBasis, RegistrationSource
 from safecomm_core.domain.phase import Evidence, PhaseId
 from safecomm_core.personal import PersonInput
-from safecomm_core.projections import Projection, Projector
-from safecomm_core.reports.model import Report
-from safecomm_core.reports.self_assessment import PROJECTIONS as SA_PROJECTIONS
-from safecomm_core.reports.self_assessment import self_assessment
-from safecomm_core.reports.watchlist import PROJECTIONS as WL_PROJECTIONS
-from safecomm_core.reports.watchlist import watchlist
-from safecomm_core.values import SUBDISTRICT_TZ
+from safecomm_core.reports import Report, self_assessment, watchlist
 from tests.commanding import issue
 
 #: Personal data given in commands of :class:`History`: none may reach a report.
@@ -260,25 +253,14 @@ class History:
         self.do(mc.CloseAction, when, meeting_id=meeting, action_id=action, result="done")
 
 
-@contextmanager
-def projector_on(store: Safecomm, projections: tuple[Projection, ...]) -> Iterator[Projector]:
-    """A projector with ``projections`` caught up."""
-    with Projector(store) as projector:
-        for projection in projections:
-            projector.catch_up(projection)
-        yield projector
-
-
 def watchlist_of(store: Safecomm, as_of: date, **options: Any) -> Report:
-    """The watchlist as of ``as_of``, from views caught up now."""
-    with projector_on(store, WL_PROJECTIONS) as projector:
-        return watchlist(projector, as_of=as_of, **options)
+    """The watchlist as of ``as_of``, from views caught up now (the report does it)."""
+    return watchlist(store, as_of=as_of, **options)
 
 
 def self_assessment_of(store: Safecomm, as_of: date, **options: Any) -> Report:
-    """The self-assessment as of ``as_of``, from views caught up now."""
-    with projector_on(store, SA_PROJECTIONS) as projector:
-        return self_assessment(projector, as_of=as_of, **options)
+    """The self-assessment as of ``as_of``, from views caught up now (the report does it)."""
+    return self_assessment(store, as_of=as_of, **options)
 
 
 def rows(report: Report, section_id: str) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from safecomm_core import (
     command_to_json,
 )
 from safecomm_core.commands import prevention_asset as cmds
-from safecomm_core.domain.base import local_date
+from safecomm_core.dates import local_date
 from safecomm_core.domain.prevention_asset import (
     AssetKind,
     AssetStatus,

@@ -20,8 +20,8 @@ from safecomm_core.audit import (
     replay_record,
     replay_report,
 )
+from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.domain.dispute import Dispute, DisputeStatus
-from safecomm_core.values import SUBDISTRICT_TZ
 
 ACTOR = {"id": "staff-017", "role": "mediator"}
 

@@ -21,10 +21,11 @@ from safecomm_cli.main import main
 from safecomm_core import Safecomm, open_store
 from safecomm_core.audit import Cut, parse_moment, replay_monthly
 from safecomm_core.audit.checkpoints import Checkpoints, fingerprint
-from safecomm_core.audit.prefix import RecordedPrefix, micros, recorded_prefix
+from safecomm_core.audit.prefix import RecordedPrefix, recorded_prefix
+from safecomm_core.dates import micros
 from safecomm_core.projections.database import open_views, views_path
+from safecomm_core.reports import monthly_report
 from safecomm_core.reports.model import Report
-from safecomm_core.reports.monthly import monthly_report
 from safecomm_core.reports.register import PROJECTIONS
 from tests.auditing import write_disputes
 

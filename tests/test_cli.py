@@ -13,8 +13,8 @@ from safecomm_reports import UnsupportedOutput
 
 from safecomm_core import errors
 from safecomm_core.audit import AuditError, KeyFileError, TamperDetected
+from safecomm_core.indicators import UnknownIndicator
 from safecomm_core.projections.errors import ProjectionError, ViewDatabaseError
-from safecomm_core.reports.explain import UnknownIndicator
 from tests.commanding import SAMPLE
 
 

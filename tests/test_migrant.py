@@ -37,6 +37,7 @@ from safecomm_core import (
     open_store,
     parse_command,
 )
+from safecomm_core.dates import add_months
 from safecomm_core.domain.dispute import Dispute
 from safecomm_core.domain.migrant import (
     ErasureGround,
@@ -47,7 +48,6 @@ from safecomm_core.domain.migrant import (
     RegistrationSource,
     RightsKind,
     WorkerStatus,
-    add_months,
 )
 from safecomm_core.personal import ERASED, id_number_digest
 from tests.conftest import PG_URL

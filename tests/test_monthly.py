@@ -18,14 +18,15 @@ from typing import Any
 import pytest
 
 from safecomm_core import Safecomm, open_store, parse_command
+from safecomm_core.dates import SUBDISTRICT_TZ, Month
+from safecomm_core.indicators import INDICATORS, UnknownIndicator
 from safecomm_core.projections import Projector
-from safecomm_core.reports.counting import Month, Tally, events_of, measure
+from safecomm_core.reports import monthly_report
+from safecomm_core.reports.counting import Tally, events_of, measure
 from safecomm_core.reports.disclosure import SUPPRESSED, WITHHELD, suppress
-from safecomm_core.reports.explain import UnknownIndicator, explain
 from safecomm_core.reports.indicators import DEFINITIONS, Settings
-from safecomm_core.reports.model import INDICATOR_LABELS, Figure, Report
-from safecomm_core.reports.monthly import monthly_report
-from safecomm_core.values import SUBDISTRICT_TZ
+from safecomm_core.reports.model import Figure, Report
+from safecomm_core.reports.provenance import explain
 from tests.commanding import sample_commands
 
 _ids = itertools.count()
@@ -268,7 +269,7 @@ def test_every_figure_of_the_contract_has_a_label_and_each_definition_says_what_
     }
     assert required <= {f.id for f in report.figures}
     for definition in DEFINITIONS.values():
-        assert definition.id in INDICATOR_LABELS
+        assert definition.id in INDICATORS
         assert definition.basis in ("register", "survey", "police")
         doc = definition.doc
         if definition.kind == "rate":
@@ -681,9 +682,10 @@ def test_progress_against_targets(march: Safecomm) -> None:
         due="2014-12-31",
     )
     sections = {s.id: s for s in monthly_report(march, "2014-03").sections}
-    # March's success rate is 75 %: half of the way from 50 to 100
+    # March's success rate is 75 %: half of the way from 50 to 100 (stated in percent, shown
+    # in the figure's unit, a fraction)
     assert sections["targets"].rows == (
-        ("mediation_success_rate", "*", "percent", 50.0, 100.0, "2014-12-31", 75.0, 0.5, "P1 诊断"),
+        ("mediation_success_rate", "*", "rate", 0.5, 1.0, "2014-12-31", 0.75, 0.5, "P1 诊断"),
     )
 
 

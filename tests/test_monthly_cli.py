@@ -164,8 +164,9 @@ def test_explain_lists_events_as_text_and_json(runner: CliRunner, url: str) -> N
         url,
     ).stdout
     lines = shown.splitlines()
-    assert lines[0] == "alert_ack_rate 2014-03 scope C1: 1 / 2 = 0.5 (definition 1, register)"
-    assert lines[1] == "numerator: 3 event(s)"  # the raise, the send to u2, u2's reply
+    assert lines[0] == "alert_ack_rate 2014-03 scope C1: 1 / 2 = 0.5 rate (definition 1, register)"
+    assert lines[1] == "警情按时确认率 / Alert acknowledged in time"
+    assert lines[2] == "numerator: 3 event(s)"  # the raise, the send to u2, u2's reply
     assert "alert a-1 v2 Sent" in shown
     assert "Acknowledged  occurred 2014-03-12T10:20:00+08:00" in shown
     assert "denominator: 3 event(s)" in shown  # the raise, and a send to each unit
@@ -185,6 +186,8 @@ def test_explain_lists_events_as_text_and_json(runner: CliRunner, url: str) -> N
         ).stdout
     )
     assert (data["figure"]["numerator"], data["figure"]["denominator"]) == (2, 3)
+    assert data["indicator"]["en"] == "Mediation success rate"
+    assert (data["indicator"]["unit"], data["indicator"]["basis"]) == ("rate", "register")
     assert [e["ref"] for e in data["numerator"]] == ["d-1", "d-5"]
     assert {e["event"] for e in data["denominator"]} == {"AgreementReached", "MediationTerminated"}
     assert "Denominator" in data["definition"]

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from safecomm_core import Safecomm, SafecommError, StoreError, open_store, parse_command
-from safecomm_core.domain.base import local_date
+from safecomm_core.dates import local_date
 from safecomm_core.domain.dispute import Dispute
 from safecomm_core.projections import (
     DISPUTES,

@@ -26,6 +26,7 @@ from safecomm_reports import (
 from safecomm_reports.labels import LANGS, Lang, format_value, localized, scope_label, text
 
 from safecomm_core.converter import converter
+from safecomm_core.indicators import indicator
 from safecomm_core.reports.model import Column, Figure, Report, Section, Series, label
 
 CST = timezone(timedelta(hours=8))
@@ -326,8 +327,7 @@ def test_xlsx_holds_the_same_figures_as_the_json(lang: Lang) -> None:
         else:
             assert isinstance(value.value, int | float)  # a number, not text
             shown = value.value
-            rate = not key[0].endswith(("_hours", "_minutes", "_per_10k"))
-            assert ("%" in value.number_format) == rate, key
+            assert ("%" in value.number_format) == indicator(key[0]).unit.is_fraction, key
         read[key] = (row[at["numerator"]].value, row[at["denominator"]].value, shown)
     assert read == contract(REPORT)
 

@@ -15,7 +15,7 @@ from safecomm_demo import surveys as surveys_part
 
 from safecomm_core import command_to_json, open_store
 from safecomm_core.commands.base import Command
-from safecomm_core.domain.base import local_date
+from safecomm_core.dates import local_date
 
 #: Small enough to build in seconds, large enough that every part issues commands.
 SMALL = 0.04

@@ -11,7 +11,7 @@ from safecomm_core.commands import survey as sc
 from safecomm_core.coverage import PLAN_MEASURES
 from safecomm_core.domain.phase import PhaseId, ReviewKind
 from safecomm_core.domain.survey import Wave
-from safecomm_core.reports.self_assessment import ELEMENTS, GAP_KINDS, measures_served
+from safecomm_core.reports.assessment import ELEMENTS, GAP_KINDS, measures_served
 from tests.assessing import History, at, evidence, figure, rows, self_assessment_of
 
 

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from safecomm_core import (
     AlreadyExists,
     NotFound,
     RuleViolation,
     command_to_json,
+    open_store,
     parse_command,
 )
 from safecomm_core.commands import targets as cmds
-from safecomm_core.domain.targets import Direction, Indicator, Target, Unit, target_ref
+from safecomm_core.domain.base import aggregate_id
+from safecomm_core.domain.targets import Direction, Indicator, Target, target_ref
+from safecomm_core.indicators import INDICATORS, Unit
+from safecomm_core.reports import monthly_report
 from tests.commanding import field_errors, issue
 from tests.refusals import refused
 from tests.strategies import CST
@@ -147,3 +154,47 @@ def test_bad_fields_are_named() -> None:
     ]
     # an integer is a number: 90 reads as 90.0
     assert parse_command(data | {"target": 90}) == parse_command(data)
+
+
+def test_targets_name_indicators_by_the_reports_ids() -> None:
+    for member in Indicator:
+        assert member.value in INDICATORS, member
+        assert member.unit is INDICATORS[member.value].unit
+    assert Indicator.SECURITY_RATE == "sense_of_security_rate"
+
+
+def _as_stored_by_v1(event: StoredEvent, stored_id: str) -> StoredEvent:
+    """``event`` as the first version of TargetSet stored it: under a former indicator id."""
+    state = json.loads(event.state)
+    assert state.pop("class_version") == 2
+    state["indicator"] = stored_id
+    return dataclasses.replace(event, state=json.dumps(state).encode())
+
+
+def test_a_target_stored_under_a_former_id_loads_under_the_reports_id(memory_store: Any) -> None:
+    memory_store.handle(set_target(Indicator.SECURITY_RATE, 40.0, 90.0))
+    assert target_ref(Indicator.SECURITY_RATE) == "security_rate"  # the record keeps its id
+    (stored,) = memory_store.log.application.recorder.select_events(
+        aggregate_id("target", "security_rate")
+    )
+    old = open_store("memory://")
+    old.log.application.recorder.insert_events([_as_stored_by_v1(stored, "security_rate")])
+    assert old.get(Target, "security_rate").indicator is Indicator.SECURITY_RATE
+    old.handle(revise(Indicator.SECURITY_RATE, target=95.0))
+    assert old.get(Target, "security_rate").target == 95.0
+    report = monthly_report(old, "2014-03")
+    targets = next(s for s in report.sections if s.id == "targets")
+    (row,) = targets.rows
+    # The report's id, and the values in the unit of the figure they are compared with.
+    assert row[:5] == ("sense_of_security_rate", "*", "rate", 0.4, 0.95)
+    old.close()
+
+
+def test_a_rate_target_is_compared_with_its_figure_in_one_unit(memory_store: Any) -> None:
+    memory_store.handle(set_target(Indicator.SETTLED_ON_TIME_RATE, 50.0, 80.0))
+    memory_store.handle(set_target(Indicator.TIME_TO_FIRST_MEDIATION_HOURS, 72.0, 48.0,
+                                   Direction.DECREASE))  # fmt: skip
+    report = monthly_report(memory_store, "2014-03")
+    rows = {r[0]: r for r in next(s for s in report.sections if s.id == "targets").rows}
+    assert rows["settled_on_time_rate"][2:5] == ("rate", 0.5, 0.8)
+    assert rows["first_mediation_median_hours"][2:5] == ("hours", 72.0, 48.0)

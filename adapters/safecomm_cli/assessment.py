@@ -18,10 +18,9 @@ from typing import Any, TypeVar
 import click
 
 from safecomm_cli.report import friendly, produce, report, report_options
-from safecomm_core.reports.counting import Month
-from safecomm_core.reports.self_assessment import self_assessment
-from safecomm_core.reports.watchlist import DEFAULT_CLOSING_DAYS, watchlist
-from safecomm_core.values import SUBDISTRICT_TZ
+from safecomm_core.dates import SUBDISTRICT_TZ, Month
+from safecomm_core.reports import self_assessment, watchlist
+from safecomm_core.reports.watch import DEFAULT_CLOSING_DAYS
 
 __all__ = ["as_of_day", "self_assessment_command", "watchlist_command"]
 

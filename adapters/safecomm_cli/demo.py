@@ -21,10 +21,14 @@ from safecomm_cli.main import friendly, store_option
 from safecomm_core import Safecomm, open_store
 from safecomm_core.audit import Ledger, generate_key, load_private_key, load_public_key, verify
 from safecomm_core.projections import Projector, builtin_projections
-from safecomm_core.reports.model import Figure, Report, label
-from safecomm_core.reports.monthly import monthly_report
-from safecomm_core.reports.self_assessment import self_assessment
-from safecomm_core.reports.watchlist import watchlist
+from safecomm_core.reports import (
+    Figure,
+    Report,
+    label,
+    monthly_report,
+    self_assessment,
+    watchlist,
+)
 
 #: Indicators the summary shows at the start and at the end of the programme.
 HEADLINE = (

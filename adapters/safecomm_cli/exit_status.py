@@ -35,7 +35,7 @@ from safecomm_core.errors import (
     SafecommError,
     StoreError,
 )
-from safecomm_core.reports.explain import UnknownIndicator
+from safecomm_core.indicators import UnknownIndicator
 
 __all__ = ["EXIT_STATUS", "exit_status"]
 

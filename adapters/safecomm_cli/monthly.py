@@ -27,15 +27,16 @@ from safecomm_cli.report import (
     report_options,
     store_option,
 )
+from safecomm_core import indicators
 from safecomm_core.converter import converter
+from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.projections import Projector
+from safecomm_core.reports import monthly_report
 from safecomm_core.reports.counting import EventRef
-from safecomm_core.reports.explain import explain
 from safecomm_core.reports.indicators import DEFINITIONS, Settings
 from safecomm_core.reports.model import Report
-from safecomm_core.reports.monthly import monthly_report
+from safecomm_core.reports.provenance import explain
 from safecomm_core.service import Safecomm
-from safecomm_core.values import SUBDISTRICT_TZ
 
 __all__ = ["explain_command", "monthly_command"]
 
@@ -145,8 +146,10 @@ def explain_command(
     with caught_up(store_url) as (_store, projector):
         found = explain(projector, indicator, period, scope, settings=settings)
     figure = found.figure
+    named = indicators.indicator(figure.id)
     if as_json:
         data = {
+            "indicator": converter.unstructure(named),
             "figure": converter.unstructure(figure),
             "definition": found.definition,
             "numerator": [_data(e) for e in found.numerator],
@@ -161,9 +164,10 @@ def explain_command(
         else f"{figure.numerator:g}"
     )
     click.echo(
-        f"{figure.id} {figure.period} scope {figure.scope}: {shown} = {value} "
+        f"{figure.id} {figure.period} scope {figure.scope}: {shown} = {value} {named.unit} "
         f"(definition {figure.definition_version}, {figure.basis})"
     )
+    click.echo(f"{named.zh} / {named.en}")
     for side, events in (("numerator", found.numerator), ("denominator", found.denominator)):
         click.echo(f"{side}: {len(events)} event(s)")
         for event in events:

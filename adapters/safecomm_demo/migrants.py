@@ -31,13 +31,8 @@ from datetime import date, datetime, timedelta
 import attrs
 
 from safecomm_core.commands import migrant as mg
-from safecomm_core.domain.migrant import (
-    ErasureGround,
-    PermitBasis,
-    RegistrationSource,
-    RightsKind,
-    add_months,
-)
+from safecomm_core.dates import add_months
+from safecomm_core.domain.migrant import ErasureGround, PermitBasis, RegistrationSource, RightsKind
 from safecomm_core.personal import PersonInput
 from safecomm_core.values import Actor, Channel, Role
 from safecomm_demo.people import workers

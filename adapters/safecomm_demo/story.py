@@ -32,7 +32,8 @@ from typing import Any
 import attrs
 
 from safecomm_core.commands.base import Command
-from safecomm_core.values import SUBDISTRICT_TZ, Actor, Role
+from safecomm_core.dates import SUBDISTRICT_TZ
+from safecomm_core.values import Actor, Role
 
 __all__ = ["COMMUNITIES", "Steps", "Story", "Writer", "at", "days", "months", "staff"]
 

@@ -17,7 +17,8 @@ from datetime import date
 
 from safecomm_core.commands import targets as tg
 from safecomm_core.domain.survey import Answers, Wave
-from safecomm_core.domain.targets import Direction, Indicator, Unit
+from safecomm_core.domain.targets import Direction, Indicator
+from safecomm_core.indicators import Unit
 from safecomm_core.values import Role
 from safecomm_demo.migrants import Migrant
 from safecomm_demo.places import POPULATION
@@ -105,7 +106,7 @@ def targets(
             direction=direction,
             baseline=baseline,
             baseline_source=source,
-            target=_aim(direction, baseline, target, indicator.unit is Unit.PERCENT),
+            target=_aim(direction, baseline, target, indicator.unit is Unit.RATE),
             due=_DUE,
         )
     progress_meeting = at(date(2014, 4, 18), 16)

@@ -3,10 +3,10 @@
 Indicator names come from :func:`safecomm_core.reports.model.label`; this module holds only
 the renderers' own words (headings, column names, "not applicable").
 
-Which indicators are rates is decided by id, so that a new rate needs no change here: an id
-ending in ``_hours``, ``_minutes`` or ``_per_10k`` is a plain number (a duration or an
-incidence); every other value is a fraction shown as a percentage, and an id ending in
-``_change`` (a relative change) is shown with its sign.
+How a value reads follows its indicator's unit in the registry
+(:data:`~safecomm_core.indicators.INDICATORS`): a rate is a fraction shown as a percentage, a
+change a percentage with its sign; hours, minutes and incidences per 10,000 (and the values of
+an id the registry does not know) are plain numbers.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, Protocol, get_args
 
+from safecomm_core.indicators import INDICATORS, Unit
 from safecomm_core.reports.model import Figure, Report, label
 
 __all__ = [
@@ -38,8 +39,6 @@ __all__ = [
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = get_args(Lang)
-
-_NOT_RATES = ("_hours", "_minutes", "_per_10k")
 
 #: The columns of the indicator table in CSV and XLSX, as keys of :func:`text`.
 FIGURE_COLUMNS = (
@@ -127,14 +126,20 @@ def basis_label(basis: str, lang: Lang) -> str:
     return en if lang == "en" else zh
 
 
+def _unit(indicator_id: str) -> Unit | None:
+    known = INDICATORS.get(indicator_id)
+    return None if known is None else known.unit
+
+
 def is_rate(indicator_id: str) -> bool:
     """Whether the indicator's value is a fraction, shown as a percentage."""
-    return not indicator_id.endswith(_NOT_RATES)
+    unit = _unit(indicator_id)
+    return unit is not None and unit.is_fraction
 
 
 def is_signed(indicator_id: str) -> bool:
     """Whether the indicator is a change, shown with its sign."""
-    return indicator_id.endswith("_change")
+    return _unit(indicator_id) is Unit.CHANGE
 
 
 def format_number(number: float) -> str:

@@ -73,7 +73,7 @@ from safecomm_core.audit.errors import AuditError, KeyFileError
 from safecomm_core.audit.ledger import Ledger
 from safecomm_core.audit.seal import Seal, key_id, parse_public_key
 from safecomm_core.converter import converter
-from safecomm_core.reports.counting import Month
+from safecomm_core.dates import Month
 from safecomm_core.reports.model import Report
 from safecomm_core.service import Safecomm
 
@@ -166,9 +166,7 @@ def _reports(store: Safecomm, period: str | None) -> dict[str, Report]:
     # Imported here: the reports pull in every projection, which plain audit scripts
     # (verify, replay) do not need.
     from safecomm_core.projections import Projector, builtin_projections
-    from safecomm_core.reports.monthly import monthly_report
-    from safecomm_core.reports.self_assessment import self_assessment
-    from safecomm_core.reports.watchlist import watchlist
+    from safecomm_core.reports import monthly_report, self_assessment, watchlist
 
     with Projector(store) as projector:
         for projection in builtin_projections():

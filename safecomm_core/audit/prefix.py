@@ -25,10 +25,10 @@ from datetime import datetime
 import attrs
 
 from safecomm_core.audit.storage import open_backend
-from safecomm_core.eventlog import micros
+from safecomm_core.dates import micros
 from safecomm_core.service import Safecomm
 
-__all__ = ["RecordedPrefix", "micros", "recorded_prefix"]
+__all__ = ["RecordedPrefix", "recorded_prefix"]
 
 _BATCH = 10_000
 

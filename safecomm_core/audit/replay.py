@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -40,6 +40,7 @@ from eventsourcing.utils import resolve_topic
 
 from safecomm_core.audit.prefix import recorded_prefix
 from safecomm_core.converter import converter
+from safecomm_core.dates import SUBDISTRICT_TZ, end_of_day
 from safecomm_core.domain.base import KINDS, Record, aggregate_id
 from safecomm_core.errors import FieldError, InvalidCommand, NotFound
 
@@ -47,7 +48,6 @@ from safecomm_core.errors import FieldError, InvalidCommand, NotFound
 # record reads like its live history.
 from safecomm_core.history import HistoryEntry, history_entry, shown
 from safecomm_core.service import Safecomm
-from safecomm_core.values import SUBDISTRICT_TZ
 
 __all__ = [
     "Cut",
@@ -116,7 +116,7 @@ def parse_moment(text: str, *, field: str = "moment") -> datetime:
     try:
         if len(text) == 10:
             day = datetime.fromisoformat(text).date()
-            end = datetime.combine(day + timedelta(days=1), time(), SUBDISTRICT_TZ)
+            end = end_of_day(day)
             return end - timedelta(microseconds=1)
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -246,7 +246,7 @@ def _resolve(store: Safecomm, record: str, kind: str | None) -> tuple[UUID, str,
     return aggregate_id(present[0], record), present[0], record
 
 
-def _events(store: Safecomm, aggregate: UUID, lte: int | None = None) -> Sequence[Any]:
+def _events(store: Safecomm, aggregate: UUID, lte: int | None = None) -> list[Any]:
     return store.log.events_of(aggregate, upto=lte)
 
 

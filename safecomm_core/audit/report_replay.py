@@ -45,8 +45,9 @@ from safecomm_core.audit.checkpoints import (
     ReplayViews,
     fingerprint,
 )
-from safecomm_core.audit.prefix import micros, recorded_prefix
+from safecomm_core.audit.prefix import recorded_prefix
 from safecomm_core.audit.replay import Cut, CutBasis, ReplayedEvent, replay_report
+from safecomm_core.dates import micros
 from safecomm_core.projections import Projection, Projector
 from safecomm_core.projections.database import open_views
 from safecomm_core.projections.runner import anchor_at
@@ -78,7 +79,7 @@ def replay_monthly(
     Known at T, the fold starts from a checkpoint and leaves new ones behind (see the
     module's docstring) unless ``checkpoints`` is False.
     """
-    from safecomm_core.reports.monthly import monthly_report
+    from safecomm_core.reports import monthly_report
     from safecomm_core.reports.register import PROJECTIONS
 
     def report(projector: Projector) -> Report:

@@ -6,7 +6,7 @@ import attrs
 
 from safecomm_core.commands.base import Command, Context, command
 from safecomm_core.commands.shape import require_distinct
-from safecomm_core.domain.base import local_date
+from safecomm_core.dates import local_date
 from safecomm_core.domain.dispute import (
     AgreementForm,
     Dispute,

@@ -7,7 +7,7 @@ from datetime import datetime
 import attrs
 
 from safecomm_core.commands.base import Command, Context, command
-from safecomm_core.domain.base import local_date
+from safecomm_core.dates import local_date
 from safecomm_core.domain.grid_alert import AlertCategory, AlertPriority, GridAlert
 from safecomm_core.domain.grid_network import (
     PHONE_CHANNELS,

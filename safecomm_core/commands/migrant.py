@@ -12,7 +12,7 @@ from datetime import date
 import attrs
 
 from safecomm_core.commands.base import Command, Context, command
-from safecomm_core.domain.base import local_date
+from safecomm_core.dates import local_date
 from safecomm_core.domain.dispute import Dispute
 from safecomm_core.domain.migrant import (
     ErasureGround,

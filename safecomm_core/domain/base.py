@@ -15,16 +15,16 @@ once, when a command is handled; apply code runs on every replay and never raise
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from safecomm_core.errors import InvalidTransition, RuleViolation
-from safecomm_core.values import SUBDISTRICT_TZ, Meta
+from safecomm_core.values import Meta
 
-__all__ = ["KINDS", "NAMESPACE", "Record", "aggregate_id", "local_date"]
+__all__ = ["KINDS", "NAMESPACE", "Record", "aggregate_id"]
 
 #: Namespace of every safecomm aggregate id. Never change it: ids are derived from it.
 NAMESPACE = UUID("5a3c0c8e-6f1d-4b7e-9d8a-2e1f0c6b9a41")
@@ -41,11 +41,6 @@ def aggregate_id(kind: str, ref: str) -> UUID:
     # it, create it), and a SHA-1 and a UUID per question were a visible part of a
     # small command's cost. UUIDs are immutable, so sharing them is safe.
     return uuid5(NAMESPACE, f"{kind}:{ref}")
-
-
-def local_date(moment: datetime) -> date:
-    """The calendar date of ``moment`` in the subdistrict."""
-    return moment.astimezone(SUBDISTRICT_TZ).date()
 
 
 class Record(Aggregate):

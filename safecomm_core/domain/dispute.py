@@ -10,12 +10,13 @@ point before the archive.
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import attrs
 from eventsourcing.domain import event
 
-from safecomm_core.domain.base import Record, local_date
+from safecomm_core.dates import local_date
+from safecomm_core.domain.base import Record
 from safecomm_core.errors import RuleViolation
 from safecomm_core.personal import SealedPerson
 from safecomm_core.transcoding import value_type
@@ -31,7 +32,30 @@ __all__ = [
     "PartyRole",
     "PerformanceOutcome",
     "Route",
+    "judicial_window_ends",
+    "settlement_due",
 ]
+
+
+def settlement_due(accepted_on: date, settle_within_days: int) -> date:
+    """The last day to settle a dispute accepted on ``accepted_on``: ``settle_within_days``
+    calendar days later (the rule in force on the day of acceptance; 人民调解工作若干规定
+    Art. 33).
+
+    >>> settlement_due(date(2014, 3, 20), 30)
+    datetime.date(2014, 4, 19)
+    """
+    return accepted_on + timedelta(days=settle_within_days)
+
+
+def judicial_window_ends(agreement_on: date, limit_days: int) -> date:
+    """The last day the parties may apply for judicial confirmation of an agreement that
+    took effect on ``agreement_on`` (人民调解法 Art. 33: ``judicial_confirmation_days``).
+
+    >>> judicial_window_ends(date(2014, 3, 20), 30)
+    datetime.date(2014, 4, 19)
+    """
+    return agreement_on + timedelta(days=limit_days)
 
 
 class DisputeKind(enum.StrEnum):
@@ -366,8 +390,9 @@ class Dispute(Record):
         if self.confirmation_applied_on is not None:
             raise self.not_allowed("apply again for judicial confirmation of", "applied")
         assert self.agreement_on is not None
-        days = (local_date(meta.occurred_at) - self.agreement_on).days
-        if days > limit_days:
+        on = local_date(meta.occurred_at)
+        if on > judicial_window_ends(self.agreement_on, limit_days):
+            days = (on - self.agreement_on).days
             raise RuleViolation(
                 f"judicial confirmation of dispute {self.ref!r} applied {days} days after "
                 f"the agreement took effect on {self.agreement_on.isoformat()}; the limit is "

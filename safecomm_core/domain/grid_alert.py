@@ -59,7 +59,20 @@ __all__ = [
     "DeliveryStatus",
     "GridAlert",
     "Recipient",
+    "ack_due",
 ]
+
+
+def ack_due(raised_at: datetime, ack_minutes: int) -> datetime:
+    """The moment by which a recipient must acknowledge an alert raised at ``raised_at``:
+    ``ack_minutes`` later (T, the rule in force on the day it was raised). Escalation waits
+    for it; an acknowledgement by then counts as in time.
+
+    >>> from datetime import timezone
+    >>> ack_due(datetime(2014, 3, 1, 9, 50, tzinfo=timezone.utc), 30).isoformat()
+    '2014-03-01T10:20:00+00:00'
+    """
+    return raised_at + timedelta(minutes=ack_minutes)
 
 
 class AlertCategory(enum.StrEnum):
@@ -359,7 +372,7 @@ class GridAlert(Record):
             raise self._unit_not_allowed("escalate", unit, "acknowledged")
         if r.escalated_at is not None:
             raise self._unit_not_allowed("escalate", unit, "escalated")
-        due = self.raised_at + timedelta(minutes=ack_minutes)
+        due = ack_due(self.raised_at, ack_minutes)
         if meta.occurred_at < due:
             raise RuleViolation(
                 f"unit {unit!r} has until {due.isoformat()} to acknowledge alert "

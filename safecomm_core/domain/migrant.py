@@ -25,7 +25,6 @@ Leaving and erasure release it (see :meth:`MigrantIdNumber.release`).
 
 from __future__ import annotations
 
-import calendar
 import enum
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -34,7 +33,8 @@ from typing import ClassVar
 import attrs
 from eventsourcing.domain import event
 
-from safecomm_core.domain.base import Record, local_date
+from safecomm_core.dates import add_months, local_date
+from safecomm_core.domain.base import Record
 from safecomm_core.errors import AlreadyExists, InvalidTransition, RuleViolation
 from safecomm_core.personal import PersonInput, SealedPerson
 from safecomm_core.values import Meta
@@ -51,7 +51,10 @@ __all__ = [
     "Sealer",
     "ServiceOffer",
     "WorkerStatus",
-    "add_months",
+    "endorsement_due",
+    "endorsement_opens",
+    "long_residence_from",
+    "residence_after_endorsement",
 ]
 
 #: Seals a person's fields with their data key (the command context's ``seal``).
@@ -60,6 +63,54 @@ Sealer = Callable[[PersonInput], SealedPerson]
 #: 居住证暂行条例 Art. 10: endorsement is due at each full year of residence (national law,
 #: not local practice, so a constant; the window before it is a rule).
 _ENDORSE_EVERY_MONTHS = 12
+
+
+def endorsement_due(on: date, was_due: date | None = None) -> date:
+    """When a residence permit's next endorsement falls due after its issue, or after an
+    endorsement, on ``on`` (居住证暂行条例 Art. 10).
+
+    A year after the issue; after an endorsement that was due on ``was_due``, a year after
+    that due day, or a year after the endorsement itself when it came late (a late one
+    restarts the count, as it restarts residence).
+
+    >>> endorsement_due(date(2013, 5, 10))
+    datetime.date(2014, 5, 10)
+    >>> endorsement_due(date(2014, 4, 20), was_due=date(2014, 5, 10))
+    datetime.date(2015, 5, 10)
+    >>> endorsement_due(date(2014, 6, 1), was_due=date(2014, 5, 10))
+    datetime.date(2015, 6, 1)
+    """
+    start = was_due if was_due is not None and on <= was_due else on
+    return add_months(start, _ENDORSE_EVERY_MONTHS)
+
+
+def residence_after_endorsement(residence_since: date, on: date, was_due: date) -> date:
+    """The start of continuous residence after an endorsement on ``on`` that was due on
+    ``was_due``: unchanged when on time; a late one restarts it on its own day (Art. 10).
+
+    >>> residence_after_endorsement(date(2012, 3, 1), date(2014, 6, 1), date(2014, 5, 10))
+    datetime.date(2014, 6, 1)
+    """
+    return on if on > was_due else residence_since
+
+
+def endorsement_opens(due: date, window_months: int) -> date:
+    """The first day an endorsement due on ``due`` may be made: ``window_months`` before.
+
+    >>> endorsement_opens(date(2014, 5, 31), 1)
+    datetime.date(2014, 4, 30)
+    """
+    return add_months(due, -window_months)
+
+
+def long_residence_from(residence_since: date, years: int) -> date:
+    """The day a worker resident since ``residence_since`` has lived here ``years`` years:
+    from then on M3.3's services for long residents are theirs (``proactive_service_years``).
+
+    >>> long_residence_from(date(2012, 2, 29), 3)
+    datetime.date(2015, 2, 28)
+    """
+    return add_months(residence_since, 12 * years)
 
 
 class RegistrationSource(enum.StrEnum):
@@ -134,13 +185,6 @@ class ServiceOffer:
     eligible_since: date | None
     offered_on: date
     delivered_on: date | None = None
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` moved by whole months; a day the month lacks becomes its last (31 Jan → 28 Feb)."""
-    years, index = divmod(day.month - 1 + months, 12)
-    year, month = day.year + years, index + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 class MigrantWorker(Record):
@@ -340,7 +384,7 @@ class MigrantWorker(Record):
         self.permit = PermitStatus.ISSUED
         self.permit_issued_on = self.permit_changed_on = on
         self.permit_issue_due_on = due_on
-        self.endorsement_due_on = add_months(on, _ENDORSE_EVERY_MONTHS)
+        self.endorsement_due_on = endorsement_due(on)
 
     def issue_permit(self, meta: Meta, issue_days: int) -> None:
         """The permit was issued; late when past ``issue_days`` after the application (Art. 9).
@@ -368,13 +412,10 @@ class MigrantWorker(Record):
         self.permit = PermitStatus.ISSUED
         self.endorsements += 1
         self.permit_changed_on = on
-        if on > due_on:
-            # Art. 10: a late endorsement restores the permit, and residence years count
-            # afresh from the day of the late endorsement.
-            self.residence_since = on
-            self.endorsement_due_on = add_months(on, _ENDORSE_EVERY_MONTHS)
-        else:
-            self.endorsement_due_on = add_months(due_on, _ENDORSE_EVERY_MONTHS)
+        # Art. 10: a late endorsement restores the permit, and residence years count afresh
+        # from the day of the late endorsement.
+        self.residence_since = residence_after_endorsement(self.residence_since, on, due_on)
+        self.endorsement_due_on = endorsement_due(on, was_due=due_on)
 
     def endorse_permit(self, meta: Meta, window_months: int) -> None:
         """The yearly endorsement (签注), due in the ``window_months`` before each full year.
@@ -386,7 +427,7 @@ class MigrantWorker(Record):
         )
         assert self.endorsement_due_on is not None
         due = self.endorsement_due_on
-        opens = add_months(due, -window_months)
+        opens = endorsement_opens(due, window_months)
         on = local_date(meta.occurred_at)
         if on < opens:
             raise RuleViolation(
@@ -525,7 +566,7 @@ class MigrantWorker(Record):
             )
         eligible_since = None
         if residence_years is not None:
-            eligible_since = add_months(self.residence_since, 12 * residence_years)
+            eligible_since = long_residence_from(self.residence_since, residence_years)
             if local_date(meta.occurred_at) < eligible_since:
                 raise RuleViolation(
                     f"migrant worker {self.ref!r} has lived here since "

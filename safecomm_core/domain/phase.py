@@ -29,7 +29,8 @@ from datetime import date, datetime
 import attrs
 from eventsourcing.domain import event
 
-from safecomm_core.domain.base import Record, local_date
+from safecomm_core.dates import local_date
+from safecomm_core.domain.base import Record
 from safecomm_core.errors import RuleViolation
 from safecomm_core.transcoding import value_type
 from safecomm_core.validation import matches, nonempty

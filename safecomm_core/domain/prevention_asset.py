@@ -17,7 +17,8 @@ from datetime import date
 import attrs
 from eventsourcing.domain import event
 
-from safecomm_core.domain.base import Record, local_date
+from safecomm_core.dates import local_date
+from safecomm_core.domain.base import Record
 from safecomm_core.errors import RuleViolation
 from safecomm_core.values import Meta
 

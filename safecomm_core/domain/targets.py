@@ -12,61 +12,58 @@ from __future__ import annotations
 
 import enum
 from datetime import date
+from typing import Any
 
 from eventsourcing.domain import event
 
-from safecomm_core.domain.base import Record, local_date
+from safecomm_core import indicators
+from safecomm_core.dates import local_date
+from safecomm_core.domain.base import Record
 from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.errors import RuleViolation
+from safecomm_core.indicators import Unit
 from safecomm_core.values import Meta
 
-__all__ = ["Direction", "Indicator", "Target", "Unit", "target_ref"]
-
-
-class Unit(enum.StrEnum):
-    """What an indicator's values measure."""
-
-    PERCENT = "percent"  # 0–100
-    HOURS = "hours"
-    MINUTES = "minutes"
-    PER_10K = "per_10k"  # cases per 10,000 residents
+__all__ = ["Direction", "Indicator", "Target", "target_ref"]
 
 
 class Indicator(enum.StrEnum):
-    """The indicators of docs/domain.md, by stable id. Rates are in percent."""
+    """The indicators a target may be set for, by their id in the indicator registry
+    (:data:`~safecomm_core.indicators.INDICATORS`), which names them and gives their unit.
 
-    AWARENESS_RATE = "awareness_rate"  # 知晓率 (survey)
-    PARTICIPATION_RATE = "participation_rate"  # 参与率 (survey)
-    PARTICIPATION_REGISTER_RATE = "participation_register_rate"  # 参与率 (register)
-    SATISFACTION_RATE = "satisfaction_rate"  # 满意率 (survey)
-    SECURITY_RATE = "security_rate"  # 群众安全感 (survey)
-    MEDIATION_SUCCESS_RATE = "mediation_success_rate"  # 调解成功率
-    AGREEMENT_PERFORMANCE_RATE = "agreement_performance_rate"  # 协议履行率
-    SETTLED_ON_TIME_RATE = "settled_on_time_rate"  # 按期调结率
-    TIME_TO_FIRST_MEDIATION_HOURS = "time_to_first_mediation_hours"  # median
-    ESCALATION_RATE = "escalation_rate"  # 民转刑
-    ON_SITE_SHARE = "on_site_share"  # settled on the spot by patrols
-    PATROL_COVERAGE = "patrol_coverage"  # of planned patrol-hours and checkpoints
+    Values are stated in the indicator's unit, a rate in percent (90 for 90 %).
+    """
+
+    AWARENESS_RATE = "awareness_rate"
+    PARTICIPATION_RATE = "participation_rate"
+    PARTICIPATION_REGISTER_RATE = "participation_register_rate"
+    SATISFACTION_RATE = "satisfaction_rate"
+    SECURITY_RATE = "sense_of_security_rate"
+    MEDIATION_SUCCESS_RATE = "mediation_success_rate"
+    AGREEMENT_PERFORMANCE_RATE = "agreement_performance_rate"
+    SETTLED_ON_TIME_RATE = "settled_on_time_rate"
+    TIME_TO_FIRST_MEDIATION_HOURS = "first_mediation_median_hours"
+    ESCALATION_RATE = "dispute_escalation_rate"
+    ON_SITE_SHARE = "onsite_settlement_share"
+    PATROL_COVERAGE = "patrol_checkpoint_coverage"
     ALERT_REACH_RATE = "alert_reach_rate"
     ALERT_ACK_RATE = "alert_ack_rate"
-    TIME_TO_REACH_ALL_UNITS_MINUTES = "time_to_reach_all_units_minutes"
-    REGISTRATION_COVERAGE_RATE = "registration_coverage_rate"
+    TIME_TO_REACH_ALL_UNITS_MINUTES = "alert_time_to_all_minutes"
+    REGISTRATION_COVERAGE_RATE = "registration_coverage"
     TIMELY_REGISTRATION_RATE = "timely_registration_rate"
     PROACTIVE_SERVICE_RATE = "proactive_service_rate"
     PREVENTION_ASSET_COVERAGE = "prevention_asset_coverage"
-    INCIDENCE_PER_10K = "incidence_per_10k"  # 发案率, from police statistics only
+    INCIDENCE_PER_10K = "incidence_per_10k"
+
+    @property
+    def info(self) -> indicators.Indicator:
+        """The indicator's entry in the registry."""
+        return indicators.indicator(self.value)
 
     @property
     def unit(self) -> Unit:
         """What this indicator's values measure."""
-        return _UNITS.get(self, Unit.PERCENT)
-
-
-_UNITS = {
-    Indicator.TIME_TO_FIRST_MEDIATION_HOURS: Unit.HOURS,
-    Indicator.TIME_TO_REACH_ALL_UNITS_MINUTES: Unit.MINUTES,
-    Indicator.INCIDENCE_PER_10K: Unit.PER_10K,
-}
+        return self.info.unit
 
 
 class Direction(enum.StrEnum):
@@ -77,8 +74,13 @@ class Direction(enum.StrEnum):
 
 
 def target_ref(indicator: Indicator, community: str = SUBDISTRICT) -> str:
-    """The id of the target record: the indicator id, ``@community`` for one community."""
-    return indicator.value if community == SUBDISTRICT else f"{indicator.value}@{community}"
+    """The id of the target record: the indicator id, ``@community`` for one community.
+
+    An indicator renamed since targets were first stored keeps its first id here, so that
+    its target is the same record whichever id the target was set with.
+    """
+    key = (indicator.info.former_ids or (indicator.value,))[0]
+    return key if community == SUBDISTRICT else f"{key}@{community}"
 
 
 class Target(Record):
@@ -89,6 +91,8 @@ class Target(Record):
 
     class TargetSet(Record.Created):
         TOPIC = "safecomm/Target/TargetSet"
+        # v2 names the indicator by the registry's id; v1 events may use a former id.
+        class_version = 2
         ref: str
         community: str
         indicator: Indicator
@@ -97,6 +101,10 @@ class Target(Record):
         baseline_source: str
         target: float
         due: date
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["indicator"] = indicators.current_id(state["indicator"])
 
     @event(TargetSet)
     def __init__(
@@ -223,12 +231,13 @@ def _check(
 ) -> None:
     # Commands already refuse negative and non-finite numbers; these rules need the
     # indicator, which only the domain knows.
+    most = indicator.unit.stated_max
     for name, value in (("baseline", baseline), ("target", target)):
-        if indicator.unit is Unit.PERCENT and value > 100:
+        if most is not None and value > most:
             raise RuleViolation(
-                f"{name} of {indicator.value} is a percentage: {value} is above 100",
+                f"{name} of {indicator.value} is a percentage: {value} is above {most:g}",
                 field=name,
-                rule="at most 100 (percent)",
+                rule=f"at most {most:g} (percent)",
             )
     wanted = target > baseline if direction is Direction.INCREASE else target < baseline
     if not wanted:

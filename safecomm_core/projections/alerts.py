@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from safecomm_core.domain.base import local_date
+from safecomm_core.dates import local_date
 from safecomm_core.domain.grid_alert import AlertOutcome, GridAlert
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.provenance import fact_table, last_event_columns, set_fact, touch

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from safecomm_core.domain.base import local_date
+from safecomm_core.dates import local_date
 from safecomm_core.domain.broadcast import Broadcast
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.provenance import fact_table, last_event_columns, set_fact, touch

@@ -25,7 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 from safecomm_core.coverage import record_events
-from safecomm_core.domain.base import KINDS, local_date
+from safecomm_core.dates import local_date
+from safecomm_core.domain.base import KINDS
 from safecomm_core.domain.receipt import CommandReceipt
 from safecomm_core.domain.survey import Survey, Wave
 from safecomm_core.projections.definition import Handler, Projection

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from safecomm_core.domain.base import local_date
+from safecomm_core.dates import local_date
 from safecomm_core.domain.meeting import Meeting
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.schema import (

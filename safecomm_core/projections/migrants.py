@@ -21,8 +21,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from safecomm_core.domain.base import local_date
-from safecomm_core.domain.migrant import MigrantWorker, add_months
+from safecomm_core.dates import local_date
+from safecomm_core.domain.migrant import (
+    MigrantWorker,
+    endorsement_due,
+    residence_after_endorsement,
+)
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.provenance import event_values, provenance_columns
 from safecomm_core.projections.schema import (
@@ -37,9 +41,6 @@ from safecomm_core.projections.schema import (
 from safecomm_core.projections.writer import ViewWriter
 
 __all__ = ["MIGRANTS", "MIGRANT_FACTS", "MIGRANT_ROWS", "STATE_COLUMNS"]
-
-#: 居住证暂行条例 Art. 10: an endorsement is due at each full year (national law).
-_YEAR = 12
 
 #: The columns a worker's state is kept in, in ``migrants`` and after each fact.
 STATE_COLUMNS = (
@@ -250,7 +251,7 @@ def _permit_issued(
         permit="issued",
         permit_issued_on=on,
         permit_issue_due_on=event.due_on,
-        endorsement_due_on=add_months(on, _YEAR),
+        endorsement_due_on=endorsement_due(on),
     )
 
 
@@ -259,8 +260,6 @@ def _permit_endorsed(
     view: ViewWriter, event: MigrantWorker.PermitEndorsed, notification_id: int
 ) -> None:
     on, row = _on(event), _worker(view, event)
-    late = on > event.due_on
-    restart: dict[str, Any] = {"residence_since": on} if late else {}
     _change(
         view,
         event,
@@ -270,8 +269,8 @@ def _permit_endorsed(
         facts={"due_on": event.due_on},
         permit="issued",
         endorsements=row["endorsements"] + 1,
-        endorsement_due_on=add_months(on if late else event.due_on, _YEAR),
-        **restart,
+        endorsement_due_on=endorsement_due(on, was_due=event.due_on),
+        residence_since=residence_after_endorsement(row["residence_since"], on, event.due_on),
     )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from safecomm_core.domain.base import local_date
+from safecomm_core.dates import local_date
 from safecomm_core.domain.phase import ProjectPhase
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.provenance import event_values, provenance_columns

@@ -1,7 +1,7 @@
 """Provenance rows: which stored event set each fact a report counts.
 
 Every report projection keeps, beside its rows, the events behind them, so that an auditor
-can go from a figure to the events it counted (:mod:`safecomm_core.reports.explain`). An
+can go from a figure to the events it counted (:mod:`safecomm_core.reports.provenance`). An
 event is named by the columns of :func:`~safecomm_core.projections.schema.event_columns`
 (notification id, topic, originator version) plus its originator's id in the row's own key,
 with its two times and the command that caused it.

@@ -1,8 +1,9 @@
 """``targets``: the plan's target for each indicator and scope, as last revised.
 
 One row per target (indicator × scope): baseline and its source, the value aimed at, the
-direction, the due date, and how often it was revised. Values are as the targets give them
-(percent for rates, hours, minutes, cases per 10,000); reports convert.
+direction, the due date, and how often it was revised. Values are in the indicator's unit
+as its figures have it (:class:`~safecomm_core.indicators.Unit`): a rate a target states in
+percent is kept as its fraction, so a report compares value and target as they are.
 
 Provenance: ``target_facts`` names the event that set the target and the latest revision.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from safecomm_core.domain.targets import Indicator, Target
+from safecomm_core.indicators import Unit
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.provenance import fact_table, last_event_columns, set_fact, touch
 from safecomm_core.projections.schema import DATE, INTEGER, REAL, TEXT, TIMESTAMP, Column, Table
@@ -26,7 +28,7 @@ TARGET_ROWS = Table(
         Column("ref", TEXT, nullable=False),
         Column("community", TEXT, nullable=False, doc="a community, or * for the subdistrict"),
         Column("indicator", TEXT, nullable=False, doc="the target's indicator id"),
-        Column("unit", TEXT, nullable=False, doc="percent, hours, minutes or per_10k"),
+        Column("unit", TEXT, nullable=False, doc="the indicator's unit: rate, hours, ..."),
         Column("direction", TEXT, nullable=False, doc="increase or decrease"),
         Column("baseline", REAL, nullable=False),
         Column("baseline_source", TEXT, nullable=False),
@@ -47,7 +49,7 @@ TARGET_FACTS = fact_table(
 
 TARGETS = Projection(
     "targets",
-    version=1,
+    version=2,
     tables=(TARGET_ROWS, TARGET_FACTS),
     doc="The plan's targets: baseline, aim, direction, due date.",
 )
@@ -60,6 +62,7 @@ def _rows_read(event: Any) -> list[tuple[Table, Any]]:
 
 @TARGETS.handles(Target.TargetSet)
 def _set(view: ViewWriter, event: Target.TargetSet, notification_id: int) -> None:
+    unit = Indicator(event.indicator).unit
     view.insert(
         TARGET_ROWS,
         {
@@ -67,11 +70,11 @@ def _set(view: ViewWriter, event: Target.TargetSet, notification_id: int) -> Non
             "ref": event.ref,
             "community": event.community,
             "indicator": str(event.indicator),
-            "unit": str(Indicator(event.indicator).unit),
+            "unit": str(unit),
             "direction": str(event.direction),
-            "baseline": event.baseline,
+            "baseline": unit.from_stated(event.baseline),
             "baseline_source": event.baseline_source,
-            "target": event.target,
+            "target": unit.from_stated(event.target),
             "due": event.due,
             "revisions": 0,
             "set_at": event.meta.occurred_at,
@@ -85,16 +88,19 @@ def _set(view: ViewWriter, event: Target.TargetSet, notification_id: int) -> Non
 @TARGETS.handles(Target.TargetRevised)
 def _revised(view: ViewWriter, event: Target.TargetRevised, notification_id: int) -> None:
     row = view.get(TARGET_ROWS, str(event.originator_id))
+    if row is None:
+        raise LookupError(f"no target row for {event.originator_id}: TargetSet is missing")
+    unit = Unit(row["unit"])
     touch(
         view,
         TARGET_ROWS,
         event,
         notification_id,
-        baseline=event.baseline,
+        baseline=unit.from_stated(event.baseline),
         baseline_source=event.baseline_source,
-        target=event.target,
+        target=unit.from_stated(event.target),
         due=event.due,
-        revisions=(row["revisions"] if row else 0) + 1,
+        revisions=row["revisions"] + 1,
         revised_at=event.meta.occurred_at,
     )
     set_fact(view, TARGET_FACTS, event, notification_id, "revised")

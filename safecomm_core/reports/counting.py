@@ -22,20 +22,16 @@ import functools
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Literal
 
 import attrs
-
-from safecomm_core.domain.base import local_date
-from safecomm_core.domain.migrant import add_months
 
 __all__ = [
     "Counted",
     "EventRef",
     "Kind",
-    "Month",
     "Tally",
     "events_of",
     "measure",
@@ -130,59 +126,6 @@ def measure(kind: Kind, tally: Tally) -> tuple[float, float | None, float | None
         return 0.0, None, None
     value = round(statistics.median(values) if kind == "median" else _p90(values), 2)
     return value, None, value
-
-
-@attrs.frozen(order=True)
-class Month:
-    """A calendar month in the subdistrict: ``Month.parse("2014-03")``."""
-
-    year: int
-    month: int
-
-    @classmethod
-    def parse(cls, text: str) -> Month:
-        """``YYYY-MM`` as a month; ``ValueError`` naming the expected form otherwise."""
-        try:
-            year, month = (int(part) for part in text.split("-"))
-            if len(text) != 7 or not 1 <= month <= 12:
-                raise ValueError
-        except ValueError:
-            raise ValueError(f"period {text!r}: write a month as YYYY-MM, e.g. 2014-03") from None
-        return cls(year, month)
-
-    @classmethod
-    def of(cls, day: date | datetime) -> Month:
-        """The month of a date, or of a moment in the subdistrict's time zone."""
-        if isinstance(day, datetime):
-            day = local_date(day)
-        return cls(day.year, day.month)
-
-    def __str__(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
-
-    @property
-    def first(self) -> date:
-        """Its first day."""
-        return date(self.year, self.month, 1)
-
-    @property
-    def last(self) -> date:
-        """Its last day."""
-        return add_months(self.first, 1) - timedelta(days=1)
-
-    def __contains__(self, day: object) -> bool:
-        return isinstance(day, date) and (day.year, day.month) == (self.year, self.month)
-
-    def shift(self, months: int) -> Month:
-        """The month ``months`` later (earlier when negative)."""
-        return Month.of(add_months(self.first, months))
-
-    def since(self, start: Month) -> Iterator[Month]:
-        """Every month from ``start`` to this one, both included."""
-        month = start
-        while month <= self:
-            yield month
-            month = month.shift(1)
 
 
 def events_of(items: Iterable[Counted]) -> list[EventRef]:

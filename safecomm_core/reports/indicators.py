@@ -1,5 +1,6 @@
-"""The indicators of docs/domain.md, each a definition with a version, a basis and a docstring
-that says exactly what its numerator and denominator count.
+"""How the monthly report computes each indicator of the registry
+(:data:`~safecomm_core.indicators.INDICATORS`): one definition each, whose docstring says
+exactly what its numerator and denominator count.
 
 Common to all (definition version 1):
 
@@ -30,11 +31,14 @@ from datetime import date, datetime
 
 import attrs
 
-from safecomm_core.domain.base import local_date
-from safecomm_core.domain.migrant import add_months
+from safecomm_core.dates import Month, local_date
+from safecomm_core.domain.dispute import settlement_due
+from safecomm_core.domain.grid_alert import ack_due
+from safecomm_core.domain.migrant import long_residence_from
 from safecomm_core.domain.survey import FivePointScale, Satisfaction, Security, Wave
+from safecomm_core.indicators import Indicator, indicator
 from safecomm_core.projections.schema import Row
-from safecomm_core.reports.counting import Counted, EventRef, Kind, Month, Tally
+from safecomm_core.reports.counting import Counted, EventRef, Kind, Tally
 from safecomm_core.reports.register import Register, event_ref
 
 __all__ = ["DEFINITIONS", "Definition", "Settings", "latest_wave"]
@@ -45,7 +49,7 @@ class Settings:
     """Choices a report is made with (they change what some definitions count).
 
     ``count_fairly``: the jurisdiction's setting whether the middle answers 基本满意 and
-    基本安全 count as favourable (docs/domain.md, *Surveys*); it changes the survey definitions'
+    基本安全 count as favourable; it changes the survey definitions'
     version label to ``1+basic``. ``population``: residents per community, for incidence
     per 10,000 (no event records a population; without it that figure is left out).
     """
@@ -59,14 +63,28 @@ Compute = Callable[[Register, Month, Settings], Tally]
 
 @attrs.frozen
 class Definition:
-    """One indicator: its id, definition version, basis, how its value is taken, and code."""
+    """How the monthly report computes one indicator of the registry: how its value is taken
+    from its tally (``kind``), and the code that counts."""
 
-    id: str
-    version: str
-    basis: str  # "register", "survey" or "police"
+    indicator: Indicator
     kind: Kind
     compute: Compute
     uses_fairly: bool = False
+
+    @property
+    def id(self) -> str:
+        """The indicator's id."""
+        return self.indicator.id
+
+    @property
+    def version(self) -> str:
+        """The definition version (the registry's)."""
+        return self.indicator.version
+
+    @property
+    def basis(self) -> str:
+        """Where the counts come from: "register", "survey" or "police"."""
+        return self.indicator.basis.value
 
     @property
     def doc(self) -> str:
@@ -85,12 +103,12 @@ DEFINITIONS: dict[str, Definition] = {}
 
 
 def _indicator(
-    id: str, *, basis: str, kind: Kind = "rate", version: str = "1", uses_fairly: bool = False
+    id: str, *, kind: Kind = "rate", uses_fairly: bool = False
 ) -> Callable[[Compute], Compute]:
     def register(compute: Compute) -> Compute:
         if id in DEFINITIONS:
             raise ValueError(f"indicator {id!r} is defined twice")
-        DEFINITIONS[id] = Definition(id, version, basis, kind, compute, uses_fairly)
+        DEFINITIONS[id] = Definition(indicator(id), kind, compute, uses_fairly)
         return compute
 
     return register
@@ -121,7 +139,7 @@ def _closed_in(reg: Register, month: Month) -> Iterable[Row]:
     return (d for d in reg.disputes if d["closed_on"] in month and d["outcome"] in _MEDIATED)
 
 
-@_indicator("mediation_success_rate", basis="register")
+@_indicator("mediation_success_rate")
 def mediation_success(reg: Register, month: Month, _s: Settings) -> Tally:
     """调解成功率 (v1).
 
@@ -138,7 +156,7 @@ def mediation_success(reg: Register, month: Month, _s: Settings) -> Tally:
     return _tally(pairs)
 
 
-@_indicator("agreement_performance_rate", basis="register")
+@_indicator("agreement_performance_rate")
 def agreement_performance(reg: Register, month: Month, _s: Settings) -> Tally:
     """协议履行率 (v1).
 
@@ -161,7 +179,7 @@ def agreement_performance(reg: Register, month: Month, _s: Settings) -> Tally:
     return _tally(pairs)
 
 
-@_indicator("settled_on_time_rate", basis="register")
+@_indicator("settled_on_time_rate")
 def settled_on_time(reg: Register, month: Month, _s: Settings) -> Tally:
     """按期调结率 (v1).
 
@@ -180,7 +198,7 @@ def settled_on_time(reg: Register, month: Month, _s: Settings) -> Tally:
         if d["accepted_at"] is not None:
             accepted_on = local_date(d["accepted_at"])
             limit = reg.rules_at(d["community"], accepted_on).settle_within_days
-            if (d["closed_on"] - accepted_on).days <= limit:
+            if d["closed_on"] <= settlement_due(accepted_on, limit):
                 accepted = reg.dispute_facts.get(d["dispute_id"], "accepted")
                 on_time = Counted(d["community"], accepted + closed)
         pairs.append((Counted(d["community"], closed), on_time))
@@ -204,8 +222,8 @@ def _first_sessions(reg: Register, month: Month, _s: Settings) -> Tally:
     return Tally((), tuple(items))
 
 
-_indicator("first_mediation_median_hours", basis="register", kind="median")(_first_sessions)
-_indicator("first_mediation_p90_hours", basis="register", kind="p90")(_first_sessions)
+_indicator("first_mediation_median_hours", kind="median")(_first_sessions)
+_indicator("first_mediation_p90_hours", kind="p90")(_first_sessions)
 
 
 def _reported_in(reg: Register, month: Month) -> Iterable[Row]:
@@ -227,7 +245,7 @@ def _reported_share(reg: Register, month: Month, flag: str, fact: str) -> Tally:
     return _tally(pairs)
 
 
-@_indicator("dispute_escalation_rate", basis="register")
+@_indicator("dispute_escalation_rate")
 def escalation(reg: Register, month: Month, _s: Settings) -> Tally:
     """民转刑 (reported to the police) (v1).
 
@@ -239,7 +257,7 @@ def escalation(reg: Register, month: Month, _s: Settings) -> Tally:
     return _reported_share(reg, month, "escalated_to_police", "police")
 
 
-@_indicator("onsite_settlement_share", basis="register")
+@_indicator("onsite_settlement_share")
 def onsite_share(reg: Register, month: Month, _s: Settings) -> Tally:
     """Settled on the spot by patrols (v1).
 
@@ -255,7 +273,7 @@ def onsite_share(reg: Register, month: Month, _s: Settings) -> Tally:
 # -- patrols (M1.3) ---------------------------------------------------------------------------
 
 
-@_indicator("patrol_checkpoint_coverage", basis="register")
+@_indicator("patrol_checkpoint_coverage")
 def checkpoint_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
     """Patrol checkpoint coverage (v1).
 
@@ -300,7 +318,7 @@ def _receipt(unit: Row) -> datetime | None:
     return when
 
 
-@_indicator("alert_reach_rate", basis="register")
+@_indicator("alert_reach_rate")
 def alert_reach(reg: Register, month: Month, _s: Settings) -> Tally:
     """Alert reach (v1).
 
@@ -322,7 +340,7 @@ def alert_reach(reg: Register, month: Month, _s: Settings) -> Tally:
     return _tally(pairs)
 
 
-@_indicator("alert_ack_rate", basis="register")
+@_indicator("alert_ack_rate")
 def alert_ack(reg: Register, month: Month, _s: Settings) -> Tally:
     """Alert acknowledged in time (v1).
 
@@ -347,14 +365,14 @@ def alert_ack(reg: Register, month: Month, _s: Settings) -> Tally:
         acked = unit["acknowledged_at"]
         if acked is not None:
             limit = reg.rules_at(alert["community"], alert["raised_on"]).alert_ack_minutes
-            if (acked - alert["raised_at"]).total_seconds() <= limit * 60:
+            if acked <= ack_due(alert["raised_at"], limit):
                 ack = reg.alert_facts.get(alert_id, "acknowledged", name)
                 in_time = Counted(alert["community"], notified + ack)
         pairs.append((Counted(alert["community"], notified), in_time))
     return _tally(pairs)
 
 
-@_indicator("alert_time_to_all_minutes", basis="register", kind="median")
+@_indicator("alert_time_to_all_minutes", kind="median")
 def alert_time_to_all(reg: Register, month: Month, _s: Settings) -> Tally:
     """Time to reach all units (v1): the median, over the alerts raised in the month that
     reached every recipient unit, of the minutes from the raise to the last unit's receipt
@@ -442,7 +460,7 @@ class _Workers:
         return gone[0] if gone is not None and gone[1] <= day else None
 
 
-@_indicator("registration_coverage", basis="register")
+@_indicator("registration_coverage")
 def registration_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
     """流动人口登记覆盖率 (v1), as of the last day of the month.
 
@@ -467,7 +485,7 @@ def registration_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
     return _tally(pairs)
 
 
-@_indicator("timely_registration_rate", basis="register")
+@_indicator("timely_registration_rate")
 def timely_registration(reg: Register, month: Month, _s: Settings) -> Tally:
     """按时登记率 (v1).
 
@@ -488,7 +506,7 @@ def timely_registration(reg: Register, month: Month, _s: Settings) -> Tally:
     return _tally(pairs)
 
 
-@_indicator("proactive_service_rate", basis="register")
+@_indicator("proactive_service_rate")
 def proactive_service(reg: Register, month: Month, _s: Settings) -> Tally:
     """主动服务率 (M3.3) (v1), cumulative to the last day of the month.
 
@@ -510,7 +528,7 @@ def proactive_service(reg: Register, month: Month, _s: Settings) -> Tally:
             continue
         state = workers.state_on(worker_id, end)
         years = reg.rules_at(state["community"], end).proactive_service_years
-        eligible_on = add_months(state["residence_since"], 12 * years)
+        eligible_on = long_residence_from(state["residence_since"], years)
         gone = workers.gone_by(worker_id, end)
         if eligible_on > end or (
             gone is not None and local_date(gone["occurred_at"]) < eligible_on
@@ -545,7 +563,7 @@ def proactive_service(reg: Register, month: Month, _s: Settings) -> Tally:
 # -- prevention assets (M2.1, M2.2) ---------------------------------------------------------
 
 
-@_indicator("prevention_asset_coverage", basis="register")
+@_indicator("prevention_asset_coverage")
 def asset_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
     """技防物防覆盖率 (v1), as of the last day of the month.
 
@@ -647,7 +665,7 @@ _SURVEY_DOC = """
 """
 
 
-@_indicator("awareness_rate", basis="survey")
+@_indicator("awareness_rate")
 def awareness(reg: Register, month: Month, _s: Settings) -> Tally:
     """知晓率 (v1).
 
@@ -657,7 +675,7 @@ def awareness(reg: Register, month: Month, _s: Settings) -> Tally:
     return _survey_tally(reg, month, lambda r: r["aware"])
 
 
-@_indicator("participation_rate", basis="survey")
+@_indicator("participation_rate")
 def participation(reg: Register, month: Month, _s: Settings) -> Tally:
     """参与率 (survey) (v1).
 
@@ -667,7 +685,7 @@ def participation(reg: Register, month: Month, _s: Settings) -> Tally:
     return _survey_tally(reg, month, lambda r: r["participated"])
 
 
-@_indicator("satisfaction_rate", basis="survey", uses_fairly=True)
+@_indicator("satisfaction_rate", uses_fairly=True)
 def satisfaction(reg: Register, month: Month, settings: Settings) -> Tally:
     """满意率 (v1; ``1+basic`` when 基本满意 counts).
 
@@ -682,7 +700,7 @@ def satisfaction(reg: Register, month: Month, settings: Settings) -> Tally:
     return _survey_tally(reg, month, favourable)
 
 
-@_indicator("sense_of_security_rate", basis="survey", uses_fairly=True)
+@_indicator("sense_of_security_rate", uses_fairly=True)
 def security(reg: Register, month: Month, settings: Settings) -> Tally:
     """群众安全感 (v1; ``1+basic`` when 基本安全 counts).
 
@@ -721,7 +739,7 @@ def _cases(reg: Register, last: Month) -> list[Counted] | None:
     return items if seen == months else None
 
 
-@_indicator("incidence_change", basis="police", kind="change")
+@_indicator("incidence_change", kind="change")
 def incidence_change(reg: Register, month: Month, _s: Settings) -> Tally:
     """发案率变化 (v1), from the police station's figures only (outside data).
 
@@ -740,7 +758,7 @@ def incidence_change(reg: Register, month: Month, _s: Settings) -> Tally:
     return Tally(tuple(now), tuple(before))
 
 
-@_indicator("incidence_per_10k", basis="police", kind="rate")
+@_indicator("incidence_per_10k", kind="rate")
 def incidence_per_10k(reg: Register, month: Month, settings: Settings) -> Tally:
     """发案率 (v1): cases per 10,000 residents over the twelve months up to the month, from
     the police's figures only (outside data).

@@ -3,7 +3,8 @@
 A :class:`Report` holds indicator :class:`Figure` s (the JSON contract of the monthly report),
 titled tables (:class:`Section`) and time series for charts (:class:`Series`). Every title
 and column carries its Chinese and English label, so renderers need no catalogue of their
-own; :func:`label` is that catalogue for indicator ids.
+own; :func:`label` names indicator ids from the indicator registry
+(:data:`~safecomm_core.indicators.INDICATORS`).
 
 A rate with a zero denominator has ``value=None``: "not applicable", never 0 or 100 %.
 """
@@ -14,62 +15,48 @@ from datetime import datetime
 
 import attrs
 
+from safecomm_core.errors import SafecommError
+from safecomm_core.indicators import INDICATORS
+
 __all__ = [
-    "INDICATOR_LABELS",
     "Column",
     "Figure",
     "Report",
     "Section",
     "Series",
+    "UnknownFigure",
     "columns",
     "label",
 ]
 
 Cell = str | int | float | None
 
-#: Chinese and English names of every indicator id (docs/domain.md, *Indicators*) and of the
-#: self-assessment's figures.
-INDICATOR_LABELS: dict[str, tuple[str, str]] = {
-    "mediation_success_rate": ("调解成功率", "Mediation success rate"),
-    "agreement_performance_rate": ("协议履行率", "Agreement performance rate"),
-    "settled_on_time_rate": ("按期调结率", "Settled on time"),
-    "first_mediation_median_hours": (
-        "首次调解用时中位数(小时)",
-        "Time to first mediation, median (h)",
-    ),
-    "first_mediation_p90_hours": (
-        "首次调解用时90分位(小时)",
-        "Time to first mediation, 90th pct (h)",
-    ),
-    "dispute_escalation_rate": ("民转刑(报警)率", "Disputes reported to police"),
-    "onsite_settlement_share": ("现场调解占比", "Settled on the spot by patrols"),
-    "patrol_checkpoint_coverage": ("巡逻点位覆盖率", "Patrol checkpoint coverage"),
-    "alert_reach_rate": ("警情通达率", "Alert reach"),
-    "alert_ack_rate": ("警情按时确认率", "Alert acknowledged in time"),
-    "alert_time_to_all_minutes": ("警情全部送达用时(分钟)", "Time to reach all units (min)"),
-    "registration_coverage": ("流动人口登记覆盖率", "Registration coverage"),
-    "timely_registration_rate": ("按时登记率", "Timely registration"),
-    "proactive_service_rate": ("主动服务率", "Proactive service"),
-    "prevention_asset_coverage": ("技防物防覆盖率", "Prevention-asset coverage"),
-    "awareness_rate": ("知晓率", "Awareness rate"),
-    "participation_rate": ("参与率", "Participation rate"),
-    "satisfaction_rate": ("满意率", "Satisfaction rate"),
-    "sense_of_security_rate": ("群众安全感", "Sense of security"),
-    "incidence_per_10k": ("发案率(每万人)", "Incidence per 10,000 residents"),
-    "incidence_change": ("发案率变化", "Change in incidence"),
-    # The self-assessment's figures.
-    "measure_evidence_coverage": ("有证据的计划措施占比", "Plan measures with evidence"),
-    "phase_completion_rate": ("到期阶段完成率", "Phases due that are completed"),
-    "deliverable_completion_rate": ("应交成果完成率", "Required deliverables recorded"),
-    "meeting_month_coverage": ("按月召开例会率", "Months with a meeting"),
-    "action_on_time_rate": ("整改措施按期完成率", "Corrective actions closed on time"),
-}
-
-
 def label(indicator_id: str, lang: str = "zh") -> str:
-    """The name of an indicator in ``lang`` ("zh" or "en"); the id itself if unknown."""
-    zh, en = INDICATOR_LABELS.get(indicator_id, (indicator_id, indicator_id))
-    return en if lang == "en" else zh
+    """The name of an indicator in ``lang`` ("zh" or "en"); the id itself if unknown.
+
+    >>> label("sense_of_security_rate"), label("sense_of_security_rate", "en")
+    ('群众安全感', 'Sense of security')
+    """
+    known = INDICATORS.get(indicator_id)
+    return indicator_id if known is None else known.label(lang)
+
+
+class UnknownFigure(SafecommError, LookupError):
+    """The report has no figure of that indicator for that scope."""
+
+    exit_code = 2
+
+    def __init__(self, report: Report, indicator_id: str, scope: str) -> None:
+        ids = ", ".join(dict.fromkeys(f.id for f in report.figures)) or "none"
+        scopes = ", ".join(dict.fromkeys(f.scope for f in report.figures)) or "none"
+        super().__init__(
+            f"the {report.kind} report for {report.period} has no figure {indicator_id!r} "
+            f"for scope {scope!r}; its figures: {ids}; its scopes: {scopes}",
+            field="indicator",
+            rule="must be a figure of the report",
+        )
+        self.indicator_id = indicator_id
+        self.scope = scope
 
 
 @attrs.frozen(kw_only=True)
@@ -133,3 +120,29 @@ class Report:
     series: tuple[Series, ...] = ()
     dead_letters: int = 0
     notes: tuple[str, ...] = ()
+
+    def figure(self, indicator_id: str, scope: str = "*") -> Figure:
+        """The figure of ``indicator_id`` for ``scope`` (``*``: the subdistrict).
+
+        Raises :class:`UnknownFigure` (a ``LookupError``), naming the report's figures and
+        scopes, when it has no such figure.
+
+        >>> from datetime import UTC, datetime
+        >>> report = Report(
+        ...     kind="monthly", zh="月报", en="Monthly", period="2014-03", scope="*",
+        ...     generated_at=datetime(2014, 4, 1, tzinfo=UTC),
+        ...     figures=(Figure(id="alert_ack_rate", numerator=3, denominator=4, value=0.75,
+        ...                     period="2014-03", scope="*", definition_version="1",
+        ...                     basis="register"),),
+        ... )
+        >>> report.figure("alert_ack_rate").value
+        0.75
+        >>> report.figure("alert_ack_rate", "C9")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        safecomm_core.reports.model.UnknownFigure: ... no figure 'alert_ack_rate' for scope 'C9'...
+        """
+        for figure in self.figures:
+            if figure.id == indicator_id and figure.scope == scope:
+                return figure
+        raise UnknownFigure(self, indicator_id, scope)

@@ -3,7 +3,7 @@
 ::
 
     from safecomm_core import open_store
-    from safecomm_core.reports.monthly import monthly_report
+    from safecomm_core.reports import monthly_report
 
     with open_store("sqlite:///safecomm.db") as store:
         report = monthly_report(store, "2014-03")          # the subdistrict, every community
@@ -12,8 +12,9 @@
 The views are caught up first, so a report is never stale by accident. What it holds:
 
 - **figures**: every indicator of :data:`~safecomm_core.reports.indicators.DEFINITIONS`
-  (docs/domain.md, *Indicators*; what each counts is in its docstring), for the subdistrict and each
-  community (or the one community asked for), as the JSON contract has them;
+  (what each counts is in its docstring; names and units are the indicator registry's),
+  for the subdistrict and each community (or the one community asked for), as the JSON
+  contract has them;
 - **sections**: disputes by kind and outcome (and by community), patrols per area and week,
   alerts, migrant registrations, campaigns, broadcasts, prevention assets, police cases,
   progress against targets, dead letters by view; breakdowns that count people's cases are
@@ -33,51 +34,33 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from safecomm_core.domain.base import local_date
+from safecomm_core.dates import Month, local_date
+from safecomm_core.indicators import INDICATORS
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
-from safecomm_core.reports.counting import Month, Tally, measure
+from safecomm_core.reports.counting import Tally, measure
 from safecomm_core.reports.disclosure import SUPPRESSED, WITHHELD, suppress
 from safecomm_core.reports.indicators import DEFINITIONS, Definition, Settings, latest_wave
 from safecomm_core.reports.model import Cell, Figure, Report, Section, Series, columns
-from safecomm_core.reports.reading import dead_letters
+from safecomm_core.reports.reading import caught_up, dead_letters
 from safecomm_core.reports.register import PROJECTIONS, Facts, Register, load
 from safecomm_core.service import Safecomm
 
 __all__ = [
     "MAX_SERIES_MONTHS",
     "SERIES_INDICATORS",
-    "caught_up_projector",
     "figure_for",
     "latest_month",
     "monthly_report",
     "tallies",
 ]
 
-#: The indicators drawn as monthly trends.
-SERIES_INDICATORS = (
-    "mediation_success_rate",
-    "settled_on_time_rate",
-    "dispute_escalation_rate",
-    "first_mediation_median_hours",
-    "patrol_checkpoint_coverage",
-    "alert_ack_rate",
-    "registration_coverage",
-    "timely_registration_rate",
-    "satisfaction_rate",
-    "sense_of_security_rate",
-)
+#: The indicators drawn as monthly trends: those the registry marks as series.
+SERIES_INDICATORS = tuple(i.id for i in INDICATORS.values() if i.series)
 #: Trends go back at most this many months before the period.
 MAX_SERIES_MONTHS = 24
 
 Cells = tuple[Cell, ...]
-
-
-def caught_up_projector(projector: Projector) -> Projector:
-    """``projector`` after catching up every view the monthly report reads."""
-    for projection in PROJECTIONS:
-        projector.catch_up(projection)
-    return projector
 
 
 def monthly_report(
@@ -91,15 +74,20 @@ def monthly_report(
     """The monthly report for ``period`` (``YYYY-MM``; default: the latest month with
     events) and ``scope`` (a community, or ``*`` for the subdistrict and every community).
 
-    ``source`` is a store or a projector over it; either way the views are caught up
-    first. ``settings`` are the report's choices (whether 基本满意/基本安全 count, the
-    population for incidence per 10,000).
+    ``source`` is a store or a projector over it. Either way the report first catches up
+    the views it reads (:data:`~safecomm_core.reports.register.PROJECTIONS`): a side
+    effect, it writes to the views database. ``settings`` are the report's choices
+    (whether 基本满意/基本安全 count, the population for incidence per 10,000).
+
+    >>> from safecomm_core import open_store
+    >>> with open_store("memory://") as store:
+    ...     report = monthly_report(store, "2014-03")
+    >>> report.kind, report.period, report.figure("mediation_success_rate").value
+    ('monthly', '2014-03', None)
     """
     settings = settings or Settings()
-    if isinstance(source, Projector):
-        return _report(caught_up_projector(source), period, scope, settings, generated_at)
-    with Projector(source) as projector:
-        return _report(caught_up_projector(projector), period, scope, settings, generated_at)
+    with caught_up(source, PROJECTIONS) as projector:
+        return _report(projector, period, scope, settings, generated_at)
 
 
 def latest_month(reg: Register) -> Month | None:
@@ -685,30 +673,17 @@ class _Sections:
 
     # -- targets --------------------------------------------------------------------------
 
-    #: The targets' indicator ids (domain/targets.py) → the report's figure ids.
-    _TARGET_FIGURES: ClassVar[dict[str, str]] = {
-        "security_rate": "sense_of_security_rate",
-        "escalation_rate": "dispute_escalation_rate",
-        "on_site_share": "onsite_settlement_share",
-        "patrol_coverage": "patrol_checkpoint_coverage",
-        "time_to_first_mediation_hours": "first_mediation_median_hours",
-        "time_to_reach_all_units_minutes": "alert_time_to_all_minutes",
-        "registration_coverage_rate": "registration_coverage",
-    }
-
     def targets(self) -> Section:
         figures = {(f.id, f.scope): f for f in self.figures}
         rows = []
         for t in sorted(
             self.mine(self.reg.targets), key=lambda t: (t["community"], t["indicator"])
         ):
-            indicator: str = t["indicator"]
-            figure_id = self._TARGET_FIGURES.get(indicator, indicator)
-            figure = figures.get((figure_id, t["community"]))
+            # Targets name indicators by the report's ids, in the figures' units.
+            figure = figures.get((t["indicator"], t["community"]))
             current = None
             if figure is not None and figure.value is not None:
-                current = figure.value * 100 if t["unit"] == "percent" else figure.value
-                current = round(current, 1)
+                current = round(figure.value, 3)
             progress = None
             if current is not None and t["target"] != t["baseline"]:
                 progress = round((current - t["baseline"]) / (t["target"] - t["baseline"]), 3)

@@ -1,10 +1,12 @@
-"""How the self-assessment and the watchlist read views: one consistent state, "as of" a day.
+"""How the reports read views: caught up, in one consistent state, "as of" a day.
 
-- :func:`reading` reads live views inside one read transaction, so that every list of a
+- :func:`caught_up` gives a report a projector whose views it reads are caught up (on a
+  store, a projector of its own): every report writes to the views database first.
+- :func:`read_views` reads live views inside one read transaction, so that every list of a
   report comes from the same moment even while a follower writes.
-- :func:`cut` turns an "as of" day into the first moment after it in the subdistrict: a
-  fact counts when it occurred before the cut (reports are by ``occurred_at``; a fact
-  entered late counts on the day it happened).
+- :func:`~safecomm_core.dates.end_of_day` turns an "as of" day into the first moment after
+  it in the subdistrict: a fact counts when it occurred before it (reports are by
+  ``occurred_at``; a fact entered late counts on the day it happened).
 - :func:`in_scope` says which records a report for one community covers.
 - :func:`known_versions` and :func:`rule_used` find the rules in force for a record and
   name their version.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import attrs
@@ -32,23 +34,18 @@ from safecomm_core.projections.errors import ProjectionError
 from safecomm_core.projections.rulebook import rule_versions
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row, Table, normalise
-from safecomm_core.values import SUBDISTRICT_TZ
+from safecomm_core.service import Safecomm
 
 __all__ = [
     "Reader",
     "RuleUsed",
-    "cut",
+    "caught_up",
     "dead_letters",
     "in_scope",
     "known_versions",
-    "reading",
+    "read_views",
     "rule_used",
 ]
-
-
-def cut(as_of: date) -> datetime:
-    """The first moment after the day ``as_of`` in the subdistrict's time zone."""
-    return datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=SUBDISTRICT_TZ)
 
 
 def in_scope(community: str, scope: str | None) -> bool:
@@ -62,7 +59,7 @@ def in_scope(community: str, scope: str | None) -> bool:
 
 
 class Reader:
-    """Reads live views inside the read transaction :func:`reading` opened."""
+    """Reads live views inside the read transaction :func:`read_views` opened."""
 
     def __init__(self, views: ViewDatabase) -> None:
         self.views = views
@@ -92,7 +89,24 @@ class Reader:
 
 
 @contextmanager
-def reading(projector: Projector, projections: Sequence[Projection]) -> Iterator[Reader]:
+def caught_up(
+    source: Safecomm | Projector, projections: Iterable[Projection]
+) -> Iterator[Projector]:
+    """A projector over ``source`` with the views of ``projections`` caught up: ``source``
+    itself if it is one, else a projector of the store's own, closed afterwards."""
+    if isinstance(source, Projector):
+        for projection in projections:
+            source.catch_up(projection)
+        yield source
+        return
+    with Projector(source) as projector:
+        for projection in projections:
+            projector.catch_up(projection)
+        yield projector
+
+
+@contextmanager
+def read_views(projector: Projector, projections: Sequence[Projection]) -> Iterator[Reader]:
     """A :class:`Reader` over one consistent state of the views of ``projections``.
 
     Raises :class:`~safecomm_core.projections.errors.ProjectionError` when a projection

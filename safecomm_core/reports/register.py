@@ -46,7 +46,7 @@ from safecomm_core.projections.schema import Row, Table
 from safecomm_core.projections.surveys import SURVEY_RESPONSES, SURVEYS
 from safecomm_core.projections.targets import TARGET_ROWS, TARGETS
 from safecomm_core.reports.counting import EventRef
-from safecomm_core.reports.reading import Reader, reading
+from safecomm_core.reports.reading import Reader, read_views
 
 __all__ = ["PROJECTIONS", "Facts", "Register", "event_ref", "load"]
 
@@ -157,7 +157,7 @@ class Register:
 
 def load(projector: Projector) -> Register:
     """Every row the monthly report reads, from the live views in one read transaction."""
-    with reading(projector, PROJECTIONS) as read:
+    with read_views(projector, PROJECTIONS) as read:
         return _load(read)
 
 

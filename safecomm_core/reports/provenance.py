@@ -1,4 +1,4 @@
-"""Provenance: the stored events behind a figure of the monthly report (docs/architecture.md).
+"""Provenance: the stored events behind a figure of the monthly report.
 
 ::
 
@@ -19,20 +19,18 @@ from __future__ import annotations
 
 import attrs
 
-from safecomm_core.errors import SafecommError
+from safecomm_core.dates import Month
+from safecomm_core.indicators import UnknownIndicator
 from safecomm_core.projections.runner import Projector
-from safecomm_core.reports.counting import EventRef, Month, events_of
+from safecomm_core.reports.counting import EventRef, events_of
 from safecomm_core.reports.indicators import DEFINITIONS, Settings
 from safecomm_core.reports.model import Figure
-from safecomm_core.reports.monthly import caught_up_projector, figure_for
-from safecomm_core.reports.register import load
+from safecomm_core.reports.monthly import figure_for
+from safecomm_core.reports.reading import caught_up
+from safecomm_core.reports.register import PROJECTIONS, load
 from safecomm_core.service import Safecomm
 
-__all__ = ["Explanation", "UnknownIndicator", "explain"]
-
-
-class UnknownIndicator(SafecommError, LookupError):
-    """No indicator of the monthly report has that id."""
+__all__ = ["Explanation", "explain"]
 
 
 @attrs.frozen
@@ -60,15 +58,11 @@ def explain(
     """
     definition = DEFINITIONS.get(indicator)
     if definition is None:
-        known = ", ".join(DEFINITIONS)
-        raise UnknownIndicator(f"no indicator {indicator!r}; the monthly report has {known}")
+        raise UnknownIndicator(indicator, known=DEFINITIONS)
     settings = settings or Settings()
     month = Month.parse(period)
-    if isinstance(source, Projector):
-        reg = load(caught_up_projector(source))
-    else:
-        with Projector(source) as projector:
-            reg = load(caught_up_projector(projector))
+    with caught_up(source, PROJECTIONS) as projector:
+        reg = load(projector)
     tally = definition.compute(reg, month, settings)
     scoped = tally.scoped(scope)
     return Explanation(

@@ -41,8 +41,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
-from safecomm_core.domain.base import local_date
-from safecomm_core.domain.migrant import add_months
+from safecomm_core.dates import SUBDISTRICT_TZ, end_of_day, local_date
+from safecomm_core.domain.dispute import judicial_window_ends, settlement_due
+from safecomm_core.domain.grid_alert import ack_due
+from safecomm_core.domain.migrant import endorsement_opens, long_residence_from
 from safecomm_core.domain.rules import RuleVersion
 from safecomm_core.projections.alerts import ALERT_ROWS, ALERT_UNITS, ALERTS
 from safecomm_core.projections.definition import Projection
@@ -56,14 +58,14 @@ from safecomm_core.reports.masking import mask_numbers, mask_person_ref
 from safecomm_core.reports.model import Report, Section, columns
 from safecomm_core.reports.reading import (
     Reader,
-    cut,
+    caught_up,
     dead_letters,
     in_scope,
     known_versions,
-    reading,
+    read_views,
     rule_used,
 )
-from safecomm_core.values import SUBDISTRICT_TZ
+from safecomm_core.service import Safecomm
 
 __all__ = ["DEFAULT_CLOSING_DAYS", "LISTS", "PROJECTIONS", "watchlist"]
 
@@ -175,7 +177,7 @@ _RULE = (("rule", "规则", "Rule"), ("rule_version", "规则版本", "Rule vers
 
 
 def watchlist(
-    projector: Projector,
+    source: Safecomm | Projector,
     *,
     as_of: date,
     community: str | None = None,
@@ -184,12 +186,23 @@ def watchlist(
 ) -> Report:
     """The watchlist as of the end of ``as_of``, for ``community`` (None: the subdistrict).
 
-    Reads the live views of :data:`PROJECTIONS`; catch them up first.
+    Side effect: whether ``source`` is a store or a projector over one, the views the
+    watchlist reads (:data:`PROJECTIONS`) are caught up first, which writes to the views
+    database.
+
+    >>> from datetime import date
+    >>> from safecomm_core import open_store
+    >>> store = open_store("memory://")
+    >>> todo = watchlist(store, as_of=date(2014, 6, 20), community="C1")
+    >>> todo.scope, [section.id for section in todo.sections][:3]
+    ('C1', ['summary', 'first_mediation_overdue', 'settlement_overdue'])
+    >>> store.close()
     """
     if closing_within_days < 0:
         raise ValueError("closing_within_days must not be negative")
-    end = cut(as_of)
-    with reading(projector, PROJECTIONS) as read:
+    end = end_of_day(as_of)
+    with caught_up(source, PROJECTIONS) as projector, read_views(projector, PROJECTIONS) as read:
+        letters = dead_letters(projector, PROJECTIONS)
         lists = _Lists(read, as_of, end, community)
         sections = (
             lists.first_mediation(),
@@ -220,7 +233,7 @@ def watchlist(
         scope=community or "*",
         generated_at=generated_at or datetime.now(UTC),
         sections=(summary, *sections),
-        dead_letters=dead_letters(projector, PROJECTIONS),
+        dead_letters=letters,
         notes=(
             f"as of the end of {as_of.isoformat()} (Asia/Shanghai); facts count from when "
             "they occurred",
@@ -292,7 +305,7 @@ class _Lists:
                 continue
             accepted_on = local_date(r["accepted_at"])
             rule = rule_used(self.versions, r["community"], accepted_on)
-            due = accepted_on + timedelta(days=rule.rules.settle_within_days)
+            due = settlement_due(accepted_on, rule.rules.settle_within_days)
             if due >= self.as_of:
                 continue
             days = (self.as_of - due).days
@@ -319,7 +332,7 @@ class _Lists:
                 continue
             agreed_on = local_date(r["closed_at"])
             rule = rule_used(self.versions, r["community"], self.as_of)
-            ends = agreed_on + timedelta(days=rule.rules.judicial_confirmation_days)
+            ends = judicial_window_ends(agreed_on, rule.rules.judicial_confirmation_days)
             left = (ends - self.as_of).days
             if not 0 <= left <= within_days:
                 continue
@@ -351,7 +364,7 @@ class _Lists:
             if self._before(a["concluded_at"]) or self._before(a["closed_at"]):
                 continue
             rule = rule_used(self.versions, a["community"], a["raised_on"])
-            due = a["raised_at"] + timedelta(minutes=rule.rules.alert_ack_minutes)
+            due = ack_due(a["raised_at"], rule.rules.alert_ack_minutes)
             minutes = max(0, _minutes(self.end - due))
             escalated = sum(self._before(u["escalated_at"]) for u in silent)
             cells = (
@@ -395,7 +408,7 @@ class _Lists:
             if state["permit"] not in ("issued", "suspended") or due is None:
                 continue
             rule = rule_used(self.versions, state["community"], self.as_of)
-            opens = add_months(due, -rule.rules.permit_endorsement_window_months)
+            opens = endorsement_opens(due, rule.rules.permit_endorsement_window_months)
             if self.as_of < opens:
                 continue
             days = (self.as_of - due).days
@@ -421,7 +434,7 @@ class _Lists:
                 continue
             rule = rule_used(self.versions, state["community"], self.as_of)
             years = rule.rules.proactive_service_years
-            eligible = add_months(state["residence_since"], 12 * years)
+            eligible = long_residence_from(state["residence_since"], years)
             if eligible > self.as_of:
                 continue
             days = (self.as_of - eligible).days

@@ -19,7 +19,7 @@ the measure, and survey responses (S6).
 
 - ``no_evidence``: a measure with no fact recorded by the day;
 - ``phase_overdue``: a phase whose window ended before the day and that was not completed
-  by then (docs/domain.md); ``phase_completed_late``: completed, after its window (days);
+  by then; ``phase_completed_late``: completed, after its window (days);
 - ``deliverable_missing``: a required deliverable not recorded, for a phase whose window
   has ended or that was completed;
 - ``review_missing``: the mid-term review (P4) or the provincial inspection (P7) not held
@@ -44,8 +44,9 @@ import attrs
 
 from safecomm_core.commands import COMMANDS
 from safecomm_core.coverage import PLAN_MEASURES
-from safecomm_core.domain.base import local_date
+from safecomm_core.dates import Month, end_of_day, local_date
 from safecomm_core.domain.phase import PhaseId, ReviewKind
+from safecomm_core.indicators import indicator
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.evidence import EVIDENCE, EVIDENCE_ROWS
 from safecomm_core.projections.meetings import (
@@ -57,9 +58,15 @@ from safecomm_core.projections.meetings import (
 from safecomm_core.projections.phases import PHASE_FACTS, PHASE_ROWS, PHASES
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
-from safecomm_core.reports.counting import Month
 from safecomm_core.reports.model import Figure, Report, Section, columns
-from safecomm_core.reports.reading import Reader, cut, dead_letters, in_scope, reading
+from safecomm_core.reports.reading import (
+    Reader,
+    caught_up,
+    dead_letters,
+    in_scope,
+    read_views,
+)
+from safecomm_core.service import Safecomm
 
 __all__ = [
     "DEFINITION_VERSION",
@@ -76,7 +83,8 @@ __all__ = [
 #: The views the self-assessment reads: catch these up before calling it.
 PROJECTIONS: tuple[Projection, ...] = (EVIDENCE, PHASES, MEETINGS)
 
-#: The version of the definitions above (evidence, gaps, figures).
+#: The version of the definitions above (evidence, gaps, figures); the registry gives it to
+#: each of the report's figures.
 DEFINITION_VERSION = "sa-2"
 
 
@@ -177,7 +185,7 @@ NOT_EVIDENCE_OF_WORK = frozenset({"phase.plan", "phase.mark_overdue"})
 
 
 def self_assessment(
-    projector: Projector,
+    source: Safecomm | Projector,
     *,
     as_of: date,
     community: str | None = None,
@@ -185,10 +193,20 @@ def self_assessment(
 ) -> Report:
     """The self-assessment as of the end of ``as_of`` for ``community`` (None: subdistrict).
 
-    Reads the live views of :data:`PROJECTIONS`; catch them up first.
+    ``source`` is a store or a projector over it. Either way the report first catches up
+    the views it reads (:data:`PROJECTIONS`): a side effect, it writes to the views
+    database.
+
+    >>> from datetime import date
+    >>> from safecomm_core import open_store
+    >>> with open_store("memory://") as store:
+    ...     report = self_assessment(store, as_of=date(2014, 6, 30))
+    >>> report.kind, report.figure("phase_completion_rate").value is None
+    ('self-assessment', True)
     """
-    with reading(projector, PROJECTIONS) as read:
+    with caught_up(source, PROJECTIONS) as projector, read_views(projector, PROJECTIONS) as read:
         facts = _Facts.read(read, as_of, community)
+        letters = dead_letters(projector, PROJECTIONS)
     measures = _measures(facts)
     phases = _phases(facts)
     meetings = _meetings(facts)
@@ -210,7 +228,7 @@ def self_assessment(
             _gaps_section(gaps),
             _gap_kinds_section(),
         ),
-        dead_letters=dead_letters(projector, PROJECTIONS),
+        dead_letters=letters,
         notes=(
             f"as of the end of {as_of.isoformat()} (Asia/Shanghai); facts count from when "
             "they occurred",
@@ -250,7 +268,7 @@ class _Facts:
 
     @classmethod
     def read(cls, read: Reader, as_of: date, scope: str | None) -> _Facts:
-        end = cut(as_of)
+        end = end_of_day(as_of)
 
         def before(rows: Iterable[Row], column: str) -> tuple[Row, ...]:
             return tuple(r for r in rows if r[column] < end and in_scope(r["community"], scope))
@@ -491,7 +509,7 @@ class _Meetings:
 
 
 def _meetings(facts: _Facts) -> _Meetings:
-    end = cut(facts.as_of)
+    end = end_of_day(facts.as_of)
     month_of = {m["meeting_id"]: m["month"] for m in facts.meetings}
     per: dict[str, Counter[str]] = defaultdict(Counter)
     for m in facts.meetings:
@@ -598,6 +616,7 @@ def _figures(
     required = sum(len(p.required) for p in due)
 
     def figure(id_: str, numerator: int, denominator: int, scope: str = scope) -> Figure:
+        known = indicator(id_)
         return Figure(
             id=id_,
             numerator=numerator,
@@ -605,8 +624,8 @@ def _figures(
             value=numerator / denominator if denominator else None,
             period=period,
             scope=scope,
-            definition_version=DEFINITION_VERSION,
-            basis="register",
+            definition_version=known.version,
+            basis=known.basis.value,
         )
 
     figures = [
