@@ -48,7 +48,8 @@ from safecomm_core.errors import (
     NotFound,
     StoreError,
 )
-from safecomm_core.keystore import MemoryKeyStore, PostgresKeyStore, SQLiteKeyStore
+from safecomm_core.keystore import open_key_store
+from safecomm_core.masterkey import load_master_key
 from safecomm_core.personal import (
     KeyStore,
     PersonData,
@@ -58,6 +59,7 @@ from safecomm_core.personal import (
     open_person,
     seal_person,
 )
+from safecomm_core.private import create_private
 from safecomm_core.store import StoreConfig, parse_store_url
 from safecomm_core.transcoding import register_value_types
 from safecomm_core.values import Meta
@@ -548,16 +550,20 @@ def open_store(url: str | None = None, *, keys: KeyStore | None = None) -> Safec
     import safecomm_core.commands  # noqa: F401  (registers every command type)
 
     config = parse_store_url(url)
+    # Before anything is created: without its master key a store is not opened at all.
+    master = load_master_key() if keys is None and config.kind != "memory" else None
     try:
         with _schema_lock(config):
+            if config.kind == "sqlite":
+                create_private(config.env["SQLITE_DBNAME"])
             app = EventStoreApplication(config.name, config.env)
             if keys is None:
-                keys = _key_store(config)
+                keys = open_key_store(config, master)
     except (PersistenceError, OSError) as exc:
-        raise StoreError(f"cannot open store {config.url!r}: {exc}") from exc
+        raise config.cannot_open(exc) from exc
     except Exception as exc:  # psycopg's own errors, e.g. a refused connection
         if type(exc).__module__.startswith("psycopg"):
-            raise StoreError(f"cannot open store {config.url!r}: {exc}") from exc
+            raise config.cannot_open(exc) from exc
         raise
     return Safecomm(app, keys, config)
 
@@ -585,11 +591,3 @@ def _schema_lock(config: StoreConfig) -> Iterator[None]:
             yield
         finally:
             db.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
-
-
-def _key_store(config: StoreConfig) -> KeyStore:
-    if config.kind == "sqlite":
-        return SQLiteKeyStore(config.keys_path)
-    if config.kind == "postgresql":
-        return PostgresKeyStore(config.conninfo, config.name)
-    return MemoryKeyStore()

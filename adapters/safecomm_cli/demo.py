@@ -19,6 +19,7 @@ from safecomm_cli.main import friendly, store_option
 from safecomm_core import open_store
 from safecomm_core.application import Safecomm
 from safecomm_core.audit import Ledger, generate_key, load_private_key, load_public_key, verify
+from safecomm_core.masterkey import ensure_key_file
 from safecomm_core.projections import Projector, builtin_projections
 from safecomm_core.reports.model import Figure, Report, label
 from safecomm_core.reports.monthly import monthly_report
@@ -26,6 +27,7 @@ from safecomm_core.reports.self_assessment import self_assessment
 from safecomm_core.reports.watchlist import watchlist
 from safecomm_core.scenario import build, scenario_commands
 from safecomm_core.scenario.builder import PROGRAMME_END
+from safecomm_core.store import mask_url
 
 #: Indicators the summary shows at the start and at the end of the programme.
 HEADLINE = (
@@ -64,6 +66,13 @@ HEADLINE = (
 def demo(store_url: str, out_dir: Path, scale: float, seed: int, lang: str, key_path: Path) -> None:
     """Record the Hemenkou programme, report on it, seal and verify the record."""
     started = time.perf_counter()
+    made_key = ensure_key_file()  # a first run needs no set-up: see docs/personal-data.md
+    if made_key is not None:
+        click.echo(
+            f"Created the master key {made_key} (mode 0600, outside the store's folder): it "
+            "wraps the store's person keys. Keep it; without it the personal data is lost."
+        )
+    shown = mask_url(store_url)
     with open_store(store_url) as store:
         recorded = _record(store, seed, scale)
         with Projector(store) as projector:
@@ -75,12 +84,12 @@ def demo(store_url: str, out_dir: Path, scale: float, seed: int, lang: str, key_
     if recorded["applied"]:
         click.echo(
             f"Recorded {recorded['applied']:,} commands as {recorded['events']:,} events "
-            f"({total:,} in the store {store_url})."
+            f"({total:,} in the store {shown})."
         )
     else:
         click.echo(
             f"Nothing new: all {recorded['commands']:,} commands were already recorded in "
-            f"{store_url} ({total:,} events); the store is unchanged."
+            f"{shown} ({total:,} events); the store is unchanged."
         )
     click.echo("")
     click.echo(f"{'indicator':<32}{first.period:>12}{last.period:>12}")
