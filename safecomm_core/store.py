@@ -1,18 +1,21 @@
 """Choosing a store by URL: the one place that maps safecomm's URLs onto eventsourcing.
 
 ============================================  =========================================
-``sqlite:///safecomm.db`` (default)           a file in the working directory; keys in
-                                              ``safecomm.keys`` beside it
+``sqlite:///safecomm.db`` (default)           a file in the working directory; keys
+                                              (wrapped) in ``safecomm.keys`` beside it
 ``sqlite:////abs/path/file.db``               an absolute path
 ``memory://``                                 in memory, for tests; gone at exit
 ``postgresql://user[:pw]@host[:port]/db``     tables named ``<name>_events``,
-``postgresql://…/db?name=hemenkou``           ``<name>_person_keys``; name defaults to
+``postgresql://…/db?name=hemenkou``           ``<name>_wrapped_keys``; name defaults to
                                               ``safecomm``
 ============================================  =========================================
 
 ``SAFECOMM_STORE`` gives the URL when no argument does. ``SAFECOMM_CIPHER_KEY`` (a base64
 AES key, see ``safecomm keygen-cipher``) encrypts every stored event with eventsourcing's
-AES cipher as well.
+AES cipher as well. The keys need the master key (:mod:`safecomm_core.masterkey`).
+
+A password in a URL is never shown: messages use :attr:`StoreConfig.display`, and the
+libpq connection string is built by psycopg, which quotes every value.
 """
 
 from __future__ import annotations

@@ -24,6 +24,11 @@ KEY_TABLES = (
 )
 
 
+def is_key_table(table: str) -> bool:
+    """Whether a dumped table (``file:table`` for SQLite) is the key store's."""
+    return table.startswith("safecomm.keys:") or table.endswith(KEY_TABLES)
+
+
 def sqlite_files(folder: Path) -> dict[str, bytes]:
     """Every file in the store's folder (database, key store, logs), as bytes."""
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
@@ -78,7 +83,7 @@ def raw_postgres(name: str) -> tuple[bytes, bytes]:
     events, keys = b"", b""
     for table, rows in postgres_rows(name).items():
         raw = b"".join(as_bytes(v) for row in rows for v in row)
-        if table.endswith(KEY_TABLES):
+        if is_key_table(table):
             keys += raw
         else:
             events += raw
