@@ -552,19 +552,16 @@ def open_store(url: str | None = None, *, keys: KeyStore | None = None) -> Safec
     config = parse_store_url(url)
     # Before anything is created: without its master key a store is not opened at all.
     master = load_master_key() if keys is None and config.kind != "memory" else None
-    try:
-        with _schema_lock(config):
-            if config.kind == "sqlite":
-                create_private(config.env["SQLITE_DBNAME"])
-            app = EventStoreApplication(config.name, config.env)
-            if keys is None:
+    with config.opening(), _schema_lock(config):
+        if config.kind == "sqlite":
+            create_private(config.env["SQLITE_DBNAME"])
+        app = EventStoreApplication(config.name, config.env)
+        if keys is None:
+            try:
                 keys = open_key_store(config, master)
-    except (PersistenceError, OSError) as exc:
-        raise config.cannot_open(exc) from exc
-    except Exception as exc:  # psycopg's own errors, e.g. a refused connection
-        if type(exc).__module__.startswith("psycopg"):
-            raise config.cannot_open(exc) from exc
-        raise
+            except BaseException:  # e.g. the wrong master key: nothing is left open
+                app.close()
+                raise
     return Safecomm(app, keys, config)
 
 

@@ -20,13 +20,17 @@ libpq connection string is built by psycopg, which quotes every value.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import attrs
+from eventsourcing.persistence import PersistenceError
 
 from safecomm_core.errors import StoreError
 
@@ -52,8 +56,23 @@ class StoreConfig:
         """The URL fit for messages and output: its password, if any, reads ``***``."""
         return mask_url(self.url)
 
-    def cannot_open(self, exc: Exception) -> StoreError:
-        """The error for a store that would not open: no password in it, even the driver's."""
+    @contextlib.contextmanager
+    def opening(self) -> Iterator[None]:
+        """Turn the drivers' errors while opening into one :class:`StoreError`.
+
+        The message names the store by :attr:`display` and never holds the password, not
+        even where a driver's own message would.
+        """
+        try:
+            yield
+        except (PersistenceError, OSError, sqlite3.Error) as exc:
+            raise self._cannot_open(exc) from exc
+        except Exception as exc:  # psycopg's own errors, e.g. a refused connection
+            if type(exc).__module__.startswith("psycopg"):
+                raise self._cannot_open(exc) from exc
+            raise
+
+    def _cannot_open(self, exc: Exception) -> StoreError:
         text = str(exc)
         password = self.env.get("POSTGRES_PASSWORD")
         if password:

@@ -77,7 +77,8 @@ def rotate(store_urls: tuple[str, ...]) -> None:
 
     def rewrap(old: LocalMasterKey, new: LocalMasterKey) -> None:
         for config in configs:
-            store_keys = open_key_store(config, old)
+            with config.opening():
+                store_keys = open_key_store(config, old)
             try:
                 count = store_keys.rotate(new)
             finally:
