@@ -116,6 +116,7 @@ class SQLKeyStore:
         ):
             self._run(ddl)
         self._check_master()
+        self._adopt_plain(prefix)
 
     # -- how to talk to the database (subclasses) --------------------------------------
 
@@ -129,6 +130,9 @@ class SQLKeyStore:
 
     def _scrub(self) -> None:
         """Make deleted or rewritten rows' old bytes unreachable where the database can."""
+
+    def _exists(self, table: str) -> bool:
+        raise NotImplementedError
 
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         return self._db.execute(self._sql(sql), params)
@@ -155,6 +159,29 @@ class SQLKeyStore:
                 field="master_key",
                 rule="the key the store's keys are wrapped with",
             )
+
+    def _adopt_plain(self, prefix: str) -> None:
+        """Wrap the keys of a key store made before the master key; drop the clear ones."""
+        keys, secrets = prefix + "person_keys", prefix + "secrets"
+        if not self._exists(keys):
+            return
+        with self._transaction():
+            for ref, key_id, key in self._run(f"SELECT ref, key_id, key FROM {keys}").fetchall():
+                self._run(
+                    f"INSERT INTO {self._t['wrapped_keys']} VALUES (%s, %s, %s) "
+                    "ON CONFLICT DO NOTHING",
+                    (ref, key_id, self._master.wrap(bytes(key), _key_context(ref, key_id))),
+                )
+            for name, value in self._run(f"SELECT name, value FROM {secrets}").fetchall():
+                self._run(
+                    f"INSERT INTO {self._t['wrapped_secrets']} VALUES (%s, %s) "
+                    "ON CONFLICT DO NOTHING",
+                    (name, self._master.wrap(bytes(value), _secret_context(name))),
+                )
+            for table in (keys, secrets):
+                self._run(f"DELETE FROM {table}")
+                self._run(f"DROP TABLE {table}")
+        self._scrub()
 
     # -- person keys -------------------------------------------------------------------
 
@@ -353,7 +380,6 @@ class SQLiteKeyStore(SQLKeyStore):
         self.path = path
         if path != ":memory:":
             create_private(path)
-            _migrate_plain_sqlite(path, master)
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")  # NORMAL would not sync each commit
@@ -373,6 +399,10 @@ class SQLiteKeyStore(SQLKeyStore):
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def _exists(self, table: str) -> bool:
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s"
+        return self._one(sql, (table,)) is not None
 
     def _scrub(self) -> None:
         # Waits (busy_timeout) for other processes' readers to move past the old pages.
@@ -400,7 +430,6 @@ class PostgresKeyStore(SQLKeyStore):
         import psycopg  # the 'postgres' extra; imported only when PostgreSQL is used
 
         db = psycopg.connect(conninfo, autocommit=True)
-        _migrate_plain_postgres(db, prefix, master)
         super().__init__(db, master, prefix + "_", prefix + "_erased_people")
 
     @contextlib.contextmanager
@@ -408,78 +437,12 @@ class PostgresKeyStore(SQLKeyStore):
         with self._db.transaction():
             yield
 
+    def _exists(self, table: str) -> bool:
+        return self._one("SELECT to_regclass(%s)", (table,))[0] is not None
+
     def _scrub(self) -> None:
         for table in ("wrapped_keys", "wrapped_secrets", "id_index", "id_holders"):
             self._db.execute(f"VACUUM {self._t[table]}")
-
-
-# -- key stores made before the master key ------------------------------------------------
-
-
-def _migrate_rows(
-    keys: list[Any], secrets: list[Any], master: MasterKey
-) -> tuple[list[tuple[str, str, bytes]], list[tuple[str, bytes]]]:
-    return (
-        [(r, k, master.wrap(bytes(v), _key_context(r, k))) for r, k, v in keys],
-        [(n, master.wrap(bytes(v), _secret_context(n))) for n, v in secrets],
-    )
-
-
-def _migrate_plain_sqlite(path: str, master: MasterKey) -> None:
-    """Wrap the keys of a key store file that kept them in clear, and scrub the clear ones."""
-    db = sqlite3.connect(path, isolation_level=None)
-    try:
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "person_keys" not in tables:
-            return
-        db.execute("PRAGMA secure_delete=ON")
-        db.execute("BEGIN IMMEDIATE")
-        keys, secrets = _migrate_rows(
-            db.execute("SELECT ref, key_id, key FROM person_keys").fetchall(),
-            db.execute("SELECT name, value FROM secrets").fetchall(),
-            master,
-        )
-        db.execute(
-            "CREATE TABLE wrapped_keys "
-            "(ref TEXT PRIMARY KEY, key_id TEXT NOT NULL, wrapped BLOB NOT NULL)"
-        )
-        db.execute("CREATE TABLE wrapped_secrets (name TEXT PRIMARY KEY, wrapped BLOB NOT NULL)")
-        db.executemany("INSERT INTO wrapped_keys VALUES (?, ?, ?)", keys)
-        db.executemany("INSERT INTO wrapped_secrets VALUES (?, ?)", secrets)
-        db.execute("DELETE FROM person_keys")
-        db.execute("DELETE FROM secrets")
-        db.execute("DROP TABLE person_keys")
-        db.execute("DROP TABLE secrets")
-        db.execute("COMMIT")
-        db.execute("VACUUM")
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        db.close()
-
-
-def _migrate_plain_postgres(db: Any, prefix: str, master: MasterKey) -> None:
-    """As :func:`_migrate_plain_sqlite`, for the tables of a PostgreSQL store."""
-    found = db.execute("SELECT to_regclass(%s)", (f"{prefix}_person_keys",)).fetchone()
-    if found[0] is None:
-        return
-    with db.transaction():
-        keys, secrets = _migrate_rows(
-            db.execute(f"SELECT ref, key_id, key FROM {prefix}_person_keys").fetchall(),
-            db.execute(f"SELECT name, value FROM {prefix}_secrets").fetchall(),
-            master,
-        )
-        db.execute(
-            f"CREATE TABLE {prefix}_wrapped_keys "
-            "(ref TEXT PRIMARY KEY, key_id TEXT NOT NULL, wrapped BYTEA NOT NULL)"
-        )
-        db.execute(
-            f"CREATE TABLE {prefix}_wrapped_secrets (name TEXT PRIMARY KEY, wrapped BYTEA NOT NULL)"
-        )
-        with db.cursor() as cursor:
-            cursor.executemany(f"INSERT INTO {prefix}_wrapped_keys VALUES (%s, %s, %s)", keys)
-            cursor.executemany(f"INSERT INTO {prefix}_wrapped_secrets VALUES (%s, %s)", secrets)
-        db.execute(f"DROP TABLE {prefix}_person_keys")
-        db.execute(f"DROP TABLE {prefix}_secrets")
 
 
 def open_key_store(config: StoreConfig, master: MasterKey | None) -> SQLKeyStore:

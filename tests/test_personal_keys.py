@@ -535,3 +535,32 @@ def test_a_logged_seal_that_differs_from_the_stored_one_is_a_finding(
     verified = cli("audit", "verify", "--store", url, "--public-key", f"{key}.pub")
     assert verified.exit_code == 8
     assert "in the seal log differs from the store's" in verified.output
+
+
+@pytest.mark.postgres
+def test_postgres_key_tables_kept_in_clear_are_wrapped_on_opening(tmp_path: Path) -> None:
+    import psycopg
+
+    from tests.conftest import PG_URL, drop_pg_tables
+
+    url, name = store_url("postgres", tmp_path)
+    try:
+        with open_store(url) as store:
+            register(store, "m-1", PEOPLE[0][1])
+            sealed = store.get(MigrantWorker, "m-1").person
+            key_id, key = store.keys.person_key("p-m-1", create=True) or ("", b"")
+        with psycopg.connect(PG_URL, autocommit=True) as db:
+            for table in ("meta", "wrapped_keys", "wrapped_secrets", "id_index", "id_holders"):
+                db.execute(f"DROP TABLE {name}_{table}")
+            db.execute(f"CREATE TABLE {name}_person_keys (ref TEXT, key_id TEXT, key BYTEA)")
+            db.execute(f"CREATE TABLE {name}_secrets (name TEXT, value BYTEA)")
+            db.execute(
+                f"INSERT INTO {name}_person_keys VALUES (%s, %s, %s)", ("p-m-1", key_id, key)
+            )
+        with open_store(url) as store:
+            assert store.person(sealed).name == "张伟"
+        rows = postgres_rows(name)
+        assert {f"{name}_person_keys", f"{name}_secrets"} & set(rows) == set()
+        assert key not in b"".join(cells(rows))
+    finally:
+        drop_pg_tables(name)
