@@ -370,6 +370,7 @@ def test_the_demo_needs_no_set_up_and_says_where_the_key_is(
     assert f"Created the master key {made}" in result.output
     assert stat.S_IMODE(made.stat().st_mode) == 0o600
     assert (tmp_path / "safecomm-seal.key").exists()
+    assert len((tmp_path / "safecomm-seal.log").read_text().splitlines()) == 1
     assert all("master" not in p.name for p in tmp_path.iterdir())  # not beside the store
     assert ensure_key_file() is None  # made once: later runs use it
     assert load_master_key().source == str(made)

@@ -18,7 +18,16 @@ from safecomm_reports.labels import format_value
 from safecomm_cli.main import friendly, store_option
 from safecomm_core import open_store
 from safecomm_core.application import Safecomm
-from safecomm_core.audit import Ledger, generate_key, load_private_key, load_public_key, verify
+from safecomm_core.audit import (
+    Ledger,
+    append_seal_log,
+    generate_key,
+    load_private_key,
+    load_public_key,
+    read_seal_log,
+    seal_log_path,
+    verify,
+)
 from safecomm_core.masterkey import ensure_key_file
 from safecomm_core.projections import Projector, builtin_projections
 from safecomm_core.reports.model import Figure, Report, label
@@ -148,10 +157,15 @@ def _seal_and_verify(store: Safecomm, key_path: Path) -> list[str]:
         generate_key(key_path)
     with Ledger(store) as ledger:
         seal = ledger.seal(load_private_key(key_path))
-    result = verify(store, public_key=load_public_key(f"{key_path}.pub"))
+    log = seal_log_path(key_path)
+    assert log is not None
+    append_seal_log(log, seal)
+    result = verify(
+        store, public_key=load_public_key(f"{key_path}.pub"), logged=read_seal_log(log)
+    )
     return [
         f"Sealed the audit chain at position {seal.position:,} with {key_path} "
-        f"(public key {key_path}.pub).",
+        f"(public key {key_path}.pub; seal log {log}).",
         *result.summary(),
     ]
 
