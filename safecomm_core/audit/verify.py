@@ -197,13 +197,13 @@ class _Verifier:
         self._check_log(stored, logged)
         seals = list(dict.fromkeys([*stored, *published, *logged]))
         holding = [s for s in seals if self._seal_sound(s)]
-        if self.public_key is not None and not holding:
+        if self.public_key is not None and not seals:  # each seal that fails is named
             self.findings.append(
                 Finding(
                     kind=FindingKind.BAD_SEAL,
                     position=None,
-                    message="no seal made with the public key given holds: nothing vouches "
-                    "for these records (were the seals deleted?)",
+                    message="no seal made with the public key given holds: there is no seal "
+                    "at all, so nothing vouches for these records (were the seals deleted?)",
                 )
             )
         by_position: dict[int, list[Seal]] = {}
