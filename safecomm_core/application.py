@@ -1,8 +1,8 @@
 """The composition root: :func:`open_store` builds a service from a store URL.
 
 It maps the URL onto eventsourcing (through :mod:`safecomm_core.store` and
-:mod:`safecomm_core.eventlog`), picks the key store that belongs with it, and registers
-every command and record. Tests inject a key store here.
+:mod:`safecomm_core.eventlog`), opens the key store that belongs with it under the master
+key, and registers every command and record. Tests inject a key store here.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from safecomm_core.errors import StoreError
-from safecomm_core.eventlog import is_store_failure, open_event_store
-from safecomm_core.keystore import MemoryKeyStore, PostgresKeyStore, SQLiteKeyStore
+from safecomm_core.eventlog import open_event_store
+from safecomm_core.keystore import open_key_store
+from safecomm_core.masterkey import load_master_key
 from safecomm_core.personal import KeyStore
+from safecomm_core.private import create_private
 from safecomm_core.service import Safecomm
 from safecomm_core.store import StoreConfig, parse_store_url
 
@@ -25,15 +26,18 @@ def open_store(url: str | None = None, *, keys: KeyStore | None = None) -> Safec
     import safecomm_core.commands  # noqa: F401  (registers every command type)
 
     config = parse_store_url(url)
-    try:
-        with _schema_lock(config):
-            log = open_event_store(config)
-            if keys is None:
-                keys = _key_store(config)
-    except Exception as exc:
-        if is_store_failure(exc):
-            raise StoreError(f"cannot open store {config.url!r}: {exc}") from exc
-        raise
+    # Before anything is created: without its master key a store is not opened at all.
+    master = load_master_key() if keys is None and config.kind != "memory" else None
+    with config.opening(), _schema_lock(config):
+        if config.kind == "sqlite":
+            create_private(config.env["SQLITE_DBNAME"])
+        log = open_event_store(config)
+        if keys is None:
+            try:
+                keys = open_key_store(config, master)
+            except BaseException:  # e.g. the wrong master key: nothing is left open
+                log.close()
+                raise
     return Safecomm(log, keys, config)
 
 
@@ -60,11 +64,3 @@ def _schema_lock(config: StoreConfig) -> Iterator[None]:
             yield
         finally:
             db.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
-
-
-def _key_store(config: StoreConfig) -> KeyStore:
-    if config.kind == "sqlite":
-        return SQLiteKeyStore(config.keys_path)
-    if config.kind == "postgresql":
-        return PostgresKeyStore(config.conninfo, config.name)
-    return MemoryKeyStore()

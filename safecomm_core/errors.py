@@ -14,11 +14,13 @@ callers' existing ``except ValueError`` / ``except LookupError`` clauses keep wo
     ├── PersonErased              (LookupError)      personal data destroyed on request
     ├── Forbidden                 (PermissionError)  the principal may not do this
     ├── StoreError                (RuntimeError)     the store URL or the database failed
+    │   └── MasterKeyError                           no master key, or not the store's (exit 2)
     ├── ConcurrencyConflict       (RuntimeError)     lost a write race too many times
     └── AuditError                (RuntimeError)     the audit could not be done
         ├── KeyFileError          (ValueError)       a key file is missing, unreadable or wrong
         └── TamperDetected                           the record was altered
 
+:class:`~safecomm_core.masterkey.MasterKeyError` lives in :mod:`safecomm_core.masterkey`.
 The audit's errors live in :mod:`safecomm_core.audit.errors` (imported from
 :mod:`safecomm_core.audit`), so that this module needs nothing of the audit.
 

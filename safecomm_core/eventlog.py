@@ -56,7 +56,6 @@ __all__ = [
     "LogLocation",
     "Notification",
     "WriteCollision",
-    "is_store_failure",
     "open_event_store",
 ]
 
@@ -368,14 +367,6 @@ def _undecodable(what: str, exc: Exception) -> StoreError:
     return StoreError(
         f"{what} cannot be decoded: {type(exc).__name__}: {exc} "
         "(run 'safecomm audit verify' to check the record)"
-    )
-
-
-def is_store_failure(exc: BaseException) -> bool:
-    """Whether ``exc`` is the database failing (rather than a bug): eventsourcing's
-    persistence errors, the file system's, and psycopg's own (a refused connection)."""
-    return isinstance(exc, (PersistenceError, OSError)) or type(exc).__module__.startswith(
-        "psycopg"
     )
 
 

@@ -1,11 +1,25 @@
-"""Key stores: per-person data keys and system secrets, kept apart from the events.
+"""Key stores: per-person data keys, system secrets and the ID-number index, all wrapped.
 
-- :class:`MemoryKeyStore` for ``memory://`` stores and tests.
+Every key a key store holds is wrapped (AES-GCM) by the master key
+(:mod:`safecomm_core.masterkey`), which is never in a store: a copy of every file or table
+opens nothing without it. The key hierarchy, where each secret lives, and what erasure
+guarantees when, are in ``docs/personal-data.md``.
+
 - :class:`SQLiteKeyStore`: a file of its own beside the SQLite event store
   (``safecomm.db`` → ``safecomm.keys``), with ``secure_delete``, so that a destroyed key is
   overwritten in the file; its write-ahead log is emptied at once, so no copy lingers there.
-- :class:`PostgresKeyStore`: a table in the same database as the events; a destroyed key's
-  row is vacuumed at once so that its dead tuple does not linger.
+- :class:`PostgresKeyStore`: tables ``<name>_wrapped_keys`` and others in the events'
+  database; a destroyed key's row is vacuumed at once so that its dead tuple does not
+  linger where ``VACUUM`` can reach it. Copies elsewhere (WAL, backups) are wrapped by the
+  master key, and are useless once :meth:`~SQLKeyStore.rotate` has retired it.
+- :class:`MemoryKeyStore` for ``memory://`` stores and tests: the same, in memory, under
+  a master key of its own that dies with the process.
+
+ID numbers are de-duplicated through an index held here, not in the event store: the
+index row of an ID number maps a keyed lookup value (an HMAC under a secret that rotation
+replaces) to a random *token*, which is all the event store sees. Erasing the last person
+bound to a row deletes it, and nothing left in the event store can be tested against a
+candidate ID number.
 
 Each keeps the refs of erased people (refs only, no data): a later command that would seal
 new data about an erased person is refused with :class:`PersonErased` instead of silently
@@ -14,14 +28,33 @@ making a new key.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import hmac
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from safecomm_core.errors import PersonErased, StoreError
+from safecomm_core.masterkey import LocalMasterKey, MasterKey, MasterKeyError
+from safecomm_core.private import create_private
+from safecomm_core.store import StoreConfig
 
-__all__ = ["MemoryKeyStore", "PostgresKeyStore", "SQLiteKeyStore"]
+__all__ = [
+    "MemoryKeyStore",
+    "PostgresKeyStore",
+    "SQLKeyStore",
+    "SQLiteKeyStore",
+    "open_key_store",
+]
+
+#: The secret that keys the ID-number index's lookup values; replaced by each rotation.
+_LOOKUP_SECRET = "id-number-lookup"
+#: Where stores made before the index kept the ID-number HMAC secret: their index
+#: records in the event store are named by that HMAC, so it stays their token.
+_LEGACY_ID_SECRET = "id-number-hmac"
 
 
 def _refuse_erased(ref: str, erased: bool) -> None:
@@ -34,41 +67,298 @@ def _refuse_erased(ref: str, erased: bool) -> None:
         )
 
 
-def _new_key() -> tuple[str, bytes]:
-    return os.urandom(8).hex(), os.urandom(32)
+def _key_context(ref: str, key_id: str) -> bytes:
+    # Binding a wrapped key to its person stops it being copied onto another person's row.
+    return f"person-key\x00{ref}\x00{key_id}".encode()
 
 
-class MemoryKeyStore:
-    """Keys in a dict; gone with the process."""
+def _secret_context(name: str) -> bytes:
+    return f"secret\x00{name}".encode()
 
-    def __init__(self) -> None:
-        self._keys: dict[str, tuple[str, bytes]] = {}
-        self._erased: set[str] = set()
-        self._secrets: dict[str, bytes] = {}
+
+def _id_context(token: str) -> bytes:
+    return f"id-number\x00{token}".encode()
+
+
+class SQLKeyStore:
+    """The key store's logic over a DB-API connection; subclasses say how to talk to it.
+
+    Tables (``T`` is the subclass's prefix): ``Tmeta`` (which master key wraps the rest),
+    ``Twrapped_keys`` (ref, key id, wrapped key), ``Twrapped_secrets`` (name, wrapped
+    value), ``Tid_index`` (lookup, token, wrapped ID number), ``Tid_holders`` (token, ref)
+    and the erased people's refs.
+    """
+
+    _blob = "BLOB"
+
+    def __init__(self, db: Any, master: MasterKey, prefix: str, erased: str) -> None:
+        self._db = db
+        self._master = master
         self._lock = threading.Lock()
+        self._secrets: dict[str, bytes] = {}  # stable until rotate(), which clears it
+        t = self._t = {
+            name: prefix + name
+            for name in ("meta", "wrapped_keys", "wrapped_secrets", "id_index", "id_holders")
+        }
+        self._erased = erased
+        blob = self._blob
+        for ddl in (
+            f"CREATE TABLE IF NOT EXISTS {t['meta']} (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {t['wrapped_keys']} "
+            f"(ref TEXT PRIMARY KEY, key_id TEXT NOT NULL, wrapped {blob} NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {t['wrapped_secrets']} "
+            f"(name TEXT PRIMARY KEY, wrapped {blob} NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {t['id_index']} "
+            f"(lookup TEXT PRIMARY KEY, token TEXT NOT NULL UNIQUE, wrapped {blob} NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {t['id_holders']} "
+            "(token TEXT NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (token, ref))",
+            f"CREATE TABLE IF NOT EXISTS {self._erased} (ref TEXT PRIMARY KEY)",
+        ):
+            self._run(ddl)
+        self._check_master()
+        self._adopt_plain(prefix)
+
+    # -- how to talk to the database (subclasses) --------------------------------------
+
+    def _sql(self, sql: str) -> str:
+        return sql
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        raise NotImplementedError
+        yield
+
+    def _scrub(self) -> None:
+        """Make deleted or rewritten rows' old bytes unreachable where the database can."""
+
+    def _exists(self, table: str) -> bool:
+        raise NotImplementedError
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        return self._db.execute(self._sql(sql), params)
+
+    def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        return self._run(sql, params).fetchone()
+
+    # -- the master key ----------------------------------------------------------------
+
+    def _check_master(self) -> None:
+        with self._transaction():
+            row = self._one(f"SELECT value FROM {self._t['meta']} WHERE name = 'master_key'")
+            if row is None:
+                self._run(
+                    f"INSERT INTO {self._t['meta']} VALUES ('master_key', %s)",
+                    (self._master.key_id,),
+                )
+                return
+        if row[0] != self._master.key_id:
+            raise MasterKeyError(
+                f"this store's keys are wrapped by master key {row[0]}, but the one in force "
+                f"({self._master.source}) is {self._master.key_id}; set SAFECOMM_MASTER_KEY "
+                "or SAFECOMM_MASTER_KEY_FILE to the store's master key",
+                field="master_key",
+                rule="the key the store's keys are wrapped with",
+            )
+
+    def _adopt_plain(self, prefix: str) -> None:
+        """Wrap the keys of a key store made before the master key; drop the clear ones."""
+        keys, secrets = prefix + "person_keys", prefix + "secrets"
+        if not self._exists(keys):
+            return
+        with self._transaction():
+            for ref, key_id, key in self._run(f"SELECT ref, key_id, key FROM {keys}").fetchall():
+                self._run(
+                    f"INSERT INTO {self._t['wrapped_keys']} VALUES (%s, %s, %s) "
+                    "ON CONFLICT DO NOTHING",
+                    (ref, key_id, self._master.wrap(bytes(key), _key_context(ref, key_id))),
+                )
+            for name, value in self._run(f"SELECT name, value FROM {secrets}").fetchall():
+                self._run(
+                    f"INSERT INTO {self._t['wrapped_secrets']} VALUES (%s, %s) "
+                    "ON CONFLICT DO NOTHING",
+                    (name, self._master.wrap(bytes(value), _secret_context(name))),
+                )
+            for table in (keys, secrets):
+                self._run(f"DELETE FROM {table}")
+                self._run(f"DROP TABLE {table}")
+        self._scrub()
+
+    # -- person keys -------------------------------------------------------------------
 
     def person_key(self, ref: str, *, create: bool) -> tuple[str, bytes] | None:
+        """The person's (key id, key); made when ``create`` and missing."""
+        sql = f"SELECT key_id, wrapped FROM {self._t['wrapped_keys']} WHERE ref = %s"
         with self._lock:
-            if ref not in self._keys and create:
-                _refuse_erased(ref, ref in self._erased)
-                self._keys[ref] = _new_key()
-            return self._keys.get(ref)
+            row = self._one(sql, (ref,))
+            if row is None and create:
+                erased = self._one(f"SELECT 1 FROM {self._erased} WHERE ref = %s", (ref,))
+                _refuse_erased(ref, erased is not None)
+                key_id, key = os.urandom(8).hex(), os.urandom(32)
+                wrapped = self._master.wrap(key, _key_context(ref, key_id))
+                # Written (and synced) before any event sealed with it can be stored.
+                self._run(
+                    f"INSERT INTO {self._t['wrapped_keys']} VALUES (%s, %s, %s) "
+                    "ON CONFLICT DO NOTHING",
+                    (ref, key_id, wrapped),
+                )
+                row = self._one(sql, (ref,))
+        if row is None:
+            return None
+        key_id = row[0]
+        return key_id, self._master.unwrap(bytes(row[1]), _key_context(ref, key_id))
 
     def destroy(self, ref: str) -> bool:
+        """Destroy the person's key, and the ID-number index rows only they held."""
+        t = self._t
         with self._lock:
-            self._erased.add(ref)
-            return self._keys.pop(ref, None) is not None
+            with self._transaction():
+                self._run(f"INSERT INTO {self._erased} VALUES (%s) ON CONFLICT DO NOTHING", (ref,))
+                deleted = self._run(f"DELETE FROM {t['wrapped_keys']} WHERE ref = %s", (ref,))
+                had_key = bool(deleted.rowcount > 0)
+                tokens = [
+                    r[0]
+                    for r in self._run(
+                        f"SELECT token FROM {t['id_holders']} WHERE ref = %s", (ref,)
+                    ).fetchall()
+                ]
+                self._run(f"DELETE FROM {t['id_holders']} WHERE ref = %s", (ref,))
+                for token in tokens:
+                    self._run(
+                        f"DELETE FROM {t['id_index']} WHERE token = %s AND NOT EXISTS "
+                        f"(SELECT 1 FROM {t['id_holders']} h WHERE h.token = %s)",
+                        (token, token),
+                    )
+            self._scrub()
+        return had_key
+
+    # -- system secrets ----------------------------------------------------------------
 
     def secret(self, name: str) -> bytes:
+        """A named 32-byte system secret, made on first use; wrapped by the master key."""
         with self._lock:
-            return self._secrets.setdefault(name, os.urandom(32))
+            return self._secret(name, create=True) or b""
+
+    def _secret(self, name: str, *, create: bool) -> bytes | None:
+        if name not in self._secrets:  # a write (and a sync) per call otherwise
+            sql = f"SELECT wrapped FROM {self._t['wrapped_secrets']} WHERE name = %s"
+            row = self._one(sql, (name,))
+            if row is None and not create:
+                return None
+            if row is None:
+                self._run(
+                    f"INSERT INTO {self._t['wrapped_secrets']} VALUES (%s, %s) "
+                    "ON CONFLICT DO NOTHING",
+                    (name, self._master.wrap(os.urandom(32), _secret_context(name))),
+                )
+                row = self._one(sql, (name,))
+            self._secrets[name] = self._master.unwrap(bytes(row[0]), _secret_context(name))
+        return self._secrets[name]
+
+    # -- the ID-number index -----------------------------------------------------------
+
+    def id_token(self, id_number: str) -> str:
+        """The token that stands for ``id_number`` in the event store; made when missing.
+
+        The same ID number gets the same token until the last person bound to it
+        (:meth:`bind_id`) is erased; after that it gets a new one.
+        """
+        index = self._t["id_index"]
+        with self._lock:
+            lookup = self._lookup(id_number)
+            row = self._one(f"SELECT token FROM {index} WHERE lookup = %s", (lookup,))
+            if row is None:
+                legacy = self._secret(_LEGACY_ID_SECRET, create=False)
+                token = (
+                    hmac.new(legacy, id_number.encode(), hashlib.sha256).hexdigest()
+                    if legacy
+                    else os.urandom(32).hex()
+                )
+                wrapped = self._master.wrap(id_number.encode(), _id_context(token))
+                self._run(
+                    f"INSERT INTO {index} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                    (lookup, token, wrapped),
+                )
+                row = self._one(f"SELECT token FROM {index} WHERE lookup = %s", (lookup,))
+        return str(row[0])
+
+    def bind_id(self, id_number: str, ref: str) -> None:
+        """Record that person ``ref`` has ``id_number``, if the index knows that number.
+
+        Erasing the last person bound to an index row deletes the row.
+        """
+        with self._lock:
+            row = self._one(
+                f"SELECT token FROM {self._t['id_index']} WHERE lookup = %s",
+                (self._lookup(id_number),),
+            )
+            if row is not None:
+                self._run(
+                    f"INSERT INTO {self._t['id_holders']} VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    (row[0], ref),
+                )
+
+    def _lookup(self, id_number: str) -> str:
+        secret = self._secret(_LOOKUP_SECRET, create=True) or b""
+        return hmac.new(secret, id_number.encode(), hashlib.sha256).hexdigest()
+
+    # -- rotation ----------------------------------------------------------------------
+
+    def rotate(self, new: MasterKey) -> int:
+        """Re-wrap every live key and secret with ``new``; returns the person keys re-wrapped.
+
+        The ID-number index gets a new lookup secret, so a copy of a deleted index row
+        made before the rotation cannot be tested against candidate numbers with the keys
+        in force after it. Run it with the store's other processes stopped: they hold the
+        old master key. The caller retires the old master key once this returns.
+        """
+        t, old = self._t, self._master
+        with self._lock:
+            with self._transaction():
+                rows = self._run(f"SELECT ref, key_id, wrapped FROM {t['wrapped_keys']}").fetchall()
+                for ref, key_id, wrapped in rows:
+                    context = _key_context(ref, key_id)
+                    self._run(
+                        f"UPDATE {t['wrapped_keys']} SET wrapped = %s WHERE ref = %s",
+                        (new.wrap(old.unwrap(bytes(wrapped), context), context), ref),
+                    )
+                self._run(f"DELETE FROM {t['wrapped_secrets']} WHERE name = %s", (_LOOKUP_SECRET,))
+                for name, wrapped in self._run(
+                    f"SELECT name, wrapped FROM {t['wrapped_secrets']}"
+                ).fetchall():
+                    context = _secret_context(name)
+                    self._run(
+                        f"UPDATE {t['wrapped_secrets']} SET wrapped = %s WHERE name = %s",
+                        (new.wrap(old.unwrap(bytes(wrapped), context), context), name),
+                    )
+                lookup_secret = os.urandom(32)
+                self._run(
+                    f"INSERT INTO {t['wrapped_secrets']} VALUES (%s, %s)",
+                    (_LOOKUP_SECRET, new.wrap(lookup_secret, _secret_context(_LOOKUP_SECRET))),
+                )
+                index = self._run(f"SELECT token, wrapped FROM {t['id_index']}").fetchall()
+                self._run(f"DELETE FROM {t['id_index']}")
+                for token, wrapped in index:
+                    number = old.unwrap(bytes(wrapped), _id_context(token))
+                    lookup = hmac.new(lookup_secret, number, hashlib.sha256).hexdigest()
+                    self._run(
+                        f"INSERT INTO {t['id_index']} VALUES (%s, %s, %s)",
+                        (lookup, token, new.wrap(number, _id_context(token))),
+                    )
+                self._run(
+                    f"UPDATE {t['meta']} SET value = %s WHERE name = 'master_key'", (new.key_id,)
+                )
+            self._master = new
+            self._secrets.clear()
+            self._scrub()
+        return len(rows)
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Release the connection."""
+        self._db.close()
 
 
-class SQLiteKeyStore:
-    """Keys in their own SQLite file.
+class SQLiteKeyStore(SQLKeyStore):
+    """Keys in their own SQLite file, mode 0600.
 
     Durability: a new key is written in a transaction of its own, committed (and synced)
     before it is returned, so it is on disk before any event sealed with it can be stored.
@@ -79,144 +369,91 @@ class SQLiteKeyStore:
     Erasure: ``secure_delete`` zeroes the deleted key in the page that the delete writes to
     the log, and :meth:`destroy` then checkpoints with ``TRUNCATE``: that page overwrites
     the file's copy, and the log, which may still hold older images of the page (key
-    included), is cut to nothing before ``destroy`` returns. So, as with the rollback
-    journal before (whose copy of the page, key included, was deleted at commit), no file
-    of the key store holds a destroyed key.
+    included), is cut to nothing before ``destroy`` returns. So no file of the key store
+    holds a destroyed key, wrapped or not.
 
     Until a checkpoint, the newest keys are in ``<file>-wal`` only: back the key store up
     as the event store (also in WAL mode), with SQLite's backup API or with its log.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, master: MasterKey) -> None:
         self.path = path
-        self._lock = threading.Lock()
-        self._secrets: dict[str, bytes] = {}  # never change once made: safe to cache
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # NORMAL would not sync each commit
-        self._db.execute("PRAGMA secure_delete=ON")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS person_keys "
-            "(ref TEXT PRIMARY KEY, key_id TEXT NOT NULL, key BLOB NOT NULL)"
-        )
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL)"
-        )
-        self._db.execute("CREATE TABLE IF NOT EXISTS erased (ref TEXT PRIMARY KEY)")
+        if path != ":memory:":
+            create_private(path)
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")  # NORMAL would not sync each commit
+        db.execute("PRAGMA secure_delete=ON")
+        db.execute("PRAGMA busy_timeout=10000")
+        super().__init__(db, master, "", "erased")
 
-    def person_key(self, ref: str, *, create: bool) -> tuple[str, bytes] | None:
-        with self._lock:
-            row = self._select(ref)
-            if row is None and create:
-                erased = self._db.execute("SELECT 1 FROM erased WHERE ref = ?", (ref,))
-                _refuse_erased(ref, erased.fetchone() is not None)
-                # Written (and synced) before any event sealed with it can be stored.
-                self._db.execute(
-                    "INSERT OR IGNORE INTO person_keys VALUES (?, ?, ?)", (ref, *_new_key())
-                )
-                row = self._select(ref)
-        return (row[0], bytes(row[1])) if row else None
+    def _sql(self, sql: str) -> str:
+        return sql.replace("%s", "?")
 
-    def _select(self, ref: str) -> Any:
-        return self._db.execute(
-            "SELECT key_id, key FROM person_keys WHERE ref = ?", (ref,)
-        ).fetchone()
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
-    def destroy(self, ref: str) -> bool:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute("INSERT OR IGNORE INTO erased VALUES (?)", (ref,))
-            cursor = self._db.execute("DELETE FROM person_keys WHERE ref = ?", (ref,))
-            self._db.execute("COMMIT")
-            # Waits (busy_timeout) for other processes' readers to move past the old pages.
-            busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    def _exists(self, table: str) -> bool:
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s"
+        return self._one(sql, (table,)) is not None
+
+    def _scrub(self) -> None:
+        # Waits (busy_timeout) for other processes' readers to move past the old pages.
+        busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         if busy:
             raise StoreError(
-                f"the key of {ref!r} is deleted, but another process kept the key store's "
-                "log from being emptied; erase again"
+                "keys were deleted or re-wrapped, but another process kept the key store's "
+                "log from being emptied; do it again"
             )
-        return cursor.rowcount > 0
-
-    def secret(self, name: str) -> bytes:
-        with self._lock:
-            if name not in self._secrets:  # a write (and a sync) per call otherwise
-                self._db.execute(
-                    "INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, os.urandom(32))
-                )
-                row = self._db.execute(
-                    "SELECT value FROM secrets WHERE name = ?", (name,)
-                ).fetchone()
-                self._secrets[name] = bytes(row[0])
-            return self._secrets[name]
-
-    def close(self) -> None:
-        self._db.close()
 
 
-class PostgresKeyStore:
-    """Keys in a table ``<prefix>_person_keys`` of the events' PostgreSQL database."""
+class MemoryKeyStore(SQLiteKeyStore):
+    """Keys in memory, wrapped by a master key of their own; gone with the process."""
 
-    def __init__(self, conninfo: str, prefix: str) -> None:
+    def __init__(self) -> None:
+        super().__init__(":memory:", LocalMasterKey.generate("memory"))
+
+
+class PostgresKeyStore(SQLKeyStore):
+    """Keys in tables ``<prefix>_wrapped_keys`` and others, in the events' database."""
+
+    _blob = "BYTEA"
+
+    def __init__(self, conninfo: str, prefix: str, master: MasterKey) -> None:
         import psycopg  # the 'postgres' extra; imported only when PostgreSQL is used
 
-        self._lock = threading.Lock()
-        self._cache: dict[str, bytes] = {}  # secrets never change once made
-        self._db: Any = psycopg.connect(conninfo, autocommit=True)
-        self._keys = f"{prefix}_person_keys"
-        self._secrets = f"{prefix}_secrets"
-        self._erased = f"{prefix}_erased_people"
-        self._db.execute(f"CREATE TABLE IF NOT EXISTS {self._erased} (ref TEXT PRIMARY KEY)")
-        self._db.execute(
-            f"CREATE TABLE IF NOT EXISTS {self._keys} "
-            "(ref TEXT PRIMARY KEY, key_id TEXT NOT NULL, key BYTEA NOT NULL)"
-        )
-        self._db.execute(
-            f"CREATE TABLE IF NOT EXISTS {self._secrets} "
-            "(name TEXT PRIMARY KEY, value BYTEA NOT NULL)"
-        )
+        db = psycopg.connect(conninfo, autocommit=True)
+        super().__init__(db, master, prefix + "_", prefix + "_erased_people")
 
-    def person_key(self, ref: str, *, create: bool) -> tuple[str, bytes] | None:
-        with self._lock:
-            row = self._select(ref)
-            if row is None and create:
-                erased = self._db.execute(f"SELECT 1 FROM {self._erased} WHERE ref = %s", (ref,))
-                _refuse_erased(ref, erased.fetchone() is not None)
-                self._db.execute(
-                    f"INSERT INTO {self._keys} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                    (ref, *_new_key()),
-                )
-                row = self._select(ref)
-        return (row[0], bytes(row[1])) if row else None
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._db.transaction():
+            yield
 
-    def _select(self, ref: str) -> Any:
-        return self._db.execute(
-            f"SELECT key_id, key FROM {self._keys} WHERE ref = %s", (ref,)
-        ).fetchone()
+    def _exists(self, table: str) -> bool:
+        return self._one("SELECT to_regclass(%s)", (table,))[0] is not None
 
-    def destroy(self, ref: str) -> bool:
-        with self._lock:
-            with self._db.transaction():
-                self._db.execute(
-                    f"INSERT INTO {self._erased} VALUES (%s) ON CONFLICT DO NOTHING", (ref,)
-                )
-                cursor = self._db.execute(f"DELETE FROM {self._keys} WHERE ref = %s", (ref,))
-            if cursor.rowcount:
-                self._db.execute(f"VACUUM {self._keys}")
-        return bool(cursor.rowcount)
+    def _scrub(self) -> None:
+        for table in ("wrapped_keys", "wrapped_secrets", "id_index", "id_holders"):
+            self._db.execute(f"VACUUM {self._t[table]}")
 
-    def secret(self, name: str) -> bytes:
-        with self._lock:
-            if name not in self._cache:
-                self._db.execute(
-                    f"INSERT INTO {self._secrets} VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                    (name, os.urandom(32)),
-                )
-                row = self._db.execute(
-                    f"SELECT value FROM {self._secrets} WHERE name = %s", (name,)
-                ).fetchone()
-                self._cache[name] = bytes(row[0])
-            return self._cache[name]
 
-    def close(self) -> None:
-        self._db.close()
+def open_key_store(config: StoreConfig, master: MasterKey | None) -> SQLKeyStore:
+    """The key store that belongs with the store ``config`` describes.
+
+    ``master`` may be None for a ``memory://`` store only, whose keys die with the process.
+    """
+    if config.kind == "memory":
+        return MemoryKeyStore()
+    if master is None:
+        raise MasterKeyError(f"a master key is needed to open the keys of {config.display}")
+    if config.kind == "sqlite":
+        return SQLiteKeyStore(config.keys_path, master)
+    return PostgresKeyStore(config.conninfo, config.name, master)

@@ -5,17 +5,18 @@ Events never hold a name, ID number, phone number or address in clear. They hold
 person's data key opens. Erasing a person (PIPL Art. 47) destroys the key; history still
 replays, and the box then reads as ``[erased]``.
 
-ID numbers are de-duplicated by a keyed HMAC (18-digit IDs are enumerable, so a plain hash
-would give them away); the HMAC secret lives in the key store, never in the event store.
+ID numbers are de-duplicated through the key store's ID-number index: the event store sees
+only a random token per ID number (18-digit IDs are enumerable, so a plain hash, or a
+keyed one whose key is ever known, would give them away). Once the last person holding an
+ID number is erased, its index row is deleted and the token leads nowhere.
 
-The key stores are in :mod:`safecomm_core.keystore`.
+The key stores are in :mod:`safecomm_core.keystore`; every key they hold is wrapped by
+the master key (:mod:`safecomm_core.masterkey`). See ``docs/personal-data.md``.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import os
 from typing import Protocol
@@ -56,6 +57,12 @@ class KeyStore(Protocol):
 
     def secret(self, name: str) -> bytes:
         """A named 32-byte system secret, made on first use."""
+
+    def id_token(self, id_number: str) -> str:
+        """The token standing for ``id_number`` in the event store, made on first use."""
+
+    def bind_id(self, id_number: str, ref: str) -> None:
+        """Record that person ``ref`` holds ``id_number`` (erasing them releases it)."""
 
     def close(self) -> None:
         """Release connections."""
@@ -128,6 +135,8 @@ def seal_person(person: PersonInput, keys: KeyStore) -> SealedPerson:
     assert found is not None
     key_id, key = found
     fields = person.fields()
+    if "id_number" in fields:
+        keys.bind_id(fields["id_number"], person.ref)
     if not fields:
         return SealedPerson(person.ref, key_id, "")
     nonce = os.urandom(12)
@@ -152,9 +161,12 @@ def open_person(sealed: SealedPerson, keys: KeyStore) -> PersonData:
 
 
 def id_number_digest(id_number: str, keys: KeyStore) -> str:
-    """Keyed HMAC of an ID number, for finding the same person twice without keeping it."""
-    secret = keys.secret("id-number-hmac")
-    return hmac.new(secret, id_number.upper().encode(), hashlib.sha256).hexdigest()
+    """The token of an ID number, for finding the same person twice without keeping it.
+
+    Stores made before the key store's index kept a keyed HMAC here; their tokens are
+    that HMAC still, so their index records are found (see :mod:`safecomm_core.keystore`).
+    """
+    return keys.id_token(id_number.upper())
 
 
 def _aad(ref: str, key_id: str) -> bytes:

@@ -7,6 +7,7 @@ server does not answer, the tests fail (CI starts it in .ci/run).
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,12 @@ from pathlib import Path
 import pytest
 
 from safecomm_core import Safecomm, open_store
+
+# Every store the tests open wraps its keys with this master key; set before any test (and
+# any command-line run a test starts) looks for one, so the user's own key is never used.
+# setdefault: processes a test spawns import this module again and must keep the key.
+os.environ.setdefault("SAFECOMM_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
+os.environ.pop("SAFECOMM_MASTER_KEY_FILE", None)
 
 PG_URL = os.environ.get("SAFECOMM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 

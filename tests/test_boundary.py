@@ -2,7 +2,8 @@
 
 Every reader of stored events (projections, audit, replays, adapters, examples) goes through
 :class:`safecomm_core.eventlog.EventLog`; a move to another eventsourcing line then touches
-``eventlog.py`` (and ``transcoding.py``, which registers value types with its transcoder).
+``eventlog.py``, ``store.py`` (URLs to settings, its errors while opening) and
+``transcoding.py`` (value types registered with its transcoder).
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from tests.commanding import sample_commands
 ROOT = Path(__file__).resolve().parent.parent
 
 #: Modules that may use eventsourcing's persistence layer and its application.
-BOUNDARY = {"safecomm_core/eventlog.py", "safecomm_core/transcoding.py"}
+BOUNDARY = {
+    "safecomm_core/eventlog.py",
+    "safecomm_core/store.py",
+    "safecomm_core/transcoding.py",
+}
 
 #: eventsourcing's modules that are about storing, not about the domain model.
 PERSISTENCE = (

@@ -14,6 +14,7 @@ from safecomm_reports import UnsupportedOutput
 from safecomm_core import errors
 from safecomm_core.audit import AuditError, KeyFileError, TamperDetected
 from safecomm_core.indicators import UnknownIndicator
+from safecomm_core.masterkey import MasterKeyError
 from safecomm_core.projections.errors import ProjectionError, ViewDatabaseError
 from tests.commanding import SAMPLE
 
@@ -101,6 +102,7 @@ BAD = [errors.FieldError("period", "must be YYYY-MM")]
         (errors.InvalidCommand(BAD), 2),
         (errors.UnknownCommandType(BAD), 2),
         (KeyFileError("no key file"), 2),  # an audit error, but its own entry wins: bad input
+        (MasterKeyError("no master key"), 2),  # a store error, but a setting to fix
         (UnknownIndicator("no indicator"), 2),
         (UnsupportedOutput("no such format"), 2),
         (errors.RuleViolation("refused"), 3),

@@ -50,7 +50,7 @@ from safecomm_core.domain.migrant import (
     WorkerStatus,
 )
 from safecomm_core.personal import ERASED, id_number_digest
-from tests.conftest import PG_URL
+from tests.dumps import raw_postgres, raw_sqlite, wrapped_key
 from tests.refusals import attempt, refused
 from tests.strategies import CST
 
@@ -226,38 +226,6 @@ def leaks(raw: bytes) -> list[str]:
     return [s for s in SECRETS if any(f in raw for f in forms(s))]
 
 
-def raw_sqlite(tmp_path: Path) -> tuple[bytes, bytes]:
-    """The event store's files and the key store's (each with any log), as raw bytes."""
-    events = b"".join(p.read_bytes() for p in sorted(tmp_path.glob("safecomm.db*")))
-    keys = b"".join(p.read_bytes() for p in sorted(tmp_path.glob("safecomm.keys*")))
-    return events, keys
-
-
-def raw_postgres(name: str) -> tuple[bytes, bytes]:
-    """Every row of the application's tables, as bytes: (event tables, key tables)."""
-    import psycopg
-
-    events, keys = b"", b""
-    with psycopg.connect(PG_URL, autocommit=True) as db:
-        tables = db.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE %s",
-            (name + "\\_%",),
-        ).fetchall()
-        assert tables
-        for (table,) in tables:
-            rows = db.execute(f'SELECT * FROM "{table}"').fetchall()
-            raw = b"".join(
-                bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode()
-                for row in rows
-                for v in row
-            )
-            if table.endswith(("_person_keys", "_secrets")):
-                keys += raw
-            else:
-                events += raw
-    return events, keys
-
-
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
@@ -283,14 +251,16 @@ def test_no_personal_data_in_clear_before_or_after_erasure(
     assert leaks(events) == []
     assert leaks(keys) == []
     assert b"C3-2-1-201" not in events
-    assert key[1] in keys
+    wrapped = wrapped_key(store, "p-2001")
+    assert wrapped in keys
+    assert key[1] not in keys  # only wrapped by the master key, which is not in the store
 
     store.handle_json(ERASE)
     events, keys = raw()
     assert b"safecomm/MigrantWorker/Erased" in events
     assert leaks(events) == []
     assert leaks(keys) == []
-    assert key[1] not in keys  # the data key is gone from the key store's bytes too
+    assert wrapped not in keys  # the wrapped data key is gone from the key store's bytes too
 
 
 # -- registration ---------------------------------------------------------------------

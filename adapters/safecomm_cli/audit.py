@@ -37,13 +37,16 @@ from safecomm_core.audit import (  # noqa: E402
     Seal,
     TamperDetected,
     Verification,
+    append_seal_log,
     generate_key,
     key_id,
     load_private_key,
     load_public_key,
     parse_moment,
+    read_seal_log,
     replay_monthly,
     replay_record,
+    seal_log_path,
     verify,
     verify_bundle,
     write_bundle,
@@ -77,19 +80,29 @@ def catch_up(store_url: str) -> None:
     click.echo(json.dumps({"position": head.position, "hash": head.hex}))
 
 
+_SEAL_LOG_HELP = (
+    "The seal log, outside the store (default: $SAFECOMM_SEAL_LOG, else safecomm-seal.log "
+    "beside the key)."
+)
+
+
 @audit.command()
 @click.option("--key", "key_file", required=True, type=_FILE, help="The private key file.")
+@click.option("--seal-log", type=_FILE, help=_SEAL_LOG_HELP)
 @store_option
 @friendly
-def seal(key_file: Path, store_url: str) -> None:
-    """Catch the ledger up, sign its head, store the seal and print it as one JSON line
-    (publish it, e.g. in the monthly report: published seals make deleting stored ones
-    pointless)."""
+def seal(key_file: Path, seal_log: Path | None, store_url: str) -> None:
+    """Catch the ledger up, sign its head, store the seal, add it to the seal log and print
+    it as one JSON line (publish it, e.g. in the monthly report: published seals make
+    deleting stored ones pointless)."""
     key = load_private_key(key_file)
     if key_file.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         click.echo(f"warning: {key_file} is readable by others; chmod 600 it", err=True)
+    log = seal_log or seal_log_path(key_file)
     with open_store(store_url) as store, Ledger(store) as ledger:
         made = ledger.seal(key)
+    if log is not None:
+        append_seal_log(log, made)
     click.echo(made.to_json())
 
 
@@ -100,19 +113,31 @@ def seal(key_file: Path, store_url: str) -> None:
     "--seals", "seals_file", type=_FILE, help="Published seals (JSON lines) to check as well."
 )
 @click.option("--json", "as_json", is_flag=True, help="The outcome as one JSON object.")
+@click.option("--seal-log", type=_FILE, help=_SEAL_LOG_HELP.replace("the key", "the public key"))
 @friendly
 def verify_command(
-    store_url: str, public_key: Path | None, seals_file: Path | None, as_json: bool
+    store_url: str,
+    public_key: Path | None,
+    seals_file: Path | None,
+    as_json: bool,
+    seal_log: Path | None,
 ) -> None:
-    """Recompute the chain from the stored records and check every seal.
+    """Recompute the chain from the stored records and check every seal, and that every
+    seal of the seal log is in the store.
 
     Exit status 0 when intact; 8 when a record was updated, deleted, inserted, moved or
-    truncated (the first is named: position, aggregate, version), or a seal does not hold.
+    truncated (the first is named: position, aggregate, version), a seal does not hold, a
+    logged seal is missing from the store, or (with --public-key) no seal by that key holds.
     """
     key = load_public_key(public_key) if public_key else None
     published = _read_seals(seals_file) if seals_file else []
+    log = seal_log or seal_log_path(public_key)
+    if log is not None and not log.exists() and seal_log is None:
+        click.echo(f"note: no seal log at {log}; only the stored seals were checked", err=True)
+        log = None
+    logged = read_seal_log(log) if log is not None else []
     with open_store(store_url) as store:
-        result = verify(store, public_key=key, published=published)
+        result = verify(store, public_key=key, published=published, logged=logged)
     _outcome(
         result,
         as_json,

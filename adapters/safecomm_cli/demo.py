@@ -19,7 +19,17 @@ from safecomm_reports.labels import format_value
 
 from safecomm_cli.main import friendly, store_option
 from safecomm_core import Safecomm, open_store
-from safecomm_core.audit import Ledger, generate_key, load_private_key, load_public_key, verify
+from safecomm_core.audit import (
+    Ledger,
+    append_seal_log,
+    generate_key,
+    load_private_key,
+    load_public_key,
+    read_seal_log,
+    seal_log_path,
+    verify,
+)
+from safecomm_core.masterkey import ensure_key_file
 from safecomm_core.projections import Projector, builtin_projections
 from safecomm_core.reports import (
     Figure,
@@ -29,6 +39,7 @@ from safecomm_core.reports import (
     self_assessment,
     watchlist,
 )
+from safecomm_core.store import mask_url
 
 #: Indicators the summary shows at the start and at the end of the programme.
 HEADLINE = (
@@ -67,6 +78,13 @@ HEADLINE = (
 def demo(store_url: str, out_dir: Path, scale: float, seed: int, lang: str, key_path: Path) -> None:
     """Record the Hemenkou programme, report on it, seal and verify the record."""
     started = time.perf_counter()
+    made_key = ensure_key_file()  # a first run needs no set-up: see docs/personal-data.md
+    if made_key is not None:
+        click.echo(
+            f"Created the master key {made_key} (mode 0600, outside the store's folder): it "
+            "wraps the store's person keys. Keep it; without it the personal data is lost."
+        )
+    shown = mask_url(store_url)
     with open_store(store_url) as store:
         recorded = _record(store, seed, scale)
         with Projector(store) as projector:
@@ -78,12 +96,12 @@ def demo(store_url: str, out_dir: Path, scale: float, seed: int, lang: str, key_
     if recorded["applied"]:
         click.echo(
             f"Recorded {recorded['applied']:,} commands as {recorded['events']:,} events "
-            f"({total:,} in the store {store_url})."
+            f"({total:,} in the store {shown})."
         )
     else:
         click.echo(
             f"Nothing new: all {recorded['commands']:,} commands were already recorded in "
-            f"{store_url} ({total:,} events); the store is unchanged."
+            f"{shown} ({total:,} events); the store is unchanged."
         )
     click.echo("")
     click.echo(f"{'indicator':<32}{first.period:>12}{last.period:>12}")
@@ -142,10 +160,15 @@ def _seal_and_verify(store: Safecomm, key_path: Path) -> list[str]:
         generate_key(key_path)
     with Ledger(store) as ledger:
         seal = ledger.seal(load_private_key(key_path))
-    result = verify(store, public_key=load_public_key(f"{key_path}.pub"))
+    log = seal_log_path(key_path)
+    assert log is not None
+    append_seal_log(log, seal)
+    result = verify(
+        store, public_key=load_public_key(f"{key_path}.pub"), logged=read_seal_log(log)
+    )
     return [
         f"Sealed the audit chain at position {seal.position:,} with {key_path} "
-        f"(public key {key_path}.pub).",
+        f"(public key {key_path}.pub; seal log {log}).",
         *result.summary(),
     ]
 

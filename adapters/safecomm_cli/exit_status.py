@@ -5,7 +5,7 @@ command line's, and this table is their one source. An error's status is that of
 class of its MRO the table names (most specific first), so a subclass shares its parent's
 (``UnknownCommandType`` is bad input like ``InvalidCommand``, ``ViewDatabaseError`` a store
 failure like ``StoreError``) unless the table names it itself (``KeyFileError`` is an
-``AuditError`` but bad input)::
+``AuditError`` but bad input, ``MasterKeyError`` a ``StoreError`` but a setting to fix)::
 
     0  done                         4  not found, or personal data erased
     1  any other safecomm error     5  store unavailable (views included)
@@ -36,6 +36,7 @@ from safecomm_core.errors import (
     StoreError,
 )
 from safecomm_core.indicators import UnknownIndicator
+from safecomm_core.masterkey import MasterKeyError
 
 __all__ = ["EXIT_STATUS", "exit_status"]
 
@@ -44,6 +45,7 @@ EXIT_STATUS: Mapping[type[SafecommError], int] = MappingProxyType(
         SafecommError: 1,
         InvalidCommand: 2,
         KeyFileError: 2,
+        MasterKeyError: 2,
         UnknownIndicator: 2,
         UnsupportedOutput: 2,
         RuleViolation: 3,

@@ -23,6 +23,7 @@ from safecomm_core import (
     open_store,
     parse_command,
 )
+from safecomm_core.private import private_umask
 from safecomm_core.store import DEFAULT_STORE
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,6 +66,7 @@ def friendly(func: F) -> F:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """safecomm: records, reports and audits of a Safe Community programme."""
+    private_umask()  # stores, views, keys and exports: the owner's only (SAFECOMM_UMASK)
 
 
 @main.command("import")
@@ -154,3 +156,4 @@ main.add_command(__import__("safecomm_cli.audit", fromlist=["_"]).audit)
 main.add_command(__import__("safecomm_cli.project", fromlist=["_"]).project)
 main.add_command(__import__("safecomm_cli.report", fromlist=["_"]).report)
 main.add_command(__import__("safecomm_cli.demo", fromlist=["_"]).demo)
+main.add_command(__import__("safecomm_cli.keys", fromlist=["_"]).keys)

@@ -60,11 +60,14 @@ from safecomm_core.audit.replay import (
 from safecomm_core.audit.report_replay import replay_monthly
 from safecomm_core.audit.seal import (
     Seal,
+    append_seal_log,
     generate_key,
     key_id,
     load_private_key,
     load_public_key,
     public_key_path,
+    read_seal_log,
+    seal_log_path,
     sign_seal,
 )
 from safecomm_core.audit.verify import Verification, verify
@@ -91,6 +94,7 @@ __all__ = [
     "Seal",
     "TamperDetected",
     "Verification",
+    "append_seal_log",
     "canonical",
     "chain",
     "chain_records",
@@ -101,11 +105,13 @@ __all__ = [
     "load_public_key",
     "parse_moment",
     "public_key_path",
+    "read_seal_log",
     "rebuild_check",
     "replay_events",
     "replay_monthly",
     "replay_record",
     "replay_report",
+    "seal_log_path",
     "sign_seal",
     "state_digest",
     "verify",

@@ -16,6 +16,11 @@ Ed25519 tool::
 ``key_id`` the first 16 hex digits of SHA-256 of the raw 32-byte public key. A published
 seal is one JSON line (:meth:`Seal.to_json`): those fields, the raw public key and the
 signature in base64.
+
+Each seal made from the command line is also appended to a **seal log** outside the store
+(:func:`append_seal_log`: one JSON line per seal, ``SAFECOMM_SEAL_LOG`` or
+``safecomm-seal.log`` beside the sealing key), which verification reads and holds the
+stored seals to: whoever can rewrite the store cannot delete seals unnoticed.
 """
 
 from __future__ import annotations
@@ -34,17 +39,25 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from safecomm_core.audit.errors import KeyFileError
+from safecomm_core.audit.errors import AuditError, KeyFileError
 
 __all__ = [
+    "SEAL_LOG_ENV",
     "Seal",
+    "append_seal_log",
     "generate_key",
     "key_id",
     "load_private_key",
     "load_public_key",
     "public_key_path",
+    "read_seal_log",
+    "seal_log_path",
     "sign_seal",
 ]
+
+#: The variable naming the seal log; without it, ``safecomm-seal.log`` beside the key.
+SEAL_LOG_ENV = "SAFECOMM_SEAL_LOG"
+_SEAL_LOG_NAME = "safecomm-seal.log"
 
 _CONTEXT = b"safecomm audit seal v1\n"
 _FIELDS = ("hash", "key_id", "position", "sealed_at", "store")
@@ -227,3 +240,46 @@ def sign_seal(
     )
     signature = private_key.sign(unsigned.message())
     return attrs.evolve(unsigned, signature=base64.b64encode(signature).decode())
+
+
+def seal_log_path(key_file: str | os.PathLike[str] | None) -> Path | None:
+    """The seal log: ``SAFECOMM_SEAL_LOG``, else ``safecomm-seal.log`` beside ``key_file``.
+
+    ``key_file`` is the sealing key or its ``.pub``: both sit in the same folder. None when
+    neither is known.
+    """
+    named = os.environ.get(SEAL_LOG_ENV)
+    if named:
+        return Path(named)
+    return Path(key_file).with_name(_SEAL_LOG_NAME) if key_file is not None else None
+
+
+def append_seal_log(path: str | os.PathLike[str], seal: Seal) -> None:
+    """Append ``seal`` to the log at ``path`` (made with mode 0600), synced before return."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as log:
+            log.write(seal.to_json() + "\n")
+            log.flush()
+            os.fsync(log.fileno())
+    except OSError as exc:
+        raise AuditError(
+            f"the seal is stored, but could not be added to the seal log {path}: {exc}"
+        ) from exc
+
+
+def read_seal_log(path: str | os.PathLike[str]) -> list[Seal]:
+    """The seals in the log at ``path``, oldest first."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AuditError(f"cannot read the seal log {path}: {exc}") from exc
+    seals = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            seals.append(Seal.from_json(line))
+        except ValueError as exc:
+            raise AuditError(f"{path}:{number} is not a seal: {exc}") from None
+    return seals

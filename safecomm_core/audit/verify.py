@@ -10,9 +10,12 @@
 
 How it goes:
 
-1. Every seal (stored, plus any published ones given) is checked: its signature, by the
-   public key given (or, failing that, by the key it carries, which proves only that it was
-   not corrupted), and that it is for this store.
+1. Every seal (stored, plus any published or logged ones given) is checked: its
+   signature, by the public key given (or, failing that, by the key it carries, which
+   proves only that it was not corrupted), and that it is for this store. A seal of the
+   seal log that the store lacks, or holds otherwise, is a finding; and with a public key
+   given, so is a store with no seal by that key that holds: records rewritten with the
+   seals deleted are not "intact".
 2. The records are chained from the start, in notification order, and at each sealed
    position the chain must equal the seal's value. Only the records are read on this path,
    so verifying costs about one read of the store plus two SHA-256 per record. On a large
@@ -147,6 +150,7 @@ def verify(
     *,
     public_key: Ed25519PublicKey | None = None,
     published: Iterable[Seal] = (),
+    logged: Iterable[Seal] = (),
     batch_size: int = BATCH,
     parallel_from: int | None = PARALLEL_FROM,
 ) -> Verification:
@@ -154,6 +158,8 @@ def verify(
 
     ``published``: seals kept outside the store (e.g. printed in monthly reports), checked
     like the stored ones, so that deleting seals from the database hides nothing.
+    ``logged``: the seal log's seals (:func:`~safecomm_core.audit.seal.read_seal_log`),
+    checked likewise, and each must also be in the store as it is in the log.
     Reads only: it never writes to the store, the ledger or the seals.
 
     ``parallel_from``: from how many records (by the last position) a second, forked
@@ -164,7 +170,7 @@ def verify(
     try:
         with backend.reading():
             verifier = _Verifier(store, backend, public_key, batch_size, parallel_from)
-            return verifier.run(list(published))
+            return verifier.run(list(published), list(logged))
     finally:
         backend.close()
 
@@ -185,10 +191,21 @@ class _Verifier:
         self.parallel_from = parallel_from
         self.findings: list[Finding] = []
 
-    def run(self, published: Sequence[Seal]) -> Verification:
+    def run(self, published: Sequence[Seal], logged: Sequence[Seal]) -> Verification:
         stored = self.backend.seals()
-        seals = list(dict.fromkeys([*stored, *published]))
+        logged = [s for s in logged if s.store == self.backend.name]  # a log may serve several
+        self._check_log(stored, logged)
+        seals = list(dict.fromkeys([*stored, *published, *logged]))
         holding = [s for s in seals if self._seal_sound(s)]
+        if self.public_key is not None and not seals:  # each seal that fails is named
+            self.findings.append(
+                Finding(
+                    kind=FindingKind.BAD_SEAL,
+                    position=None,
+                    message="no seal made with the public key given holds: there is no seal "
+                    "at all, so nothing vouches for these records (were the seals deleted?)",
+                )
+            )
         by_position: dict[int, list[Seal]] = {}
         for seal in holding:
             by_position.setdefault(seal.position, []).append(seal)
@@ -345,6 +362,23 @@ class _Verifier:
         sealed = bytes.fromhex(wrong[0].hash)
         self._locate(after, position, start, sealed)
         return sealed
+
+    def _check_log(self, stored: Sequence[Seal], logged: Sequence[Seal]) -> None:
+        """Each seal of the seal log must be in the store, as the log has it."""
+        kept = set(stored)
+        for seal in logged:
+            if seal in kept:
+                continue
+            named = (seal.position, seal.sealed_at, seal.key_id)
+            same = [s for s in stored if (s.position, s.sealed_at, s.key_id) == named]
+            state = "differs from the store's" if same else "is missing from the store"
+            self.findings.append(
+                Finding(
+                    kind=FindingKind.BAD_SEAL,
+                    position=seal.position,
+                    message=f"the seal made {seal.sealed_at} in the seal log {state}",
+                )
+            )
 
     def _seal_sound(self, seal: Seal) -> bool:
         problem = ""

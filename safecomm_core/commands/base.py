@@ -68,7 +68,7 @@ class Context(Protocol):
         """Seal a person's fields with their data key."""
 
     def id_digest(self, id_number: str) -> str:
-        """The keyed HMAC of an ID number."""
+        """The token of an ID number (random; the key store's index maps the number to it)."""
 
     def erase(self, person_ref: str) -> None:
         """Destroy the person's data key (done before the events are saved)."""

@@ -18,8 +18,9 @@ recomputing lateness later could change a verdict; the stored ``due_on`` keeps w
 known, and a report reads "late" as ``occurred date > due_on`` from the event alone.
 
 One active registration per ID number: :class:`MigrantIdNumber` is an index record whose
-ref is the keyed HMAC of the ID number, saved in the same transaction as the registration,
-so the store's unique (id, version) constraint refuses the second of two racing claims.
+ref is the ID number's token (see ``docs/personal-data.md``), saved in the same transaction
+as the registration, so the store's unique (id, version) constraint refuses the second of
+two racing claims.
 Leaving and erasure release it (see :meth:`MigrantIdNumber.release`).
 """
 
@@ -670,17 +671,18 @@ class MigrantWorker(Record):
 class MigrantIdNumber(Record):
     """Which worker holds an ID number: at most one active registration per ID number.
 
-    Its ref is the keyed HMAC of the ID number (never the number: 18-digit IDs are
-    enumerable). The first claim creates it; later claims append to it. Either way the
-    claim is written with the registration, so the store's unique (id, version) constraint
-    lets only one of two racing registrations land: no check-then-write race.
+    Its ref is the ID number's token: random, kept by the key store's index (never the
+    number, nor anything computed from it: 18-digit IDs are enumerable). The first claim
+    creates it; later claims append to it. Either way the claim is written with the
+    registration, so the store's unique (id, version) constraint lets only one of two
+    racing registrations land: no check-then-write race.
 
     Leaving and erasure **release** the entry. After erasure, keeping it would let anyone
     holding the person's ID number find the erased record by registering them again (the
     refusal names the worker), and would turn the person away for good if they came back;
     released, the lookup answers nothing. What stays is what an append-only store cannot
-    drop: the HMAC and the old claim in this record's history, readable only with the key
-    store's HMAC secret.
+    drop: the token and the old claim in this record's history, which lead to the number
+    only through the key store's index row, deleted when its last holder is erased.
     """
 
     KIND = "migrant_id"

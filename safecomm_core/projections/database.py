@@ -38,6 +38,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from safecomm_core.private import create_private
 from safecomm_core.projections.errors import ViewDatabaseError
 from safecomm_core.projections.schema import (
     BOOLEAN,
@@ -379,6 +380,7 @@ class SQLiteViews(ViewDatabase):
         super().__init__()
         self.path = path
         try:
+            create_private(path)  # views hold what the store holds: 0600, as the store
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA busy_timeout=30000")
             if path != ":memory:":
@@ -387,7 +389,7 @@ class SQLiteViews(ViewDatabase):
                 # go back together, so the projection resumes exactly where it was.
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise ViewDatabaseError(f"cannot open views database {path!r}: {exc}") from exc
 
     @property
