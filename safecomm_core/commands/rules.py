@@ -10,7 +10,7 @@ from safecomm_core.commands.base import Command, Context, command
 from safecomm_core.converter import converter, structure
 from safecomm_core.domain.rules import SUBDISTRICT, Rulebook, Rules, RuleVersion
 from safecomm_core.errors import FieldError, InvalidCommand
-from safecomm_core.validation import nonempty
+from safecomm_core.validation import day, ident
 
 __all__ = ["AdoptRules"]
 
@@ -24,9 +24,9 @@ class AdoptRules(Command):
     for that scope on ``effective_from``.
     """
 
-    effective_from: date
+    effective_from: date = day()
     changes: dict[str, int]
-    community: str = attrs.field(default=SUBDISTRICT, validator=nonempty)
+    community: str = ident(default=SUBDISTRICT)
 
     def run(self, ctx: Context) -> None:
         if not self.changes:
