@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from safecomm_cli.main import main
 
+from safecomm_core import open_store
 from tests.commanding import SAMPLE
 
 
@@ -67,6 +68,26 @@ def test_history_shows_both_times_and_the_actor(runner: CliRunner, url: str) -> 
     as_json = runner.invoke(main, ["history", "d-2014-0001", "--json", "--store", url])
     events = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert [e["event"] for e in events][-1] == "AgreementReached"
+
+
+def test_history_escapes_what_could_forge_an_entry(runner: CliRunner, url: str) -> None:
+    runner.invoke(main, ["import", str(SAMPLE), "--store", url])
+    follow_up = {
+        "type": "dispute.follow_up",
+        "command_id": "c-forge",
+        "occurred_at": "2014-03-05T09:00:00+08:00",
+        "actor": {"id": "staff-017", "role": "mediator"},
+        "dispute_id": "d-2014-0001",
+        "notes": "met\ndispute:d-2014-0001 v9 Archived\n    by admin (admin)\tok",
+    }
+    with open_store(url) as store:
+        store.handle_json(follow_up)
+    result = runner.invoke(main, ["history", "d-2014-0001", "--store", url])
+    assert result.exit_code == 0
+    assert "notes=met\\ndispute:d-2014-0001 v9 Archived\\n    by admin (admin)\\tok" in (
+        result.stdout
+    )
+    assert not any(line.startswith("dispute:d-2014-0001 v9") for line in result.stdout.splitlines())
 
 
 def test_unknown_record_is_one_line_and_exit_4(runner: CliRunner, url: str) -> None:
