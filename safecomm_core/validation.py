@@ -213,8 +213,10 @@ def amount_rule(_instance: object, attribute: attrs.Attribute[Any], value: Any) 
     """attrs validator: a finite number from 0 to :data:`AMOUNT_MAX`, or None."""
     if value is not None:
         number = _number(attribute, value, int, float)
-        if not math.isfinite(number) or not 0 <= number <= AMOUNT_MAX:
-            raise BrokenRule(attribute.name, f"must be a finite number from 0 to {AMOUNT_MAX:g}")
+        if not math.isfinite(number) or number < 0:
+            raise BrokenRule(attribute.name, "must be a finite number of zero or more")
+        if number > AMOUNT_MAX:
+            raise BrokenRule(attribute.name, f"at most {AMOUNT_MAX:g}")
 
 
 def _in_window(attribute: attrs.Attribute[Any], day_: date) -> None:
