@@ -26,7 +26,7 @@ from cattrs.gen import make_dict_structure_fn
 from cattrs.v import format_exception
 
 from safecomm_core.errors import FieldError, InvalidCommand
-from safecomm_core.validation import EXCERPT_LENGTH, BrokenRule, excerpt
+from safecomm_core.validation import BrokenRule, shown_name
 
 __all__ = ["converter", "field_errors", "make_converter", "structure"]
 
@@ -112,7 +112,7 @@ def _mapping_hook(type_: Any, conv: cattrs.Converter) -> Any:
 
 
 def _at_key(key: Any, type_: Any) -> AttributeValidationNote:
-    return AttributeValidationNote(f"Structuring key {_name(key)}", _name(key), type_)
+    return AttributeValidationNote(f"Structuring key {shown_name(key)}", shown_name(key), type_)
 
 
 def _record_hook(cls: type, conv: cattrs.Converter) -> Any:
@@ -164,6 +164,8 @@ def _every_error(
                 f.validator(view, f, values[f.name])
             except BrokenRule as exc:
                 errors.append(exc)
+            except InvalidCommand as exc:  # a rule that names several broken parts at once
+                errors.extend(BrokenRule(e.field, e.rule) for e in exc.errors)
             except Exception:  # a rule needing a field that is itself broken
                 continue
     if not errors:
@@ -201,18 +203,12 @@ def _describe(exc: BaseException, type_: type | None) -> str:
     if isinstance(exc, BrokenRule):
         return f"{exc.attribute}{_SEP}{exc.rule}"
     if isinstance(exc, ForbiddenExtraKeysError):
-        return _SEP.join(sorted(map(_name, exc.extra_fields))) + _SEP + "unknown field"
+        return _SEP.join(sorted(map(shown_name, exc.extra_fields))) + _SEP + "unknown field"
     enum = _enum_of(type_)
     if enum is not None and isinstance(exc, (ValueError, TypeError)):
         optional = " or null" if type_ is not enum else ""
         return _SEP + "must be one of " + ", ".join(repr(m.value) for m in enum) + optional
     return _SEP + format_exception(exc, type_)
-
-
-def _name(key: Any) -> str:
-    """An unknown field's name as an error may show it: printable and bounded."""
-    text = str(key)
-    return text if text.isprintable() and len(text) <= EXCERPT_LENGTH else excerpt(text)
 
 
 def _enum_of(type_: Any) -> type[Enum] | None:

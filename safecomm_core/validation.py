@@ -67,6 +67,7 @@ __all__ = [
     "positive",
     "prose",
     "prose_or_none",
+    "shown_name",
     "text_rule",
 ]
 
@@ -113,7 +114,13 @@ def excerpt(value: object) -> str:
         ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace").decode()
         for ch in short
     )
-    return repr(quoted) + ("..." if len(text) > EXCERPT_LENGTH else "")
+    return f"'{quoted}'" + ("..." if len(text) > EXCERPT_LENGTH else "")
+
+
+def shown_name(key: object) -> str:
+    """A field's name as an error may show it: as it is if printable and short, else quoted."""
+    text = str(key)
+    return text if text.isprintable() and len(text) <= EXCERPT_LENGTH else excerpt(text)
 
 
 # -- validators -------------------------------------------------------------------------

@@ -133,6 +133,24 @@ def test_a_phone_is_digits_with_separators() -> None:
     assert parse_command(data).parties[0].phone == "+86 138-0000-1001"
 
 
+def test_unknown_rules_are_all_named_and_quoted_safely() -> None:
+    adopt = {
+        "type": "rules.adopt",
+        "command_id": "c-rules",
+        "occurred_at": "2014-03-03T09:10:00+08:00",
+        "actor": {"id": "admin-1", "role": "admin"},
+        "effective_from": "2014-04-01",
+        "changes": {"nope": 1, "\ud800": 2, "settle_within_days": 10},
+    }
+    assert sorted(errors_of(adopt)) == [
+        ("changes.'\\ud800'", "unknown rule"),
+        ("changes.nope", "unknown rule"),
+    ]
+    assert errors_of(adopt | {"changes": ["settle_within_days"]}) == [
+        ("changes", "must be an object")
+    ]
+
+
 def test_nothing_is_written_for_bad_input(memory_store: Any) -> None:
     with pytest.raises(InvalidCommand):
         memory_store.handle_json(changed(occurred_at="yesterday"))
