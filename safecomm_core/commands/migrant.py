@@ -24,7 +24,7 @@ from safecomm_core.domain.migrant import (
 )
 from safecomm_core.errors import FieldError, InvalidCommand, NotFound
 from safecomm_core.personal import PersonInput
-from safecomm_core.validation import day, ident, ident_or_none, label, label_or_none, nonempty
+from safecomm_core.validation import day, ident, ident_or_none, label, label_or_none
 
 __all__ = [
     "ApplyResidencePermit",
@@ -39,9 +39,6 @@ __all__ = [
     "RegisterMigrantWorker",
     "SuspendResidencePermit",
 ]
-
-_optional_text = attrs.validators.optional(nonempty)
-
 
 def _worker(ctx: Context, worker_id: str) -> MigrantWorker:
     return ctx.load(MigrantWorker, worker_id)
