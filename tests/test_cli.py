@@ -49,6 +49,33 @@ def test_bad_lines_are_reported_with_number_field_and_reason(
     assert "5 applied, 0 already applied, 2 failed" in result.stdout
 
 
+def test_import_reports_each_unreadable_line_and_goes_on(
+    runner: CliRunner, url: str, tmp_path: Path
+) -> None:
+    lines = SAMPLE.read_bytes().splitlines()
+    first = json.loads(lines[0])
+    bad = [
+        json.dumps({**first, "summary": "\ud800"}).encode(),  # a lone surrogate
+        json.dumps({**first, "occurred_at": "9999-12-31T23:59:59-12:00"}).encode(),
+        b"[" * 5000 + b"]" * 5000,  # nested too deeply for the JSON reader
+        b'{"type": "dispute.report", "summary": "\xff"}',  # not UTF-8
+        json.dumps({**first, "dispute_id": "d" * 1_000_000}).encode(),
+    ]
+    # A byte-order mark at the start of the file is skipped, not a failed line.
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b"\n".join([*bad, *lines]) + b"\n")
+    result = runner.invoke(main, ["import", str(path), "--store", url])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"{path}:1: InvalidCommand: summary: no control characters (tab and newline only)",
+        f"{path}:2: InvalidCommand: occurred_at: must fall between 1990-01-01 and 2100-12-31",
+        f"{path}:3: InvalidCommand: malformed JSON: nested too deeply",
+        f"{path}:4: InvalidCommand: not UTF-8: byte 0xff at column 40",
+        f"{path}:5: InvalidCommand: dispute_id: at most 64 characters",
+    ]
+    assert "5 applied, 0 already applied, 5 failed" in result.stdout
+
+
 def test_stop_on_error(runner: CliRunner, url: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{}\n" + SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
