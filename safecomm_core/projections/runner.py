@@ -436,7 +436,8 @@ class Projector:
             if claimed != 1:
                 raise _Moved
             writer = ViewWriter(self.views, projection, generation)
-            self._prefetch(projection, writer, events)
+            if not one_by_one:  # reading ahead is for speed; event by event, reads fail alone
+                self._prefetch(projection, writer, events)
             for notification, event in events:
                 writer.begin()
                 try:
