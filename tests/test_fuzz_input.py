@@ -291,9 +291,14 @@ def test_every_rule_of_the_converter_binds_a_command_built_in_python(
     else:
         return  # a value JSON accepts here (e.g. blank notes): nothing to compare
     assert json_fields == {name}
+    _python_figures["tried"] += 1
     with pytest.raises(InvalidCommand) as info:
         attrs.evolve(cmd, **{name: _pythonic(bad, hints[name])})
     assert {e.field.split(".")[0].split("[")[0] for e in info.value.errors} == {name}
+    _python_figures.update(refused=1, invalid=1)
+
+
+_python_figures: Counter[str] = Counter()
 
 
 def test_a_naive_datetime_in_python_is_refused_and_nothing_poisons_the_store(
@@ -449,7 +454,8 @@ def test_bad_lines_through_safecomm_import(
     with _store(folder / "store.db") as store, _store(folder / "alone.db") as expected:
         assert len(store.history("d-2014-0001")) == 5
         assert written(store) == written(expected)
-    _import_figures.update(tried=len(bad), refused=failed)
+    invalid = sum(": InvalidCommand: " in line for line in reported)
+    _import_figures.update(tried=len(bad), refused=failed, invalid=invalid)
 
 
 def _import(path: Path, store: Path) -> Any:
@@ -464,6 +470,5 @@ _import_figures: Counter[str] = Counter()
 
 
 def test_import_figures(figures: dict[str, Counter[str]]) -> None:
-    figures["safecomm import (lines)"] = Counter(
-        tried=_import_figures["tried"], refused=_import_figures["refused"]
-    )
+    figures["safecomm import (lines)"] = _import_figures
+    figures["built in Python (JSON refused it)"] = _python_figures
