@@ -37,6 +37,7 @@ __all__ = [
     "ID_MAX_LENGTH",
     "LABEL_MAX_LENGTH",
     "LATEST_DAY",
+    "PHONE_MAX_DIGITS",
     "PHONE_MIN_DIGITS",
     "TEXT_MAX_LENGTH",
     "BrokenRule",
