@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from safecomm_core.transcoding import value_type
-from safecomm_core.validation import matches, nonempty
+from safecomm_core.validation import ident, label_or_none, matches, phone
 
 __all__ = [
     "ERASED",
@@ -43,7 +43,6 @@ __all__ = [
 ERASED = "[erased]"
 
 _ID_NUMBER = r"[0-9]{17}[0-9Xx]|[0-9]{15}"  # ASCII digits only: \d admits other scripts
-_PHONE = r"\+?[0-9\- ]{5,20}"
 
 
 class KeyStore(Protocol):
@@ -72,15 +71,13 @@ class KeyStore(Protocol):
 class PersonInput:
     """A person as a command names them: an opaque ref and the personal fields known."""
 
-    ref: str = attrs.field(validator=nonempty)
-    name: str | None = None
+    ref: str = ident()
+    name: str | None = label_or_none()
     id_number: str | None = attrs.field(
         default=None, validator=matches(_ID_NUMBER, "must be a 15- or 18-digit ID number")
     )
-    phone: str | None = attrs.field(
-        default=None, validator=matches(_PHONE, "must be a phone number")
-    )
-    address: str | None = None
+    phone: str | None = phone()
+    address: str | None = label_or_none()
 
     def fields(self) -> dict[str, str]:
         """The personal fields that are present."""

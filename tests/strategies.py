@@ -10,10 +10,12 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
 from safecomm_core.commands import broadcast as broadcast_cmds
 from safecomm_core.commands import campaign as campaign_cmds
+from safecomm_core.commands import dispute as dispute_cmds
 from safecomm_core.commands import grid as grid_cmds
 from safecomm_core.commands import meeting as meeting_cmds
 from safecomm_core.commands import migrant as migrant_cmds
@@ -21,18 +23,27 @@ from safecomm_core.commands import patrol as patrol_cmds
 from safecomm_core.commands import phase as phase_cmds
 from safecomm_core.commands import police_statistic as police_cmds
 from safecomm_core.commands import prevention_asset as asset_cmds
+from safecomm_core.commands import rules as rules_cmds
 from safecomm_core.commands import survey as survey_cmds
 from safecomm_core.commands import targets as target_cmds
 from safecomm_core.commands.dispute import PartyInput
 from safecomm_core.domain import grid_alert, grid_network
 from safecomm_core.domain.broadcast import BroadcastCategory, Medium, Outlet, Period
 from safecomm_core.domain.campaign import CAMPAIGN_MEASURES, Audience, CampaignTheme, MaterialKind
-from safecomm_core.domain.dispute import DisputeKind, PartyRole
+from safecomm_core.domain.dispute import (
+    AgreementForm,
+    DisputeKind,
+    DisputeSource,
+    PartyRole,
+    PerformanceOutcome,
+    Route,
+)
 from safecomm_core.domain.migrant import ErasureGround, PermitBasis, RegistrationSource, RightsKind
 from safecomm_core.domain.patrol import ObservationCategory, PatrolTeam
 from safecomm_core.domain.phase import Evidence, EvidenceKind, PhaseId, ReviewKind
 from safecomm_core.domain.police_statistic import statistic_ref
 from safecomm_core.domain.prevention_asset import AssetKind, InspectionOutcome
+from safecomm_core.domain.rules import Rules
 from safecomm_core.domain.survey import Answers, Satisfaction, Security, Wave
 from safecomm_core.domain.targets import Direction, Indicator
 from safecomm_core.personal import PersonInput
@@ -48,6 +59,13 @@ refs = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max
 texts = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40
 ).filter(lambda s: s.strip() != "")
+#: Free text that may be left empty (notes): no control characters but tab and newline.
+notes_texts = st.text(
+    alphabet=st.characters(
+        codec="utf-8", exclude_categories=("Cs", "Cc"), include_characters="\t\n"
+    ),
+    max_size=20,
+)
 communities = st.sampled_from([f"C{i}" for i in range(1, 8)])
 actors = st.builds(Actor, id=refs, role=st.sampled_from(list(Role)))
 channels = st.none() | st.sampled_from(list(Channel))
@@ -213,7 +231,7 @@ grid_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
         community=communities,
     ),
     "network.leave": commands_of(
-        grid_cmds.LeaveNetwork, network_id=refs, unit_id=refs, reason=st.text(max_size=20)
+        grid_cmds.LeaveNetwork, network_id=refs, unit_id=refs, reason=notes_texts
     ),
     "network.set_contact": channel_contacts.flatmap(
         lambda cc: commands_of(
@@ -303,7 +321,7 @@ patrol_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
     ),
     "patrol.start": commands_of(patrol_cmds.StartPatrol, patrol_id=refs),
     "patrol.visit_checkpoint": commands_of(
-        patrol_cmds.VisitCheckpoint, patrol_id=refs, checkpoint=refs, notes=st.text(max_size=20)
+        patrol_cmds.VisitCheckpoint, patrol_id=refs, checkpoint=refs, notes=notes_texts
     ),
     "patrol.record_observation": commands_of(
         patrol_cmds.RecordPatrolObservation,
@@ -324,7 +342,7 @@ patrol_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
             terms=st.just(o[1]),
             mediator=st.none() | refs,
             grid_unit=st.none() | refs,
-            notes=st.text(max_size=20),
+            notes=notes_texts,
         )
     ),
     "patrol.end": commands_of(
@@ -625,6 +643,83 @@ migrant_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
     ),
 }
 
+# -- dispute ----------------------------------------------------------------------------
+
+_on_dispute = {"dispute_id": refs}
+
+#: A valid command of each dispute type, by type.
+dispute_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
+    "dispute.report": commands_of(
+        dispute_cmds.ReportDispute,
+        dispute_id=refs,
+        community=communities,
+        kind=st.sampled_from(list(DisputeKind)),
+        summary=texts,
+        parties=party_inputs,
+        grid_unit=st.none() | refs,
+        source=st.none() | st.sampled_from(list(DisputeSource)),
+    ),
+    "dispute.accept": commands_of(dispute_cmds.AcceptDispute, **_on_dispute),
+    "dispute.refuse": commands_of(dispute_cmds.RefuseDispute, reason=texts, **_on_dispute),
+    "dispute.assign_mediator": commands_of(
+        dispute_cmds.AssignMediator, mediator=refs, **_on_dispute
+    ),
+    "dispute.hold_session": commands_of(dispute_cmds.HoldSession, notes=notes_texts, **_on_dispute),
+    "dispute.flag_risk": commands_of(dispute_cmds.FlagDisputeRisk, risk=texts, **_on_dispute),
+    "dispute.report_to_police": commands_of(
+        dispute_cmds.ReportDisputeToPolice, station=texts, **_on_dispute
+    ),
+    "dispute.reach_agreement": commands_of(
+        dispute_cmds.ReachAgreement,
+        form=st.sampled_from(list(AgreementForm)),
+        terms=texts,
+        **_on_dispute,
+    ),
+    "dispute.terminate": commands_of(
+        dispute_cmds.TerminateMediation,
+        reason=texts,
+        routes_told=st.lists(st.sampled_from(list(Route)), min_size=1, unique=True).map(tuple),
+        **_on_dispute,
+    ),
+    "dispute.record_performance": commands_of(
+        dispute_cmds.RecordPerformance,
+        outcome=st.sampled_from(list(PerformanceOutcome)),
+        notes=notes_texts,
+        **_on_dispute,
+    ),
+    "dispute.apply_judicial_confirmation": commands_of(
+        dispute_cmds.ApplyJudicialConfirmation, court=texts, **_on_dispute
+    ),
+    "dispute.decide_judicial_confirmation": commands_of(
+        dispute_cmds.DecideJudicialConfirmation,
+        confirmed=st.booleans(),
+        notes=notes_texts,
+        **_on_dispute,
+    ),
+    "dispute.follow_up": commands_of(
+        dispute_cmds.FollowUpDispute, notes=notes_texts, **_on_dispute
+    ),
+    "dispute.archive": commands_of(dispute_cmds.ArchiveDispute, **_on_dispute),
+    "dispute.refer_legal_aid": commands_of(
+        dispute_cmds.ReferLegalAid, provider=texts, matter=texts, **_on_dispute
+    ),
+}
+
+
+# -- rules ------------------------------------------------------------------------------
+
+rules_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
+    "rules.adopt": commands_of(
+        rules_cmds.AdoptRules,
+        effective_from=dates,
+        changes=st.dictionaries(
+            st.sampled_from(sorted(attrs.fields_dict(Rules))), st.integers(1, 100), min_size=1
+        ),
+        community=st.just("*") | communities,
+    )
+}
+
+
 # -- every aggregate with strategies by type --------------------------------------------
 
 #: A valid command of each type that has a strategy of its own, by type.
@@ -638,4 +733,32 @@ commands_by_type: dict[str, st.SearchStrategy[Any]] = {
     **police_statistic_commands_by_type,
     **target_commands_by_type,
     **migrant_commands_by_type,
+}
+
+
+#: A valid command of every type there is, by type.
+every_command_by_type: dict[str, st.SearchStrategy[Any]] = {
+    **commands_by_type,
+    **dispute_commands_by_type,
+    **rules_commands_by_type,
+    **{
+        t: phase_commands.filter(lambda c, t=t: t == c.TYPE)
+        for t in (
+            "phase.plan",
+            "phase.start",
+            "phase.record_deliverable",
+            "phase.hold_review",
+            "phase.complete",
+            "phase.mark_overdue",
+        )
+    },
+    **{
+        t: meeting_commands.filter(lambda c, t=t: t == c.TYPE)
+        for t in (
+            "meeting.hold",
+            "meeting.raise_problem",
+            "meeting.assign_action",
+            "meeting.close_action",
+        )
+    },
 }

@@ -212,8 +212,11 @@ def test_measures_are_campaign_measures_each_once(
 )
 def test_hold_lists_are_checked(memory_store: Any, extra: dict[str, Any], field: str) -> None:
     memory_store.handle(plan())
-    err = refused(memory_store, hold(**extra), InvalidCommand)
-    assert err.field == field
+    before = stored(memory_store)
+    with pytest.raises(InvalidCommand) as info:  # a blank name is refused as it is built
+        memory_store.handle(hold(**extra))
+    assert info.value.field == field
+    assert stored(memory_store) == before
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from safecomm_cli.main import friendly, main
 from safecomm_reports import UnsupportedOutput
 
-from safecomm_core import errors
+from safecomm_core import errors, open_store
 from safecomm_core.audit import AuditError, KeyFileError, TamperDetected
 from safecomm_core.indicators import UnknownIndicator
 from safecomm_core.masterkey import MasterKeyError
@@ -55,6 +55,33 @@ def test_bad_lines_are_reported_with_number_field_and_reason(
     assert "5 applied, 0 already applied, 2 failed" in result.stdout
 
 
+def test_import_reports_each_unreadable_line_and_goes_on(
+    runner: CliRunner, url: str, tmp_path: Path
+) -> None:
+    lines = SAMPLE.read_bytes().splitlines()
+    first = json.loads(lines[0])
+    bad = [
+        json.dumps({**first, "summary": "\ud800"}).encode(),  # a lone surrogate
+        json.dumps({**first, "occurred_at": "9999-12-31T23:59:59-12:00"}).encode(),
+        b"[" * 5000 + b"]" * 5000,  # nested too deeply for the JSON reader
+        b'{"type": "dispute.report", "summary": "\xff"}',  # not UTF-8
+        json.dumps({**first, "dispute_id": "d" * 1_000_000}).encode(),
+    ]
+    # A byte-order mark at the start of the file is skipped, not a failed line.
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b"\n".join([*bad, *lines]) + b"\n")
+    result = runner.invoke(main, ["import", str(path), "--store", url])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"{path}:1: InvalidCommand: summary: no control characters (tab and newline only)",
+        f"{path}:2: InvalidCommand: occurred_at: must fall between 1990-01-01 and 2100-12-31",
+        f"{path}:3: InvalidCommand: malformed JSON: nested too deeply",
+        f"{path}:4: InvalidCommand: not UTF-8: byte 0xff at column 40",
+        f"{path}:5: InvalidCommand: dispute_id: at most 64 characters",
+    ]
+    assert "5 applied, 0 already applied, 5 failed" in result.stdout
+
+
 def test_stop_on_error(runner: CliRunner, url: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{}\n" + SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
@@ -74,6 +101,26 @@ def test_history_shows_both_times_and_the_actor(runner: CliRunner, url: str) -> 
     as_json = runner.invoke(main, ["history", "d-2014-0001", "--json", "--store", url])
     events = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert [e["event"] for e in events][-1] == "AgreementReached"
+
+
+def test_history_escapes_what_could_forge_an_entry(runner: CliRunner, url: str) -> None:
+    runner.invoke(main, ["import", str(SAMPLE), "--store", url])
+    follow_up = {
+        "type": "dispute.follow_up",
+        "command_id": "c-forge",
+        "occurred_at": "2014-03-05T09:00:00+08:00",
+        "actor": {"id": "staff-017", "role": "mediator"},
+        "dispute_id": "d-2014-0001",
+        "notes": "met\ndispute:d-2014-0001 v9 Archived\n    by admin (admin)\tok",
+    }
+    with open_store(url) as store:
+        store.handle_json(follow_up)
+    result = runner.invoke(main, ["history", "d-2014-0001", "--store", url])
+    assert result.exit_code == 0
+    assert "notes=met\\ndispute:d-2014-0001 v9 Archived\\n    by admin (admin)\\tok" in (
+        result.stdout
+    )
+    assert not any(line.startswith("dispute:d-2014-0001 v9") for line in result.stdout.splitlines())
 
 
 def test_unknown_record_is_one_line_and_exit_4(runner: CliRunner, url: str) -> None:

@@ -33,7 +33,7 @@ from safecomm_core.domain.dispute import (
 )
 from safecomm_core.values import Actor, Role
 from tests.refusals import refused
-from tests.strategies import CST, communities, meta_fields, party_inputs, refs, texts
+from tests.strategies import CST, communities, meta_fields, notes_texts, party_inputs, refs, texts
 
 MEDIATOR = Actor("staff-017", Role.MEDIATOR)
 T0 = datetime(2014, 3, 3, 9, 10, tzinfo=CST)
@@ -219,7 +219,7 @@ dispute_commands = st.one_of(
             cmds.DecideJudicialConfirmation,
             dispute_id=refs,
             confirmed=st.booleans(),
-            notes=st.text(max_size=10),
+            notes=notes_texts,
             **{k: st.just(v) for k, v in m.items()},
         )
     ),

@@ -202,6 +202,23 @@ def _session(view: ViewWriter, event: Dispute.SessionHeld, notification_id: int)
 
 PROJECTIONS = (DISPUTES, FLAKY)
 
+# -- a projection whose handler succeeds but writes a row the views database refuses -------
+
+NOTES = Table(
+    "session_notes",
+    columns=(Column("notification_id", INTEGER, nullable=False), Column("notes", TEXT)),
+    key=("notification_id",),
+)
+UNWRITABLE = Projection("unwritable_notes", version=1, tables=(NOTES,))
+
+
+@UNWRITABLE.handles(Dispute.SessionHeld)
+def _note(view: ViewWriter, event: Dispute.SessionHeld, notification_id: int) -> None:
+    # A lone surrogate passes the column check but no database can encode it: the row
+    # fails only when the batch writes its rows, after every handler has returned.
+    notes = "\ud800" if event.notes == "unwritable" else event.notes
+    view.put(NOTES, {"notification_id": notification_id, "notes": notes})
+
 
 # -- stores on each backend, opened and reopened --------------------------------------------
 
@@ -437,6 +454,36 @@ def test_a_raising_handler_leaves_a_dead_letter_and_the_projection_goes_on(site:
     assert [d.notification_id for d in site.projector.dead_letters(FLAKY)] == [boom.id]
     assert site.projector.rebuild_check(FLAKY) == []
     assert site.projector.status(FLAKY).dead_letters == 1
+
+
+def test_a_row_the_views_database_refuses_is_a_dead_letter_and_the_runner_goes_on(
+    site: Site,
+) -> None:
+    site.store.handle(parse_command(report(1, 0)))
+    for kind, fields in [
+        ("dispute.accept", {}),
+        ("dispute.assign_mediator", {"mediator": "m"}),
+        ("dispute.hold_session", {"notes": "first"}),
+        ("dispute.hold_session", {"notes": "unwritable"}),
+        ("dispute.hold_session", {"notes": "third"}),
+    ]:
+        site.store.handle(parse_command(command(kind, 1, 10, **fields)))
+    progress = site.projector.catch_up(UNWRITABLE)
+    assert progress.caught_up
+    assert progress.dead_letters == 1
+    held = [n for n in site.store.log.read(0, 100) if n.topic == "safecomm/Dispute/SessionHeld"]
+    (letter,) = site.projector.dead_letters(UNWRITABLE)
+    assert letter.notification_id == held[1].id
+    rows = site.projector.rows(UNWRITABLE, "session_notes")
+    assert [(r["notification_id"], r["notes"]) for r in rows] == [
+        (held[0].id, "first"),
+        (held[2].id, "third"),
+    ]
+    # The next batch goes on as usual.
+    site.store.handle(parse_command(command("dispute.hold_session", 1, 20, notes="fourth")))
+    assert site.projector.catch_up(UNWRITABLE).dead_letters == 0
+    assert len(site.projector.rows(UNWRITABLE, "session_notes")) == 3
+    assert site.projector.rebuild_check(UNWRITABLE) == []
 
 
 def test_handler_writes_are_checked_against_the_columns() -> None:

@@ -6,6 +6,7 @@ Every error a user can cause ends in one line on stderr and an exit status (see
 
 from __future__ import annotations
 
+import codecs
 import functools
 import json
 import os
@@ -18,6 +19,7 @@ import click
 
 from safecomm_cli.exit_status import exit_status
 from safecomm_core import (
+    FieldError,
     InvalidCommand,
     SafecommError,
     open_store,
@@ -81,19 +83,16 @@ def import_(file: Path, store_url: str, stop_on_error: bool) -> None:
     status is 1 if any line failed. Re-running the same file changes nothing.
     """
     applied = repeated = failed = 0
-    with open_store(store_url) as store, file.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
+    with open_store(store_url) as store, file.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
             try:
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InvalidCommand([_malformed(exc)]) from None
+                data = _read_line(raw, first=number == 1)
+                if data is None:
+                    continue
                 outcome = store.handle(parse_command(data))
             except SafecommError as exc:
                 failed += 1
-                click.echo(f"{file}:{number}: {type(exc).__name__}: {exc}", err=True)
+                click.echo(f"{file}:{number}: {type(exc).__name__}: {_shown(str(exc))}", err=True)
                 if stop_on_error:
                     break
                 continue
@@ -106,10 +105,30 @@ def import_(file: Path, store_url: str, stop_on_error: bool) -> None:
         sys.exit(1)
 
 
-def _malformed(exc: json.JSONDecodeError) -> Any:
-    from safecomm_core import FieldError
+def _read_line(raw: bytes, *, first: bool) -> Any:
+    """One line's JSON value, None for a blank line, or :class:`InvalidCommand` saying why.
 
-    return FieldError("", f"malformed JSON: {exc.msg} at column {exc.colno}")
+    Each line is decoded on its own, so that one bad line is reported and skipped rather
+    than ending the import. A byte-order mark at the start of the file is skipped.
+    """
+    if first and raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidCommand(
+            [FieldError("", f"not UTF-8: byte {raw[exc.start]:#04x} at column {exc.start + 1}")]
+        ) from None
+    if not line.strip():
+        return None
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InvalidCommand(
+            [FieldError("", f"malformed JSON: {exc.msg} at column {exc.colno}")]
+        ) from None
+    except RecursionError:
+        raise InvalidCommand([FieldError("", "malformed JSON: nested too deeply")]) from None
 
 
 @main.command()
@@ -129,17 +148,29 @@ def history(record_id: str, kind: str | None, as_json: bool, store_url: str) -> 
             click.echo(json.dumps(converter.unstructure(e), ensure_ascii=False))
             continue
         details = ", ".join(f"{k}={_short(v)}" for k, v in e.details.items() if v not in ("", None))
+        via = f" via {_shown(e.channel)}" if e.channel else ""
         click.echo(
-            f"{e.kind}:{e.ref} v{e.version} {e.event}\n"
+            f"{_shown(e.kind)}:{_shown(e.ref)} v{e.version} {_shown(e.event)}\n"
             f"    occurred {e.occurred_at.isoformat()}  recorded {e.recorded_at.isoformat()}\n"
-            f"    by {e.actor} ({e.role}){' via ' + e.channel if e.channel else ''}"
-            f"  command {e.command_id}" + (f"\n    {details}" if details else "")
+            f"    by {_shown(e.actor)} ({_shown(e.role)}){via}"
+            f"  command {_shown(e.command_id)}" + (f"\n    {details}" if details else "")
         )
 
 
 def _short(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
-    return text if len(text) <= 120 else text[:117] + "..."
+    return _shown(text if len(text) <= 120 else text[:117] + "...")
+
+
+def _shown(text: str) -> str:
+    """Text fit for a terminal: control and format characters escaped (``\\n``, ``\\x1b``).
+
+    A newline in a note would otherwise forge an entry, and an escape sequence would drive
+    the terminal.
+    """
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in str(text)
+    )
 
 
 @main.command()

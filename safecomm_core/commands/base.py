@@ -23,7 +23,7 @@ from safecomm_core.domain.base import Record
 from safecomm_core.domain.rules import Rules
 from safecomm_core.errors import FieldError, InvalidCommand, UnknownCommandType
 from safecomm_core.personal import PersonInput, SealedPerson
-from safecomm_core.validation import nonempty
+from safecomm_core.validation import check_types, excerpt, ident, identifier, member_rule, moment
 from safecomm_core.values import Actor, Channel, Meta
 
 __all__ = [
@@ -97,10 +97,15 @@ class Command:
     TYPE: ClassVar[str] = ""
     SERVES: ClassVar[tuple[str, ...]] = ()
 
-    command_id: str = attrs.field(validator=nonempty)
-    occurred_at: datetime
-    actor: Actor
+    command_id: str = ident()
+    occurred_at: datetime = moment()
+    # Checked at the door only: an Actor read back from a stored event keeps its id.
+    actor: Actor = attrs.field(validator=member_rule("id", identifier))
     channel: Channel | None = None
+
+    def __attrs_post_init__(self) -> None:
+        # JSON arrives typed by the converter; a command built in Python gets the same check.
+        check_types(self)
 
     @property
     def meta(self) -> Meta:
@@ -124,7 +129,7 @@ def parse_command(data: Any) -> Command:
     if type_ is None:
         raise InvalidCommand([FieldError("type", "required field missing")])
     if not isinstance(type_, str) or type_ not in COMMANDS:
-        raise UnknownCommandType([FieldError("type", f"unknown command type {type_!r}")])
+        raise UnknownCommandType([FieldError("type", f"unknown command type {excerpt(type_)}")])
     return structure(fields, COMMANDS[type_])
 
 

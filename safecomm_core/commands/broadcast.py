@@ -8,7 +8,7 @@ from safecomm_core.commands.base import Command, Context, command
 from safecomm_core.commands.shape import require_distinct
 from safecomm_core.domain.broadcast import Broadcast, BroadcastCategory, Outlet, Period
 from safecomm_core.personal import PersonInput
-from safecomm_core.validation import non_negative, nonempty
+from safecomm_core.validation import count, ident, identifier, member_rule, prose
 
 __all__ = [
     "AnswerQuestion",
@@ -26,8 +26,8 @@ _SERVES = ("M2.4",)
 class OutletReach:
     """An outlet a broadcast was sent on, and how many people it reached there."""
 
-    outlet: Outlet
-    recipients: int = attrs.field(validator=non_negative)
+    outlet: Outlet = attrs.field(validator=member_rule("community", identifier))
+    recipients: int = count()
 
 
 def _publish_on(ctx: Context, broadcast: Broadcast, outlets: tuple[OutletReach, ...]) -> None:
@@ -37,7 +37,7 @@ def _publish_on(ctx: Context, broadcast: Broadcast, outlets: tuple[OutletReach, 
 
 @attrs.frozen(kw_only=True)
 class _OnBroadcast(Command):
-    broadcast_id: str = attrs.field(validator=nonempty)
+    broadcast_id: str = ident()
 
 
 @command("broadcast.publish", serves=_SERVES)
@@ -48,11 +48,11 @@ class PublishBroadcast(Command):
     ``community`` is the jurisdiction the broadcast belongs to (``*``: the subdistrict).
     """
 
-    broadcast_id: str = attrs.field(validator=nonempty)
-    community: str = attrs.field(validator=nonempty)
+    broadcast_id: str = ident()
+    community: str = ident()
     category: BroadcastCategory
     period: Period
-    text: str = attrs.field(validator=nonempty)
+    text: str = prose()
     outlets: tuple[OutletReach, ...]
 
     def run(self, ctx: Context) -> None:
@@ -90,9 +90,9 @@ class ReceiveQuestion(_OnBroadcast):
     The resident, if known, is sealed: keep names and numbers out of ``text``.
     """
 
-    question_id: str = attrs.field(validator=nonempty)
-    outlet: Outlet
-    text: str = attrs.field(validator=nonempty)
+    question_id: str = ident()
+    outlet: Outlet = attrs.field(validator=member_rule("community", identifier))
+    text: str = prose()
     person: PersonInput | None = None
 
     def run(self, ctx: Context) -> None:
@@ -111,8 +111,8 @@ class ReceiveQuestion(_OnBroadcast):
 class AnswerQuestion(_OnBroadcast):
     """Answer a resident's question; the time to answer follows from both ``occurred_at``."""
 
-    question_id: str = attrs.field(validator=nonempty)
-    answer: str = attrs.field(validator=nonempty)
+    question_id: str = ident()
+    answer: str = prose()
 
     def run(self, ctx: Context) -> None:
         broadcast = ctx.load(Broadcast, self.broadcast_id)
@@ -124,7 +124,7 @@ class AnswerQuestion(_OnBroadcast):
 class WithdrawBroadcast(_OnBroadcast):
     """Stop publishing the broadcast (e.g. a false alarm)."""
 
-    reason: str = attrs.field(validator=nonempty)
+    reason: str = prose()
 
     def run(self, ctx: Context) -> None:
         ctx.load(Broadcast, self.broadcast_id).withdraw(ctx.meta, self.reason)

@@ -18,7 +18,16 @@ from safecomm_core.domain.campaign import (
 )
 from safecomm_core.errors import FieldError, InvalidCommand
 from safecomm_core.personal import PersonInput
-from safecomm_core.validation import non_negative, nonempty, positive
+from safecomm_core.validation import (
+    count,
+    day,
+    ident,
+    ident_or_none,
+    ids,
+    label,
+    labels,
+    prose,
+)
 
 __all__ = [
     "CancelCampaign",
@@ -34,7 +43,7 @@ _PUBLICITY = tuple(m for m in CAMPAIGN_MEASURES if m != BRAVERY_MEASURE)
 
 @attrs.frozen(kw_only=True)
 class _OnCampaign(Command):
-    campaign_id: str = attrs.field(validator=nonempty)
+    campaign_id: str = ident()
 
 
 @command("campaign.plan", serves=CAMPAIGN_MEASURES)
@@ -46,12 +55,12 @@ class PlanCampaign(Command):
     :data:`~safecomm_core.domain.campaign.CAMPAIGN_MEASURES`, each once.
     """
 
-    campaign_id: str = attrs.field(validator=nonempty)
-    community: str = attrs.field(validator=nonempty)
-    title: str = attrs.field(validator=nonempty)
+    campaign_id: str = ident()
+    community: str = ident()
+    title: str = label()
     theme: CampaignTheme
-    measures: tuple[str, ...]
-    planned_on: date
+    measures: tuple[str, ...] = ids()
+    planned_on: date = day()
 
     def run(self, ctx: Context) -> None:
         require_distinct("measures", self.measures)
@@ -85,11 +94,11 @@ class HoldCampaign(_OnCampaign):
     names the community it was held in.
     """
 
-    place: str = attrs.field(validator=nonempty)
+    place: str = label()
     audiences: tuple[Audience, ...]
-    attendance: int = attrs.field(validator=non_negative)
-    partners: tuple[str, ...] = ()
-    community: str | None = None
+    attendance: int = count()
+    partners: tuple[str, ...] = labels(default=())
+    community: str | None = ident_or_none()
 
     def run(self, ctx: Context) -> None:
         require_distinct("audiences", self.audiences)
@@ -111,7 +120,7 @@ class DistributeMaterials(_OnCampaign):
     """Leaflets, posters, letters to residents, blackboards... handed out or put up."""
 
     kind: MaterialKind
-    count: int = attrs.field(validator=positive)
+    count: int = count(minimum=1)
 
     def run(self, ctx: Context) -> None:
         ctx.load(Campaign, self.campaign_id).distribute_materials(ctx.meta, self.kind, self.count)
@@ -125,7 +134,7 @@ class PubliciseBravery(_OnCampaign):
     The person, if named, is sealed: keep names out of ``description``.
     """
 
-    description: str = attrs.field(validator=nonempty)
+    description: str = prose()
     person: PersonInput | None = None
 
     def run(self, ctx: Context) -> None:
@@ -139,7 +148,7 @@ class PubliciseBravery(_OnCampaign):
 class CancelCampaign(_OnCampaign):
     """Call the campaign off before it is held."""
 
-    reason: str = attrs.field(validator=nonempty)
+    reason: str = prose()
 
     def run(self, ctx: Context) -> None:
         ctx.load(Campaign, self.campaign_id).cancel(ctx.meta, self.reason)

@@ -18,7 +18,7 @@ from safecomm_core.domain.dispute import (
     Route,
 )
 from safecomm_core.personal import PersonInput
-from safecomm_core.validation import nonempty
+from safecomm_core.validation import ident, ident_or_none, label, notes, prose
 
 __all__ = [
     "AcceptDispute",
@@ -58,7 +58,7 @@ def _source(cmd: Command, given: DisputeSource | None) -> DisputeSource:
 
 @attrs.frozen(kw_only=True)
 class _OnDispute(Command):
-    dispute_id: str = attrs.field(validator=nonempty)
+    dispute_id: str = ident()
 
 
 @command("dispute.report", serves=("M1.2", "M3.5"))
@@ -66,12 +66,12 @@ class _OnDispute(Command):
 class ReportDispute(Command):
     """Open a dispute: who, what kind, in which community. The source defaults to the channel."""
 
-    dispute_id: str = attrs.field(validator=nonempty)
-    community: str = attrs.field(validator=nonempty)
+    dispute_id: str = ident()
+    community: str = ident()
     kind: DisputeKind
-    summary: str = attrs.field(validator=nonempty)
+    summary: str = prose()
     parties: tuple[PartyInput, ...]
-    grid_unit: str | None = None
+    grid_unit: str | None = ident_or_none()
     source: DisputeSource | None = None
 
     def run(self, ctx: Context) -> None:
@@ -105,7 +105,7 @@ class AcceptDispute(_OnDispute):
 class RefuseDispute(_OnDispute):
     """The dispute is not taken on (e.g. a party refuses mediation, Art. 17)."""
 
-    reason: str = attrs.field(validator=nonempty)
+    reason: str = prose()
 
     def run(self, ctx: Context) -> None:
         ctx.load(Dispute, self.dispute_id).refuse(ctx.meta, self.reason)
@@ -116,7 +116,7 @@ class RefuseDispute(_OnDispute):
 class AssignMediator(_OnDispute):
     """Appoint or replace the mediator (Art. 19)."""
 
-    mediator: str = attrs.field(validator=nonempty)
+    mediator: str = ident()
 
     def run(self, ctx: Context) -> None:
         ctx.load(Dispute, self.dispute_id).assign_mediator(ctx.meta, self.mediator)
@@ -127,7 +127,7 @@ class AssignMediator(_OnDispute):
 class HoldSession(_OnDispute):
     """A mediation session took place."""
 
-    notes: str = ""
+    notes: str = notes()
 
     def run(self, ctx: Context) -> None:
         ctx.load(Dispute, self.dispute_id).hold_session(ctx.meta, self.notes)
@@ -138,7 +138,7 @@ class HoldSession(_OnDispute):
 class FlagDisputeRisk(_OnDispute):
     """The dispute may become a criminal or public-order case (Art. 25)."""
 
-    risk: str = attrs.field(validator=nonempty)
+    risk: str = prose()
 
     def run(self, ctx: Context) -> None:
         ctx.load(Dispute, self.dispute_id).flag_risk(ctx.meta, self.risk)
@@ -149,7 +149,7 @@ class FlagDisputeRisk(_OnDispute):
 class ReportDisputeToPolice(_OnDispute):
     """A flagged dispute reported to the police station (Art. 25)."""
 
-    station: str = attrs.field(validator=nonempty)
+    station: str = label()
 
     def run(self, ctx: Context) -> None:
         ctx.load(Dispute, self.dispute_id).report_to_police(ctx.meta, self.station)
@@ -161,7 +161,7 @@ class ReachAgreement(_OnDispute):
     """The parties agreed, in writing or orally (Arts. 28–30)."""
 
     form: AgreementForm
-    terms: str = attrs.field(validator=nonempty)
+    terms: str = prose()
 
     def run(self, ctx: Context) -> None:
         ctx.load(Dispute, self.dispute_id).reach_agreement(ctx.meta, self.form, self.terms)
@@ -172,7 +172,7 @@ class ReachAgreement(_OnDispute):
 class TerminateMediation(_OnDispute):
     """Mediation ended without agreement; the parties were told their routes (Art. 26)."""
 
-    reason: str = attrs.field(validator=nonempty)
+    reason: str = prose()
     routes_told: tuple[Route, ...]
 
     def run(self, ctx: Context) -> None:
@@ -185,7 +185,7 @@ class RecordPerformance(_OnDispute):
     """How the agreement is being performed (Art. 31)."""
 
     outcome: PerformanceOutcome
-    notes: str = ""
+    notes: str = notes()
 
     def run(self, ctx: Context) -> None:
         dispute = ctx.load(Dispute, self.dispute_id)
@@ -197,7 +197,7 @@ class RecordPerformance(_OnDispute):
 class ApplyJudicialConfirmation(_OnDispute):
     """Both parties applied to a court to confirm the agreement (Art. 33)."""
 
-    court: str = "basic people's court"
+    court: str = label(default="basic people's court")
 
     def run(self, ctx: Context) -> None:
         dispute = ctx.load(Dispute, self.dispute_id)
@@ -211,7 +211,7 @@ class DecideJudicialConfirmation(_OnDispute):
     """The court confirmed or rejected the agreement."""
 
     confirmed: bool
-    notes: str = ""
+    notes: str = notes()
 
     def run(self, ctx: Context) -> None:
         dispute = ctx.load(Dispute, self.dispute_id)
@@ -223,7 +223,7 @@ class DecideJudicialConfirmation(_OnDispute):
 class FollowUpDispute(_OnDispute):
     """A return visit after the outcome (回访)."""
 
-    notes: str = ""
+    notes: str = notes()
 
     def run(self, ctx: Context) -> None:
         ctx.load(Dispute, self.dispute_id).follow_up(ctx.meta, self.notes)
@@ -243,8 +243,8 @@ class ArchiveDispute(_OnDispute):
 class ReferLegalAid(_OnDispute):
     """Steer a party to legal aid (e.g. labour disputes, wage arrears, work injury)."""
 
-    provider: str = attrs.field(validator=nonempty)
-    matter: str = attrs.field(validator=nonempty)
+    provider: str = label()
+    matter: str = prose()
 
     def run(self, ctx: Context) -> None:
         ctx.load(Dispute, self.dispute_id).refer_legal_aid(ctx.meta, self.provider, self.matter)

@@ -21,7 +21,7 @@ from safecomm_core.domain.grid_network import (
 from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.errors import FieldError, InvalidCommand
 from safecomm_core.personal import PersonInput
-from safecomm_core.validation import BrokenRule, nonempty
+from safecomm_core.validation import BrokenRule, ident, label, moment, notes, prose
 
 __all__ = [
     "AcknowledgeAlert",
@@ -50,12 +50,12 @@ _SERVES = ("M2.3",)
 
 @attrs.frozen(kw_only=True)
 class _OnNetwork(Command):
-    network_id: str = attrs.field(validator=nonempty)
+    network_id: str = ident()
 
 
 @attrs.frozen(kw_only=True)
 class _OnNetworkUnit(_OnNetwork):
-    unit_id: str = attrs.field(validator=nonempty)
+    unit_id: str = ident()
 
 
 @command("network.open", serves=_SERVES)
@@ -63,8 +63,8 @@ class _OnNetworkUnit(_OnNetwork):
 class OpenNetwork(_OnNetwork):
     """Open a linkage network; its community is ``*`` when it spans the subdistrict."""
 
-    name: str = attrs.field(validator=nonempty)
-    community: str = attrs.field(default=SUBDISTRICT, validator=nonempty)
+    name: str = label()
+    community: str = ident(default=SUBDISTRICT)
 
     def run(self, ctx: Context) -> None:
         ctx.check_new(GridNetwork, self.network_id)
@@ -80,9 +80,9 @@ class OpenNetwork(_OnNetwork):
 class JoinNetwork(_OnNetworkUnit):
     """A unit or compound joins the network (or rejoins it, keeping its contacts)."""
 
-    name: str = attrs.field(validator=nonempty)
+    name: str = label()
     kind: UnitKind
-    community: str = attrs.field(validator=nonempty)
+    community: str = ident()
 
     def run(self, ctx: Context) -> None:
         network = ctx.load(GridNetwork, self.network_id)
@@ -94,7 +94,7 @@ class JoinNetwork(_OnNetworkUnit):
 class LeaveNetwork(_OnNetworkUnit):
     """A unit leaves the network: alerts raised from then on do not reach it."""
 
-    reason: str = ""
+    reason: str = notes()
 
     def run(self, ctx: Context) -> None:
         ctx.load(GridNetwork, self.network_id).leave(ctx.meta, self.unit_id, self.reason)
@@ -111,7 +111,7 @@ class SetContactChannel(_OnNetworkUnit):
 
     #: Named so, because ``channel`` says how the command itself reached the office.
     contact_channel: AlertChannel
-    contact: str = attrs.field(validator=nonempty)
+    contact: str = label()
     hours: Hours | None = None
 
     def run(self, ctx: Context) -> None:
@@ -133,12 +133,12 @@ class SetContactChannel(_OnNetworkUnit):
 
 @attrs.frozen(kw_only=True)
 class _OnAlert(Command):
-    alert_id: str = attrs.field(validator=nonempty)
+    alert_id: str = ident()
 
 
 @attrs.frozen(kw_only=True)
 class _OnAlertUnit(_OnAlert):
-    unit_id: str = attrs.field(validator=nonempty)
+    unit_id: str = ident()
 
 
 @command("alert.raise", serves=_SERVES)
@@ -146,13 +146,13 @@ class _OnAlertUnit(_OnAlert):
 class RaiseAlert(_OnAlert):
     """A member unit reports an incident; the alert goes to every other member unit."""
 
-    network_id: str = attrs.field(validator=nonempty)
-    raised_by: str = attrs.field(validator=nonempty)
+    network_id: str = ident()
+    raised_by: str = ident()
     category: AlertCategory
     priority: AlertPriority = AlertPriority.NORMAL
-    area: str = attrs.field(validator=nonempty)
-    message: str = attrs.field(validator=nonempty)
-    expires_at: datetime
+    area: str = label()
+    message: str = prose()
+    expires_at: datetime = moment()
 
     def run(self, ctx: Context) -> None:
         network = ctx.load(GridNetwork, self.network_id)
@@ -200,7 +200,7 @@ class RecordAlertDelivery(_OnAlertUnit):
 class RecordAlertFailure(_OnAlertUnit):
     """The latest attempt did not reach the unit."""
 
-    reason: str = attrs.field(validator=nonempty)
+    reason: str = prose()
 
     def run(self, ctx: Context) -> None:
         ctx.load(GridAlert, self.alert_id).record_failure(ctx.meta, self.unit_id, self.reason)
@@ -220,7 +220,7 @@ class AcknowledgeAlert(_OnAlertUnit):
 class ReportAlertAction(_OnAlertUnit):
     """What an acknowledging unit did about the alert."""
 
-    text: str = attrs.field(validator=nonempty)
+    text: str = prose()
 
     def run(self, ctx: Context) -> None:
         ctx.load(GridAlert, self.alert_id).report_action(ctx.meta, self.unit_id, self.text)
@@ -244,7 +244,7 @@ class EscalateUnacknowledged(_OnAlertUnit):
 class UpdateAlert(_OnAlert):
     """News of the incident while the alert is open."""
 
-    text: str = attrs.field(validator=nonempty)
+    text: str = prose()
 
     def run(self, ctx: Context) -> None:
         ctx.load(GridAlert, self.alert_id).update(ctx.meta, self.text)
@@ -255,7 +255,7 @@ class UpdateAlert(_OnAlert):
 class RecordSuspectCaught(_OnAlert):
     """The suspect was caught: the alert is concluded."""
 
-    details: str = attrs.field(validator=nonempty)
+    details: str = prose()
 
     def run(self, ctx: Context) -> None:
         ctx.load(GridAlert, self.alert_id).catch_suspect(ctx.meta, self.details)
@@ -266,7 +266,7 @@ class RecordSuspectCaught(_OnAlert):
 class ResolveAlert(_OnAlert):
     """The incident is over: the alert is concluded."""
 
-    summary: str = attrs.field(validator=nonempty)
+    summary: str = prose()
 
     def run(self, ctx: Context) -> None:
         ctx.load(GridAlert, self.alert_id).resolve(ctx.meta, self.summary)
@@ -277,7 +277,7 @@ class ResolveAlert(_OnAlert):
 class CancelAlert(_OnAlert):
     """The alert was a mistake or a false report: it is concluded."""
 
-    reason: str = attrs.field(validator=nonempty)
+    reason: str = prose()
 
     def run(self, ctx: Context) -> None:
         ctx.load(GridAlert, self.alert_id).cancel(ctx.meta, self.reason)

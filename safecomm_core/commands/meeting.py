@@ -10,18 +10,20 @@ from safecomm_core.commands.base import Command, Context, command
 from safecomm_core.domain.meeting import Meeting
 from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.errors import FieldError, InvalidCommand
-from safecomm_core.validation import matches, nonempty
+from safecomm_core.validation import day, ident, ids, matches, prose
 
 __all__ = ["AssignAction", "CloseAction", "HoldMeeting", "RaiseProblem"]
 
 #: A plan measure's id: M1.2, P4, S1 ... (docs/domain.md); the numbers are the plan's, so
 #: only the shape is checked.
 MEASURE = r"M\d+\.\d+|P\d+|S\d+"
+#: A calendar month.
+MONTH = r"\d{4}-(0[1-9]|1[0-2])"
 
 
 @attrs.frozen(kw_only=True)
 class _OnMeeting(Command):
-    meeting_id: str = attrs.field(validator=nonempty)
+    meeting_id: str = ident()
 
 
 @command("meeting.hold", serves=("S1",))
@@ -32,10 +34,10 @@ class HoldMeeting(_OnMeeting):
     ``community`` is ``*`` (the default) for the subdistrict's group.
     """
 
-    month: str = attrs.field(validator=matches(r"\d{4}-(0[1-9]|1[0-2])", "must be YYYY-MM"))
-    attendees: tuple[str, ...] = attrs.field(validator=attrs.validators.deep_iterable(nonempty))
-    minutes: str = attrs.field(validator=nonempty)
-    community: str = attrs.field(default=SUBDISTRICT, validator=nonempty)
+    month: str = attrs.field(validator=matches(MONTH, "must be YYYY-MM"))
+    attendees: tuple[str, ...] = ids()
+    minutes: str = prose()
+    community: str = ident(default=SUBDISTRICT)
 
     def run(self, ctx: Context) -> None:
         if not self.attendees:
@@ -60,8 +62,8 @@ class HoldMeeting(_OnMeeting):
 class RaiseProblem(_OnMeeting):
     """An open problem raised at the meeting, and the plan measure it concerns."""
 
-    problem_id: str = attrs.field(validator=nonempty)
-    text: str = attrs.field(validator=nonempty)
+    problem_id: str = ident()
+    text: str = prose()
     measure: str = attrs.field(validator=matches(MEASURE, "must be a plan measure: M1.2, P4, S1"))
 
     def run(self, ctx: Context) -> None:
@@ -74,10 +76,10 @@ class RaiseProblem(_OnMeeting):
 class AssignAction(_OnMeeting):
     """A corrective action for one of the meeting's problems: owner (staff id), due date."""
 
-    action_id: str = attrs.field(validator=nonempty)
-    problem_id: str = attrs.field(validator=nonempty)
-    owner: str = attrs.field(validator=nonempty)
-    due: date
+    action_id: str = ident()
+    problem_id: str = ident()
+    owner: str = ident()
+    due: date = day()
 
     def run(self, ctx: Context) -> None:
         meeting = ctx.load(Meeting, self.meeting_id)
@@ -89,8 +91,8 @@ class AssignAction(_OnMeeting):
 class CloseAction(_OnMeeting):
     """A corrective action was carried out; it is late if closed after its due date."""
 
-    action_id: str = attrs.field(validator=nonempty)
-    result: str = attrs.field(validator=nonempty)
+    action_id: str = ident()
+    result: str = prose()
 
     def run(self, ctx: Context) -> None:
         meeting = ctx.load(Meeting, self.meeting_id)

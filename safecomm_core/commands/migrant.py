@@ -24,7 +24,7 @@ from safecomm_core.domain.migrant import (
 )
 from safecomm_core.errors import FieldError, InvalidCommand, NotFound
 from safecomm_core.personal import PersonInput
-from safecomm_core.validation import nonempty
+from safecomm_core.validation import day, ident, ident_or_none, label, label_or_none
 
 __all__ = [
     "ApplyResidencePermit",
@@ -40,9 +40,6 @@ __all__ = [
     "SuspendResidencePermit",
 ]
 
-_optional_text = attrs.validators.optional(nonempty)
-
-
 def _worker(ctx: Context, worker_id: str) -> MigrantWorker:
     return ctx.load(MigrantWorker, worker_id)
 
@@ -55,7 +52,7 @@ def _release_id_number(ctx: Context, worker_id: str, digest: str | None) -> None
 
 @attrs.frozen(kw_only=True)
 class _OnWorker(Command):
-    worker_id: str = attrs.field(validator=nonempty)
+    worker_id: str = ident()
 
 
 @command("migrant.register", serves=("M3.1",))
@@ -68,13 +65,13 @@ class RegisterMigrantWorker(Command):
     second active registration with the same ID number is refused, naming the first worker.
     """
 
-    worker_id: str = attrs.field(validator=nonempty)
-    community: str = attrs.field(validator=nonempty)
+    worker_id: str = ident()
+    community: str = ident()
     person: PersonInput
-    arrived_on: date
-    dwelling: str = attrs.field(validator=nonempty)
-    employer: str | None = attrs.field(default=None, validator=_optional_text)
-    grid_unit: str | None = attrs.field(default=None, validator=_optional_text)
+    arrived_on: date = day()
+    dwelling: str = label()
+    employer: str | None = label_or_none()
+    grid_unit: str | None = ident_or_none()
     source: RegistrationSource | None = None
 
     def run(self, ctx: Context) -> None:
@@ -132,9 +129,9 @@ class RegisterMigrantWorker(Command):
 class RecordMigrantMove(_OnWorker):
     """The worker moved to another dwelling in the subdistrict (coordinators report moves)."""
 
-    dwelling: str = attrs.field(validator=nonempty)
-    community: str = attrs.field(validator=nonempty)
-    grid_unit: str | None = attrs.field(default=None, validator=_optional_text)
+    dwelling: str = label()
+    community: str = ident()
+    grid_unit: str | None = ident_or_none()
 
     def run(self, ctx: Context) -> None:
         _worker(ctx, self.worker_id).move(
@@ -206,10 +203,10 @@ class SuspendResidencePermit(_OnWorker):
 class OpenMigrantRightsCase(_OnWorker):
     """A rights matter of the worker, linking an existing dispute or a legal-aid matter."""
 
-    case_id: str = attrs.field(validator=nonempty)
+    case_id: str = ident()
     kind: RightsKind
-    dispute_id: str | None = attrs.field(default=None, validator=_optional_text)
-    legal_aid: str | None = attrs.field(default=None, validator=_optional_text)
+    dispute_id: str | None = ident_or_none()
+    legal_aid: str | None = label_or_none()
 
     def run(self, ctx: Context) -> None:
         if (self.dispute_id is None) == (self.legal_aid is None):
@@ -237,8 +234,8 @@ class OfferMigrantService(_OnWorker):
     number of years (``proactive_service_years``), refused before then.
     """
 
-    offer_id: str = attrs.field(validator=nonempty)
-    service: str = attrs.field(validator=nonempty)
+    offer_id: str = ident()
+    service: str = label()
     proactive: bool
     long_residence: bool = False
 
@@ -262,7 +259,7 @@ class OfferMigrantService(_OnWorker):
 class DeliverMigrantService(_OnWorker):
     """An offered service was delivered."""
 
-    offer_id: str = attrs.field(validator=nonempty)
+    offer_id: str = ident()
 
     def run(self, ctx: Context) -> None:
         _worker(ctx, self.worker_id).deliver_service(ctx.meta, self.offer_id)

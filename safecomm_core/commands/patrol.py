@@ -16,7 +16,19 @@ from safecomm_core.commands.shape import distinct_errors
 from safecomm_core.domain.dispute import Dispute, DisputeKind, Party
 from safecomm_core.domain.patrol import ObservationCategory, Patrol, PatrolTeam
 from safecomm_core.errors import FieldError, InvalidCommand
-from safecomm_core.validation import non_negative, nonempty
+from safecomm_core.validation import (
+    count_or_none,
+    ident,
+    ident_or_none,
+    identifier,
+    ids,
+    label,
+    member_rule,
+    moment,
+    notes,
+    prose,
+    prose_or_none,
+)
 
 __all__ = [
     "EndPatrol",
@@ -35,7 +47,7 @@ def _check(errors: list[FieldError]) -> None:
 
 @attrs.frozen(kw_only=True)
 class _OnPatrol(Command):
-    patrol_id: str = attrs.field(validator=nonempty)
+    patrol_id: str = ident()
 
 
 @command("patrol.plan", serves=("M1.3",))
@@ -43,14 +55,19 @@ class _OnPatrol(Command):
 class PlanPatrol(Command):
     """Plan a patrol: the area, its route of checkpoints, the team and the planned window."""
 
-    patrol_id: str = attrs.field(validator=nonempty)
-    community: str = attrs.field(validator=nonempty)
-    area: str = attrs.field(validator=nonempty)
-    route: tuple[str, ...]
-    team: PatrolTeam
-    planned_start: datetime
-    planned_end: datetime
-    grid_unit: str | None = None
+    patrol_id: str = ident()
+    community: str = ident()
+    area: str = label()
+    route: tuple[str, ...] = ids()
+    team: PatrolTeam = attrs.field(
+        validator=[
+            member_rule("police", identifier, each=True),
+            member_rule("volunteers", identifier, each=True),
+        ]
+    )
+    planned_start: datetime = moment()
+    planned_end: datetime = moment()
+    grid_unit: str | None = ident_or_none()
 
     def run(self, ctx: Context) -> None:
         errors = distinct_errors("route", self.route, what="checkpoint")
@@ -95,8 +112,8 @@ class StartPatrol(_OnPatrol):
 class VisitCheckpoint(_OnPatrol):
     """The team passed a checkpoint (one off the route is recorded and flagged)."""
 
-    checkpoint: str = attrs.field(validator=nonempty)
-    notes: str = ""
+    checkpoint: str = ident()
+    notes: str = notes()
 
     def run(self, ctx: Context) -> None:
         patrol = ctx.load(Patrol, self.patrol_id)
@@ -109,8 +126,8 @@ class RecordPatrolObservation(_OnPatrol):
     """Something noticed on patrol; ``details`` is free text and must not name people."""
 
     category: ObservationCategory
-    details: str = attrs.field(validator=nonempty)
-    checkpoint: str | None = None
+    details: str = prose()
+    checkpoint: str | None = ident_or_none()
 
     def run(self, ctx: Context) -> None:
         patrol = ctx.load(Patrol, self.patrol_id)
@@ -128,15 +145,15 @@ class MediateOnSite(_OnPatrol):
     takes the patrol's community and, unless given, its grid unit.
     """
 
-    dispute_id: str = attrs.field(validator=nonempty)
+    dispute_id: str = ident()
     kind: DisputeKind
-    summary: str = attrs.field(validator=nonempty)
+    summary: str = prose()
     parties: tuple[PartyInput, ...]
     settled: bool = False
-    terms: str | None = attrs.field(default=None, validator=attrs.validators.optional(nonempty))
-    mediator: str | None = attrs.field(default=None, validator=attrs.validators.optional(nonempty))
-    grid_unit: str | None = None
-    notes: str = ""
+    terms: str | None = prose_or_none()
+    mediator: str | None = ident_or_none()
+    grid_unit: str | None = ident_or_none()
+    notes: str = notes()
 
     def run(self, ctx: Context) -> None:
         errors = distinct_errors("parties", (p.ref for p in self.parties), what="party")
@@ -171,12 +188,8 @@ class MediateOnSite(_OnPatrol):
 class EndPatrol(_OnPatrol):
     """The patrol is over; the distance (metres) and minutes on patrol are optional."""
 
-    distance_m: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional(non_negative)
-    )
-    duration_minutes: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional(non_negative)
-    )
+    distance_m: int | None = count_or_none()
+    duration_minutes: int | None = count_or_none()
 
     def run(self, ctx: Context) -> None:
         patrol = ctx.load(Patrol, self.patrol_id)

@@ -12,7 +12,18 @@ from safecomm_core.commands.shape import require_distinct
 from safecomm_core.domain.phase import Evidence, PhaseId, ProjectPhase, ReviewKind
 from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.errors import FieldError, InvalidCommand
-from safecomm_core.validation import BrokenRule, nonempty
+from safecomm_core.validation import (
+    LABEL_MAX_LENGTH,
+    BrokenRule,
+    day,
+    ident,
+    label,
+    labels,
+    listed,
+    member_rule,
+    prose,
+    text_rule,
+)
 
 __all__ = [
     "CompletePhase",
@@ -27,7 +38,9 @@ _ALL_PHASES = tuple(p.value for p in PhaseId)
 
 
 def _score(_instance: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
-    if value is not None and not 0 <= value <= 100:
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100
+    ):
         raise BrokenRule(attribute.name, "must be from 0 to 100")
 
 
@@ -44,13 +57,11 @@ class PlanPhase(_OnPhase):
     ``community`` defaults to ``*``: the programme is the subdistrict's.
     """
 
-    title: str = attrs.field(validator=nonempty)
-    window_start: date
-    window_end: date
-    required_deliverables: tuple[str, ...] = attrs.field(
-        default=(), validator=attrs.validators.deep_iterable(nonempty)
-    )
-    community: str = attrs.field(default=SUBDISTRICT, validator=nonempty)
+    title: str = label()
+    window_start: date = day()
+    window_end: date = day()
+    required_deliverables: tuple[str, ...] = labels(default=())
+    community: str = ident(default=SUBDISTRICT)
 
     def run(self, ctx: Context) -> None:
         if self.window_end < self.window_start:
@@ -87,8 +98,10 @@ class RecordDeliverable(_OnPhase):
     At least one document, each once: a deliverable that cannot be verified is not evidence.
     """
 
-    name: str = attrs.field(validator=nonempty)
-    evidence: tuple[Evidence, ...]
+    name: str = label()
+    evidence: tuple[Evidence, ...] = attrs.field(
+        validator=listed(member_rule("title", text_rule(LABEL_MAX_LENGTH, required=True)))
+    )
 
     def run(self, ctx: Context) -> None:
         if not self.evidence:
@@ -104,7 +117,7 @@ class HoldPhaseReview(_OnPhase):
     """A review was held: mid-term (P4), self-assessment (P6, scored), look-back, inspection."""
 
     kind: ReviewKind
-    findings: str = attrs.field(validator=nonempty)
+    findings: str = prose()
     score: int | None = attrs.field(default=None, validator=_score)
 
     def run(self, ctx: Context) -> None:

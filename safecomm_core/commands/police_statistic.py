@@ -7,7 +7,7 @@ import attrs
 from safecomm_core.commands.base import Command, Context, command
 from safecomm_core.domain.police_statistic import PoliceStatistic, statistic_ref
 from safecomm_core.errors import FieldError, InvalidCommand
-from safecomm_core.validation import matches, non_negative, nonempty
+from safecomm_core.validation import count, ident, label, matches, prose
 
 __all__ = ["CorrectPoliceStatistic", "ReportPoliceStatistic"]
 
@@ -17,8 +17,8 @@ _CATEGORY = matches(r"[a-z][a-z0-9_]*", "must be lower-case letters, digits and 
 
 @attrs.frozen(kw_only=True)
 class _OnStatistic(Command):
-    statistic_id: str = attrs.field(validator=nonempty)
-    cases: int = attrs.field(validator=non_negative)
+    statistic_id: str = ident()
+    cases: int = count()
 
 
 # Police figures are the public-order baseline of P1's diagnosis and the outcome that P6's
@@ -33,9 +33,9 @@ class ReportPoliceStatistic(_OnStatistic):
     """
 
     month: str = attrs.field(validator=_MONTH)
-    community: str = attrs.field(validator=nonempty)
+    community: str = ident()
     category: str = attrs.field(validator=_CATEGORY)
-    source: str = attrs.field(validator=nonempty)
+    source: str = label()
 
     def run(self, ctx: Context) -> None:
         expected = statistic_ref(self.month, self.community, self.category)
@@ -65,7 +65,7 @@ class ReportPoliceStatistic(_OnStatistic):
 class CorrectPoliceStatistic(_OnStatistic):
     """The police revised a figure; the first one stays in the history."""
 
-    reason: str = attrs.field(validator=nonempty)
+    reason: str = prose()
 
     def run(self, ctx: Context) -> None:
         statistic = ctx.load(PoliceStatistic, self.statistic_id)

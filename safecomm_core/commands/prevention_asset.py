@@ -10,7 +10,17 @@ import attrs
 
 from safecomm_core.commands.base import Command, Context, command
 from safecomm_core.domain.prevention_asset import AssetKind, InspectionOutcome, PreventionAsset
-from safecomm_core.validation import BrokenRule, non_negative, nonempty
+from safecomm_core.validation import (
+    BrokenRule,
+    count,
+    day,
+    ident,
+    label,
+    label_or_none,
+    labels,
+    notes,
+    prose,
+)
 
 __all__ = [
     "AssignCustodian",
@@ -32,8 +42,6 @@ def _no_identities(_instance: object, attribute: attrs.Attribute[Any], value: An
     # Gatehouses must not copy ID cards (docs/domain.md). A name cannot be told from an
     # item by a machine, but an ID or phone number can, so those are refused outright.
     for i, text in enumerate(value):
-        if not text.strip():
-            raise BrokenRule(f"{attribute.name}[{i}]", "must not be empty")
         if _NUMBER_LIKE.search(text):
             raise BrokenRule(
                 f"{attribute.name}[{i}]",
@@ -47,19 +55,19 @@ def _one_each(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> Non
 
 
 def _described_if_fault(instance: Any, attribute: attrs.Attribute[str], value: str) -> None:
-    if instance.outcome is InspectionOutcome.FAULT and not value.strip():
+    if instance.outcome is InspectionOutcome.FAULT and not value.strip():  # a str by now
         raise BrokenRule(attribute.name, "describe the fault the inspection found")
 
 
 @attrs.frozen(kw_only=True)
 class _OnAsset(Command):
-    asset_id: str = attrs.field(validator=nonempty)
+    asset_id: str = ident()
 
 
 @attrs.frozen(kw_only=True)
 class _NewAsset(_OnAsset):
-    community: str = attrs.field(validator=nonempty)
-    compound: str = attrs.field(validator=nonempty)
+    community: str = ident()
+    compound: str = ident()
 
 
 @command("asset.install", serves=("M2.1",))
@@ -67,8 +75,8 @@ class _NewAsset(_OnAsset):
 class InstallDevice(_NewAsset):
     """An anti-theft device fitted in a compound, and where the money came from (M2.1)."""
 
-    description: str = attrs.field(validator=nonempty)
-    funding_source: str = attrs.field(validator=nonempty)
+    description: str = prose()
+    funding_source: str = label()
 
     def run(self, ctx: Context) -> None:
         ctx.check_new(PreventionAsset, self.asset_id)
@@ -90,9 +98,9 @@ class BuildAsset(_NewAsset):
     """A non-motor-vehicle parking lot or a gatehouse built, or rebuilt (M2.2)."""
 
     kind: AssetKind
-    description: str = ""
+    description: str = notes()
     rebuilt: bool = False
-    funding_source: str | None = None
+    funding_source: str | None = label_or_none()
 
     def run(self, ctx: Context) -> None:
         ctx.check_new(PreventionAsset, self.asset_id)
@@ -115,7 +123,7 @@ class BuildAsset(_NewAsset):
 class AssignCustodian(_OnAsset):
     """Put a custodian (a staff id) in charge of a parking lot or gatehouse."""
 
-    custodian: str = attrs.field(validator=nonempty)
+    custodian: str = ident()
 
     def run(self, ctx: Context) -> None:
         ctx.load(PreventionAsset, self.asset_id).assign_custodian(ctx.meta, self.custodian)
@@ -127,7 +135,7 @@ class InspectAsset(_OnAsset):
     """An inspection: ok, or a fault found (then described in ``notes``)."""
 
     outcome: InspectionOutcome
-    notes: str = attrs.field(default="", validator=_described_if_fault)
+    notes: str = notes(_described_if_fault)
 
     def run(self, ctx: Context) -> None:
         ctx.load(PreventionAsset, self.asset_id).inspect(ctx.meta, self.outcome, self.notes)
@@ -138,7 +146,7 @@ class InspectAsset(_OnAsset):
 class ReportAssetFault(_OnAsset):
     """A fault reported outside an inspection."""
 
-    fault: str = attrs.field(validator=nonempty)
+    fault: str = prose()
 
     def run(self, ctx: Context) -> None:
         ctx.load(PreventionAsset, self.asset_id).report_fault(ctx.meta, self.fault)
@@ -149,7 +157,7 @@ class ReportAssetFault(_OnAsset):
 class RepairAsset(_OnAsset):
     """The open faults were repaired."""
 
-    notes: str = ""
+    notes: str = notes()
 
     def run(self, ctx: Context) -> None:
         ctx.load(PreventionAsset, self.asset_id).repair(ctx.meta, self.notes)
@@ -160,7 +168,7 @@ class RepairAsset(_OnAsset):
 class DecommissionAsset(_OnAsset):
     """Taken out of use for good."""
 
-    reason: str = attrs.field(validator=nonempty)
+    reason: str = prose()
 
     def run(self, ctx: Context) -> None:
         ctx.load(PreventionAsset, self.asset_id).decommission(ctx.meta, self.reason)
@@ -175,10 +183,10 @@ class CountGatehouseRegister(_OnAsset):
     field for who carried them, and numbers that look like ID or phone numbers are refused.
     """
 
-    day: date
-    entries: int = attrs.field(validator=non_negative)
-    large_items_out: int = attrs.field(validator=non_negative)
-    items: tuple[str, ...] = attrs.field(default=(), validator=[_one_each, _no_identities])
+    day: date = day()
+    entries: int = count()
+    large_items_out: int = count()
+    items: tuple[str, ...] = labels(_one_each, _no_identities, default=())
 
     def run(self, ctx: Context) -> None:
         ctx.load(PreventionAsset, self.asset_id).count_register(

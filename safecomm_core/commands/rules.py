@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import attrs
 
@@ -10,9 +11,18 @@ from safecomm_core.commands.base import Command, Context, command
 from safecomm_core.converter import converter, structure
 from safecomm_core.domain.rules import SUBDISTRICT, Rulebook, Rules, RuleVersion
 from safecomm_core.errors import FieldError, InvalidCommand
-from safecomm_core.validation import nonempty
+from safecomm_core.validation import day, ident, shown_name
 
 __all__ = ["AdoptRules"]
+
+
+def _known_rules(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, dict):  # else the type check names it
+        unknown = sorted(map(shown_name, set(value) - set(attrs.fields_dict(Rules))))
+        if unknown:
+            raise InvalidCommand(
+                [FieldError(f"{attribute.name}.{name}", "unknown rule") for name in unknown]
+            )
 
 
 @command("rules.adopt", serves=("S1",))
@@ -24,19 +34,13 @@ class AdoptRules(Command):
     for that scope on ``effective_from``.
     """
 
-    effective_from: date
-    changes: dict[str, int]
-    community: str = attrs.field(default=SUBDISTRICT, validator=nonempty)
+    effective_from: date = day()
+    changes: dict[str, int] = attrs.field(validator=_known_rules)
+    community: str = ident(default=SUBDISTRICT)
 
     def run(self, ctx: Context) -> None:
         if not self.changes:
             raise InvalidCommand([FieldError("changes", "name at least one rule")])
-        known = set(attrs.fields_dict(Rules))
-        unknown = sorted(set(self.changes) - known)
-        if unknown:
-            raise InvalidCommand(
-                [FieldError(f"changes.{name}", "unknown rule") for name in unknown]
-            )
         base = converter.unstructure(ctx.rules(self.community, self.effective_from))
         try:
             rules = structure({**base, **self.changes}, Rules)

@@ -7,7 +7,7 @@ import attrs
 from safecomm_core.commands.base import Command, Context, command
 from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.domain.survey import Answers, Survey, Wave
-from safecomm_core.validation import BrokenRule, nonempty, positive
+from safecomm_core.validation import BrokenRule, count, ident, notes
 
 __all__ = ["CloseSurveyWave", "OpenSurveyWave", "RecordSurveyResponse"]
 
@@ -19,13 +19,13 @@ def _one_community(_instance: object, attribute: attrs.Attribute[str], value: st
 
 def _answered(_instance: object, attribute: attrs.Attribute[Answers], value: Answers) -> None:
     # A blank questionnaire is valid for no indicator, so it is no response at all.
-    if not value.answered():
+    if isinstance(value, Answers) and not value.answered():
         raise BrokenRule(attribute.name, "answer at least one question")
 
 
 @attrs.frozen(kw_only=True)
 class _OnSurvey(Command):
-    survey_id: str = attrs.field(validator=nonempty)
+    survey_id: str = ident()
 
 
 # The three waves measure the phases that plan them: the baseline is part of P1's
@@ -36,8 +36,8 @@ class OpenSurveyWave(_OnSurvey):
     """Open a survey wave in one community, or in the subdistrict (``*``, the default)."""
 
     wave: Wave
-    sample_target: int = attrs.field(validator=positive)
-    community: str = attrs.field(default=SUBDISTRICT, validator=nonempty)
+    sample_target: int = count(minimum=1)
+    community: str = ident(default=SUBDISTRICT)
 
     def run(self, ctx: Context) -> None:
         ctx.check_new(Survey, self.survey_id)
@@ -57,8 +57,8 @@ class OpenSurveyWave(_OnSurvey):
 class RecordSurveyResponse(_OnSurvey):
     """Record one anonymous questionnaire: its number, community and answers, no person."""
 
-    response_id: str = attrs.field(validator=nonempty)
-    community: str = attrs.field(validator=[nonempty, _one_community])
+    response_id: str = ident()
+    community: str = ident(_one_community)
     answers: Answers = attrs.field(validator=_answered)
 
     def run(self, ctx: Context) -> None:
@@ -71,7 +71,7 @@ class RecordSurveyResponse(_OnSurvey):
 class CloseSurveyWave(_OnSurvey):
     """Close the wave: it takes no more responses."""
 
-    notes: str = ""
+    notes: str = notes()
 
     def run(self, ctx: Context) -> None:
         ctx.load(Survey, self.survey_id).close(ctx.meta, self.notes)

@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date
-from typing import Any
 
 import attrs
 
 from safecomm_core.commands.base import Command, Context, command
 from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.domain.targets import Direction, Indicator, Target, target_ref
-from safecomm_core.validation import BrokenRule, nonempty
+from safecomm_core.validation import (
+    amount,
+    day,
+    day_or_none,
+    ident,
+    label,
+    label_or_none,
+    prose,
+)
 
 __all__ = ["ReviseTarget", "SetTarget"]
-
-
-def _amount(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and (not math.isfinite(value) or value < 0):
-        raise BrokenRule(attribute.name, "must be a finite number of zero or more")
 
 
 @attrs.frozen(kw_only=True)
 class _OnTarget(Command):
     indicator: Indicator
-    community: str = attrs.field(default=SUBDISTRICT, validator=nonempty)
+    community: str = ident(default=SUBDISTRICT)
 
     @property
     def target_id(self) -> str:
@@ -39,10 +40,10 @@ class SetTarget(_OnTarget):
     """Set the target of an indicator in a community or the subdistrict (``*``)."""
 
     direction: Direction
-    baseline: float = attrs.field(validator=_amount)
-    baseline_source: str = attrs.field(validator=nonempty)
-    target: float = attrs.field(validator=_amount)
-    due: date
+    baseline: float = amount()
+    baseline_source: str = label()
+    target: float = amount()
+    due: date = day()
 
     def run(self, ctx: Context) -> None:
         ctx.check_new(Target, self.target_id)
@@ -66,13 +67,11 @@ class SetTarget(_OnTarget):
 class ReviseTarget(_OnTarget):
     """Revise a target: give only what changes, and why."""
 
-    reason: str = attrs.field(validator=nonempty)
-    baseline: float | None = attrs.field(default=None, validator=_amount)
-    baseline_source: str | None = attrs.field(
-        default=None, validator=attrs.validators.optional(nonempty)
-    )
-    target: float | None = attrs.field(default=None, validator=_amount)
-    due: date | None = None
+    reason: str = prose()
+    baseline: float | None = amount(default=None)
+    baseline_source: str | None = label_or_none()
+    target: float | None = amount(default=None)
+    due: date | None = day_or_none()
 
     def run(self, ctx: Context) -> None:
         ctx.load(Target, self.target_id).revise(

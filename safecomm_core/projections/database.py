@@ -199,6 +199,18 @@ class ViewDatabase(ABC):
             yield
 
     @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside a transaction: a part that an error takes back alone, keeping the rest."""
+        self.execute("SAVEPOINT part")
+        try:
+            yield
+        except BaseException:
+            self.execute("ROLLBACK TO SAVEPOINT part")
+            self.execute("RELEASE SAVEPOINT part")
+            raise
+        self.execute("RELEASE SAVEPOINT part")
+
+    @contextmanager
     def snapshot(self) -> Iterator[None]:
         """A read-only transaction that sees one consistent state."""
         with self._transaction(self._begin_read):

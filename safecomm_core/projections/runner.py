@@ -29,7 +29,9 @@ carried on by the next catch-up.
 
 **Dead letters.** A handler that raises has its writes for that event taken back, and the
 event is recorded (notification id, topic, error) in the same transaction; the batch goes
-on. They are listed by :meth:`Projector.dead_letters` and counted in
+on. So does an event whose rows the views database refuses to write: the batch is then
+done again with each event's rows written on their own (in a savepoint), and only the
+refused event's are taken back. They are listed by :meth:`Projector.dead_letters` and counted in
 :meth:`Projector.status`. Once the handler is fixed, raise the projection's ``version``:
 the new generation replays every event, the failed ones included, and replaces the old.
 An event that cannot be *decoded* is not a dead letter: it stops the runner, since a
@@ -389,6 +391,29 @@ class Projector:
         anchor: str | None,
         events: list[tuple[Notification, Any]],
     ) -> int:
+        batch = (projection, generation, position, new, anchor, events)
+        try:
+            return self._apply_batch(*batch, one_by_one=False)
+        except _Moved:
+            raise
+        except Exception:
+            # The batch's rows are written together, so a row the views database refuses
+            # fails them all. Go again, each event's rows written on their own, so that only
+            # the event whose rows were refused becomes a dead letter. If the database
+            # itself is failing, this fails as well and the runner stops as before.
+            return self._apply_batch(*batch, one_by_one=True)
+
+    def _apply_batch(
+        self,
+        projection: Projection,
+        generation: int,
+        position: int,
+        new: int,
+        anchor: str | None,
+        events: list[tuple[Notification, Any]],
+        *,
+        one_by_one: bool,
+    ) -> int:
         now = datetime.now(UTC)
         g = quote(self.views.name(GENERATIONS.name))
         letters: list[list[Any]] = []
@@ -402,14 +427,21 @@ class Projector:
             if claimed != 1:
                 raise _Moved
             writer = ViewWriter(self.views, projection, generation)
-            self._prefetch(projection, writer, events)
+            if not one_by_one:  # reading ahead is for speed; event by event, reads fail alone
+                self._prefetch(projection, writer, events)
             for notification, event in events:
                 writer.begin()
                 try:
-                    projection.handler(notification.topic)(writer, event, notification.id)
-                except ViewDatabaseError:
-                    raise
+                    handle = projection.handler(notification.topic)
+                    if one_by_one:
+                        with self.views.savepoint():
+                            handle(writer, event, notification.id)
+                            writer.flush()
+                    else:
+                        handle(writer, event, notification.id)
                 except Exception as exc:
+                    if isinstance(exc, ViewDatabaseError) and not one_by_one:
+                        raise
                     writer.undo()
                     letter = _letter(projection, generation, notification, exc, now)
                     letters.append(self.views.encode_row(DEAD_LETTERS, letter))
@@ -701,6 +733,10 @@ def _letter(
         "originator_id": str(notification.originator_id),
         "originator_version": notification.originator_version,
         "error_type": type(exc).__name__,
-        "error": f"{type(exc).__name__}: {exc}{where}"[:_ERROR_TEXT],
+        # Kept as the views database can hold it, whatever the error quotes.
+        "error": f"{type(exc).__name__}: {exc}{where}"[:_ERROR_TEXT]
+        .encode("utf-8", "backslashreplace")
+        .decode()
+        .replace("\x00", "\\x00"),
         "recorded_at": now,
     }
