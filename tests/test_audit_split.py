@@ -29,9 +29,7 @@ RECORDS = 40  # four disputes; sealed at 10 and 40, the pieces meet at 16
 FIRST_SEAL = 10
 SPLIT = RECORDS * 2 // 5
 
-tampering = settings(
-    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+tampering = settings(max_examples=6, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(params=SQL_BACKENDS)
