@@ -1,11 +1,26 @@
 """safecomm: event-sourced records, reports and audits for a Safe Community programme.
 
-Open a store, handle commands, query records::
+Open a store, handle commands, query records:
 
-    from safecomm_core import open_store, parse_command
-
-    with open_store("sqlite:///safecomm.db") as store:
-        store.handle(parse_command({...}))
+>>> from safecomm_core import open_store, parse_command
+>>> from safecomm_core.domain.dispute import Dispute
+>>> with open_store("memory://") as store:  # or "sqlite:///safecomm.db", "postgresql://…"
+...     outcome = store.handle(parse_command({
+...         "type": "dispute.report",
+...         "command_id": "c-1",
+...         "occurred_at": "2014-03-03T09:10:00+08:00",
+...         "actor": {"id": "staff-017", "role": "mediator"},
+...         "dispute_id": "d-2014-0001",
+...         "community": "C1",
+...         "kind": "neighbour",
+...         "summary": "Water leaking from the flat above",
+...         "parties": [{"ref": "p-1001", "name": "王建国", "role": "applicant"}],
+...     }))
+...     dispute = store.get(Dispute, "d-2014-0001")
+>>> outcome.records
+('dispute:d-2014-0001',)
+>>> dispute.status.value, dispute.community
+('reported', 'C1')
 """
 
 from safecomm_core.access import Principal

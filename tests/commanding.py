@@ -1,5 +1,5 @@
 """Issuing commands in tests: fresh command ids, one actor, a given moment; and checking
-what became of them (field errors, round-trips, a state machine's expected outcome)."""
+what became of them (field errors, round-trips)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis.stateful import precondition, rule
 
 from safecomm_core import (
     Command,
     InvalidCommand,
-    SafecommError,
     command_to_json,
     parse_command,
 )
 from safecomm_core.values import Actor, Role
-from tests.machines import StoreMachine
-from tests.refusals import refused, stored
 
 C = TypeVar("C", bound=Command)
 
@@ -37,9 +33,15 @@ def sample_commands() -> list[dict[str, Any]]:
     return [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
 
 
+def command_id() -> str:
+    """A command id never given before in this process (the tests' one sequence; the
+    ``t-`` prefix keeps it apart from the ids written out in test data)."""
+    return f"t-{next(_ids)}"
+
+
 def issue(cls: type[C], at: datetime, **fields: Any) -> C:
-    """A ``cls`` command at ``at`` with a command id never used before in this process."""
-    return cls(command_id=f"c-{next(_ids)}", occurred_at=at, actor=STAFF, **fields)
+    """A ``cls`` command at ``at`` with a fresh :func:`command_id`."""
+    return cls(command_id=command_id(), occurred_at=at, actor=STAFF, **fields)
 
 
 def through_json(cmd: Command) -> Command:
@@ -57,30 +59,3 @@ def field_errors(data: dict[str, Any]) -> list[tuple[str, str]]:
     with pytest.raises(InvalidCommand) as info:
         parse_command(data)
     return [(e.field, e.rule) for e in info.value.errors]
-
-
-#: Quick enough to run on every change; the contract tests cover the other stores.
-class CommandMachine(StoreMachine):
-    """A fresh in-memory application whose rules say what each command should do: land,
-    or be refused with which error. Every command that landed may come again: the repeat
-    must change nothing. Facts take their time from :meth:`tick`, ``STEP`` after ``START``.
-    """
-
-    last_ok: Command | None = None
-
-    def send(self, cmd: Command, error: type[SafecommError] | None) -> bool:
-        """Handle ``cmd``: it must land when ``error`` is None, else be refused cleanly."""
-        if error is None:
-            assert not self.store.handle(cmd).duplicate
-            self.last_ok = cmd
-            return True
-        refused(self.store, cmd, error)
-        return False
-
-    @precondition(lambda self: self.last_ok is not None)
-    @rule()
-    def repeat(self) -> None:
-        before = stored(self.store)
-        assert self.last_ok is not None
-        assert self.store.handle(self.last_ok).duplicate
-        assert stored(self.store) == before

@@ -3,6 +3,14 @@
 ``store`` is parametrised over memory://, SQLite and PostgreSQL: a test that takes it is
 part of the contract suite and runs three times. PostgreSQL is never skipped: when the
 server does not answer, the tests fail (CI starts it in .ci/run).
+
+Hypothesis runs with the ``safecomm`` profile, in CI as on a desk: every run draws fresh
+examples (a bug found once is pinned with ``@example``), and a failure prints the seed and
+the blob that reproduce it (``--hypothesis-seed=N``, ``@reproduce_failure``). Hypothesis
+would otherwise load its derandomised ``ci`` profile wherever a CI variable is set, so that
+CI ran the same few examples for ever and other ones than a desk. Examples found failing
+are kept in ``.hypothesis/`` and tried first on the next run, where there is one. Another
+profile is loaded only when asked for (``--hypothesis-profile``).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from safecomm_core import Safecomm, open_store
 
@@ -22,6 +31,19 @@ from safecomm_core import Safecomm, open_store
 # setdefault: processes a test spawns import this module again and must keep the key.
 os.environ.setdefault("SAFECOMM_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
 os.environ.pop("SAFECOMM_MASTER_KEY_FILE", None)
+
+settings.register_profile(
+    "safecomm",
+    derandomize=False,
+    # What these tests assert is behaviour, never speed (benchmarks/ measures that): on a
+    # machine shared by several runs, a deadline or a "too slow" check fails at random.
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+# Loaded on import, before hypothesis' pytest plugin reads its options: a profile asked for
+# with --hypothesis-profile is loaded after this one, and wins.
+settings.load_profile("safecomm")
 
 PG_URL = os.environ.get("SAFECOMM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -23,9 +23,8 @@ def refused(store: Safecomm, command: Any, error: type[SafecommError]) -> Safeco
     return info.value
 
 
-def attempt(store: Safecomm, command: Any, ok: bool) -> None:
-    """Handle ``command``, which must land when ``ok`` and otherwise be refused cleanly."""
-    if ok:
-        assert not store.handle(command).duplicate
-    else:
-        refused(store, command, SafecommError)
+def refused_exactly(store: Safecomm, command: Any, error: type[SafecommError]) -> SafecommError:
+    """As :func:`refused`, where the error must be ``error`` itself, not a subclass of it."""
+    found = refused(store, command, error)
+    assert type(found) is error, repr(found)
+    return found

@@ -33,13 +33,8 @@ from safecomm_core.domain.prevention_asset import (
     PreventionAsset,
     RegisterCount,
 )
-from tests.commanding import (
-    CommandMachine,
-    field_errors,
-    issue,
-    through_json,
-)
-from tests.machines import MACHINE_SETTINGS
+from tests.commanding import field_errors, issue, through_json
+from tests.machines import CommandMachine
 from tests.refusals import refused
 from tests.strategies import CST, item_descriptions
 
@@ -416,7 +411,7 @@ class AssetMachine(CommandMachine):
             r for r, a in self.model.items() if a.kind is AssetKind.GATEHOUSE and not a.gone
         ]
         ref = data.draw(st.sampled_from(gatehouses))
-        self.clock += timedelta(days=1)
+        self.tick(DAY)
         built = local_date(self.model[ref].created_at)
         offset = data.draw(st.integers(0, (local_date(self.clock) - built).days - 1))
         items = data.draw(st.lists(item_descriptions, max_size=2).map(tuple))
@@ -443,5 +438,4 @@ class AssetMachine(CommandMachine):
             assert actual == expected
 
 
-AssetMachine.TestCase.settings = MACHINE_SETTINGS
-test_asset_state_machine = AssetMachine.TestCase
+TestAssetMachine = AssetMachine.TestCase

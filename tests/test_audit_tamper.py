@@ -15,10 +15,8 @@ from tests.auditing import RawEvents, sealed_store, write_disputes
 SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 RECORDS = 20  # two disputes through the sample workflow: ten records each
 
-# Each example builds, seals and tampers with a store of its own: few examples, no deadline.
-tampering = settings(
-    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+# Each example builds, seals and tampers with a store of its own: few examples.
+tampering = settings(max_examples=5, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 position = st.integers(min_value=1, max_value=RECORDS)
 

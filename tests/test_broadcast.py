@@ -29,8 +29,8 @@ from safecomm_core.domain.broadcast import (
     Period,
 )
 from tests.commanding import issue
-from tests.machines import MACHINE_SETTINGS, StoreMachine
-from tests.refusals import attempt, refused, stored
+from tests.machines import CommandMachine, refused_unless
+from tests.refusals import refused, stored
 from tests.strategies import CST, outlet_reaches
 from tests.test_golden import GOLDEN, replay
 
@@ -278,7 +278,7 @@ def test_v0_1_broadcast_still_replays() -> None:
 # -- stateful ---------------------------------------------------------------------------
 
 
-class BroadcastMachine(StoreMachine):
+class BroadcastMachine(CommandMachine):
     """The real application beside a plain model of each broadcast."""
 
     START = T0
@@ -292,7 +292,7 @@ class BroadcastMachine(StoreMachine):
     @rule(target=broadcasts, ref=st.sampled_from(["w-1", "w-2", "w-3"]), outlets=outlet_reaches)
     def publish(self, ref: str, outlets: tuple[cmds.OutletReach, ...]) -> str:
         ok = ref not in self.model
-        attempt(self.store, publish(ref, self.tick(), outlets=outlets), ok)
+        self.send(publish(ref, self.tick(), outlets=outlets), refused_unless(ok))
         if ok:
             self.model[ref] = {
                 "status": "published",
@@ -309,7 +309,7 @@ class BroadcastMachine(StoreMachine):
             and m["status"] == "published"
             and not any(r.outlet in m["reach"] for r in outlets)
         )
-        attempt(self.store, publish_on(*outlets, ref=ref, at=self.tick()), ok)
+        self.send(publish_on(*outlets, ref=ref, at=self.tick()), refused_unless(ok))
         if ok:
             assert m is not None
             m["reach"].update({r.outlet: r.recipients for r in outlets})
@@ -319,7 +319,7 @@ class BroadcastMachine(StoreMachine):
         m = self.model.get(ref)
         ok = m is not None and qid not in m["questions"]
         at = self.tick()
-        attempt(self.store, ask(qid, at, ref), ok)
+        self.send(ask(qid, at, ref), refused_unless(ok))
         if ok:
             assert m is not None
             m["questions"][qid] = [at, None]
@@ -330,7 +330,7 @@ class BroadcastMachine(StoreMachine):
         asked = m["questions"].get(qid) if m is not None else None
         at = asked[0] - timedelta(minutes=1) if asked and backdated else self.tick()
         ok = asked is not None and asked[1] is None and not backdated
-        attempt(self.store, answer(qid, at, ref), ok)
+        self.send(answer(qid, at, ref), refused_unless(ok))
         if ok:
             assert asked is not None
             asked[1] = at
@@ -339,7 +339,7 @@ class BroadcastMachine(StoreMachine):
     def withdraw(self, ref: str) -> None:
         m = self.model.get(ref)
         ok = m is not None and m["status"] == "published"
-        attempt(self.store, on(cmds.WithdrawBroadcast, ref, self.tick(), reason="r"), ok)
+        self.send(on(cmds.WithdrawBroadcast, ref, self.tick(), reason="r"), refused_unless(ok))
         if ok:
             assert m is not None
             m["status"] = "withdrawn"
@@ -354,4 +354,3 @@ class BroadcastMachine(StoreMachine):
 
 
 TestBroadcastMachine = BroadcastMachine.TestCase
-TestBroadcastMachine.settings = MACHINE_SETTINGS

@@ -28,8 +28,8 @@ from safecomm_core.domain.campaign import (
     MaterialKind,
 )
 from tests.commanding import issue
-from tests.machines import MACHINE_SETTINGS, StoreMachine
-from tests.refusals import attempt, refused, stored
+from tests.machines import CommandMachine, refused_unless
+from tests.refusals import refused, stored
 from tests.strategies import CST
 from tests.test_golden import GOLDEN, replay
 
@@ -299,7 +299,7 @@ def test_v0_1_campaigns_still_replay() -> None:
 # -- stateful ---------------------------------------------------------------------------
 
 
-class CampaignMachine(StoreMachine):
+class CampaignMachine(CommandMachine):
     """The real application beside a plain model of each campaign."""
 
     START = T0
@@ -322,7 +322,7 @@ class CampaignMachine(StoreMachine):
         command = plan(
             ref, self.tick(), community=community, measures=measures if valid else ("M9.9",)
         )
-        attempt(self.store, command, ok)
+        self.send(command, refused_unless(ok))
         if ok:
             self.model[ref] = {
                 "status": "planned",
@@ -349,7 +349,7 @@ class CampaignMachine(StoreMachine):
             and (community is None or m["community"] in ("*", community))
         )
         at = self.tick()
-        attempt(self.store, hold(ref, at, community=community, attendance=attendance), ok)
+        self.send(hold(ref, at, community=community, attendance=attendance), refused_unless(ok))
         if ok:
             assert m is not None
             held_in = m["community"] if community is None else community
@@ -366,7 +366,7 @@ class CampaignMachine(StoreMachine):
         held = m is not None and m["status"] == "held"
         at = m["held_at"] - timedelta(minutes=1) if m and held and backdated else self.tick()
         ok = held and not backdated
-        attempt(self.store, materials(kind, count, at, ref), ok)
+        self.send(materials(kind, count, at, ref), refused_unless(ok))
         if ok:
             assert m is not None
             m["materials"][kind] = m["materials"].get(kind, 0) + count
@@ -375,7 +375,7 @@ class CampaignMachine(StoreMachine):
     def publicise_bravery(self, ref: str) -> None:
         m = self.model.get(ref)
         ok = m is not None and m["status"] == "held" and m["s5"]
-        attempt(self.store, bravery(ref, self.tick()), ok)
+        self.send(bravery(ref, self.tick()), refused_unless(ok))
         if ok:
             assert m is not None
             m["bravery"] += 1
@@ -384,7 +384,7 @@ class CampaignMachine(StoreMachine):
     def cancel(self, ref: str) -> None:
         m = self.model.get(ref)
         ok = m is not None and m["status"] == "planned"
-        attempt(self.store, on(cmds.CancelCampaign, ref, self.tick(), reason="rain"), ok)
+        self.send(on(cmds.CancelCampaign, ref, self.tick(), reason="rain"), refused_unless(ok))
         if ok:
             assert m is not None
             m["status"] = "cancelled"
@@ -411,4 +411,3 @@ class CampaignMachine(StoreMachine):
 
 
 TestCampaignMachine = CampaignMachine.TestCase
-TestCampaignMachine.settings = MACHINE_SETTINGS

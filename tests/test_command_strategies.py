@@ -24,7 +24,7 @@ def test_every_command_type_has_a_strategy() -> None:
 
 
 @pytest.mark.parametrize("type_", sorted(commands_by_type))
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(data=st.data())
 def test_every_command_round_trips_through_json(type_: str, data: st.DataObject) -> None:
     command = data.draw(commands_by_type[type_])

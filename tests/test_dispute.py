@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
+from hypothesis.stateful import Bundle, consumes, invariant, rule
 
 from safecomm_core import (
     AlreadyExists,
@@ -16,9 +15,7 @@ from safecomm_core import (
     InvalidTransition,
     NotFound,
     RuleViolation,
-    SafecommError,
     command_to_json,
-    open_store,
     parse_command,
 )
 from safecomm_core.commands import dispute as cmds
@@ -32,21 +29,18 @@ from safecomm_core.domain.dispute import (
     Route,
 )
 from safecomm_core.values import Actor, Role
+from tests.commanding import command_id
+from tests.machines import MACHINE_SETTINGS, CommandMachine, refused_unless
 from tests.refusals import refused
 from tests.strategies import CST, communities, meta_fields, notes_texts, party_inputs, refs, texts
 
 MEDIATOR = Actor("staff-017", Role.MEDIATOR)
 T0 = datetime(2014, 3, 3, 9, 10, tzinfo=CST)
-_ids = iter(range(10**9))
-
-
-def cid() -> str:
-    return f"c-{next(_ids)}"
 
 
 def report(ref: str = "d-1", at: datetime = T0, **extra: Any) -> cmds.ReportDispute:
     fields: dict[str, Any] = {
-        "command_id": cid(),
+        "command_id": command_id(),
         "occurred_at": at,
         "actor": MEDIATOR,
         "dispute_id": ref,
@@ -59,7 +53,7 @@ def report(ref: str = "d-1", at: datetime = T0, **extra: Any) -> cmds.ReportDisp
 
 
 def on(cls: type[Any], ref: str = "d-1", at: datetime = T0, **fields: Any) -> Any:
-    return cls(command_id=cid(), occurred_at=at, actor=MEDIATOR, dispute_id=ref, **fields)
+    return cls(command_id=command_id(), occurred_at=at, actor=MEDIATOR, dispute_id=ref, **fields)
 
 
 def to_agreement(store: Any, ref: str = "d-1", at: datetime = T0) -> None:
@@ -234,34 +228,21 @@ def test_commands_round_trip_through_json(command: Any) -> None:
 # -- stateful ---------------------------------------------------------------------------
 
 
-class DisputeMachine(RuleBasedStateMachine):
+class DisputeMachine(CommandMachine):
     """The real application beside a plain model of each dispute's status and counters."""
 
+    START = T0
+    SETTINGS = settings(MACHINE_SETTINGS, stateful_step_count=25)
     disputes = Bundle("disputes")
 
     def __init__(self) -> None:
         super().__init__()
-        self.store = open_store("memory://")
         self.model: dict[str, dict[str, Any]] = {}
-        self.clock = T0
-
-    def tick(self) -> datetime:
-        self.clock += timedelta(hours=5)
-        return self.clock
-
-    def attempt(self, command: Any, ok: bool) -> None:
-        before = list(self.store.log.read(0, 10**6))
-        if ok:
-            self.store.handle(command)
-        else:
-            with pytest.raises(SafecommError):
-                self.store.handle(command)
-            assert list(self.store.log.read(0, 10**6)) == before
 
     @rule(target=disputes, ref=refs)
     def report(self, ref: str) -> str:
         fresh = ref not in self.model
-        self.attempt(report(ref, self.tick()), fresh)
+        self.send(report(ref, self.tick()), refused_unless(fresh))
         if fresh:
             self.model[ref] = {"status": "reported", "mediator": None, "sessions": 0, "risk": False}
         return ref
@@ -270,7 +251,7 @@ class DisputeMachine(RuleBasedStateMachine):
     def accept(self, ref: str) -> None:
         m = self.model[ref]
         ok = m["status"] == "reported"
-        self.attempt(on(cmds.AcceptDispute, ref, self.tick()), ok)
+        self.send(on(cmds.AcceptDispute, ref, self.tick()), refused_unless(ok))
         if ok:
             m["status"] = "accepted"
 
@@ -278,7 +259,7 @@ class DisputeMachine(RuleBasedStateMachine):
     def refuse(self, ref: str) -> None:
         m = self.model[ref]
         ok = m["status"] == "reported"
-        self.attempt(on(cmds.RefuseDispute, ref, self.tick(), reason="refuses"), ok)
+        self.send(on(cmds.RefuseDispute, ref, self.tick(), reason="refuses"), refused_unless(ok))
         if ok:
             m["status"] = "refused"
 
@@ -286,7 +267,7 @@ class DisputeMachine(RuleBasedStateMachine):
     def assign(self, ref: str, mediator: str) -> None:
         m = self.model[ref]
         ok = m["status"] == "accepted"
-        self.attempt(on(cmds.AssignMediator, ref, self.tick(), mediator=mediator), ok)
+        self.send(on(cmds.AssignMediator, ref, self.tick(), mediator=mediator), refused_unless(ok))
         if ok:
             m["mediator"] = mediator
 
@@ -294,7 +275,7 @@ class DisputeMachine(RuleBasedStateMachine):
     def session(self, ref: str) -> None:
         m = self.model[ref]
         ok = m["status"] == "accepted" and m["mediator"] is not None
-        self.attempt(on(cmds.HoldSession, ref, self.tick()), ok)
+        self.send(on(cmds.HoldSession, ref, self.tick()), refused_unless(ok))
         if ok:
             m["sessions"] += 1
 
@@ -302,7 +283,7 @@ class DisputeMachine(RuleBasedStateMachine):
     def flag(self, ref: str) -> None:
         m = self.model[ref]
         ok = m["status"] != "archived"
-        self.attempt(on(cmds.FlagDisputeRisk, ref, self.tick(), risk="violence"), ok)
+        self.send(on(cmds.FlagDisputeRisk, ref, self.tick(), risk="violence"), refused_unless(ok))
         if ok:
             m["risk"] = True
 
@@ -310,7 +291,9 @@ class DisputeMachine(RuleBasedStateMachine):
     def agree(self, ref: str, form: AgreementForm) -> None:
         m = self.model[ref]
         ok = m["status"] == "accepted" and m["sessions"] > 0
-        self.attempt(on(cmds.ReachAgreement, ref, self.tick(), form=form, terms="t"), ok)
+        self.send(
+            on(cmds.ReachAgreement, ref, self.tick(), form=form, terms="t"), refused_unless(ok)
+        )
         if ok:
             m["status"] = "agreed"
 
@@ -318,9 +301,9 @@ class DisputeMachine(RuleBasedStateMachine):
     def terminate(self, ref: str, routes: list[Route]) -> None:
         m = self.model[ref]
         ok = m["status"] == "accepted" and bool(routes)
-        self.attempt(
+        self.send(
             on(cmds.TerminateMediation, ref, self.tick(), reason="r", routes_told=tuple(routes)),
-            ok,
+            refused_unless(ok),
         )
         if ok:
             m["status"] = "terminated"
@@ -329,7 +312,7 @@ class DisputeMachine(RuleBasedStateMachine):
     def archive(self, ref: str) -> None:
         m = self.model[ref]
         ok = m["status"] in ("agreed", "terminated", "refused")
-        self.attempt(on(cmds.ArchiveDispute, ref, self.tick()), ok)
+        self.send(on(cmds.ArchiveDispute, ref, self.tick()), refused_unless(ok))
         if ok:
             m["status"] = "archived"
 
@@ -344,14 +327,5 @@ class DisputeMachine(RuleBasedStateMachine):
                 m["risk"],
             )
 
-    def teardown(self) -> None:
-        self.store.close()
 
-
-DisputeMachine.TestCase.settings = settings(
-    max_examples=25,
-    stateful_step_count=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
 TestDisputeMachine = DisputeMachine.TestCase

@@ -9,12 +9,9 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from eventsourcing.application import Repository
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
-    RuleBasedStateMachine,
     initialize,
     invariant,
     multiple,
@@ -52,18 +49,19 @@ from safecomm_core.domain.grid_network import (
 from safecomm_core.eventlog import EventStoreApplication
 from safecomm_core.personal import SealedPerson
 from safecomm_core.values import Actor, Role
-from tests.refusals import attempt, refused
+from tests.commanding import command_id
+from tests.machines import REFUSED, CommandMachine, full_replay, refused_unless, state
+from tests.refusals import refused
 from tests.strategies import CST
 
 STAFF = Actor("staff-031", Role.GRID_WORKER)
 NET = "hemenkou"
 T0 = datetime(2014, 5, 6, 8, 0, tzinfo=CST)  # the network's units join
 T1 = datetime(2014, 5, 6, 20, 0, tzinfo=CST)  # the alert is raised
-_ids = iter(range(10**9))
 
 
 def cmd(cls: type[Any], at: datetime, **fields: Any) -> Any:
-    return cls(command_id=f"c-{next(_ids)}", occurred_at=at, actor=STAFF, **fields)
+    return cls(command_id=command_id(), occurred_at=at, actor=STAFF, **fields)
 
 
 def phone(i: int) -> str:
@@ -471,16 +469,6 @@ def test_one_outcome_only(
 # -- snapshots --------------------------------------------------------------------------
 
 
-def state(record: Any) -> dict[str, tuple[type, Any]]:
-    """A record's attributes with their types: a snapshot must give back enums, not strings."""
-    return {k: (type(v), v) for k, v in vars(record).items()}
-
-
-def full_replay(store: Safecomm, cls: type[Any], ref: str) -> Any:
-    """The record replayed from all its events, ignoring snapshots."""
-    return Repository(event_store=store.log.application.events).get(cls.create_id(ref))
-
-
 def a_fanned_out_alert(store: Safecomm, units: int = 47) -> None:
     """A network of ``units`` (the plan's has 47), an alert from u1 to all the others, each
     sent, delivered and acknowledged: past 50 events each, so both records are snapshotted."""
@@ -498,7 +486,7 @@ def check_snapshots_equal_replay(store: Safecomm) -> None:
         snapshots = list(store.log.application.snapshots.get(live.id))
         assert snapshots, f"no snapshot of {cls.__name__}"
         assert all(s.originator_version % 50 == 0 for s in snapshots)
-        assert state(live) == state(full_replay(store, cls, ref))
+        assert state(live) == state(full_replay(store, live.id))
 
 
 def test_long_records_are_snapshotted_and_load_equal_to_a_full_replay(
@@ -555,29 +543,23 @@ any_pair = pairs | st.tuples(alert_ids, unit_ids)
 alert_channels = st.just(AlertChannel.SMS) | st.sampled_from(list(AlertChannel))
 
 
-class GridMachine(RuleBasedStateMachine):
+class GridMachine(CommandMachine):
     """The real application beside a plain model of one network and its alerts.
 
     Snapshots are taken every 3 events here, so most loads start from one.
     """
 
+    START = T1
+    STEP = timedelta(minutes=4)
+
     def __init__(self) -> None:
-        super().__init__()
         self.snapshots = mock.patch.dict(
             EventStoreApplication.snapshotting_intervals, {GridAlert: 3, GridNetwork: 3}
         )
         self.snapshots.start()
-        self.store = open_store("memory://")
-        self.clock = T1
+        super().__init__()
         self.units: dict[str, dict[str, Any]] = {}  # unit -> active, channels
         self.alerts: dict[str, dict[str, Any]] = {}
-
-    def tick(self) -> datetime:
-        self.clock += timedelta(minutes=4)
-        return self.clock
-
-    def attempt(self, command: Any, ok: bool) -> None:
-        attempt(self.store, command, ok)
 
     def recipient(self, ref: str, unit: str) -> dict[str, Any] | None:
         a = self.alerts.get(ref)
@@ -603,7 +585,7 @@ class GridMachine(RuleBasedStateMachine):
     def join(self, unit: str) -> None:
         m = self.units.get(unit)
         ok = m is None or not m["active"]
-        self.attempt(join(unit, self.tick(), community="C1"), ok)
+        self.send(join(unit, self.tick(), community="C1"), refused_unless(ok))
         if ok:
             self.units[unit] = {"active": True, "channels": m["channels"] if m else set()}
 
@@ -611,7 +593,7 @@ class GridMachine(RuleBasedStateMachine):
     def leave(self, unit: str) -> None:
         m = self.units.get(unit)
         ok = m is not None and m["active"]
-        self.attempt(leave(unit, self.tick()), ok)
+        self.send(leave(unit, self.tick()), refused_unless(ok))
         if ok:
             self.units[unit]["active"] = False
 
@@ -622,7 +604,7 @@ class GridMachine(RuleBasedStateMachine):
         bad = not good and channel in PHONE_CHANNELS
         value = "call the gate" if bad else GOOD[channel]
         ok = m is not None and m["active"] and not bad
-        self.attempt(contact(unit, channel, value, self.tick()), ok)
+        self.send(contact(unit, channel, value, self.tick()), refused_unless(ok))
         if ok:
             self.units[unit]["channels"].add(channel)
 
@@ -633,7 +615,7 @@ class GridMachine(RuleBasedStateMachine):
         at = self.tick()
         by_active = self.units.get(by, {}).get("active", False)
         ok = ref not in self.alerts and by_active
-        self.attempt(raise_(ref, by, at, expires_at=at + EXPIRES_AFTER), ok)
+        self.send(raise_(ref, by, at, expires_at=at + EXPIRES_AFTER), refused_unless(ok))
         if not ok:
             return multiple()
         others = sorted(u for u, m in self.units.items() if m["active"] and u != by)
@@ -648,7 +630,7 @@ class GridMachine(RuleBasedStateMachine):
     # -- per recipient
 
     @rule(pair=any_pair, channel=alert_channels, then=st.sampled_from(RECEIPTS))
-    def send(self, pair: tuple[str, str], channel: AlertChannel, then: bool | None) -> None:
+    def send_to(self, pair: tuple[str, str], channel: AlertChannel, then: bool | None) -> None:
         """Send, then (mostly) the receipt: deliveries follow sends as they do in life."""
         ref, unit = pair
         r = self.recipient(ref, unit)
@@ -659,7 +641,7 @@ class GridMachine(RuleBasedStateMachine):
             and r["delivery"] != "delivered"
             and channel in self.units[unit]["channels"]
         )
-        self.attempt(send(unit, channel, self.tick(), ref), ok)
+        self.send(send(unit, channel, self.tick(), ref), refused_unless(ok))
         if ok:
             assert r is not None
             r["delivery"] = "sent"
@@ -673,9 +655,11 @@ class GridMachine(RuleBasedStateMachine):
         r = self.recipient(ref, unit)
         ok = self.status(ref) in OPEN_OR_CONCLUDED and r is not None and r["delivery"] == "sent"
         if delivered:
-            self.attempt(on(c.RecordAlertDelivery, unit, self.tick(), ref), ok)
+            self.send(on(c.RecordAlertDelivery, unit, self.tick(), ref), refused_unless(ok))
         else:
-            self.attempt(on(c.RecordAlertFailure, unit, self.tick(), ref, reason="busy"), ok)
+            self.send(
+                on(c.RecordAlertFailure, unit, self.tick(), ref, reason="busy"), refused_unless(ok)
+            )
         if ok:
             assert r is not None
             r["delivery"] = "delivered" if delivered else "failed"
@@ -691,7 +675,7 @@ class GridMachine(RuleBasedStateMachine):
             and not r["ack"]
             and (r["attempts"] > 0 or r["esc"])
         )
-        self.attempt(on(c.AcknowledgeAlert, unit, self.tick(), ref), ok)
+        self.send(on(c.AcknowledgeAlert, unit, self.tick(), ref), refused_unless(ok))
         if ok:
             assert r is not None
             r["ack"] = True
@@ -701,7 +685,9 @@ class GridMachine(RuleBasedStateMachine):
         ref, unit = pair
         r = self.recipient(ref, unit)
         ok = self.status(ref) in OPEN_OR_CONCLUDED and r is not None and r["ack"]
-        self.attempt(on(c.ReportAlertAction, unit, self.tick(), ref, text="patrolled"), ok)
+        self.send(
+            on(c.ReportAlertAction, unit, self.tick(), ref, text="patrolled"), refused_unless(ok)
+        )
         if ok:
             assert r is not None
             r["actions"] += 1
@@ -718,7 +704,7 @@ class GridMachine(RuleBasedStateMachine):
             and not r["esc"]
             and at - self.alerts[ref]["raised_at"] >= timedelta(minutes=ACK_MINUTES)
         )
-        self.attempt(on(c.EscalateUnacknowledged, unit, at, ref), ok)
+        self.send(on(c.EscalateUnacknowledged, unit, at, ref), refused_unless(ok))
         if ok:
             assert r is not None
             r["esc"] = True
@@ -729,14 +715,17 @@ class GridMachine(RuleBasedStateMachine):
         ref, unit = pair
         if ref in self.alerts:
             before = self.alerts[ref]["raised_at"] - timedelta(seconds=1)
-            self.attempt(on(c.AcknowledgeAlert, unit, before, ref), ok=False)
+            self.send(on(c.AcknowledgeAlert, unit, before, ref), REFUSED)
 
     # -- the alert as a whole
 
     @rule(ref=any_alert_ids)
     def update(self, ref: str) -> None:
         ok = self.status(ref) == "open"
-        self.attempt(on(c.UpdateAlert, at=self.tick(), ref=ref, text="seen near the bridge"), ok)
+        self.send(
+            on(c.UpdateAlert, at=self.tick(), ref=ref, text="seen near the bridge"),
+            refused_unless(ok),
+        )
         if ok:
             self.alerts[ref]["updates"] += 1
 
@@ -746,14 +735,16 @@ class GridMachine(RuleBasedStateMachine):
         ok = self.status(ref) == "open"
         if outcome == AlertOutcome.EXPIRED:
             ok = ok and at >= self.alerts[ref]["raised_at"] + EXPIRES_AFTER
-        self.attempt(on(OUTCOMES[outcome][0], at=at, ref=ref, **OUTCOMES[outcome][1]), ok)
+        self.send(
+            on(OUTCOMES[outcome][0], at=at, ref=ref, **OUTCOMES[outcome][1]), refused_unless(ok)
+        )
         if ok:
             self.alerts[ref] |= {"status": "concluded", "outcome": outcome}
 
     @rule(ref=any_alert_ids)
     def close(self, ref: str) -> None:
         ok = self.status(ref) == "concluded"
-        self.attempt(on(c.CloseAlert, at=self.tick(), ref=ref), ok)
+        self.send(on(c.CloseAlert, at=self.tick(), ref=ref), refused_unless(ok))
         if ok:
             self.alerts[ref]["status"] = "closed"
 
@@ -765,7 +756,6 @@ class GridMachine(RuleBasedStateMachine):
         assert {u: (x.active, {ch.channel for ch in x.channels}) for u, x in n.units.items()} == {
             u: (m["active"], m["channels"]) for u, m in self.units.items()
         }
-        assert state(n) == state(full_replay(self.store, GridNetwork, NET))
 
     @invariant()
     def alerts_match_model(self) -> None:
@@ -788,19 +778,12 @@ class GridMachine(RuleBasedStateMachine):
                 for u, r in a.recipients.items()
             }
             assert seen == m["recipients"]
-            assert state(a) == state(full_replay(self.store, GridAlert, ref))
 
     def teardown(self) -> None:
-        self.store.close()
+        super().teardown()
         self.snapshots.stop()
 
 
-GridMachine.TestCase.settings = settings(
-    max_examples=25,
-    stateful_step_count=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
 TestGridMachine = GridMachine.TestCase
 
 

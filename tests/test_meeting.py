@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import Bundle, initialize, invariant, rule
 
 from safecomm_core import (
     AlreadyExists,
@@ -17,28 +17,24 @@ from safecomm_core import (
     NotFound,
     RuleViolation,
     command_to_json,
-    open_store,
     parse_command,
 )
 from safecomm_core.commands import meeting as cmds
 from safecomm_core.domain.meeting import Meeting
 from safecomm_core.validation import BrokenRule
 from safecomm_core.values import Actor, Role
-from tests.refusals import attempt, refused
+from tests.commanding import command_id
+from tests.machines import CommandMachine, refused_unless
+from tests.refusals import refused
 from tests.strategies import CST, meeting_commands, refs
 
 CHAIR = Actor("staff-001", Role.STAFF)
 T0 = datetime(2014, 3, 5, 9, 0, tzinfo=CST)
-_ids = iter(range(10**9))
-
-
-def cid() -> str:
-    return f"c-{next(_ids)}"
 
 
 def hold(ref: str = "m-2014-03", at: datetime = T0, **extra: Any) -> cmds.HoldMeeting:
     fields: dict[str, Any] = {
-        "command_id": cid(),
+        "command_id": command_id(),
         "occurred_at": at,
         "actor": CHAIR,
         "meeting_id": ref,
@@ -50,7 +46,7 @@ def hold(ref: str = "m-2014-03", at: datetime = T0, **extra: Any) -> cmds.HoldMe
 
 
 def on(cls: type[Any], ref: str = "m-2014-03", at: datetime = T0, **fields: Any) -> Any:
-    return cls(command_id=cid(), occurred_at=at, actor=CHAIR, meeting_id=ref, **fields)
+    return cls(command_id=command_id(), occurred_at=at, actor=CHAIR, meeting_id=ref, **fields)
 
 
 def problem(problem_id: str = "p1", at: datetime = T0) -> Any:
@@ -192,7 +188,7 @@ def test_other_measures_are_refused(measure: str) -> None:
 # -- round trips ------------------------------------------------------------------------
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(meeting_commands)
 def test_commands_round_trip_through_json(command: Any) -> None:
     assert parse_command(command_to_json(command)) == command
@@ -239,23 +235,19 @@ PROBLEMS = ("p1", "p2")
 ACTIONS = ("a1", "a2")
 
 
-class MeetingMachine(RuleBasedStateMachine):
+class MeetingMachine(CommandMachine):
     """The real application beside a plain model of each meeting's problems and actions.
 
     Ids are drawn from small sets, so that commands hit known, unknown and closed ones.
     """
 
+    START = T0
+    STEP = timedelta(hours=1)
     meetings = Bundle("meetings")
 
     def __init__(self) -> None:
         super().__init__()
-        self.store = open_store("memory://")
         self.model: dict[str, dict[str, Any]] = {}
-        self.clock = T0
-
-    def tick(self, hours: int) -> datetime:
-        self.clock += timedelta(hours=hours)
-        return self.clock
 
     @initialize(target=meetings)
     def first(self) -> str:
@@ -268,7 +260,7 @@ class MeetingMachine(RuleBasedStateMachine):
     @rule(target=meetings, ref=st.sampled_from(MEETINGS), attendees=st.lists(refs, max_size=3))
     def hold(self, ref: str, attendees: list[str]) -> str:
         ok = ref not in self.model and bool(attendees) and len(set(attendees)) == len(attendees)
-        attempt(self.store, hold(ref, self.tick(1), attendees=tuple(attendees)), ok)
+        self.send(hold(ref, self.tick(), attendees=tuple(attendees)), refused_unless(ok))
         if ok:
             self.model[ref] = {"problems": set(), "actions": {}}
         return ref
@@ -278,9 +270,9 @@ class MeetingMachine(RuleBasedStateMachine):
         m = self.model.get(ref)
         ok = m is not None and problem_id not in m["problems"]
         command = on(
-            cmds.RaiseProblem, ref, self.tick(1), problem_id=problem_id, text="t", measure="S1"
+            cmds.RaiseProblem, ref, self.tick(), problem_id=problem_id, text="t", measure="S1"
         )
-        attempt(self.store, command, ok)
+        self.send(command, refused_unless(ok))
         if m is not None and ok:
             m["problems"].add(problem_id)
 
@@ -292,7 +284,7 @@ class MeetingMachine(RuleBasedStateMachine):
     )
     def assign(self, ref: str, action_id: str, problem_id: str, days: int) -> None:
         m = self.model.get(ref)
-        due = self.tick(1).date() + timedelta(days=days)
+        due = self.tick().date() + timedelta(days=days)
         ok = (
             m is not None
             and action_id not in m["actions"]
@@ -308,7 +300,7 @@ class MeetingMachine(RuleBasedStateMachine):
             owner="staff-002",
             due=due,
         )
-        attempt(self.store, command, ok)
+        self.send(command, refused_unless(ok))
         if m is not None and ok:
             m["actions"][action_id] = {"problem": problem_id, "due": due, "late": None}
 
@@ -319,11 +311,11 @@ class MeetingMachine(RuleBasedStateMachine):
     )
     def close(self, ref: str, action_id: str, hours: int) -> None:
         m = self.model.get(ref)
-        today = self.tick(hours).date()
+        today = self.tick(timedelta(hours=hours)).date()
         a = m["actions"].get(action_id) if m is not None else None
         ok = a is not None and a["late"] is None
         command = on(cmds.CloseAction, ref, self.clock, action_id=action_id, result="r")
-        attempt(self.store, command, ok)
+        self.send(command, refused_unless(ok))
         if a is not None and ok:
             a["late"] = today > a["due"]
 
@@ -337,14 +329,5 @@ class MeetingMachine(RuleBasedStateMachine):
                 for k, a in meeting.actions.items()
             } == m["actions"]
 
-    def teardown(self) -> None:
-        self.store.close()
 
-
-MeetingMachine.TestCase.settings = settings(
-    max_examples=25,
-    stateful_step_count=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
 TestMeetingMachine = MeetingMachine.TestCase

@@ -7,7 +7,6 @@ round-trips; and a state machine that drives the real application beside a plain
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 from datetime import date, datetime, timedelta
@@ -17,9 +16,9 @@ from typing import Any
 import attrs
 import pytest
 from click.testing import CliRunner
-from hypothesis import event, settings
+from hypothesis import event
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import initialize, invariant, rule
 from safecomm_cli.main import main
 
 from safecomm_core import (
@@ -34,7 +33,6 @@ from safecomm_core import (
     RuleViolation,
     Safecomm,
     SafecommError,
-    open_store,
     parse_command,
 )
 from safecomm_core.dates import add_months
@@ -50,8 +48,10 @@ from safecomm_core.domain.migrant import (
     WorkerStatus,
 )
 from safecomm_core.personal import ERASED, id_number_digest
+from tests.commanding import command_id
 from tests.dumps import raw_postgres, raw_sqlite, wrapped_key
-from tests.refusals import attempt, refused
+from tests.machines import REFUSED, CommandMachine, refused_unless
+from tests.refusals import refused
 from tests.strategies import CST
 
 REGISTER = {
@@ -83,9 +83,6 @@ ID_NUMBER = "51040219900101123X"
 ERASED_PERSON = PersonData("p-2001", ERASED, ERASED, ERASED, ERASED, erased=True)
 
 
-_command_ids = itertools.count(1)
-
-
 class Desk:
     """Builds and sends commands with fresh ids; dates are 'YYYY-MM-DD' at 10:00 local."""
 
@@ -96,7 +93,7 @@ class Desk:
         return parse_command(
             {
                 "type": type_,
-                "command_id": f"t-{next(_command_ids)}",
+                "command_id": command_id(),
                 "occurred_at": f"{on}T10:00:00+08:00",
                 "actor": {"id": "staff-1", "role": "staff"},
                 **fields,
@@ -684,7 +681,6 @@ WORKERS = ["m-1", "m-2"]
 #: Mostly m-1, whom the machine registers first, so that its records grow long.
 WORKER_IDS = st.just("m-1") | st.sampled_from(WORKERS)
 ID_NUMBERS = ["51040219900101123X", "510402199001011234", None]
-START = datetime(2014, 1, 1, 10, tzinfo=CST)
 #: The permit command that should land next in each permit state.
 _NEXT_PERMIT_ACTION = {
     PermitStatus.NONE: "apply",
@@ -713,23 +709,20 @@ class Model:
     offers: dict[str, date | None] = attrs.Factory(dict)
 
 
-class MigrantMachine(RuleBasedStateMachine):
+class MigrantMachine(CommandMachine):
     """Random command sequences, valid and not, at a clock that only moves forward."""
+
+    START = datetime(2014, 1, 1, 10, tzinfo=CST)
 
     def __init__(self) -> None:
         super().__init__()
-        self.store = open_store("memory://")
         self.desk = Desk(self.store)
-        self.now = START
         self.models: dict[str, Model] = {}
         report_dispute(self.desk)  # d-1 exists; d-2 never does
 
-    def teardown(self) -> None:
-        self.store.close()
-
     @property
     def today(self) -> date:
-        return self.now.date()
+        return self.clock.date()
 
     def holders(self) -> dict[str, str]:
         return {
@@ -744,12 +737,12 @@ class MigrantMachine(RuleBasedStateMachine):
 
     def jump_to(self, day: date) -> None:
         """Move the clock forward to ``day`` (never back), to reach a rule's boundary."""
-        self.now = max(self.now, datetime.combine(day, self.now.timetz()))
+        self.clock = max(self.clock, datetime.combine(day, self.clock.timetz()))
 
-    def send(self, ok: bool, type_: str, **fields: Any) -> None:
-        """At ``now``: lands when ``ok``, else is refused having written nothing."""
+    def attempt(self, ok: bool, type_: str, **fields: Any) -> None:
+        """On the clock's day: lands when ``ok``, else is refused having written nothing."""
         event(f"{type_} {'lands' if ok else 'refused'}")  # coverage in --hypothesis-show-statistics
-        attempt(self.store, self.desk.command(type_, self.today.isoformat(), **fields), ok)
+        self.send(self.desk.command(type_, self.today.isoformat(), **fields), refused_unless(ok))
 
     @initialize()
     def first_worker(self) -> None:
@@ -757,7 +750,7 @@ class MigrantMachine(RuleBasedStateMachine):
 
     @rule(days=st.integers(0, 400))
     def advance(self, days: int) -> None:
-        self.now += timedelta(days=days)
+        self.tick(timedelta(days=days))
 
     @rule(
         worker_id=WORKER_IDS,
@@ -782,7 +775,7 @@ class MigrantMachine(RuleBasedStateMachine):
             dwelling=f"{community}-1-1-{len(self.models)}",
         )
         had_key = self.store.keys.person_key(f"p-{worker_id}", create=False) is not None
-        self.send(ok, "migrant.register", **fields)
+        self.attempt(ok, "migrant.register", **fields)
         if ok:
             self.models[worker_id] = Model(
                 community, arrived_on, self.today, id_number, residence_since=arrived_on
@@ -802,10 +795,10 @@ class MigrantMachine(RuleBasedStateMachine):
         if backdated:
             on = (model.registered_on if model else self.today) - timedelta(days=1)
             command = self.desk.command("migrant.move", on.isoformat(), **move)
-            refused(self.store, command, SafecommError)
+            self.send(command, REFUSED)
             return
         model = self.registered(worker_id)
-        self.send(bool(model), "migrant.move", **move)
+        self.attempt(bool(model), "migrant.move", **move)
         if model:
             model.community = community
             model.moves += 1
@@ -835,15 +828,15 @@ class MigrantMachine(RuleBasedStateMachine):
             and model.permit is PermitStatus.NONE
             and self.today >= add_months(model.residence_since, 6)
         )
-        self.send(ok, "migrant.apply_permit", worker_id=worker_id, basis="employment")
+        self.attempt(ok, "migrant.apply_permit", worker_id=worker_id, basis="employment")
         if ok and model:
             model.permit, model.permit_changed_on = PermitStatus.APPLIED, self.today
 
     def _issue_permit(self, worker_id: str, model: Model | None, timing: str) -> None:
         if timing == "late":
-            self.now += timedelta(days=20)
+            self.tick(timedelta(days=20))
         ok = bool(model and model.permit is PermitStatus.APPLIED)
-        self.send(ok, "migrant.issue_permit", worker_id=worker_id)
+        self.attempt(ok, "migrant.issue_permit", worker_id=worker_id)
         if ok and model:
             model.permit, model.permit_changed_on = PermitStatus.ISSUED, self.today
             model.endorsement_due_on = add_months(self.today, 12)
@@ -858,7 +851,7 @@ class MigrantMachine(RuleBasedStateMachine):
             and model.permit in (PermitStatus.ISSUED, PermitStatus.SUSPENDED)
             and self.today >= add_months(due, -1)
         )
-        self.send(ok, "migrant.endorse_permit", worker_id=worker_id)
+        self.attempt(ok, "migrant.endorse_permit", worker_id=worker_id)
         if ok and model and due:
             late = self.today > due
             model.permit, model.permit_changed_on = PermitStatus.ISSUED, self.today
@@ -872,7 +865,7 @@ class MigrantMachine(RuleBasedStateMachine):
         if due is not None and timing != "now":
             self.jump_to(due if timing == "window" else due + timedelta(days=1))
         ok = bool(model and due and model.permit is PermitStatus.ISSUED and self.today > due)
-        self.send(ok, "migrant.suspend_permit", worker_id=worker_id)
+        self.attempt(ok, "migrant.suspend_permit", worker_id=worker_id)
         if ok and model:
             model.permit, model.permit_changed_on = PermitStatus.SUSPENDED, self.today
 
@@ -895,7 +888,7 @@ class MigrantMachine(RuleBasedStateMachine):
             and (dispute is None or dispute not in model.cases.values())
         )
         case = {"worker_id": worker_id, "case_id": case_id, "kind": "labour", **link}
-        self.send(ok, "migrant.open_rights_case", **case)
+        self.attempt(ok, "migrant.open_rights_case", **case)
         if ok and model:
             model.cases[case_id] = dispute
 
@@ -913,7 +906,7 @@ class MigrantMachine(RuleBasedStateMachine):
         model = self.registered(worker_id)
         if deliver:
             ok = bool(model and offer_id in model.offers and not model.offers[offer_id])
-            self.send(ok, "migrant.deliver_service", worker_id=worker_id, offer_id=offer_id)
+            self.attempt(ok, "migrant.deliver_service", worker_id=worker_id, offer_id=offer_id)
             if ok and model:
                 model.offers[offer_id] = self.today
             return
@@ -925,7 +918,7 @@ class MigrantMachine(RuleBasedStateMachine):
             and (not long_residence or self.today >= add_months(model.residence_since, 36))
         )
         offer = {"offer_id": offer_id, "service": "health check", "proactive": True}
-        self.send(
+        self.attempt(
             ok, "migrant.offer_service", worker_id=worker_id, long_residence=long_residence, **offer
         )
         if ok and model:
@@ -937,12 +930,12 @@ class MigrantMachine(RuleBasedStateMachine):
         model = self.models.get(worker_id)
         if erase:
             ok = bool(model and model.status is not WorkerStatus.ERASED)
-            self.send(ok, "migrant.erase", worker_id=worker_id)
+            self.attempt(ok, "migrant.erase", worker_id=worker_id)
             if ok and model:
                 model.status = WorkerStatus.ERASED
             return
         ok = bool(model and model.status is WorkerStatus.REGISTERED)
-        self.send(ok, "migrant.leave", worker_id=worker_id)
+        self.attempt(ok, "migrant.leave", worker_id=worker_id)
         if ok and model:
             model.status = WorkerStatus.LEFT
 
@@ -985,5 +978,4 @@ class MigrantMachine(RuleBasedStateMachine):
                 assert number not in holders
 
 
-MigrantMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=20, deadline=None)
-test_migrant_machine = MigrantMachine.TestCase
+TestMigrantMachine = MigrantMachine.TestCase

@@ -8,7 +8,6 @@ beside each assertion. Zero denominators must give ``None`` (not applicable), ne
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
@@ -27,9 +26,7 @@ from safecomm_core.reports.disclosure import SUPPRESSED, WITHHELD, suppress
 from safecomm_core.reports.indicators import DEFINITIONS, Settings
 from safecomm_core.reports.model import Figure, Report
 from safecomm_core.reports.provenance import explain
-from tests.commanding import sample_commands
-
-_ids = itertools.count()
+from tests.commanding import command_id, sample_commands
 
 
 def at(day: str, hour: int = 9, minute: int = 0) -> str:
@@ -47,7 +44,7 @@ class Desk:
     def __call__(self, type_: str, when: str, **fields: Any) -> None:
         data = {
             "type": type_,
-            "command_id": f"m-{next(_ids)}",
+            "command_id": command_id(),
             "occurred_at": when,
             "actor": {"id": "staff-001", "role": "staff"},
             **fields,

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import Bundle, initialize, invariant, rule
 
 from safecomm_core import (
     AlreadyExists,
@@ -18,7 +18,6 @@ from safecomm_core import (
     NotFound,
     RuleViolation,
     command_to_json,
-    open_store,
     parse_command,
 )
 from safecomm_core.commands import phase as cmds
@@ -33,17 +32,14 @@ from safecomm_core.domain.phase import (
 )
 from safecomm_core.validation import BrokenRule
 from safecomm_core.values import Actor, Role
-from tests.refusals import attempt, refused
+from tests.commanding import command_id
+from tests.machines import CommandMachine, refused_unless
+from tests.refusals import refused
 from tests.strategies import CST, phase_commands, phase_ids
 
 STAFF = Actor("staff-001", Role.STAFF)
 #: P4 runs May – Aug 2014 (plan II).
 T0 = datetime(2014, 5, 2, 9, 0, tzinfo=CST)
-_ids = iter(range(10**9))
-
-
-def cid() -> str:
-    return f"c-{next(_ids)}"
 
 
 def evidence(content: str, kind: EvidenceKind = EvidenceKind.REPORT) -> Evidence:
@@ -53,7 +49,7 @@ def evidence(content: str, kind: EvidenceKind = EvidenceKind.REPORT) -> Evidence
 
 def plan(ref: PhaseId = PhaseId.P4, at: datetime = T0, **extra: Any) -> cmds.PlanPhase:
     fields: dict[str, Any] = {
-        "command_id": cid(),
+        "command_id": command_id(),
         "occurred_at": at,
         "actor": STAFF,
         "phase_id": ref,
@@ -66,7 +62,7 @@ def plan(ref: PhaseId = PhaseId.P4, at: datetime = T0, **extra: Any) -> cmds.Pla
 
 
 def on(cls: type[Any], ref: PhaseId = PhaseId.P4, at: datetime = T0, **fields: Any) -> Any:
-    return cls(command_id=cid(), occurred_at=at, actor=STAFF, phase_id=ref, **fields)
+    return cls(command_id=command_id(), occurred_at=at, actor=STAFF, phase_id=ref, **fields)
 
 
 def deliver(name: str, *docs: str, ref: PhaseId = PhaseId.P4, at: datetime = T0) -> Any:
@@ -265,7 +261,7 @@ def test_review_phases_cover_every_kind() -> None:
 # -- round trips ------------------------------------------------------------------------
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(phase_commands)
 def test_commands_round_trip_through_json(command: Any) -> None:
     assert parse_command(command_to_json(command)) == command
@@ -319,21 +315,17 @@ NAMES = ("diagnosis", "plan", "minutes", "photos")
 any_review = st.tuples(st.sampled_from(list(ReviewKind)), st.none() | st.integers(0, 100))
 
 
-class PhaseMachine(RuleBasedStateMachine):
+class PhaseMachine(CommandMachine):
     """The real application beside a plain model of each phase."""
 
+    START = T0
+    STEP = timedelta(hours=1)
     phases = Bundle("phases")
 
     def __init__(self) -> None:
         super().__init__()
-        self.store = open_store("memory://")
         self.model: dict[PhaseId, dict[str, Any]] = {}
-        self.clock = T0
         self.docs = iter(range(10**9))
-
-    def tick(self, hours: int) -> datetime:
-        self.clock += timedelta(hours=hours)
-        return self.clock
 
     def started(self, ref: PhaseId) -> bool:
         return ref in self.model and self.model[ref]["status"] != "planned"
@@ -353,7 +345,7 @@ class PhaseMachine(RuleBasedStateMachine):
         required=st.lists(st.sampled_from(NAMES), unique=True, max_size=3),
     )
     def plan(self, ref: PhaseId, start: int, length: int, required: list[str]) -> PhaseId:
-        first = self.tick(1).date() + timedelta(days=start)
+        first = self.tick().date() + timedelta(days=start)
         last = first + timedelta(days=length)
         ok = ref not in self.model and length >= 0
         command = plan(
@@ -363,7 +355,7 @@ class PhaseMachine(RuleBasedStateMachine):
             window_end=last,
             required_deliverables=tuple(required),
         )
-        attempt(self.store, command, ok)
+        self.send(command, refused_unless(ok))
         if ok:
             self.model[ref] = {
                 "status": "planned",
@@ -379,7 +371,7 @@ class PhaseMachine(RuleBasedStateMachine):
     @rule(ref=phases, hours=st.integers(0, 240))
     def start(self, ref: PhaseId, hours: int) -> None:
         ok = ref in self.model and not self.started(ref)
-        attempt(self.store, on(cmds.StartPhase, ref, self.tick(hours)), ok)
+        self.send(on(cmds.StartPhase, ref, self.tick(timedelta(hours=hours))), refused_unless(ok))
         if ok:
             self.model[ref]["status"] = "started"
 
@@ -387,7 +379,7 @@ class PhaseMachine(RuleBasedStateMachine):
     def deliver(self, ref: PhaseId, name: str, documents: int) -> None:
         docs = [f"doc-{next(self.docs)}" for _ in range(documents)]
         ok = self.started(ref) and documents > 0
-        attempt(self.store, deliver(name, *docs, ref=ref, at=self.tick(1)), ok)
+        self.send(deliver(name, *docs, ref=ref, at=self.tick()), refused_unless(ok))
         if ok:
             self.model[ref]["delivered"].append(name)
 
@@ -399,15 +391,17 @@ class PhaseMachine(RuleBasedStateMachine):
             and ref in REVIEW_PHASES[kind]
             and (score is None or kind is ReviewKind.SELF_ASSESSMENT)
         )
-        command = on(cmds.HoldPhaseReview, ref, self.tick(1), kind=kind, score=score, findings="f")
-        attempt(self.store, command, ok)
+        command = on(cmds.HoldPhaseReview, ref, self.tick(), kind=kind, score=score, findings="f")
+        self.send(command, refused_unless(ok))
         if ok:
             self.model[ref]["reviews"].append((kind, score))
 
     @rule(ref=phases, hours=st.integers(0, 240))
     def complete(self, ref: PhaseId, hours: int) -> None:
         ok = self.started(ref) and self.model[ref]["status"] != "completed"
-        attempt(self.store, on(cmds.CompletePhase, ref, self.tick(hours)), ok)
+        self.send(
+            on(cmds.CompletePhase, ref, self.tick(timedelta(hours=hours))), refused_unless(ok)
+        )
         if ok:
             m = self.model[ref]
             m["status"] = "completed"
@@ -415,17 +409,17 @@ class PhaseMachine(RuleBasedStateMachine):
 
     @rule(ref=phases, hours=st.integers(0, 24 * 40))
     def mark_overdue(self, ref: PhaseId, hours: int) -> None:
-        today = self.tick(hours).date()
+        today = self.tick(timedelta(hours=hours)).date()
         m = self.model.get(ref)
         ok = m is not None and m["status"] != "completed" and not m["overdue"] and today > m["end"]
-        attempt(self.store, on(cmds.MarkPhaseOverdue, ref, self.clock), ok)
+        self.send(on(cmds.MarkPhaseOverdue, ref, self.clock), refused_unless(ok))
         if ok:
             self.model[ref]["overdue"] = True
 
     @rule(ref=phase_ids)
     def unplanned(self, ref: PhaseId) -> None:
         if ref not in self.model:
-            refused(self.store, on(cmds.StartPhase, ref, self.tick(1)), NotFound)
+            self.send(on(cmds.StartPhase, ref, self.tick()), NotFound)
 
     @staticmethod
     def gaps(m: dict[str, Any]) -> tuple[str, ...]:
@@ -451,14 +445,5 @@ class PhaseMachine(RuleBasedStateMachine):
                 m["gaps_at_completion"],
             )
 
-    def teardown(self) -> None:
-        self.store.close()
 
-
-PhaseMachine.TestCase.settings = settings(
-    max_examples=25,
-    stateful_step_count=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
 TestPhaseMachine = PhaseMachine.TestCase

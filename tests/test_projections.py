@@ -345,11 +345,7 @@ EXAMPLES = {"memory": 60, "sqlite": 12, "postgres": 8}
     "backend", ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def test_incremental_catch_up_with_restarts_equals_rebuild(backend: str, tmp_path: Path) -> None:
-    @settings(
-        max_examples=EXAMPLES[backend],
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @settings(max_examples=EXAMPLES[backend], suppress_health_check=[HealthCheck.data_too_large])
     @given(history=histories())
     def run(history: list[tuple[Any, ...]]) -> None:
         site = Site(backend, tmp_path)

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
-from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     initialize,
@@ -34,7 +33,8 @@ from safecomm_core.domain.survey import (
     SurveyStatus,
     Wave,
 )
-from tests.commanding import CommandMachine, field_errors, issue, through_json
+from tests.commanding import field_errors, issue, through_json
+from tests.machines import CommandMachine
 from tests.refusals import refused
 from tests.strategies import CST, communities, survey_answers
 
@@ -323,5 +323,4 @@ class SurveyMachine(CommandMachine):
             assert survey.responses == wave.responses
 
 
-SurveyMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=20, deadline=None)
-test_survey_state_machine = SurveyMachine.TestCase
+TestSurveyMachine = SurveyMachine.TestCase
