@@ -13,7 +13,14 @@ from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import Components, Schema, SecurityScheme
+from litestar.openapi.spec import (
+    Components,
+    OpenAPIMediaType,
+    OpenAPIType,
+    RequestBody,
+    Schema,
+    SecurityScheme,
+)
 
 from safecomm_core import COMMANDS
 from safecomm_http import audit_routes, commands, events, health, records, report_routes
@@ -88,13 +95,22 @@ def create_app(
         on_shutdown=[shutdown],
         logging_config=None,
     )
-    _name_command_types(app)
+    _refine_schema(app)
     return app
 
 
-def _name_command_types(app: Litestar) -> None:
-    """Add each command's ``type`` to its schema: the field the body is told apart by."""
-    schemas = app.openapi_schema.components.schemas
+def _refine_schema(app: Litestar) -> None:
+    """Say what Litestar cannot read from the handlers: each command's ``type`` (the
+    field a body is told apart by) and the batch's body (command lines, read raw)."""
+    document = app.openapi_schema
+    batch = document.paths["/v1/commands/batch"].post if document.paths else None
+    if batch is not None:
+        batch.request_body = RequestBody(
+            content={commands.NDJSON: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))},
+            description="One command (a JSON object) per line.",
+            required=True,
+        )
+    schemas = document.components.schemas
     for type_, cls in COMMANDS.items():
         schema = schemas.get(cls.__name__)
         if not isinstance(schema, Schema):

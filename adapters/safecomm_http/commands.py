@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import attrs
 from litestar import Request, Response, post
-from litestar.params import BodyKwarg, JSONBody, SkipValidation
+from litestar.params import JSONBody, SkipValidation
 
 from safecomm_core import COMMANDS, Outcome, Safecomm, SafecommError
 from safecomm_core.access import Principal
@@ -94,10 +94,7 @@ class LineResult:
     media_type=NDJSON,
     status_code=200,
 )
-async def batch(
-    request: Request[Any, Any, Any],
-    data: Annotated[bytes, BodyKwarg(media_type=NDJSON)],
-) -> Response[bytes]:
+async def batch(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Handle each line (a command) in order; answer one JSON line per command line.
 
     A line that fails is answered with its problem, and the next lines go on; a repeat
@@ -105,6 +102,7 @@ async def batch(
     """
     who = principal(request)
     backend = server(request).backend
+    data = await request.body()
     out = []
     for number, line in enumerate(data.splitlines(), start=1):
         if not line.strip():

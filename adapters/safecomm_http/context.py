@@ -26,7 +26,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from safecomm_core.access import Principal
 from safecomm_http.backend import Backend
-from safecomm_http.problems import TooManyRequests
+from safecomm_http.problems import TooManyRequests, status_of
 from safecomm_http.tokens import InvalidToken, TokenVerifier
 
 __all__ = [
@@ -109,9 +109,9 @@ async def rate_limit(request: Request[Any, Any, Any]) -> None:
         return
     wait = server(request).limits.take(user.subject)
     if wait:
-        request.scope["state"]["retry_after"] = wait
         raise TooManyRequests(
             f"too many requests; retry in {wait:.1f} s",
+            retry_after=wait,
             rule=f"at most {server(request).limits.rate:g} requests per second",
         )
 
@@ -142,6 +142,9 @@ class RequestLog:
 
         try:
             await self.app(scope, receive, sending)
+        except Exception as exc:
+            status = status_of(exc)  # answered by the handlers outside this middleware
+            raise
         finally:
             user = scope.get("user")
             handler = scope.get("route_handler")

@@ -8,6 +8,7 @@ framework's (bad query, body too large, unknown route) and the token's all map h
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import attrs
@@ -68,6 +69,11 @@ class Problem:
 
 class TooManyRequests(SafecommError, RuntimeError):
     """The principal sent more requests than its allowance."""
+
+    def __init__(self, message: str, *, retry_after: float, rule: str) -> None:
+        super().__init__(message, rule=rule)
+        #: Seconds until the next request would be accepted.
+        self.retry_after = retry_after
 
 
 #: safecomm's errors by the status they answer with; the first class that matches wins.
@@ -157,6 +163,8 @@ def problem_response(exc: Exception) -> Response[Problem]:
     """The response carrying the problem of ``exc``."""
     problem = problem_of(exc)
     headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(math.ceil(exc.retry_after))}
     if isinstance(exc, HTTPException) and exc.headers:
         headers = {**(headers or {}), **exc.headers}
     return Response(problem, status_code=problem.status, media_type=PROBLEM, headers=headers)
