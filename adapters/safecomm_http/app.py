@@ -58,18 +58,18 @@ def create_app(
     *,
     limits: RateLimits | None = None,
     seal_key: str | None = None,
-    close_backend: bool = True,
+    close_store: bool = True,
 ) -> Litestar:
     """The HTTP service over ``backend``, accepting tokens ``verifier`` trusts.
 
     ``seal_key``: the Ed25519 private key file ``POST /v1/audit/seal`` signs with.
-    ``close_backend``: close the store when the application shuts down.
+    ``close_store``: close the store when the application shuts down (the backend's
+    report thread is always stopped).
     """
     state = Server(backend, verifier, limits or RateLimits(), seal_key)
 
     def shutdown() -> None:
-        if close_backend:
-            backend.close()
+        backend.close(store=close_store)
 
     app = Litestar(
         route_handlers=list(ROUTES),

@@ -85,8 +85,8 @@ class Backend:
             projector.catch_up(projection)
         return projector
 
-    def close(self) -> None:
-        """Close the projector (in its thread) and the store."""
+    def close(self, *, store: bool = True) -> None:
+        """Close the projector (in its thread) and, unless told not to, the store."""
 
         def close_projector() -> None:
             if self._projector is not None:
@@ -95,4 +95,5 @@ class Backend:
 
         self._reports.submit(close_projector).result()
         self._reports.shutdown()
-        self.store.close()
+        if store:
+            self.store.close()
