@@ -21,7 +21,7 @@ from litestar.testing import TestClient
 from safecomm_http import reporting
 
 from safecomm_core import Safecomm, open_store
-from safecomm_core.access import ALL_COMMUNITIES, Principal
+from safecomm_core.access import Principal
 from safecomm_core.audit import generate_key
 from safecomm_core.errors import StoreError
 from safecomm_core.values import Role
