@@ -130,7 +130,7 @@ class TokenVerifier:
         """Accept tokens signed with one of the RS256 or EdDSA keys in the JWKS ``path``."""
         try:
             found = jwt.PyJWKSet.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, jwt.PyJWKError) as exc:
+        except (ValueError, jwt.PyJWKError, jwt.PyJWKSetError) as exc:
             raise InvalidToken(f"{path} is not a JWKS file: {exc}", field="jwks") from None
         keys = {k.key_id: k for k in found.keys if k.key_id}
         if not keys:
