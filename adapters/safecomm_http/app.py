@@ -16,6 +16,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import (
     Components,
     OpenAPIMediaType,
+    OpenAPIResponse,
     OpenAPIType,
     RequestBody,
     Schema,
@@ -101,7 +102,8 @@ def create_app(
 
 def _refine_schema(app: Litestar) -> None:
     """Say what Litestar cannot read from the handlers: each command's ``type`` (the
-    field a body is told apart by) and the batch's body (command lines, read raw)."""
+    field a body is told apart by), the batch's body (command lines, read raw) and the
+    report's formats."""
     document = app.openapi_schema
     batch = document.paths["/v1/commands/batch"].post if document.paths else None
     if batch is not None:
@@ -109,6 +111,20 @@ def _refine_schema(app: Litestar) -> None:
             content={commands.NDJSON: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))},
             description="One command (a JSON object) per line.",
             required=True,
+        )
+    report = document.paths["/v1/reports/{name}"].get if document.paths else None
+    if report is not None and report.responses is not None:
+        report.responses["200"] = OpenAPIResponse(
+            description="The report, in the format asked for.",
+            content={
+                media: OpenAPIMediaType(
+                    schema=Schema(type=OpenAPIType.OBJECT if fmt == "json" else OpenAPIType.STRING)
+                )
+                for fmt, media in report_routes.MEDIA_TYPES.items()
+            },
+        )
+        report.responses["304"] = OpenAPIResponse(
+            description="Not modified: the store has not moved since the ETag given."
         )
     schemas = document.components.schemas
     for type_, cls in COMMANDS.items():

@@ -31,7 +31,8 @@ class Backend:
     def __init__(self, store: Safecomm) -> None:
         self.store = store
         self._writer = threading.Lock()
-        self._reports = ThreadPoolExecutor(1, thread_name_prefix="safecomm-reports")
+        self._started = threading.Lock()
+        self._reports: ThreadPoolExecutor | None = None
         self._projector: Projector | None = None
 
     @classmethod
@@ -59,7 +60,13 @@ class Backend:
     async def serial(self, func: Callable[[Safecomm], T]) -> T:
         """``func(store)`` in the report thread: long reads and the audit's own writes
         (ledger, seals) run there one after another, never holding up commands."""
-        return await asyncio.wrap_future(self._reports.submit(func, self.store))
+        return await asyncio.wrap_future(self._thread().submit(func, self.store))
+
+    def _thread(self) -> ThreadPoolExecutor:
+        with self._started:
+            if self._reports is None:
+                self._reports = ThreadPoolExecutor(1, thread_name_prefix="safecomm-reports")
+            return self._reports
 
     async def lag(self) -> dict[str, int]:
         """How many notifications each projection is behind the store's head."""
@@ -86,14 +93,18 @@ class Backend:
         return projector
 
     def close(self, *, store: bool = True) -> None:
-        """Close the projector (in its thread) and, unless told not to, the store."""
+        """Stop the report thread (closing its projector there) and, unless told not to,
+        close the store. Without the store closed, the backend may be used again."""
 
         def close_projector() -> None:
             if self._projector is not None:
                 self._projector.close()
                 self._projector = None
 
-        self._reports.submit(close_projector).result()
-        self._reports.shutdown()
+        with self._started:
+            reports, self._reports = self._reports, None
+        if reports is not None:
+            reports.submit(close_projector).result()
+            reports.shutdown()
         if store:
             self.store.close()

@@ -15,10 +15,7 @@ def policy_table() -> str:
     lines = [
         "| Commands | Scope | Roles |",
         "|---|---|---|",
-        *(
-            f"| `{name}` | {scope} | {', '.join(roles)} |"
-            for name, scope, roles in POLICY.table()
-        ),
+        *(f"| `{name}` | {scope} | {', '.join(roles)} |" for name, scope, roles in POLICY.table()),
         "",
         "| Read | Roles |",
         "|---|---|",
