@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import json
+import socket
 import stat
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -202,3 +205,66 @@ def test_the_service_over_a_real_socket(live: str) -> None:
             lines = [line for line in events.iter_lines() if line.startswith("data:")]
         assert len(lines) == 2  # the receipt and the dispute's first event
         assert client.get(DISPUTE).status_code == 401
+
+
+def test_safecomm_serve_answers_and_logs_one_line_per_request(tmp_path: Path) -> None:
+    runner = CliRunner()
+    key = tmp_path / "safecomm.key"
+    runner.invoke(main, ["token", "keygen", "--out", str(key)])
+    issued = runner.invoke(
+        main,
+        [
+            "token",
+            "issue",
+            "--sub",
+            "staff-017",
+            "--role",
+            "mediator",
+            "--community",
+            "C1",
+            "--key",
+            str(key),
+        ],
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        sys.executable,
+        "-c",
+        "from safecomm_cli.main import main; main()",
+        "serve",
+        "--store",
+        f"sqlite:///{tmp_path / 'served.db'}",
+        "--port",
+        str(port),
+        "--auth-key",
+        str(key),
+    ]
+    served = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert served.poll() is None, "safecomm serve ended"
+                assert time.monotonic() < deadline, "safecomm serve did not start"
+                time.sleep(0.1)
+        headers = bearer(issued.output.strip())
+        created = httpx.post(f"{base}/v1/commands", json=sample_commands()[0], headers=headers)
+        assert created.status_code == 201
+        assert httpx.get(f"{base}{DISPUTE}?why=王建国", headers=headers).status_code == 200
+    finally:
+        served.terminate()
+        _, err = served.communicate(timeout=60)
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert [(line["route"], line["status"]) for line in lines] == [
+        ("/healthz", 200),
+        ("/v1/commands", 201),
+        ("/v1/records/{kind:str}/{ref:str}", 200),
+    ]
+    assert "王建国" not in err
+    assert "13800001001" not in err

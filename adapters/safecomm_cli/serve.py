@@ -93,7 +93,9 @@ def serve(
     click.echo(
         f"serving {store_url} on http://{host}:{port} (OpenAPI: /schema/openapi.json)", err=True
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # One line per request comes from the app itself (no body, no query); uvicorn's access
+    # log would print each query string, which may carry a reason or a name.
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
 @click.group()
