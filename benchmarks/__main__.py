@@ -28,6 +28,8 @@ WORKLOADS = (
     "report_replay",
     "rebuild_peak_rss",
     "rehydrate",
+    "http_commands",
+    "http_report",
 )
 
 
@@ -73,6 +75,15 @@ def run(
     if "rehydrate" in only:
         log("rehydrate")
         add(rehydrate(ctx))
+    if "http_commands" in only or "http_report" in only:
+        from benchmarks.http import http_commands, http_report
+
+        if "http_commands" in only:
+            log(f"commands over HTTP ({n_commands} commands, 8 clients)")
+            add(http_commands(ctx, n_commands))
+        if "http_report" in only:
+            log("the monthly report over HTTP, cached and fresh")
+            add(http_report(ctx, n_commands))
     readers = {
         "rebuild": rebuild,
         "audit_verify": audit_verify,

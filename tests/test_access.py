@@ -220,20 +220,3 @@ def test_reads_by_role() -> None:
     assert not POLICY.may_read(MEDIATOR_C1, Read.SEAL)
     assert POLICY.may_read(ADMIN, Read.SEAL)
 
-
-def test_the_documented_table_is_the_enforced_one() -> None:
-    from pathlib import Path
-
-    text = (Path(__file__).parents[1] / "docs" / "access.md").read_text(encoding="utf-8")
-    documented = [
-        [cell.strip().strip("`") for cell in line.strip("|").split("|")]
-        for line in text.split("## Commands")[1].split("## Reads")[0].splitlines()
-        if line.startswith("| `")
-    ]
-    assert [(name, scope, roles.split("`, `")) for name, scope, roles in documented] == [
-        (name, scope, roles) for name, scope, roles in POLICY.table()
-    ]
-    for read in Read:
-        (row,) = [line for line in text.splitlines() if line.startswith(f"| {read} |")]
-        roles = [r.strip() for r in row.split("|")[2].replace("`", "").split(",")]
-        assert sorted(roles) == sorted(str(r) for r in POLICY.reads[read])

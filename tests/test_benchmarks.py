@@ -16,6 +16,7 @@ from benchmarks.audit import audit_verify
 from benchmarks.commands import commands_sqlite
 from benchmarks.datasets import dataset
 from benchmarks.harness import Context, Result, to_json
+from benchmarks.http import http_commands, http_report
 from benchmarks.memory import rebuild_rss
 from benchmarks.postgres import commands_postgres
 from benchmarks.rebuild import rebuild
@@ -66,6 +67,10 @@ def test_every_workload_runs_at_a_trivial_size_and_the_json_has_its_shape(
         ("rebuild_peak_rss", rebuild_rss),
     ):
         found = workload(ctx, data.url, data.events)
+        _check(found, name)
+        results += found
+    for name, workload in (("http_commands", http_commands), ("http_report", http_report)):
+        found = workload(ctx, 40)
         _check(found, name)
         results += found
     found = rehydrate(ctx, events=120)

@@ -1,0 +1,149 @@
+"""``safecomm serve`` (the HTTP service) and ``safecomm token`` (its bearer tokens).
+
+Both need the ``http`` extra (``pip install 'safecomm[http]'``); without it they say so.
+Exit statuses: 0 when done; 2 for bad input (a TTL, a role, an existing key file); the
+others as every command (:mod:`safecomm_cli.exit_status`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from safecomm_cli.main import friendly, store_option
+from safecomm_core.access import ALL_COMMUNITIES, Principal
+from safecomm_core.values import Role
+
+__all__ = ["serve", "token"]
+
+_TTL = re.compile(r"([1-9][0-9]*)([smhd])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+def _http() -> Any:
+    try:
+        import safecomm_http.tokens
+    except ImportError as exc:  # the extra is not installed
+        raise click.ClickException(
+            f"the HTTP service needs the http extra: pip install 'safecomm[http]' ({exc.name})"
+        ) from None
+    return safecomm_http
+
+
+def _ttl(_ctx: click.Context, _param: click.Parameter, value: str) -> timedelta:
+    match = _TTL.fullmatch(value)
+    if match is None:
+        raise click.BadParameter(f"{value!r}: write a number and s, m, h or d, e.g. 8h")
+    return timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+@click.command()
+@store_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--auth-key", type=_FILE, help="Accept HS256 tokens signed with this key file.")
+@click.option("--jwks", type=_FILE, help="Accept RS256/EdDSA tokens signed by a key of this JWKS.")
+@click.option("--seal-key", type=_FILE, help="Private key POST /v1/audit/seal signs with.")
+@click.option(
+    "--rate",
+    type=click.FloatRange(0.1),
+    default=50.0,
+    show_default=True,
+    help="Requests per second per principal, after a burst of four times as many.",
+)
+@friendly
+def serve(
+    store_url: str,
+    host: str,
+    port: int,
+    auth_key: Path | None,
+    jwks: Path | None,
+    seal_key: Path | None,
+    rate: float,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /schema/openapi.json) until interrupted.
+
+    Every request but /healthz, /readyz and the schema carries a bearer token: give
+    exactly one of --auth-key (see `safecomm token`) or --jwks.
+    """
+    if (auth_key is None) == (jwks is None):
+        raise click.UsageError("give exactly one of --auth-key, --jwks")
+    _http()
+    import uvicorn
+    from safecomm_http import Backend, RateLimits, TokenVerifier, create_app
+
+    verifier = (
+        TokenVerifier.from_key_file(auth_key)
+        if auth_key is not None
+        else TokenVerifier.from_jwks_file(jwks)  # type: ignore[arg-type]  # one is given
+    )
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    app = create_app(
+        Backend.open(store_url),
+        verifier,
+        limits=RateLimits(rate=rate, burst=4 * rate),
+        seal_key=str(seal_key) if seal_key else None,
+    )
+    click.echo(
+        f"serving {store_url} on http://{host}:{port} (OpenAPI: /schema/openapi.json)", err=True
+    )
+    # One line per request comes from the app itself (no body, no query); uvicorn's access
+    # log would print each query string, which may carry a reason or a name.
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+@click.group()
+def token() -> None:
+    """Keys and bearer tokens for `safecomm serve --auth-key`."""
+
+
+@token.command()
+@click.option("--out", required=True, type=_FILE, help="Key file to write (mode 0600).")
+@friendly
+def keygen(out: Path) -> None:
+    """Write a new HS256 key to OUT (never overwrites a file); keep it on the server."""
+    _http()
+    from safecomm_http.tokens import keygen as write_key
+
+    if out.exists():
+        raise click.UsageError(f"{out} exists: choose another file")
+    click.echo(f"wrote {write_key(out)} (mode 0600)")
+
+
+@token.command()
+@click.option("--sub", required=True, help="Staff or service id: the actor of its commands.")
+@click.option("--role", required=True, type=click.Choice([str(r) for r in Role]))
+@click.option(
+    "--community",
+    "communities",
+    multiple=True,
+    required=True,
+    metavar="C",
+    help="A community served (repeatable); * for the whole subdistrict.",
+)
+@click.option("--unit", help="The grid unit of a unit's duty officer.")
+@click.option("--ttl", default="8h", show_default=True, callback=_ttl, help="Valid for (s/m/h/d).")
+@click.option("--key", "key_file", required=True, type=_FILE, help="The HS256 key file.")
+@friendly
+def issue(
+    sub: str,
+    role: str,
+    communities: tuple[str, ...],
+    unit: str | None,
+    ttl: timedelta,
+    key_file: Path,
+) -> None:
+    """Print a token for a principal, signed with the key file."""
+    _http()
+    from safecomm_http.tokens import issue_token, read_key
+
+    # The converter (tuple) leaves mypy's attrs plugin a type variable it cannot solve.
+    served: Any = ALL_COMMUNITIES if "*" in communities else communities
+    principal = Principal(sub, Role(role), served, grid_unit=unit)
+    click.echo(issue_token(principal, read_key(key_file), ttl))

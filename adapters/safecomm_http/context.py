@@ -1,0 +1,163 @@
+"""What every request needs: the server's state, the principal, its allowance, its log line.
+
+- :class:`BearerAuth` maps the ``Authorization: Bearer`` token to a
+  :class:`~safecomm_core.access.Principal` (``request.user``), or refuses with 401;
+- :func:`rate_limit` gives each principal a token bucket, and answers 429 past it;
+- :class:`RequestLog` writes one structured line per request: request id, principal,
+  route, status and time; never a body or a query (they may carry names, phones and ID
+  numbers).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from typing import Any
+
+import attrs
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from safecomm_core.access import Principal
+from safecomm_http.backend import Backend
+from safecomm_http.problems import TooManyRequests, status_of
+from safecomm_http.tokens import InvalidToken, TokenVerifier
+
+__all__ = [
+    "BearerAuth",
+    "RateLimits",
+    "RequestLog",
+    "Server",
+    "principal",
+    "rate_limit",
+    "server",
+]
+
+log = logging.getLogger("safecomm.http")
+
+
+@attrs.define
+class RateLimits:
+    """A token bucket per principal: ``burst`` requests at once, ``rate`` per second after."""
+
+    rate: float = 50.0
+    burst: float = 200.0
+    _buckets: dict[str, tuple[float, float]] = attrs.field(factory=dict, init=False)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
+
+    def take(self, subject: str, now: float | None = None) -> float:
+        """Take one request from ``subject``'s bucket; seconds to wait if it is empty (else 0)."""
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, then = self._buckets.get(subject, (self.burst, moment))
+            tokens = min(self.burst, tokens + (moment - then) * self.rate)
+            if tokens < 1:
+                self._buckets[subject] = (tokens, moment)
+                return (1 - tokens) / self.rate
+            self._buckets[subject] = (tokens - 1, moment)
+            return 0.0
+
+
+@attrs.frozen
+class Server:
+    """The server's state: the store, how tokens are checked, limits and the sealing key."""
+
+    backend: Backend
+    verifier: TokenVerifier
+    limits: RateLimits = attrs.field(factory=RateLimits)
+    #: The Ed25519 private key file ``POST /v1/audit/seal`` signs with, if any.
+    seal_key: str | None = None
+
+
+def server(connection: ASGIConnection[Any, Any, Any, Any]) -> Server:
+    """The server state of the app answering ``connection``."""
+    # The application from the scope (what ``connection.app`` reads), not the attribute:
+    # the store's boundary allows no ``.app`` outside the event log (tests/test_boundary.py).
+    found: Server = connection.scope["litestar_app"].state["safecomm"]
+    return found
+
+
+def principal(request: Request[Any, Any, Any]) -> Principal:
+    """The authenticated principal of ``request``."""
+    user = request.scope.get("user")
+    if not isinstance(user, Principal):
+        raise InvalidToken("the request carries no bearer token", field="authorization")
+    return user
+
+
+class BearerAuth(AbstractAuthenticationMiddleware):
+    """Authenticates every request but the health checks and the schema with its token."""
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise InvalidToken("the request carries no bearer token", field="authorization")
+        verifier = server(connection).verifier
+        return AuthenticationResult(user=verifier.principal(token.strip()), auth=token)
+
+
+async def rate_limit(request: Request[Any, Any, Any]) -> None:
+    """Refuse a request past its principal's allowance (429, with ``Retry-After``)."""
+    user = request.scope.get("user")
+    if not isinstance(user, Principal):
+        return
+    wait = server(request).limits.take(user.subject)
+    if wait:
+        raise TooManyRequests(
+            f"too many requests; retry in {wait:.1f} s",
+            retry_after=wait,
+            rule=f"at most {server(request).limits.rate:g} requests per second",
+        )
+
+
+class RequestLog:
+    """ASGI middleware: one JSON log line per request, and its id in ``X-Request-ID``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.inner = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.inner(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.inner(scope, receive, sending)
+        except Exception as exc:
+            status = status_of(exc)  # answered by the handlers outside this middleware
+            raise
+        finally:
+            user = scope.get("user")
+            handler = scope.get("route_handler")
+            route = next(iter(sorted(handler.paths)), "") if handler is not None else ""
+            line = {
+                "request_id": request_id,
+                "method": scope.get("method", ""),
+                "route": route or "(unrouted)",
+                "principal": user.subject if isinstance(user, Principal) else None,
+                "role": str(user.role) if isinstance(user, Principal) else None,
+                "status": status,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+            }
+            log.info(json.dumps(line))

@@ -1,0 +1,132 @@
+"""``/v1/reports/...``: the programme's reports, rendered, cut to the principal.
+
+Each answer carries an ``ETag`` made of the store's position (its log head) and the
+query; a repeated GET with ``If-None-Match`` is answered 304 without building the
+report again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Any, Literal
+
+from litestar import Request, Response, get
+from litestar.params import FromPath, FromQuery
+from safecomm_reports.render import render
+
+from safecomm_core.access import Principal
+from safecomm_core.errors import FieldError, InvalidCommand
+from safecomm_core.projections import Projector
+from safecomm_http.context import principal, server
+from safecomm_http.problems import responses
+from safecomm_http.reporting import (
+    DEFAULT_CLOSING_DAYS,
+    INDICATORS,
+    REPORTS,
+    ReportQuery,
+    check_period,
+    explained,
+    scope_for,
+    settings_of,
+)
+
+__all__ = ["explain_indicator", "report"]
+
+MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html; charset=utf-8",
+}
+
+ReportName = Literal["monthly", "self-assessment", "watchlist"]
+assert set(REPORTS) == set(ReportName.__args__)  # type: ignore[attr-defined]
+
+
+def _etag(head: int, query: ReportQuery, fmt: str, lang: str) -> str:
+    digest = hashlib.sha256(f"{head}:{query.key()}:{fmt}:{lang}".encode()).hexdigest()
+    return f'"{digest[:32]}"'
+
+
+def _matches(request: Request[Any, Any, Any], etag: str) -> bool:
+    given = request.headers.get("if-none-match", "")
+    return etag in (t.strip().removeprefix("W/") for t in given.split(",")) or given.strip() == "*"
+
+
+@get(
+    "/v1/reports/{name:str}",
+    summary="A report, rendered",
+    responses=responses(403),
+    media_type="application/octet-stream",
+)
+async def report(
+    request: Request[Any, Any, Any],
+    name: FromPath[ReportName],
+    period: FromQuery[str | None] = None,
+    as_of: FromQuery[date | None] = None,
+    within: FromQuery[int] = DEFAULT_CLOSING_DAYS,
+    community: FromQuery[str | None] = None,
+    format: FromQuery[Literal["json", "csv", "xlsx", "html"]] = "json",
+    lang: FromQuery[Literal["zh", "en"]] = "zh",
+    count_basic: FromQuery[bool] = False,
+    population: FromQuery[list[str] | None] = None,
+) -> Response[bytes]:
+    """The monthly report, the self-assessment or the watchlist (as the CLI's
+    ``safecomm report``), in JSON, CSV, XLSX or HTML, Chinese or English labels.
+
+    Without ``community``, the report covers the principal's community (the
+    subdistrict for a principal of all communities; one must be named by a principal of
+    several). ``period`` is a month ``YYYY-MM``; the self-assessment and the watchlist
+    are as of a day (``as_of``, else the end of ``period``, else today).
+    """
+    who: Principal = principal(request)
+    if not 0 <= within <= 366:
+        raise InvalidCommand([FieldError("within", "must be from 0 to 366 days")])
+    query = ReportQuery.of(
+        name,
+        scope_for(who, community),
+        period=period,
+        as_of=as_of,
+        within=within,
+        settings=settings_of(count_basic, population),
+    )
+    backend = server(request).backend
+    etag = _etag(await backend.read(lambda s: s.log.head()), query, format, lang)
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if _matches(request, etag):
+        return Response(b"", status_code=304, headers=headers)
+
+    def build(_store: Any, projector: Projector) -> bytes:
+        return render(query.build(projector), format, lang)
+
+    body = await backend.report(build)
+    return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
+
+
+@get(
+    "/v1/reports/explain/{indicator:str}",
+    summary="The events behind a figure",
+    responses=responses(403),
+)
+async def explain_indicator(
+    request: Request[Any, Any, Any],
+    indicator: FromPath[str],
+    period: FromQuery[str],
+    community: FromQuery[str | None] = None,
+    count_basic: FromQuery[bool] = False,
+    population: FromQuery[list[str] | None] = None,
+) -> dict[str, Any]:
+    """The stored events counted in an indicator's numerator and denominator for a month
+    and the principal's community (or ``community``)."""
+    who = principal(request)
+    if indicator not in INDICATORS:
+        raise InvalidCommand([FieldError("indicator", f"must be one of {', '.join(INDICATORS)}")])
+    checked = check_period(period)
+    assert checked is not None
+    scope = scope_for(who, community)
+    settings = settings_of(count_basic, population)
+    found: dict[str, Any] = await server(request).backend.report(
+        lambda _s, projector: dict(explained(projector, indicator, checked, scope, settings))
+    )
+    return found
