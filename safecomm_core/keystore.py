@@ -186,26 +186,68 @@ class SQLKeyStore:
     # -- person keys -------------------------------------------------------------------
 
     def person_key(self, ref: str, *, create: bool) -> tuple[str, bytes] | None:
-        """The person's (key id, key); made when ``create`` and missing."""
-        sql = f"SELECT key_id, wrapped FROM {self._t['wrapped_keys']} WHERE ref = %s"
+        """The person's (key id, key); made and kept when ``create`` and missing.
+
+        A person marked erased (:meth:`mark_erased`) has no key, whatever is still stored.
+        """
+        found = self._stored_key(ref)
+        if found is None and create:
+            self.keep_person_key(ref, *self.new_person_key(ref))
+            found = self._stored_key(ref)
+        return found
+
+    def _stored_key(self, ref: str) -> tuple[str, bytes] | None:
+        t = self._t
+        sql = (
+            f"SELECT k.key_id, k.wrapped FROM {t['wrapped_keys']} k WHERE k.ref = %s "
+            f"AND NOT EXISTS (SELECT 1 FROM {self._erased} e WHERE e.ref = k.ref)"
+        )
         with self._lock:
             row = self._one(sql, (ref,))
-            if row is None and create:
-                erased = self._one(f"SELECT 1 FROM {self._erased} WHERE ref = %s", (ref,))
-                _refuse_erased(ref, erased is not None)
-                key_id, key = os.urandom(8).hex(), os.urandom(32)
-                wrapped = self._master.wrap(key, _key_context(ref, key_id))
-                # Written (and synced) before any event sealed with it can be stored.
-                self._run(
-                    f"INSERT INTO {self._t['wrapped_keys']} VALUES (%s, %s, %s) "
-                    "ON CONFLICT DO NOTHING",
-                    (ref, key_id, wrapped),
-                )
-                row = self._one(sql, (ref,))
         if row is None:
             return None
         key_id = row[0]
         return key_id, self._master.unwrap(bytes(row[1]), _key_context(ref, key_id))
+
+    def new_person_key(self, ref: str) -> tuple[str, bytes]:
+        """A new (key id, key) for ``ref``, not yet kept; refused for an erased person."""
+        with self._lock:
+            erased = self._one(f"SELECT 1 FROM {self._erased} WHERE ref = %s", (ref,))
+        _refuse_erased(ref, erased is not None)
+        return os.urandom(8).hex(), os.urandom(32)
+
+    def keep_person_key(self, ref: str, key_id: str, key: bytes) -> bool:
+        """Keep ``key`` as ``ref``'s unless they have one; whether it is the one kept.
+
+        Written (and synced) before any event sealed with it can be stored.
+        """
+        wrapped = self._master.wrap(key, _key_context(ref, key_id))
+        table = self._t["wrapped_keys"]
+        with self._lock:
+            self._run(
+                f"INSERT INTO {table} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                (ref, key_id, wrapped),
+            )
+            row = self._one(f"SELECT key_id FROM {table} WHERE ref = %s", (ref,))
+        return row is not None and row[0] == key_id
+
+    def mark_erased(self, ref: str) -> None:
+        """From now on ``ref`` reads as erased and gets no new key; :meth:`destroy` or
+        :meth:`complete_erasures` then destroys what is stored."""
+        with self._lock:
+            self._run(f"INSERT INTO {self._erased} VALUES (%s) ON CONFLICT DO NOTHING", (ref,))
+
+    def complete_erasures(self) -> int:
+        """Destroy the keys still stored of people marked erased; returns how many."""
+        with self._lock:
+            refs = [
+                r[0]
+                for r in self._run(
+                    f"SELECT k.ref FROM {self._t['wrapped_keys']} k "
+                    f"JOIN {self._erased} e ON e.ref = k.ref"
+                ).fetchall()
+            ]
+        return sum(self.destroy(ref) for ref in refs)
 
     def destroy(self, ref: str) -> bool:
         """Destroy the person's key, and the ID-number index rows only they held."""
@@ -262,24 +304,39 @@ class SQLKeyStore:
         The same ID number gets the same token until the last person bound to it
         (:meth:`bind_id`) is erased; after that it gets a new one.
         """
-        index = self._t["id_index"]
+        found = self.find_id_token(id_number)
+        if found is None:
+            self.keep_id_token(id_number, self.new_id_token(id_number))
+            found = self.find_id_token(id_number)
+        assert found is not None
+        return found
+
+    def find_id_token(self, id_number: str) -> str | None:
+        """The token of ``id_number`` if the index holds it; writes nothing."""
         with self._lock:
-            lookup = self._lookup(id_number)
-            row = self._one(f"SELECT token FROM {index} WHERE lookup = %s", (lookup,))
-            if row is None:
-                legacy = self._secret(_LEGACY_ID_SECRET, create=False)
-                token = (
-                    hmac.new(legacy, id_number.encode(), hashlib.sha256).hexdigest()
-                    if legacy
-                    else os.urandom(32).hex()
-                )
-                wrapped = self._master.wrap(id_number.encode(), _id_context(token))
-                self._run(
-                    f"INSERT INTO {index} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                    (lookup, token, wrapped),
-                )
-                row = self._one(f"SELECT token FROM {index} WHERE lookup = %s", (lookup,))
-        return str(row[0])
+            row = self._one(
+                f"SELECT token FROM {self._t['id_index']} WHERE lookup = %s",
+                (self._lookup(id_number),),
+            )
+        return None if row is None else str(row[0])
+
+    def new_id_token(self, id_number: str) -> str:
+        """A token for an ID number the index does not hold yet, not yet kept."""
+        with self._lock:
+            legacy = self._secret(_LEGACY_ID_SECRET, create=False)
+        if legacy:
+            return hmac.new(legacy, id_number.encode(), hashlib.sha256).hexdigest()
+        return os.urandom(32).hex()
+
+    def keep_id_token(self, id_number: str, token: str) -> bool:
+        """Keep ``token`` for ``id_number`` unless it has one; whether it is the one kept."""
+        wrapped = self._master.wrap(id_number.encode(), _id_context(token))
+        with self._lock:
+            self._run(
+                f"INSERT INTO {self._t['id_index']} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                (self._lookup(id_number), token, wrapped),
+            )
+        return self.find_id_token(id_number) == token
 
     def bind_id(self, id_number: str, ref: str) -> None:
         """Record that person ``ref`` has ``id_number``, if the index knows that number.
@@ -311,6 +368,7 @@ class SQLKeyStore:
         in force after it. Run it with the store's other processes stopped: they hold the
         old master key. The caller retires the old master key once this returns.
         """
+        self.complete_erasures()  # an erasure is complete once the old master key is gone
         t, old = self._t, self._master
         with self._lock:
             with self._transaction():

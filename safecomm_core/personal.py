@@ -45,23 +45,53 @@ ERASED = "[erased]"
 _ID_NUMBER = r"[0-9]{17}[0-9Xx]|[0-9]{15}"  # ASCII digits only: \d admits other scripts
 
 
-class KeyStore(Protocol):
-    """Where per-person data keys and the system's secrets are kept (not the event store)."""
+class Sealing(Protocol):
+    """What sealing and opening a person needs of a key store."""
 
     def person_key(self, ref: str, *, create: bool) -> tuple[str, bytes] | None:
         """The person's (key id, key); made when ``create`` and missing."""
-
-    def destroy(self, ref: str) -> bool:
-        """Destroy the person's key for good; True if there was one."""
-
-    def secret(self, name: str) -> bytes:
-        """A named 32-byte system secret, made on first use."""
 
     def id_token(self, id_number: str) -> str:
         """The token standing for ``id_number`` in the event store, made on first use."""
 
     def bind_id(self, id_number: str, ref: str) -> None:
         """Record that person ``ref`` holds ``id_number`` (erasing them releases it)."""
+
+
+class KeyStore(Sealing, Protocol):
+    """Where per-person data keys and the system's secrets are kept (not the event store).
+
+    A command being decided only reads it: new keys and tokens are made with ``new_…``
+    and kept with ``keep_…`` once every rule has passed (see
+    :class:`~safecomm_core.unit_of_work.DeferredKeys`).
+    """
+
+    def new_person_key(self, ref: str) -> tuple[str, bytes]:
+        """A new (key id, key) for ``ref``, not yet kept; refused for an erased person."""
+
+    def keep_person_key(self, ref: str, key_id: str, key: bytes) -> bool:
+        """Keep ``key`` as ``ref``'s unless they have one; whether it is the one kept."""
+
+    def mark_erased(self, ref: str) -> None:
+        """From now on ``ref`` reads as erased; the key is destroyed after."""
+
+    def destroy(self, ref: str) -> bool:
+        """Destroy the person's key for good; True if there was one."""
+
+    def complete_erasures(self) -> int:
+        """Destroy the keys still stored of people marked erased; returns how many."""
+
+    def find_id_token(self, id_number: str) -> str | None:
+        """The token of ``id_number`` if one is kept; writes nothing."""
+
+    def new_id_token(self, id_number: str) -> str:
+        """A token for an ID number that has none yet, not yet kept."""
+
+    def keep_id_token(self, id_number: str, token: str) -> bool:
+        """Keep ``token`` for ``id_number`` unless it has one; whether it is the one kept."""
+
+    def secret(self, name: str) -> bytes:
+        """A named 32-byte system secret, made on first use."""
 
     def close(self) -> None:
         """Release connections."""
@@ -126,7 +156,7 @@ class PersonData:
         )
 
 
-def seal_person(person: PersonInput, keys: KeyStore) -> SealedPerson:
+def seal_person(person: PersonInput, keys: Sealing) -> SealedPerson:
     """Seal the person's fields with their data key (made now if they have none)."""
     found = keys.person_key(person.ref, create=True)
     assert found is not None
@@ -142,7 +172,7 @@ def seal_person(person: PersonInput, keys: KeyStore) -> SealedPerson:
     return SealedPerson(person.ref, key_id, base64.urlsafe_b64encode(box).decode())
 
 
-def open_person(sealed: SealedPerson, keys: KeyStore) -> PersonData:
+def open_person(sealed: SealedPerson, keys: Sealing) -> PersonData:
     """Open a sealed person; ``erased`` when their key (of that id) is gone."""
     found = keys.person_key(sealed.ref, create=False)
     if found is None or found[0] != sealed.key_id:
@@ -157,7 +187,7 @@ def open_person(sealed: SealedPerson, keys: KeyStore) -> PersonData:
     return PersonData(sealed.ref, **json.loads(plain))
 
 
-def id_number_digest(id_number: str, keys: KeyStore) -> str:
+def id_number_digest(id_number: str, keys: Sealing) -> str:
     """The token of an ID number, for finding the same person twice without keeping it.
 
     Stores made before the key store's index kept a keyed HMAC here; their tokens are

@@ -34,6 +34,7 @@ from safecomm_core.errors import (
     Forbidden,
     InvalidCommand,
     NotFound,
+    StoreError,
 )
 from safecomm_core.eventlog import EventStore, WriteCollision
 from safecomm_core.history import HistoryEntry, history_entry
@@ -94,6 +95,10 @@ class Safecomm:
         """
         if principal is not None:
             self.policy.check_command(principal, command, ())
+        if command.ERASES:
+            # A repeat of an erasure, or the next one, completes any erasure whose key
+            # could not be destroyed when it was recorded.
+            self._complete_erasures(command)
         fingerprint = self._fingerprint(command)
         if self._repeating:
             # Repeats come in runs (a file imported again, a demo run twice): while they do,
@@ -114,7 +119,7 @@ class Safecomm:
                 changed = uow.changed()
                 if principal is not None:
                     self.policy.check_command(principal, command, map(_touched, changed))
-                if uow.erasures:
+                if uow.erasures or uow.keys.pending:
                     uow.before_key_store()
             except Repeated as repeated:
                 return self._repeat(repeated.prior, command, fingerprint)
@@ -137,10 +142,13 @@ class Safecomm:
                 fingerprint=fingerprint,
                 records=tuple(f"{r.KIND}:{r.ref}" for r in changed),
             )
-            # Keys go first: if the write then fails, the retry erases nothing twice and
-            # the person is no less erased; the other order could leave a readable person.
+            # Every rule has passed: now, and only now, the key store is written to. The
+            # people a command erases read as erased from here on, before the events say
+            # so: if the save then fails, a retry of the command completes the erasure.
+            if not uow.keys.keep():
+                continue  # another writer kept this person's key first: seal with theirs
             for ref in uow.erasures:
-                self.keys.destroy(ref)
+                self.keys.mark_erased(ref)
             try:
                 self.log.save(receipt, *changed)
             except WriteCollision:
@@ -150,10 +158,23 @@ class Safecomm:
                 continue  # a concurrent writer won, or an id was taken: decide again
             # Only records of a command that landed go back: they now equal the store.
             self.recent.put_all(uow.records.values())
+            if uow.erasures:
+                self._complete_erasures(command)
             return Outcome(command.command_id, command.TYPE, receipt.records)
         raise ConcurrencyConflict(
             f"command {command.command_id!r} lost {ATTEMPTS} write races; try again"
         )
+
+    def _complete_erasures(self, command: Command) -> None:
+        """Destroy the keys of people marked erased, or say that it must be done again."""
+        try:
+            self.keys.complete_erasures()
+        except Exception as exc:
+            raise StoreError(
+                f"the erasure is recorded and the person reads as erased, but their key could "
+                f"not be destroyed yet ({type(exc).__name__}: {exc}); send command "
+                f"{command.command_id!r} again, or run 'safecomm keys complete-erasures'"
+            ) from exc
 
     def handle_json(self, data: Mapping[str, Any], principal: Principal | None = None) -> Outcome:
         """Parse a command's JSON object and handle it (as :meth:`handle`)."""

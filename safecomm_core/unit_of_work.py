@@ -18,13 +18,19 @@ from safecomm_core.domain.base import Record, aggregate_id
 from safecomm_core.domain.receipt import CommandReceipt
 from safecomm_core.domain.rules import Rulebook, Rules, rules_in_force
 from safecomm_core.errors import AlreadyExists, NotFound
-from safecomm_core.personal import PersonInput, SealedPerson, id_number_digest, seal_person
+from safecomm_core.personal import (
+    KeyStore,
+    PersonInput,
+    SealedPerson,
+    id_number_digest,
+    seal_person,
+)
 
 if TYPE_CHECKING:
     from safecomm_core.access import Principal
     from safecomm_core.service import Safecomm
 
-__all__ = ["Repeated", "UnitOfWork", "already_exists", "rules_from"]
+__all__ = ["DeferredKeys", "Repeated", "UnitOfWork", "already_exists", "rules_from"]
 
 R = TypeVar("R", bound=Record)
 
@@ -53,6 +59,56 @@ def rules_from(load: Callable[[type[Rulebook], str], Rulebook], community: str, 
     return book.in_force(community, on)
 
 
+class DeferredKeys:
+    """The key store as a command being decided sees it: reads go through, writes wait.
+
+    Sealing a new person makes their key here, in memory; so does an ID number's first
+    token. They are kept (:meth:`keep`) only once every rule has passed, so a refused
+    command leaves nothing in the key store either.
+    """
+
+    def __init__(self, keys: KeyStore) -> None:
+        self._keys = keys
+        self._new_keys: dict[str, tuple[str, bytes]] = {}
+        self._new_tokens: dict[str, str] = {}
+        self._bindings: list[tuple[str, str]] = []
+
+    @property
+    def pending(self) -> bool:
+        """Whether keeping the command's keys will write to the key store."""
+        return bool(self._new_keys or self._new_tokens or self._bindings)
+
+    def person_key(self, ref: str, *, create: bool) -> tuple[str, bytes] | None:
+        found = self._new_keys.get(ref) or self._keys.person_key(ref, create=False)
+        if found is None and create:
+            found = self._new_keys[ref] = self._keys.new_person_key(ref)
+        return found
+
+    def id_token(self, id_number: str) -> str:
+        found = self._new_tokens.get(id_number) or self._keys.find_id_token(id_number)
+        if found is None:
+            found = self._new_tokens[id_number] = self._keys.new_id_token(id_number)
+        return found
+
+    def bind_id(self, id_number: str, ref: str) -> None:
+        self._bindings.append((id_number, ref))
+
+    def secret(self, name: str) -> bytes:
+        return self._keys.secret(name)
+
+    def keep(self) -> bool:
+        """Keep what the command made; False if another writer kept a different key or
+        token first (the command must then be decided again, sealing with theirs)."""
+        kept = all(self._keys.keep_person_key(ref, *made) for ref, made in self._new_keys.items())
+        kept = kept and all(
+            self._keys.keep_id_token(number, token) for number, token in self._new_tokens.items()
+        )
+        if kept:
+            for number, ref in self._bindings:
+                self._keys.bind_id(number, ref)
+        return kept
+
+
 class UnitOfWork:
     """The :class:`~safecomm_core.commands.base.Context` of one command being handled."""
 
@@ -65,6 +121,8 @@ class UnitOfWork:
         principal: Principal | None = None,
     ) -> None:
         self._service = service
+        #: What the command made for the key store, kept only once every rule passed.
+        self.keys = DeferredKeys(service.keys)
         self._command_type = command.TYPE
         self._principal = principal
         self.meta = command.meta
@@ -138,11 +196,10 @@ class UnitOfWork:
         return rules_from(self.load, community, on)
 
     def seal(self, person: PersonInput) -> SealedPerson:
-        self.before_key_store()  # sealing may write a new person key
-        return seal_person(person, self._service.keys)
+        return seal_person(person, self.keys)
 
     def id_digest(self, id_number: str) -> str:
-        return id_number_digest(id_number, self._service.keys)
+        return id_number_digest(id_number, self.keys)
 
     def erase(self, person_ref: str) -> None:
         self.erasures.append(person_ref)

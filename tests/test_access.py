@@ -86,6 +86,7 @@ def test_a_new_record_outside_the_principal_s_communities_is_refused(
     report = by(MEDIATOR_C2, sample_commands()[0])
     err = refused(memory_store, report, MEDIATOR_C2, Forbidden)
     assert (err.field, err.rule) == ("community", "must be one of the principal's communities")
+    assert memory_store.keys.person_key("p-1001", create=False) is None  # no key kept
 
 
 def test_roles_without_the_grant_are_refused_before_anything_is_decided(

@@ -1,7 +1,8 @@
 """``safecomm keys``: the master key that wraps every store's keys (``docs/personal-data.md``).
 
 ``init`` writes a new master key file (never over an existing one); ``rotate`` replaces it
-and re-wraps the live keys of the stores given, which completes every erasure made before.
+and re-wraps the live keys of the stores given, which completes every erasure made before;
+``complete-erasures`` destroys keys whose erasure is recorded but was not finished.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from safecomm_cli.main import friendly
+from safecomm_cli.main import friendly, store_option
+from safecomm_core import open_store
 from safecomm_core.errors import StoreError
 from safecomm_core.keystore import open_key_store
 from safecomm_core.masterkey import (
@@ -94,3 +96,18 @@ def rotate(store_urls: tuple[str, ...]) -> None:
         "(backups, logs, dead rows) can no longer be opened: destroy any copy of the old "
         "key file too."
     )
+
+
+@keys.command("complete-erasures")
+@store_option
+@friendly
+def complete_erasures(store_url: str | None) -> None:
+    """Destroy the stored keys of people whose erasure is recorded but whose key is not.
+
+    An erasure whose key could not be destroyed when it was recorded (the key store was
+    busy, say) leaves the person reading as erased; this finishes the job. The next
+    erasure, or a repeat of the same command, does it too.
+    """
+    with open_store(store_url) as service:
+        count = service.keys.complete_erasures()
+    click.echo(f"{count} erased people's keys destroyed")

@@ -96,6 +96,8 @@ class Command:
 
     TYPE: ClassVar[str] = ""
     SERVES: ClassVar[tuple[str, ...]] = ()
+    #: Whether the command erases people (the service then completes unfinished erasures).
+    ERASES: ClassVar[bool] = False
 
     command_id: str = ident()
     occurred_at: datetime = moment()

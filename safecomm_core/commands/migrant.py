@@ -274,6 +274,8 @@ class EraseMigrantWorker(_OnWorker):
     person's, so their data in any other record (e.g. as a dispute party) goes with it.
     """
 
+    ERASES = True
+
     ground: ErasureGround | None = None
 
     def run(self, ctx: Context) -> None:
