@@ -79,7 +79,7 @@ def test_a_key_destruction_that_fails_is_completed_by_sending_the_command_again(
         raise OSError("database is locked")
 
     monkeypatch.setattr(keys, "destroy", busy)
-    with pytest.raises(StoreError, match="send command .* again"):
+    with pytest.raises(StoreError, match=r"send command .* again"):
         desk.store.handle(erase)
     # The erasure is recorded and the person reads as erased, though the key is still there.
     assert desk.worker().status is WorkerStatus.ERASED
