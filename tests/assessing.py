@@ -14,7 +14,8 @@ from typing import Any
 
 from safecomm_core import Command, Outcome, Safecomm
 from safecomm_core.commands import dispute as dc
-from safecomm_core.commands import grid as gc
+from safecomm_core.commands import grid_alert as gca
+from safecomm_core.commands import grid_network as gcn
 from safecomm_core.commands import meeting as mc
 from safecomm_core.commands import migrant as wc
 from safecomm_core.commands import phase as pc
@@ -116,10 +117,10 @@ class History:
     # -- the linkage network and alerts -------------------------------------------------
 
     def network(self, units: tuple[str, ...], when: datetime, community: str = "C1") -> None:
-        self.do(gc.OpenNetwork, when, network_id="net", name="linkage network")
+        self.do(gcn.OpenNetwork, when, network_id="net", name="linkage network")
         for number, unit in enumerate(units):
             self.do(
-                gc.JoinNetwork,
+                gcn.JoinNetwork,
                 when,
                 network_id="net",
                 unit_id=unit,
@@ -128,7 +129,7 @@ class History:
                 community=community,
             )
             self.do(
-                gc.SetContactChannel,
+                gcn.SetContactChannel,
                 when,
                 network_id="net",
                 unit_id=unit,
@@ -138,7 +139,7 @@ class History:
 
     def alert(self, ref: str, by: str, when: datetime, sent_to: tuple[str, ...]) -> None:
         self.do(
-            gc.RaiseAlert,
+            gca.RaiseAlert,
             when,
             alert_id=ref,
             network_id="net",
@@ -150,7 +151,7 @@ class History:
         )
         for unit in sent_to:
             self.do(
-                gc.SendAlert,
+                gca.SendAlert,
                 when + timedelta(minutes=1),
                 alert_id=ref,
                 unit_id=unit,
@@ -158,10 +159,10 @@ class History:
             )
 
     def acknowledge(self, ref: str, unit: str, when: datetime) -> None:
-        self.do(gc.AcknowledgeAlert, when, alert_id=ref, unit_id=unit)
+        self.do(gca.AcknowledgeAlert, when, alert_id=ref, unit_id=unit)
 
     def resolve(self, ref: str, when: datetime) -> None:
-        self.do(gc.ResolveAlert, when, alert_id=ref, summary="caught")
+        self.do(gca.ResolveAlert, when, alert_id=ref, summary="caught")
 
     # -- migrant workers ------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from safecomm_core.commands import broadcast as broadcast_cmds
 from safecomm_core.commands import campaign as campaign_cmds
 from safecomm_core.commands import dispute as dispute_cmds
-from safecomm_core.commands import grid as grid_cmds
+from safecomm_core.commands import grid_alert as alert_cmds
+from safecomm_core.commands import grid_network as network_cmds
 from safecomm_core.commands import meeting as meeting_cmds
 from safecomm_core.commands import migrant as migrant_cmds
 from safecomm_core.commands import patrol as patrol_cmds
@@ -220,10 +221,10 @@ _alert_unit = {"alert_id": refs, "unit_id": refs}
 #: A valid command of each grid type (network.* and alert.*), by type.
 grid_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
     "network.open": commands_of(
-        grid_cmds.OpenNetwork, network_id=refs, name=texts, community=st.just("*") | communities
+        network_cmds.OpenNetwork, network_id=refs, name=texts, community=st.just("*") | communities
     ),
     "network.join": commands_of(
-        grid_cmds.JoinNetwork,
+        network_cmds.JoinNetwork,
         network_id=refs,
         unit_id=refs,
         name=texts,
@@ -231,11 +232,11 @@ grid_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
         community=communities,
     ),
     "network.leave": commands_of(
-        grid_cmds.LeaveNetwork, network_id=refs, unit_id=refs, reason=notes_texts
+        network_cmds.LeaveNetwork, network_id=refs, unit_id=refs, reason=notes_texts
     ),
     "network.set_contact": channel_contacts.flatmap(
         lambda cc: commands_of(
-            grid_cmds.SetContactChannel,
+            network_cmds.SetContactChannel,
             network_id=refs,
             unit_id=refs,
             contact_channel=st.just(cc[0]),
@@ -244,7 +245,7 @@ grid_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
         )
     ),
     "alert.raise": commands_of(
-        grid_cmds.RaiseAlert,
+        alert_cmds.RaiseAlert,
         alert_id=refs,
         network_id=refs,
         raised_by=refs,
@@ -255,23 +256,23 @@ grid_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
         expires_at=moments,
     ),
     "alert.send": commands_of(
-        grid_cmds.SendAlert,
+        alert_cmds.SendAlert,
         contact_channel=st.sampled_from(list(grid_network.AlertChannel)),
         **_alert_unit,
     ),
-    "alert.record_delivery": commands_of(grid_cmds.RecordAlertDelivery, **_alert_unit),
-    "alert.record_failure": commands_of(grid_cmds.RecordAlertFailure, reason=texts, **_alert_unit),
-    "alert.acknowledge": commands_of(grid_cmds.AcknowledgeAlert, **_alert_unit),
-    "alert.report_action": commands_of(grid_cmds.ReportAlertAction, text=texts, **_alert_unit),
-    "alert.escalate": commands_of(grid_cmds.EscalateUnacknowledged, **_alert_unit),
-    "alert.update": commands_of(grid_cmds.UpdateAlert, alert_id=refs, text=texts),
+    "alert.record_delivery": commands_of(alert_cmds.RecordAlertDelivery, **_alert_unit),
+    "alert.record_failure": commands_of(alert_cmds.RecordAlertFailure, reason=texts, **_alert_unit),
+    "alert.acknowledge": commands_of(alert_cmds.AcknowledgeAlert, **_alert_unit),
+    "alert.report_action": commands_of(alert_cmds.ReportAlertAction, text=texts, **_alert_unit),
+    "alert.escalate": commands_of(alert_cmds.EscalateUnacknowledged, **_alert_unit),
+    "alert.update": commands_of(alert_cmds.UpdateAlert, alert_id=refs, text=texts),
     "alert.record_suspect_caught": commands_of(
-        grid_cmds.RecordSuspectCaught, alert_id=refs, details=texts
+        alert_cmds.RecordSuspectCaught, alert_id=refs, details=texts
     ),
-    "alert.resolve": commands_of(grid_cmds.ResolveAlert, alert_id=refs, summary=texts),
-    "alert.cancel": commands_of(grid_cmds.CancelAlert, alert_id=refs, reason=texts),
-    "alert.expire": commands_of(grid_cmds.ExpireAlert, alert_id=refs),
-    "alert.close": commands_of(grid_cmds.CloseAlert, alert_id=refs),
+    "alert.resolve": commands_of(alert_cmds.ResolveAlert, alert_id=refs, summary=texts),
+    "alert.cancel": commands_of(alert_cmds.CancelAlert, alert_id=refs, reason=texts),
+    "alert.expire": commands_of(alert_cmds.ExpireAlert, alert_id=refs),
+    "alert.close": commands_of(alert_cmds.CloseAlert, alert_id=refs),
 }
 
 

@@ -30,7 +30,8 @@ from safecomm_core import (
     open_store,
     parse_command,
 )
-from safecomm_core.commands import grid as c
+from safecomm_core.commands import grid_alert as ca
+from safecomm_core.commands import grid_network as cn
 from safecomm_core.domain.grid_alert import (
     AlertCategory,
     AlertOutcome,
@@ -68,9 +69,9 @@ def phone(i: int) -> str:
     return f"139{i:08d}"
 
 
-def join(unit: str, at: datetime = T0, community: str = "C1") -> c.JoinNetwork:
+def join(unit: str, at: datetime = T0, community: str = "C1") -> cn.JoinNetwork:
     return cmd(
-        c.JoinNetwork,
+        cn.JoinNetwork,
         at,
         network_id=NET,
         unit_id=unit,
@@ -82,9 +83,9 @@ def join(unit: str, at: datetime = T0, community: str = "C1") -> c.JoinNetwork:
 
 def contact(
     unit: str, channel: AlertChannel = AlertChannel.SMS, value: str = "", at: datetime = T0
-) -> c.SetContactChannel:
+) -> cn.SetContactChannel:
     return cmd(
-        c.SetContactChannel,
+        cn.SetContactChannel,
         at,
         network_id=NET,
         unit_id=unit,
@@ -93,19 +94,19 @@ def contact(
     )
 
 
-def leave(unit: str, at: datetime = T0) -> c.LeaveNetwork:
-    return cmd(c.LeaveNetwork, at, network_id=NET, unit_id=unit, reason="moved away")
+def leave(unit: str, at: datetime = T0) -> cn.LeaveNetwork:
+    return cmd(cn.LeaveNetwork, at, network_id=NET, unit_id=unit, reason="moved away")
 
 
 def network(store: Safecomm, units: tuple[str, ...] = ("u1", "u2", "u3", "u4")) -> None:
     """Open the network; each unit joins with an SMS contact (u1, u3 … in C1; u2, u4 … in C2)."""
-    store.handle(cmd(c.OpenNetwork, T0, network_id=NET, name="河门口联防联动网络"))
+    store.handle(cmd(cn.OpenNetwork, T0, network_id=NET, name="河门口联防联动网络"))
     for i, unit in enumerate(units):
         store.handle(join(unit, community="C1" if i % 2 == 0 else "C2"))
         store.handle(contact(unit))
 
 
-def raise_(ref: str = "a-1", by: str = "u1", at: datetime = T1, **extra: Any) -> c.RaiseAlert:
+def raise_(ref: str = "a-1", by: str = "u1", at: datetime = T1, **extra: Any) -> ca.RaiseAlert:
     fields: dict[str, Any] = {
         "alert_id": ref,
         "network_id": NET,
@@ -116,7 +117,7 @@ def raise_(ref: str = "a-1", by: str = "u1", at: datetime = T1, **extra: Any) ->
         "message": "electric bike stolen; suspect on foot towards the bridge",
         "expires_at": at + timedelta(hours=6),
     }
-    return cmd(c.RaiseAlert, at, **(fields | extra))
+    return cmd(ca.RaiseAlert, at, **(fields | extra))
 
 
 def on(
@@ -130,7 +131,7 @@ def on(
 def send(
     unit: str, channel: AlertChannel = AlertChannel.SMS, at: datetime = T1, ref: str = "a-1"
 ) -> Any:
-    return on(c.SendAlert, unit, at, ref, contact_channel=channel)
+    return on(ca.SendAlert, unit, at, ref, contact_channel=channel)
 
 
 def minutes(n: int) -> datetime:
@@ -168,7 +169,7 @@ def test_membership_rules(memory_store: Safecomm) -> None:
 def test_network_ids(memory_store: Safecomm) -> None:
     refused(memory_store, join("u1"), NotFound)
     network(memory_store, ("u1",))
-    refused(memory_store, cmd(c.OpenNetwork, T0, network_id=NET, name="again"), AlreadyExists)
+    refused(memory_store, cmd(cn.OpenNetwork, T0, network_id=NET, name="again"), AlreadyExists)
     refused(memory_store, join("u2", T0 - timedelta(days=1)), RuleViolation)  # before opening
 
 
@@ -270,22 +271,22 @@ def test_failure_retry_fallback_delivery_acknowledgement_actions(memory_store: S
     network(memory_store, ("u1", "u2", "u3"))
     memory_store.handle(contact("u2", AlertChannel.PHONE, "13800000002"))
     memory_store.handle(raise_())
-    refused(memory_store, on(c.RecordAlertDelivery, "u2"), InvalidTransition)  # not sent
-    refused(memory_store, on(c.AcknowledgeAlert, "u2"), InvalidTransition)  # not contacted
+    refused(memory_store, on(ca.RecordAlertDelivery, "u2"), InvalidTransition)  # not sent
+    refused(memory_store, on(ca.AcknowledgeAlert, "u2"), InvalidTransition)  # not contacted
     err = refused(memory_store, send("u2", AlertChannel.QQ), RuleViolation)  # no QQ contact
     assert err.field == "channel"
     memory_store.handle(send("u2"))
-    memory_store.handle(on(c.RecordAlertFailure, "u2", reason="number unreachable"))
+    memory_store.handle(on(ca.RecordAlertFailure, "u2", reason="number unreachable"))
     memory_store.handle(send("u2"))  # retry
-    memory_store.handle(on(c.RecordAlertFailure, "u2", reason="number unreachable"))
+    memory_store.handle(on(ca.RecordAlertFailure, "u2", reason="number unreachable"))
     memory_store.handle(send("u2", AlertChannel.PHONE, minutes(2)))  # fall back
-    memory_store.handle(on(c.RecordAlertDelivery, "u2", minutes(3)))
+    memory_store.handle(on(ca.RecordAlertDelivery, "u2", minutes(3)))
     refused(memory_store, send("u2"), InvalidTransition)  # already delivered
-    refused(memory_store, on(c.ReportAlertAction, "u2", text="x"), InvalidTransition)  # no ack
-    memory_store.handle(on(c.AcknowledgeAlert, "u2", minutes(4)))
-    refused(memory_store, on(c.AcknowledgeAlert, "u2", minutes(5)), InvalidTransition)
-    memory_store.handle(on(c.ReportAlertAction, "u2", minutes(9), text="gate closed"))
-    memory_store.handle(on(c.ReportAlertAction, "u2", minutes(20), text="CCTV checked"))
+    refused(memory_store, on(ca.ReportAlertAction, "u2", text="x"), InvalidTransition)  # no ack
+    memory_store.handle(on(ca.AcknowledgeAlert, "u2", minutes(4)))
+    refused(memory_store, on(ca.AcknowledgeAlert, "u2", minutes(5)), InvalidTransition)
+    memory_store.handle(on(ca.ReportAlertAction, "u2", minutes(9), text="gate closed"))
+    memory_store.handle(on(ca.ReportAlertAction, "u2", minutes(20), text="CCTV checked"))
     r = alert(memory_store).recipients["u2"]
     assert (r.delivery, r.channel, r.attempts, r.failures, r.actions) == (
         DeliveryStatus.DELIVERED,
@@ -302,9 +303,9 @@ def test_a_reply_may_come_before_any_delivery_receipt(memory_store: Safecomm) ->
     network(memory_store, ("u1", "u2"))
     memory_store.handle(raise_())
     memory_store.handle(send("u2"))
-    memory_store.handle(on(c.AcknowledgeAlert, "u2", minutes(1)))
+    memory_store.handle(on(ca.AcknowledgeAlert, "u2", minutes(1)))
     refused(memory_store, send("u2", at=minutes(2)), InvalidTransition)  # acknowledged
-    memory_store.handle(on(c.RecordAlertDelivery, "u2", minutes(2)))  # a late receipt lands
+    memory_store.handle(on(ca.RecordAlertDelivery, "u2", minutes(2)))  # a late receipt lands
     assert alert(memory_store).recipients["u2"].delivery == DeliveryStatus.DELIVERED
 
 
@@ -312,15 +313,15 @@ def test_escalation_waits_for_the_acknowledgement_time(memory_store: Safecomm) -
     network(memory_store, ("u1", "u2", "u3"))
     memory_store.handle(raise_())
     memory_store.handle(send("u3"))
-    memory_store.handle(on(c.AcknowledgeAlert, "u3", minutes(5)))
-    err = refused(memory_store, on(c.EscalateUnacknowledged, "u2", minutes(29)), RuleViolation)
+    memory_store.handle(on(ca.AcknowledgeAlert, "u3", minutes(5)))
+    err = refused(memory_store, on(ca.EscalateUnacknowledged, "u2", minutes(29)), RuleViolation)
     assert (err.field, "30 minutes" in str(err)) == ("occurred_at", True)
-    memory_store.handle(on(c.EscalateUnacknowledged, "u2", minutes(30)))  # T has passed
-    refused(memory_store, on(c.EscalateUnacknowledged, "u2", minutes(31)), InvalidTransition)
-    refused(memory_store, on(c.EscalateUnacknowledged, "u3", minutes(40)), InvalidTransition)
-    refused(memory_store, on(c.EscalateUnacknowledged, "u1", minutes(40)), RuleViolation)
+    memory_store.handle(on(ca.EscalateUnacknowledged, "u2", minutes(30)))  # T has passed
+    refused(memory_store, on(ca.EscalateUnacknowledged, "u2", minutes(31)), InvalidTransition)
+    refused(memory_store, on(ca.EscalateUnacknowledged, "u3", minutes(40)), InvalidTransition)
+    refused(memory_store, on(ca.EscalateUnacknowledged, "u1", minutes(40)), RuleViolation)
     # the coordinator phoned the escalated unit: it may now acknowledge, unsent
-    memory_store.handle(on(c.AcknowledgeAlert, "u2", minutes(35)))
+    memory_store.handle(on(ca.AcknowledgeAlert, "u2", minutes(35)))
     assert alert(memory_store).recipients["u2"].escalated_at == minutes(30)
 
 
@@ -342,9 +343,9 @@ def test_escalation_time_is_the_versioned_rule_of_the_alerts_community(
     memory_store.handle(raise_("a-c1", by="u1"))
     memory_store.handle(raise_("a-c2", by="u2"))
     assert alert(memory_store, "a-c2").community == "C2"
-    memory_store.handle(on(c.EscalateUnacknowledged, "u1", minutes(10), ref="a-c2"))
+    memory_store.handle(on(ca.EscalateUnacknowledged, "u1", minutes(10), ref="a-c2"))
     refused(
-        memory_store, on(c.EscalateUnacknowledged, "u2", minutes(10), ref="a-c1"), RuleViolation
+        memory_store, on(ca.EscalateUnacknowledged, "u2", minutes(10), ref="a-c1"), RuleViolation
     )
     # a rule effective after the day of the raise does not apply to it
     memory_store.handle_json(
@@ -357,7 +358,8 @@ def test_escalation_time_is_the_versioned_rule_of_the_alerts_community(
             "changes": {"alert_ack_minutes": 5},
         }
     )
-    refused(memory_store, on(c.EscalateUnacknowledged, "u3", minutes(6), ref="a-c1"), RuleViolation)
+    escalate = on(ca.EscalateUnacknowledged, "u3", minutes(6), ref="a-c1")
+    refused(memory_store, escalate, RuleViolation)
 
 
 def test_facts_cannot_precede_the_raise(memory_store: Safecomm) -> None:
@@ -375,10 +377,10 @@ def test_conclusion_stops_the_alert_but_late_replies_land_until_closed(
 ) -> None:
     network(memory_store, ("u1", "u2", "u3"))
     memory_store.handle(raise_())
-    memory_store.handle(on(c.UpdateAlert, at=minutes(1), text="suspect wears a red jacket"))
+    memory_store.handle(on(ca.UpdateAlert, at=minutes(1), text="suspect wears a red jacket"))
     memory_store.handle(send("u2"))
-    refused(memory_store, on(c.CloseAlert, at=minutes(2)), InvalidTransition)  # no outcome yet
-    memory_store.handle(on(c.RecordSuspectCaught, at=minutes(3), details="held by u3's guards"))
+    refused(memory_store, on(ca.CloseAlert, at=minutes(2)), InvalidTransition)  # no outcome yet
+    memory_store.handle(on(ca.RecordSuspectCaught, at=minutes(3), details="held by u3's guards"))
     a = alert(memory_store)
     assert (a.status, a.outcome, a.updates, a.concluded_at) == (
         AlertStatus.CONCLUDED,
@@ -387,33 +389,33 @@ def test_conclusion_stops_the_alert_but_late_replies_land_until_closed(
         minutes(3),
     )
     for late in (
-        on(c.UpdateAlert, at=minutes(4), text="x"),
+        on(ca.UpdateAlert, at=minutes(4), text="x"),
         send("u3", at=minutes(4)),
-        on(c.EscalateUnacknowledged, "u3", minutes(40)),
-        on(c.ResolveAlert, at=minutes(4), summary="x"),
+        on(ca.EscalateUnacknowledged, "u3", minutes(40)),
+        on(ca.ResolveAlert, at=minutes(4), summary="x"),
     ):
         refused(memory_store, late, InvalidTransition)
-    memory_store.handle(on(c.RecordAlertDelivery, "u2", minutes(4)))
-    memory_store.handle(on(c.AcknowledgeAlert, "u2", minutes(5)))
-    memory_store.handle(on(c.ReportAlertAction, "u2", minutes(6), text="searched the car park"))
-    memory_store.handle(on(c.CloseAlert, at=minutes(7)))
+    memory_store.handle(on(ca.RecordAlertDelivery, "u2", minutes(4)))
+    memory_store.handle(on(ca.AcknowledgeAlert, "u2", minutes(5)))
+    memory_store.handle(on(ca.ReportAlertAction, "u2", minutes(6), text="searched the car park"))
+    memory_store.handle(on(ca.CloseAlert, at=minutes(7)))
     assert alert(memory_store).closed_at == minutes(7)
 
 
 def every_alert_command(at: datetime) -> list[Any]:
     return [
         send("u2", at=at),
-        on(c.RecordAlertDelivery, "u2", at),
-        on(c.RecordAlertFailure, "u2", at, reason="x"),
-        on(c.AcknowledgeAlert, "u2", at),
-        on(c.ReportAlertAction, "u2", at, text="x"),
-        on(c.EscalateUnacknowledged, "u3", at),
-        on(c.UpdateAlert, at=at, text="x"),
-        on(c.RecordSuspectCaught, at=at, details="x"),
-        on(c.ResolveAlert, at=at, summary="x"),
-        on(c.CancelAlert, at=at, reason="x"),
-        on(c.ExpireAlert, at=at),
-        on(c.CloseAlert, at=at),
+        on(ca.RecordAlertDelivery, "u2", at),
+        on(ca.RecordAlertFailure, "u2", at, reason="x"),
+        on(ca.AcknowledgeAlert, "u2", at),
+        on(ca.ReportAlertAction, "u2", at, text="x"),
+        on(ca.EscalateUnacknowledged, "u3", at),
+        on(ca.UpdateAlert, at=at, text="x"),
+        on(ca.RecordSuspectCaught, at=at, details="x"),
+        on(ca.ResolveAlert, at=at, summary="x"),
+        on(ca.CancelAlert, at=at, reason="x"),
+        on(ca.ExpireAlert, at=at),
+        on(ca.CloseAlert, at=at),
     ]
 
 
@@ -423,9 +425,9 @@ def test_every_command_on_a_closed_alert_is_refused_and_writes_nothing(
     network(memory_store, ("u1", "u2", "u3"))
     memory_store.handle(raise_())
     memory_store.handle(send("u2"))
-    memory_store.handle(on(c.AcknowledgeAlert, "u2", minutes(1)))
-    memory_store.handle(on(c.CancelAlert, at=minutes(2), reason="false report"))
-    memory_store.handle(on(c.CloseAlert, at=minutes(3)))
+    memory_store.handle(on(ca.AcknowledgeAlert, "u2", minutes(1)))
+    memory_store.handle(on(ca.CancelAlert, at=minutes(2), reason="false report"))
+    memory_store.handle(on(ca.CloseAlert, at=minutes(3)))
     commands = every_alert_command(T1 + timedelta(days=1))
     assert {type(x).TYPE for x in commands} == {t for t in COMMANDS if t.startswith("alert.")} - {
         "alert.raise"
@@ -438,18 +440,18 @@ def test_every_command_on_a_closed_alert_is_refused_and_writes_nothing(
 def test_expiry_only_from_expires_at(memory_store: Safecomm) -> None:
     network(memory_store, ("u1", "u2"))
     memory_store.handle(raise_(expires_at=T1 + timedelta(hours=1)))
-    err = refused(memory_store, on(c.ExpireAlert, at=minutes(59)), RuleViolation)
+    err = refused(memory_store, on(ca.ExpireAlert, at=minutes(59)), RuleViolation)
     assert err.field == "occurred_at"
-    memory_store.handle(on(c.ExpireAlert, at=minutes(60)))
+    memory_store.handle(on(ca.ExpireAlert, at=minutes(60)))
     assert alert(memory_store).outcome == AlertOutcome.EXPIRED
 
 
 @pytest.mark.parametrize(
     ("command", "outcome"),
     [
-        (c.RecordSuspectCaught, AlertOutcome.SUSPECT_CAUGHT),
-        (c.ResolveAlert, AlertOutcome.RESOLVED),
-        (c.CancelAlert, AlertOutcome.CANCELLED),
+        (ca.RecordSuspectCaught, AlertOutcome.SUSPECT_CAUGHT),
+        (ca.ResolveAlert, AlertOutcome.RESOLVED),
+        (ca.CancelAlert, AlertOutcome.CANCELLED),
     ],
 )
 def test_one_outcome_only(
@@ -457,9 +459,9 @@ def test_one_outcome_only(
 ) -> None:
     network(memory_store, ("u1", "u2"))
     memory_store.handle(raise_())
-    text = {"details": "d"} if command is c.RecordSuspectCaught else {}
-    text |= {"summary": "s"} if command is c.ResolveAlert else {}
-    text |= {"reason": "r"} if command is c.CancelAlert else {}
+    text = {"details": "d"} if command is ca.RecordSuspectCaught else {}
+    text |= {"summary": "s"} if command is ca.ResolveAlert else {}
+    text |= {"reason": "r"} if command is ca.CancelAlert else {}
     memory_store.handle(on(command, at=minutes(1), **text))
     assert alert(memory_store).outcome == outcome
     for other in every_alert_command(T1 + timedelta(days=1))[7:11]:
@@ -476,8 +478,8 @@ def a_fanned_out_alert(store: Safecomm, units: int = 47) -> None:
     store.handle(raise_())
     for i in range(2, units + 1):
         store.handle(send(f"u{i}", at=minutes(1)))
-        store.handle(on(c.RecordAlertDelivery, f"u{i}", minutes(2)))
-        store.handle(on(c.AcknowledgeAlert, f"u{i}", minutes(i)))
+        store.handle(on(ca.RecordAlertDelivery, f"u{i}", minutes(2)))
+        store.handle(on(ca.AcknowledgeAlert, f"u{i}", minutes(i)))
 
 
 def check_snapshots_equal_replay(store: Safecomm) -> None:
@@ -517,10 +519,10 @@ GOOD = {
 }
 OPEN_OR_CONCLUDED = ("open", "concluded")
 OUTCOMES: dict[AlertOutcome, tuple[type[Any], dict[str, str]]] = {
-    AlertOutcome.SUSPECT_CAUGHT: (c.RecordSuspectCaught, {"details": "caught at the bridge"}),
-    AlertOutcome.RESOLVED: (c.ResolveAlert, {"summary": "bike found"}),
-    AlertOutcome.CANCELLED: (c.CancelAlert, {"reason": "false report"}),
-    AlertOutcome.EXPIRED: (c.ExpireAlert, {}),
+    AlertOutcome.SUSPECT_CAUGHT: (ca.RecordSuspectCaught, {"details": "caught at the bridge"}),
+    AlertOutcome.RESOLVED: (ca.ResolveAlert, {"summary": "bike found"}),
+    AlertOutcome.CANCELLED: (ca.CancelAlert, {"reason": "false report"}),
+    AlertOutcome.EXPIRED: (ca.ExpireAlert, {}),
 }
 unit_ids = st.sampled_from(UNITS)
 alert_ids = st.sampled_from(ALERTS)
@@ -572,7 +574,7 @@ class GridMachine(CommandMachine):
     @initialize(target=pairs)
     def open_and_raise(self) -> Any:
         """Three units with SMS contacts and an alert from u1, so most steps have a target."""
-        self.store.handle(cmd(c.OpenNetwork, T0, network_id=NET, name="河门口"))
+        self.store.handle(cmd(cn.OpenNetwork, T0, network_id=NET, name="河门口"))
         for unit in UNITS[:3]:
             self.store.handle(join(unit, community="C1"))
             self.store.handle(contact(unit, AlertChannel.SMS, GOOD[AlertChannel.SMS]))
@@ -655,10 +657,10 @@ class GridMachine(CommandMachine):
         r = self.recipient(ref, unit)
         ok = self.status(ref) in OPEN_OR_CONCLUDED and r is not None and r["delivery"] == "sent"
         if delivered:
-            self.send(on(c.RecordAlertDelivery, unit, self.tick(), ref), refused_unless(ok))
+            self.send(on(ca.RecordAlertDelivery, unit, self.tick(), ref), refused_unless(ok))
         else:
             self.send(
-                on(c.RecordAlertFailure, unit, self.tick(), ref, reason="busy"), refused_unless(ok)
+                on(ca.RecordAlertFailure, unit, self.tick(), ref, reason="busy"), refused_unless(ok)
             )
         if ok:
             assert r is not None
@@ -675,7 +677,7 @@ class GridMachine(CommandMachine):
             and not r["ack"]
             and (r["attempts"] > 0 or r["esc"])
         )
-        self.send(on(c.AcknowledgeAlert, unit, self.tick(), ref), refused_unless(ok))
+        self.send(on(ca.AcknowledgeAlert, unit, self.tick(), ref), refused_unless(ok))
         if ok:
             assert r is not None
             r["ack"] = True
@@ -686,7 +688,7 @@ class GridMachine(CommandMachine):
         r = self.recipient(ref, unit)
         ok = self.status(ref) in OPEN_OR_CONCLUDED and r is not None and r["ack"]
         self.send(
-            on(c.ReportAlertAction, unit, self.tick(), ref, text="patrolled"), refused_unless(ok)
+            on(ca.ReportAlertAction, unit, self.tick(), ref, text="patrolled"), refused_unless(ok)
         )
         if ok:
             assert r is not None
@@ -704,7 +706,7 @@ class GridMachine(CommandMachine):
             and not r["esc"]
             and at - self.alerts[ref]["raised_at"] >= timedelta(minutes=ACK_MINUTES)
         )
-        self.send(on(c.EscalateUnacknowledged, unit, at, ref), refused_unless(ok))
+        self.send(on(ca.EscalateUnacknowledged, unit, at, ref), refused_unless(ok))
         if ok:
             assert r is not None
             r["esc"] = True
@@ -715,7 +717,7 @@ class GridMachine(CommandMachine):
         ref, unit = pair
         if ref in self.alerts:
             before = self.alerts[ref]["raised_at"] - timedelta(seconds=1)
-            self.send(on(c.AcknowledgeAlert, unit, before, ref), REFUSED)
+            self.send(on(ca.AcknowledgeAlert, unit, before, ref), REFUSED)
 
     # -- the alert as a whole
 
@@ -723,7 +725,7 @@ class GridMachine(CommandMachine):
     def update(self, ref: str) -> None:
         ok = self.status(ref) == "open"
         self.send(
-            on(c.UpdateAlert, at=self.tick(), ref=ref, text="seen near the bridge"),
+            on(ca.UpdateAlert, at=self.tick(), ref=ref, text="seen near the bridge"),
             refused_unless(ok),
         )
         if ok:
@@ -744,7 +746,7 @@ class GridMachine(CommandMachine):
     @rule(ref=any_alert_ids)
     def close(self, ref: str) -> None:
         ok = self.status(ref) == "concluded"
-        self.send(on(c.CloseAlert, at=self.tick(), ref=ref), refused_unless(ok))
+        self.send(on(ca.CloseAlert, at=self.tick(), ref=ref), refused_unless(ok))
         if ok:
             self.alerts[ref]["status"] = "closed"
 
@@ -804,7 +806,7 @@ def test_refused_grid_commands_write_nothing(store: Safecomm) -> None:
     store.handle(leave("u3", T1 - timedelta(hours=1)))
     refused(store, raise_(by="u3"), RuleViolation)
     store.handle(raise_())
-    refused(store, on(c.EscalateUnacknowledged, "u2", minutes(29)), RuleViolation)
+    refused(store, on(ca.EscalateUnacknowledged, "u2", minutes(29)), RuleViolation)
     refused(store, contact("u2", AlertChannel.SMS, "not a phone"), InvalidCommand)
     assert [e.event for e in store.history("a-1", "alert")] == ["Raised"]
 

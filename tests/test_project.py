@@ -112,3 +112,58 @@ def test_readme_python_examples_run(tmp_path: Path, monkeypatch) -> None:  # typ
     monkeypatch.chdir(tmp_path)
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
+
+
+#: Modules of projections/ and the demo that are about no one record kind: the machinery
+#: of views, the receipts' evidence, and the demo's cast, places and plot.
+NOT_ABOUT_ONE_RECORD_KIND = {
+    "safecomm_core.projections": {
+        "catalog", "database", "definition", "digest", "errors", "evidence", "provenance",
+        "runner", "schema", "status", "writer",
+    },
+    "safecomm_demo": {"builder", "people", "places", "story"},
+}  # fmt: skip
+
+
+def record_kind_modules() -> set[str]:
+    """The domain modules that define a record kind (an aggregate), by their short name.
+
+    The service's own records (a command's receipt, an opening of personal data) are kept by
+    the handling, not by commands of their own, and are left out.
+    """
+    import importlib
+    import inspect
+    import pkgutil
+
+    import safecomm_core.domain
+    from safecomm_core.domain.access import PersonalDataOpening
+    from safecomm_core.domain.base import Record
+    from safecomm_core.domain.receipt import CommandReceipt
+
+    kinds = set()
+    for found in pkgutil.iter_modules(safecomm_core.domain.__path__):
+        module = importlib.import_module(f"safecomm_core.domain.{found.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            own = issubclass(cls, Record) and cls.__module__ == module.__name__
+            if own and cls not in (Record, CommandReceipt, PersonalDataOpening):
+                kinds.add(found.name)
+    return kinds
+
+
+def test_every_module_about_a_record_kind_is_named_after_it() -> None:
+    import pkgutil
+
+    import safecomm_demo
+
+    import safecomm_core.commands
+    import safecomm_core.projections
+
+    kinds = record_kind_modules()
+    assert {"dispute", "grid_alert", "grid_network", "prevention_asset", "rules"} <= kinds
+    commands = {found.name for found in pkgutil.iter_modules(safecomm_core.commands.__path__)}
+    assert kinds <= commands
+    assert commands - kinds == {"base", "shape"}
+    names = kinds | {f"{kind}s" for kind in kinds}
+    for package in (safecomm_core.projections, safecomm_demo):
+        modules = {found.name for found in pkgutil.iter_modules(package.__path__)}
+        assert modules - names == NOT_ABOUT_ONE_RECORD_KIND[package.__name__], package.__name__

@@ -14,7 +14,7 @@ from safecomm_core import Safecomm, open_store
 from safecomm_core.commands.base import Command
 from safecomm_core.dates import Month
 from safecomm_core.projections import Projector, builtin_projections
-from safecomm_core.projections.police import POLICE, POLICE_FACTS, POLICE_ROWS
+from safecomm_core.projections.police_statistics import POLICE, POLICE_FACTS, POLICE_ROWS
 from safecomm_core.reports.register import PROJECTIONS
 from tests.test_monthly import (
     BASELINE,

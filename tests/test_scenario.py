@@ -6,9 +6,9 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from safecomm_demo import alerts as alerts_part
 from safecomm_demo import build, scenario_commands
 from safecomm_demo import disputes as disputes_part
+from safecomm_demo import grid_alerts as alerts_part
 from safecomm_demo import migrants as migrants_part
 from safecomm_demo import patrols as patrols_part
 from safecomm_demo import surveys as surveys_part

@@ -9,18 +9,18 @@ import attrs
 
 from safecomm_core.commands.base import Command
 from safecomm_core.service import Safecomm
-from safecomm_demo.alerts import alerts
-from safecomm_demo.assets import assets
 from safecomm_demo.broadcasts import broadcasts
 from safecomm_demo.campaigns import campaigns
 from safecomm_demo.disputes import disputes
+from safecomm_demo.grid_alerts import alerts
+from safecomm_demo.grid_network import network
 from safecomm_demo.meetings import meetings
 from safecomm_demo.migrants import migrants
-from safecomm_demo.network import network
 from safecomm_demo.patrols import patrols
 from safecomm_demo.people import residents
 from safecomm_demo.phases import phases
 from safecomm_demo.police_statistics import police_statistics
+from safecomm_demo.prevention_assets import assets
 from safecomm_demo.rules import rules
 from safecomm_demo.story import Writer
 from safecomm_demo.surveys import surveys

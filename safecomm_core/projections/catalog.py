@@ -12,18 +12,18 @@ __all__ = ["builtin_projections"]
 
 def builtin_projections() -> tuple[Projection, ...]:
     """Every shipped projection, in the order they are caught up."""
-    from safecomm_core.projections.alerts import ALERTS
-    from safecomm_core.projections.assets import ASSETS
     from safecomm_core.projections.broadcasts import BROADCASTS
     from safecomm_core.projections.campaigns import CAMPAIGNS
     from safecomm_core.projections.disputes import DISPUTES
     from safecomm_core.projections.evidence import EVIDENCE
+    from safecomm_core.projections.grid_alerts import ALERTS
     from safecomm_core.projections.meetings import MEETINGS
     from safecomm_core.projections.migrants import MIGRANTS
     from safecomm_core.projections.patrols import PATROLS
     from safecomm_core.projections.phases import PHASES
-    from safecomm_core.projections.police import POLICE
-    from safecomm_core.projections.rulebook import RULEBOOK
+    from safecomm_core.projections.police_statistics import POLICE
+    from safecomm_core.projections.prevention_assets import ASSETS
+    from safecomm_core.projections.rules import RULEBOOK
     from safecomm_core.projections.surveys import SURVEYS
     from safecomm_core.projections.targets import TARGETS
 

@@ -31,7 +31,7 @@ from safecomm_core.domain.rules import (
 from safecomm_core.projections.database import ViewDatabase, quote
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.errors import ProjectionError
-from safecomm_core.projections.rulebook import rule_versions
+from safecomm_core.projections.rules import rule_versions
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row, Table, normalise
 from safecomm_core.service import Safecomm

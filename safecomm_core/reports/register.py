@@ -21,8 +21,6 @@ from typing import Any
 import attrs
 
 from safecomm_core.domain.rules import Rules, RuleVersion, rules_in_force
-from safecomm_core.projections.alerts import ALERT_FACTS, ALERT_ROWS, ALERT_UNITS, ALERTS
-from safecomm_core.projections.assets import ASSET_FACTS, ASSET_ROWS, ASSETS
 from safecomm_core.projections.broadcasts import (
     BROADCAST_FACTS,
     BROADCAST_QUESTIONS,
@@ -32,6 +30,7 @@ from safecomm_core.projections.broadcasts import (
 from safecomm_core.projections.campaigns import CAMPAIGN_FACTS, CAMPAIGN_ROWS, CAMPAIGNS
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.disputes import DISPUTE_FACTS, DISPUTE_ROWS, DISPUTES
+from safecomm_core.projections.grid_alerts import ALERT_FACTS, ALERT_ROWS, ALERT_UNITS, ALERTS
 from safecomm_core.projections.migrants import MIGRANT_FACTS, MIGRANT_ROWS, MIGRANTS
 from safecomm_core.projections.patrols import (
     PATROL_CHECKPOINTS,
@@ -39,8 +38,9 @@ from safecomm_core.projections.patrols import (
     PATROL_ROWS,
     PATROLS,
 )
-from safecomm_core.projections.police import POLICE, POLICE_FACTS, POLICE_ROWS
-from safecomm_core.projections.rulebook import RULE_VERSIONS, RULEBOOK, rule_versions
+from safecomm_core.projections.police_statistics import POLICE, POLICE_FACTS, POLICE_ROWS
+from safecomm_core.projections.prevention_assets import ASSET_FACTS, ASSET_ROWS, ASSETS
+from safecomm_core.projections.rules import RULE_VERSIONS, RULEBOOK, rule_versions
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row, Table
 from safecomm_core.projections.surveys import SURVEY_RESPONSES, SURVEYS

@@ -46,12 +46,12 @@ from safecomm_core.domain.dispute import judicial_window_ends, settlement_due
 from safecomm_core.domain.grid_alert import ack_due
 from safecomm_core.domain.migrant import endorsement_opens, long_residence_from
 from safecomm_core.domain.rules import RuleVersion
-from safecomm_core.projections.alerts import ALERT_ROWS, ALERT_UNITS, ALERTS
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.disputes import DISPUTE_ROWS, DISPUTES
+from safecomm_core.projections.grid_alerts import ALERT_ROWS, ALERT_UNITS, ALERTS
 from safecomm_core.projections.meetings import MEETING_ACTIONS, MEETINGS
 from safecomm_core.projections.migrants import MIGRANT_FACTS, MIGRANTS
-from safecomm_core.projections.rulebook import RULE_VERSIONS, RULEBOOK
+from safecomm_core.projections.rules import RULE_VERSIONS, RULEBOOK
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
 from safecomm_core.reports.masking import mask_numbers, mask_person_ref

@@ -23,11 +23,11 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta
 
-from safecomm_core.commands import grid as g
+from safecomm_core.commands import grid_alert as g
 from safecomm_core.domain.grid_alert import AlertCategory, AlertPriority
 from safecomm_core.domain.grid_network import AlertChannel, UnitKind
 from safecomm_core.values import Actor, Channel, Role
-from safecomm_demo.network import NETWORK, Unit
+from safecomm_demo.grid_network import NETWORK, Unit
 from safecomm_demo.places import compounds_of
 from safecomm_demo.rules import in_force
 from safecomm_demo.story import Steps, Writer, at, months, staff

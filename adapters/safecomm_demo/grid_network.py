@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 
 import attrs
 
-from safecomm_core.commands import grid as g
+from safecomm_core.commands import grid_network as g
 from safecomm_core.domain.grid_network import AlertChannel, Hours, UnitKind
 from safecomm_core.values import Channel, Role
 from safecomm_demo.places import GATED

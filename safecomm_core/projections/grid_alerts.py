@@ -11,7 +11,7 @@ Per recipient (fixed at the raise: the network's members then, except the raiser
 
 Whether an acknowledgement came within T is not decided here: T is a rule that may be
 adopted later with a past effective date, so reports decide it with the rules in force
-(:mod:`~safecomm_core.projections.rulebook`), as the escalate command does.
+(:mod:`~safecomm_core.projections.rules`), as the escalate command does.
 
 Provenance: ``alert_facts`` names the event of each fact: the raise and the outcome
 (part ``""``), and per unit (part = the unit) the first send, first delivery,
