@@ -1,7 +1,7 @@
 """Audit verification beside a raw sqlite3 scan of the same stored rows.
 
 Ours: :func:`safecomm_core.audit.verify` with one Ed25519 seal at the head and the public
-key given: it reads every stored record, recomputes the hash chain and checks the seal.
+key given: it reads every stored event, recomputes the hash chain and checks the seal.
 From 5,000 records it forks a helper that chains pieces of the records from the ledger's
 values (:mod:`safecomm_core.audit.split`), so on a busy machine, with no second core free,
 the ratio falls back towards the one-process one.

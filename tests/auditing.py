@@ -24,7 +24,7 @@ from tests.conftest import PG_URL, drop_pg_tables, store_url
 
 
 def write_disputes(store: Safecomm, count: int, *, first: int = 1) -> None:
-    """``count`` disputes through the sample's workflow (ten records each, with receipts)."""
+    """``count`` disputes through the sample's workflow (ten rows each, with receipts)."""
     for n in range(first, first + count):
         for data in sample_commands():
             data = {**data, "command_id": f"{data['command_id']}-{n}"}
@@ -89,7 +89,7 @@ class RawEvents:
         )
 
     def shift_from(self, position: int) -> None:
-        """Move every record at ``position`` or after one place on (two steps: the ids are
+        """Move every row at ``position`` or after one place on (two steps: the ids are
         unique at every statement)."""
         big = 10_000_000
         self._run(
@@ -102,7 +102,7 @@ class RawEvents:
         )
 
     def swap(self, a: int, b: int) -> None:
-        """Exchange the contents (id, version, topic, state) of the records at a and b."""
+        """Exchange the contents (id, version, topic, state) of the rows at a and b."""
         ra, rb = self.row(a), self.row(b)
         self._set(a, uuid.uuid4().hex, -1, ra[3], ra[4])  # out of the way of the unique key
         self._set(b, *ra[1:])

@@ -23,7 +23,7 @@ from safecomm_core.audit import (
     TamperDetected,
     canonical,
     chain,
-    chain_records,
+    chain_rows,
     sign_seal,
     state_digest,
     verify,
@@ -83,7 +83,7 @@ def test_different_records_encode_differently(a: tuple, b: tuple) -> None:  # ty
 def test_malformed_records_never_encode_like_well_formed_ones(record: tuple) -> None:  # type: ignore[type-arg]
     encoded = raw_canonical(record)
     assert encoded[:1] == b"\xff"
-    with pytest.raises(audit.MalformedRecord):
+    with pytest.raises(audit.MalformedRow):
         LedgerEntry.of(record, GENESIS)
 
 
@@ -114,7 +114,7 @@ def test_the_fast_chain_is_the_definition(
     expected = previous
     for row in rows:
         expected = chain(expected, raw_canonical(row))
-    assert chain_records(previous, rows) == expected
+    assert chain_rows(previous, rows) == expected
 
 
 def test_genesis_and_chain_are_sha256() -> None:
@@ -228,7 +228,7 @@ def test_a_seal_for_another_store_fails(store: Safecomm) -> None:
 
 
 def test_an_erased_person_still_verifies(store: Safecomm) -> None:
-    """Crypto-shredding destroys a key outside the store; no stored record changes."""
+    """Crypto-shredding destroys a key outside the store; no stored event changes."""
     from safecomm_core.domain.dispute import Dispute
 
     write_disputes(store, 2)
@@ -348,7 +348,7 @@ def test_a_signed_seal_that_contradicts_a_holding_one_is_named(store: Safecomm) 
     assert result.seals_holding == 1
 
 
-def test_two_followers_at_once_chain_each_record_once(store_factory) -> None:  # type: ignore[no-untyped-def]
+def test_two_followers_at_once_chain_each_row_once(store_factory) -> None:  # type: ignore[no-untyped-def]
     import threading
 
     store = store_factory()

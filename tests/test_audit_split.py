@@ -1,7 +1,7 @@
 """Verification with a helper process gives exactly the sequential outcome.
 
 ``parallel_from=1`` forces a helper (a forked process chaining pieces from the back, each
-from the ledger's value at its start) on these small stores: 40 records, two pieces cut at
+from the ledger's value at its start) on these small stores: 40 rows, two pieces cut at
 position 16 (the verifier's first piece is two fifths). ``parallel_from=None`` is the
 sequential verifier. Whatever was tampered with, in either piece or in the ledger where
 they meet, the two must agree finding for finding.
@@ -25,9 +25,9 @@ from safecomm_core.audit.storage import open_backend
 from tests.auditing import RawEvents, sealed_store, write_disputes
 
 SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-RECORDS = 40  # four disputes; sealed at 10 and 40, the pieces meet at 16
+ROWS = 40  # four disputes; sealed at 10 and 40, the pieces meet at 16
 FIRST_SEAL = 10
-SPLIT = RECORDS * 2 // 5
+SPLIT = ROWS * 2 // 5
 
 tampering = settings(max_examples=6, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -59,7 +59,7 @@ def _patient(self: Helper) -> int | None:
 
 def _not_the_first(self: Helper) -> int | None:
     """The helper's next piece from the back, never the first one, which is left to the
-    verifier: a helper quick enough to take both would otherwise chain every record while
+    verifier: a helper quick enough to take both would otherwise chain every row while
     the verifier waits, and the tests could not tell which process chained what."""
     if self._ends[1] <= 1:  # only the helper moves this end: no lock needed to read it
         return None
@@ -124,15 +124,15 @@ def test_an_intact_store_verifies_the_same_with_a_helper(sql_backend: str) -> No
         write_disputes(store, 1, first=5)  # an unsealed tail
         result, used = _both(store, key)
         assert result.intact, result.summary()
-        assert result.records == RECORDS + 10
+        assert result.records == ROWS + 10
         assert len(used) == 3
         assert all(used)
 
 
 @tampering
-@given(where=st.integers(min_value=1, max_value=RECORDS - 1), how=st.sampled_from("usd"))
+@given(where=st.integers(min_value=1, max_value=ROWS - 1), how=st.sampled_from("usd"))
 @example(where=5, how="u")  # before the first seal
-@example(where=FIRST_SEAL, how="s")  # at the first seal, swapped with the record after it
+@example(where=FIRST_SEAL, how="s")  # at the first seal, swapped with the row after it
 @example(where=15, how="d")  # after it, before the pieces meet
 @example(where=SPLIT, how="s")  # where they meet, swapped with the next
 @example(where=30, how="u")  # in the helper's piece
@@ -153,7 +153,7 @@ def test_a_record_changed_in_either_half_is_found_the_same(
         # A change between the last seal before the pieces meet and where they meet keeps
         # this process's chain from the ledger's value there: the helper's piece is thrown
         # away. Before that seal, the chain goes on from the seal's value, which holds. A
-        # swap changes two records, the one at ``where`` and the one after it: swapped at
+        # swap changes two rows, the one at ``where`` and the one after it: swapped at
         # the seal, the second is past it.
         changed = (where, where + 1) if how == "s" else (where,)
         discarded = any(FIRST_SEAL < position <= SPLIT for position in changed)
@@ -175,7 +175,7 @@ def test_a_ledger_altered_where_the_pieces_meet_changes_nothing(
         raw._run(f"UPDATE {ledger} SET chain = ? WHERE position = ?", (value, SPLIT))
         result, used = _both(store, key)
         assert not any(used)  # thrown away, or (a chain of text) no helper at all
-        assert result.records == RECORDS
+        assert result.records == ROWS
         assert [f.kind for f in result.findings] in ([], [FindingKind.LEDGER])
 
 

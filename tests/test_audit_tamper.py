@@ -1,4 +1,4 @@
-"""Tampering by raw SQL, on SQLite and PostgreSQL: each kind is detected and the right record
+"""Tampering by raw SQL, on SQLite and PostgreSQL: each kind is detected and the right row
 named. Hypothesis picks the position; every example gets its own freshly sealed store."""
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from safecomm_core.audit import FindingKind, Ledger, Verification, verify
 from tests.auditing import RawEvents, sealed_store, write_disputes
 
 SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-RECORDS = 20  # two disputes through the sample workflow: ten records each
+ROWS = 20  # two disputes through the sample workflow: ten rows each
 
 # Each example builds, seals and tampers with a store of its own: few examples.
 tampering = settings(max_examples=5, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
-position = st.integers(min_value=1, max_value=RECORDS)
+position = st.integers(min_value=1, max_value=ROWS)
 
 
 def _dashed(oid: str) -> str:
@@ -44,12 +44,12 @@ def sql_backend(request: pytest.FixtureRequest) -> str:
 
 def test_untouched_store_verifies_and_counts_the_unsealed_tail(sql_backend: str) -> None:
     with sealed_store(sql_backend) as (store, raw, seal, key):
-        assert seal.position == RECORDS
+        assert seal.position == ROWS
         write_disputes(store, 1, first=9)  # written after the seal
         result = verify(store, public_key=key.public_key())
         assert result.intact, result.summary()
-        assert result.records == RECORDS + 10
-        assert result.sealed_position == RECORDS
+        assert result.records == ROWS + 10
+        assert result.sealed_position == ROWS
         assert result.unsealed == 10
         assert raw.positions()[-1] == result.last_position
 
@@ -84,20 +84,20 @@ def test_a_changed_topic_is_named(sql_backend: str, where: int) -> None:
 
 
 @tampering
-@given(where=st.integers(min_value=1, max_value=RECORDS - 1))
+@given(where=st.integers(min_value=1, max_value=ROWS - 1))
 def test_a_deleted_record_is_named(sql_backend: str, where: int) -> None:
     with sealed_store(sql_backend) as (store, raw, _seal, key):
         expected = _named(raw, where)
         raw.delete(where)
         result = verify(store, public_key=key.public_key())
         assert _first(result) == (FindingKind.DELETED, *expected)
-        assert result.records == RECORDS - 1
+        assert result.records == ROWS - 1
 
 
 @tampering
-@given(where=st.integers(min_value=1, max_value=RECORDS - 1))
+@given(where=st.integers(min_value=1, max_value=ROWS - 1))
 def test_a_truncated_tail_is_named(sql_backend: str, where: int) -> None:
-    """Every record after ``where`` removed, though the seal covered them."""
+    """Every row after ``where`` removed, though the seal covered them."""
     with sealed_store(sql_backend) as (store, raw, _seal, key):
         expected = _named(raw, where + 1)
         raw.delete_after(where)
@@ -108,8 +108,8 @@ def test_a_truncated_tail_is_named(sql_backend: str, where: int) -> None:
 
 def test_deleting_the_last_sealed_record_is_truncation(sql_backend: str) -> None:
     with sealed_store(sql_backend) as (store, raw, _seal, key):
-        expected = _named(raw, RECORDS)
-        raw.delete(RECORDS)
+        expected = _named(raw, ROWS)
+        raw.delete(ROWS)
         assert _first(verify(store, public_key=key.public_key())) == (
             FindingKind.TRUNCATED,
             *expected,
@@ -119,7 +119,7 @@ def test_deleting_the_last_sealed_record_is_truncation(sql_backend: str) -> None
 @tampering
 @given(where=position, source=position)
 def test_a_forged_record_inserted_is_named(sql_backend: str, where: int, source: int) -> None:
-    """A forged next version of some dispute slipped in at ``where``; the records from there
+    """A forged next version of some dispute slipped in at ``where``; the rows from there
     on were moved one place to make room."""
     with sealed_store(sql_backend) as (store, raw, _seal, key):
         _pos, oid, _version, topic, state = raw.row(source)
@@ -129,12 +129,12 @@ def test_a_forged_record_inserted_is_named(sql_backend: str, where: int, source:
         assert _first(result) == (FindingKind.INSERTED, where, _dashed(oid), 99)
         assert result.first is not None
         assert result.first.found is not None
-        assert result.first.expected is not None  # the record that was pushed on
+        assert result.first.expected is not None  # the row that was pushed on
 
 
 @tampering
 @given(a=position, b=position)
-def test_two_swapped_records_are_named(sql_backend: str, a: int, b: int) -> None:
+def test_two_swapped_rows_are_named(sql_backend: str, a: int, b: int) -> None:
     if a == b:
         return
     a, b = min(a, b), max(a, b)
@@ -167,9 +167,9 @@ def test_each_sealed_stretch_is_judged_on_its_own(sql_backend: str) -> None:
         write_disputes(store, 1, first=9)
         with Ledger(store) as ledger:
             ledger.seal(key)
-        early, late = _named(raw, 3), _named(raw, RECORDS + 4)
+        early, late = _named(raw, 3), _named(raw, ROWS + 4)
         raw.set_topic(3, "x")
-        raw.delete(RECORDS + 4)
+        raw.delete(ROWS + 4)
         result = verify(store, public_key=key.public_key())
         kinds = [(f.kind, f.position) for f in result.findings]
         assert kinds == [(FindingKind.UPDATED, early[0]), (FindingKind.DELETED, late[0])]
@@ -185,8 +185,8 @@ def test_changes_after_the_last_seal_are_named_by_the_ledger(sql_backend: str) -
         write_disputes(store, 1, first=9)
         with Ledger(store) as ledger:
             ledger.catch_up()
-        expected = _named(raw, RECORDS + 2)
-        raw.delete(RECORDS + 2)
+        expected = _named(raw, ROWS + 2)
+        raw.delete(ROWS + 2)
         result = verify(store, public_key=key.public_key())
         assert _first(result) == (FindingKind.DELETED, *expected)
         assert result.first is not None
@@ -244,7 +244,7 @@ def test_records_inserted_after_the_seal_are_only_an_unsealed_tail(sql_backend: 
     """Appended after the seal and never chained: not provable either way, and said so."""
     with sealed_store(sql_backend) as (store, raw, _seal, key):
         oid = raw.row(1)[1]
-        raw.insert(RECORDS + 1, oid, 50, "safecomm/Dispute/Archived", b"{}")
+        raw.insert(ROWS + 1, oid, 50, "safecomm/Dispute/Archived", b"{}")
         result = verify(store, public_key=key.public_key())
         assert result.intact
         assert result.unsealed == 1

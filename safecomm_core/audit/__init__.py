@@ -1,19 +1,19 @@
-"""Audit: prove that the record is complete and unaltered, and replay it at any time.
+"""Audit: prove that the log is complete and unaltered, and replay it at any time.
 
-- **Ledger** (:class:`Ledger`): a follower chains every stored record in notification
-  order, ``h_i = SHA-256(h_{i-1} ‖ canonical(record_i))`` (the encoding is defined in
-  :mod:`safecomm_core.audit.canonical`), and keeps one entry per record beside the events.
+- **Ledger** (:class:`Ledger`): a follower chains every stored event in notification
+  order, ``h_i = SHA-256(h_{i-1} ‖ canonical(row_i))`` (the encoding is defined in
+  :mod:`safecomm_core.audit.canonical`), and keeps one entry per row beside the events.
 - **Seals** (:meth:`Ledger.seal`): Ed25519 signatures over (store, position, chain value,
   time), made with a key kept in a file outside the store (:func:`generate_key`).
-- **Verify** (:func:`verify`): recompute the chain from the stored records, hold it to
-  every seal, and name the first record updated, deleted, inserted, moved or truncated.
+- **Verify** (:func:`verify`): recompute the chain from the stored events, hold it to
+  every seal, and name the first row updated, deleted, inserted, moved or truncated.
 - **Replay** (:func:`replay_record`, :func:`replay_events`, :func:`replay_report`,
   :func:`replay_monthly`): a record, the store's events or a report as known at a time
   (recorded by it) or as of a time (occurred by it).
 - **Rebuild check** (:func:`rebuild_check`): every projection rebuilt from zero beside its
   live view, and the two compared by digest; differing rows listed.
 - **Evidence bundles** (:func:`write_bundle`, :func:`verify_bundle`): reports, the stored
-  records (personal data still sealed), ledger, seals and a manifest in one zip, checked
+  events (personal data still sealed), ledger, seals and a manifest in one zip, checked
   without the store.
 
 An audit script::
@@ -35,14 +35,14 @@ from safecomm_core.audit.bundle import BundleVerification, verify_bundle, write_
 from safecomm_core.audit.canonical import (
     GENESIS,
     LedgerEntry,
-    MalformedRecord,
+    MalformedRow,
     canonical,
     chain,
-    chain_records,
+    chain_rows,
     state_digest,
 )
 from safecomm_core.audit.errors import AuditError, KeyFileError, TamperDetected
-from safecomm_core.audit.findings import Finding, FindingKind, RecordRef
+from safecomm_core.audit.findings import Finding, FindingKind, RowRef
 from safecomm_core.audit.ledger import Ledger, LedgerHead
 from safecomm_core.audit.rebuild import ProjectionCheck, RebuildCheck, rebuild_check
 from safecomm_core.audit.replay import (
@@ -84,20 +84,20 @@ __all__ = [
     "Ledger",
     "LedgerEntry",
     "LedgerHead",
-    "MalformedRecord",
+    "MalformedRow",
     "ProjectionCheck",
     "RebuildCheck",
-    "RecordRef",
     "ReplayedEvent",
     "ReplayedRecord",
     "ReportBuilder",
+    "RowRef",
     "Seal",
     "TamperDetected",
     "Verification",
     "append_seal_log",
     "canonical",
     "chain",
-    "chain_records",
+    "chain_rows",
     "generate_key",
     "identify",
     "key_id",

@@ -17,10 +17,10 @@ A bundle is a zip file holding:
 ``reports/NAME.json``          the monthly report for the period, the self-assessment and
                                the watchlist as of the period's last day, as the converter
                                of record writes them (the CLI adds ``NAME.html`` for people)
-``records/records.jsonl``      every stored record up to the bundle's position, one JSON
+``records/records.jsonl``      every stored event up to the bundle's position, one JSON
                                object a line: position, originator_id, version, topic and
                                the state bytes exactly as stored, in base64
-``records/ledger.jsonl``       the ledger's entries for the same records (position, id,
+``records/ledger.jsonl``       the ledger's entries for the same rows (position, id,
                                version, topic, state digest, chain value; hex)
 ``seals/seals.jsonl``          every seal the store holds, as published (one JSON line each)
 ``seals/public_key.pem``       the public key of the signing key (``--key``), or else the
@@ -31,23 +31,23 @@ A bundle is a zip file holding:
                                ``b"safecomm evidence bundle v1\\n" + manifest.json``
 =============================  =========================================================
 
-**Personal data stays sealed.** Records are copied as stored: the personal fields in them
+**Personal data stays sealed.** Rows are copied as stored: the personal fields in them
 are sealed boxes encrypted with per-person keys from the key store, and the bundle carries
 no key of any kind but the public sealing key. A person erased by crypto-shredding stays
 erased; the chain still verifies (erasure is not tampering). Reports hold counts only.
 
-**What proves what.** The records are proven by the seals: :func:`verify_bundle` recomputes
+**What proves what.** The rows are proven by the seals: :func:`verify_bundle` recomputes
 the chain from ``records.jsonl`` with the ledger's own encoding
-(:mod:`safecomm_core.audit.canonical`) and holds it to each seal's signed value, so a record
+(:mod:`safecomm_core.audit.canonical`) and holds it to each seal's signed value, so a row
 changed, dropped, added or moved in the bundle is found, whatever was done to the manifest.
 The reports and the other files are proven by the manifest; the manifest itself is proven
 only by its signature. **Without** ``key`` the manifest is unsigned: anyone who handled the
-bundle could have changed a report and re-hashed it, and only the sealed records can be
-relied on (records after the last seal, the *unsealed tail*, are then proven by nothing;
+bundle could have changed a report and re-hashed it, and only the sealed rows can be
+relied on (rows after the last seal, the *unsealed tail*, are then proven by nothing;
 seal the store before bundling). With ``key`` everything is signed.
 
 Reports are computed first (the views are caught up), then the ledger is caught up and the
-records are read: the records cover at least every event the reports rest on.
+rows are read: the rows cover at least every event the reports rest on.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from safecomm_core.audit.canonical import GENESIS, LedgerEntry, RawRecord, chain, raw_canonical
+from safecomm_core.audit.canonical import GENESIS, LedgerEntry, RawRow, chain, raw_canonical
 from safecomm_core.audit.errors import AuditError, KeyFileError
 from safecomm_core.audit.ledger import Ledger
 from safecomm_core.audit.seal import Seal, key_id, parse_public_key
@@ -120,7 +120,7 @@ def write_bundle(
     monthly = reports[next(iter(reports))]
     with Ledger(store) as ledger:
         head = ledger.catch_up()
-        records = _records(ledger, head.position)
+        rows = _rows_upto(ledger, head.position)
         entries = list(ledger.entries(0, head.position))
         seals = ledger.seals()
         store_name = ledger.backend.name
@@ -132,7 +132,7 @@ def write_bundle(
             "topic": topic,
             "state": base64.b64encode(state).decode(),
         }
-        for position, originator_id, version, topic, state in records
+        for position, originator_id, version, topic, state in rows
     )
     files[LEDGER] = _jsonl(_entry_dict(e) for e in entries)
     files[SEALS] = b"".join(s.to_json().encode() + b"\n" for s in seals)
@@ -192,10 +192,10 @@ def _report_json(report: Report) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False).encode() + b"\n"
 
 
-def _records(ledger: Ledger, upto: int) -> list[RawRecord]:
+def _rows_upto(ledger: Ledger, upto: int) -> list[RawRow]:
     backend = ledger.backend
     with backend.reading():
-        return [record for batch in backend.scan(0, upto, 5000) for record in batch]
+        return [row for batch in backend.scan(0, upto, 5000) for row in batch]
 
 
 def _entry_dict(entry: LedgerEntry) -> dict[str, Any]:
@@ -252,7 +252,7 @@ class BundleVerification:
 
     @property
     def unsealed(self) -> int:
-        """Records after the last holding seal."""
+        """Rows after the last holding seal."""
         return 0 if self.last_position <= self.sealed_position else self.records_after
 
     records_after: int = 0
@@ -305,8 +305,8 @@ def verify_bundle(
     path: str | os.PathLike[str], *, public_key: Ed25519PublicKey | None = None
 ) -> BundleVerification:
     """Check a bundle without the store: files against the manifest, the manifest's
-    signature, the chain recomputed from its records against every seal, the seals'
-    signatures. Problems name the file or the record (position, aggregate, version)."""
+    signature, the chain recomputed from its rows against every seal, the seals'
+    signatures. Problems name the file or the row (position, aggregate, version)."""
     check = _Check()
     try:
         with zipfile.ZipFile(path) as archive:
@@ -323,7 +323,7 @@ def verify_bundle(
     _check_files(contents, files, check)
     signed, key_checked, signer = _check_signature(contents, manifest, public_key, check)
     key = public_key or signer
-    positions, chains = _check_records(contents, check)
+    positions, chains = _check_rows(contents, check)
     seals, holding, sealed = _check_seals(contents, manifest, key, positions, chains, check)
     last = positions[-1] if positions else 0
     if not signed and not holding:
@@ -425,50 +425,50 @@ def _read_jsonl(contents: Mapping[str, bytes], name: str, check: _Check) -> list
     return rows
 
 
-def _record(row: Mapping[str, Any]) -> RawRecord:
-    state = base64.b64decode(row["state"], validate=True)
-    return (row["position"], row["originator_id"], row["version"], row["topic"], state)
+def _row_of(line: Mapping[str, Any]) -> RawRow:
+    state = base64.b64decode(line["state"], validate=True)
+    return (line["position"], line["originator_id"], line["version"], line["topic"], state)
 
 
-def _named(record: RawRecord) -> str:
-    position, originator_id, version, _topic, _state = record
+def _named(row: RawRow) -> str:
+    position, originator_id, version, _topic, _state = row
     return f"record at position {position} (aggregate {originator_id} v{version})"
 
 
-def _check_records(contents: Mapping[str, bytes], check: _Check) -> tuple[list[int], list[bytes]]:
-    """Chain the bundle's records; compare each with its ledger entry. (positions, chains)"""
+def _check_rows(contents: Mapping[str, bytes], check: _Check) -> tuple[list[int], list[bytes]]:
+    """Chain the bundle's stored events; compare each with its ledger entry. (positions, chains)"""
     if RECORDS not in contents:
         check.fail(f"{RECORDS} is missing")
-    ledger = {row.get("position"): row for row in _read_jsonl(contents, LEDGER, check)}
+    ledger = {e.get("position"): e for e in _read_jsonl(contents, LEDGER, check)}
     positions: list[int] = []
     chains: list[bytes] = []
     h = GENESIS
-    for number, row in enumerate(_read_jsonl(contents, RECORDS, check), start=1):
+    for number, line in enumerate(_read_jsonl(contents, RECORDS, check), start=1):
         try:
-            record = _record(row)
+            row = _row_of(line)
         except (KeyError, TypeError, ValueError, binascii.Error):
             check.fail(f"{RECORDS} line {number}: not a record")
             continue
-        position = record[0]
+        position = row[0]
         if type(position) is not int or (positions and position <= positions[-1]):
-            check.fail(f"{_named(record)}: out of order in {RECORDS} (line {number})")
+            check.fail(f"{_named(row)}: out of order in {RECORDS} (line {number})")
             continue
-        encoded = raw_canonical(record)
+        encoded = raw_canonical(row)
         h = chain(h, encoded)
         positions.append(position)
         chains.append(h)
         entry = ledger.pop(position, None)
         if entry is None:
-            check.fail(f"{_named(record)}: has no ledger entry in {LEDGER}")
+            check.fail(f"{_named(row)}: has no ledger entry in {LEDGER}")
         elif (
-            entry.get("originator_id") != record[1]
-            or entry.get("version") != record[2]
-            or entry.get("topic") != record[3]
+            entry.get("originator_id") != row[1]
+            or entry.get("version") != row[2]
+            or entry.get("topic") != row[3]
             or entry.get("state_digest") != encoded[-32:].hex()
         ):
-            check.fail(f"{_named(record)}: differs from its ledger entry (changed)")
+            check.fail(f"{_named(row)}: differs from its ledger entry (changed)")
         elif entry.get("chain") != h.hex():
-            check.fail(f"{_named(record)}: the chain after it differs from the ledger's")
+            check.fail(f"{_named(row)}: the chain after it differs from the ledger's")
     for position in sorted(p for p in ledger if isinstance(p, int)):
         check.fail(f"record at position {position}: in the ledger but missing from {RECORDS}")
     return positions, chains

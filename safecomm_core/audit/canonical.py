@@ -1,12 +1,12 @@
-"""The ledger's definition: how a stored record is encoded and how records are chained.
+"""The ledger's definition: how a stored event is encoded and how rows are chained.
 
-Every stored record (one row of the notification log) is encoded as ``canonical(record)``;
-the records are chained in notification order::
+Every stored event (one row of the notification log) is encoded as ``canonical(row)``;
+the rows are chained in notification order::
 
     h_0 = GENESIS = SHA-256(b"safecomm audit ledger v1")
-    h_i = SHA-256(h_{i-1} ‖ canonical(record_i))
+    h_i = SHA-256(h_{i-1} ‖ canonical(row_i))
 
-``canonical(record)`` is the concatenation, integers big-endian:
+``canonical(row)`` is the concatenation, integers big-endian:
 
 =========  =====================  ==================================================
 bytes      field                  value
@@ -25,12 +25,12 @@ m          topic                  UTF-8 of the stored topic
 
 Why the state enters through its digest: the chain can then be recomputed from ledger
 entries alone (position, id, version, topic, digest), so an evidence bundle can prove a
-record's place in the sealed history while leaving out the bytes of records it does not
-need, and the ledger can name a changed record without keeping a copy of it.
+row's place in the sealed history while leaving out the bytes of rows it does not
+need, and the ledger can name a changed row without keeping a copy of it.
 
-A record whose stored fields have the wrong types (only raw SQL can do that: a state
+A row whose stored fields have the wrong types (only raw SQL can do that: a state
 stored as text, a version that is not an integer) is *malformed*; its canonical form is
-``0xFF ‖ repr`` of the fields, which can never equal a well-formed record's (those begin
+``0xFF ‖ repr`` of the fields, which can never equal a well-formed row's (those begin
 with the position's high byte, below 0x80), so it never matches a seal.
 
 The functions here are the only implementation of the definition: the follower, the
@@ -49,23 +49,23 @@ import attrs
 __all__ = [
     "GENESIS",
     "LedgerEntry",
-    "MalformedRecord",
-    "RawRecord",
+    "MalformedRow",
+    "RawRow",
     "canonical",
     "chain",
     "chain_counted",
-    "chain_records",
+    "chain_rows",
     "raw_canonical",
     "state_digest",
 ]
 
-#: The chain's value before the first record.
+#: The chain's value before the first row.
 GENESIS = hashlib.sha256(b"safecomm audit ledger v1").digest()
 
-#: A record as read from the store: (position, originator id, version, topic, state).
+#: A row as read from the store: (position, originator id, version, topic, state).
 #: Typed loosely because raw SQL can put anything in a column, and the ledger must say so
 #: rather than fail.
-RawRecord = tuple[Any, Any, Any, Any, Any]
+RawRow = tuple[Any, Any, Any, Any, Any]
 
 _sha256 = hashlib.sha256
 # One compiled struct per (id length, topic length): both take few values (ids are all
@@ -81,12 +81,12 @@ def _layout(id_length: int, topic_length: int) -> struct.Struct:
 
 
 def state_digest(state: bytes) -> bytes:
-    """SHA-256 of a record's stored state bytes."""
+    """SHA-256 of a row's stored state bytes."""
     return _sha256(state).digest()
 
 
 def canonical(position: int, originator_id: str, version: int, topic: str, digest: bytes) -> bytes:
-    """The canonical encoding of one record, given the digest of its state (see above).
+    """The canonical encoding of one row, given the digest of its state (see above).
 
     Raises ``TypeError``, ``AttributeError``, ``UnicodeEncodeError`` or ``struct.error``
     when a field has the wrong type or range.
@@ -103,55 +103,55 @@ def _encode(position: int, originator_id: str, version: int, topic: str, digest:
     return layout.pack(position, len(oid), oid, version, len(top), top, digest)
 
 
-def raw_canonical(record: RawRecord) -> bytes:
-    """The canonical encoding of a record as read from the store, malformed or not."""
-    position, originator_id, version, topic, state = record
+def raw_canonical(row: RawRow) -> bytes:
+    """The canonical encoding of a row as read from the store, malformed or not."""
+    position, originator_id, version, topic, state = row
     try:
         # Wrong types fail inside: bytes have no .encode(), text is no integer for struct,
         # and text has no buffer for SHA-256.
         return _encode(position, originator_id, version, topic, _sha256(state).digest())
     except (TypeError, AttributeError, UnicodeEncodeError, struct.error):
-        return b"\xff" + repr(record).encode("utf-8", "backslashreplace")
+        return b"\xff" + repr(row).encode("utf-8", "backslashreplace")
 
 
 def chain(previous: bytes, encoded: bytes) -> bytes:
-    """The next chain value: SHA-256(previous ‖ canonical(record))."""
+    """The next chain value: SHA-256(previous ‖ canonical(row))."""
     return _sha256(previous + encoded).digest()
 
 
-# topic → (pack, topic length, topic bytes) of the layout of ``previous ‖ canonical(record)``
-# for 32-character ids: nearly every record has one, looking the layout up by topic alone
-# saves building a key, and packing the previous value with the record saves a copy.
+# topic → (pack, topic length, topic bytes) of the layout of ``previous ‖ canonical(row)``
+# for 32-character ids: nearly every row has one, looking the layout up by topic alone
+# saves building a key, and packing the previous value with the row saves a copy.
 _BY_TOPIC: dict[str, tuple[Callable[..., bytes], int, bytes]] = {}
 
 
-def chain_records(previous: bytes, records: Iterable[RawRecord]) -> bytes:
-    """Chain records read from the store onto ``previous``, in order.
+def chain_rows(previous: bytes, rows: Iterable[RawRow]) -> bytes:
+    """Chain rows read from the store onto ``previous``, in order.
 
-    The same as ``chain(previous, raw_canonical(record))`` record after record, written
-    out in one loop (:func:`chain_counted`) because it runs once per stored record when
-    verifying: two SHA-256 and one struct pack per record, nothing else on the common path.
+    The same as ``chain(previous, raw_canonical(row))`` row after row, written
+    out in one loop (:func:`chain_counted`) because it runs once per stored event when
+    verifying: two SHA-256 and one struct pack per row, nothing else on the common path.
     """
-    return chain_counted(previous, records)[0]
+    return chain_counted(previous, rows)[0]
 
 
-def chain_counted(previous: bytes, records: Iterable[RawRecord]) -> tuple[bytes, int, Any]:
-    """:func:`chain_records`, also giving how many records there were and the last one's
-    position (None if none): counted in the loop, so that records can be read as a
+def chain_counted(previous: bytes, rows: Iterable[RawRow]) -> tuple[bytes, int, Any]:
+    """:func:`chain_rows`, also giving how many rows there were and the last one's
+    position (None if none): counted in the loop, so that rows can be read as a
     stream (a cursor) rather than gathered in lists to be counted."""
     h = previous
     count = 0
     position: Any = None
-    rest = iter(records)
+    rest = iter(rows)
     if len(h) != 32:  # not a chain value (the packed layout holds 32 bytes): as defined
-        for record in rest:
-            h = chain(h, raw_canonical(record))
-            count, position = 1, record[0]
+        for row in rest:
+            h = chain(h, raw_canonical(row))
+            count, position = 1, row[0]
             break
     sha = _sha256
     by_topic = _BY_TOPIC
-    for record in rest:
-        position, originator_id, version, topic, state = record
+    for row in rest:
+        position, originator_id, version, topic, state = row
         count += 1
         try:
             oid = originator_id.encode()
@@ -163,24 +163,24 @@ def chain_counted(previous: bytes, records: Iterable[RawRecord]) -> tuple[bytes,
             ).digest()
             continue
         except KeyError:
-            encoded = raw_canonical(record)
+            encoded = raw_canonical(row)
             if type(topic) is str and encoded[:1] != b"\xff" and len(by_topic) < 4096:
                 top = topic.encode()
                 layout = struct.Struct(f">32sqI32sqI{len(top)}s32s")
                 by_topic[topic] = (layout.pack, len(top), top)
         except (TypeError, AttributeError, UnicodeEncodeError, struct.error):
-            encoded = raw_canonical(record)
+            encoded = raw_canonical(row)
         h = sha(h + encoded).digest()
     return h, count, position
 
 
-class MalformedRecord(ValueError):
-    """A stored record whose fields have the wrong types (see the module's docstring)."""
+class MalformedRow(ValueError):
+    """A stored event whose fields have the wrong types (see the module's docstring)."""
 
 
 @attrs.frozen
 class LedgerEntry:
-    """What the ledger keeps of one record: enough to re-encode it, and the chain after it."""
+    """What the ledger keeps of one row: enough to re-encode it, and the chain after it."""
 
     position: int
     originator_id: str
@@ -190,21 +190,21 @@ class LedgerEntry:
     chain: bytes
 
     def encoded(self) -> bytes:
-        """``canonical(record)`` of the record this entry was made from."""
+        """``canonical(row)`` of the row this entry was made from."""
         return canonical(
             self.position, self.originator_id, self.version, self.topic, self.state_digest
         )
 
     @classmethod
-    def of(cls, record: RawRecord, previous: bytes) -> LedgerEntry:
-        """The entry of a record read from the store, chained onto ``previous``.
+    def of(cls, row: RawRow, previous: bytes) -> LedgerEntry:
+        """The entry of a row read from the store, chained onto ``previous``.
 
-        Raises :class:`MalformedRecord` when the record's fields have the wrong types.
+        Raises :class:`MalformedRow` when the row's fields have the wrong types.
         """
-        encoded = raw_canonical(record)
+        encoded = raw_canonical(row)
         if encoded[:1] == b"\xff":
-            raise MalformedRecord(f"stored record at position {record[0]} is malformed")
-        position, originator_id, version, topic, _state = record
+            raise MalformedRow(f"stored record at position {row[0]} is malformed")
+        position, originator_id, version, topic, _state = row
         return cls(
             position=position,
             originator_id=originator_id,

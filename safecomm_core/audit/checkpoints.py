@@ -4,16 +4,16 @@ A report replayed as known at T folds the log's recorded prefix (:mod:`.prefix`)
 the report's projections. Folding from zero costs as much as rebuilding those views, so a
 replay leaves **checkpoints** behind: the views it had built at every multiple of
 ``every`` positions (10,000 by default), compressed, each with the latest recorded time of
-the records it folded. A later replay known at T' starts from the latest checkpoint whose
-records were all recorded by T' and folds only the rest.
+the rows it folded. A later replay known at T' starts from the latest checkpoint whose
+rows were all recorded by T' and folds only the rest.
 
 They live in the views database beside the live views (table ``replay_checkpoints``:
 ``<store>.views.db`` for SQLite, ``<name>_replay_checkpoints`` on PostgreSQL; an in-memory
 store keeps none), keyed by the report and a fingerprint of its projections' definitions,
 so that a changed projection never starts from views an older one built, and each names the
-record at its position, so that one is never used with a store that does not hold that
-record there (a views file copied beside another store, say). Like the views, they are
-derived from the record, not part of it: a checkpoint is trusted as far as the views
+row at its position, so that one is never used with a store that does not hold that
+row there (a views file copied beside another store, say). Like the views, they are
+derived from the log, not part of it: a checkpoint is trusted as far as the views
 database is. An auditor who wants the replay to rest on the log alone replays with
 ``checkpoints=False`` (``--no-checkpoints``), which reads and writes none, and can compare.
 
@@ -61,12 +61,12 @@ class ReplayViews(SQLiteViews):
 
 @attrs.frozen
 class Checkpoint:
-    """A report's views as they stood after the records up to ``position``."""
+    """A report's views as they stood after the rows up to ``position``."""
 
     position: int
-    #: The latest recorded time of those records, microseconds since the epoch.
+    #: The latest recorded time of those rows, microseconds since the epoch.
     latest_recorded: int
-    #: The record at ``position``, as views name it (:func:`~safecomm_core.projections.
+    #: The row at ``position``, as views name it (:func:`~safecomm_core.projections.
     #: runner.anchor_at`): a checkpoint is only used with a store that holds it there.
     anchor: str | None
     data: bytes = attrs.field(repr=False)
@@ -97,7 +97,7 @@ class Checkpoints:
             )
 
     def latest(self, recorded_by: int) -> Checkpoint | None:
-        """The furthest checkpoint whose records were all recorded by ``recorded_by``."""
+        """The furthest checkpoint whose rows were all recorded by ``recorded_by``."""
         with self.views.snapshot():
             rows = self.views.fetchall(
                 f"SELECT position, latest_recorded, anchor, data FROM {self.table} "

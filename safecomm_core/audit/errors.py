@@ -27,4 +27,4 @@ class KeyFileError(AuditError, ValueError):
 
 
 class TamperDetected(AuditError):
-    """Verification found the stored record altered, or a seal that does not hold."""
+    """Verification found the stored events altered, or a seal that does not hold."""

@@ -1,8 +1,8 @@
-"""What verification finds: a record that was changed, a seal that does not hold.
+"""What verification finds: a row that was changed, a seal that does not hold.
 
-A :class:`Finding` names one place: its kind, the position, and the record that should be
+A :class:`Finding` names one place: its kind, the position, and the row that should be
 there (``expected``, from the ledger) and the one that is (``found``, from the store).
-``aggregate_id`` and ``version`` name the record the finding is about (:attr:`Finding.subject`):
+``aggregate_id`` and ``version`` name the row the finding is about (:attr:`Finding.subject`):
 the expected one, except for an insertion, where it is the one found.
 """
 
@@ -14,25 +14,25 @@ from uuid import UUID
 
 import attrs
 
-__all__ = ["Finding", "FindingKind", "RecordRef"]
+__all__ = ["Finding", "FindingKind", "RowRef"]
 
 
 class FindingKind(enum.StrEnum):
     """What happened at a position."""
 
-    UPDATED = "updated"  # same record (id, version) there, other topic or state
-    DELETED = "deleted"  # the record is gone and records follow it
-    INSERTED = "inserted"  # a record that the ledger never chained is there
-    REORDERED = "reordered"  # a record chained elsewhere is there, or this one moved
-    TRUNCATED = "truncated"  # this record and every one after it are gone
-    ALTERED = "altered"  # records were changed, but the ledger was too: cannot name one
-    LEDGER = "ledger"  # the records hold, but a ledger entry was altered
+    UPDATED = "updated"  # same row (id, version) there, other topic or state
+    DELETED = "deleted"  # the row is gone and rows follow it
+    INSERTED = "inserted"  # a row that the ledger never chained is there
+    REORDERED = "reordered"  # a row chained elsewhere is there, or this one moved
+    TRUNCATED = "truncated"  # this row and every one after it are gone
+    ALTERED = "altered"  # rows were changed, but the ledger was too: cannot name one
+    LEDGER = "ledger"  # the rows hold, but a ledger entry was altered
     BAD_SEAL = "bad-seal"  # a seal's signature, key or store does not hold
 
 
 @attrs.frozen
-class RecordRef:
-    """A record as the ledger or the store has it."""
+class RowRef:
+    """A row as the ledger or the store has it."""
 
     position: int
     aggregate_id: str
@@ -40,7 +40,7 @@ class RecordRef:
     topic: Any
 
     @classmethod
-    def of(cls, position: int, originator_id: Any, version: Any, topic: Any) -> RecordRef:
+    def of(cls, position: int, originator_id: Any, version: Any, topic: Any) -> RowRef:
         """A reference with the id written as a UUID when it is one."""
         return cls(position, display_id(originator_id), version, topic)
 
@@ -65,29 +65,29 @@ class Finding:
     kind: FindingKind
     position: int | None
     message: str
-    expected: RecordRef | None = None
-    found: RecordRef | None = None
+    expected: RowRef | None = None
+    found: RowRef | None = None
     #: True when a valid seal covers the position: the change is proven by a signature.
     #: False in the unsealed tail, where only the (unsigned) ledger says so.
     sealed: bool = False
-    #: The kind and reference of the record (e.g. ``dispute:d-2014-0001``), when known.
+    #: The kind and reference of the row's record (e.g. ``dispute:d-2014-0001``), when known.
     label: str | None = None
 
     @property
-    def subject(self) -> RecordRef | None:
-        """The record this finding is about: the inserted one, else the one expected."""
+    def subject(self) -> RowRef | None:
+        """The row this finding is about: the inserted one, else the one expected."""
         if self.kind is FindingKind.INSERTED:
             return self.found
         return self.expected or self.found
 
     @property
     def aggregate_id(self) -> str | None:
-        """The id of the record this finding is about."""
+        """The id of the aggregate whose row this finding is about."""
         return self.subject.aggregate_id if self.subject else None
 
     @property
     def version(self) -> Any:
-        """The version of the record this finding is about."""
+        """The version (of its aggregate) of the row this finding is about."""
         return self.subject.version if self.subject else None
 
     def __str__(self) -> str:

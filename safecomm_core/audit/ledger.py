@@ -1,4 +1,4 @@
-"""The ledger: a follower that chains every stored record, and sealing its head.
+"""The ledger: a follower that chains every stored event, and sealing its head.
 
 ::
 
@@ -6,14 +6,14 @@
     from safecomm_core.audit import Ledger, load_private_key
 
     with open_store("sqlite:///safecomm.db") as store, Ledger(store) as ledger:
-        head = ledger.catch_up()                       # incremental: only new records
+        head = ledger.catch_up()                       # incremental: only new rows
         seal = ledger.seal(load_private_key("seal.key"))
         print(seal.to_json())                          # publish it
 
-The follower reads the records after its head in batches, computes each one's entry (see
+The follower reads the rows after its head in batches, computes each one's entry (see
 :mod:`safecomm_core.audit.canonical`) and appends them with the new head in one
 transaction per batch, so that an interrupted catch-up resumes where it stopped and two
-followers never chain the same record twice.
+followers never chain the same row twice.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from safecomm_core.audit.canonical import (
     GENESIS,
     LedgerEntry,
-    MalformedRecord,
-    RawRecord,
+    MalformedRow,
+    RawRow,
     chain,
 )
 from safecomm_core.audit.errors import KeyFileError, TamperDetected
@@ -38,7 +38,7 @@ from safecomm_core.service import Safecomm
 
 __all__ = ["Ledger", "LedgerHead"]
 
-#: Records per transaction when catching up: large enough that the per-batch cost
+#: Rows per transaction when catching up: large enough that the per-batch cost
 #: (a transaction, a query) disappears, small enough to keep a batch in memory.
 BATCH = 5000
 
@@ -57,7 +57,7 @@ class LedgerHead:
 
 
 class Ledger:
-    """The store's ledger: catch up with the records, seal the head, read the entries."""
+    """The store's ledger: catch up with the rows, seal the head, read the entries."""
 
     def __init__(self, store: Safecomm, *, batch_size: int = BATCH) -> None:
         self.store = store
@@ -80,11 +80,11 @@ class Ledger:
         return LedgerHead(entry.position, entry.chain) if entry else LedgerHead(0, GENESIS)
 
     def catch_up(self, *, limit: int | None = None) -> LedgerHead:
-        """Chain every record stored after the head (at most ``limit`` of them).
+        """Chain every row stored after the head (at most ``limit`` of them).
 
-        Raises :class:`~safecomm_core.audit.errors.TamperDetected` when a record cannot be
+        Raises :class:`~safecomm_core.audit.errors.TamperDetected` when a row cannot be
         encoded (its fields were given other types by raw SQL): the ledger never chains
-        what it cannot re-encode, so such a record stops it where it stands.
+        what it cannot re-encode, so such a row stops it where it stands.
         """
         done = 0
         while limit is None or done < limit:
@@ -149,13 +149,13 @@ def _sound(seal: Seal) -> bool:
         return False
 
 
-def _extend(head: LedgerEntry | None, records: Sequence[RawRecord]) -> list[LedgerEntry]:
+def _extend(head: LedgerEntry | None, rows: Sequence[RawRow]) -> list[LedgerEntry]:
     previous = head.chain if head else GENESIS
     entries = []
-    for record in records:
+    for row in rows:
         try:
-            entry = LedgerEntry.of(record, previous)
-        except MalformedRecord as exc:
+            entry = LedgerEntry.of(row, previous)
+        except MalformedRow as exc:
             raise TamperDetected(f"{exc}; run 'safecomm audit verify'") from None
         entries.append(entry)
         previous = entry.chain

@@ -1,11 +1,11 @@
-"""Naming the first changed record: the stored records against the ledger's entries.
+"""Naming the first changed row: the stored events against the ledger's entries.
 
-A seal proves that the records up to its position hash to its value, but a hash cannot
-say which record changed. The ledger can: it keeps every record's identity and state
-digest, so walking the records and the entries side by side finds the first position at
-which they part, and looking the two records up elsewhere tells an update from a deletion,
+A seal proves that the rows up to its position hash to its value, but a hash cannot
+say which row changed. The ledger can: it keeps every row's identity and state
+digest, so walking the rows and the entries side by side finds the first position at
+which they part, and looking the two rows up elsewhere tells an update from a deletion,
 an insertion or a move. The ledger is itself only trusted where its own chain reaches the
-seal's value; where it does not, the finding says the records were changed but cannot be
+seal's value; where it does not, the finding says the rows were changed but cannot be
 named with certainty.
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 import attrs
 
-from safecomm_core.audit.canonical import LedgerEntry, RawRecord, chain, raw_canonical
-from safecomm_core.audit.findings import Finding, FindingKind, RecordRef
+from safecomm_core.audit.canonical import LedgerEntry, RawRow, chain, raw_canonical
+from safecomm_core.audit.findings import Finding, FindingKind, RowRef
 from safecomm_core.audit.storage import AuditBackend
 
 __all__ = ["Comparison", "classify", "compare"]
@@ -24,44 +24,44 @@ __all__ = ["Comparison", "classify", "compare"]
 
 @attrs.frozen
 class Comparison:
-    """Records against entries over a stretch of positions."""
+    """Rows against entries over a stretch of positions."""
 
     #: The first position where they part, and what each side has there.
     position: int | None
     expected: LedgerEntry | None
-    found: RawRecord | None
+    found: RawRow | None
     #: The chain recomputed from the entries' own fields, from the stretch's start.
     ledger_chain: bytes
     #: The first entry whose stored chain value is not the recomputed one.
     ledger_break: int | None
-    #: How many records the stretch holds (those after the cutoff included).
+    #: How many rows the stretch holds (those after the cutoff included).
     records: int
 
 
-def _flatten(batches: Iterable[list[RawRecord]] | Iterable[list[LedgerEntry]]) -> Iterator[object]:
+def _flatten(batches: Iterable[list[RawRow]] | Iterable[list[LedgerEntry]]) -> Iterator[object]:
     for batch in batches:
         yield from batch
 
 
 def compare(
-    records: Iterable[list[RawRecord]],
+    rows: Iterable[list[RawRow]],
     entries: Iterable[list[LedgerEntry]],
     start: bytes,
     *,
     cutoff: int | None = None,
 ) -> Comparison:
-    """Walk records and entries in position order from chain value ``start``.
+    """Walk rows and entries in position order from chain value ``start``.
 
-    Records after ``cutoff`` (the ledger's head, in the unsealed tail) are new, not
+    Rows after ``cutoff`` (the ledger's head, in the unsealed tail) are new, not
     inserted: the follower has not reached them yet.
     """
-    rec_iter = _flatten(records)
+    rec_iter = _flatten(rows)
     ent_iter = _flatten(entries)
     seen = 0
 
-    def next_record() -> RawRecord | None:
+    def next_record() -> RawRow | None:
         nonlocal seen
-        found: RawRecord | None = next(rec_iter, None)  # type: ignore[assignment]
+        found: RawRow | None = next(rec_iter, None)  # type: ignore[assignment]
         if found is not None and cutoff is not None and found[0] > cutoff:
             seen += 1 + sum(1 for _ in rec_iter)  # new, not compared: only counted
             return None
@@ -72,7 +72,7 @@ def compare(
     ent: LedgerEntry | None = next(ent_iter, None)  # type: ignore[assignment]
     h = start
     ledger_break: int | None = None
-    first: tuple[int, LedgerEntry | None, RawRecord | None] | None = None
+    first: tuple[int, LedgerEntry | None, RawRow | None] | None = None
     while rec is not None or ent is not None:
         rec_pos = rec[0] if rec is not None else None
         ent_pos = ent.position if ent is not None else None
@@ -122,12 +122,12 @@ def classify(
     expected = comparison.expected
     found = comparison.found
     exp_ref = (
-        RecordRef.of(expected.position, expected.originator_id, expected.version, expected.topic)
+        RowRef.of(expected.position, expected.originator_id, expected.version, expected.topic)
         if expected
         else None
     )
-    found_ref = RecordRef.of(*found[:4]) if found else None
-    moved_to = _elsewhere(backend.find_record, expected, position)
+    found_ref = RowRef.of(*found[:4]) if found else None
+    moved_to = _elsewhere(backend.find_row, expected, position)
     came_from = _elsewhere(backend.find_entry, found, position)
     if expected and found and (found[1], found[2]) == (expected.originator_id, expected.version):
         kind = FindingKind.UPDATED
@@ -186,15 +186,12 @@ def classify(
 
 def _elsewhere(
     find: Callable[[str, int], list[int]],
-    record: LedgerEntry | RawRecord | None,
+    row: LedgerEntry | RawRow | None,
     position: int,
 ) -> int | None:
-    if record is None:
+    if row is None:
         return None
-    if isinstance(record, LedgerEntry):
-        key = (record.originator_id, record.version)
-    else:
-        key = (record[1], record[2])
+    key = (row.originator_id, row.version) if isinstance(row, LedgerEntry) else (row[1], row[2])
     if type(key[0]) is not str or type(key[1]) is not int:
         return None
     return next((p for p in find(key[0], key[1]) if p != position), None)

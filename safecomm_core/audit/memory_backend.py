@@ -1,6 +1,6 @@
 """The audit's storage for ``memory://`` stores: lists beside the store's events.
 
-The ledger and seals of an in-memory store live as long as its events do, like the records
+The ledger and seals of an in-memory store live as long as its events do, like the rows
 they describe; they are kept per holder of the events (see
 :class:`~safecomm_core.eventlog.LogLocation`), so reopening the same store object (as tests
 and the ``memory://`` fixture do) finds them again.
@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
-from safecomm_core.audit.canonical import LedgerEntry, RawRecord
+from safecomm_core.audit.canonical import LedgerEntry, RawRow
 from safecomm_core.audit.seal import Seal
 from safecomm_core.audit.storage import Extend
 from safecomm_core.eventlog import EventLog
@@ -26,7 +26,7 @@ __all__ = ["MemoryBackend"]
 
 
 class MemoryBackend:
-    """Records read through the event log; ledger in a list."""
+    """Rows read through the event log; ledger in a list."""
 
     _by_holder: ClassVar[weakref.WeakKeyDictionary[Any, MemoryBackend]] = (
         weakref.WeakKeyDictionary()
@@ -54,12 +54,12 @@ class MemoryBackend:
     def reading(self) -> contextlib.nullcontext[None]:
         return contextlib.nullcontext()
 
-    # -- records ---------------------------------------------------------------------------
+    # -- rows ---------------------------------------------------------------------------
 
     def last_position(self) -> int:
         return self._log.head()
 
-    def scan(self, after: int, upto: int | None, batch: int) -> Iterator[list[RawRecord]]:
+    def scan(self, after: int, upto: int | None, batch: int) -> Iterator[list[RawRow]]:
         while upto is None or after < upto:
             found = self._log.read(after, batch, stop=upto)
             if not found:
@@ -70,10 +70,10 @@ class MemoryBackend:
             ]
             after = found[-1].id
 
-    def rows(self, after: int, upto: int | None, batch: int) -> Iterator[RawRecord]:
+    def rows(self, after: int, upto: int | None, batch: int) -> Iterator[RawRow]:
         return itertools.chain.from_iterable(self.scan(after, upto, batch))
 
-    def find_record(self, originator_id: str, version: int) -> list[int]:
+    def find_row(self, originator_id: str, version: int) -> list[int]:
         return [
             r[0]
             for rows in self.scan(0, None, 1000)
@@ -84,7 +84,7 @@ class MemoryBackend:
     # -- ledger ----------------------------------------------------------------------------
 
     def opener(self) -> None:
-        """None: the records live in this process only."""
+        """None: the rows live in this process only."""
 
     def head(self, upto: int | None = None) -> LedgerEntry | None:
         with self._lock:
@@ -114,10 +114,10 @@ class MemoryBackend:
     def extend(self, build: Extend, batch: int) -> int:
         with self._lock:
             head = self._entries[-1] if self._entries else None
-            records: Sequence[RawRecord] = next(
+            rows: Sequence[RawRow] = next(
                 self.scan(head.position if head else 0, None, batch), []
             )
-            added = build(head, records)
+            added = build(head, rows)
             self._entries.extend(added)
             self._positions.extend(e.position for e in added)
             return len(added)

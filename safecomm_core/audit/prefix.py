@@ -1,10 +1,10 @@
 """The recorded prefix: how far into the notification log the office's knowledge reached at T.
 
-"Known at T" for the store as a whole is a **prefix of the log**: the records before the
-first one recorded after T. Why a prefix, and not every record whose recorded time is by T:
+"Known at T" for the store as a whole is a **prefix of the log**: the rows before the
+first one recorded after T. Why a prefix, and not every row whose recorded time is by T:
 notification ids are committed in order (eventsourcing guarantees it on SQLite and
-PostgreSQL, and the projection runner relies on it too), and a record is committed after
-its recorded time; so once one record was recorded after T, it and every record after it
+PostgreSQL, and the projection runner relies on it too), and a row is committed after
+its recorded time; so once one row was recorded after T, it and every row after it
 were committed after T, and the office did not know them at T. With one writer the two
 readings agree (recorded times ascend along the log); with several writers whose events
 interleave, an event recorded by T but stored after one recorded later was still in flight
@@ -14,7 +14,7 @@ log; a moment inside those microseconds, when none of them was committed yet, en
 prefix among them. Moments people ask about, such as the end of a day, do not.)
 
 Finding the prefix reads the stored rows raw (the audit's own SQL, about a microsecond a row)
-and only each record's recorded time, which the event log reads from the stored state without
+and only each row's recorded time, which the event log reads from the stored state without
 decoding the event where it can (:meth:`~safecomm_core.eventlog.EventLog.recorded_micros`).
 """
 
@@ -37,7 +37,7 @@ _BATCH = 10_000
 class RecordedPrefix:
     """The log's prefix recorded by a moment, as far as it was read."""
 
-    #: The last position of the prefix (0: not even the first record was recorded by then).
+    #: The last position of the prefix (0: not even the first row was recorded by then).
     end: int
     #: The latest recorded time within the prefix, in microseconds since the epoch, at
     #: each mark asked for (positions that are multiples of ``marks_every``), and at ``end``.
@@ -54,7 +54,7 @@ def recorded_prefix(
 ) -> RecordedPrefix:
     """The prefix of ``store``'s log recorded by ``moment``, reading from ``after`` on.
 
-    ``after`` must lie within the prefix (the records up to it were all recorded by
+    ``after`` must lie within the prefix (the rows up to it were all recorded by
     ``moment``; 0 always does), and ``latest_before`` is the latest recorded time up to it
     (microseconds since the epoch). ``marks_every`` asks for the latest recorded time at
     each multiple of it within the prefix: a checkpoint made there is good for any moment
@@ -67,12 +67,12 @@ def recorded_prefix(
     try:
         with backend.reading():
             for batch in backend.scan(after, None, _BATCH):
-                for record in batch:
-                    position = record[0]
+                for row in batch:
+                    position = row[0]
                     skipped = position - position % marks_every if marks_every else 0
                     if end < skipped < position:  # a mark that fell in a gap of the ids
                         marks[skipped] = latest
-                    when = log.recorded_micros(*record[1:])
+                    when = log.recorded_micros(*row[1:])
                     if when > limit:
                         marks[end] = latest
                         return RecordedPrefix(end, marks)

@@ -1,6 +1,6 @@
 """Seals: an Ed25519 signature over a point of the chain, and the keys that make them.
 
-A seal says "the store called *store* held, up to notification *position*, the records
+A seal says "the store called *store* held, up to notification *position*, the rows
 whose chain value is *hash*", signed at *sealed_at* with the key *key_id*. The private key
 lives in a file outside the store (:func:`generate_key` writes it with mode 0600 and the
 public key beside it, ``FILE.pub``); whoever can write to the database then cannot forge a

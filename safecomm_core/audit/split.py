@@ -1,7 +1,7 @@
-"""Chaining records up to sealed positions, with a helper process chaining some of them.
+"""Chaining rows up to sealed positions, with a helper process chaining some of them.
 
 The chain is sequential by definition, but the ledger stores every entry's chain value, so
-the records can be cut into pieces at ledger entries: the verifier chains pieces from the
+the rows can be cut into pieces at ledger entries: the verifier chains pieces from the
 front, in order, while a forked helper chains pieces from the back, each from the ledger's
 value at its start. Both take pieces from one shared counter, so a helper short of CPU (a
 busy machine) leaves more of them to the verifier, which is then about as fast as alone.
@@ -12,7 +12,7 @@ make verification faster, never different.
 
 A process is forked only where that is cheap and safe: on platforms with ``fork`` (not
 macOS), with two CPUs or more, from a process running a single thread (forking beside
-other threads can copy a lock one of them holds), and for backends whose records another
+other threads can copy a lock one of them holds), and for backends whose rows another
 process can read (SQL, not ``memory://``); if none can be started, the verifier chains
 alone. Starting one costs a few milliseconds; :data:`PARALLEL_FROM` is where that starts
 to pay.
@@ -37,7 +37,7 @@ from multiprocessing.connection import Connection
 
 import attrs
 
-from safecomm_core.audit.canonical import RawRecord, chain_counted
+from safecomm_core.audit.canonical import RawRow, chain_counted
 from safecomm_core.audit.storage import Opener
 
 __all__ = [
@@ -53,12 +53,12 @@ __all__ = [
     "stops_in",
 ]
 
-#: Records (by the last position) from which verification forks a helper. Measured on a
+#: Rows (by the last position) from which verification forks a helper. Measured on a
 #: 2-core machine (best of many runs, SQLite, the second core free): break-even at 5,000
-#: records, about 1.2x faster at 10,000 and 1.7x at 100,000.
+#: rows, about 1.2x faster at 10,000 and 1.7x at 100,000.
 PARALLEL_FROM = 5_000
 
-#: The pieces after the verifier's first are a 64th of the records, 500 at the least: when
+#: The pieces after the verifier's first are a 64th of the rows, 500 at the least: when
 #: the two processes meet, the verifier waits at most for the one the helper is chaining.
 PIECES = 64
 MIN_PIECE = 500
@@ -66,8 +66,8 @@ MIN_PIECE = 500
 #: Called at each stop with the chain value reached there; returns the value to go on from.
 Reached = Callable[[int, bytes], bytes]
 
-#: Reads the stored records with ``after < position <= upto`` (None: to the end), in order.
-Rows = Callable[[int, int | None], Iterable[RawRecord]]
+#: Reads the stored events with ``after < position <= upto`` (None: to the end), in order.
+Rows = Callable[[int, int | None], Iterable[RawRow]]
 
 
 @attrs.frozen
@@ -87,25 +87,25 @@ def chain_through(
     stops: Sequence[int],
     reached: Reached,
 ) -> Chained:
-    """Chain the records in ``(after, upto]`` onto ``start``; at each stop, ``reached``.
+    """Chain the rows in ``(after, upto]`` onto ``start``; at each stop, ``reached``.
 
-    ``stops`` ascend, all after ``after``; the value at a stop covers every record at or
-    before it (and none after ``upto``). The records are read stretch by stretch between
-    the stops, so that the per-record loop is ``chain_counted``'s and nothing else.
+    ``stops`` ascend, all after ``after``; the value at a stop covers every row at or
+    before it (and none after ``upto``). The rows are read stretch by stretch between
+    the stops, so that the per-row loop is ``chain_counted``'s and nothing else.
     """
     h = start
-    records = last = 0
+    total = last = 0
     for stop in stops:
         until = stop if upto is None else min(stop, upto)
         if until > after:
             h, count, position = chain_counted(h, rows(after, until))
-            records, last = records + count, position if count else last
+            total, last = total + count, position if count else last
             after = until
         h = reached(stop, h)
     if upto is None or upto > after:
         h, count, position = chain_counted(h, rows(after, upto))
-        records, last = records + count, position if count else last
-    return Chained(h, records, last)
+        total, last = total + count, position if count else last
+    return Chained(h, total, last)
 
 
 def stops_in(stops: Sequence[int], after: int, upto: int | None) -> list[int]:
@@ -230,7 +230,7 @@ def _work(
     batch: int,
 ) -> None:
     # In the forked process: the parent's connection is never used here, only a new one.
-    # The last position is the verifier's (bounds[-1]): records appended since are not read.
+    # The last position is the verifier's (bounds[-1]): rows appended since are not read.
     pieces: list[Piece] = []
     sent = False
     try:

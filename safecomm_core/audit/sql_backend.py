@@ -1,7 +1,7 @@
 """The audit's storage in the store's own SQL database: SQLite and PostgreSQL.
 
 Both keep two tables beside the events (see :mod:`safecomm_core.audit.storage`): the
-ledger, one row per record (position, originator id, version, topic, state digest, chain
+ledger, one row per stored event (position, originator id, version, topic, state digest, chain
 value), and the seals. Both are append-only: triggers refuse UPDATE and DELETE (and, on
 PostgreSQL, TRUNCATE), so that no mistake of a tool or an operator rewrites them. That is
 no defence against someone who can drop a trigger; the seals' signatures are.
@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from safecomm_core.audit.canonical import LedgerEntry, RawRecord
+from safecomm_core.audit.canonical import LedgerEntry, RawRow
 from safecomm_core.audit.errors import AuditError
 from safecomm_core.audit.seal import Seal
 from safecomm_core.audit.storage import Extend, Opener
@@ -106,7 +106,7 @@ class _SQLBackend:
         with self._lock:
             return self._table_exists(table)
 
-    # -- records ---------------------------------------------------------------------------
+    # -- rows ---------------------------------------------------------------------------
 
     def last_position(self) -> int:
         rows = self._all(f"SELECT MAX({self._position}) FROM {self._events}")
@@ -142,21 +142,21 @@ class _SQLBackend:
                 return
             after = int(found) - 1
 
-    def _record_columns(self) -> str:
+    def _row_columns(self) -> str:
         return f"{self._position}, {self._id_text}, originator_version, topic, state"
 
-    def scan(self, after: int, upto: int | None, batch: int) -> Iterator[list[RawRecord]]:
-        columns = self._record_columns()
+    def scan(self, after: int, upto: int | None, batch: int) -> Iterator[list[RawRow]]:
+        columns = self._row_columns()
         yield from self._ranged(self._events, self._position, columns, after, upto, batch)
 
-    def rows(self, after: int, upto: int | None, batch: int) -> Iterator[RawRecord]:
+    def rows(self, after: int, upto: int | None, batch: int) -> Iterator[RawRow]:
         return itertools.chain.from_iterable(self.scan(after, upto, batch))
 
     def _id_param(self, originator_id: str) -> str | None:
         """The id as the events table's originator id column compares it (None: no match)."""
         return originator_id
 
-    def find_record(self, originator_id: str, version: int) -> list[int]:
+    def find_row(self, originator_id: str, version: int) -> list[int]:
         stored = self._id_param(originator_id)
         if stored is None:
             return []
@@ -207,8 +207,8 @@ class _SQLBackend:
                     self._execute(statement)
                 try:
                     head = self.head()
-                    records = next(self.scan(head.position if head else 0, None, batch), [])
-                    added = build(head, records)
+                    rows = next(self.scan(head.position if head else 0, None, batch), [])
+                    added = build(head, rows)
                     if added:
                         self._execute_many(
                             self._sql(f"INSERT INTO {self._ledger} VALUES (?, ?, ?, ?, ?, ?)"),
@@ -311,7 +311,7 @@ class SQLiteBackend(_SQLBackend):
     def opener(self) -> Opener:
         return functools.partial(SQLiteBackend, self._path, self.name, self._events)
 
-    def rows(self, after: int, upto: int | None, batch: int) -> Iterator[RawRecord]:
+    def rows(self, after: int, upto: int | None, batch: int) -> Iterator[RawRow]:
         # One query read as a stream: SQLite walks a rowid range in order without gathering
         # it (PostgreSQL's client-side cursor would, hence batches there), and rows freed
         # as they are chained keep memory in the CPU's cache. So does a small page cache
@@ -319,7 +319,7 @@ class SQLiteBackend(_SQLBackend):
         # fewer of the pages it shares with its parent, each of which must be copied.
         bound = "" if upto is None else " AND rowid <= ?"
         statement = (
-            f"SELECT {self._record_columns()} FROM {self._events} WHERE rowid > ?{bound} "
+            f"SELECT {self._row_columns()} FROM {self._events} WHERE rowid > ?{bound} "
             "ORDER BY rowid"
         )
         try:

@@ -1,4 +1,4 @@
-"""Where the audit reads records and keeps its ledger and seals, per kind of store.
+"""Where the audit reads rows and keeps its ledger and seals, per kind of store.
 
 ======================  ============================  ===================================
 store                   ledger                        seals (append-only)
@@ -10,14 +10,14 @@ store                   ledger                        seals (append-only)
 ======================  ============================  ===================================
 
 The ledger lives beside the events, in the same database, so that catching up is one
-transaction per batch in the place the records are read from. It is not trusted for that:
+transaction per batch in the place the rows are read from. It is not trusted for that:
 only seals are (they are signed with a key the database never sees), and the verifier
-checks ledger entries against them before it uses them to name a changed record.
+checks ledger entries against them before it uses them to name a changed row.
 
-Records are read with the backend's own SQL rather than the recorder's
+Rows are read with the backend's own SQL rather than the recorder's
 ``select_notifications``: that builds a ``Notification`` and a ``UUID`` per row, about ten
 times the cost of the row itself (12 µs against 1.4 µs per row on SQLite), and the
-verifier must read every record there is. The SQL is the recorder's own table layout, read
+verifier must read every row there is. The SQL is the recorder's own table layout, read
 only; the originator id is read as the text of its 32 hex digits on every backend.
 """
 
@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol
 
-from safecomm_core.audit.canonical import LedgerEntry, RawRecord
+from safecomm_core.audit.canonical import LedgerEntry, RawRow
 from safecomm_core.audit.seal import Seal
 
 if TYPE_CHECKING:
@@ -35,15 +35,15 @@ if TYPE_CHECKING:
 
 __all__ = ["AuditBackend", "Extend", "Opener", "open_backend"]
 
-#: How the follower turns the ledger's head and the next records into entries.
-Extend = Callable[[LedgerEntry | None, Sequence[RawRecord]], list[LedgerEntry]]
+#: How the follower turns the ledger's head and the next rows into entries.
+Extend = Callable[[LedgerEntry | None, Sequence[RawRow]], list[LedgerEntry]]
 
 #: Opens another backend of the same store, on a connection of its own.
 Opener = Callable[[], "AuditBackend"]
 
 
 class AuditBackend(Protocol):
-    """The stored records, read-only, and the ledger's and seals' storage."""
+    """The stored events, read-only, and the ledger's and seals' storage."""
 
     name: str
 
@@ -53,17 +53,17 @@ class AuditBackend(Protocol):
     def last_position(self) -> int:
         """The highest notification id stored, 0 when none."""
 
-    def scan(self, after: int, upto: int | None, batch: int) -> Iterator[list[RawRecord]]:
-        """Stored records with ``after < position <= upto``, in order, in batches."""
+    def scan(self, after: int, upto: int | None, batch: int) -> Iterator[list[RawRow]]:
+        """Stored rows with ``after < position <= upto``, in order, in batches."""
 
-    def rows(self, after: int, upto: int | None, batch: int) -> Iterator[RawRecord]:
-        """The same records as :meth:`scan`, one by one (read as a stream where possible)."""
+    def rows(self, after: int, upto: int | None, batch: int) -> Iterator[RawRow]:
+        """The same rows as :meth:`scan`, one by one (read as a stream where possible)."""
 
-    def find_record(self, originator_id: str, version: int) -> list[int]:
-        """Positions of the stored records with that id and version."""
+    def find_row(self, originator_id: str, version: int) -> list[int]:
+        """Positions of the stored events with that id and version."""
 
     def opener(self) -> Opener | None:
-        """How another process opens this store's records (None: it cannot read them)."""
+        """How another process opens this store's rows (None: it cannot read them)."""
 
     def head(self, upto: int | None = None) -> LedgerEntry | None:
         """The ledger's last entry (at or before ``upto``, if given)."""
@@ -75,8 +75,8 @@ class AuditBackend(Protocol):
         """Positions of the ledger entries with that id and version."""
 
     def extend(self, build: Extend, batch: int) -> int:
-        """In one write transaction: read the head and up to ``batch`` records after it,
-        append ``build(head, records)``. Returns how many entries were appended."""
+        """In one write transaction: read the head and up to ``batch`` rows after it,
+        append ``build(head, rows)``. Returns how many entries were appended."""
 
     def add_seal(self, seal: Seal) -> None:
         """Append a seal."""

@@ -1,4 +1,4 @@
-"""Verification: recompute the chain from the stored records and hold it to every seal.
+"""Verification: recompute the chain from the stored events and hold it to every seal.
 
 ::
 
@@ -14,23 +14,23 @@ How it goes:
    signature, by the public key given (or, failing that, by the key it carries, which
    proves only that it was not corrupted), and that it is for this store. A seal of the
    seal log that the store lacks, or holds otherwise, is a finding; and with a public key
-   given, so is a store with no seal by that key that holds: records rewritten with the
+   given, so is a store with no seal by that key that holds: rows rewritten with the
    seals deleted are not "intact".
-2. The records are chained from the start, in notification order, and at each sealed
-   position the chain must equal the seal's value. Only the records are read on this path,
-   so verifying costs about one read of the store plus two SHA-256 per record. On a large
-   SQL store a forked helper takes some of that work, chaining pieces of the records from
+2. The rows are chained from the start, in notification order, and at each sealed
+   position the chain must equal the seal's value. Only the rows are read on this path,
+   so verifying costs about one read of the store plus two SHA-256 per row. On a large
+   SQL store a forked helper takes some of that work, chaining pieces of the rows from
    the ledger's chain values, used only where the verifier's own chain reaches them
    (:mod:`safecomm_core.audit.split`): faster, never different.
 3. Where a seal does not hold, the stretch since the previous seal is walked again beside
-   the ledger's entries to name the first record updated, deleted, inserted, moved or
+   the ledger's entries to name the first row updated, deleted, inserted, moved or
    truncated (:mod:`safecomm_core.audit.locate`); the chain then resumes from the seal's
    value, so a later stretch is judged on its own.
-4. Records after the last seal are the *unsealed tail*: not tampering, but compared with
+4. Rows after the last seal are the *unsealed tail*: not tampering, but compared with
    the ledger's entries where it has any.
 
 Gaps in the notification ids (PostgreSQL leaves them when a transaction rolls back) are
-not records: a gap that was there when a seal was made is in its chain value as a jump of
+not rows: a gap that was there when a seal was made is in its chain value as a jump of
 position, and so is never mistaken for a deletion.
 """
 
@@ -44,7 +44,7 @@ from uuid import UUID
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from safecomm_core.audit.canonical import GENESIS, RawRecord
+from safecomm_core.audit.canonical import GENESIS, RawRow
 from safecomm_core.audit.errors import AuditError, KeyFileError, TamperDetected
 from safecomm_core.audit.findings import Finding, FindingKind
 from safecomm_core.audit.locate import classify, compare
@@ -65,8 +65,8 @@ from safecomm_core.service import Safecomm
 
 __all__ = ["Verification", "verify"]
 
-#: Positions per query where records are read in batches (PostgreSQL, and naming a changed
-#: record); SQLite's chaining pass reads each stretch as one stream.
+#: Positions per query where rows are read in batches (PostgreSQL, and naming a changed
+#: row); SQLite's chaining pass reads each stretch as one stream.
 BATCH = 10_000
 
 
@@ -75,16 +75,16 @@ class Verification:
     """The outcome of :func:`verify`."""
 
     store: str
-    #: Records read, and the highest position among them.
+    #: Rows read, and the highest position among them.
     records: int
     last_position: int
-    #: The chain value over every record, in hex; None when a seal did not hold (the
+    #: The chain value over every row, in hex; None when a seal did not hold (the
     #: chain is then judged stretch by stretch, from each seal's value).
     head: str | None
     #: Seals read, and how many of them hold (signature, store, chain value).
     seals: int
     seals_holding: int
-    #: The highest position a holding seal covers; records after it are unsealed.
+    #: The highest position a holding seal covers; rows after it are unsealed.
     sealed_position: int
     unsealed: int
     #: Whether seals were checked against a public key given by the caller; if not, only
@@ -99,9 +99,9 @@ class Verification:
 
     @property
     def first(self) -> Finding | None:
-        """The first changed record (by position), else the first other finding."""
-        records = [f for f in self.findings if f.kind is not FindingKind.BAD_SEAL]
-        return min(records, key=lambda f: f.position or 0, default=None) or next(
+        """The first changed row (by position), else the first other finding."""
+        changed = [f for f in self.findings if f.kind is not FindingKind.BAD_SEAL]
+        return min(changed, key=lambda f: f.position or 0, default=None) or next(
             iter(self.findings), None
         )
 
@@ -154,7 +154,7 @@ def verify(
     batch_size: int = BATCH,
     parallel_from: int | None = PARALLEL_FROM,
 ) -> Verification:
-    """Recompute the chain from ``store``'s records and check it against every seal.
+    """Recompute the chain from ``store``'s rows and check it against every seal.
 
     ``published``: seals kept outside the store (e.g. printed in monthly reports), checked
     like the stored ones, so that deleting seals from the database hides nothing.
@@ -162,7 +162,7 @@ def verify(
     checked likewise, and each must also be in the store as it is in the log.
     Reads only: it never writes to the store, the ledger or the seals.
 
-    ``parallel_from``: from how many records (by the last position) a second, forked
+    ``parallel_from``: from how many rows (by the last position) a second, forked
     process chains half of them, seeded by the ledger (None: never); the outcome is the
     same either way (see :mod:`safecomm_core.audit.split`).
     """
@@ -211,7 +211,7 @@ class _Verifier:
             by_position.setdefault(seal.position, []).append(seal)
         stops = sorted(by_position)
 
-        # One pass over every record: chain them, and at each sealed position compare with
+        # One pass over every row: chain them, and at each sealed position compare with
         # the seals there (_close), going on from the value it returns.
         after, stretch_start = 0, GENESIS
         failed: set[Seal] = set()
@@ -240,16 +240,16 @@ class _Verifier:
         )
 
     def _chain(self, stops: list[int], close: Reached) -> Chained:
-        """Chain every record, closing each stop; with a helper process where that pays.
+        """Chain every row, closing each stop; with a helper process where that pays.
 
-        The records are cut into pieces at ledger entries (see
+        The rows are cut into pieces at ledger entries (see
         :mod:`safecomm_core.audit.split`): this process chains pieces from the front, in
         order, closing their stops; the helper chains pieces from the back, each from the
         ledger's value at its start. A helper's piece is used only if this process's
         chain reaches exactly that value; its values at the stops are then those chaining
         on would reach, and each stop is still closed here, in order. After a stop whose
         seal does not hold, the chain goes on from the seal's value, which no piece started
-        from, so the records after it are chained again here, as without a helper.
+        from, so the rows after it are chained again here, as without a helper.
         """
         plan = self._plan()
         helper = None
@@ -258,50 +258,50 @@ class _Verifier:
                 helper = Helper(*plan, stops, self.batch)
         if helper is None:
             return self._alone(GENESIS, 0, 0, 0, stops, close)
-        h, records, last, point = GENESIS, 0, 0, 0
+        h, total, last, point = GENESIS, 0, 0, 0
         try:
             while (index := helper.take()) is not None:
                 after, upto = helper.piece(index)
                 done = chain_through(
                     h, self._rows, after, upto, stops_in(stops, after, upto), close
                 )
-                h, records = done.chain, records + done.records
+                h, total = done.chain, total + done.records
                 last = done.last_position or last
-                if upto is None:  # the last piece: every record is chained
+                if upto is None:  # the last piece: every row is chained
                     helper.cancel()
-                    return Chained(h, records, last)
+                    return Chained(h, total, last)
                 point = upto
         except BaseException:
             helper.cancel()
             raise
         pieces = helper.result()
         if pieces is None:
-            return self._alone(h, point, records, last, stops, close)
+            return self._alone(h, point, total, last, stops, close)
         for k, piece in enumerate(pieces):
             if h != piece.start:
-                return self._alone(h, piece.after, records, last, stops, close)
+                return self._alone(h, piece.after, total, last, stops, close)
             for stop, value in sorted(piece.values.items()):
                 reached = close(stop, value)
                 if reached != value:
                     again = chain_through(
                         reached, self._rows, stop, None, stops_in(stops, stop, None), close
                     )
-                    rest = [p.chained for p in pieces[k:]]  # the records, already counted
+                    rest = [p.chained for p in pieces[k:]]  # the rows, already counted
                     ends = [c.last_position for c in rest if c.last_position]
-                    count = records + sum(c.records for c in rest)
+                    count = total + sum(c.records for c in rest)
                     return Chained(again.chain, count, ends[-1] if ends else last)
-            h, records = piece.chained.chain, records + piece.chained.records
+            h, total = piece.chained.chain, total + piece.chained.records
             last = piece.chained.last_position or last
-        return Chained(h, records, last)
+        return Chained(h, total, last)
 
     def _alone(
-        self, start: bytes, after: int, records: int, last: int, stops: list[int], close: Reached
+        self, start: bytes, after: int, total: int, last: int, stops: list[int], close: Reached
     ) -> Chained:
-        """Chain the records after ``after`` here, onto ``start``, adding to the counts."""
+        """Chain the rows after ``after`` here, onto ``start``, adding to the counts."""
         done = chain_through(start, self._rows, after, None, stops_in(stops, after, None), close)
-        return Chained(done.chain, records + done.records, done.last_position or last)
+        return Chained(done.chain, total + done.records, done.last_position or last)
 
-    def _rows(self, after: int, upto: int | None) -> Iterable[RawRecord]:
+    def _rows(self, after: int, upto: int | None) -> Iterable[RawRow]:
         return self.backend.rows(after, upto, self.batch)
 
     def _plan(self) -> tuple[Opener, list[int], list[bytes]] | None:
@@ -347,7 +347,7 @@ class _Verifier:
             return reached
         failed.update(wrong)
         if len(wrong) < len(seals):
-            # Another seal at this position holds: the records are as sealed, and these
+            # Another seal at this position holds: the rows are as sealed, and these
             # seals, signed but for other values, are what is wrong.
             for seal in wrong:
                 self.findings.append(
@@ -411,7 +411,7 @@ class _Verifier:
         )
         trusted = comparison.ledger_chain == sealed and comparison.ledger_break is None
         if trusted and comparison.position is not None:
-            # The ledger's entries chain to the seal's value: they are the sealed records,
+            # The ledger's entries chain to the seal's value: they are the sealed rows,
             # so where the store departs from them is where it was changed.
             self.findings.append(classify(self.backend, comparison, sealed=True, label=self._label))
             return
@@ -435,7 +435,7 @@ class _Verifier:
         )
 
     def _check_tail(self, after: int, start: bytes, ledger_head: int) -> int:
-        """Compare the records after the last seal with the ledger; how many there are."""
+        """Compare the rows after the last seal with the ledger; how many there are."""
         comparison = compare(
             self.backend.scan(after, None, self.batch),
             self.backend.entries(after, None, self.batch),
