@@ -46,15 +46,15 @@ def audit_verify(ctx: Context, url: str, events: int) -> list[Result]:
     """Ledger catch-up once, then verify and the raw scan, best of ``ctx.repeat``."""
     key = Ed25519PrivateKey.generate()
     public = key.public_key()
-    with open_store(url, keys=MemoryKeyStore()) as store:
-        path = store.config.env["SQLITE_DBNAME"]
-        with Ledger(store) as ledger:
+    with open_store(url, keys=MemoryKeyStore()) as service:
+        path = service.config.env["SQLITE_DBNAME"]
+        with Ledger(service) as ledger:
             catch_up, _ = timed(ledger.catch_up)
             ledger.seal(key)
-        result = verify(store, public_key=public)
+        result = verify(service, public_key=public)
         assert result.intact, result.summary()
         ours, base = interleaved(
-            lambda: verify(store, public_key=public), lambda: raw_scan(path), ctx.repeat
+            lambda: verify(service, public_key=public), lambda: raw_scan(path), ctx.repeat
         )
     return [
         throughput(

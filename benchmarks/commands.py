@@ -35,11 +35,11 @@ __all__ = ["command_groups", "commands_sqlite", "interleaved_writes"]
 def command_groups(commands: Sequence[Command]) -> list[list[Any]]:
     """The events each command stores, decoded: handled in memory, read back, grouped."""
     groups: list[list[Any]] = []
-    with open_store("memory://", keys=MemoryKeyStore()) as store:
+    with open_store("memory://", keys=MemoryKeyStore()) as service:
         for command in commands:
-            store.handle(command)
-        mapper = store.log.application.mapper
-        for n in store.log.application.recorder.select_notifications(start=1, limit=10**9):
+            service.handle(command)
+        mapper = service.log.application.mapper
+        for n in service.log.application.recorder.select_notifications(start=1, limit=10**9):
             if n.topic == CommandReceipt.Handled.TOPIC or not groups:
                 groups.append([])
             groups[-1].append(mapper.to_domain_event(n))
@@ -62,16 +62,16 @@ def interleaved_writes(
     ours_s = raw_s = ours_cpu = raw_cpu = 0.0
     clock, cpu = time.perf_counter, time.process_time
     try:
-        with open_store(url) as store:
+        with open_store(url) as service:
             for command, group in zip(commands, groups, strict=True):
                 t0, c0 = clock(), cpu()
-                store.handle(command)
+                service.handle(command)
                 t1, c1 = clock(), cpu()
                 raw.events.put(group)
                 t2, c2 = clock(), cpu()
                 ours_s, raw_s = ours_s + t1 - t0, raw_s + t2 - t1
                 ours_cpu, raw_cpu = ours_cpu + c1 - c0, raw_cpu + c2 - c1
-            events = store.log.head()
+            events = service.log.head()
         if events != (raw.recorder.max_notification_id() or 0):
             raise RuntimeError("ours and the raw store hold different numbers of events")
     finally:

@@ -106,11 +106,11 @@ def _fresh(workdir: Path, name: str) -> str:
 
 
 def _in_process(url: str, lanes: list[list[dict[str, Any]]]) -> float:
-    with open_store(url) as store:
+    with open_store(url) as service:
         began = time.perf_counter()
         for lane in lanes:
             for data in lane:
-                store.handle_json(data)
+                service.handle_json(data)
         return time.perf_counter() - began
 
 

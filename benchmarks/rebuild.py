@@ -26,9 +26,9 @@ __all__ = ["PAGE", "read_decode", "rebuild", "rebuild_all"]
 PAGE = 1000
 
 
-def read_decode(store: Any, topics: tuple[str, ...]) -> int:
+def read_decode(service: Any, topics: tuple[str, ...]) -> int:
     """Raw eventsourcing: read every notification of ``topics`` and decode it."""
-    recorder, mapper = store.log.application.recorder, store.log.application.mapper
+    recorder, mapper = service.log.application.recorder, service.log.application.mapper
     position = count = 0
     while True:
         page = recorder.select_notifications(
@@ -52,8 +52,8 @@ def rebuild_all(
     remove_database(views_file)
     out: dict[str, tuple[int, int, float]] = {}
     with (
-        open_store(url, keys=MemoryKeyStore()) as store,
-        Projector(store, SQLiteViews(str(views_file)), batch_size=PAGE) as projector,
+        open_store(url, keys=MemoryKeyStore()) as service,
+        Projector(service, SQLiteViews(str(views_file)), batch_size=PAGE) as projector,
     ):
         for projection in projections or builtin_projections():
             t, progress = timed(lambda p=projection: projector.catch_up(p))  # type: ignore[misc]
@@ -70,11 +70,11 @@ def rebuild(ctx: Context, url: str, events: int) -> list[Result]:
     per: dict[str, tuple[int, int, float]] = {}
     raw_per: dict[str, float] = {}
     for attempt in range(ctx.repeat):
-        with open_store(url, keys=MemoryKeyStore()) as store:
+        with open_store(url, keys=MemoryKeyStore()) as service:
             raw: dict[str, float] = {}
             began = Timing(0.0, 0.0)
             for p in projections:
-                t, _ = timed(lambda p=p: read_decode(store, p.topics))  # type: ignore[misc]
+                t, _ = timed(lambda p=p: read_decode(service, p.topics))  # type: ignore[misc]
                 raw[p.name] = t.wall
                 began = Timing(began.wall + t.wall, began.cpu + t.cpu)
         if best_base is None or began.wall < best_base.wall:

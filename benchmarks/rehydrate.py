@@ -69,11 +69,11 @@ def rehydrate(ctx: Context, events: int = EVENTS) -> list[Result]:
     url = f"sqlite:///{folder}/store.db"
     commands = survey_commands(events)
     gets = 5 if ctx.quick else 20
-    with open_store(url, keys=MemoryKeyStore()) as store:
+    with open_store(url, keys=MemoryKeyStore()) as service:
         for command in commands:
-            store.handle(command)
+            service.handle(command)
         survey_id = aggregate_id(Survey.KIND, "bench-wave")
-        app = store.log.application
+        app = service.log.application
         assert app.repository.get(survey_id).version == events
         snapshots = app.snapshots
         interval = type(app).snapshotting_intervals.get(Survey)

@@ -40,19 +40,19 @@ __all__ = ["past_moment", "report_replay"]
 PAST_FRACTION = 10
 
 
-def past_moment(store: Any) -> datetime:
+def past_moment(service: Any) -> datetime:
     """The recorded time of the event a tenth of the way into the store's log."""
-    head = store.log.head() or 1
-    (notification,) = store.log.read(max(1, head // PAST_FRACTION) - 1, 1)
-    moment: datetime = store.log.decode(notification).timestamp
+    head = service.log.head() or 1
+    (notification,) = service.log.read(max(1, head // PAST_FRACTION) - 1, 1)
+    moment: datetime = service.log.decode(notification).timestamp
     return moment
 
 
-def _rebuilt(store: Any, views_file: Path, period: str) -> Report:
+def _rebuilt(service: Any, views_file: Path, period: str) -> Report:
     remove_database(views_file)
     views = SQLiteViews(str(views_file))
     try:
-        with Projector(store, views) as projector:
+        with Projector(service, views) as projector:
             return monthly_report(projector, period)
     finally:
         views.close()
@@ -61,18 +61,18 @@ def _rebuilt(store: Any, views_file: Path, period: str) -> Report:
 def report_replay(ctx: Context, url: str, events: int) -> list[Result]:
     """Replay and full rebuild, best of ``ctx.repeat`` each, alternating."""
     views = ctx.workdir / f"views-replay-{events}.db"
-    with open_store(url, keys=MemoryKeyStore()) as store:
-        remove_database(Path(views_path(store.config.env["SQLITE_DBNAME"])))  # no checkpoints yet
-        cut = Cut.known_at(past_moment(store))
-        cold, then = timed(lambda: replay_monthly(store, cut))
-        plain, _ = timed(lambda: replay_monthly(store, cut, then.period, checkpoints=False))
+    with open_store(url, keys=MemoryKeyStore()) as service:
+        remove_database(Path(views_path(service.config.env["SQLITE_DBNAME"])))  # no checkpoints yet
+        cut = Cut.known_at(past_moment(service))
+        cold, then = timed(lambda: replay_monthly(service, cut))
+        plain, _ = timed(lambda: replay_monthly(service, cut, then.period, checkpoints=False))
         ours, base = interleaved(
-            lambda: replay_monthly(store, cut, then.period),
-            lambda: _rebuilt(store, views, then.period),
+            lambda: replay_monthly(service, cut, then.period),
+            lambda: _rebuilt(service, views, then.period),
             ctx.repeat,
         )
-        end = recorded_prefix(store, cut.moment).end
-        kept = Checkpoints(open_views(store.config), "monthly", fingerprint(PROJECTIONS))
+        end = recorded_prefix(service, cut.moment).end
+        kept = Checkpoints(open_views(service.config), "monthly", fingerprint(PROJECTIONS))
         try:
             count, size = kept.size()
             start = kept.latest(micros(cut.moment))

@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.seals, encoding="utf-8") as lines:
             published = [Seal.from_json(line) for line in lines if line.strip()]
 
-    with open_store(args.store) as store:
-        result = verify(store, public_key=load_public_key(args.public_key), published=published)
+    with open_store(args.store) as service:
+        result = verify(service, public_key=load_public_key(args.public_key), published=published)
         print("\n".join(result.summary()))
         if not result.intact:
             return 1
@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.records and args.on:
             moment = parse_moment(args.on)
             for record in args.records:
-                known = replay_record(store, record, Cut.known_at(moment))
-                as_of = replay_record(store, record, Cut.as_of(moment))
+                known = replay_record(service, record, Cut.known_at(moment))
+                as_of = replay_record(service, record, Cut.as_of(moment))
                 print(f"\n{known.kind}:{known.ref} on {moment.isoformat()}")
                 print(f"  known then: version {known.version}, {_status(known.state())}")
                 print(f"  as of then: version {as_of.version}, {_status(as_of.state())}")

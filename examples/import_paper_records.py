@@ -81,8 +81,8 @@ def commands(row: dict[str, str]) -> list[dict[str, Any]]:
     return out
 
 
-def october(store: Any) -> str:
-    report = monthly_report(store, "2013-10")
+def october(service: Any) -> str:
+    report = monthly_report(service, "2013-10")
     for f in report.figures:
         if f.id == "mediation_success_rate" and f.scope == "*":
             value = "n/a" if f.value is None else f"{f.value:.0%}"
@@ -91,15 +91,15 @@ def october(store: Any) -> str:
 
 
 def main(url: str, register: Path) -> int:
-    with open_store(url) as store:
-        print(f"mediation success, 2013-10, before the import: {october(store)}")
+    with open_store(url) as service:
+        print(f"mediation success, 2013-10, before the import: {october(service)}")
         applied = 0
         with register.open(encoding="utf-8", newline="") as rows:
             for row in csv.DictReader(rows):
                 for command in commands(row):
-                    applied += not store.handle_json(command).duplicate
+                    applied += not service.handle_json(command).duplicate
         print(f"entered {applied} commands from {register.name}")
-        print(f"mediation success, 2013-10, after the import:  {october(store)}")
+        print(f"mediation success, 2013-10, after the import:  {october(service)}")
     return 0
 
 

@@ -31,9 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     day = args.as_of or datetime.now(SUBDISTRICT_TZ).date()
 
     # Each report catches up the views it reads first, in the store's views database.
-    with open_store(args.store) as store:
-        todo = watchlist(store, as_of=day, community=args.community)
-        review = self_assessment(store, as_of=day, community=args.community)
+    with open_store(args.store) as service:
+        todo = watchlist(service, as_of=day, community=args.community)
+        review = self_assessment(service, as_of=day, community=args.community)
 
     print(f"{todo.en} as of {todo.period}, {todo.scope}")
     for section in todo.sections[1:]:  # the first is the summary

@@ -76,21 +76,21 @@ def dispute_commands(case: str, day: str) -> list[dict[str, object]]:
 
 
 def main(url: str) -> int:
-    with open_store(url) as store:
+    with open_store(url) as service:
         for case, day in (("d-2014-0101", "2014-03-03"), ("d-2014-0102", "2014-03-10")):
             for command in dispute_commands(case, day):
-                outcome = store.handle_json(command)
-                again = store.handle_json(command)  # a retried request: no second effect
+                outcome = service.handle_json(command)
+                again = service.handle_json(command)  # a retried request: no second effect
                 assert again.duplicate
                 assert again.records == outcome.records
         print("recorded 2 disputes; repeating every command changed nothing")
 
         try:
-            store.handle_json({**dispute_commands("d-x", "2014-03-11")[0], "occurred_at": "soon"})
+            service.handle_json({**dispute_commands("d-x", "2014-03-11")[0], "occurred_at": "soon"})
         except InvalidCommand as error:
             print(f"refused: {error.field}: {error.rule}")
         try:
-            store.handle_json(
+            service.handle_json(
                 {
                     "type": "dispute.apply_judicial_confirmation",
                     "command_id": "late-1",
@@ -102,11 +102,11 @@ def main(url: str) -> int:
         except RuleViolation as error:
             print(f"refused: {error}")
 
-        dispute = store.get(Dispute, "d-2014-0101")
-        applicant = store.person(dispute.parties[0].person)
+        dispute = service.get(Dispute, "d-2014-0101")
+        applicant = service.person(dispute.parties[0].person)
         print(f"{dispute.ref}: {dispute.status}, applicant {applicant.masked().name}")
 
-        report = monthly_report(store, "2014-03", scope="C1")
+        report = monthly_report(service, "2014-03", scope="C1")
         for figure in report.figures:
             if figure.id == "mediation_success_rate" and figure.scope == "C1":
                 print(

@@ -4,8 +4,8 @@ Open a store, handle commands, query records:
 
 >>> from safecomm_core import open_store, parse_command
 >>> from safecomm_core.domain.dispute import Dispute
->>> with open_store("memory://") as store:  # or "sqlite:///safecomm.db", "postgresql://…"
-...     outcome = store.handle(parse_command({
+>>> with open_store("memory://") as service:  # or "sqlite:///safecomm.db", "postgresql://…"
+...     outcome = service.handle(parse_command({
 ...         "type": "dispute.report",
 ...         "command_id": "c-1",
 ...         "occurred_at": "2014-03-03T09:10:00+08:00",
@@ -16,7 +16,7 @@ Open a store, handle commands, query records:
 ...         "summary": "Water leaking from the flat above",
 ...         "parties": [{"ref": "p-1001", "name": "王建国", "role": "applicant"}],
 ...     }))
-...     dispute = store.get(Dispute, "d-2014-0001")
+...     dispute = service.get(Dispute, "d-2014-0001")
 >>> outcome.records
 ('dispute:d-2014-0001',)
 >>> dispute.status.value, dispute.community

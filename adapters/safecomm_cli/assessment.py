@@ -78,7 +78,7 @@ def self_assessment_command(
     day = as_of_day(period, as_of)
     produce(
         store_url,
-        lambda _store, projector: self_assessment(projector, as_of=day, community=community),
+        lambda _service, projector: self_assessment(projector, as_of=day, community=community),
         fmt,
         lang,
         out,
@@ -112,7 +112,7 @@ def watchlist_command(
     day = as_of_day(period, as_of)
     produce(
         store_url,
-        lambda _store, projector: watchlist(
+        lambda _service, projector: watchlist(
             projector, as_of=day, community=community, closing_within_days=within
         ),
         fmt,

@@ -75,7 +75,7 @@ def keygen(out: Path) -> None:
 @friendly
 def catch_up(store_url: str) -> None:
     """Chain the records stored since the ledger's head; print the new head."""
-    with open_store(store_url) as store, Ledger(store) as ledger:
+    with open_store(store_url) as service, Ledger(service) as ledger:
         head = ledger.catch_up()
     click.echo(json.dumps({"position": head.position, "hash": head.hex}))
 
@@ -99,7 +99,7 @@ def seal(key_file: Path, seal_log: Path | None, store_url: str) -> None:
     if key_file.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         click.echo(f"warning: {key_file} is readable by others; chmod 600 it", err=True)
     log = seal_log or seal_log_path(key_file)
-    with open_store(store_url) as store, Ledger(store) as ledger:
+    with open_store(store_url) as service, Ledger(service) as ledger:
         made = ledger.seal(key)
     if log is not None:
         append_seal_log(log, made)
@@ -136,8 +136,8 @@ def verify_command(
         click.echo(f"note: no seal log at {log}; only the stored seals were checked", err=True)
         log = None
     logged = read_seal_log(log) if log is not None else []
-    with open_store(store_url) as store:
-        result = verify(store, public_key=key, published=published, logged=logged)
+    with open_store(store_url) as service:
+        result = verify(service, public_key=key, published=published, logged=logged)
     _outcome(
         result,
         as_json,
@@ -219,11 +219,11 @@ def replay(
     else:
         assert as_of is not None
         cut = Cut.as_of(parse_moment(as_of, field="as_of"))
-    with open_store(store_url) as store:
+    with open_store(store_url) as service:
         if aggregate is not None:
-            data = replay_record(store, aggregate, cut, kind=kind).to_dict()
+            data = replay_record(service, aggregate, cut, kind=kind).to_dict()
         else:
-            report = replay_monthly(store, cut, period, scope, checkpoints=not no_checkpoints)
+            report = replay_monthly(service, cut, period, scope, checkpoints=not no_checkpoints)
             data = {**converter.unstructure(report), "cut": cut.to_dict()}
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -239,8 +239,8 @@ def rebuild_check_command(store_url: str, as_json: bool) -> None:
     generation that is dropped afterwards. Exit status 0 when every rebuild equals its live
     view; 1 when any differs (the differing rows are listed).
     """
-    with open_store(store_url) as store:
-        result = rebuild_check(store)
+    with open_store(store_url) as service:
+        result = rebuild_check(service)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
     else:
@@ -271,8 +271,8 @@ def bundle(out: Path, period: str | None, key_file: Path | None, store_url: str)
     (seal before bundling), and the reports by nothing a third party can check.
     """
     key: Ed25519PrivateKey | None = load_private_key(key_file) if key_file else None
-    with open_store(store_url) as store:
-        manifest = write_bundle(store, out, period=period, key=key, render=_html)
+    with open_store(store_url) as service:
+        manifest = write_bundle(service, out, period=period, key=key, render=_html)
     click.echo(
         f"wrote {out}: {len(manifest['files'])} files, records up to position "
         f"{manifest['position']}, chain {manifest['chain']}, "

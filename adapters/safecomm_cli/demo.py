@@ -85,13 +85,13 @@ def demo(store_url: str, out_dir: Path, scale: float, seed: int, lang: str, key_
             "wraps the store's person keys. Keep it; without it the personal data is lost."
         )
     shown = mask_url(store_url)
-    with open_store(store_url) as store:
-        recorded = _record(store, seed, scale)
-        with Projector(store) as projector:
+    with open_store(store_url) as service:
+        recorded = _record(service, seed, scale)
+        with Projector(service) as projector:
             _catch_up(projector)
             files, first, last = _reports(projector, out_dir, lang)
-        audit_lines = _seal_and_verify(store, key_path)
-        total = store.log.head()
+        audit_lines = _seal_and_verify(service, key_path)
+        total = service.log.head()
     click.echo("")
     if recorded["applied"]:
         click.echo(
@@ -120,12 +120,12 @@ def demo(store_url: str, out_dir: Path, scale: float, seed: int, lang: str, key_
     click.echo(f"Done in {time.perf_counter() - started:.0f} s.")
 
 
-def _record(store: Safecomm, seed: int, scale: float) -> dict[str, int]:
-    before = store.log.head()
+def _record(service: Safecomm, seed: int, scale: float) -> dict[str, int]:
+    before = service.log.head()
     count = len(scenario_commands(seed, scale))  # for the progress bar; it is quick
     with click.progressbar(length=count, label="Recording the programme", show_pos=True) as bar:
-        result = build(store, seed, scale, progress=bar.update)
-    after = store.log.head()
+        result = build(service, seed, scale, progress=bar.update)
+    after = service.log.head()
     return {"commands": result.commands, "applied": result.applied, "events": after - before}
 
 
@@ -155,16 +155,16 @@ def _reports(projector: Projector, out_dir: Path, lang: str) -> tuple[list[Path]
     return files, first, last
 
 
-def _seal_and_verify(store: Safecomm, key_path: Path) -> list[str]:
+def _seal_and_verify(service: Safecomm, key_path: Path) -> list[str]:
     if not key_path.exists():
         generate_key(key_path)
-    with Ledger(store) as ledger:
+    with Ledger(service) as ledger:
         seal = ledger.seal(load_private_key(key_path))
     log = seal_log_path(key_path)
     assert log is not None
     append_seal_log(log, seal)
     result = verify(
-        store, public_key=load_public_key(f"{key_path}.pub"), logged=read_seal_log(log)
+        service, public_key=load_public_key(f"{key_path}.pub"), logged=read_seal_log(log)
     )
     return [
         f"Sealed the audit chain at position {seal.position:,} with {key_path} "

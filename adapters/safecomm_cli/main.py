@@ -83,13 +83,13 @@ def import_(file: Path, store_url: str, stop_on_error: bool) -> None:
     status is 1 if any line failed. Re-running the same file changes nothing.
     """
     applied = repeated = failed = 0
-    with open_store(store_url) as store, file.open("rb") as lines:
+    with open_store(store_url) as service, file.open("rb") as lines:
         for number, raw in enumerate(lines, start=1):
             try:
                 data = _read_line(raw, first=number == 1)
                 if data is None:
                     continue
-                outcome = store.handle(parse_command(data))
+                outcome = service.handle(parse_command(data))
             except SafecommError as exc:
                 failed += 1
                 click.echo(f"{file}:{number}: {type(exc).__name__}: {_shown(str(exc))}", err=True)
@@ -141,8 +141,8 @@ def history(record_id: str, kind: str | None, as_json: bool, store_url: str) -> 
     """The events of one record, with when they occurred, when recorded, and who."""
     from safecomm_core.converter import converter
 
-    with open_store(store_url) as store:
-        entries = store.history(record_id, kind)
+    with open_store(store_url) as service:
+        entries = service.history(record_id, kind)
     for e in entries:
         if as_json:
             click.echo(json.dumps(converter.unstructure(e), ensure_ascii=False))

@@ -88,7 +88,7 @@ def monthly_command(
     """The monthly public-order report: indicators, tables and trends (JSON by default)."""
     settings = Settings(count_fairly=count_basic, population=population)
 
-    def build(_store: Safecomm, projector: Projector) -> Report:
+    def build(_service: Safecomm, projector: Projector) -> Report:
         return monthly_report(projector, period, community or "*", settings=settings)
 
     produce(store_url, build, fmt, lang, out)
@@ -143,7 +143,7 @@ def explain_command(
     ...). Open any listed record with: safecomm history REF --kind KIND.
     """
     settings = Settings(count_fairly=count_basic, population=population)
-    with caught_up(store_url) as (_store, projector):
+    with caught_up(store_url) as (_service, projector):
         found = explain(projector, indicator, period, scope, settings=settings)
     figure = found.figure
     named = indicators.indicator(figure.id)

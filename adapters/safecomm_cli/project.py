@@ -62,7 +62,7 @@ def project(
     differ = False
     # Installed before the first catch-up: a signal during it must end the run cleanly too.
     stop = _stop_on_signals() if follow else None
-    with open_store(store_url) as store, Projector(store, batch_size=batch) as projector:
+    with open_store(store_url) as service, Projector(service, batch_size=batch) as projector:
         for p in chosen:
             progress = projector.rebuild(p) if rebuild else projector.catch_up(p)
             _report(progress)

@@ -15,7 +15,7 @@ Adding a report command::
     @report_options
     @friendly
     def watchlist(period, community, fmt, lang, out, store_url):
-        produce(store_url, lambda store, projector: build(projector, ...), fmt, lang, out)
+        produce(store_url, lambda _service, projector: build(projector, ...), fmt, lang, out)
 
 Exit statuses: 0 when written; 2 for bad input (a period, a format, a language); the others
 as every command (:mod:`safecomm_cli.exit_status`).
@@ -115,10 +115,10 @@ def caught_up(
     store_url: str, projections: tuple[Projection, ...] | None = None
 ) -> Iterator[tuple[Safecomm, Projector]]:
     """The store and a projector whose projections (default: all built in) are caught up."""
-    with open_store(store_url) as store, Projector(store) as projector:
+    with open_store(store_url) as service, Projector(service) as projector:
         for projection in projections if projections is not None else builtin_projections():
             projector.catch_up(projection)
-        yield store, projector
+        yield service, projector
 
 
 def output_format(fmt: str | None, out: Path | None) -> Format:
@@ -164,8 +164,8 @@ def produce(
 ) -> Report:
     """Open the store, catch every projection up, build the report, render and write it."""
     output_format(fmt, out)  # refuse a bad --out before the work
-    with caught_up(store_url) as (store, projector):
-        built = build(store, projector)
+    with caught_up(store_url) as (service, projector):
+        built = build(service, projector)
     emit(built, fmt, lang, out)
     return built
 

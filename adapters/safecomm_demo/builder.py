@@ -85,7 +85,7 @@ def scenario_commands(seed: int = 2014, scale: float = 1.0) -> list[Command]:
 
 
 def build(
-    store: Safecomm,
+    service: Safecomm,
     seed: int = 2014,
     scale: float = 1.0,
     progress: Callable[[int], None] | None = None,
@@ -94,10 +94,10 @@ def build(
     commands = scenario_commands(seed, scale)
     applied = repeated = 0
     for command in commands:
-        if store.handle(command).duplicate:
+        if service.handle(command).duplicate:
             repeated += 1
         else:
             applied += 1
         if progress is not None:
             progress(1)
-    return BuildResult(len(commands), applied, repeated, store.log.head())
+    return BuildResult(len(commands), applied, repeated, service.log.head())

@@ -55,8 +55,8 @@ async def verify_record(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return found
 
 
-def _seals(store: Safecomm) -> list[dict[str, Any]]:
-    with Ledger(store) as ledger:
+def _seals(service: Safecomm) -> list[dict[str, Any]]:
+    with Ledger(service) as ledger:
         return [s.to_dict() for s in ledger.seals()]
 
 
@@ -80,8 +80,8 @@ async def seal(request: Request[Any, Any, Any]) -> dict[str, Any]:
         )
     key = load_private_key(key_file)
 
-    def sealed(store: Safecomm) -> dict[str, Any]:
-        with Ledger(store) as ledger:
+    def sealed(service: Safecomm) -> dict[str, Any]:
+        with Ledger(service) as ledger:
             return ledger.seal(key).to_dict()
 
     return await server(request).backend.serial(sealed)

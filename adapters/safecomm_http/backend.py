@@ -28,8 +28,8 @@ T = TypeVar("T")
 class Backend:
     """One open store, its writer lock and its report thread."""
 
-    def __init__(self, store: Safecomm) -> None:
-        self.store = store
+    def __init__(self, service: Safecomm) -> None:
+        self.service = service
         self._writer = threading.Lock()
         self._started = threading.Lock()
         self._reports: ThreadPoolExecutor | None = None
@@ -41,26 +41,26 @@ class Backend:
         return cls(open_store(store_url))
 
     async def read(self, func: Callable[[Safecomm], T]) -> T:
-        """``func(store)`` in a worker thread."""
-        return await anyio.to_thread.run_sync(func, self.store)
+        """``func(service)`` in a worker thread."""
+        return await anyio.to_thread.run_sync(func, self.service)
 
     async def write(self, func: Callable[[Safecomm], T]) -> T:
-        """``func(store)`` in a worker thread, one writer at a time."""
+        """``func(service)`` in a worker thread, one writer at a time."""
 
-        def locked(store: Safecomm) -> T:
+        def locked(service: Safecomm) -> T:
             with self._writer:
-                return func(store)
+                return func(service)
 
-        return await anyio.to_thread.run_sync(locked, self.store)
+        return await anyio.to_thread.run_sync(locked, self.service)
 
     async def report(self, func: Callable[[Safecomm, Projector], T]) -> T:
-        """``func(store, projector)`` in the report thread, every projection caught up."""
-        return await self.serial(lambda store: func(store, self._caught_up()))
+        """``func(service, projector)`` in the report thread, every projection caught up."""
+        return await self.serial(lambda service: func(service, self._caught_up()))
 
     async def serial(self, func: Callable[[Safecomm], T]) -> T:
-        """``func(store)`` in the report thread: long reads and the audit's own writes
+        """``func(service)`` in the report thread: long reads and the audit's own writes
         (ledger, seals) run there one after another, never holding up commands."""
-        return await asyncio.wrap_future(self._thread().submit(func, self.store))
+        return await asyncio.wrap_future(self._thread().submit(func, self.service))
 
     def _thread(self) -> ThreadPoolExecutor:
         with self._started:
@@ -79,11 +79,11 @@ class Backend:
                 found[projection.name] = max(0, status.head - status.position)
             return found
 
-        return await self.serial(lambda _store: lags())
+        return await self.serial(lambda _service: lags())
 
     def _open_projector(self) -> Projector:
         if self._projector is None:
-            self._projector = Projector(self.store)
+            self._projector = Projector(self.service)
         return self._projector
 
     def _caught_up(self) -> Projector:
@@ -107,4 +107,4 @@ class Backend:
             reports.submit(close_projector).result()
             reports.shutdown()
         if store:
-            self.store.close()
+            self.service.close()

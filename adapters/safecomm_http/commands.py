@@ -112,13 +112,13 @@ async def batch(request: Request[Any, Any, Any]) -> Response[bytes]:
     return Response(("\n".join(out) + "\n").encode() if out else b"", media_type=NDJSON)
 
 
-def _one(store: Safecomm, text: bytes, who: Principal, number: int) -> LineResult:
+def _one(service: Safecomm, text: bytes, who: Principal, number: int) -> LineResult:
     try:
         try:
             data = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InvalidCommand([FieldError("", f"malformed JSON: {exc}")]) from None
-        outcome = store.handle_json(_mapping(data), who)
+        outcome = service.handle_json(_mapping(data), who)
     except SafecommError as exc:
         problem = problem_of(exc)
         return LineResult(number, problem.status, problem=attrs.asdict(problem))

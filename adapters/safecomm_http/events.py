@@ -54,7 +54,7 @@ class Envelopes:
     def __init__(self) -> None:
         self._records: OrderedDict[UUID, tuple[str, str, str]] = OrderedDict()
 
-    def _record(self, store: Safecomm, event: Any) -> tuple[str, str, str]:
+    def _record(self, service: Safecomm, event: Any) -> tuple[str, str, str]:
         aggregate: UUID = event.originator_id
         found = self._records.get(aggregate)
         if found is None:
@@ -62,21 +62,21 @@ class Envelopes:
             first = (
                 event
                 if event.originator_version == 1
-                else store.log.events_of(aggregate, upto=1)[0]
+                else service.log.events_of(aggregate, upto=1)[0]
             )
-            found = (identify(store, aggregate)[0], first.ref, first.community)
+            found = (identify(service, aggregate)[0], first.ref, first.community)
             self._records[aggregate] = found
             if len(self._records) > REMEMBERED:
                 self._records.popitem(last=False)
         return found
 
-    def read(self, store: Safecomm, after: int, who: Principal) -> tuple[int, list[Envelope]]:
+    def read(self, service: Safecomm, after: int, who: Principal) -> tuple[int, list[Envelope]]:
         """The envelopes ``who`` may see after ``after``, and the last position read."""
-        batch = store.log.read(after, BATCH)
+        batch = service.log.read(after, BATCH)
         found = []
         for notification in batch:
-            event = store.log.decode(notification)
-            kind, ref, community = self._record(store, event)
+            event = service.log.decode(notification)
+            kind, ref, community = self._record(service, event)
             if POLICY.may_read(who, Read.EVENTS, community):
                 found.append(
                     Envelope(

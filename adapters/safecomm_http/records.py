@@ -56,15 +56,17 @@ def _cut(known_at: str | None, as_of: str | None) -> Cut | None:
     return None
 
 
-def _readable(store: Safecomm, kind: str, ref: str, who: Principal) -> Record:
+def _readable(service: Safecomm, kind: str, ref: str, who: Principal) -> Record:
     """The live record, if the principal may read it (else :class:`NotFound`)."""
-    return store.get(_record_class(kind, ref), ref, who)
+    return service.get(_record_class(kind, ref), ref, who)
 
 
-def _state(store: Safecomm, kind: str, ref: str, who: Principal, cut: Cut | None) -> dict[str, Any]:
-    found = _readable(store, kind, ref, who)
+def _state(
+    service: Safecomm, kind: str, ref: str, who: Principal, cut: Cut | None
+) -> dict[str, Any]:
+    found = _readable(service, kind, ref, who)
     if cut is not None:
-        return replay_record(store, ref, cut, kind=kind).to_dict()
+        return replay_record(service, ref, cut, kind=kind).to_dict()
     # The live record, shown as a replay shows one (people by their ref only).
     live = ReplayedRecord(
         kind=kind,
@@ -93,14 +95,14 @@ async def record(
 
 
 def _history(
-    store: Safecomm, kind: str, ref: str, who: Principal, cut: Cut | None
+    service: Safecomm, kind: str, ref: str, who: Principal, cut: Cut | None
 ) -> list[dict[str, Any]]:
     if cut is None:
         _record_class(kind, ref)
-        entries = store.history(ref, kind, who)
+        entries = service.history(ref, kind, who)
     else:
-        _readable(store, kind, ref, who)
-        entries = list(replay_record(store, ref, cut, kind=kind).events)
+        _readable(service, kind, ref, who)
+        entries = list(replay_record(service, ref, cut, kind=kind).events)
     return [converter.unstructure(e) for e in entries]
 
 
@@ -132,13 +134,13 @@ def sealed_people(value: Any) -> list[SealedPerson]:
     return []
 
 
-def _person(store: Safecomm, kind: str, ref: str, person: str, who: Principal, why: str) -> Any:
-    found = _readable(store, kind, ref, who)
+def _person(service: Safecomm, kind: str, ref: str, person: str, who: Principal, why: str) -> Any:
+    found = _readable(service, kind, ref, who)
     held = sealed_people([v for k, v in vars(found).items() if not k.startswith("_")])
     sealed = next((p for p in held if p.ref == person), None)
     if sealed is None:
         raise NotFound("person", person, "person")
-    return converter.unstructure(store.person(sealed, who, record=found, why=why))
+    return converter.unstructure(service.person(sealed, who, record=found, why=why))
 
 
 @get(

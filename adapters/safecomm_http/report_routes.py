@@ -97,7 +97,7 @@ async def report(
     if _matches(request, etag):
         return Response(b"", status_code=304, headers=headers)
 
-    def build(_store: Any, projector: Projector) -> bytes:
+    def build(_service: Any, projector: Projector) -> bytes:
         return render(query.build(projector), format, lang)
 
     body = await backend.report(build)

@@ -21,10 +21,10 @@ An audit script::
     from safecomm_core import open_store
     from safecomm_core.audit import Cut, load_public_key, parse_moment, replay_record, verify
 
-    with open_store("sqlite:///safecomm.db") as store:
-        result = verify(store, public_key=load_public_key("seal.key.pub"))
+    with open_store("sqlite:///safecomm.db") as service:
+        result = verify(service, public_key=load_public_key("seal.key.pub"))
         print("\\n".join(result.summary()))
-        then = replay_record(store, "d-2014-0001", Cut.known_at(parse_moment("2014-08-31")))
+        then = replay_record(service, "d-2014-0001", Cut.known_at(parse_moment("2014-08-31")))
         print(then.to_dict())
 
 The same from the shell: ``safecomm audit keygen | seal | verify | replay |

@@ -5,8 +5,8 @@
     from safecomm_core import open_store
     from safecomm_core.audit import load_private_key, verify_bundle, write_bundle
 
-    with open_store("sqlite:///safecomm.db") as store:
-        write_bundle(store, "evidence-2014-03.zip", period="2014-03",
+    with open_store("sqlite:///safecomm.db") as service:
+        write_bundle(service, "evidence-2014-03.zip", period="2014-03",
                      key=load_private_key("seal.key"))
     result = verify_bundle("evidence-2014-03.zip", public_key=load_public_key("seal.key.pub"))
     print("\\n".join(result.summary()))
@@ -101,7 +101,7 @@ Renderer = Callable[[str, Report], Mapping[str, bytes]]
 
 
 def write_bundle(
-    store: Safecomm,
+    service: Safecomm,
     out: str | os.PathLike[str],
     *,
     period: str | None = None,
@@ -109,16 +109,16 @@ def write_bundle(
     render: Renderer | None = None,
     created_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Write an evidence bundle of ``store`` for ``period`` (``YYYY-MM``; default: the
+    """Write an evidence bundle of ``service`` for ``period`` (``YYYY-MM``; default: the
     latest month with events) to ``out``. Returns the manifest written."""
     files: dict[str, bytes] = {}
-    reports = _reports(store, period)
+    reports = _reports(service, period)
     for stem, report in reports.items():
         files[f"reports/{stem}.json"] = _report_json(report)
         for name, data in (render(stem, report) if render else {}).items():
             files[f"reports/{name}"] = data
     monthly = reports[next(iter(reports))]
-    with Ledger(store) as ledger:
+    with Ledger(service) as ledger:
         head = ledger.catch_up()
         rows = _rows_upto(ledger, head.position)
         entries = list(ledger.entries(0, head.position))
@@ -162,13 +162,13 @@ def write_bundle(
     return manifest
 
 
-def _reports(store: Safecomm, period: str | None) -> dict[str, Report]:
+def _reports(service: Safecomm, period: str | None) -> dict[str, Report]:
     # Imported here: the reports pull in every projection, which plain audit scripts
     # (verify, replay) do not need.
     from safecomm_core.projections import Projector, builtin_projections
     from safecomm_core.reports import monthly_report, self_assessment, watchlist
 
-    with Projector(store) as projector:
+    with Projector(service) as projector:
         for projection in builtin_projections():
             projector.catch_up(projection)
         monthly = monthly_report(projector, period)

@@ -5,7 +5,7 @@
     from safecomm_core import open_store
     from safecomm_core.audit import Ledger, load_private_key
 
-    with open_store("sqlite:///safecomm.db") as store, Ledger(store) as ledger:
+    with open_store("sqlite:///safecomm.db") as service, Ledger(service) as ledger:
         head = ledger.catch_up()                       # incremental: only new rows
         seal = ledger.seal(load_private_key("seal.key"))
         print(seal.to_json())                          # publish it
@@ -59,10 +59,10 @@ class LedgerHead:
 class Ledger:
     """The store's ledger: catch up with the rows, seal the head, read the entries."""
 
-    def __init__(self, store: Safecomm, *, batch_size: int = BATCH) -> None:
-        self.store = store
+    def __init__(self, service: Safecomm, *, batch_size: int = BATCH) -> None:
+        self.service = service
         self.batch_size = batch_size
-        self.backend: AuditBackend = open_backend(store)
+        self.backend: AuditBackend = open_backend(service)
 
     def close(self) -> None:
         """Release the ledger's own database connection (not the store's)."""

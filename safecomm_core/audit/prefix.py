@@ -45,14 +45,14 @@ class RecordedPrefix:
 
 
 def recorded_prefix(
-    store: Safecomm,
+    service: Safecomm,
     moment: datetime,
     *,
     after: int = 0,
     latest_before: int = 0,
     marks_every: int | None = None,
 ) -> RecordedPrefix:
-    """The prefix of ``store``'s log recorded by ``moment``, reading from ``after`` on.
+    """The prefix of ``service``'s log recorded by ``moment``, reading from ``after`` on.
 
     ``after`` must lie within the prefix (the rows up to it were all recorded by
     ``moment``; 0 always does), and ``latest_before`` is the latest recorded time up to it
@@ -61,8 +61,8 @@ def recorded_prefix(
     at or after that time.
     """
     limit = micros(moment)
-    log = store.log
-    backend = open_backend(store)
+    log = service.log
+    backend = open_backend(service)
     latest, end, marks = latest_before, after, {}
     try:
         with backend.reading():

@@ -5,8 +5,8 @@
     from safecomm_core import open_store
     from safecomm_core.audit import rebuild_check
 
-    with open_store("sqlite:///safecomm.db") as store:
-        result = rebuild_check(store)
+    with open_store("sqlite:///safecomm.db") as service:
+        result = rebuild_check(service)
         print("\\n".join(result.summary()))
 
 Each projection with a live view is rebuilt by
@@ -116,7 +116,7 @@ class RebuildCheck:
 
 
 def rebuild_check(
-    store: Safecomm,
+    service: Safecomm,
     projections: Iterable[Projection] | None = None,
     *,
     projector: Projector | None = None,
@@ -124,7 +124,7 @@ def rebuild_check(
     """Rebuild every projection (default: the built-in ones) and compare with its live view."""
     chosen = list(builtin_projections() if projections is None else projections)
     if projector is None:
-        with Projector(store) as own:
+        with Projector(service) as own:
             return _check(own, chosen)
     return _check(projector, chosen)
 

@@ -179,9 +179,9 @@ class ReplayedRecord:
         }
 
 
-def identify(store: Safecomm, aggregate: UUID) -> tuple[str, str]:
+def identify(service: Safecomm, aggregate: UUID) -> tuple[str, str]:
     """The kind and reference of the record whose id is ``aggregate``, from its first event."""
-    first = next(iter(_events(store, aggregate, lte=1)), None)
+    first = next(iter(_events(service, aggregate, lte=1)), None)
     topic = getattr(first, "originator_topic", None)
     ref = getattr(first, "ref", None)
     if first is None or not isinstance(topic, str) or not isinstance(ref, str):
@@ -193,15 +193,15 @@ def identify(store: Safecomm, aggregate: UUID) -> tuple[str, str]:
 
 
 def replay_record(
-    store: Safecomm, record: str, cut: Cut, *, kind: str | None = None
+    service: Safecomm, record: str, cut: Cut, *, kind: str | None = None
 ) -> ReplayedRecord:
     """Rebuild one record at ``cut``.
 
     ``record`` is the caller's reference (``d-2014-0001``; give ``kind`` when several
     kinds of record share it) or the aggregate's UUID, as verification names it.
     """
-    aggregate, kind, ref = _resolve(store, record, kind)
-    events = list(_events(store, aggregate))
+    aggregate, kind, ref = _resolve(service, record, kind)
+    events = list(_events(service, aggregate))
     applied = 0
     while applied < len(events) and cut.includes(events[applied]):
         applied += 1
@@ -223,20 +223,22 @@ def replay_record(
     )
 
 
-def _resolve(store: Safecomm, record: str, kind: str | None) -> tuple[UUID, str, str]:
+def _resolve(service: Safecomm, record: str, kind: str | None) -> tuple[UUID, str, str]:
     try:
         given = UUID(record)
     except ValueError:
         given = None
     if given is not None:
-        found_kind, ref = identify(store, given)
+        found_kind, ref = identify(service, given)
         if kind and kind != found_kind:
             raise NotFound(kind, record)
         return given, found_kind, ref
     if kind is not None and kind not in KINDS:
         raise InvalidCommand([FieldError("kind", f"must be one of {', '.join(sorted(KINDS))}")])
     kinds = [kind] if kind else sorted(KINDS)
-    present = [k for k in kinds if next(iter(_events(store, aggregate_id(k, record), lte=1)), None)]
+    present = [
+        k for k in kinds if next(iter(_events(service, aggregate_id(k, record), lte=1)), None)
+    ]
     if not present:
         raise NotFound(kind or "record", record)
     if len(present) > 1:
@@ -246,8 +248,8 @@ def _resolve(store: Safecomm, record: str, kind: str | None) -> tuple[UUID, str,
     return aggregate_id(present[0], record), present[0], record
 
 
-def _events(store: Safecomm, aggregate: UUID, lte: int | None = None) -> list[Any]:
-    return store.log.events_of(aggregate, upto=lte)
+def _events(service: Safecomm, aggregate: UUID, lte: int | None = None) -> list[Any]:
+    return service.log.events_of(aggregate, upto=lte)
 
 
 @attrs.frozen
@@ -263,7 +265,7 @@ ReportBuilder = Callable[[Iterator[ReplayedEvent]], T]
 
 
 def replay_events(
-    store: Safecomm, cut: Cut, *, topics: Sequence[str] = (), batch_size: int = 1000
+    service: Safecomm, cut: Cut, *, topics: Sequence[str] = (), batch_size: int = 1000
 ) -> Iterator[ReplayedEvent]:
     """Every event of the store within ``cut``, in notification order.
 
@@ -273,11 +275,11 @@ def replay_events(
     log is read and each event kept if it occurred by T.
     """
     known = cut.basis is CutBasis.KNOWN_AT
-    stop = recorded_prefix(store, cut.moment).end if known else None
+    stop = recorded_prefix(service, cut.moment).end if known else None
     after = 0
     while stop is None or after < stop:
-        batch = store.log.read(after, batch_size, stop=stop, topics=topics)
-        events = [store.log.decode(n) for n in batch]
+        batch = service.log.read(after, batch_size, stop=stop, topics=topics)
+        events = [service.log.decode(n) for n in batch]
         if not batch:
             return
         for notification, event in zip(batch, events, strict=True):
@@ -287,7 +289,7 @@ def replay_events(
 
 
 def replay_report(
-    store: Safecomm, cut: Cut, build: ReportBuilder[T], *, topics: Sequence[str] = ()
+    service: Safecomm, cut: Cut, build: ReportBuilder[T], *, topics: Sequence[str] = ()
 ) -> T:
     """Build a report from exactly the events of ``cut`` (the hook for report replays)."""
-    return build(replay_events(store, cut, topics=topics))
+    return build(replay_events(service, cut, topics=topics))

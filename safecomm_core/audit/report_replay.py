@@ -4,7 +4,7 @@
 
     from safecomm_core.audit import Cut, parse_moment, replay_monthly
 
-    then = replay_monthly(store, Cut.known_at(parse_moment("2014-04-05")), "2014-03")
+    then = replay_monthly(service, Cut.known_at(parse_moment("2014-04-05")), "2014-03")
 
 Either way the report's own projections are run by the ordinary
 :class:`~safecomm_core.projections.runner.Projector` into views in memory, and the report is
@@ -64,7 +64,7 @@ REPORTS = ("monthly",)
 
 
 def replay_monthly(
-    store: Safecomm,
+    service: Safecomm,
     cut: Cut,
     period: str | None = None,
     scope: str = "*",
@@ -88,9 +88,9 @@ def replay_monthly(
         )
 
     if cut.basis is CutBasis.KNOWN_AT:
-        kept = _checkpoints(store, "monthly", PROJECTIONS) if checkpoints else None
+        kept = _checkpoints(service, "monthly", PROJECTIONS) if checkpoints else None
         try:
-            return _known_at(store, cut.moment, PROJECTIONS, kept, checkpoint_every, report)
+            return _known_at(service, cut.moment, PROJECTIONS, kept, checkpoint_every, report)
         finally:
             if kept is not None:
                 kept.views.close()
@@ -98,7 +98,7 @@ def replay_monthly(
     def build(events: Iterator[ReplayedEvent]) -> Report:
         views = ReplayViews()
         try:
-            with Projector(store.log.holding(r.event for r in events), views) as projector:
+            with Projector(service.log.holding(r.event for r in events), views) as projector:
                 return report(projector)
         finally:
             views.close()
@@ -106,20 +106,20 @@ def replay_monthly(
     # Only what the report's projections read is decoded and copied (the store filters by
     # topic): receipts, half of every log, and other reports' events would be skipped there.
     topics = sorted({topic for projection in PROJECTIONS for topic in projection.topics})
-    return replay_report(store, cut, build, topics=topics)
+    return replay_report(service, cut, build, topics=topics)
 
 
 def _checkpoints(
-    store: Safecomm, report: str, projections: Sequence[Projection]
+    service: Safecomm, report: str, projections: Sequence[Projection]
 ) -> Checkpoints | None:
     """The report's checkpoints in the store's views database (none for a store in memory)."""
-    if store.config.kind == "memory":
+    if service.config.kind == "memory":
         return None
-    return Checkpoints(open_views(store.config), report, fingerprint(projections))
+    return Checkpoints(open_views(service.config), report, fingerprint(projections))
 
 
 def _known_at(
-    store: Safecomm,
+    service: Safecomm,
     moment: datetime,
     projections: Sequence[Projection],
     kept: Checkpoints | None,
@@ -134,7 +134,7 @@ def _known_at(
     if every < 1:
         raise ValueError("checkpoint_every must be at least 1")
     start = kept.latest(micros(moment)) if kept is not None else None
-    if start is not None and start.anchor != anchor_at(store.log, start.position):
+    if start is not None and start.anchor != anchor_at(service.log, start.position):
         # Its views end at a record this store does not hold as it was (a views file
         # copied from another store, say): fold from the log instead.
         warnings.warn(
@@ -146,18 +146,18 @@ def _known_at(
     views = ReplayViews.load(start.data) if start is not None else ReplayViews()
     try:
         prefix = recorded_prefix(
-            store,
+            service,
             moment,
             after=start.position if start else 0,
             latest_before=start.latest_recorded if start else 0,
             marks_every=every if kept is not None else None,
         )
-        with Projector(store.log.bounded(prefix.end), views) as projector:
+        with Projector(service.log.bounded(prefix.end), views) as projector:
             if kept is not None:
                 for mark in sorted(m for m in prefix.latest if m % every == 0 and m > 0):
                     for projection in projections:
                         projector.catch_up(projection, until=mark)
-                    anchor = anchor_at(store.log, mark)
+                    anchor = anchor_at(service.log, mark)
                     kept.save(Checkpoint(mark, prefix.latest[mark], anchor, views.dump()))
             return report(projector)
     finally:

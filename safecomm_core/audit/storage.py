@@ -88,9 +88,9 @@ class AuditBackend(Protocol):
         """Release connections."""
 
 
-def open_backend(store: Safecomm) -> AuditBackend:
-    """The audit backend for ``store``'s kind of database."""
-    where = store.log.location()
+def open_backend(service: Safecomm) -> AuditBackend:
+    """The audit backend for ``service``'s kind of database."""
+    where = service.log.location()
     if where.kind == "sqlite":
         from safecomm_core.audit.sql_backend import SQLiteBackend
 
@@ -101,4 +101,4 @@ def open_backend(store: Safecomm) -> AuditBackend:
         return PostgresBackend(where.database, where.name, where.table or f"{where.name}_events")
     from safecomm_core.audit.memory_backend import MemoryBackend
 
-    return MemoryBackend.of(store.log)
+    return MemoryBackend.of(service.log)

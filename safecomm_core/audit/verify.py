@@ -4,7 +4,7 @@
 
     from safecomm_core.audit import load_public_key, verify
 
-    result = verify(store, public_key=load_public_key("seal.key.pub"))
+    result = verify(service, public_key=load_public_key("seal.key.pub"))
     if not result.intact:
         print(result.first)          # e.g. "deleted: position 17: … v3 was deleted"
 
@@ -146,7 +146,7 @@ def _described(finding: Finding) -> str:
 
 
 def verify(
-    store: Safecomm,
+    service: Safecomm,
     *,
     public_key: Ed25519PublicKey | None = None,
     published: Iterable[Seal] = (),
@@ -154,7 +154,7 @@ def verify(
     batch_size: int = BATCH,
     parallel_from: int | None = PARALLEL_FROM,
 ) -> Verification:
-    """Recompute the chain from ``store``'s rows and check it against every seal.
+    """Recompute the chain from ``service``'s rows and check it against every seal.
 
     ``published``: seals kept outside the store (e.g. printed in monthly reports), checked
     like the stored ones, so that deleting seals from the database hides nothing.
@@ -166,10 +166,10 @@ def verify(
     process chains half of them, seeded by the ledger (None: never); the outcome is the
     same either way (see :mod:`safecomm_core.audit.split`).
     """
-    backend = open_backend(store)
+    backend = open_backend(service)
     try:
         with backend.reading():
-            verifier = _Verifier(store, backend, public_key, batch_size, parallel_from)
+            verifier = _Verifier(service, backend, public_key, batch_size, parallel_from)
             return verifier.run(list(published), list(logged))
     finally:
         backend.close()
@@ -178,13 +178,13 @@ def verify(
 class _Verifier:
     def __init__(
         self,
-        store: Safecomm,
+        service: Safecomm,
         backend: AuditBackend,
         public_key: Ed25519PublicKey | None,
         batch_size: int,
         parallel_from: int | None,
     ) -> None:
-        self.store = store
+        self.service = service
         self.backend = backend
         self.public_key = public_key
         self.batch = batch_size
@@ -459,7 +459,7 @@ class _Verifier:
     def _label(self, aggregate_id: str) -> str | None:
         """``kind:ref`` of an aggregate, from its first event, when that can be read."""
         try:
-            kind, ref = identify(self.store, UUID(aggregate_id))
+            kind, ref = identify(self.service, UUID(aggregate_id))
         except Exception:  # the first event may itself be the altered one: no label then
             return None
         return f"{kind}:{ref}"

@@ -6,7 +6,7 @@ then run it with a :class:`Projector`::
     from safecomm_core import open_store
     from safecomm_core.projections import Projector, builtin_projections
 
-    with open_store("sqlite:///safecomm.db") as store, Projector(store) as projector:
+    with open_store("sqlite:///safecomm.db") as service, Projector(service) as projector:
         for projection in builtin_projections():
             projector.catch_up(projection)
         rows = projector.rows(DISPUTES, "disputes")

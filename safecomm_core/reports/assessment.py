@@ -199,8 +199,8 @@ def self_assessment(
 
     >>> from datetime import date
     >>> from safecomm_core import open_store
-    >>> with open_store("memory://") as store:
-    ...     report = self_assessment(store, as_of=date(2014, 6, 30))
+    >>> with open_store("memory://") as service:
+    ...     report = self_assessment(service, as_of=date(2014, 6, 30))
     >>> report.kind, report.figure("phase_completion_rate").value is None
     ('self-assessment', True)
     """

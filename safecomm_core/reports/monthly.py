@@ -5,9 +5,9 @@
     from safecomm_core import open_store
     from safecomm_core.reports import monthly_report
 
-    with open_store("sqlite:///safecomm.db") as store:
-        report = monthly_report(store, "2014-03")          # the subdistrict, every community
-        one = monthly_report(store, "2014-03", scope="C1")  # one community
+    with open_store("sqlite:///safecomm.db") as service:
+        report = monthly_report(service, "2014-03")          # the subdistrict, every community
+        one = monthly_report(service, "2014-03", scope="C1")  # one community
 
 The views are caught up first, so a report is never stale by accident. What it holds:
 
@@ -80,8 +80,8 @@ def monthly_report(
     (whether 基本满意/基本安全 count, the population for incidence per 10,000).
 
     >>> from safecomm_core import open_store
-    >>> with open_store("memory://") as store:
-    ...     report = monthly_report(store, "2014-03")
+    >>> with open_store("memory://") as service:
+    ...     report = monthly_report(service, "2014-03")
     >>> report.kind, report.period, report.figure("mediation_success_rate").value
     ('monthly', '2014-03', None)
     """

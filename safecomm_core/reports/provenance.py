@@ -2,7 +2,7 @@
 
 ::
 
-    found = explain(store, "mediation_success_rate", "2014-03", "C1")
+    found = explain(service, "mediation_success_rate", "2014-03", "C1")
     found.figure                  # the figure, exactly as the report gives it
     found.numerator               # [EventRef(kind="dispute", ref="d-2014-0001", version=5,
                                   #           topic="safecomm/Dispute/AgreementReached", ...)]

@@ -192,11 +192,11 @@ def watchlist(
 
     >>> from datetime import date
     >>> from safecomm_core import open_store
-    >>> store = open_store("memory://")
-    >>> todo = watchlist(store, as_of=date(2014, 6, 20), community="C1")
+    >>> service = open_store("memory://")
+    >>> todo = watchlist(service, as_of=date(2014, 6, 20), community="C1")
     >>> todo.scope, [section.id for section in todo.sections][:3]
     ('C1', ['summary', 'first_mediation_overdue', 'settlement_overdue'])
-    >>> store.close()
+    >>> service.close()
     """
     if closing_within_days < 0:
         raise ValueError("closing_within_days must not be negative")
