@@ -60,12 +60,12 @@ def evidence(name: str) -> tuple[Evidence, ...]:
 class History:
     """Issues commands to a store at given moments, with short helpers per kind of fact."""
 
-    def __init__(self, store: Safecomm) -> None:
-        self.store = store
+    def __init__(self, service: Safecomm) -> None:
+        self.service = service
 
     def do(self, cls: type[Command], when: datetime, **fields: Any) -> Outcome:
         """Handle a ``cls`` command that occurred at ``when``."""
-        return self.store.handle(issue(cls, when, **fields))
+        return self.service.handle(issue(cls, when, **fields))
 
     # -- rules ------------------------------------------------------------------------
 
@@ -254,14 +254,14 @@ class History:
         self.do(mc.CloseAction, when, meeting_id=meeting, action_id=action, result="done")
 
 
-def watchlist_of(store: Safecomm, as_of: date, **options: Any) -> Report:
+def watchlist_of(service: Safecomm, as_of: date, **options: Any) -> Report:
     """The watchlist as of ``as_of``, from views caught up now (the report does it)."""
-    return watchlist(store, as_of=as_of, **options)
+    return watchlist(service, as_of=as_of, **options)
 
 
-def self_assessment_of(store: Safecomm, as_of: date, **options: Any) -> Report:
+def self_assessment_of(service: Safecomm, as_of: date, **options: Any) -> Report:
     """The self-assessment as of ``as_of``, from views caught up now (the report does it)."""
-    return self_assessment(store, as_of=as_of, **options)
+    return self_assessment(service, as_of=as_of, **options)
 
 
 def rows(report: Report, section_id: str) -> list[dict[str, Any]]:
@@ -281,10 +281,10 @@ def figure(report: Report, id_: str, scope: str = "*") -> tuple[float, float | N
 FULL_AS_OF = date(2014, 6, 20)
 
 
-def full_history(store: Safecomm) -> History:
+def full_history(service: Safecomm) -> History:
     """A little of everything, with people named in it, leaving a row on every watchlist
     list as of :data:`FULL_AS_OF`."""
-    h = History(store)
+    h = History(service)
     h.adopt(at(2014, 1, 2), date(2014, 1, 1), "C1", first_mediation_hours=48)
     h.phase(PhaseId.P1, date(2013, 10, 1), date(2013, 10, 31), ("诊断报告", "实施方案"))
     h.do(pc.StartPhase, at(2013, 10, 2), phase_id=PhaseId.P1)

@@ -23,7 +23,7 @@ from tests.commanding import sample_commands
 from tests.conftest import PG_URL, drop_pg_tables, store_url
 
 
-def write_disputes(store: Safecomm, count: int, *, first: int = 1) -> None:
+def write_disputes(service: Safecomm, count: int, *, first: int = 1) -> None:
     """``count`` disputes through the sample's workflow (ten rows each, with receipts)."""
     for n in range(first, first + count):
         for data in sample_commands():
@@ -31,22 +31,24 @@ def write_disputes(store: Safecomm, count: int, *, first: int = 1) -> None:
             data["dispute_id"] = f"d-2014-{n:04d}"
             if "parties" in data:
                 data["parties"] = [{**p, "ref": f"{p['ref']}-{n}"} for p in data["parties"]]
-            store.handle(parse_command(data))
+            service.handle(parse_command(data))
 
 
 class RawEvents:
     """The events table, read and written with plain SQL."""
 
-    def __init__(self, store: Safecomm) -> None:
-        self.kind = store.config.kind
+    def __init__(self, service: Safecomm) -> None:
+        self.kind = service.config.kind
         if self.kind == "sqlite":
-            self.db: Any = sqlite3.connect(store.config.env["SQLITE_DBNAME"], isolation_level=None)
+            self.db: Any = sqlite3.connect(
+                service.config.env["SQLITE_DBNAME"], isolation_level=None
+            )
             self.table, self.pos, self.p = "stored_events", "rowid", "?"
         else:
             import psycopg
 
-            self.db = psycopg.connect(store.config.conninfo, autocommit=True)
-            self.table, self.pos, self.p = f"{store.config.name}_events", "notification_id", "%s"
+            self.db = psycopg.connect(service.config.conninfo, autocommit=True)
+            self.table, self.pos, self.p = f"{service.config.name}_events", "notification_id", "%s"
 
     def close(self) -> None:
         self.db.close()
@@ -142,18 +144,18 @@ def sealed_store(
     """
     with tempfile.TemporaryDirectory() as tmp:
         url, name = store_url(backend, Path(tmp))
-        store = _open(url)
-        raw = RawEvents(store) if backend != "memory" else None
+        service = _open(url)
+        raw = RawEvents(service) if backend != "memory" else None
         try:
-            write_disputes(store, disputes)
+            write_disputes(service, disputes)
             key = Ed25519PrivateKey.generate()
-            with Ledger(store) as ledger:
+            with Ledger(service) as ledger:
                 seal = ledger.seal(key)
-            yield store, raw, seal, key  # type: ignore[misc]
+            yield service, raw, seal, key  # type: ignore[misc]
         finally:
             if raw is not None:
                 raw.close()
-            store.close()
+            service.close()
             if backend == "postgres":
                 drop_pg_tables(name)
 

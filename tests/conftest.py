@@ -79,7 +79,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def store_factory(backend: str, tmp_path: Path) -> Iterator[object]:
+def service_factory(backend: str, tmp_path: Path) -> Iterator[object]:
     """Open (and re-open) the same fresh store on the parametrised backend."""
     url, name = store_url(backend, tmp_path)
     opened: list[Safecomm] = []
@@ -99,13 +99,13 @@ def store_factory(backend: str, tmp_path: Path) -> Iterator[object]:
 
 
 @pytest.fixture
-def store(store_factory: object) -> Safecomm:
+def service(service_factory: object) -> Safecomm:
     """A fresh store on each backend (memory, SQLite, PostgreSQL)."""
-    return store_factory()  # type: ignore[operator,no-any-return]
+    return service_factory()  # type: ignore[operator,no-any-return]
 
 
 @pytest.fixture
-def memory_store() -> Iterator[Safecomm]:
+def memory_service() -> Iterator[Safecomm]:
     """A fresh in-memory store, for tests about logic rather than backends."""
     s = open_store("memory://")
     yield s

@@ -90,10 +90,10 @@ def raw_postgres(name: str) -> tuple[bytes, bytes]:
     return events, keys
 
 
-def wrapped_key(store: Safecomm, ref: str) -> bytes:
+def wrapped_key(service: Safecomm, ref: str) -> bytes:
     """The person's data key as the key store holds it: wrapped by the master key."""
-    if store.config.kind == "sqlite":
-        db = sqlite3.connect(store.config.keys_path)
+    if service.config.kind == "sqlite":
+        db = sqlite3.connect(service.config.keys_path)
         try:
             row = db.execute("SELECT wrapped FROM wrapped_keys WHERE ref = ?", (ref,)).fetchone()
         finally:
@@ -103,7 +103,7 @@ def wrapped_key(store: Safecomm, ref: str) -> bytes:
 
         with psycopg.connect(PG_URL) as pg:
             row = pg.execute(
-                f"SELECT wrapped FROM {store.config.name}_wrapped_keys WHERE ref = %s", (ref,)
+                f"SELECT wrapped FROM {service.config.name}_wrapped_keys WHERE ref = %s", (ref,)
             ).fetchone()
     assert row is not None
     return bytes(row[0])

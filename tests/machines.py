@@ -1,7 +1,7 @@
 """The one base of the stateful tests: the real application on ``memory://``, a clock, settings.
 
 A machine subclasses :class:`CommandMachine`, sets ``START`` (and ``STEP`` if it wants another
-pace), keeps its plain model beside ``self.store``, takes each fact's time from
+pace), keeps its plain model beside ``self.service``, takes each fact's time from
 :meth:`CommandMachine.tick` (so that facts follow each other unless a rule backdates one on
 purpose) and hands every command to :meth:`CommandMachine.send`, saying what should become
 of it. The base adds to every machine:
@@ -46,9 +46,9 @@ def state(record: Any) -> dict[str, tuple[type, Any]]:
     return {k: (type(v), v) for k, v in vars(record).items()}
 
 
-def full_replay(store: Safecomm, id_: UUID) -> Any:
+def full_replay(service: Safecomm, id_: UUID) -> Any:
     """The record ``id_`` replayed from all its events, ignoring snapshots."""
-    return Repository(event_store=store.log.application.events).get(id_)
+    return Repository(event_store=service.log.application.events).get(id_)
 
 
 class CommandMachine(RuleBasedStateMachine):
@@ -66,11 +66,11 @@ class CommandMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.store = open_store("memory://")
+        self.service = open_store("memory://")
         self.clock = self.START
         self.last_landed: Command | None = None
         self.live: dict[UUID, Any] = {}
-        save = self.store.log.save
+        save = self.service.log.save
 
         def keeping(*records: Any) -> None:
             # Copies: a record the store lends to the next command may change under a
@@ -78,7 +78,7 @@ class CommandMachine(RuleBasedStateMachine):
             save(*records)
             self.live.update((r.id, copy.deepcopy(r)) for r in records)
 
-        self.store.log.save = keeping  # type: ignore[method-assign]
+        self.service.log.save = keeping  # type: ignore[method-assign]
 
     def tick(self, by: timedelta | None = None) -> datetime:
         """A moment ``by`` (else ``STEP``) after the clock, which moves there."""
@@ -93,26 +93,26 @@ class CommandMachine(RuleBasedStateMachine):
         that is later (a fact may land dated after the clock).
         """
         if error is None:
-            assert not self.store.handle(command).duplicate
+            assert not self.service.handle(command).duplicate
             self.last_landed = command
             self.clock = max(self.clock, command.occurred_at)
             return True
-        (refused if error is REFUSED else refused_exactly)(self.store, command, error)
+        (refused if error is REFUSED else refused_exactly)(self.service, command, error)
         return False
 
     @precondition(lambda self: self.last_landed is not None)
     @rule()
     def repeat(self) -> None:
-        before = stored(self.store)
+        before = stored(self.service)
         assert self.last_landed is not None
-        assert self.store.handle(self.last_landed).duplicate
-        assert stored(self.store) == before
+        assert self.service.handle(self.last_landed).duplicate
+        assert stored(self.service) == before
 
     @invariant()
     def replayed_equals_live(self) -> None:
         for id_, live in self.live.items():
-            assert state(full_replay(self.store, id_)) == state(live)
-            assert state(self.store.log.load(id_)) == state(live)
+            assert state(full_replay(self.service, id_)) == state(live)
+            assert state(self.service.log.load(id_)) == state(live)
 
     def teardown(self) -> None:
-        self.store.close()
+        self.service.close()

@@ -9,22 +9,22 @@ import pytest
 from safecomm_core import Safecomm, SafecommError
 
 
-def stored(store: Safecomm) -> list[Any]:
+def stored(service: Safecomm) -> list[Any]:
     """Every stored notification: events and receipts alike."""
-    return list(store.log.read(0, 10**6))
+    return list(service.log.read(0, 10**6))
 
 
-def refused(store: Safecomm, command: Any, error: type[SafecommError]) -> SafecommError:
+def refused(service: Safecomm, command: Any, error: type[SafecommError]) -> SafecommError:
     """Handle ``command``, expect ``error``, and check that nothing was written."""
-    before = stored(store)
+    before = stored(service)
     with pytest.raises(error) as info:
-        store.handle(command)
-    assert stored(store) == before
+        service.handle(command)
+    assert stored(service) == before
     return info.value
 
 
-def refused_exactly(store: Safecomm, command: Any, error: type[SafecommError]) -> SafecommError:
+def refused_exactly(service: Safecomm, command: Any, error: type[SafecommError]) -> SafecommError:
     """As :func:`refused`, where the error must be ``error`` itself, not a subclass of it."""
-    found = refused(store, command, error)
+    found = refused(service, command, error)
     assert type(found) is error, repr(found)
     return found

@@ -41,11 +41,11 @@ def as_(principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
 
 @contextmanager
 def serving(
-    store: Safecomm, *, seal_key: str | None = None, rate: float = 10_000.0
+    service: Safecomm, *, seal_key: str | None = None, rate: float = 10_000.0
 ) -> Iterator[TestClient[Any]]:
-    """A client of the HTTP service over ``store`` (left open: the caller owns it)."""
+    """A client of the HTTP service over ``service`` (left open: the caller owns it)."""
     app = create_app(
-        Backend(store),
+        Backend(service),
         TokenVerifier(secret=KEY),
         limits=RateLimits(rate=rate, burst=rate),
         seal_key=seal_key,

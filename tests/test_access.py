@@ -54,19 +54,19 @@ def refused(
 
 
 @pytest.fixture
-def disputes(memory_store: Safecomm) -> Safecomm:
+def disputes(memory_service: Safecomm) -> Safecomm:
     """A dispute of C1, reported by its mediator."""
-    memory_store.handle_json(sample_commands()[0], MEDIATOR_C1)
-    return memory_store
+    memory_service.handle_json(sample_commands()[0], MEDIATOR_C1)
+    return memory_service
 
 
-def test_the_actor_of_a_command_is_the_principal(memory_store: Safecomm) -> None:
+def test_the_actor_of_a_command_is_the_principal(memory_service: Safecomm) -> None:
     report = sample_commands()[0]
-    err = refused(memory_store, by(OFFICE, report), MEDIATOR_C1, Forbidden)
+    err = refused(memory_service, by(OFFICE, report), MEDIATOR_C1, Forbidden)
     assert (err.field, err.rule) == ("actor", "must be the authenticated principal")
     same_id_other_role = by(MEDIATOR_C1, report, actor={"id": "staff-017", "role": "admin"})
-    refused(memory_store, same_id_other_role, MEDIATOR_C1, Forbidden)
-    assert memory_store.handle_json(report, MEDIATOR_C1).records == ("dispute:d-2014-0001",)
+    refused(memory_service, same_id_other_role, MEDIATOR_C1, Forbidden)
+    assert memory_service.handle_json(report, MEDIATOR_C1).records == ("dispute:d-2014-0001",)
 
 
 def test_a_mediator_handles_disputes_of_their_own_community_only(disputes: Safecomm) -> None:
@@ -81,12 +81,12 @@ def test_a_mediator_handles_disputes_of_their_own_community_only(disputes: Safec
 
 
 def test_a_new_record_outside_the_principal_s_communities_is_refused(
-    memory_store: Safecomm,
+    memory_service: Safecomm,
 ) -> None:
     report = by(MEDIATOR_C2, sample_commands()[0])
-    err = refused(memory_store, report, MEDIATOR_C2, Forbidden)
+    err = refused(memory_service, report, MEDIATOR_C2, Forbidden)
     assert (err.field, err.rule) == ("community", "must be one of the principal's communities")
-    assert memory_store.keys.person_key("p-1001", create=False) is None  # no key kept
+    assert memory_service.keys.person_key("p-1001", create=False) is None  # no key kept
 
 
 def test_roles_without_the_grant_are_refused_before_anything_is_decided(
@@ -114,11 +114,11 @@ def test_every_command_type_is_granted_to_some_role_by_name_or_family() -> None:
 
 
 @pytest.fixture
-def alert(memory_store: Safecomm) -> Safecomm:
+def alert(memory_service: Safecomm) -> Safecomm:
     """A network of three units (U1 of C1, U2 of C2, U3 of C1) and an alert raised by U1."""
-    memory_store.handle_json(by(OFFICE, command("network.open", "n", network_id="net", name="N")))
+    memory_service.handle_json(by(OFFICE, command("network.open", "n", network_id="net", name="N")))
     for unit, community in (("U1", "C1"), ("U2", "C2"), ("U3", "C1")):
-        memory_store.handle_json(
+        memory_service.handle_json(
             by(
                 OFFICE,
                 command(
@@ -140,8 +140,8 @@ def alert(memory_store: Safecomm) -> Safecomm:
             contact_channel="sms",
             contact="13800002000",
         )
-        memory_store.handle_json(by(OFFICE, contact))
-    memory_store.handle_json(
+        memory_service.handle_json(by(OFFICE, contact))
+    memory_service.handle_json(
         by(
             OFFICE,
             command(
@@ -161,8 +161,8 @@ def alert(memory_store: Safecomm) -> Safecomm:
         send = command(
             "alert.send", f"s-{unit}", alert_id="al-1", unit_id=unit, contact_channel="sms"
         )
-        memory_store.handle_json(by(OFFICE, send))
-    return memory_store
+        memory_service.handle_json(by(OFFICE, send))
+    return memory_service
 
 
 def test_a_grid_unit_acknowledges_for_its_own_unit_only(alert: Safecomm) -> None:

@@ -41,13 +41,13 @@ def readable_text(data: bytes, fmt: str) -> str:
 
 
 def test_no_personal_data_given_in_commands_appears_in_any_rendered_output(
-    memory_store: Safecomm,
+    memory_service: Safecomm,
 ) -> None:
-    full_history(memory_store)
+    full_history(memory_service)
     reports = [
-        watchlist_of(memory_store, FULL_AS_OF),
-        self_assessment_of(memory_store, FULL_AS_OF),
-        watchlist_of(memory_store, FULL_AS_OF, community="C2"),
+        watchlist_of(memory_service, FULL_AS_OF),
+        self_assessment_of(memory_service, FULL_AS_OF),
+        watchlist_of(memory_service, FULL_AS_OF, community="C2"),
     ]
     assert all(s.rows for s in reports[0].sections)  # every list has a row to leak from
     for report in reports:
@@ -61,18 +61,18 @@ def test_no_personal_data_given_in_commands_appears_in_any_rendered_output(
                 assert "2013-0007" not in text
 
 
-def test_masked_workers_still_show_their_last_four_characters(memory_store: Safecomm) -> None:
-    full_history(memory_store)
-    report = watchlist_of(memory_store, FULL_AS_OF)
+def test_masked_workers_still_show_their_last_four_characters(memory_service: Safecomm) -> None:
+    full_history(memory_service)
+    report = watchlist_of(memory_service, FULL_AS_OF)
     assert [r["worker"] for r in rows(report, "eligible_not_offered")] == ["*-****-0042"]
     assert [r["worker"] for r in rows(report, "permits_to_endorse")] == ["*-****-0007"]
 
 
 def test_the_xlsx_has_a_sheet_per_list_holding_the_same_rows_as_the_json(
-    memory_store: Safecomm,
+    memory_service: Safecomm,
 ) -> None:
-    full_history(memory_store)
-    report = watchlist_of(memory_store, FULL_AS_OF)
+    full_history(memory_service)
+    report = watchlist_of(memory_service, FULL_AS_OF)
     data = json.loads(render(report, "json", "en"))
     book = load_workbook(io.BytesIO(render(report, "xlsx", "en")), read_only=True)
     sheets = list(book.worksheets)
@@ -94,8 +94,8 @@ def test_the_xlsx_has_a_sheet_per_list_holding_the_same_rows_as_the_json(
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'safecomm.db'}"
-    with open_store(url) as store:
-        full_history(store)
+    with open_store(url) as service:
+        full_history(service)
     return url
 
 
@@ -175,9 +175,9 @@ def _lists(report: Report) -> dict[str, list[dict[str, Any]]]:
     return {s.id: rows(report, s.id) for s in report.sections}
 
 
-def test_both_reports_end_to_end_on_every_backend(store: Safecomm) -> None:
-    full_history(store)
-    watch = _lists(watchlist_of(store, FULL_AS_OF))
+def test_both_reports_end_to_end_on_every_backend(service: Safecomm) -> None:
+    full_history(service)
+    watch = _lists(watchlist_of(service, FULL_AS_OF))
     assert [r["case"] for r in watch["first_mediation_overdue"]] == ["d-2014-0101"]
     assert watch["first_mediation_overdue"][0]["rule_version"] == "C1 from 2014-01-01"
     assert [r["case"] for r in watch["settlement_overdue"]] == ["d-2014-0102"]
@@ -187,7 +187,7 @@ def test_both_reports_end_to_end_on_every_backend(store: Safecomm) -> None:
     assert [r["overdue_days"] for r in watch["actions_overdue"]] == [10]
     assert [r["eligible_since"] for r in watch["eligible_not_offered"]] == ["2014-01-03"]
 
-    assessment = self_assessment_of(store, FULL_AS_OF)
+    assessment = self_assessment_of(service, FULL_AS_OF)
     gaps = {(g["gap"], g["subject"]) for g in rows(assessment, "gaps")}
     assert ("deliverable_missing", "P1") in gaps
     assert ("action_overdue", "S1") in gaps
@@ -203,8 +203,8 @@ def test_both_reports_end_to_end_on_every_backend(store: Safecomm) -> None:
 def test_the_cli_end_to_end_on_the_stores_it_opens_by_url(backend: str, tmp_path: Path) -> None:
     url, name = store_url(backend, tmp_path)
     try:
-        with open_store(url) as store:
-            full_history(store)
+        with open_store(url) as service:
+            full_history(service)
         result = invoke("watchlist", "--as-of", FULL_AS_OF.isoformat(), "--store", url)
         assert result.exit_code == 0, result.output
         lists = {s["id"]: s["rows"] for s in json.loads(result.stdout)["sections"]}

@@ -21,10 +21,10 @@ from tests.assessing import at, full_history
 MINE = (PHASES, MEETINGS, MIGRANTS, EVIDENCE)
 
 
-def test_caught_up_in_random_batches_with_restarts_equals_a_rebuild(store: Safecomm) -> None:
-    h = full_history(store)
+def test_caught_up_in_random_batches_with_restarts_equals_a_rebuild(service: Safecomm) -> None:
+    h = full_history(service)
     chance = random.Random(7)
-    with Projector(store) as projector:
+    with Projector(service) as projector:
         for projection in MINE:
             # part of the history, in batches of 1-5, stopping and starting again
             for _ in range(3):
@@ -44,16 +44,16 @@ def test_caught_up_in_random_batches_with_restarts_equals_a_rebuild(store: Safec
 
 
 def test_the_evidence_view_counts_every_command_and_event_of_the_store(
-    memory_store: Safecomm,
+    memory_service: Safecomm,
 ) -> None:
-    full_history(memory_store)
+    full_history(memory_service)
     receipts = events = 0
-    for notification in memory_store.log.read(0, 100_000):
+    for notification in memory_service.log.read(0, 100_000):
         if notification.topic == CommandReceipt.Handled.TOPIC:
             receipts += 1
         else:
             events += 1
-    with Projector(memory_store) as projector:
+    with Projector(memory_service) as projector:
         projector.catch_up(EVIDENCE)
         rows = projector.rows(EVIDENCE, EVIDENCE_ROWS)
     assert len(rows) == receipts
@@ -62,14 +62,14 @@ def test_the_evidence_view_counts_every_command_and_event_of_the_store(
     assert {r["phase"] for r in rows if r["command_type"].startswith("phase.")} == {"P1"}
 
 
-def test_the_migrants_view_follows_the_permit_as_the_record_does(memory_store: Safecomm) -> None:
-    h = full_history(memory_store)
+def test_the_migrants_view_follows_the_permit_as_the_record_does(memory_service: Safecomm) -> None:
+    h = full_history(memory_service)
     h.do(wc.EndorseResidencePermit, at(2014, 7, 20), worker_id="w-2013-0007")  # late
-    with Projector(memory_store) as projector:
+    with Projector(memory_service) as projector:
         projector.catch_up(MIGRANTS)
         workers = {r["ref"]: r for r in projector.rows(MIGRANTS, MIGRANT_ROWS)}
         facts = projector.rows(MIGRANTS, MIGRANT_FACTS)
-    record = memory_store.get(MigrantWorker, "w-2013-0007")
+    record = memory_service.get(MigrantWorker, "w-2013-0007")
     row = workers["w-2013-0007"]
     assert row["endorsement_due_on"] == record.endorsement_due_on == date(2015, 7, 20)
     assert row["residence_since"] == record.residence_since == date(2014, 7, 20)
@@ -87,9 +87,9 @@ def test_the_migrants_view_follows_the_permit_as_the_record_does(memory_store: S
     assert "dwelling" not in row
 
 
-def test_phases_and_meetings_keep_the_event_behind_each_fact(memory_store: Safecomm) -> None:
-    full_history(memory_store)
-    with Projector(memory_store) as projector:
+def test_phases_and_meetings_keep_the_event_behind_each_fact(memory_service: Safecomm) -> None:
+    full_history(memory_service)
+    with Projector(memory_service) as projector:
         projector.catch_up(PHASES)
         projector.catch_up(MEETINGS)
         [phase] = projector.rows(PHASES, PHASE_ROWS)
@@ -104,6 +104,6 @@ def test_phases_and_meetings_keep_the_event_behind_each_fact(memory_store: Safec
     assert [f["fact"] for f in facts] == ["planned", "started", "deliverable"]
     topics = {f["topic"] for f in facts}
     assert "safecomm/ProjectPhase/DeliverableRecorded" in topics
-    history = memory_store.history("P1", "phase")
+    history = memory_service.history("P1", "phase")
     assert [f["command_id"] for f in facts] == [e.command_id for e in history]
     assert (action["measure"], action["owner"], action["closed_at"]) == ("M2.2", "staff-040", None)

@@ -90,16 +90,16 @@ def count(
 # -- the lifecycle, on every backend ----------------------------------------------------
 
 
-def test_a_gatehouse_lives_from_build_to_decommissioning(store_factory: Any) -> None:
-    store = store_factory()
-    store.handle(build())
-    store.handle(on(cmds.AssignCustodian, custodian="staff-031"))
-    store.handle(count(T0.date(), items=("refrigerator", "sofa")))
-    store.handle(on(cmds.InspectAsset, outcome=InspectionOutcome.FAULT, notes="lamp out"))
-    store.handle(on(cmds.ReportAssetFault, fault="register book missing"))
-    store.handle(on(cmds.RepairAsset, notes="lamp and book replaced"))
-    store.handle(on(cmds.InspectAsset, outcome=InspectionOutcome.OK))
-    live = store.get(PreventionAsset, "g-01")
+def test_a_gatehouse_lives_from_build_to_decommissioning(service_factory: Any) -> None:
+    service = service_factory()
+    service.handle(build())
+    service.handle(on(cmds.AssignCustodian, custodian="staff-031"))
+    service.handle(count(T0.date(), items=("refrigerator", "sofa")))
+    service.handle(on(cmds.InspectAsset, outcome=InspectionOutcome.FAULT, notes="lamp out"))
+    service.handle(on(cmds.ReportAssetFault, fault="register book missing"))
+    service.handle(on(cmds.RepairAsset, notes="lamp and book replaced"))
+    service.handle(on(cmds.InspectAsset, outcome=InspectionOutcome.OK))
+    live = service.get(PreventionAsset, "g-01")
     assert (live.kind, live.status, live.custodian) == (
         AssetKind.GATEHOUSE,
         AssetStatus.IN_SERVICE,
@@ -107,34 +107,34 @@ def test_a_gatehouse_lives_from_build_to_decommissioning(store_factory: Any) -> 
     )
     assert (live.inspections, live.repairs, live.open_faults) == (2, 1, ())
     assert live.registers == {T0.date(): RegisterCount(240, 2, ("refrigerator", "sofa"))}
-    store.handle(on(cmds.DecommissionAsset, at=T0 + 30 * DAY, reason="compound demolished"))
-    live = store.get(PreventionAsset, "g-01")
-    replayed = store_factory().get(PreventionAsset, "g-01")
+    service.handle(on(cmds.DecommissionAsset, at=T0 + 30 * DAY, reason="compound demolished"))
+    live = service.get(PreventionAsset, "g-01")
+    replayed = service_factory().get(PreventionAsset, "g-01")
     assert replayed.__dict__ == live.__dict__
     assert replayed.status is AssetStatus.DECOMMISSIONED
-    assert store.history("g-01", "asset")[0].event == "Built"
+    assert service.history("g-01", "asset")[0].event == "Built"
 
 
-def test_a_device_is_installed_with_its_funding_source(store: Any) -> None:
-    store.handle(install())
-    device = store.get(PreventionAsset, "d-01")
+def test_a_device_is_installed_with_its_funding_source(service: Any) -> None:
+    service.handle(install())
+    device = service.get(PreventionAsset, "d-01")
     assert device.kind is AssetKind.DEVICE
     assert device.funding_source == "subdistrict fund and residents' contributions"
     assert not device.rebuilt
-    assert [e.event for e in store.history("d-01", "asset")] == ["Installed"]
+    assert [e.event for e in service.history("d-01", "asset")] == ["Installed"]
 
 
-def test_repair_without_a_fault_is_refused_and_writes_nothing(store: Any) -> None:
-    store.handle(install())
-    error = refused(store, on(cmds.RepairAsset, "d-01"), InvalidTransition)
+def test_repair_without_a_fault_is_refused_and_writes_nothing(service: Any) -> None:
+    service.handle(install())
+    error = refused(service, on(cmds.RepairAsset, "d-01"), InvalidTransition)
     assert "without an open fault" in str(error)
 
 
 # -- rules ------------------------------------------------------------------------------
 
 
-def test_a_device_is_installed_not_built_and_funding_is_required(memory_store: Any) -> None:
-    error = refused(memory_store, build("d-02", AssetKind.DEVICE), RuleViolation)
+def test_a_device_is_installed_not_built_and_funding_is_required(memory_service: Any) -> None:
+    error = refused(memory_service, build("d-02", AssetKind.DEVICE), RuleViolation)
     assert error.field == "kind"
     data = command_to_json(install())
     del data["funding_source"]
@@ -144,41 +144,43 @@ def test_a_device_is_installed_not_built_and_funding_is_required(memory_store: A
     ]
 
 
-def test_an_asset_id_is_used_once(memory_store: Any) -> None:
-    memory_store.handle(build())
-    refused(memory_store, install("g-01"), AlreadyExists)
-    refused(memory_store, on(cmds.RepairAsset, "g-99"), NotFound)
+def test_an_asset_id_is_used_once(memory_service: Any) -> None:
+    memory_service.handle(build())
+    refused(memory_service, install("g-01"), AlreadyExists)
+    refused(memory_service, on(cmds.RepairAsset, "g-99"), NotFound)
 
 
-def test_only_lots_and_gatehouses_have_a_custodian(memory_store: Any) -> None:
-    memory_store.handle(install())
-    error = refused(memory_store, on(cmds.AssignCustodian, "d-01", custodian="s-1"), RuleViolation)
+def test_only_lots_and_gatehouses_have_a_custodian(memory_service: Any) -> None:
+    memory_service.handle(install())
+    error = refused(
+        memory_service, on(cmds.AssignCustodian, "d-01", custodian="s-1"), RuleViolation
+    )
     assert error.field == "asset_id"
-    memory_store.handle(build("p-01", AssetKind.PARKING_LOT))
-    memory_store.handle(on(cmds.AssignCustodian, "p-01", custodian="s-1"))
-    memory_store.handle(on(cmds.AssignCustodian, "p-01", custodian="s-2"))
-    assert memory_store.get(PreventionAsset, "p-01").custodian == "s-2"
+    memory_service.handle(build("p-01", AssetKind.PARKING_LOT))
+    memory_service.handle(on(cmds.AssignCustodian, "p-01", custodian="s-1"))
+    memory_service.handle(on(cmds.AssignCustodian, "p-01", custodian="s-2"))
+    assert memory_service.get(PreventionAsset, "p-01").custodian == "s-2"
     again = on(cmds.AssignCustodian, "p-01", custodian="s-2")
-    assert refused(memory_store, again, RuleViolation).field == "custodian"
+    assert refused(memory_service, again, RuleViolation).field == "custodian"
 
 
-def test_an_ok_inspection_cannot_hide_an_open_fault(memory_store: Any) -> None:
-    memory_store.handle(install())
-    memory_store.handle(on(cmds.ReportAssetFault, "d-01", fault="alarm silent"))
+def test_an_ok_inspection_cannot_hide_an_open_fault(memory_service: Any) -> None:
+    memory_service.handle(install())
+    memory_service.handle(on(cmds.ReportAssetFault, "d-01", fault="alarm silent"))
     ok = on(cmds.InspectAsset, "d-01", outcome=InspectionOutcome.OK)
-    assert refused(memory_store, ok, RuleViolation).field == "outcome"
-    memory_store.handle(on(cmds.RepairAsset, "d-01"))
-    memory_store.handle(ok)
-    assert memory_store.get(PreventionAsset, "d-01").status is AssetStatus.IN_SERVICE
+    assert refused(memory_service, ok, RuleViolation).field == "outcome"
+    memory_service.handle(on(cmds.RepairAsset, "d-01"))
+    memory_service.handle(ok)
+    assert memory_service.get(PreventionAsset, "d-01").status is AssetStatus.IN_SERVICE
 
 
-def test_a_fault_found_by_inspection_is_described_and_stays_open(memory_store: Any) -> None:
+def test_a_fault_found_by_inspection_is_described_and_stays_open(memory_service: Any) -> None:
     silent = on(cmds.InspectAsset, "d-01", outcome=InspectionOutcome.OK)
     data = command_to_json(silent) | {"outcome": "fault"}
     assert field_errors(data) == [("notes", "describe the fault the inspection found")]
-    memory_store.handle(install())
-    memory_store.handle(on(cmds.InspectAsset, "d-01", outcome="fault", notes="hinge broken"))
-    asset = memory_store.get(PreventionAsset, "d-01")
+    memory_service.handle(install())
+    memory_service.handle(on(cmds.InspectAsset, "d-01", outcome="fault", notes="hinge broken"))
+    asset = memory_service.get(PreventionAsset, "d-01")
     assert (asset.status, asset.open_faults) == (AssetStatus.FAULTY, ("hinge broken",))
 
 
@@ -193,28 +195,28 @@ def test_a_fault_found_by_inspection_is_described_and_stays_open(memory_store: A
         lambda: count(T0.date()),
     ],
 )
-def test_nothing_is_recorded_on_a_decommissioned_asset(memory_store: Any, late: Any) -> None:
-    memory_store.handle(build())
-    memory_store.handle(on(cmds.DecommissionAsset, at=T0, reason="merged with the west gate"))
-    assert "decommissioned" in str(refused(memory_store, late(), InvalidTransition))
+def test_nothing_is_recorded_on_a_decommissioned_asset(memory_service: Any, late: Any) -> None:
+    memory_service.handle(build())
+    memory_service.handle(on(cmds.DecommissionAsset, at=T0, reason="merged with the west gate"))
+    assert "decommissioned" in str(refused(memory_service, late(), InvalidTransition))
 
 
-def test_a_fact_cannot_predate_the_asset(memory_store: Any) -> None:
-    memory_store.handle(build())
+def test_a_fact_cannot_predate_the_asset(memory_service: Any) -> None:
+    memory_service.handle(build())
     early = on(cmds.ReportAssetFault, at=T0 - timedelta(hours=1), fault="x")
-    assert refused(memory_store, early, RuleViolation).field == "occurred_at"
+    assert refused(memory_service, early, RuleViolation).field == "occurred_at"
 
 
-def test_registers_are_kept_by_gatehouses_once_a_day(memory_store: Any) -> None:
-    memory_store.handle(build())
-    memory_store.handle(build("p-01", AssetKind.PARKING_LOT))
-    assert refused(memory_store, count(T0.date(), "p-01"), RuleViolation).field == "asset_id"
-    memory_store.handle(count(T0.date()))
-    assert refused(memory_store, count(T0.date()), RuleViolation).field == "day"
+def test_registers_are_kept_by_gatehouses_once_a_day(memory_service: Any) -> None:
+    memory_service.handle(build())
+    memory_service.handle(build("p-01", AssetKind.PARKING_LOT))
+    assert refused(memory_service, count(T0.date(), "p-01"), RuleViolation).field == "asset_id"
+    memory_service.handle(count(T0.date()))
+    assert refused(memory_service, count(T0.date()), RuleViolation).field == "day"
     before_build = count(T0.date() - DAY)
-    assert refused(memory_store, before_build, RuleViolation).field == "day"
+    assert refused(memory_service, before_build, RuleViolation).field == "day"
     not_yet = count(T0.date() + 5 * DAY, at=T0 + 2 * DAY)
-    assert refused(memory_store, not_yet, RuleViolation).field == "day"
+    assert refused(memory_service, not_yet, RuleViolation).field == "day"
 
 
 def test_a_register_holds_counts_and_items_never_identities() -> None:
@@ -422,9 +424,9 @@ class AssetMachine(CommandMachine):
         for ref in REFS:
             expected = self.model.get(ref)
             if expected is None:
-                assert not self.store.exists(PreventionAsset, ref)
+                assert not self.service.exists(PreventionAsset, ref)
                 continue
-            asset = self.store.get(PreventionAsset, ref)
+            asset = self.service.get(PreventionAsset, ref)
             actual = AssetModel(
                 asset.kind,
                 asset.created_meta.occurred_at,

@@ -158,57 +158,57 @@ def test_not_a_seal_is_refused(line: str) -> None:
 # -- the ledger and verification on every backend ------------------------------------------
 
 
-def _recomputed(store: Safecomm) -> list[LedgerEntry]:
+def _recomputed(service: Safecomm) -> list[LedgerEntry]:
     """The ledger as the definition says it should be, straight from the notifications."""
     entries, previous = [], GENESIS
-    for n in store.log.read(0, 10_000):
+    for n in service.log.read(0, 10_000):
         record = (n.id, n.originator_id.hex, n.originator_version, n.topic, n.state)
         entries.append(LedgerEntry.of(record, previous))
         previous = entries[-1].chain
     return entries
 
 
-def test_the_ledger_catches_up_in_batches_and_resumes(store: Safecomm) -> None:
-    write_disputes(store, 1)
-    with Ledger(store, batch_size=3) as ledger:
+def test_the_ledger_catches_up_in_batches_and_resumes(service: Safecomm) -> None:
+    write_disputes(service, 1)
+    with Ledger(service, batch_size=3) as ledger:
         assert ledger.head().position == 0
         assert ledger.catch_up(limit=4).position == 4
-        write_disputes(store, 1, first=2)
+        write_disputes(service, 1, first=2)
         head = ledger.catch_up()
-        assert list(ledger.entries()) == _recomputed(store)
+        assert list(ledger.entries()) == _recomputed(service)
         assert head.position == 20
-        assert head.hash == _recomputed(store)[-1].chain
+        assert head.hash == _recomputed(service)[-1].chain
         assert ledger.catch_up() == head  # nothing new: nothing changes
 
 
-def test_seal_then_verify_on_every_backend(store: Safecomm) -> None:
-    write_disputes(store, 1)
+def test_seal_then_verify_on_every_backend(service: Safecomm) -> None:
+    write_disputes(service, 1)
     key = Ed25519PrivateKey.generate()
-    with Ledger(store) as ledger:
+    with Ledger(service) as ledger:
         seal = ledger.seal(key)
         assert ledger.seals() == [seal]
     assert seal.position == 10
-    assert seal.store == store.config.name
-    assert seal.hash == _recomputed(store)[-1].chain.hex()
-    result = verify(store, public_key=key.public_key()).check()
+    assert seal.store == service.config.name
+    assert seal.hash == _recomputed(service)[-1].chain.hex()
+    result = verify(service, public_key=key.public_key()).check()
     assert (result.records, result.seals, result.seals_holding) == (10, 1, 1)
     assert result.head == seal.hash
     assert result.key_checked
 
 
-def test_an_empty_store_can_be_sealed_and_verified(store: Safecomm) -> None:
+def test_an_empty_store_can_be_sealed_and_verified(service: Safecomm) -> None:
     key = Ed25519PrivateKey.generate()
-    with Ledger(store) as ledger:
+    with Ledger(service) as ledger:
         seal = ledger.seal(key)
     assert (seal.position, seal.hash) == (0, GENESIS.hex())
-    assert verify(store, public_key=key.public_key()).intact
+    assert verify(service, public_key=key.public_key()).intact
 
 
-def test_a_wrong_public_key_fails_verification(store: Safecomm) -> None:
-    write_disputes(store, 1)
-    with Ledger(store) as ledger:
+def test_a_wrong_public_key_fails_verification(service: Safecomm) -> None:
+    write_disputes(service, 1)
+    with Ledger(service) as ledger:
         ledger.seal(Ed25519PrivateKey.generate())
-    result = verify(store, public_key=Ed25519PrivateKey.generate().public_key())
+    result = verify(service, public_key=Ed25519PrivateKey.generate().public_key())
     assert not result.intact
     assert [f.kind for f in result.findings] == [FindingKind.BAD_SEAL]
     assert "public key given" in result.findings[0].message
@@ -217,48 +217,48 @@ def test_a_wrong_public_key_fails_verification(store: Safecomm) -> None:
         result.check()
 
 
-def test_a_seal_for_another_store_fails(store: Safecomm) -> None:
-    with Ledger(store) as ledger:
+def test_a_seal_for_another_store_fails(service: Safecomm) -> None:
+    with Ledger(service) as ledger:
         head = ledger.catch_up()
     key = Ed25519PrivateKey.generate()
     other = sign_seal(key, store="elsewhere", position=head.position, chain_hash=head.hash)
-    result = verify(store, public_key=key.public_key(), published=[other])
+    result = verify(service, public_key=key.public_key(), published=[other])
     assert [f.kind for f in result.findings] == [FindingKind.BAD_SEAL]
     assert "elsewhere" in result.findings[0].message
 
 
-def test_an_erased_person_still_verifies(store: Safecomm) -> None:
+def test_an_erased_person_still_verifies(service: Safecomm) -> None:
     """Crypto-shredding destroys a key outside the store; no stored event changes."""
     from safecomm_core.domain.dispute import Dispute
 
-    write_disputes(store, 2)
+    write_disputes(service, 2)
     key = Ed25519PrivateKey.generate()
-    with Ledger(store) as ledger:
+    with Ledger(service) as ledger:
         ledger.seal(key)
-    assert store.keys.destroy("p-1001-1")
-    party = store.get(Dispute, "d-2014-0001").parties[0].person
-    assert store.person(party).name == ERASED
-    result = verify(store, public_key=key.public_key())
+    assert service.keys.destroy("p-1001-1")
+    party = service.get(Dispute, "d-2014-0001").parties[0].person
+    assert service.person(party).name == ERASED
+    result = verify(service, public_key=key.public_key())
     assert result.intact, result.summary()
-    with Ledger(store) as ledger:
+    with Ledger(service) as ledger:
         ledger.seal(key)  # and sealing goes on
-    assert verify(store, public_key=key.public_key()).intact
+    assert verify(service, public_key=key.public_key()).intact
 
 
-def test_seals_are_checked_against_their_own_key_when_none_is_given(store: Safecomm) -> None:
-    write_disputes(store, 1)
-    with Ledger(store) as ledger:
+def test_seals_are_checked_against_their_own_key_when_none_is_given(service: Safecomm) -> None:
+    write_disputes(service, 1)
+    with Ledger(service) as ledger:
         ledger.seal(Ed25519PrivateKey.generate())
-    result = verify(store)
+    result = verify(service)
     assert result.intact
     assert not result.key_checked
     assert "checked only with the keys the seals carry" in "\n".join(result.summary())
 
 
-def test_verify_writes_nothing(store: Safecomm) -> None:
-    write_disputes(store, 1)
-    assert verify(store).intact
-    with Ledger(store) as ledger:
+def test_verify_writes_nothing(service: Safecomm) -> None:
+    write_disputes(service, 1)
+    assert verify(service).intact
+    with Ledger(service) as ledger:
         assert ledger.head().position == 0
         assert ledger.seals() == []
 
@@ -270,12 +270,12 @@ SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.mark.parametrize("backend", SQL_BACKENDS, indirect=True)
-def test_seals_and_ledger_are_append_only(store: Safecomm) -> None:
-    write_disputes(store, 1)
-    with Ledger(store) as ledger:
+def test_seals_and_ledger_are_append_only(service: Safecomm) -> None:
+    write_disputes(service, 1)
+    with Ledger(service) as ledger:
         ledger.seal(Ed25519PrivateKey.generate())
-    raw = RawEvents(store)
-    prefix = "" if raw.kind == "sqlite" else f"{store.config.name}_"
+    raw = RawEvents(service)
+    prefix = "" if raw.kind == "sqlite" else f"{service.config.name}_"
     try:
         for statement in (
             f"DELETE FROM {prefix}seals",
@@ -290,14 +290,14 @@ def test_seals_and_ledger_are_append_only(store: Safecomm) -> None:
 
 
 @pytest.mark.parametrize("backend", SQL_BACKENDS, indirect=True)
-def test_published_seals_catch_what_deleted_stored_seals_would_hide(store: Safecomm) -> None:
+def test_published_seals_catch_what_deleted_stored_seals_would_hide(service: Safecomm) -> None:
     """Records truncated, the seals table and the ledger emptied: only a published seal knows."""
-    write_disputes(store, 1)
+    write_disputes(service, 1)
     key = Ed25519PrivateKey.generate()
-    with Ledger(store) as ledger:
+    with Ledger(service) as ledger:
         published = ledger.seal(key)
-    raw = RawEvents(store)
-    prefix = "" if raw.kind == "sqlite" else f"{store.config.name}_"
+    raw = RawEvents(service)
+    prefix = "" if raw.kind == "sqlite" else f"{service.config.name}_"
     try:
         for table in ("seals", "ledger"):
             if raw.kind == "sqlite":
@@ -309,10 +309,10 @@ def test_published_seals_catch_what_deleted_stored_seals_would_hide(store: Safec
     finally:
         raw.close()
     # Nothing left in the store to compare with; but no seal by the key vouches for it.
-    wiped = verify(store, public_key=key.public_key())
+    wiped = verify(service, public_key=key.public_key())
     assert not wiped.intact
     assert "no seal made with the public key given holds" in str(wiped.first)
-    result = verify(store, public_key=key.public_key(), published=[published])
+    result = verify(service, public_key=key.public_key(), published=[published])
     assert not result.intact
     assert result.first is not None
     assert result.first.kind is FindingKind.ALTERED
@@ -322,12 +322,12 @@ def test_published_seals_catch_what_deleted_stored_seals_would_hide(store: Safec
 def test_sealing_refuses_a_ledger_altered_since_the_last_seal() -> None:
     from safecomm_core import open_store
 
-    with open_store("memory://") as store:
-        write_disputes(store, 1)
+    with open_store("memory://") as service:
+        write_disputes(service, 1)
         key = Ed25519PrivateKey.generate()
-        with Ledger(store) as ledger:
+        with Ledger(service) as ledger:
             ledger.seal(key)
-            write_disputes(store, 1, first=2)
+            write_disputes(service, 1, first=2)
             ledger.catch_up()
             entries = ledger.backend._entries  # type: ignore[attr-defined]
             entries[12] = attrs.evolve(entries[12], topic="x")
@@ -335,28 +335,28 @@ def test_sealing_refuses_a_ledger_altered_since_the_last_seal() -> None:
                 ledger.seal(key)
 
 
-def test_a_signed_seal_that_contradicts_a_holding_one_is_named(store: Safecomm) -> None:
+def test_a_signed_seal_that_contradicts_a_holding_one_is_named(service: Safecomm) -> None:
     """Two signed seals at one position, for different values: the records decide."""
-    write_disputes(store, 1)
+    write_disputes(service, 1)
     key = Ed25519PrivateKey.generate()
-    with Ledger(store) as ledger:
+    with Ledger(service) as ledger:
         good = ledger.seal(key)
     odd = sign_seal(key, store=good.store, position=good.position, chain_hash=b"\x07" * 32)
-    result = verify(store, public_key=key.public_key(), published=[odd])
+    result = verify(service, public_key=key.public_key(), published=[odd])
     assert [f.kind for f in result.findings] == [FindingKind.BAD_SEAL]
     assert "contradicts another seal" in result.findings[0].message
     assert result.seals_holding == 1
 
 
-def test_two_followers_at_once_chain_each_row_once(store_factory) -> None:  # type: ignore[no-untyped-def]
+def test_two_followers_at_once_chain_each_row_once(service_factory) -> None:  # type: ignore[no-untyped-def]
     import threading
 
-    store = store_factory()
-    write_disputes(store, 3)
+    service = service_factory()
+    write_disputes(service, 3)
     heads = []
 
     def follow() -> None:
-        with Ledger(store_factory(), batch_size=4) as ledger:
+        with Ledger(service_factory(), batch_size=4) as ledger:
             heads.append(ledger.catch_up())
 
     threads = [threading.Thread(target=follow) for _ in range(2)]
@@ -364,25 +364,25 @@ def test_two_followers_at_once_chain_each_row_once(store_factory) -> None:  # ty
         t.start()
     for t in threads:
         t.join()
-    with Ledger(store) as ledger:
-        assert list(ledger.entries()) == _recomputed(store)
-    assert heads[0] == heads[1] == LedgerHead(30, _recomputed(store)[-1].chain)
+    with Ledger(service) as ledger:
+        assert list(ledger.entries()) == _recomputed(service)
+    assert heads[0] == heads[1] == LedgerHead(30, _recomputed(service)[-1].chain)
 
 
 @pytest.mark.parametrize("backend", SQL_BACKENDS, indirect=True)
-def test_catching_up_goes_past_gaps_in_the_ids(store: Safecomm) -> None:
+def test_catching_up_goes_past_gaps_in_the_ids(service: Safecomm) -> None:
     """Ids missing before the ledger saw them (PostgreSQL's rolled-back ids, say) are gaps,
     not the end: small batches go on past them."""
-    write_disputes(store, 1)
-    raw = RawEvents(store)
+    write_disputes(service, 1)
+    raw = RawEvents(service)
     try:
         for position in (3, 4, 5, 8):
             raw.delete(position)
     finally:
         raw.close()
     key = Ed25519PrivateKey.generate()
-    with Ledger(store, batch_size=1) as ledger:
+    with Ledger(service, batch_size=1) as ledger:
         assert ledger.catch_up().position == 10
         assert [e.position for e in ledger.entries()] == [1, 2, 6, 7, 9, 10]
         ledger.seal(key)
-    assert verify(store, public_key=key.public_key(), batch_size=2).intact
+    assert verify(service, public_key=key.public_key(), batch_size=2).intact

@@ -45,9 +45,9 @@ def _rewrite(path: Path, files: dict[str, bytes], *, rehash: bool = False) -> No
             archive.writestr(name, data)
 
 
-def _sealed(store: Safecomm, key: Ed25519PrivateKey, disputes: int = 2) -> None:
-    write_disputes(store, disputes)
-    with Ledger(store) as ledger:
+def _sealed(service: Safecomm, key: Ed25519PrivateKey, disputes: int = 2) -> None:
+    write_disputes(service, disputes)
+    with Ledger(service) as ledger:
         ledger.seal(key)
 
 
@@ -58,13 +58,13 @@ def key() -> Ed25519PrivateKey:
 
 @pytest.mark.parametrize("backend", SQL_BACKENDS, indirect=True)
 def test_a_signed_bundle_verifies_without_the_store(
-    store: Safecomm, key: Ed25519PrivateKey, tmp_path: Path
+    service: Safecomm, key: Ed25519PrivateKey, tmp_path: Path
 ) -> None:
-    _sealed(store, key)
+    _sealed(service, key)
     out = tmp_path / "evidence.zip"
-    manifest = write_bundle(store, out, period=MONTH, key=key)
-    stored = store.log.head()
-    store.close()
+    manifest = write_bundle(service, out, period=MONTH, key=key)
+    stored = service.log.head()
+    service.close()
 
     result = verify_bundle(out, public_key=key.public_key())
 
@@ -84,19 +84,19 @@ def test_a_signed_bundle_verifies_without_the_store(
 
 
 def test_personal_data_stays_sealed_and_no_private_key_is_carried(
-    store_factory: object, key: Ed25519PrivateKey, tmp_path: Path
+    service_factory: object, key: Ed25519PrivateKey, tmp_path: Path
 ) -> None:
-    store: Safecomm = store_factory()  # type: ignore[operator]
-    _sealed(store, key)
+    service: Safecomm = service_factory()  # type: ignore[operator]
+    _sealed(service, key)
     out = tmp_path / "evidence.zip"
-    write_bundle(store, out, period=MONTH, key=key)
+    write_bundle(service, out, period=MONTH, key=key)
     files = _files(out)
     everything = b"".join(files.values())
     states = [
         base64.b64decode(json.loads(line)["state"])
         for line in files["records/records.jsonl"].splitlines()
     ]
-    assert len(states) == store.log.head()
+    assert len(states) == service.log.head()
     for secret in ("王建国", "13800001001", "李秀英"):
         for form in (secret.encode(), json.dumps(secret).encode()):
             assert form not in everything
@@ -108,10 +108,10 @@ def test_personal_data_stays_sealed_and_no_private_key_is_carried(
 
 @pytest.fixture
 def bundle(tmp_path: Path, key: Ed25519PrivateKey) -> Path:
-    with open_store(f"sqlite:///{tmp_path / 's.db'}") as store:
-        _sealed(store, key)
+    with open_store(f"sqlite:///{tmp_path / 's.db'}") as service:
+        _sealed(service, key)
         out = tmp_path / "evidence.zip"
-        write_bundle(store, out, period=MONTH, key=key)
+        write_bundle(service, out, period=MONTH, key=key)
     return out
 
 
@@ -180,10 +180,12 @@ def test_a_forged_signature_key_is_refused(bundle: Path) -> None:
     assert any("its signature does not hold" in p for p in result.problems)
 
 
-def test_an_unsigned_unsealed_bundle_proves_nothing(memory_store: Safecomm, tmp_path: Path) -> None:
-    write_disputes(memory_store, 1)
+def test_an_unsigned_unsealed_bundle_proves_nothing(
+    memory_service: Safecomm, tmp_path: Path
+) -> None:
+    write_disputes(memory_service, 1)
     out = tmp_path / "evidence.zip"
-    manifest = write_bundle(memory_store, out, period=MONTH)
+    manifest = write_bundle(memory_service, out, period=MONTH)
     assert manifest["key_id"] is None
     result = verify_bundle(out)
     assert not result.intact
@@ -194,13 +196,13 @@ def test_an_unsigned_unsealed_bundle_proves_nothing(memory_store: Safecomm, tmp_
 
 
 def test_an_unsigned_bundle_of_a_sealed_store_verifies_with_its_tail_unsealed(
-    memory_store: Safecomm, key: Ed25519PrivateKey, tmp_path: Path
+    memory_service: Safecomm, key: Ed25519PrivateKey, tmp_path: Path
 ) -> None:
-    _sealed(memory_store, key, disputes=1)
-    sealed = memory_store.log.head()
-    write_disputes(memory_store, 1, first=2)
+    _sealed(memory_service, key, disputes=1)
+    sealed = memory_service.log.head()
+    write_disputes(memory_service, 1, first=2)
     out = tmp_path / "evidence.zip"
-    write_bundle(memory_store, out, period=MONTH)
+    write_bundle(memory_service, out, period=MONTH)
     result = verify_bundle(out, public_key=key.public_key())
     assert result.intact, result.summary()
     assert not result.signed
@@ -213,8 +215,8 @@ def test_cli_bundle_and_verify_bundle(tmp_path: Path) -> None:
     runner = CliRunner()
     url = f"sqlite:///{tmp_path / 's.db'}"
     key = tmp_path / "seal.key"
-    with open_store(url) as store:
-        write_disputes(store, 2)
+    with open_store(url) as service:
+        write_disputes(service, 2)
     assert runner.invoke(main, ["audit", "keygen", "--out", str(key)]).exit_code == 0
     assert runner.invoke(main, ["audit", "seal", "--key", str(key), "--store", url]).exit_code == 0
     out = tmp_path / "evidence.zip"

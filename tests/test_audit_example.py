@@ -25,8 +25,8 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_the_audit_example_verifies_and_replays(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'safecomm.db'}"
     private, public = generate_key(tmp_path / "seal.key")
-    with open_store(url) as store, Ledger(store) as ledger:
-        write_disputes(store, 2)
+    with open_store(url) as service, Ledger(service) as ledger:
+        write_disputes(service, 2)
         seal = ledger.seal(load_private_key(private))
     published = tmp_path / "seals.jsonl"
     published.write_text(seal.to_json() + "\n")
@@ -60,8 +60,8 @@ def test_the_audit_example_verifies_and_replays(tmp_path: Path) -> None:
 
 def test_the_example_refuses_another_key(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'safecomm.db'}"
-    with open_store(url) as store, Ledger(store) as ledger:
-        write_disputes(store, 1)
+    with open_store(url) as service, Ledger(service) as ledger:
+        write_disputes(service, 1)
         ledger.seal(Ed25519PrivateKey.generate())
     _private, public = generate_key(tmp_path / "other.key")
     assert _run(url, str(public)).returncode == 1

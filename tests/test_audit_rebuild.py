@@ -22,12 +22,12 @@ def _live_table(projector: Projector, table: str) -> str:
 
 
 @pytest.mark.parametrize("backend", SQL_BACKENDS, indirect=True)
-def test_a_view_row_altered_by_raw_sql_is_reported(store: Safecomm) -> None:
-    write_disputes(store, 3)
-    with Projector(store) as projector:
+def test_a_view_row_altered_by_raw_sql_is_reported(service: Safecomm) -> None:
+    write_disputes(service, 3)
+    with Projector(service) as projector:
         for projection in builtin_projections():
             projector.catch_up(projection)
-        before = rebuild_check(store, projector=projector)
+        before = rebuild_check(service, projector=projector)
         assert before.equal, before.summary()
         assert all(p.built for p in before.projections)
         live_digest = projector.digest(DISPUTES).value
@@ -37,7 +37,7 @@ def test_a_view_row_altered_by_raw_sql_is_reported(store: Safecomm) -> None:
         )
         assert changed == 1
 
-        after = rebuild_check(store, projector=projector)
+        after = rebuild_check(service, projector=projector)
 
         assert not after.equal
         disputes = next(p for p in after.projections if p.projection == DISPUTES.name)
@@ -55,9 +55,9 @@ def test_a_view_row_altered_by_raw_sql_is_reported(store: Safecomm) -> None:
         assert [r["community"] for r in rows if r["ref"] == "d-2014-0002"] == ["C9"]
 
 
-def test_an_unbuilt_projection_is_listed_not_failed(memory_store: Safecomm) -> None:
-    write_disputes(memory_store, 1)
-    result = rebuild_check(memory_store)
+def test_an_unbuilt_projection_is_listed_not_failed(memory_service: Safecomm) -> None:
+    write_disputes(memory_service, 1)
+    result = rebuild_check(memory_service)
     assert result.equal
     assert not any(p.built for p in result.projections)
     assert "not built yet" in result.summary()[0]
@@ -66,8 +66,8 @@ def test_an_unbuilt_projection_is_listed_not_failed(memory_store: Safecomm) -> N
 def test_cli_rebuild_check_exit_status(tmp_path: object) -> None:
     runner = CliRunner()
     url = f"sqlite:///{tmp_path}/audit.db"
-    with open_store(url) as store:
-        write_disputes(store, 3)
+    with open_store(url) as service:
+        write_disputes(service, 3)
     assert runner.invoke(main, ["project", "--store", url]).exit_code == 0
     ok = runner.invoke(main, ["audit", "rebuild-check", "--store", url])
     assert ok.exit_code == 0, ok.output

@@ -26,8 +26,8 @@ from safecomm_core.domain.dispute import Dispute, DisputeStatus
 ACTOR = {"id": "staff-017", "role": "mediator"}
 
 
-def _do(store: Safecomm, type_: str, cid: str, at: str, dispute: str, **fields: Any) -> None:
-    store.handle(
+def _do(service: Safecomm, type_: str, cid: str, at: str, dispute: str, **fields: Any) -> None:
+    service.handle(
         parse_command(
             {
                 "type": type_,
@@ -41,9 +41,9 @@ def _do(store: Safecomm, type_: str, cid: str, at: str, dispute: str, **fields: 
     )
 
 
-def _report(store: Safecomm, dispute: str, at: str) -> None:
+def _report(service: Safecomm, dispute: str, at: str) -> None:
     _do(
-        store,
+        service,
         "dispute.report",
         f"{dispute}-r",
         at,
@@ -55,9 +55,9 @@ def _report(store: Safecomm, dispute: str, at: str) -> None:
     )
 
 
-def _accepted_with_mediator(store: Safecomm, dispute: str, at: str) -> None:
-    _do(store, "dispute.accept", f"{dispute}-a", at, dispute)
-    _do(store, "dispute.assign_mediator", f"{dispute}-m", at, dispute, mediator="staff-017")
+def _accepted_with_mediator(service: Safecomm, dispute: str, at: str) -> None:
+    _do(service, "dispute.accept", f"{dispute}-a", at, dispute)
+    _do(service, "dispute.assign_mediator", f"{dispute}-m", at, dispute, mediator="staff-017")
 
 
 def _moment() -> datetime:
@@ -69,51 +69,51 @@ def _moment() -> datetime:
 
 
 def test_known_at_shows_what_the_office_knew_and_as_of_includes_late_entries(
-    store: Safecomm,
+    service: Safecomm,
 ) -> None:
-    _report(store, "d-1", "2014-03-03T09:10:00+08:00")
-    _accepted_with_mediator(store, "d-1", "2014-03-03T09:30:00+08:00")
+    _report(service, "d-1", "2014-03-03T09:10:00+08:00")
+    _accepted_with_mediator(service, "d-1", "2014-03-03T09:30:00+08:00")
     then = _moment()
     # Entered late, from paper: a session on 4 March, and a dispute of 2 March.
-    _do(store, "dispute.hold_session", "d-1-s", "2014-03-04T15:00:00+08:00", "d-1", notes="x")
-    _report(store, "d-2", "2014-03-02T10:00:00+08:00")
+    _do(service, "dispute.hold_session", "d-1-s", "2014-03-04T15:00:00+08:00", "d-1", notes="x")
+    _report(service, "d-2", "2014-03-02T10:00:00+08:00")
 
-    known = replay_record(store, "d-1", Cut.known_at(then))
+    known = replay_record(service, "d-1", Cut.known_at(then))
     assert known.version == 3
     assert known.versions_today == 4
     assert known.record is not None
     assert isinstance(known.record, Dispute)
     assert known.record.sessions == 0
     assert [e.event for e in known.events] == ["Reported", "Accepted", "MediatorAssigned"]
-    assert not replay_record(store, "d-2", Cut.known_at(then)).record  # not yet entered
+    assert not replay_record(service, "d-2", Cut.known_at(then)).record  # not yet entered
 
-    as_of = replay_record(store, "d-1", Cut.as_of(parse_moment("2014-03-05")))
+    as_of = replay_record(service, "d-1", Cut.as_of(parse_moment("2014-03-05")))
     assert as_of.version == 4
     assert as_of.record is not None
     assert as_of.record.sessions == 1  # type: ignore[attr-defined]
-    assert replay_record(store, "d-2", Cut.as_of(parse_moment("2014-03-02"))).version == 1
-    assert replay_record(store, "d-1", Cut.as_of(parse_moment("2014-03-03"))).version == 3
-    assert replay_record(store, "d-1", Cut.as_of(parse_moment("2014-03-02"))).record is None
+    assert replay_record(service, "d-2", Cut.as_of(parse_moment("2014-03-02"))).version == 1
+    assert replay_record(service, "d-1", Cut.as_of(parse_moment("2014-03-03"))).version == 3
+    assert replay_record(service, "d-1", Cut.as_of(parse_moment("2014-03-02"))).record is None
 
 
-def test_a_replay_up_to_now_equals_the_live_record(store: Safecomm) -> None:
-    _report(store, "d-1", "2014-03-03T09:10:00+08:00")
-    _accepted_with_mediator(store, "d-1", "2014-03-03T09:30:00+08:00")
-    live = store.get(Dispute, "d-1")
+def test_a_replay_up_to_now_equals_the_live_record(service: Safecomm) -> None:
+    _report(service, "d-1", "2014-03-03T09:10:00+08:00")
+    _accepted_with_mediator(service, "d-1", "2014-03-03T09:30:00+08:00")
+    live = service.get(Dispute, "d-1")
     for cut in (Cut.known_at(datetime.now(UTC)), Cut.as_of(parse_moment("2099-01-01"))):
-        replayed = replay_record(store, "d-1", cut)
+        replayed = replay_record(service, "d-1", cut)
         assert replayed.record is not None
         assert replayed.record.__dict__ == live.__dict__
-        assert replayed.events == tuple(store.history("d-1", "dispute"))
+        assert replayed.events == tuple(service.history("d-1", "dispute"))
 
 
-def test_events_out_of_order_in_the_world_are_listed_not_applied(store: Safecomm) -> None:
+def test_events_out_of_order_in_the_world_are_listed_not_applied(service: Safecomm) -> None:
     """Accepted on the 5th, but a session is entered as held on the 4th: as of the 4th the
     session cannot be applied without the acceptance before it, and says so."""
-    _report(store, "d-3", "2014-03-03T09:10:00+08:00")
-    _accepted_with_mediator(store, "d-3", "2014-03-05T09:00:00+08:00")
-    _do(store, "dispute.hold_session", "d-3-s", "2014-03-04T15:00:00+08:00", "d-3", notes="x")
-    replayed = replay_record(store, "d-3", Cut.as_of(parse_moment("2014-03-04")))
+    _report(service, "d-3", "2014-03-03T09:10:00+08:00")
+    _accepted_with_mediator(service, "d-3", "2014-03-05T09:00:00+08:00")
+    _do(service, "dispute.hold_session", "d-3-s", "2014-03-04T15:00:00+08:00", "d-3", notes="x")
+    replayed = replay_record(service, "d-3", Cut.as_of(parse_moment("2014-03-04")))
     assert replayed.version == 1
     assert replayed.record is not None
     assert replayed.record.status is DisputeStatus.REPORTED  # type: ignore[attr-defined]
@@ -121,27 +121,27 @@ def test_events_out_of_order_in_the_world_are_listed_not_applied(store: Safecomm
     assert replayed.to_dict()["not_applied"][0]["version"] == 4
 
 
-def test_a_record_is_found_by_its_uuid_as_verification_names_it(store: Safecomm) -> None:
-    _report(store, "d-1", "2014-03-03T09:10:00+08:00")
-    by_ref = replay_record(store, "d-1", Cut.as_of(parse_moment("2014-03-04")), kind="dispute")
-    by_id = replay_record(store, str(by_ref.aggregate_id), Cut.as_of(parse_moment("2014-03-04")))
+def test_a_record_is_found_by_its_uuid_as_verification_names_it(service: Safecomm) -> None:
+    _report(service, "d-1", "2014-03-03T09:10:00+08:00")
+    by_ref = replay_record(service, "d-1", Cut.as_of(parse_moment("2014-03-04")), kind="dispute")
+    by_id = replay_record(service, str(by_ref.aggregate_id), Cut.as_of(parse_moment("2014-03-04")))
     assert by_id == by_ref
-    assert identify(store, by_ref.aggregate_id) == ("dispute", "d-1")
+    assert identify(service, by_ref.aggregate_id) == ("dispute", "d-1")
     data = by_id.to_dict()
     assert data["state"]["status"] == "reported"
     assert data["state"]["parties"][0]["person"] == {"person": "d-1-p"}  # never the name
     assert "王建国" not in str(data)
 
 
-def test_unknown_or_ambiguous_records_are_refused(store: Safecomm) -> None:
+def test_unknown_or_ambiguous_records_are_refused(service: Safecomm) -> None:
     cut = Cut.as_of(parse_moment("2014-03-04"))
     with pytest.raises(NotFound):
-        replay_record(store, "d-9", cut)
+        replay_record(service, "d-9", cut)
     with pytest.raises(InvalidCommand, match="kind"):
-        replay_record(store, "d-9", cut, kind="no-such-kind")
+        replay_record(service, "d-9", cut, kind="no-such-kind")
 
 
-def test_a_report_replayed_as_known_at_equals_the_one_produced_then(store: Safecomm) -> None:
+def test_a_report_replayed_as_known_at_equals_the_one_produced_then(service: Safecomm) -> None:
     def disputes_by_month(events: Iterator[ReplayedEvent]) -> dict[str, int]:
         counts: dict[str, int] = {}
         for replayed in events:
@@ -150,17 +150,17 @@ def test_a_report_replayed_as_known_at_equals_the_one_produced_then(store: Safec
                 counts[month] = counts.get(month, 0) + 1
         return counts
 
-    _report(store, "d-1", "2014-03-03T09:10:00+08:00")
-    _report(store, "d-2", "2014-04-01T09:10:00+08:00")
-    produced = replay_report(store, Cut.known_at(datetime.now(UTC)), disputes_by_month)
+    _report(service, "d-1", "2014-03-03T09:10:00+08:00")
+    _report(service, "d-2", "2014-04-01T09:10:00+08:00")
+    produced = replay_report(service, Cut.known_at(datetime.now(UTC)), disputes_by_month)
     then = _moment()
-    _report(store, "d-3", "2014-03-20T09:10:00+08:00")  # a late entry for March
-    assert replay_report(store, Cut.known_at(then), disputes_by_month) == produced
+    _report(service, "d-3", "2014-03-20T09:10:00+08:00")  # a late entry for March
+    assert replay_report(service, Cut.known_at(then), disputes_by_month) == produced
     assert produced == {"2014-03": 1, "2014-04": 1}
-    assert replay_report(store, Cut.as_of(parse_moment("2014-03-31")), disputes_by_month) == {
+    assert replay_report(service, Cut.as_of(parse_moment("2014-03-31")), disputes_by_month) == {
         "2014-03": 2
     }
-    positions = [r.position for r in replay_events(store, Cut.known_at(datetime.now(UTC)))]
+    positions = [r.position for r in replay_events(service, Cut.known_at(datetime.now(UTC)))]
     assert positions == sorted(positions)
     assert len(positions) == 6  # three disputes and three receipts
 

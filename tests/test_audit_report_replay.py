@@ -45,19 +45,21 @@ def _figure(report: Report, indicator: str) -> tuple[float, float | None]:
 
 @pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_known_at_equals_the_report_produced_then_and_as_of_takes_late_entries(
-    store: Safecomm,
+    service: Safecomm,
 ) -> None:
-    write_disputes(store, 2)
-    first = monthly_report(store, MONTH, generated_at=MOMENT)
+    write_disputes(service, 2)
+    first = monthly_report(service, MONTH, generated_at=MOMENT)
     produced_at = datetime.now(UTC)
     time.sleep(0.01)
     # more events, all of them late entries occurring in March (the sample's month)
-    write_disputes(store, 2, first=3)
-    later = monthly_report(store, MONTH, generated_at=MOMENT)
+    write_disputes(service, 2, first=3)
+    later = monthly_report(service, MONTH, generated_at=MOMENT)
     assert later.figures != first.figures  # the late entries do move the figures
 
-    known = replay_monthly(store, Cut.known_at(produced_at), MONTH, generated_at=MOMENT)
-    as_of = replay_monthly(store, Cut.as_of(parse_moment("2014-03-31")), MONTH, generated_at=MOMENT)
+    known = replay_monthly(service, Cut.known_at(produced_at), MONTH, generated_at=MOMENT)
+    as_of = replay_monthly(
+        service, Cut.as_of(parse_moment("2014-03-31")), MONTH, generated_at=MOMENT
+    )
 
     assert _same(known) == first
     assert known.figures == first.figures
@@ -72,22 +74,22 @@ def test_known_at_equals_the_report_produced_then_and_as_of_takes_late_entries(
     assert after[1] > before[1]  # the late disputes are counted as of March
 
 
-def test_as_of_before_the_period_knows_nothing_of_it(memory_store: Safecomm) -> None:
-    write_disputes(memory_store, 2)
-    early = replay_monthly(memory_store, Cut.as_of(parse_moment("2014-02-28")), MONTH)
-    full = replay_monthly(memory_store, Cut.as_of(parse_moment("2014-03-31")), MONTH)
+def test_as_of_before_the_period_knows_nothing_of_it(memory_service: Safecomm) -> None:
+    write_disputes(memory_service, 2)
+    early = replay_monthly(memory_service, Cut.as_of(parse_moment("2014-02-28")), MONTH)
+    full = replay_monthly(memory_service, Cut.as_of(parse_moment("2014-03-31")), MONTH)
     assert _figure(full, "dispute_escalation_rate")[1]
     assert not _figure(early, "dispute_escalation_rate")[1]
 
 
 def test_cli_replay_report(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 's.db'}"
-    with open_store(url) as store:
-        write_disputes(store, 2)
-        first = monthly_report(store, MONTH, generated_at=MOMENT)
+    with open_store(url) as service:
+        write_disputes(service, 2)
+        first = monthly_report(service, MONTH, generated_at=MOMENT)
         produced_at = datetime.now(UTC)
         time.sleep(0.01)
-        write_disputes(store, 1, first=3)
+        write_disputes(service, 1, first=3)
     runner = CliRunner()
     cut = ["--known-at", produced_at.isoformat()]
     result = runner.invoke(
@@ -110,32 +112,32 @@ def test_cli_replay_report(tmp_path: Path) -> None:
     assert both.exit_code == 2
 
 
-def _recorded_times(store: Safecomm) -> list[datetime]:
+def _recorded_times(service: Safecomm) -> list[datetime]:
     """The recorded time of every stored event, in log order."""
-    recorder, mapper = store.log.application.recorder, store.log.application.mapper
+    recorder, mapper = service.log.application.recorder, service.log.application.mapper
     return [mapper.to_domain_event(n).timestamp for n in recorder.select_notifications(1, 10**6)]
 
 
 @pytest.mark.parametrize("backend", BACKENDS, indirect=True)
-def test_checkpoints_change_nothing_in_a_known_at_replay(store: Safecomm) -> None:
-    write_disputes(store, 3)
-    times = _recorded_times(store)
+def test_checkpoints_change_nothing_in_a_known_at_replay(service: Safecomm) -> None:
+    write_disputes(service, 3)
+    times = _recorded_times(service)
     for moment in times:  # read raw, the prefix is what decoding every event would say
         expected = next((i for i, t in enumerate(times) if t > moment), len(times))
-        assert recorded_prefix(store, moment).end == expected
+        assert recorded_prefix(service, moment).end == expected
     # Moments before the first event, at a few events and after the last.
     moments = [times[0] - timedelta(seconds=1), times[4], times[17], times[-1]]
     for moment in moments:
         cut = Cut.known_at(moment)
-        plain = replay_monthly(store, cut, MONTH, generated_at=MOMENT, checkpoints=False)
-        cold = replay_monthly(store, cut, MONTH, generated_at=MOMENT, checkpoint_every=4)
-        warm = replay_monthly(store, cut, MONTH, generated_at=MOMENT, checkpoint_every=4)
+        plain = replay_monthly(service, cut, MONTH, generated_at=MOMENT, checkpoints=False)
+        cold = replay_monthly(service, cut, MONTH, generated_at=MOMENT, checkpoint_every=4)
+        warm = replay_monthly(service, cut, MONTH, generated_at=MOMENT, checkpoint_every=4)
         assert cold == plain
         assert warm == plain
-    kept = Checkpoints(open_views(store.config), "monthly", fingerprint(PROJECTIONS))
+    kept = Checkpoints(open_views(service.config), "monthly", fingerprint(PROJECTIONS))
     try:
         count, size = kept.size()
-        if store.config.kind == "memory":
+        if service.config.kind == "memory":
             assert (count, size) == (0, 0)  # a store in memory keeps none
         else:
             assert count == len(times) // 4  # one at every fourth position up to the end
@@ -148,10 +150,10 @@ def test_checkpoints_change_nothing_in_a_known_at_replay(store: Safecomm) -> Non
 
 
 def test_a_checkpoint_of_other_projections_is_not_used(tmp_path: Path) -> None:
-    with open_store(f"sqlite:///{tmp_path / 's.db'}") as store:
-        write_disputes(store, 1)
-        replay_monthly(store, Cut.known_at(datetime.now(UTC)), MONTH, checkpoint_every=2)
-        views = open_views(store.config)
+    with open_store(f"sqlite:///{tmp_path / 's.db'}") as service:
+        write_disputes(service, 1)
+        replay_monthly(service, Cut.known_at(datetime.now(UTC)), MONTH, checkpoint_every=2)
+        views = open_views(service.config)
         try:
             assert Checkpoints(views, "monthly", fingerprint(PROJECTIONS)).size()[0] > 0
             assert Checkpoints(views, "monthly", "another").latest(micros(MOMENT)) is None
@@ -169,57 +171,59 @@ def _stored(moment: datetime) -> StoredEvent:
 def test_the_recorded_prefix_ends_before_the_first_event_recorded_later() -> None:
     base = datetime(2014, 3, 1, tzinfo=UTC)
     at = [base + timedelta(minutes=m) for m in (1, 2, 5, 3, 6, 7)]
-    with open_store("memory://") as store:
-        store.log.application.recorder.insert_events([_stored(m) for m in at])
+    with open_store("memory://") as service:
+        service.log.application.recorder.insert_events([_stored(m) for m in at])
         # Position 4 was recorded by 04:00 but stored after position 3, recorded at 05:00:
         # it was still in flight then, and the prefix leaves it out.
-        prefix = recorded_prefix(store, base + timedelta(minutes=4), marks_every=2)
+        prefix = recorded_prefix(service, base + timedelta(minutes=4), marks_every=2)
         assert prefix.end == 2
         assert prefix.latest == {2: micros(at[1])}
-        everything = recorded_prefix(store, base + timedelta(hours=1), marks_every=2)
+        everything = recorded_prefix(service, base + timedelta(hours=1), marks_every=2)
         assert everything.end == 6
         assert everything.latest == {2: micros(at[1]), 4: micros(at[2]), 6: micros(at[5])}
         later = recorded_prefix(
-            store, base + timedelta(hours=1), after=4, latest_before=micros(at[2])
+            service, base + timedelta(hours=1), after=4, latest_before=micros(at[2])
         )
         assert later == RecordedPrefix(6, {6: micros(at[5])})
-        assert recorded_prefix(store, base).end == 0
+        assert recorded_prefix(service, base).end == 0
 
 
 def test_a_ciphered_store_is_read_through_its_mapper(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SAFECOMM_CIPHER_KEY", AESCipher.create_key(16))
-    with open_store(f"sqlite:///{tmp_path / 's.db'}") as store:
-        write_disputes(store, 1)
-        times = _recorded_times(store)
+    with open_store(f"sqlite:///{tmp_path / 's.db'}") as service:
+        write_disputes(service, 1)
+        times = _recorded_times(service)
         for moment in times:
             expected = next((i for i, t in enumerate(times) if t > moment), len(times))
-            assert recorded_prefix(store, moment).end == expected
+            assert recorded_prefix(service, moment).end == expected
         cut = Cut.known_at(times[-1])
-        assert replay_monthly(store, cut, MONTH, generated_at=MOMENT) == replay_monthly(
-            store, cut, MONTH, generated_at=MOMENT, checkpoints=False
+        assert replay_monthly(service, cut, MONTH, generated_at=MOMENT) == replay_monthly(
+            service, cut, MONTH, generated_at=MOMENT, checkpoints=False
         )
 
 
 def test_a_checkpoint_of_another_store_is_not_used(tmp_path: Path) -> None:
     first, second = tmp_path / "a.db", tmp_path / "b.db"
-    with open_store(f"sqlite:///{first}") as store:
-        write_disputes(store, 1)
-        replay_monthly(store, Cut.known_at(datetime.now(UTC)), MONTH, checkpoint_every=2)
-    with open_store(f"sqlite:///{second}") as store:
-        write_disputes(store, 1, first=7)  # as many events, other records
+    with open_store(f"sqlite:///{first}") as service:
+        write_disputes(service, 1)
+        replay_monthly(service, Cut.known_at(datetime.now(UTC)), MONTH, checkpoint_every=2)
+    with open_store(f"sqlite:///{second}") as service:
+        write_disputes(service, 1, first=7)  # as many events, other records
     shutil.copy(views_path(str(first)), views_path(str(second)))  # its checkpoints with it
-    with open_store(f"sqlite:///{second}") as store:
+    with open_store(f"sqlite:///{second}") as service:
         cut = Cut.known_at(datetime.now(UTC))
-        plain = replay_monthly(store, cut, MONTH, generated_at=MOMENT, checkpoints=False)
+        plain = replay_monthly(service, cut, MONTH, generated_at=MOMENT, checkpoints=False)
         with pytest.warns(UserWarning, match="does not belong to this store"):
             assert (
-                replay_monthly(store, cut, MONTH, generated_at=MOMENT, checkpoint_every=2) == plain
+                replay_monthly(service, cut, MONTH, generated_at=MOMENT, checkpoint_every=2)
+                == plain
             )
         # The fold replaced them with this store's own, which the next replay starts from.
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert (
-                replay_monthly(store, cut, MONTH, generated_at=MOMENT, checkpoint_every=2) == plain
+                replay_monthly(service, cut, MONTH, generated_at=MOMENT, checkpoint_every=2)
+                == plain
             )

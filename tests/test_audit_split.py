@@ -69,11 +69,11 @@ def _not_the_first(self: Helper) -> int | None:
 @contextlib.contextmanager
 def _two_seals(backend: str) -> Iterator[tuple[Any, RawEvents, Any]]:
     """Sealed at position 10 and at 40 (the head)."""
-    with sealed_store(backend, disputes=1) as (store, raw, _seal, key):
-        write_disputes(store, 3, first=2)
-        with Ledger(store) as ledger:
+    with sealed_store(backend, disputes=1) as (service, raw, _seal, key):
+        write_disputes(service, 3, first=2)
+        with Ledger(service) as ledger:
             ledger.seal(key)
-        yield store, raw, key
+        yield service, raw, key
 
 
 @contextlib.contextmanager
@@ -105,14 +105,14 @@ def _helpers() -> Iterator[list[bool]]:
         yield used
 
 
-def _both(store: Any, key: Any) -> tuple[Verification, list[bool]]:
+def _both(service: Any, key: Any) -> tuple[Verification, list[bool]]:
     """The sequential outcome, asserted equal to the helped ones; whether helpers chained."""
-    sequential = verify(store, public_key=key.public_key(), parallel_from=None)
+    sequential = verify(service, public_key=key.public_key(), parallel_from=None)
     with _helpers() as used:
-        split = verify(store, public_key=key.public_key(), parallel_from=1)
+        split = verify(service, public_key=key.public_key(), parallel_from=1)
         for batch_size in (3, 1000):  # batches cut anywhere: still the same
             assert (
-                verify(store, public_key=key.public_key(), parallel_from=1, batch_size=batch_size)
+                verify(service, public_key=key.public_key(), parallel_from=1, batch_size=batch_size)
                 == sequential
             )
     assert split == sequential
@@ -120,9 +120,9 @@ def _both(store: Any, key: Any) -> tuple[Verification, list[bool]]:
 
 
 def test_an_intact_store_verifies_the_same_with_a_helper(sql_backend: str) -> None:
-    with _two_seals(sql_backend) as (store, _raw, key):
-        write_disputes(store, 1, first=5)  # an unsealed tail
-        result, used = _both(store, key)
+    with _two_seals(sql_backend) as (service, _raw, key):
+        write_disputes(service, 1, first=5)  # an unsealed tail
+        result, used = _both(service, key)
         assert result.intact, result.summary()
         assert result.records == ROWS + 10
         assert len(used) == 3
@@ -139,14 +139,14 @@ def test_an_intact_store_verifies_the_same_with_a_helper(sql_backend: str) -> No
 def test_a_record_changed_in_either_half_is_found_the_same(
     sql_backend: str, where: int, how: str
 ) -> None:
-    with _two_seals(sql_backend) as (store, raw, key):
+    with _two_seals(sql_backend) as (service, raw, key):
         if how == "u":
             raw.set_state(where, raw.row(where)[4] + b" ")
         elif how == "s":
             raw.swap(where, where + 1)
         else:
             raw.delete(where)
-        result, used = _both(store, key)
+        result, used = _both(service, key)
         assert not result.intact
         assert result.first is not None
         assert result.first.position == where
@@ -164,8 +164,8 @@ def test_a_record_changed_in_either_half_is_found_the_same(
 def test_a_ledger_altered_where_the_pieces_meet_changes_nothing(
     sql_backend: str, value: object
 ) -> None:
-    with _two_seals(sql_backend) as (store, raw, key):
-        ledger = "ledger" if raw.kind == "sqlite" else f"{store.config.name}_ledger"
+    with _two_seals(sql_backend) as (service, raw, key):
+        ledger = "ledger" if raw.kind == "sqlite" else f"{service.config.name}_ledger"
         if raw.kind == "sqlite":
             raw._run("DROP TRIGGER ledger_no_update")
         else:
@@ -173,15 +173,15 @@ def test_a_ledger_altered_where_the_pieces_meet_changes_nothing(
             if isinstance(value, str):
                 value = value.encode()
         raw._run(f"UPDATE {ledger} SET chain = ? WHERE position = ?", (value, SPLIT))
-        result, used = _both(store, key)
+        result, used = _both(service, key)
         assert not any(used)  # thrown away, or (a chain of text) no helper at all
         assert result.records == ROWS
         assert [f.kind for f in result.findings] in ([], [FindingKind.LEDGER])
 
 
 def test_a_memory_store_is_verified_in_one_process() -> None:
-    with sealed_store("memory") as (store, _raw, _seal, key):
-        result, used = _both(store, key)
+    with sealed_store("memory") as (service, _raw, _seal, key):
+        result, used = _both(service, key)
         assert result.intact
         assert not used
 
@@ -202,13 +202,13 @@ def test_without_a_second_process_the_verifier_chains_alone(
 
         start(self, broken, *args)
 
-    with _two_seals(sql_backend) as (store, raw, key):
+    with _two_seals(sql_backend) as (service, raw, key):
         raw.set_topic(30, "x")  # a finding in the second half
-        expected = verify(store, public_key=key.public_key(), parallel_from=None)
+        expected = verify(service, public_key=key.public_key(), parallel_from=None)
         for replacement in (refused, failing):
             with monkeypatch.context() as patch:
                 patch.setattr(Helper, "__init__", replacement)
-                assert verify(store, public_key=key.public_key(), parallel_from=1) == expected
+                assert verify(service, public_key=key.public_key(), parallel_from=1) == expected
         assert expected.first is not None
         assert expected.first.position == 30
 
@@ -217,8 +217,8 @@ def test_without_a_second_process_the_verifier_chains_alone(
     "backend", ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def test_rows_are_the_scan_one_by_one(backend: str) -> None:
-    with sealed_store(backend, disputes=1) as (store, _raw, _seal, _key):
-        audit = open_backend(store)
+    with sealed_store(backend, disputes=1) as (service, _raw, _seal, _key):
+        audit = open_backend(service)
         try:
             for after, upto in ((0, None), (3, 7), (7, 7), (9, 100)):
                 scanned = [r for batch in audit.scan(after, upto, 4) for r in batch]

@@ -151,7 +151,7 @@ def test_unknown_rules_are_all_named_and_quoted_safely() -> None:
     ]
 
 
-def test_nothing_is_written_for_bad_input(memory_store: Any) -> None:
+def test_nothing_is_written_for_bad_input(memory_service: Any) -> None:
     with pytest.raises(InvalidCommand):
-        memory_store.handle_json(changed(occurred_at="yesterday"))
-    assert list(memory_store.log.read(0, 1000)) == []
+        memory_service.handle_json(changed(occurred_at="yesterday"))
+    assert list(memory_service.log.read(0, 1000)) == []

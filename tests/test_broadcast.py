@@ -76,10 +76,10 @@ def answer(qid: str = "q-1", at: datetime = T0, ref: str = "w-1") -> Any:
 # -- rules ------------------------------------------------------------------------------
 
 
-def test_published_on_each_outlet_with_its_recipients(memory_store: Any) -> None:
-    memory_store.handle(publish())
-    memory_store.handle(publish_on(reach(WEIBO_C1, 1800), at=T0 + timedelta(hours=14)))
-    b = memory_store.get(Broadcast, "w-1")
+def test_published_on_each_outlet_with_its_recipients(memory_service: Any) -> None:
+    memory_service.handle(publish())
+    memory_service.handle(publish_on(reach(WEIBO_C1, 1800), at=T0 + timedelta(hours=14)))
+    b = memory_service.get(Broadcast, "w-1")
     assert (b.status, b.category, b.period) == (
         BroadcastStatus.PUBLISHED,
         BroadcastCategory.ANTI_THEFT,
@@ -87,101 +87,101 @@ def test_published_on_each_outlet_with_its_recipients(memory_store: Any) -> None
     )
     assert b.reach == {SMS: 5200, QQ_C1: 310, WEIBO_C1: 1800}
     assert b.recipients == 7310
-    events = [e.event for e in memory_store.history("w-1", "broadcast")]
+    events = [e.event for e in memory_service.history("w-1", "broadcast")]
     assert events == ["Published", "PublishedOn", "PublishedOn", "PublishedOn"]
 
 
-def test_each_outlet_once(memory_store: Any) -> None:
-    memory_store.handle(publish())
-    err = refused(memory_store, publish_on(reach(QQ_C2, 9), reach(SMS, 1)), RuleViolation)
+def test_each_outlet_once(memory_service: Any) -> None:
+    memory_service.handle(publish())
+    err = refused(memory_service, publish_on(reach(QQ_C2, 9), reach(SMS, 1)), RuleViolation)
     assert (err.field, err.rule) == ("outlet", "each outlet once")
     # the whole command is refused: QQ_C2, which came first, was not published either
-    assert QQ_C2 not in memory_store.get(Broadcast, "w-1").reach
+    assert QQ_C2 not in memory_service.get(Broadcast, "w-1").reach
 
 
-def test_time_to_answer_follows_from_both_occurred_at(memory_store: Any) -> None:
-    memory_store.handle(publish())
+def test_time_to_answer_follows_from_both_occurred_at(memory_service: Any) -> None:
+    memory_service.handle(publish())
     asked = T0 + timedelta(hours=1)
-    memory_store.handle(ask(at=asked, person=PersonInput(ref="p-5", phone="13912345678")))
-    memory_store.handle(ask("q-2", asked, outlet=SMS))
-    b = memory_store.get(Broadcast, "w-1")
+    memory_service.handle(ask(at=asked, person=PersonInput(ref="p-5", phone="13912345678")))
+    memory_service.handle(ask("q-2", asked, outlet=SMS))
+    b = memory_service.get(Broadcast, "w-1")
     assert b.time_to_answer("q-1") is None
-    memory_store.handle(answer(at=asked + timedelta(hours=2, minutes=15)))
-    b = memory_store.get(Broadcast, "w-1")
+    memory_service.handle(answer(at=asked + timedelta(hours=2, minutes=15)))
+    b = memory_service.get(Broadcast, "w-1")
     assert b.time_to_answer("q-1") == timedelta(hours=2, minutes=15)
     assert b.time_to_answer("q-2") is None
     assert b.time_to_answer("nope") is None
     assert b.questions["q-1"].outlet == QQ_C1
 
 
-def test_time_to_answer_across_utc_offsets(memory_store: Any) -> None:
-    memory_store.handle(publish())
-    memory_store.handle(ask(at=datetime(2014, 1, 30, 20, 0, tzinfo=CST)))
-    memory_store.handle(answer(at=datetime.fromisoformat("2014-01-30T12:30:00+00:00")))
-    assert memory_store.get(Broadcast, "w-1").time_to_answer("q-1") == timedelta(minutes=30)
+def test_time_to_answer_across_utc_offsets(memory_service: Any) -> None:
+    memory_service.handle(publish())
+    memory_service.handle(ask(at=datetime(2014, 1, 30, 20, 0, tzinfo=CST)))
+    memory_service.handle(answer(at=datetime.fromisoformat("2014-01-30T12:30:00+00:00")))
+    assert memory_service.get(Broadcast, "w-1").time_to_answer("q-1") == timedelta(minutes=30)
 
 
-def test_a_question_is_answered_once_and_not_before_it_was_asked(memory_store: Any) -> None:
-    memory_store.handle(publish())
+def test_a_question_is_answered_once_and_not_before_it_was_asked(memory_service: Any) -> None:
+    memory_service.handle(publish())
     asked = T0 + timedelta(hours=3)
-    memory_store.handle(ask(at=asked))
-    err = refused(memory_store, answer(at=asked - timedelta(minutes=1)), RuleViolation)
+    memory_service.handle(ask(at=asked))
+    err = refused(memory_service, answer(at=asked - timedelta(minutes=1)), RuleViolation)
     assert err.field == "occurred_at"
-    memory_store.handle(answer(at=asked))
-    err = refused(memory_store, answer(at=asked + timedelta(days=1)), InvalidTransition)
+    memory_service.handle(answer(at=asked))
+    err = refused(memory_service, answer(at=asked + timedelta(days=1)), InvalidTransition)
     assert (err.field, err.rule) == ("question_id", "answered once")
 
 
-def test_unknown_and_repeated_question_ids(memory_store: Any) -> None:
-    memory_store.handle(publish())
-    err = refused(memory_store, answer("q-9"), RuleViolation)
+def test_unknown_and_repeated_question_ids(memory_service: Any) -> None:
+    memory_service.handle(publish())
+    err = refused(memory_service, answer("q-9"), RuleViolation)
     assert err.field == "question_id"
-    memory_store.handle(ask())
-    err = refused(memory_store, ask(), AlreadyExists)
+    memory_service.handle(ask())
+    err = refused(memory_service, ask(), AlreadyExists)
     assert err.field == "question_id"
 
 
-def test_withdrawn_stops_publication_but_questions_are_still_answered(memory_store: Any) -> None:
-    memory_store.handle(publish())
-    memory_store.handle(ask())
-    memory_store.handle(on(cmds.WithdrawBroadcast, reason="false alarm"))
-    refused(memory_store, publish_on(reach(WEIBO_C1, 10)), InvalidTransition)
-    refused(memory_store, on(cmds.WithdrawBroadcast, reason="again"), InvalidTransition)
-    memory_store.handle(ask("q-2", text="why was it withdrawn?"))
-    memory_store.handle(answer("q-1"))
-    memory_store.handle(answer("q-2"))
-    b = memory_store.get(Broadcast, "w-1")
+def test_withdrawn_stops_publication_but_questions_are_still_answered(memory_service: Any) -> None:
+    memory_service.handle(publish())
+    memory_service.handle(ask())
+    memory_service.handle(on(cmds.WithdrawBroadcast, reason="false alarm"))
+    refused(memory_service, publish_on(reach(WEIBO_C1, 10)), InvalidTransition)
+    refused(memory_service, on(cmds.WithdrawBroadcast, reason="again"), InvalidTransition)
+    memory_service.handle(ask("q-2", text="why was it withdrawn?"))
+    memory_service.handle(answer("q-1"))
+    memory_service.handle(answer("q-2"))
+    b = memory_service.get(Broadcast, "w-1")
     assert b.status is BroadcastStatus.WITHDRAWN
     assert all(q.answered_at is not None for q in b.questions.values())
 
 
-def test_the_resident_asking_is_sealed_never_stored_in_clear(memory_store: Any) -> None:
-    memory_store.handle(publish())
+def test_the_resident_asking_is_sealed_never_stored_in_clear(memory_service: Any) -> None:
+    memory_service.handle(publish())
     resident = PersonInput(ref="p-5", name="Wang Fang", phone="13912345678")
-    memory_store.handle(ask(person=resident))
-    for n in stored(memory_store):
+    memory_service.handle(ask(person=resident))
+    for n in stored(memory_service):
         assert b"Wang Fang" not in n.state
         assert b"13912345678" not in n.state
-    question = memory_store.get(Broadcast, "w-1").questions["q-1"]
+    question = memory_service.get(Broadcast, "w-1").questions["q-1"]
     assert question.person is not None
-    assert memory_store.person(question.person).phone == "13912345678"
+    assert memory_service.person(question.person).phone == "13912345678"
 
 
-def test_facts_cannot_precede_the_publication(memory_store: Any) -> None:
-    memory_store.handle(publish())
+def test_facts_cannot_precede_the_publication(memory_service: Any) -> None:
+    memory_service.handle(publish())
     before = T0 - timedelta(minutes=5)
     for command in (
         ask(at=before),
         publish_on(reach(QQ_C2, 1), at=before),
         on(cmds.WithdrawBroadcast, at=before, reason="r"),
     ):
-        assert refused(memory_store, command, RuleViolation).field == "occurred_at"
+        assert refused(memory_service, command, RuleViolation).field == "occurred_at"
 
 
-def test_unknown_and_duplicate_broadcast_ids(memory_store: Any) -> None:
-    refused(memory_store, ask(ref="nope"), NotFound)
-    memory_store.handle(publish())
-    assert refused(memory_store, publish(), AlreadyExists).field == "broadcast_id"
+def test_unknown_and_duplicate_broadcast_ids(memory_service: Any) -> None:
+    refused(memory_service, ask(ref="nope"), NotFound)
+    memory_service.handle(publish())
+    assert refused(memory_service, publish(), AlreadyExists).field == "broadcast_id"
 
 
 @pytest.mark.parametrize(
@@ -189,10 +189,10 @@ def test_unknown_and_duplicate_broadcast_ids(memory_store: Any) -> None:
     [(), (reach(SMS, 1), reach(SMS, 2))],
     ids=["none", "twice"],
 )
-def test_outlets_are_given_each_once(memory_store: Any, outlets: tuple[Any, ...]) -> None:
-    assert refused(memory_store, publish(outlets=outlets), InvalidCommand).field == "outlets"
-    memory_store.handle(publish())
-    assert refused(memory_store, publish_on(*outlets), InvalidCommand).field == "outlets"
+def test_outlets_are_given_each_once(memory_service: Any, outlets: tuple[Any, ...]) -> None:
+    assert refused(memory_service, publish(outlets=outlets), InvalidCommand).field == "outlets"
+    memory_service.handle(publish())
+    assert refused(memory_service, publish_on(*outlets), InvalidCommand).field == "outlets"
 
 
 @pytest.mark.parametrize(
@@ -238,8 +238,8 @@ def test_bad_json_is_refused_naming_the_field(
 # -- every store ------------------------------------------------------------------------
 
 
-def test_broadcast_lands_and_replays_on_every_store(store_factory: Any) -> None:
-    store = store_factory()
+def test_broadcast_lands_and_replays_on_every_store(service_factory: Any) -> None:
+    service = service_factory()
     for command in (
         publish(),
         publish_on(reach(WEIBO_C1, 1800), reach(QQ_C2, 95), at=T0 + timedelta(hours=1)),
@@ -247,24 +247,24 @@ def test_broadcast_lands_and_replays_on_every_store(store_factory: Any) -> None:
         answer(at=T0 + timedelta(hours=3)),
         on(cmds.WithdrawBroadcast, at=T0 + timedelta(hours=4), reason="thief caught"),
     ):
-        store.handle(command)
-    live = store.get(Broadcast, "w-1")
-    replayed = store_factory().get(Broadcast, "w-1")
+        service.handle(command)
+    live = service.get(Broadcast, "w-1")
+    replayed = service_factory().get(Broadcast, "w-1")
     assert replayed.__dict__ == live.__dict__
     assert replayed.reach == {SMS: 5200, QQ_C1: 310, WEIBO_C1: 1800, QQ_C2: 95}
     assert replayed.time_to_answer("q-1") == timedelta(hours=1)
     assert replayed.status is BroadcastStatus.WITHDRAWN
 
 
-def test_refused_broadcast_commands_write_nothing_on_every_store(store: Any) -> None:
+def test_refused_broadcast_commands_write_nothing_on_every_store(service: Any) -> None:
     first = publish()
-    store.handle(first)
-    assert store.handle(first).duplicate
-    refused(store, publish(), AlreadyExists)
-    refused(store, publish_on(reach(QQ_C1, 1)), RuleViolation)
-    refused(store, answer(), RuleViolation)
-    refused(store, publish("w-2", outlets=()), InvalidCommand)
-    assert len(store.history("w-1", "broadcast")) == 3
+    service.handle(first)
+    assert service.handle(first).duplicate
+    refused(service, publish(), AlreadyExists)
+    refused(service, publish_on(reach(QQ_C1, 1)), RuleViolation)
+    refused(service, answer(), RuleViolation)
+    refused(service, publish("w-2", outlets=()), InvalidCommand)
+    assert len(service.history("w-1", "broadcast")) == 3
 
 
 def test_v0_1_broadcast_still_replays() -> None:
@@ -347,7 +347,7 @@ class BroadcastMachine(CommandMachine):
     @invariant()
     def replay_matches_model(self) -> None:
         for ref, m in self.model.items():
-            b = self.store.get(Broadcast, ref)
+            b = self.service.get(Broadcast, ref)
             waits = {q: b.time_to_answer(q) for q in b.questions}
             expected = {q: None if a is None else a - t for q, (t, a) in m["questions"].items()}
             assert (str(b.status), b.reach, waits) == (m["status"], m["reach"], expected)

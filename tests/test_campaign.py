@@ -73,14 +73,14 @@ def bravery(ref: str = "k-1", at: datetime = HELD, **extra: Any) -> cmds.Publici
 # -- rules ------------------------------------------------------------------------------
 
 
-def test_full_campaign_from_plan_to_materials_and_bravery(memory_store: Any) -> None:
-    memory_store.handle(plan(measures=("M1.1", "S5")))
-    memory_store.handle(hold())
-    memory_store.handle(materials(MaterialKind.LEAFLET, 300))
-    memory_store.handle(materials(MaterialKind.POSTER, 12, HELD + timedelta(days=2)))
-    memory_store.handle(materials(MaterialKind.LEAFLET, 50, HELD + timedelta(days=3)))
-    memory_store.handle(bravery(at=HELD + timedelta(hours=1)))
-    c = memory_store.get(Campaign, "k-1")
+def test_full_campaign_from_plan_to_materials_and_bravery(memory_service: Any) -> None:
+    memory_service.handle(plan(measures=("M1.1", "S5")))
+    memory_service.handle(hold())
+    memory_service.handle(materials(MaterialKind.LEAFLET, 300))
+    memory_service.handle(materials(MaterialKind.POSTER, 12, HELD + timedelta(days=2)))
+    memory_service.handle(materials(MaterialKind.LEAFLET, 50, HELD + timedelta(days=3)))
+    memory_service.handle(bravery(at=HELD + timedelta(hours=1)))
+    c = memory_service.get(Campaign, "k-1")
     assert (c.status, c.held_at, c.held_in, c.attendance, c.bravery_acts) == (
         CampaignStatus.HELD,
         HELD,
@@ -93,95 +93,95 @@ def test_full_campaign_from_plan_to_materials_and_bravery(memory_store: Any) -> 
     assert c.materials == {MaterialKind.LEAFLET: 350, MaterialKind.POSTER: 12}
 
 
-def test_a_campaign_is_held_once(memory_store: Any) -> None:
-    memory_store.handle(plan())
-    memory_store.handle(hold())
-    err = refused(memory_store, hold(at=HELD + timedelta(days=1)), InvalidTransition)
+def test_a_campaign_is_held_once(memory_service: Any) -> None:
+    memory_service.handle(plan())
+    memory_service.handle(hold())
+    err = refused(memory_service, hold(at=HELD + timedelta(days=1)), InvalidTransition)
     assert "it is held" in str(err)
 
 
-def test_materials_and_bravery_only_once_held(memory_store: Any) -> None:
-    memory_store.handle(plan(measures=("S5",)))
-    refused(memory_store, materials(MaterialKind.LETTER, 400), InvalidTransition)
-    refused(memory_store, bravery(), InvalidTransition)
-    memory_store.handle(on(cmds.CancelCampaign, reason="typhoon warning"))
-    refused(memory_store, materials(MaterialKind.LETTER, 400), InvalidTransition)
-    refused(memory_store, bravery(), InvalidTransition)
-    assert memory_store.get(Campaign, "k-1").status is CampaignStatus.CANCELLED
+def test_materials_and_bravery_only_once_held(memory_service: Any) -> None:
+    memory_service.handle(plan(measures=("S5",)))
+    refused(memory_service, materials(MaterialKind.LETTER, 400), InvalidTransition)
+    refused(memory_service, bravery(), InvalidTransition)
+    memory_service.handle(on(cmds.CancelCampaign, reason="typhoon warning"))
+    refused(memory_service, materials(MaterialKind.LETTER, 400), InvalidTransition)
+    refused(memory_service, bravery(), InvalidTransition)
+    assert memory_service.get(Campaign, "k-1").status is CampaignStatus.CANCELLED
 
 
-def test_materials_cannot_be_dated_before_the_event(memory_store: Any) -> None:
-    memory_store.handle(plan(measures=("M1.1", "S5")))
-    memory_store.handle(hold())
+def test_materials_cannot_be_dated_before_the_event(memory_service: Any) -> None:
+    memory_service.handle(plan(measures=("M1.1", "S5")))
+    memory_service.handle(hold())
     early = HELD - timedelta(minutes=1)
-    err = refused(memory_store, materials(MaterialKind.BANNER, 2, early), RuleViolation)
+    err = refused(memory_service, materials(MaterialKind.BANNER, 2, early), RuleViolation)
     assert (err.field, err.rule) == ("occurred_at", "must not be before the campaign was held")
-    refused(memory_store, bravery(at=early), RuleViolation)
-    memory_store.handle(materials(MaterialKind.BANNER, 2, HELD))
+    refused(memory_service, bravery(at=early), RuleViolation)
+    memory_service.handle(materials(MaterialKind.BANNER, 2, HELD))
 
 
-def test_held_in_the_planned_community_unless_planned_subdistrict_wide(memory_store: Any) -> None:
-    memory_store.handle(plan())
-    err = refused(memory_store, hold(community="C2"), RuleViolation)
+def test_held_in_the_planned_community_unless_planned_subdistrict_wide(memory_service: Any) -> None:
+    memory_service.handle(plan())
+    err = refused(memory_service, hold(community="C2"), RuleViolation)
     assert err.field == "community"
-    memory_store.handle(hold(community="C1"))
-    memory_store.handle(plan("k-2", community="*"))
-    memory_store.handle(hold("k-2", community="C4"))
-    memory_store.handle(plan("k-3", community="*"))
-    memory_store.handle(hold("k-3"))
-    held_in = [memory_store.get(Campaign, r).held_in for r in ("k-1", "k-2", "k-3")]
+    memory_service.handle(hold(community="C1"))
+    memory_service.handle(plan("k-2", community="*"))
+    memory_service.handle(hold("k-2", community="C4"))
+    memory_service.handle(plan("k-3", community="*"))
+    memory_service.handle(hold("k-3"))
+    held_in = [memory_service.get(Campaign, r).held_in for r in ("k-1", "k-2", "k-3")]
     assert held_in == ["C1", "C4", "*"]
 
 
-def test_bravery_needs_a_campaign_that_serves_s5(memory_store: Any) -> None:
-    memory_store.handle(plan(measures=("M1.1",)))
-    memory_store.handle(hold())
-    err = refused(memory_store, bravery(), RuleViolation)
+def test_bravery_needs_a_campaign_that_serves_s5(memory_service: Any) -> None:
+    memory_service.handle(plan(measures=("M1.1",)))
+    memory_service.handle(hold())
+    err = refused(memory_service, bravery(), RuleViolation)
     assert (err.field, err.rule) == ("campaign_id", "must serve S5")
 
 
-def test_the_brave_person_is_sealed_never_stored_in_clear(memory_store: Any) -> None:
-    memory_store.handle(plan(measures=("S5",), theme=CampaignTheme.BRAVERY))
-    memory_store.handle(hold())
+def test_the_brave_person_is_sealed_never_stored_in_clear(memory_service: Any) -> None:
+    memory_service.handle(plan(measures=("S5",), theme=CampaignTheme.BRAVERY))
+    memory_service.handle(hold())
     hero = PersonInput(ref="p-77", name="Lei Feng", phone="13800138000")
-    memory_store.handle(bravery(person=hero))
-    memory_store.handle(bravery(at=HELD + timedelta(hours=1)))  # an unnamed hero
-    for n in stored(memory_store):
+    memory_service.handle(bravery(person=hero))
+    memory_service.handle(bravery(at=HELD + timedelta(hours=1)))  # an unnamed hero
+    for n in stored(memory_service):
         assert b"Lei Feng" not in n.state
         assert b"13800138000" not in n.state
-    c = memory_store.get(Campaign, "k-1")
+    c = memory_service.get(Campaign, "k-1")
     sealed, unnamed = c.bravery_people
     assert unnamed is None
-    assert memory_store.person(sealed).name == "Lei Feng"
-    details = [e.details for e in memory_store.history("k-1", "campaign")]
+    assert memory_service.person(sealed).name == "Lei Feng"
+    details = [e.details for e in memory_service.history("k-1", "campaign")]
     assert {"description": "stopped a bag snatcher", "person": {"person": "p-77"}} in details
 
 
-def test_cancel_only_before_the_event(memory_store: Any) -> None:
-    memory_store.handle(plan())
-    memory_store.handle(plan("k-2"))
-    memory_store.handle(hold())
-    refused(memory_store, on(cmds.CancelCampaign, reason="late"), InvalidTransition)
-    memory_store.handle(on(cmds.CancelCampaign, "k-2", reason="hall unavailable"))
-    refused(memory_store, on(cmds.CancelCampaign, "k-2", reason="again"), InvalidTransition)
-    refused(memory_store, hold("k-2"), InvalidTransition)
+def test_cancel_only_before_the_event(memory_service: Any) -> None:
+    memory_service.handle(plan())
+    memory_service.handle(plan("k-2"))
+    memory_service.handle(hold())
+    refused(memory_service, on(cmds.CancelCampaign, reason="late"), InvalidTransition)
+    memory_service.handle(on(cmds.CancelCampaign, "k-2", reason="hall unavailable"))
+    refused(memory_service, on(cmds.CancelCampaign, "k-2", reason="again"), InvalidTransition)
+    refused(memory_service, hold("k-2"), InvalidTransition)
 
 
-def test_facts_cannot_precede_the_plan(memory_store: Any) -> None:
-    memory_store.handle(plan())
-    err = refused(memory_store, hold(at=T0 - timedelta(days=1)), RuleViolation)
+def test_facts_cannot_precede_the_plan(memory_service: Any) -> None:
+    memory_service.handle(plan())
+    err = refused(memory_service, hold(at=T0 - timedelta(days=1)), RuleViolation)
     assert err.field == "occurred_at"
     refused(
-        memory_store,
+        memory_service,
         on(cmds.CancelCampaign, at=T0 - timedelta(seconds=1), reason="r"),
         RuleViolation,
     )
 
 
-def test_unknown_and_duplicate_ids(memory_store: Any) -> None:
-    refused(memory_store, hold("nope"), NotFound)
-    memory_store.handle(plan())
-    err = refused(memory_store, plan(), AlreadyExists)
+def test_unknown_and_duplicate_ids(memory_service: Any) -> None:
+    refused(memory_service, hold("nope"), NotFound)
+    memory_service.handle(plan())
+    err = refused(memory_service, plan(), AlreadyExists)
     assert err.field == "campaign_id"
 
 
@@ -194,9 +194,9 @@ def test_unknown_and_duplicate_ids(memory_store: Any) -> None:
     ],
 )
 def test_measures_are_campaign_measures_each_once(
-    memory_store: Any, measures: tuple[str, ...], fields: list[str]
+    memory_service: Any, measures: tuple[str, ...], fields: list[str]
 ) -> None:
-    err = refused(memory_store, plan(measures=measures), InvalidCommand)
+    err = refused(memory_service, plan(measures=measures), InvalidCommand)
     assert isinstance(err, InvalidCommand)
     assert [e.field for e in err.errors] == fields
 
@@ -210,13 +210,13 @@ def test_measures_are_campaign_measures_each_once(
         ({"partners": ("police", " ")}, "partners[1]"),
     ],
 )
-def test_hold_lists_are_checked(memory_store: Any, extra: dict[str, Any], field: str) -> None:
-    memory_store.handle(plan())
-    before = stored(memory_store)
+def test_hold_lists_are_checked(memory_service: Any, extra: dict[str, Any], field: str) -> None:
+    memory_service.handle(plan())
+    before = stored(memory_service)
     with pytest.raises(InvalidCommand) as info:  # a blank name is refused as it is built
-        memory_store.handle(hold(**extra))
+        memory_service.handle(hold(**extra))
     assert info.value.field == field
-    assert stored(memory_store) == before
+    assert stored(memory_service) == before
 
 
 @pytest.mark.parametrize(
@@ -252,8 +252,8 @@ def test_bad_json_is_refused_naming_the_field(
 # -- every store ------------------------------------------------------------------------
 
 
-def test_campaign_lands_and_replays_on_every_store(store_factory: Any) -> None:
-    store = store_factory()
+def test_campaign_lands_and_replays_on_every_store(service_factory: Any) -> None:
+    service = service_factory()
     hero = PersonInput(ref="p-77", name="Lei Feng")
     for command in (
         plan(measures=("M3.4", "S5"), community="*"),
@@ -261,24 +261,24 @@ def test_campaign_lands_and_replays_on_every_store(store_factory: Any) -> None:
         materials(MaterialKind.BOOKLET, 120),
         bravery(person=hero),
     ):
-        store.handle(command)
-    live = store.get(Campaign, "k-1")
-    replayed = store_factory().get(Campaign, "k-1")
+        service.handle(command)
+    live = service.get(Campaign, "k-1")
+    replayed = service_factory().get(Campaign, "k-1")
     assert replayed.__dict__ == live.__dict__
     assert replayed.materials == {MaterialKind.BOOKLET: 120}
-    assert store.person(replayed.bravery_people[0]).name == "Lei Feng"
+    assert service.person(replayed.bravery_people[0]).name == "Lei Feng"
 
 
-def test_refused_campaign_commands_write_nothing_on_every_store(store: Any) -> None:
-    store.handle(plan())
+def test_refused_campaign_commands_write_nothing_on_every_store(service: Any) -> None:
+    service.handle(plan())
     repeat = hold()
-    store.handle(repeat)
-    assert store.handle(repeat).duplicate
-    refused(store, hold(), InvalidTransition)
-    refused(store, plan(), AlreadyExists)
-    refused(store, plan("k-2", measures=("M9.9",)), InvalidCommand)
-    refused(store, bravery(), RuleViolation)
-    assert [e.event for e in store.history("k-1", "campaign")] == ["Planned", "Held"]
+    service.handle(repeat)
+    assert service.handle(repeat).duplicate
+    refused(service, hold(), InvalidTransition)
+    refused(service, plan(), AlreadyExists)
+    refused(service, plan("k-2", measures=("M9.9",)), InvalidCommand)
+    refused(service, bravery(), RuleViolation)
+    assert [e.event for e in service.history("k-1", "campaign")] == ["Planned", "Held"]
 
 
 def test_v0_1_campaigns_still_replay() -> None:
@@ -392,7 +392,7 @@ class CampaignMachine(CommandMachine):
     @invariant()
     def replay_matches_model(self) -> None:
         for ref, m in self.model.items():
-            c = self.store.get(Campaign, ref)
+            c = self.service.get(Campaign, ref)
             assert (
                 str(c.status),
                 c.held_at,

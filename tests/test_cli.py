@@ -113,8 +113,8 @@ def test_history_escapes_what_could_forge_an_entry(runner: CliRunner, url: str) 
         "dispute_id": "d-2014-0001",
         "notes": "met\ndispute:d-2014-0001 v9 Archived\n    by admin (admin)\tok",
     }
-    with open_store(url) as store:
-        store.handle_json(follow_up)
+    with open_store(url) as service:
+        service.handle_json(follow_up)
     result = runner.invoke(main, ["history", "d-2014-0001", "--store", url])
     assert result.exit_code == 0
     assert "notes=met\\ndispute:d-2014-0001 v9 Archived\\n    by admin (admin)\\tok" in (

@@ -91,7 +91,7 @@ def test_four_writers_on_one_record_see_no_conflict(backend: str, tmp_path: Path
 
 
 def test_a_command_that_keeps_losing_is_refused_after_the_last_attempt(
-    memory_store: Any, monkeypatch: pytest.MonkeyPatch
+    memory_service: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from safecomm_core import service as service_module
     from safecomm_core.eventlog import WriteCollision
@@ -102,14 +102,14 @@ def test_a_command_that_keeps_losing_is_refused_after_the_last_attempt(
         saves.append(records)
         raise WriteCollision("another writer came first")
 
-    monkeypatch.setattr(memory_store.log, "save", collide)
+    monkeypatch.setattr(memory_service.log, "save", collide)
     monkeypatch.setattr(service_module, "_pause", pauses.append)
     with pytest.raises(ConcurrencyConflict, match=f"lost {service_module.ATTEMPTS} write races"):
-        memory_store.handle_json(
+        memory_service.handle_json(
             _command(
                 "survey.open_wave", "open", survey_id="sv-1", wave="baseline", sample_target=10
             )
         )
     assert len(saves) == service_module.ATTEMPTS
     assert pauses == list(range(1, service_module.ATTEMPTS))
-    assert memory_store.log.head() == 0
+    assert memory_service.log.head() == 0

@@ -64,21 +64,21 @@ def test_through_safecomm_import(tmp_path: Path) -> None:
     assert "0 applied, 7 already applied, 1 failed" in again.stdout
 
 
-def test_through_handle_on_every_backend(store: Any, backend: str) -> None:
+def test_through_handle_on_every_backend(service: Any, backend: str) -> None:
     for number, data in enumerate(lines(), start=1):
         if number == 6:
             with pytest.raises(RuleViolation, match="47 days"):
-                store.handle(parse_command(data))
+                service.handle(parse_command(data))
         else:
-            assert not store.handle(parse_command(data)).duplicate
-    worker = store.get(MigrantWorker, "m-0001")
-    assert store.person(worker.person).erased
+            assert not service.handle(parse_command(data)).duplicate
+    worker = service.get(MigrantWorker, "m-0001")
+    assert service.person(worker.person).erased
     if backend == "postgres":
         import psycopg
 
         from tests.conftest import PG_URL
 
-        name = store.config.name
+        name = service.config.name
         with psycopg.connect(PG_URL, autocommit=True) as db:
             tables = [
                 t
@@ -96,15 +96,15 @@ def test_through_handle_on_every_backend(store: Any, backend: str) -> None:
         assert in_clear(blobs) == []
 
 
-def test_an_erased_person_stays_erased(store: Any) -> None:
+def test_an_erased_person_stays_erased(service: Any) -> None:
     from safecomm_core import PersonErased
 
     data = lines()
     for number in (7, 8):  # register the worker, then erase them
-        store.handle(parse_command(data[number - 1]))
+        service.handle(parse_command(data[number - 1]))
     again = {**data[6], "command_id": "c-9", "worker_id": "m-0002"}
-    before = list(store.log.read(0, 10**6))
+    before = list(service.log.read(0, 10**6))
     with pytest.raises(PersonErased, match="new ref"):
-        store.handle(parse_command(again))
-    assert list(store.log.read(0, 10**6)) == before
-    assert store.person(store.get(MigrantWorker, "m-0001").person).erased
+        service.handle(parse_command(again))
+    assert list(service.log.read(0, 10**6)) == before
+    assert service.person(service.get(MigrantWorker, "m-0001").person).erased

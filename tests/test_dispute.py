@@ -56,12 +56,12 @@ def on(cls: type[Any], ref: str = "d-1", at: datetime = T0, **fields: Any) -> An
     return cls(command_id=command_id(), occurred_at=at, actor=MEDIATOR, dispute_id=ref, **fields)
 
 
-def to_agreement(store: Any, ref: str = "d-1", at: datetime = T0) -> None:
-    store.handle(report(ref, at))
-    store.handle(on(cmds.AcceptDispute, ref, at + timedelta(minutes=20)))
-    store.handle(on(cmds.AssignMediator, ref, at + timedelta(minutes=21), mediator="staff-017"))
-    store.handle(on(cmds.HoldSession, ref, at + timedelta(days=1)))
-    store.handle(
+def to_agreement(service: Any, ref: str = "d-1", at: datetime = T0) -> None:
+    service.handle(report(ref, at))
+    service.handle(on(cmds.AcceptDispute, ref, at + timedelta(minutes=20)))
+    service.handle(on(cmds.AssignMediator, ref, at + timedelta(minutes=21), mediator="staff-017"))
+    service.handle(on(cmds.HoldSession, ref, at + timedelta(days=1)))
+    service.handle(
         on(
             cmds.ReachAgreement,
             ref,
@@ -75,15 +75,17 @@ def to_agreement(store: Any, ref: str = "d-1", at: datetime = T0) -> None:
 # -- rules ------------------------------------------------------------------------------
 
 
-def test_full_workflow_with_confirmation_follow_up_and_archive(memory_store: Any) -> None:
-    to_agreement(memory_store)
+def test_full_workflow_with_confirmation_follow_up_and_archive(memory_service: Any) -> None:
+    to_agreement(memory_service)
     later = T0 + timedelta(days=10)
-    memory_store.handle(on(cmds.RecordPerformance, at=later, outcome=PerformanceOutcome.PERFORMED))
-    memory_store.handle(on(cmds.ApplyJudicialConfirmation, at=later))
-    memory_store.handle(on(cmds.DecideJudicialConfirmation, at=later, confirmed=True))
-    memory_store.handle(on(cmds.FollowUpDispute, at=later, notes="all well"))
-    memory_store.handle(on(cmds.ArchiveDispute, at=later))
-    d = memory_store.get(Dispute, "d-1")
+    memory_service.handle(
+        on(cmds.RecordPerformance, at=later, outcome=PerformanceOutcome.PERFORMED)
+    )
+    memory_service.handle(on(cmds.ApplyJudicialConfirmation, at=later))
+    memory_service.handle(on(cmds.DecideJudicialConfirmation, at=later, confirmed=True))
+    memory_service.handle(on(cmds.FollowUpDispute, at=later, notes="all well"))
+    memory_service.handle(on(cmds.ArchiveDispute, at=later))
+    d = memory_service.get(Dispute, "d-1")
     assert (d.status, d.performance, d.confirmation, d.follow_ups) == (
         DisputeStatus.ARCHIVED,
         PerformanceOutcome.PERFORMED,
@@ -92,19 +94,19 @@ def test_full_workflow_with_confirmation_follow_up_and_archive(memory_store: Any
     )
 
 
-def test_judicial_confirmation_window_is_thirty_days_inclusive(memory_store: Any) -> None:
-    to_agreement(memory_store)  # agreement on 2014-03-04
+def test_judicial_confirmation_window_is_thirty_days_inclusive(memory_service: Any) -> None:
+    to_agreement(memory_service)  # agreement on 2014-03-04
     err = refused(
-        memory_store,
+        memory_service,
         on(cmds.ApplyJudicialConfirmation, at=datetime(2014, 4, 4, 9, tzinfo=CST)),
         RuleViolation,
     )
     assert "31 days" in str(err)
-    memory_store.handle(on(cmds.ApplyJudicialConfirmation, at=datetime(2014, 4, 3, tzinfo=CST)))
+    memory_service.handle(on(cmds.ApplyJudicialConfirmation, at=datetime(2014, 4, 3, tzinfo=CST)))
 
 
-def test_confirmation_window_is_a_versioned_rule(memory_store: Any) -> None:
-    memory_store.handle_json(
+def test_confirmation_window_is_a_versioned_rule(memory_service: Any) -> None:
+    memory_service.handle_json(
         {
             "type": "rules.adopt",
             "command_id": "r-1",
@@ -115,63 +117,63 @@ def test_confirmation_window_is_a_versioned_rule(memory_store: Any) -> None:
             "changes": {"judicial_confirmation_days": 60},
         }
     )
-    to_agreement(memory_store)
-    memory_store.handle(on(cmds.ApplyJudicialConfirmation, at=datetime(2014, 4, 20, tzinfo=CST)))
+    to_agreement(memory_service)
+    memory_service.handle(on(cmds.ApplyJudicialConfirmation, at=datetime(2014, 4, 20, tzinfo=CST)))
 
 
-def test_refusal_ends_the_case(memory_store: Any) -> None:
-    memory_store.handle(report())
-    memory_store.handle(on(cmds.RefuseDispute, reason="the respondent refuses mediation"))
-    refused(memory_store, on(cmds.AcceptDispute), InvalidTransition)
-    memory_store.handle(on(cmds.ArchiveDispute))
+def test_refusal_ends_the_case(memory_service: Any) -> None:
+    memory_service.handle(report())
+    memory_service.handle(on(cmds.RefuseDispute, reason="the respondent refuses mediation"))
+    refused(memory_service, on(cmds.AcceptDispute), InvalidTransition)
+    memory_service.handle(on(cmds.ArchiveDispute))
 
 
-def test_session_needs_a_mediator_and_agreement_needs_a_session(memory_store: Any) -> None:
-    memory_store.handle(report())
-    refused(memory_store, on(cmds.HoldSession), InvalidTransition)  # not accepted yet
-    memory_store.handle(on(cmds.AcceptDispute))
-    refused(memory_store, on(cmds.HoldSession), RuleViolation)
-    memory_store.handle(on(cmds.AssignMediator, mediator="m-1"))
+def test_session_needs_a_mediator_and_agreement_needs_a_session(memory_service: Any) -> None:
+    memory_service.handle(report())
+    refused(memory_service, on(cmds.HoldSession), InvalidTransition)  # not accepted yet
+    memory_service.handle(on(cmds.AcceptDispute))
+    refused(memory_service, on(cmds.HoldSession), RuleViolation)
+    memory_service.handle(on(cmds.AssignMediator, mediator="m-1"))
     refused(
-        memory_store,
+        memory_service,
         on(cmds.ReachAgreement, form=AgreementForm.ORAL, terms="apologise"),
         RuleViolation,
     )
 
 
-def test_police_report_needs_a_flagged_risk(memory_store: Any) -> None:
-    memory_store.handle(report())
-    refused(memory_store, on(cmds.ReportDisputeToPolice, station="Hemenkou"), RuleViolation)
-    memory_store.handle(on(cmds.FlagDisputeRisk, risk="threats of violence"))
-    memory_store.handle(on(cmds.ReportDisputeToPolice, station="Hemenkou"))
-    assert memory_store.get(Dispute, "d-1").reported_to_police
+def test_police_report_needs_a_flagged_risk(memory_service: Any) -> None:
+    memory_service.handle(report())
+    refused(memory_service, on(cmds.ReportDisputeToPolice, station="Hemenkou"), RuleViolation)
+    memory_service.handle(on(cmds.FlagDisputeRisk, risk="threats of violence"))
+    memory_service.handle(on(cmds.ReportDisputeToPolice, station="Hemenkou"))
+    assert memory_service.get(Dispute, "d-1").reported_to_police
 
 
-def test_termination_must_tell_a_route(memory_store: Any) -> None:
-    memory_store.handle(report())
-    memory_store.handle(on(cmds.AcceptDispute))
-    refused(memory_store, on(cmds.TerminateMediation, reason="no", routes_told=()), RuleViolation)
-    memory_store.handle(on(cmds.TerminateMediation, reason="no", routes_told=(Route.JUDICIAL,)))
-    refused(memory_store, on(cmds.RecordPerformance, outcome="performed"), InvalidTransition)
+def test_termination_must_tell_a_route(memory_service: Any) -> None:
+    memory_service.handle(report())
+    memory_service.handle(on(cmds.AcceptDispute))
+    refused(memory_service, on(cmds.TerminateMediation, reason="no", routes_told=()), RuleViolation)
+    memory_service.handle(on(cmds.TerminateMediation, reason="no", routes_told=(Route.JUDICIAL,)))
+    refused(memory_service, on(cmds.RecordPerformance, outcome="performed"), InvalidTransition)
 
 
-def test_facts_cannot_precede_the_report(memory_store: Any) -> None:
-    memory_store.handle(report())
-    err = refused(memory_store, on(cmds.AcceptDispute, at=T0 - timedelta(hours=1)), RuleViolation)
+def test_facts_cannot_precede_the_report(memory_service: Any) -> None:
+    memory_service.handle(report())
+    err = refused(memory_service, on(cmds.AcceptDispute, at=T0 - timedelta(hours=1)), RuleViolation)
     assert err.field == "occurred_at"
 
 
-def test_unknown_and_duplicate_ids(memory_store: Any) -> None:
-    refused(memory_store, on(cmds.AcceptDispute, "nope"), NotFound)
-    memory_store.handle(report())
-    refused(memory_store, report(), AlreadyExists)
+def test_unknown_and_duplicate_ids(memory_service: Any) -> None:
+    refused(memory_service, on(cmds.AcceptDispute, "nope"), NotFound)
+    memory_service.handle(report())
+    refused(memory_service, report(), AlreadyExists)
 
 
-def test_parties_must_be_given_once_each(memory_store: Any) -> None:
-    none = refused(memory_store, report(parties=()), InvalidCommand)
+def test_parties_must_be_given_once_each(memory_service: Any) -> None:
+    none = refused(memory_service, report(parties=()), InvalidCommand)
     assert [(e.field, e.rule) for e in none.errors] == [("parties", "at least one party")]
     party = cmds.PartyInput(ref="p-1", role=PartyRole.APPLICANT)
-    refused(memory_store, report(parties=(party, party)), InvalidCommand)
+    refused(memory_service, report(parties=(party, party)), InvalidCommand)
 
 
 # -- round trips ------------------------------------------------------------------------
@@ -319,7 +321,7 @@ class DisputeMachine(CommandMachine):
     @invariant()
     def replay_matches_model(self) -> None:
         for ref, m in self.model.items():
-            d = self.store.get(Dispute, ref)
+            d = self.service.get(Dispute, ref)
             assert (str(d.status), d.mediator, d.sessions, d.risk_flagged) == (
                 m["status"],
                 m["mediator"],

@@ -30,13 +30,13 @@ def stored_key(service: Safecomm, ref: str) -> Any:
 
 
 @pytest.fixture
-def desk(memory_store: Safecomm) -> Desk:
-    return Desk(memory_store)
+def desk(memory_service: Safecomm) -> Desk:
+    return Desk(memory_service)
 
 
 def test_a_refused_command_makes_no_key(desk: Desk) -> None:
     desk.send("network.open", "2014-03-01", network_id="net", name="N")
-    before = key_rows(desk.store)
+    before = key_rows(desk.service)
     for n in range(20):  # a contact for a unit that is not a member: refused, after sealing
         desk.refuse(
             RuleViolation,
@@ -47,7 +47,7 @@ def test_a_refused_command_makes_no_key(desk: Desk) -> None:
             contact_channel="sms",
             contact="13800001234",
         )
-    assert key_rows(desk.store) == before
+    assert key_rows(desk.service) == before
     # Refused registrations: the arrival is after the registration (a rule of the record).
     desk.refuse(
         RuleViolation,
@@ -55,16 +55,16 @@ def test_a_refused_command_makes_no_key(desk: Desk) -> None:
         "2014-03-01",
         **desk.registration(arrived_on="2014-03-04", id_number="110101199001011234"),
     )
-    assert key_rows(desk.store) == before
+    assert key_rows(desk.service) == before
     desk.register(id_number="110101199001011234")
-    assert key_rows(desk.store) == before + 3  # the key, the ID number's token, its holder
+    assert key_rows(desk.service) == before + 3  # the key, the ID number's token, its holder
 
 
 def test_a_command_that_lands_keeps_the_key_it_sealed_with(desk: Desk) -> None:
     desk.register()
     worker = desk.worker()
-    assert desk.store.person(worker.person).name == "李四"
-    assert stored_key(desk.store, "p-m-1")[0] == worker.person.key_id
+    assert desk.service.person(worker.person).name == "李四"
+    assert stored_key(desk.service, "p-m-1")[0] == worker.person.key_id
 
 
 def test_a_key_destruction_that_fails_is_completed_by_sending_the_command_again(
@@ -72,7 +72,7 @@ def test_a_key_destruction_that_fails_is_completed_by_sending_the_command_again(
 ) -> None:
     desk.register()
     erase = desk.command("migrant.erase", "2014-04-01", worker_id="m-1")
-    keys: Any = desk.store.keys
+    keys: Any = desk.service.keys
     real = keys.destroy
 
     def busy(ref: str) -> bool:
@@ -80,14 +80,14 @@ def test_a_key_destruction_that_fails_is_completed_by_sending_the_command_again(
 
     monkeypatch.setattr(keys, "destroy", busy)
     with pytest.raises(StoreError, match=r"send command .* again"):
-        desk.store.handle(erase)
+        desk.service.handle(erase)
     # The erasure is recorded and the person reads as erased, though the key is still there.
     assert desk.worker().status is WorkerStatus.ERASED
-    assert desk.store.person(desk.worker().person).erased
-    assert stored_key(desk.store, "p-m-1") is not None
+    assert desk.service.person(desk.worker().person).erased
+    assert stored_key(desk.service, "p-m-1") is not None
     monkeypatch.setattr(keys, "destroy", real)
-    assert desk.store.handle(erase).duplicate
-    assert stored_key(desk.store, "p-m-1") is None
+    assert desk.service.handle(erase).duplicate
+    assert stored_key(desk.service, "p-m-1") is None
 
 
 def test_an_erasure_whose_events_cannot_be_stored_is_completed_by_sending_it_again(
@@ -95,7 +95,7 @@ def test_an_erasure_whose_events_cannot_be_stored_is_completed_by_sending_it_aga
 ) -> None:
     desk.register()
     erase = desk.command("migrant.erase", "2014-04-01", worker_id="m-1")
-    log: Any = desk.store.log
+    log: Any = desk.service.log
     real = log.save
 
     def unavailable(*records: Any) -> None:
@@ -103,21 +103,21 @@ def test_an_erasure_whose_events_cannot_be_stored_is_completed_by_sending_it_aga
 
     monkeypatch.setattr(log, "save", unavailable)
     with pytest.raises(StoreError, match="disk full"):
-        desk.store.handle(erase)
+        desk.service.handle(erase)
     # Nothing is stored, but the person already reads as erased: no window in which a
     # reader opens someone whose erasure was asked for.
     assert desk.worker().status is WorkerStatus.REGISTERED
-    assert desk.store.person(desk.worker().person).erased
+    assert desk.service.person(desk.worker().person).erased
     monkeypatch.setattr(log, "save", real)
-    assert not desk.store.handle(erase).duplicate
-    assert desk.store.get(MigrantWorker, "m-1").status is WorkerStatus.ERASED
-    assert stored_key(desk.store, "p-m-1") is None
+    assert not desk.service.handle(erase).duplicate
+    assert desk.service.get(MigrantWorker, "m-1").status is WorkerStatus.ERASED
+    assert stored_key(desk.service, "p-m-1") is None
 
 
 def test_sealing_races_keep_one_key(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
     # Another process keeps a key for the same person between this command's decision and
     # its save: the command is decided again and seals with the key that was kept.
-    keys: Any = desk.store.keys
+    keys: Any = desk.service.keys
     real = keys.keep_person_key
     raced: list[str] = []
 
@@ -131,5 +131,5 @@ def test_sealing_races_keep_one_key(desk: Desk, monkeypatch: pytest.MonkeyPatch)
     desk.register()
     assert raced == ["p-m-1"]
     worker = desk.worker()
-    assert stored_key(desk.store, "p-m-1")[0] == worker.person.key_id
-    assert desk.store.person(worker.person).name == "李四"
+    assert stored_key(desk.service, "p-m-1")[0] == worker.person.key_id
+    assert desk.service.person(worker.person).name == "李四"

@@ -217,20 +217,20 @@ KINDS = ("missing", "extra", "shape", "dates", "strings", "numbers", "nesting", 
 # -- measuring a store ------------------------------------------------------------------------
 
 
-def written(store: Safecomm) -> tuple[int, int]:
+def written(service: Safecomm) -> tuple[int, int]:
     """(notifications, key-store rows) in the store: what a refused command must not change.
 
     The key store's rows are its wrapped person keys and its ID-number index.
     """
-    keys: Any = store.keys
+    keys: Any = service.keys
     tables = ("wrapped_keys", "id_index", "id_holders")
     rows = sum(keys._one(f"SELECT count(*) FROM {keys._t[t]}")[0] for t in tables)
-    return store.log.head(), rows
+    return service.log.head(), rows
 
 
-def project_everything(store: Safecomm) -> None:
+def project_everything(service: Safecomm) -> None:
     """Build every shipped projection over the store: no exception, no dead letter."""
-    with Projector(store, SQLiteViews(":memory:")) as projector:
+    with Projector(service, SQLiteViews(":memory:")) as projector:
         for projection in builtin_projections():
             projector.catch_up(projection)
         assert projector.dead_letters() == []
@@ -301,7 +301,7 @@ _python_figures: Counter[str] = Counter()
 
 
 def test_a_naive_datetime_in_python_is_refused_and_nothing_poisons_the_store(
-    memory_store: Safecomm,
+    memory_service: Safecomm,
 ) -> None:
     from safecomm_core.commands.dispute import PartyInput, ReportDispute
     from safecomm_core.values import Actor, Role
@@ -329,7 +329,7 @@ def test_a_naive_datetime_in_python_is_refused_and_nothing_poisons_the_store(
 @pytest.mark.parametrize("kind", KINDS)
 def test_bad_commands_through_handle_json(kind: str, figures: dict[str, Counter[str]]) -> None:
     counts = figures.setdefault(kind, Counter())
-    store = open_store("memory://")
+    service = open_store("memory://")
     serial = itertools.count()
 
     @FUZZ
@@ -342,16 +342,16 @@ def test_bad_commands_through_handle_json(kind: str, figures: dict[str, Counter[
         if data.get("command_id") == valid["command_id"]:
             data = {**data, "command_id": f"c-bent-{n}"}
         with contextlib.suppress(SafecommError):
-            store.handle_json({**valid, "command_id": f"c-valid-{n}"})
+            service.handle_json({**valid, "command_id": f"c-valid-{n}"})
             counts["history"] += 1
         counts["tried"] += 1
-        before = written(store)
+        before = written(service)
         try:
-            store.handle_json(data)
+            service.handle_json(data)
         except SafecommError as exc:
             counts["refused"] += 1
             counts["invalid"] += isinstance(exc, InvalidCommand)
-            if written(store) != before:
+            if written(service) != before:
                 counts["rows"] += 1
         except Exception:
             counts["tracebacks"] += 1
@@ -359,28 +359,28 @@ def test_bad_commands_through_handle_json(kind: str, figures: dict[str, Counter[
         else:
             counts["accepted"] += 1
 
-    with store:
+    with service:
         one()
-        project_everything(store)
+        project_everything(service)
     assert counts["tracebacks"] == 0
     assert counts["rows"] == 0
     assert counts["refused"] > 0
 
 
 def test_a_command_id_used_again_or_a_record_made_twice_writes_nothing(
-    memory_store: Safecomm,
+    memory_service: Safecomm,
 ) -> None:
     from safecomm_core import AlreadyExists, CommandIdReused
     from tests.commanding import sample_commands
 
     first = sample_commands()[0]
-    memory_store.handle_json(first)
-    before = written(memory_store)
+    memory_service.handle_json(first)
+    before = written(memory_service)
     with pytest.raises(CommandIdReused):
-        memory_store.handle_json({**first, "summary": "another"})
+        memory_service.handle_json({**first, "summary": "another"})
     with pytest.raises(AlreadyExists):
-        memory_store.handle_json({**first, "command_id": "c-other"})
-    assert written(memory_store) == before
+        memory_service.handle_json({**first, "command_id": "c-other"})
+    assert written(memory_service) == before
 
 
 def test_every_command_type_is_fuzzed() -> None:
@@ -450,9 +450,9 @@ def test_bad_lines_through_safecomm_import(
     alone = folder / "alone.jsonl"
     alone.write_bytes(b"\n".join(kept) + b"\n")
     assert _import(alone, folder / "alone.db").exit_code == 0
-    with _store(folder / "store.db") as store, _store(folder / "alone.db") as expected:
-        assert len(store.history("d-2014-0001")) == 5
-        assert written(store) == written(expected)
+    with _store(folder / "store.db") as service, _store(folder / "alone.db") as expected:
+        assert len(service.history("d-2014-0001")) == 5
+        assert written(service) == written(expected)
     invalid = sum(": InvalidCommand: " in line for line in reported)
     _import_figures.update(tried=len(bad), refused=failed, invalid=invalid)
 

@@ -33,13 +33,13 @@ def load(path: Path) -> list[StoredEvent]:
 
 def replay(path: Path) -> dict[UUID, Any]:
     """Every aggregate in the file, rebuilt by the current code from the old records."""
-    store = open_store("memory://")
+    service = open_store("memory://")
     aggregates: dict[UUID, Any] = {}
     for stored in load(path):
-        event = store.log.application.mapper.to_domain_event(stored)
+        event = service.log.application.mapper.to_domain_event(stored)
         assert stored.topic == type(event).TOPIC
         aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
-    store.close()
+    service.close()
     return aggregates
 
 

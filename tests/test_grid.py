@@ -98,12 +98,12 @@ def leave(unit: str, at: datetime = T0) -> cn.LeaveNetwork:
     return cmd(cn.LeaveNetwork, at, network_id=NET, unit_id=unit, reason="moved away")
 
 
-def network(store: Safecomm, units: tuple[str, ...] = ("u1", "u2", "u3", "u4")) -> None:
+def network(service: Safecomm, units: tuple[str, ...] = ("u1", "u2", "u3", "u4")) -> None:
     """Open the network; each unit joins with an SMS contact (u1, u3 … in C1; u2, u4 … in C2)."""
-    store.handle(cmd(cn.OpenNetwork, T0, network_id=NET, name="河门口联防联动网络"))
+    service.handle(cmd(cn.OpenNetwork, T0, network_id=NET, name="河门口联防联动网络"))
     for i, unit in enumerate(units):
-        store.handle(join(unit, community="C1" if i % 2 == 0 else "C2"))
-        store.handle(contact(unit))
+        service.handle(join(unit, community="C1" if i % 2 == 0 else "C2"))
+        service.handle(contact(unit))
 
 
 def raise_(ref: str = "a-1", by: str = "u1", at: datetime = T1, **extra: Any) -> ca.RaiseAlert:
@@ -138,62 +138,62 @@ def minutes(n: int) -> datetime:
     return T1 + timedelta(minutes=n)
 
 
-def alert(store: Safecomm, ref: str = "a-1") -> GridAlert:
-    return store.get(GridAlert, ref)
+def alert(service: Safecomm, ref: str = "a-1") -> GridAlert:
+    return service.get(GridAlert, ref)
 
 
 # -- the network ------------------------------------------------------------------------
 
 
-def test_membership_rules(memory_store: Safecomm) -> None:
-    network(memory_store, ("u1", "u2"))
-    err = refused(memory_store, join("u1"), RuleViolation)
+def test_membership_rules(memory_service: Safecomm) -> None:
+    network(memory_service, ("u1", "u2"))
+    err = refused(memory_service, join("u1"), RuleViolation)
     assert err.field == "unit_id"
-    assert refused(memory_store, leave("u9"), RuleViolation).field == "unit_id"
-    memory_store.handle(leave("u2", T0 + timedelta(hours=1)))
-    refused(memory_store, leave("u2", T0 + timedelta(hours=2)), RuleViolation)
-    refused(memory_store, contact("u2", at=T0 + timedelta(hours=2)), RuleViolation)
+    assert refused(memory_service, leave("u9"), RuleViolation).field == "unit_id"
+    memory_service.handle(leave("u2", T0 + timedelta(hours=1)))
+    refused(memory_service, leave("u2", T0 + timedelta(hours=2)), RuleViolation)
+    refused(memory_service, contact("u2", at=T0 + timedelta(hours=2)), RuleViolation)
     # a unit cannot rejoin before it left, nor leave before it joined
-    err = refused(memory_store, join("u2", T0 + timedelta(minutes=30)), RuleViolation)
+    err = refused(memory_service, join("u2", T0 + timedelta(minutes=30)), RuleViolation)
     assert err.field == "occurred_at"
-    memory_store.handle(join("u2", T0 + timedelta(hours=3)))
-    assert refused(memory_store, leave("u2", T0 + timedelta(hours=2)), RuleViolation).field == (
+    memory_service.handle(join("u2", T0 + timedelta(hours=3)))
+    assert refused(memory_service, leave("u2", T0 + timedelta(hours=2)), RuleViolation).field == (
         "occurred_at"
     )
-    unit = memory_store.get(GridNetwork, NET).units["u2"]
+    unit = memory_service.get(GridNetwork, NET).units["u2"]
     assert unit.active
     assert len(unit.periods) == 2
     assert [ch.channel for ch in unit.channels] == [AlertChannel.SMS]  # kept across rejoining
 
 
-def test_network_ids(memory_store: Safecomm) -> None:
-    refused(memory_store, join("u1"), NotFound)
-    network(memory_store, ("u1",))
-    refused(memory_store, cmd(cn.OpenNetwork, T0, network_id=NET, name="again"), AlreadyExists)
-    refused(memory_store, join("u2", T0 - timedelta(days=1)), RuleViolation)  # before opening
+def test_network_ids(memory_service: Safecomm) -> None:
+    refused(memory_service, join("u1"), NotFound)
+    network(memory_service, ("u1",))
+    refused(memory_service, cmd(cn.OpenNetwork, T0, network_id=NET, name="again"), AlreadyExists)
+    refused(memory_service, join("u2", T0 - timedelta(days=1)), RuleViolation)  # before opening
 
 
-def test_contact_is_sealed_one_per_channel_and_readable(memory_store: Safecomm) -> None:
-    network(memory_store, ("u1",))
-    memory_store.handle(contact("u1", AlertChannel.WECHAT, "hmk_gate_07"))
-    memory_store.handle(contact("u1", AlertChannel.SMS, "028-87654321"))  # replaces the SMS one
-    unit = memory_store.get(GridNetwork, NET).units["u1"]
+def test_contact_is_sealed_one_per_channel_and_readable(memory_service: Safecomm) -> None:
+    network(memory_service, ("u1",))
+    memory_service.handle(contact("u1", AlertChannel.WECHAT, "hmk_gate_07"))
+    memory_service.handle(contact("u1", AlertChannel.SMS, "028-87654321"))  # replaces the SMS one
+    unit = memory_service.get(GridNetwork, NET).units["u1"]
     assert [ch.channel for ch in unit.channels] == [AlertChannel.WECHAT, AlertChannel.SMS]
     values = {}
     for ch in unit.channels:
         assert isinstance(ch.contact, SealedPerson)
         assert ch.contact.ref == "unit-contact:u1"
-        values[ch.channel] = ch.value(memory_store.person(ch.contact))
+        values[ch.channel] = ch.value(memory_service.person(ch.contact))
     assert values == {AlertChannel.WECHAT: "hmk_gate_07", AlertChannel.SMS: "028-87654321"}
-    shown = repr([e.details for e in memory_store.history(NET, "network")])
+    shown = repr([e.details for e in memory_service.history(NET, "network")])
     assert "87654321" not in shown
     assert "hmk_gate_07" not in shown
     assert "unit-contact:u1" in shown
 
 
-def test_contact_checks(memory_store: Safecomm) -> None:
-    network(memory_store, ("u1",))
-    err = refused(memory_store, contact("u1", AlertChannel.SMS, "call the gate"), InvalidCommand)
+def test_contact_checks(memory_service: Safecomm) -> None:
+    network(memory_service, ("u1",))
+    err = refused(memory_service, contact("u1", AlertChannel.SMS, "call the gate"), InvalidCommand)
     assert err.field == "contact"
     data = command_to_json(contact("u1", AlertChannel.QQ, "123456"))
     data["hours"] = {"start": "25:00", "end": "07:00"}
@@ -204,8 +204,8 @@ def test_contact_checks(memory_store: Safecomm) -> None:
     with pytest.raises(InvalidCommand):
         parse_command(data)
     data["hours"] = {"start": "22:00", "end": "07:00"}  # over midnight
-    memory_store.handle(parse_command(data))
-    qq = memory_store.get(GridNetwork, NET).units["u1"].channel(AlertChannel.QQ)
+    memory_service.handle(parse_command(data))
+    qq = memory_service.get(GridNetwork, NET).units["u1"].channel(AlertChannel.QQ)
     assert qq is not None
     assert qq.hours == Hours("22:00", "07:00")
 
@@ -213,81 +213,81 @@ def test_contact_checks(memory_store: Safecomm) -> None:
 # -- raising and fan-out ----------------------------------------------------------------
 
 
-def test_fan_out_excludes_the_raiser_and_units_that_left(memory_store: Safecomm) -> None:
-    network(memory_store, ("u1", "u2", "u3", "u4"))
-    memory_store.handle(leave("u3", T1 - timedelta(hours=1)))
-    memory_store.handle(raise_())
-    memory_store.handle(join("u5", T1 + timedelta(minutes=1)))  # joins after: not told
-    a = alert(memory_store)
+def test_fan_out_excludes_the_raiser_and_units_that_left(memory_service: Safecomm) -> None:
+    network(memory_service, ("u1", "u2", "u3", "u4"))
+    memory_service.handle(leave("u3", T1 - timedelta(hours=1)))
+    memory_service.handle(raise_())
+    memory_service.handle(join("u5", T1 + timedelta(minutes=1)))  # joins after: not told
+    a = alert(memory_service)
     assert tuple(a.recipients) == ("u2", "u4")
     assert {r.delivery for r in a.recipients.values()} == {DeliveryStatus.QUEUED}
     assert (a.status, a.community, a.raised_by, a.network) == (AlertStatus.OPEN, "C1", "u1", NET)
     assert a.unanswered() == ("u2", "u4")
-    refused(memory_store, send("u1"), RuleViolation)  # the raiser is no recipient
-    refused(memory_store, send("u3"), RuleViolation)
+    refused(memory_service, send("u1"), RuleViolation)  # the raiser is no recipient
+    refused(memory_service, send("u3"), RuleViolation)
 
 
-def test_fan_out_uses_membership_when_the_alert_was_raised(memory_store: Safecomm) -> None:
-    network(memory_store, ("u1", "u2", "u3"))
-    memory_store.handle(leave("u3", T1 + timedelta(hours=2)))
-    memory_store.handle(join("u4", T1 + timedelta(hours=2)))
+def test_fan_out_uses_membership_when_the_alert_was_raised(memory_service: Safecomm) -> None:
+    network(memory_service, ("u1", "u2", "u3"))
+    memory_service.handle(leave("u3", T1 + timedelta(hours=2)))
+    memory_service.handle(join("u4", T1 + timedelta(hours=2)))
     # a paper record entered late: the alert was raised before u3 left and u4 joined
-    memory_store.handle(raise_("a-late", at=T1))
-    assert tuple(alert(memory_store, "a-late").recipients) == ("u2", "u3")
-    memory_store.handle(raise_("a-now", at=T1 + timedelta(hours=3)))
-    assert tuple(alert(memory_store, "a-now").recipients) == ("u2", "u4")
+    memory_service.handle(raise_("a-late", at=T1))
+    assert tuple(alert(memory_service, "a-late").recipients) == ("u2", "u3")
+    memory_service.handle(raise_("a-now", at=T1 + timedelta(hours=3)))
+    assert tuple(alert(memory_service, "a-now").recipients) == ("u2", "u4")
 
 
-def test_raiser_must_be_an_active_member(memory_store: Safecomm) -> None:
-    network(memory_store, ("u1", "u2"))
-    assert refused(memory_store, raise_(by="u9"), RuleViolation).field == "raised_by"
-    memory_store.handle(leave("u2", T1 - timedelta(hours=1)))
-    assert refused(memory_store, raise_(by="u2"), RuleViolation).field == "raised_by"
-    assert refused(memory_store, raise_(at=T0 - timedelta(days=1)), RuleViolation).field == (
+def test_raiser_must_be_an_active_member(memory_service: Safecomm) -> None:
+    network(memory_service, ("u1", "u2"))
+    assert refused(memory_service, raise_(by="u9"), RuleViolation).field == "raised_by"
+    memory_service.handle(leave("u2", T1 - timedelta(hours=1)))
+    assert refused(memory_service, raise_(by="u2"), RuleViolation).field == "raised_by"
+    assert refused(memory_service, raise_(at=T0 - timedelta(days=1)), RuleViolation).field == (
         "raised_by"  # not yet a member then
     )
 
 
-def test_raise_checks(memory_store: Safecomm) -> None:
-    refused(memory_store, raise_(), NotFound)  # no such network
-    network(memory_store, ("u1", "u2"))
-    err = refused(memory_store, raise_(expires_at=T1), RuleViolation)
+def test_raise_checks(memory_service: Safecomm) -> None:
+    refused(memory_service, raise_(), NotFound)  # no such network
+    network(memory_service, ("u1", "u2"))
+    err = refused(memory_service, raise_(expires_at=T1), RuleViolation)
     assert err.field == "expires_at"
-    memory_store.handle(raise_())
-    refused(memory_store, raise_(), AlreadyExists)
-    refused(memory_store, send("u2", ref="a-none"), NotFound)
+    memory_service.handle(raise_())
+    refused(memory_service, raise_(), AlreadyExists)
+    refused(memory_service, send("u2", ref="a-none"), NotFound)
 
 
-def test_an_alert_with_no_one_else_in_the_network_is_recorded(memory_store: Safecomm) -> None:
-    network(memory_store, ("u1",))
-    memory_store.handle(raise_())
-    assert alert(memory_store).recipients == {}
+def test_an_alert_with_no_one_else_in_the_network_is_recorded(memory_service: Safecomm) -> None:
+    network(memory_service, ("u1",))
+    memory_service.handle(raise_())
+    assert alert(memory_service).recipients == {}
 
 
 # -- per recipient ----------------------------------------------------------------------
 
 
-def test_failure_retry_fallback_delivery_acknowledgement_actions(memory_store: Safecomm) -> None:
-    network(memory_store, ("u1", "u2", "u3"))
-    memory_store.handle(contact("u2", AlertChannel.PHONE, "13800000002"))
-    memory_store.handle(raise_())
-    refused(memory_store, on(ca.RecordAlertDelivery, "u2"), InvalidTransition)  # not sent
-    refused(memory_store, on(ca.AcknowledgeAlert, "u2"), InvalidTransition)  # not contacted
-    err = refused(memory_store, send("u2", AlertChannel.QQ), RuleViolation)  # no QQ contact
+def test_failure_retry_fallback_delivery_acknowledgement_actions(memory_service: Safecomm) -> None:
+    network(memory_service, ("u1", "u2", "u3"))
+    memory_service.handle(contact("u2", AlertChannel.PHONE, "13800000002"))
+    memory_service.handle(raise_())
+    refused(memory_service, on(ca.RecordAlertDelivery, "u2"), InvalidTransition)  # not sent
+    refused(memory_service, on(ca.AcknowledgeAlert, "u2"), InvalidTransition)  # not contacted
+    err = refused(memory_service, send("u2", AlertChannel.QQ), RuleViolation)  # no QQ contact
     assert err.field == "channel"
-    memory_store.handle(send("u2"))
-    memory_store.handle(on(ca.RecordAlertFailure, "u2", reason="number unreachable"))
-    memory_store.handle(send("u2"))  # retry
-    memory_store.handle(on(ca.RecordAlertFailure, "u2", reason="number unreachable"))
-    memory_store.handle(send("u2", AlertChannel.PHONE, minutes(2)))  # fall back
-    memory_store.handle(on(ca.RecordAlertDelivery, "u2", minutes(3)))
-    refused(memory_store, send("u2"), InvalidTransition)  # already delivered
-    refused(memory_store, on(ca.ReportAlertAction, "u2", text="x"), InvalidTransition)  # no ack
-    memory_store.handle(on(ca.AcknowledgeAlert, "u2", minutes(4)))
-    refused(memory_store, on(ca.AcknowledgeAlert, "u2", minutes(5)), InvalidTransition)
-    memory_store.handle(on(ca.ReportAlertAction, "u2", minutes(9), text="gate closed"))
-    memory_store.handle(on(ca.ReportAlertAction, "u2", minutes(20), text="CCTV checked"))
-    r = alert(memory_store).recipients["u2"]
+    memory_service.handle(send("u2"))
+    memory_service.handle(on(ca.RecordAlertFailure, "u2", reason="number unreachable"))
+    memory_service.handle(send("u2"))  # retry
+    memory_service.handle(on(ca.RecordAlertFailure, "u2", reason="number unreachable"))
+    memory_service.handle(send("u2", AlertChannel.PHONE, minutes(2)))  # fall back
+    memory_service.handle(on(ca.RecordAlertDelivery, "u2", minutes(3)))
+    refused(memory_service, send("u2"), InvalidTransition)  # already delivered
+    refused(memory_service, on(ca.ReportAlertAction, "u2", text="x"), InvalidTransition)  # no ack
+    memory_service.handle(on(ca.AcknowledgeAlert, "u2", minutes(4)))
+    refused(memory_service, on(ca.AcknowledgeAlert, "u2", minutes(5)), InvalidTransition)
+    memory_service.handle(on(ca.ReportAlertAction, "u2", minutes(9), text="gate closed"))
+    memory_service.handle(on(ca.ReportAlertAction, "u2", minutes(20), text="CCTV checked"))
+    r = alert(memory_service).recipients["u2"]
     assert (r.delivery, r.channel, r.attempts, r.failures, r.actions) == (
         DeliveryStatus.DELIVERED,
         AlertChannel.PHONE,
@@ -296,40 +296,40 @@ def test_failure_retry_fallback_delivery_acknowledgement_actions(memory_store: S
         2,
     )
     assert (r.delivered_at, r.acknowledged_at) == (minutes(3), minutes(4))
-    assert alert(memory_store).unanswered() == ("u3",)
+    assert alert(memory_service).unanswered() == ("u3",)
 
 
-def test_a_reply_may_come_before_any_delivery_receipt(memory_store: Safecomm) -> None:
-    network(memory_store, ("u1", "u2"))
-    memory_store.handle(raise_())
-    memory_store.handle(send("u2"))
-    memory_store.handle(on(ca.AcknowledgeAlert, "u2", minutes(1)))
-    refused(memory_store, send("u2", at=minutes(2)), InvalidTransition)  # acknowledged
-    memory_store.handle(on(ca.RecordAlertDelivery, "u2", minutes(2)))  # a late receipt lands
-    assert alert(memory_store).recipients["u2"].delivery == DeliveryStatus.DELIVERED
+def test_a_reply_may_come_before_any_delivery_receipt(memory_service: Safecomm) -> None:
+    network(memory_service, ("u1", "u2"))
+    memory_service.handle(raise_())
+    memory_service.handle(send("u2"))
+    memory_service.handle(on(ca.AcknowledgeAlert, "u2", minutes(1)))
+    refused(memory_service, send("u2", at=minutes(2)), InvalidTransition)  # acknowledged
+    memory_service.handle(on(ca.RecordAlertDelivery, "u2", minutes(2)))  # a late receipt lands
+    assert alert(memory_service).recipients["u2"].delivery == DeliveryStatus.DELIVERED
 
 
-def test_escalation_waits_for_the_acknowledgement_time(memory_store: Safecomm) -> None:
-    network(memory_store, ("u1", "u2", "u3"))
-    memory_store.handle(raise_())
-    memory_store.handle(send("u3"))
-    memory_store.handle(on(ca.AcknowledgeAlert, "u3", minutes(5)))
-    err = refused(memory_store, on(ca.EscalateUnacknowledged, "u2", minutes(29)), RuleViolation)
+def test_escalation_waits_for_the_acknowledgement_time(memory_service: Safecomm) -> None:
+    network(memory_service, ("u1", "u2", "u3"))
+    memory_service.handle(raise_())
+    memory_service.handle(send("u3"))
+    memory_service.handle(on(ca.AcknowledgeAlert, "u3", minutes(5)))
+    err = refused(memory_service, on(ca.EscalateUnacknowledged, "u2", minutes(29)), RuleViolation)
     assert (err.field, "30 minutes" in str(err)) == ("occurred_at", True)
-    memory_store.handle(on(ca.EscalateUnacknowledged, "u2", minutes(30)))  # T has passed
-    refused(memory_store, on(ca.EscalateUnacknowledged, "u2", minutes(31)), InvalidTransition)
-    refused(memory_store, on(ca.EscalateUnacknowledged, "u3", minutes(40)), InvalidTransition)
-    refused(memory_store, on(ca.EscalateUnacknowledged, "u1", minutes(40)), RuleViolation)
+    memory_service.handle(on(ca.EscalateUnacknowledged, "u2", minutes(30)))  # T has passed
+    refused(memory_service, on(ca.EscalateUnacknowledged, "u2", minutes(31)), InvalidTransition)
+    refused(memory_service, on(ca.EscalateUnacknowledged, "u3", minutes(40)), InvalidTransition)
+    refused(memory_service, on(ca.EscalateUnacknowledged, "u1", minutes(40)), RuleViolation)
     # the coordinator phoned the escalated unit: it may now acknowledge, unsent
-    memory_store.handle(on(ca.AcknowledgeAlert, "u2", minutes(35)))
-    assert alert(memory_store).recipients["u2"].escalated_at == minutes(30)
+    memory_service.handle(on(ca.AcknowledgeAlert, "u2", minutes(35)))
+    assert alert(memory_service).recipients["u2"].escalated_at == minutes(30)
 
 
 def test_escalation_time_is_the_versioned_rule_of_the_alerts_community(
-    memory_store: Safecomm,
+    memory_service: Safecomm,
 ) -> None:
-    network(memory_store, ("u1", "u2", "u3"))  # u1 and u3 in C1, u2 in C2
-    memory_store.handle_json(
+    network(memory_service, ("u1", "u2", "u3"))  # u1 and u3 in C1, u2 in C2
+    memory_service.handle_json(
         {
             "type": "rules.adopt",
             "command_id": "r-1",
@@ -340,15 +340,15 @@ def test_escalation_time_is_the_versioned_rule_of_the_alerts_community(
             "changes": {"alert_ack_minutes": 10},
         }
     )
-    memory_store.handle(raise_("a-c1", by="u1"))
-    memory_store.handle(raise_("a-c2", by="u2"))
-    assert alert(memory_store, "a-c2").community == "C2"
-    memory_store.handle(on(ca.EscalateUnacknowledged, "u1", minutes(10), ref="a-c2"))
+    memory_service.handle(raise_("a-c1", by="u1"))
+    memory_service.handle(raise_("a-c2", by="u2"))
+    assert alert(memory_service, "a-c2").community == "C2"
+    memory_service.handle(on(ca.EscalateUnacknowledged, "u1", minutes(10), ref="a-c2"))
     refused(
-        memory_store, on(ca.EscalateUnacknowledged, "u2", minutes(10), ref="a-c1"), RuleViolation
+        memory_service, on(ca.EscalateUnacknowledged, "u2", minutes(10), ref="a-c1"), RuleViolation
     )
     # a rule effective after the day of the raise does not apply to it
-    memory_store.handle_json(
+    memory_service.handle_json(
         {
             "type": "rules.adopt",
             "command_id": "r-2",
@@ -359,13 +359,13 @@ def test_escalation_time_is_the_versioned_rule_of_the_alerts_community(
         }
     )
     escalate = on(ca.EscalateUnacknowledged, "u3", minutes(6), ref="a-c1")
-    refused(memory_store, escalate, RuleViolation)
+    refused(memory_service, escalate, RuleViolation)
 
 
-def test_facts_cannot_precede_the_raise(memory_store: Safecomm) -> None:
-    network(memory_store, ("u1", "u2"))
-    memory_store.handle(raise_())
-    err = refused(memory_store, send("u2", at=T1 - timedelta(seconds=1)), RuleViolation)
+def test_facts_cannot_precede_the_raise(memory_service: Safecomm) -> None:
+    network(memory_service, ("u1", "u2"))
+    memory_service.handle(raise_())
+    err = refused(memory_service, send("u2", at=T1 - timedelta(seconds=1)), RuleViolation)
     assert err.field == "occurred_at"
 
 
@@ -373,15 +373,15 @@ def test_facts_cannot_precede_the_raise(memory_store: Safecomm) -> None:
 
 
 def test_conclusion_stops_the_alert_but_late_replies_land_until_closed(
-    memory_store: Safecomm,
+    memory_service: Safecomm,
 ) -> None:
-    network(memory_store, ("u1", "u2", "u3"))
-    memory_store.handle(raise_())
-    memory_store.handle(on(ca.UpdateAlert, at=minutes(1), text="suspect wears a red jacket"))
-    memory_store.handle(send("u2"))
-    refused(memory_store, on(ca.CloseAlert, at=minutes(2)), InvalidTransition)  # no outcome yet
-    memory_store.handle(on(ca.RecordSuspectCaught, at=minutes(3), details="held by u3's guards"))
-    a = alert(memory_store)
+    network(memory_service, ("u1", "u2", "u3"))
+    memory_service.handle(raise_())
+    memory_service.handle(on(ca.UpdateAlert, at=minutes(1), text="suspect wears a red jacket"))
+    memory_service.handle(send("u2"))
+    refused(memory_service, on(ca.CloseAlert, at=minutes(2)), InvalidTransition)  # no outcome yet
+    memory_service.handle(on(ca.RecordSuspectCaught, at=minutes(3), details="held by u3's guards"))
+    a = alert(memory_service)
     assert (a.status, a.outcome, a.updates, a.concluded_at) == (
         AlertStatus.CONCLUDED,
         AlertOutcome.SUSPECT_CAUGHT,
@@ -394,12 +394,12 @@ def test_conclusion_stops_the_alert_but_late_replies_land_until_closed(
         on(ca.EscalateUnacknowledged, "u3", minutes(40)),
         on(ca.ResolveAlert, at=minutes(4), summary="x"),
     ):
-        refused(memory_store, late, InvalidTransition)
-    memory_store.handle(on(ca.RecordAlertDelivery, "u2", minutes(4)))
-    memory_store.handle(on(ca.AcknowledgeAlert, "u2", minutes(5)))
-    memory_store.handle(on(ca.ReportAlertAction, "u2", minutes(6), text="searched the car park"))
-    memory_store.handle(on(ca.CloseAlert, at=minutes(7)))
-    assert alert(memory_store).closed_at == minutes(7)
+        refused(memory_service, late, InvalidTransition)
+    memory_service.handle(on(ca.RecordAlertDelivery, "u2", minutes(4)))
+    memory_service.handle(on(ca.AcknowledgeAlert, "u2", minutes(5)))
+    memory_service.handle(on(ca.ReportAlertAction, "u2", minutes(6), text="searched the car park"))
+    memory_service.handle(on(ca.CloseAlert, at=minutes(7)))
+    assert alert(memory_service).closed_at == minutes(7)
 
 
 def every_alert_command(at: datetime) -> list[Any]:
@@ -420,30 +420,30 @@ def every_alert_command(at: datetime) -> list[Any]:
 
 
 def test_every_command_on_a_closed_alert_is_refused_and_writes_nothing(
-    memory_store: Safecomm,
+    memory_service: Safecomm,
 ) -> None:
-    network(memory_store, ("u1", "u2", "u3"))
-    memory_store.handle(raise_())
-    memory_store.handle(send("u2"))
-    memory_store.handle(on(ca.AcknowledgeAlert, "u2", minutes(1)))
-    memory_store.handle(on(ca.CancelAlert, at=minutes(2), reason="false report"))
-    memory_store.handle(on(ca.CloseAlert, at=minutes(3)))
+    network(memory_service, ("u1", "u2", "u3"))
+    memory_service.handle(raise_())
+    memory_service.handle(send("u2"))
+    memory_service.handle(on(ca.AcknowledgeAlert, "u2", minutes(1)))
+    memory_service.handle(on(ca.CancelAlert, at=minutes(2), reason="false report"))
+    memory_service.handle(on(ca.CloseAlert, at=minutes(3)))
     commands = every_alert_command(T1 + timedelta(days=1))
     assert {type(x).TYPE for x in commands} == {t for t in COMMANDS if t.startswith("alert.")} - {
         "alert.raise"
     }
     for command in commands:
-        err = refused(memory_store, command, InvalidTransition)
+        err = refused(memory_service, command, InvalidTransition)
         assert "closed" in str(err)
 
 
-def test_expiry_only_from_expires_at(memory_store: Safecomm) -> None:
-    network(memory_store, ("u1", "u2"))
-    memory_store.handle(raise_(expires_at=T1 + timedelta(hours=1)))
-    err = refused(memory_store, on(ca.ExpireAlert, at=minutes(59)), RuleViolation)
+def test_expiry_only_from_expires_at(memory_service: Safecomm) -> None:
+    network(memory_service, ("u1", "u2"))
+    memory_service.handle(raise_(expires_at=T1 + timedelta(hours=1)))
+    err = refused(memory_service, on(ca.ExpireAlert, at=minutes(59)), RuleViolation)
     assert err.field == "occurred_at"
-    memory_store.handle(on(ca.ExpireAlert, at=minutes(60)))
-    assert alert(memory_store).outcome == AlertOutcome.EXPIRED
+    memory_service.handle(on(ca.ExpireAlert, at=minutes(60)))
+    assert alert(memory_service).outcome == AlertOutcome.EXPIRED
 
 
 @pytest.mark.parametrize(
@@ -455,51 +455,51 @@ def test_expiry_only_from_expires_at(memory_store: Safecomm) -> None:
     ],
 )
 def test_one_outcome_only(
-    memory_store: Safecomm, command: type[Any], outcome: AlertOutcome
+    memory_service: Safecomm, command: type[Any], outcome: AlertOutcome
 ) -> None:
-    network(memory_store, ("u1", "u2"))
-    memory_store.handle(raise_())
+    network(memory_service, ("u1", "u2"))
+    memory_service.handle(raise_())
     text = {"details": "d"} if command is ca.RecordSuspectCaught else {}
     text |= {"summary": "s"} if command is ca.ResolveAlert else {}
     text |= {"reason": "r"} if command is ca.CancelAlert else {}
-    memory_store.handle(on(command, at=minutes(1), **text))
-    assert alert(memory_store).outcome == outcome
+    memory_service.handle(on(command, at=minutes(1), **text))
+    assert alert(memory_service).outcome == outcome
     for other in every_alert_command(T1 + timedelta(days=1))[7:11]:
-        refused(memory_store, other, InvalidTransition)
+        refused(memory_service, other, InvalidTransition)
 
 
 # -- snapshots --------------------------------------------------------------------------
 
 
-def a_fanned_out_alert(store: Safecomm, units: int = 47) -> None:
+def a_fanned_out_alert(service: Safecomm, units: int = 47) -> None:
     """A network of ``units`` (the plan's has 47), an alert from u1 to all the others, each
     sent, delivered and acknowledged: past 50 events each, so both records are snapshotted."""
-    network(store, tuple(f"u{i}" for i in range(1, units + 1)))
-    store.handle(raise_())
+    network(service, tuple(f"u{i}" for i in range(1, units + 1)))
+    service.handle(raise_())
     for i in range(2, units + 1):
-        store.handle(send(f"u{i}", at=minutes(1)))
-        store.handle(on(ca.RecordAlertDelivery, f"u{i}", minutes(2)))
-        store.handle(on(ca.AcknowledgeAlert, f"u{i}", minutes(i)))
+        service.handle(send(f"u{i}", at=minutes(1)))
+        service.handle(on(ca.RecordAlertDelivery, f"u{i}", minutes(2)))
+        service.handle(on(ca.AcknowledgeAlert, f"u{i}", minutes(i)))
 
 
-def check_snapshots_equal_replay(store: Safecomm) -> None:
+def check_snapshots_equal_replay(service: Safecomm) -> None:
     for cls, ref in ((GridNetwork, NET), (GridAlert, "a-1")):
-        live = store.get(cls, ref)
-        snapshots = list(store.log.application.snapshots.get(live.id))
+        live = service.get(cls, ref)
+        snapshots = list(service.log.application.snapshots.get(live.id))
         assert snapshots, f"no snapshot of {cls.__name__}"
         assert all(s.originator_version % 50 == 0 for s in snapshots)
-        assert state(live) == state(full_replay(store, live.id))
+        assert state(live) == state(full_replay(service, live.id))
 
 
 def test_long_records_are_snapshotted_and_load_equal_to_a_full_replay(
-    memory_store: Safecomm,
+    memory_service: Safecomm,
 ) -> None:
-    a_fanned_out_alert(memory_store)
-    a = alert(memory_store)
+    a_fanned_out_alert(memory_service)
+    a = alert(memory_service)
     assert a.version == 1 + 46 * 3
     assert a.unanswered() == ()
     assert type(a.status) is AlertStatus  # re-typed after the snapshot
-    check_snapshots_equal_replay(memory_store)
+    check_snapshots_equal_replay(memory_service)
 
 
 # -- round trips ------------------------------------------------------------------------
@@ -574,10 +574,10 @@ class GridMachine(CommandMachine):
     @initialize(target=pairs)
     def open_and_raise(self) -> Any:
         """Three units with SMS contacts and an alert from u1, so most steps have a target."""
-        self.store.handle(cmd(cn.OpenNetwork, T0, network_id=NET, name="河门口"))
+        self.service.handle(cmd(cn.OpenNetwork, T0, network_id=NET, name="河门口"))
         for unit in UNITS[:3]:
-            self.store.handle(join(unit, community="C1"))
-            self.store.handle(contact(unit, AlertChannel.SMS, GOOD[AlertChannel.SMS]))
+            self.service.handle(join(unit, community="C1"))
+            self.service.handle(contact(unit, AlertChannel.SMS, GOOD[AlertChannel.SMS]))
             self.units[unit] = {"active": True, "channels": {AlertChannel.SMS}}
         return self.raise_alert("a-1", "u1")
 
@@ -754,7 +754,7 @@ class GridMachine(CommandMachine):
 
     @invariant()
     def network_matches_model(self) -> None:
-        n = self.store.get(GridNetwork, NET)
+        n = self.service.get(GridNetwork, NET)
         assert {u: (x.active, {ch.channel for ch in x.channels}) for u, x in n.units.items()} == {
             u: (m["active"], m["channels"]) for u, m in self.units.items()
         }
@@ -762,7 +762,7 @@ class GridMachine(CommandMachine):
     @invariant()
     def alerts_match_model(self) -> None:
         for ref, m in self.alerts.items():
-            a = self.store.get(GridAlert, ref)
+            a = self.service.get(GridAlert, ref)
             assert (str(a.status), a.outcome, a.updates) == (
                 m["status"],
                 m.get("outcome"),
@@ -792,37 +792,37 @@ TestGridMachine = GridMachine.TestCase
 # -- every backend ----------------------------------------------------------------------
 
 
-def test_a_snapshotted_alert_lands_and_replays(store_factory: Any) -> None:
-    store = store_factory()
-    a_fanned_out_alert(store, units=26)  # the fewest past 50 events each: quick on every backend
-    live = alert(store)
-    reopened = store_factory()
+def test_a_snapshotted_alert_lands_and_replays(service_factory: Any) -> None:
+    service = service_factory()
+    a_fanned_out_alert(service, units=26)  # the fewest past 50 events each: quick on every backend
+    live = alert(service)
+    reopened = service_factory()
     assert state(alert(reopened)) == state(live)
     check_snapshots_equal_replay(reopened)
 
 
-def test_refused_grid_commands_write_nothing(store: Safecomm) -> None:
-    network(store, ("u1", "u2", "u3"))
-    store.handle(leave("u3", T1 - timedelta(hours=1)))
-    refused(store, raise_(by="u3"), RuleViolation)
-    store.handle(raise_())
-    refused(store, on(ca.EscalateUnacknowledged, "u2", minutes(29)), RuleViolation)
-    refused(store, contact("u2", AlertChannel.SMS, "not a phone"), InvalidCommand)
-    assert [e.event for e in store.history("a-1", "alert")] == ["Raised"]
+def test_refused_grid_commands_write_nothing(service: Safecomm) -> None:
+    network(service, ("u1", "u2", "u3"))
+    service.handle(leave("u3", T1 - timedelta(hours=1)))
+    refused(service, raise_(by="u3"), RuleViolation)
+    service.handle(raise_())
+    refused(service, on(ca.EscalateUnacknowledged, "u2", minutes(29)), RuleViolation)
+    refused(service, contact("u2", AlertChannel.SMS, "not a phone"), InvalidCommand)
+    assert [e.event for e in service.history("a-1", "alert")] == ["Raised"]
 
 
 def test_contact_values_are_never_in_clear_in_the_sqlite_file(tmp_path: Path) -> None:
     sms, wechat = "13987650123", "hmk_gate_secret"
-    with open_store(f"sqlite:///{tmp_path / 'grid.db'}") as store:
+    with open_store(f"sqlite:///{tmp_path / 'grid.db'}") as service:
         # enough units that the network is snapshotted too, contacts and all
-        network(store, tuple(f"u{i}" for i in range(1, 30)))
-        store.handle(contact("u1", AlertChannel.SMS, sms))
-        store.handle(contact("u1", AlertChannel.WECHAT, wechat))
-        store.handle(raise_())
-        assert list(store.log.application.snapshots.get(store.get(GridNetwork, NET).id))
-        sealed = store.get(GridNetwork, NET).units["u1"].channel(AlertChannel.SMS)
+        network(service, tuple(f"u{i}" for i in range(1, 30)))
+        service.handle(contact("u1", AlertChannel.SMS, sms))
+        service.handle(contact("u1", AlertChannel.WECHAT, wechat))
+        service.handle(raise_())
+        assert list(service.log.application.snapshots.get(service.get(GridNetwork, NET).id))
+        sealed = service.get(GridNetwork, NET).units["u1"].channel(AlertChannel.SMS)
         assert sealed is not None
-        assert store.person(sealed.contact).phone == sms
+        assert service.person(sealed.contact).phone == sms
     files = list(_files(tmp_path))
     everything = b"".join(f.read_bytes() for f in files)
     assert b"hemenkou" in everything  # the store is readable in clear: the check can fail

@@ -49,9 +49,9 @@ PERSONAL = ("王建国", "李秀英", "13800001001")
 def opened(backend: str, tmp_path: Path) -> Iterator[Safecomm]:
     """A fresh store on each backend."""
     url, name = store_url(backend, tmp_path)
-    store = open_store(url)
-    yield store
-    store.close()
+    service = open_store(url)
+    yield service
+    service.close()
     if backend == "postgres":
         drop_pg_tables(name)
 
@@ -168,14 +168,14 @@ def test_a_batch_answers_each_line_and_goes_on_past_a_bad_one(client: TestClient
     assert results[3]["result"]["duplicate"] is True
 
 
-def test_a_body_too_large_is_413(memory_store: Safecomm) -> None:
-    with serving(memory_store) as client:
+def test_a_body_too_large_is_413(memory_service: Safecomm) -> None:
+    with serving(memory_service) as client:
         big = as_(MEDIATOR_C1, {**sample_commands()[0], "summary": "x" * (2 << 20)})
         problem(client.post("/v1/commands", json=big, headers=auth(MEDIATOR_C1)), 413)
 
 
-def test_past_its_allowance_a_principal_is_told_to_wait(memory_store: Safecomm) -> None:
-    with serving(memory_store, rate=2.0) as client:
+def test_past_its_allowance_a_principal_is_told_to_wait(memory_service: Safecomm) -> None:
+    with serving(memory_service, rate=2.0) as client:
         statuses = [client.get(DISPUTE, headers=auth(MEDIATOR_C1)).status_code for _ in range(5)]
         assert statuses[:2] == [404, 404]
         assert 429 in statuses
@@ -185,12 +185,14 @@ def test_past_its_allowance_a_principal_is_told_to_wait(memory_store: Safecomm) 
         assert client.get(DISPUTE, headers=auth(MEDIATOR_C2)).status_code == 404
 
 
-def test_a_store_that_fails_is_503(memory_store: Safecomm, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_store_that_fails_is_503(
+    memory_service: Safecomm, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def down() -> int:
         raise StoreError("the database does not answer")
 
-    with serving(memory_store) as client:
-        monkeypatch.setattr(memory_store.log, "head", down)
+    with serving(memory_service) as client:
+        monkeypatch.setattr(memory_service.log, "head", down)
         problem(client.get("/readyz"), 503)
         problem(client.get("/v1/reports/monthly", headers=auth(MEDIATOR_C1)), 503)
 
@@ -388,8 +390,8 @@ def test_verify_seal_and_bundle(opened: Safecomm, tmp_path: Path) -> None:
     assert not list(Path(tempfile.gettempdir()).glob("safecomm-bundle-*"))
 
 
-def test_a_server_without_a_sealing_key_says_so(memory_store: Safecomm) -> None:
-    with serving(memory_store) as client:
+def test_a_server_without_a_sealing_key_says_so(memory_service: Safecomm) -> None:
+    with serving(memory_service) as client:
         assert (
             problem(client.post("/v1/audit/seal", headers=auth(ADMIN)), 503)["field"] == "seal_key"
         )
@@ -448,10 +450,10 @@ def test_health_and_readiness(client: TestClient[Any]) -> None:
 
 
 def test_logs_hold_one_line_per_request_and_no_personal_data(
-    memory_store: Safecomm, caplog: pytest.LogCaptureFixture
+    memory_service: Safecomm, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    with serving(memory_store) as client:
+    with serving(memory_service) as client:
         post_sample(client)
         client.post(
             "/v1/commands",

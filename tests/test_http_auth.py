@@ -47,9 +47,9 @@ def refused(client: Any, headers: dict[str, str]) -> dict[str, Any]:
     return found
 
 
-def test_tokens_that_cannot_be_trusted_are_401(memory_store: Safecomm) -> None:
+def test_tokens_that_cannot_be_trusted_are_401(memory_service: Safecomm) -> None:
     claims = claims_of(MEDIATOR_C1, timedelta(hours=1))
-    with serving(memory_store) as client:
+    with serving(memory_service) as client:
         assert client.get(DISPUTE, headers=bearer(token(MEDIATOR_C1))).status_code == 404
         assert refused(client, {})["field"] == "authorization"
         refused(client, {"Authorization": "Basic dXNlcjpwYXNz"})

@@ -75,11 +75,11 @@ def test_a_principal_of_c1_receives_nothing_of_another_community(
 ) -> None:
     commands, marks = history(plan)
     foreign = [m for c in COMMUNITIES if c != "C1" for m in marks[c]]
-    store = open_store("memory://")
+    service = open_store("memory://")
     try:
         for data in commands:
-            store.handle_json(data)
-        with serving(store) as client:
+            service.handle_json(data)
+        with serving(service) as client:
             for reader in READERS:
                 received: list[str] = []
                 for community in COMMUNITIES:
@@ -117,4 +117,4 @@ def test_a_principal_of_c1_receives_nothing_of_another_community(
                 leaked = [m for m in foreign for text in received if m in text]
                 assert not leaked, f"{reader.role} of C1 received {sorted(set(leaked))}"
     finally:
-        store.close()
+        service.close()

@@ -32,12 +32,12 @@ from tests.serving import KEY, MEDIATOR_C1, OFFICE, token
 
 def _app() -> Any:
     """The service over a store holding the sample dispute (built once, at collection)."""
-    store = open_store("memory://")
+    service = open_store("memory://")
     for data in sample_commands():
-        store.handle_json(data)
+        service.handle_json(data)
     private, _ = generate_key(Path(tempfile.mkdtemp(prefix="safecomm-seal-")) / "seal.key")
     return create_app(
-        Backend(store),
+        Backend(service),
         TokenVerifier(secret=KEY),
         limits=RateLimits(rate=1e6, burst=1e6),
         seal_key=str(private),

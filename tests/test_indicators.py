@@ -40,11 +40,11 @@ def reports() -> list[Report]:
     """Every report that has figures, from one empty store (figures exist, not applicable)."""
     from safecomm_core import open_store
 
-    with open_store("memory://") as store:
+    with open_store("memory://") as service:
         everything = Settings(population={"C1": 10_000})
         return [
-            monthly_report(store, "2014-03", settings=everything),
-            self_assessment(store, as_of=date(2014, 3, 31)),
+            monthly_report(service, "2014-03", settings=everything),
+            self_assessment(service, as_of=date(2014, 3, 31)),
         ]
 
 

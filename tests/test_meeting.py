@@ -64,21 +64,21 @@ def close(action_id: str = "a1", at: datetime = T0) -> Any:
     return on(cmds.CloseAction, at=at, action_id=action_id, result="custodian appointed")
 
 
-def with_action(store: Any) -> None:
-    store.handle(hold())
-    store.handle(problem())
-    store.handle(action())
+def with_action(service: Any) -> None:
+    service.handle(hold())
+    service.handle(problem())
+    service.handle(action())
 
 
 # -- rules ------------------------------------------------------------------------------
 
 
-def test_problem_action_closed_on_time(memory_store: Any) -> None:
-    with_action(memory_store)
-    m = memory_store.get(Meeting, "m-2014-03")
+def test_problem_action_closed_on_time(memory_service: Any) -> None:
+    with_action(memory_service)
+    m = memory_service.get(Meeting, "m-2014-03")
     assert [p.problem_id for p in m.open_problems] == ["p1"]
-    memory_store.handle(close(at=datetime(2014, 3, 31, 23, 59, tzinfo=CST)))
-    m = memory_store.get(Meeting, "m-2014-03")
+    memory_service.handle(close(at=datetime(2014, 3, 31, 23, 59, tzinfo=CST)))
+    m = memory_service.get(Meeting, "m-2014-03")
     a = m.actions["a1"]
     assert (a.closed, a.late, a.result) == (True, False, "custodian appointed")
     assert (m.open_actions, m.open_problems) == ((), ())
@@ -90,69 +90,69 @@ def test_problem_action_closed_on_time(memory_store: Any) -> None:
     )
 
 
-def test_closed_after_the_due_date_is_late_by_local_date(memory_store: Any) -> None:
-    with_action(memory_store)
+def test_closed_after_the_due_date_is_late_by_local_date(memory_service: Any) -> None:
+    with_action(memory_service)
     # 16:00 UTC on Mar 31 is already Apr 1 in the subdistrict.
-    memory_store.handle(close(at=datetime(2014, 3, 31, 16, 0, tzinfo=UTC)))
-    assert memory_store.get(Meeting, "m-2014-03").actions["a1"].late is True
-    closed = memory_store.history("m-2014-03", "meeting")[-1]
+    memory_service.handle(close(at=datetime(2014, 3, 31, 16, 0, tzinfo=UTC)))
+    assert memory_service.get(Meeting, "m-2014-03").actions["a1"].late is True
+    closed = memory_service.history("m-2014-03", "meeting")[-1]
     assert (closed.event, closed.details["late"]) == ("ActionClosed", True)
 
 
-def test_a_problem_stays_open_while_any_action_is_open(memory_store: Any) -> None:
-    with_action(memory_store)
-    memory_store.handle(problem("p2"))
-    memory_store.handle(action("a2", due=date(2014, 4, 30)))
-    memory_store.handle(close("a1"))
-    m = memory_store.get(Meeting, "m-2014-03")
+def test_a_problem_stays_open_while_any_action_is_open(memory_service: Any) -> None:
+    with_action(memory_service)
+    memory_service.handle(problem("p2"))
+    memory_service.handle(action("a2", due=date(2014, 4, 30)))
+    memory_service.handle(close("a1"))
+    m = memory_service.get(Meeting, "m-2014-03")
     assert [a.action_id for a in m.open_actions] == ["a2"]
     assert [p.problem_id for p in m.open_problems] == ["p1", "p2"]
-    memory_store.handle(close("a2"))
-    assert [p.problem_id for p in memory_store.get(Meeting, "m-2014-03").open_problems] == ["p2"]
+    memory_service.handle(close("a2"))
+    assert [p.problem_id for p in memory_service.get(Meeting, "m-2014-03").open_problems] == ["p2"]
 
 
-def test_closing_unknown_or_closed_actions_is_refused(memory_store: Any) -> None:
-    with_action(memory_store)
-    err = refused(memory_store, close("a9"), RuleViolation)
+def test_closing_unknown_or_closed_actions_is_refused(memory_service: Any) -> None:
+    with_action(memory_service)
+    err = refused(memory_service, close("a9"), RuleViolation)
     assert (err.field, err.rule) == ("action_id", "must be an action of this meeting")
-    memory_store.handle(close())
-    err = refused(memory_store, close(), InvalidTransition)
+    memory_service.handle(close())
+    err = refused(memory_service, close(), InvalidTransition)
     assert err.field == "action_id"
 
 
-def test_actions_need_a_known_problem_a_fresh_id_and_a_due_date_ahead(memory_store: Any) -> None:
-    memory_store.handle(hold())
-    err = refused(memory_store, action(), RuleViolation)
+def test_actions_need_a_known_problem_a_fresh_id_and_a_due_date_ahead(memory_service: Any) -> None:
+    memory_service.handle(hold())
+    err = refused(memory_service, action(), RuleViolation)
     assert (err.field, err.rule) == ("problem_id", "must be a problem of this meeting")
-    memory_store.handle(problem())
-    err = refused(memory_store, action(due=date(2014, 3, 4)), RuleViolation)
+    memory_service.handle(problem())
+    err = refused(memory_service, action(due=date(2014, 3, 4)), RuleViolation)
     assert err.field == "due"
-    memory_store.handle(action(due=date(2014, 3, 5)))  # due the same day: allowed
-    err = refused(memory_store, action(), AlreadyExists)
+    memory_service.handle(action(due=date(2014, 3, 5)))  # due the same day: allowed
+    err = refused(memory_service, action(), AlreadyExists)
     assert err.field == "action_id"
-    err = refused(memory_store, problem(), AlreadyExists)
+    err = refused(memory_service, problem(), AlreadyExists)
     assert err.field == "problem_id"
 
 
-def test_facts_cannot_precede_the_meeting_or_the_assignment(memory_store: Any) -> None:
-    memory_store.handle(hold())
-    err = refused(memory_store, problem(at=T0 - timedelta(hours=1)), RuleViolation)
+def test_facts_cannot_precede_the_meeting_or_the_assignment(memory_service: Any) -> None:
+    memory_service.handle(hold())
+    err = refused(memory_service, problem(at=T0 - timedelta(hours=1)), RuleViolation)
     assert err.field == "occurred_at"
-    memory_store.handle(problem())
-    memory_store.handle(action(at=T0 + timedelta(days=1)))
-    err = refused(memory_store, close(at=T0 + timedelta(hours=1)), RuleViolation)
+    memory_service.handle(problem())
+    memory_service.handle(action(at=T0 + timedelta(days=1)))
+    err = refused(memory_service, close(at=T0 + timedelta(hours=1)), RuleViolation)
     assert (err.field, err.rule) == ("occurred_at", "must not be before the action was assigned")
 
 
-def test_meeting_shape_and_ids(memory_store: Any) -> None:
-    refused(memory_store, problem(), NotFound)
-    err = refused(memory_store, hold(attendees=()), InvalidCommand)
+def test_meeting_shape_and_ids(memory_service: Any) -> None:
+    refused(memory_service, problem(), NotFound)
+    err = refused(memory_service, hold(attendees=()), InvalidCommand)
     assert err.field == "attendees"
-    err = refused(memory_store, hold(attendees=("s1", "s1")), InvalidCommand)
+    err = refused(memory_service, hold(attendees=("s1", "s1")), InvalidCommand)
     assert err.field == "attendees"
-    memory_store.handle(hold(community="C3"))
-    refused(memory_store, hold(), AlreadyExists)
-    assert memory_store.get(Meeting, "m-2014-03").community == "C3"
+    memory_service.handle(hold(community="C3"))
+    refused(memory_service, hold(), AlreadyExists)
+    assert memory_service.get(Meeting, "m-2014-03").community == "C3"
 
 
 @pytest.mark.parametrize(
@@ -197,14 +197,14 @@ def test_commands_round_trip_through_json(command: Any) -> None:
 # -- contract (every backend) -----------------------------------------------------------
 
 
-def test_meeting_lands_and_replays_on_every_backend(store_factory: Any) -> None:
-    store = store_factory()
-    with_action(store)
-    store.handle(action("a2", due=date(2014, 3, 10)))
-    store.handle(close("a1", at=T0 + timedelta(days=3)))
-    store.handle(close("a2", at=T0 + timedelta(days=30)))
-    live = store.get(Meeting, "m-2014-03")
-    replayed = store_factory().get(Meeting, "m-2014-03")
+def test_meeting_lands_and_replays_on_every_backend(service_factory: Any) -> None:
+    service = service_factory()
+    with_action(service)
+    service.handle(action("a2", due=date(2014, 3, 10)))
+    service.handle(close("a1", at=T0 + timedelta(days=3)))
+    service.handle(close("a2", at=T0 + timedelta(days=30)))
+    live = service.get(Meeting, "m-2014-03")
+    replayed = service_factory().get(Meeting, "m-2014-03")
     assert replayed.__dict__ == live.__dict__
     assert [(a.action_id, a.late) for a in replayed.actions.values()] == [
         ("a1", False),
@@ -213,10 +213,10 @@ def test_meeting_lands_and_replays_on_every_backend(store_factory: Any) -> None:
     assert replayed.actions["a2"].due == date(2014, 3, 10)
 
 
-def test_refused_meeting_command_writes_nothing_on_every_backend(store: Any) -> None:
-    with_action(store)
+def test_refused_meeting_command_writes_nothing_on_every_backend(service: Any) -> None:
+    with_action(service)
     command = close("a9")
-    refused(store, command, RuleViolation)
+    refused(service, command, RuleViolation)
     fixed = cmds.CloseAction(
         command_id=command.command_id,
         occurred_at=T0,
@@ -225,7 +225,7 @@ def test_refused_meeting_command_writes_nothing_on_every_backend(store: Any) -> 
         action_id="a1",
         result="done",
     )
-    assert not store.handle(fixed).duplicate
+    assert not service.handle(fixed).duplicate
 
 
 # -- stateful ---------------------------------------------------------------------------
@@ -322,7 +322,7 @@ class MeetingMachine(CommandMachine):
     @invariant()
     def replay_matches_model(self) -> None:
         for ref, m in self.model.items():
-            meeting = self.store.get(Meeting, ref)
+            meeting = self.service.get(Meeting, ref)
             assert set(meeting.problems) == m["problems"]
             assert {
                 k: {"problem": a.problem_id, "due": a.due, "late": a.late}

@@ -86,8 +86,8 @@ ERASED_PERSON = PersonData("p-2001", ERASED, ERASED, ERASED, ERASED, erased=True
 class Desk:
     """Builds and sends commands with fresh ids; dates are 'YYYY-MM-DD' at 10:00 local."""
 
-    def __init__(self, store: Safecomm) -> None:
-        self.store = store
+    def __init__(self, service: Safecomm) -> None:
+        self.service = service
 
     def command(self, type_: str, on: str, **fields: Any) -> Command:
         return parse_command(
@@ -101,13 +101,13 @@ class Desk:
         )
 
     def send(self, type_: str, on: str, **fields: Any) -> Outcome:
-        return self.store.handle(self.command(type_, on, **fields))
+        return self.service.handle(self.command(type_, on, **fields))
 
     def refuse(
         self, error: type[SafecommError], type_: str, on: str, **fields: Any
     ) -> SafecommError:
         """Send a command that must be refused with ``error``, having written nothing."""
-        return refused(self.store, self.command(type_, on, **fields), error)
+        return refused(self.service, self.command(type_, on, **fields), error)
 
     @staticmethod
     def registration(
@@ -137,25 +137,25 @@ class Desk:
         return self.send(type_, on, worker_id=worker_id, **fields)
 
     def worker(self, worker_id: str = "m-1") -> MigrantWorker:
-        return self.store.get(MigrantWorker, worker_id)
+        return self.service.get(MigrantWorker, worker_id)
 
 
 @pytest.fixture
-def desk(memory_store: Safecomm) -> Desk:
-    return Desk(memory_store)
+def desk(memory_service: Safecomm) -> Desk:
+    return Desk(memory_service)
 
 
 # -- the public contract, on every backend --------------------------------------------
 
 
-def test_contract_register_then_erase(store_factory) -> None:
-    store = store_factory()
-    registered = store.handle_json(REGISTER)
-    digest = id_number_digest(ID_NUMBER, store.keys)
+def test_contract_register_then_erase(service_factory) -> None:
+    service = service_factory()
+    registered = service.handle_json(REGISTER)
+    digest = id_number_digest(ID_NUMBER, service.keys)
     assert registered.records == ("migrant:m-0001", f"migrant_id:{digest}")
-    assert store.handle_json(REGISTER).duplicate  # idempotent, not "already exists"
+    assert service.handle_json(REGISTER).duplicate  # idempotent, not "already exists"
 
-    worker = store.get(MigrantWorker, "m-0001")
+    worker = service.get(MigrantWorker, "m-0001")
     assert (worker.community, worker.grid_unit) == ("C2", None)
     assert worker.source is RegistrationSource.DOOR_TO_DOOR
     assert worker.employer == "Panzhihua Steel contractor"
@@ -163,13 +163,13 @@ def test_contract_register_then_erase(store_factory) -> None:
     assert worker.registered_on == date(2014, 3, 5)
     assert worker.registration_due_on == date(2013, 11, 23)  # 3 days (local rule)
     assert worker.registered_late
-    person = store.person(worker.person)
+    person = service.person(worker.person)
     assert (person.name, person.id_number, person.phone) == ("张伟", ID_NUMBER, "13900002001")
-    assert store.person(worker.dwelling).address == "C2-12-3-401"
-    assert store.get(MigrantIdNumber, digest).holder == "m-0001"
+    assert service.person(worker.dwelling).address == "C2-12-3-401"
+    assert service.get(MigrantIdNumber, digest).holder == "m-0001"
 
-    store.handle_json(ERASE)
-    reopened = store_factory()  # a new process on SQLite and PostgreSQL: replays from events
+    service.handle_json(ERASE)
+    reopened = service_factory()  # a new process on SQLite and PostgreSQL: replays from events
     erased = reopened.get(MigrantWorker, "m-0001")
     assert erased.status is WorkerStatus.ERASED
     assert reopened.person(erased.person) == ERASED_PERSON
@@ -227,19 +227,19 @@ def leaks(raw: bytes) -> list[str]:
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def test_no_personal_data_in_clear_before_or_after_erasure(
-    store_factory, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    service_factory, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Without the store cipher, so that the scan sees the events as they are serialised.
     monkeypatch.delenv("SAFECOMM_CIPHER_KEY", raising=False)
-    store = store_factory()
+    service = service_factory()
 
     def raw() -> tuple[bytes, bytes]:
-        return raw_sqlite(tmp_path) if backend == "sqlite" else raw_postgres(store.config.name)
+        return raw_sqlite(tmp_path) if backend == "sqlite" else raw_postgres(service.config.name)
 
-    store.handle_json(REGISTER)
-    desk = Desk(store)
+    service.handle_json(REGISTER)
+    desk = Desk(service)
     desk.on_worker("migrant.move", "2014-06-01", "m-0001", dwelling="C3-2-1-201", community="C3")
-    key = store.keys.person_key("p-2001", create=False)
+    key = service.keys.person_key("p-2001", create=False)
     assert key is not None
     events, keys = raw()
     # The scan reads the stored events: what is meant to be in clear is found.
@@ -248,11 +248,11 @@ def test_no_personal_data_in_clear_before_or_after_erasure(
     assert leaks(events) == []
     assert leaks(keys) == []
     assert b"C3-2-1-201" not in events
-    wrapped = wrapped_key(store, "p-2001")
+    wrapped = wrapped_key(service, "p-2001")
     assert wrapped in keys
     assert key[1] not in keys  # only wrapped by the master key, which is not in the store
 
-    store.handle_json(ERASE)
+    service.handle_json(ERASE)
     events, keys = raw()
     assert b"safecomm/MigrantWorker/Erased" in events
     assert leaks(events) == []
@@ -291,7 +291,7 @@ def test_arrival_after_registration_is_refused(desk: Desk) -> None:
     fields = desk.registration(arrived_on="2014-03-06")
     error = desk.refuse(RuleViolation, "migrant.register", "2014-03-05", **fields)
     assert error.field == "arrived_on"
-    assert desk.store.keys.person_key("p-m-1", create=False) is None  # no key for a refusal
+    assert desk.service.keys.person_key("p-m-1", create=False) is None  # no key for a refusal
 
 
 def test_source_defaults_to_the_channel_and_is_required_otherwise(desk: Desk) -> None:
@@ -322,14 +322,14 @@ def test_a_second_worker_with_the_same_id_number_is_refused(desk: Desk) -> None:
     assert ID_NUMBER not in str(error)
     assert ID_NUMBER.lower() not in str(error)
     assert error.field == "person.id_number"
-    assert desk.store.keys.person_key("p-m-2", create=False) is None  # no key for a refusal
+    assert desk.service.keys.person_key("p-m-2", create=False) is None  # no key for a refusal
     desk.register("m-2", id_number="510402199001011234")
     desk.register("m-3")  # without an ID number there is nothing to de-duplicate
 
 
-def test_racing_registrations_of_one_id_number_land_once(store_factory) -> None:
+def test_racing_registrations_of_one_id_number_land_once(service_factory) -> None:
     """The check passes for both; the store's unique (id, version) constraint decides."""
-    first, second = store_factory(), store_factory()
+    first, second = service_factory(), service_factory()
     real_exists = first.exists
     raced = threading.Event()
 
@@ -356,9 +356,9 @@ def test_leaving_releases_the_id_number_for_a_new_stay(desk: Desk) -> None:
     assert desk.worker().status is WorkerStatus.LEFT
     assert desk.worker().left_on == date(2014, 5, 1)
     desk.register("m-2", on="2015-02-01", arrived_on="2015-01-30", id_number=ID_NUMBER)
-    digest = id_number_digest(ID_NUMBER, desk.store.keys)
-    assert desk.store.get(MigrantIdNumber, digest).holder == "m-2"
-    events = [e.event for e in desk.store.history(digest, "migrant_id")]
+    digest = id_number_digest(ID_NUMBER, desk.service.keys)
+    assert desk.service.get(MigrantIdNumber, digest).holder == "m-2"
+    events = [e.event for e in desk.service.history(digest, "migrant_id")]
     assert events == ["Claimed", "Released", "Reclaimed"]
     fields = desk.registration("m-3", arrived_on="2015-01-30", id_number=ID_NUMBER)
     error = desk.refuse(AlreadyExists, "migrant.register", "2015-02-02", **fields)
@@ -396,7 +396,7 @@ def test_nothing_follows_an_erasure(desk: Desk, type_: str, fields: dict[str, An
     assert "erased" in str(error)
     assert error.field == "worker_id"
     # A refused command after erasure must not bring a data key back.
-    assert desk.store.keys.person_key("p-m-1", create=False) is None
+    assert desk.service.keys.person_key("p-m-1", create=False) is None
 
 
 def test_erasing_a_worker_who_left_keeps_the_next_holder(desk: Desk) -> None:
@@ -404,10 +404,10 @@ def test_erasing_a_worker_who_left_keeps_the_next_holder(desk: Desk) -> None:
     desk.on_worker("migrant.leave", "2014-04-01")
     desk.register("m-2", on="2014-06-01", arrived_on="2014-06-01", id_number=ID_NUMBER)
     desk.on_worker("migrant.erase", "2014-07-01", "m-1", ground="purpose_achieved")
-    digest = id_number_digest(ID_NUMBER, desk.store.keys)
-    assert desk.store.get(MigrantIdNumber, digest).holder == "m-2"
-    assert desk.store.person(desk.worker("m-1").person).erased
-    assert desk.store.person(desk.worker("m-2").person).name == "李四"
+    digest = id_number_digest(ID_NUMBER, desk.service.keys)
+    assert desk.service.get(MigrantIdNumber, digest).holder == "m-2"
+    assert desk.service.person(desk.worker("m-1").person).erased
+    assert desk.service.person(desk.worker("m-2").person).name == "李四"
 
 
 def report_dispute(desk: Desk, dispute_id: str = "d-1", party: str = "p-m-1") -> None:
@@ -426,8 +426,8 @@ def test_erasure_reaches_the_person_in_other_records(desk: Desk) -> None:
     desk.register()
     report_dispute(desk)
     desk.on_worker("migrant.erase", "2014-04-01")
-    party = desk.store.get(Dispute, "d-1").parties[0].person
-    assert desk.store.person(party).erased
+    party = desk.service.get(Dispute, "d-1").parties[0].person
+    assert desk.service.person(party).erased
 
 
 # -- whereabouts ----------------------------------------------------------------------
@@ -438,9 +438,9 @@ def test_a_move_seals_the_new_dwelling_and_changes_jurisdiction(desk: Desk) -> N
     desk.on_worker("migrant.move", "2014-04-01", dwelling="C5-3-2-202", community="C5")
     worker = desk.worker()
     assert (worker.community, worker.grid_unit, worker.moves) == ("C5", None, 1)
-    assert desk.store.person(worker.dwelling).address == "C5-3-2-202"
-    assert desk.store.person(worker.person).address is None
-    history = desk.store.history("m-1", "migrant")
+    assert desk.service.person(worker.dwelling).address == "C5-3-2-202"
+    assert desk.service.person(worker.person).address is None
+    history = desk.service.history("m-1", "migrant")
     assert history[-1].details["dwelling"] == {"person": "p-m-1"}
 
 
@@ -537,7 +537,7 @@ def test_a_late_endorsement_without_a_recorded_suspension_is_late_too(desk: Desk
     permit_holder(desk, "2014-09-10")
     desk.on_worker("migrant.endorse_permit", "2015-10-01")
     assert desk.worker().residence_since == date(2015, 10, 1)
-    history = desk.store.history("m-1", "migrant")
+    history = desk.service.history("m-1", "migrant")
     assert history[-1].details["due_on"] == "2015-09-10"
 
 
@@ -716,7 +716,7 @@ class MigrantMachine(CommandMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.desk = Desk(self.store)
+        self.desk = Desk(self.service)
         self.models: dict[str, Model] = {}
         report_dispute(self.desk)  # d-1 exists; d-2 never does
 
@@ -774,14 +774,14 @@ class MigrantMachine(CommandMachine):
             community=community,
             dwelling=f"{community}-1-1-{len(self.models)}",
         )
-        had_key = self.store.keys.person_key(f"p-{worker_id}", create=False) is not None
+        had_key = self.service.keys.person_key(f"p-{worker_id}", create=False) is not None
         self.attempt(ok, "migrant.register", **fields)
         if ok:
             self.models[worker_id] = Model(
                 community, arrived_on, self.today, id_number, residence_since=arrived_on
             )
         elif not had_key:
-            assert self.store.keys.person_key(f"p-{worker_id}", create=False) is None
+            assert self.service.keys.person_key(f"p-{worker_id}", create=False) is None
 
     @rule(
         worker_id=WORKER_IDS,
@@ -942,7 +942,7 @@ class MigrantMachine(CommandMachine):
     @invariant()
     def replayed_records_equal_the_model(self) -> None:
         for worker_id, model in self.models.items():
-            worker = self.store.get(MigrantWorker, worker_id)
+            worker = self.service.get(MigrantWorker, worker_id)
             assert worker.status is model.status
             assert worker.community == model.community
             assert worker.moves == model.moves
@@ -957,8 +957,8 @@ class MigrantMachine(CommandMachine):
             assert worker.endorsements == model.endorsements
             assert {c.case_id: c.dispute_id for c in worker.rights_cases} == model.cases
             assert {s.offer_id: s.delivered_on for s in worker.services} == model.offers
-            person = self.store.person(worker.person)
-            dwelling = self.store.person(worker.dwelling)
+            person = self.service.person(worker.person)
+            dwelling = self.service.person(worker.dwelling)
             erased = model.status is WorkerStatus.ERASED
             assert person.erased is erased
             assert dwelling.erased is erased
@@ -971,9 +971,9 @@ class MigrantMachine(CommandMachine):
     def the_id_number_index_equals_the_model(self) -> None:
         holders = self.holders()
         for number in filter(None, ID_NUMBERS):
-            digest = id_number_digest(number, self.store.keys)
-            if self.store.exists(MigrantIdNumber, digest):
-                assert self.store.get(MigrantIdNumber, digest).holder == holders.get(number)
+            digest = id_number_digest(number, self.service.keys)
+            if self.service.exists(MigrantIdNumber, digest):
+                assert self.service.get(MigrantIdNumber, digest).holder == holders.get(number)
             else:
                 assert number not in holders
 

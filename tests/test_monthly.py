@@ -38,8 +38,8 @@ def at(day: str, hour: int = 9, minute: int = 0) -> str:
 class Desk:
     """Sends commands as JSON, each with a fresh command id."""
 
-    def __init__(self, store: Safecomm) -> None:
-        self.store = store
+    def __init__(self, service: Safecomm) -> None:
+        self.service = service
 
     def __call__(self, type_: str, when: str, **fields: Any) -> None:
         data = {
@@ -49,7 +49,7 @@ class Desk:
             "actor": {"id": "staff-001", "role": "staff"},
             **fields,
         }
-        self.store.handle(parse_command(json.loads(json.dumps(data, ensure_ascii=False))))
+        self.service.handle(parse_command(json.loads(json.dumps(data, ensure_ascii=False))))
 
     # -- disputes -------------------------------------------------------------------
 
@@ -178,9 +178,9 @@ def nums(figure: Figure) -> tuple[float, float | None, float | None]:
 
 
 @pytest.fixture
-def march(memory_store: Safecomm) -> Safecomm:
-    disputes(Desk(memory_store))
-    return memory_store
+def march(memory_service: Safecomm) -> Safecomm:
+    disputes(Desk(memory_service))
+    return memory_service
 
 
 # -- disputes -----------------------------------------------------------------------------
@@ -229,11 +229,11 @@ def test_zero_denominators_are_not_applicable_never_zero(march: Safecomm) -> Non
 
 
 def test_sample_contract_gives_mediation_success_1_of_1_for_2014_03_in_c1(
-    memory_store: Safecomm,
+    memory_service: Safecomm,
 ) -> None:
     for data in sample_commands():
-        memory_store.handle(parse_command(data))
-    report = monthly_report(memory_store)  # the latest month with events
+        memory_service.handle(parse_command(data))
+    report = monthly_report(memory_service)  # the latest month with events
     assert report.period == "2014-03"
     figure = figures(report)["mediation_success_rate", "C1"]
     assert figure == Figure(
@@ -348,18 +348,18 @@ def alert_history(desk: Desk) -> None:
     desk("alert.acknowledge", at("2014-03-12", 10, 50), alert_id="a-1", unit_id="u3")
 
 
-def test_alert_indicators_by_hand(memory_store: Safecomm) -> None:
-    alert_history(Desk(memory_store))
-    got = figures(monthly_report(memory_store, "2014-03"))
+def test_alert_indicators_by_hand(memory_service: Safecomm) -> None:
+    alert_history(Desk(memory_service))
+    got = figures(monthly_report(memory_service, "2014-03"))
     assert nums(got["alert_reach_rate", "C1"]) == (2, 2, 1.0)  # u3 reached: its reply
     assert nums(got["alert_ack_rate", "C1"]) == (1, 2, 0.5)  # u3 replied after 50 minutes
     assert nums(got["alert_time_to_all_minutes", "C1"]) == (50.0, None, 50.0)
 
 
 def test_alert_acknowledgement_uses_the_rule_in_force_on_the_day_raised(
-    memory_store: Safecomm,
+    memory_service: Safecomm,
 ) -> None:
-    desk = Desk(memory_store)
+    desk = Desk(memory_service)
     alert_history(desk)
     # adopted for C1 from the day after the alert: not its rule
     desk(
@@ -369,7 +369,7 @@ def test_alert_acknowledgement_uses_the_rule_in_force_on_the_day_raised(
         effective_from="2014-03-13",
         changes={"alert_ack_minutes": 60},
     )
-    got = figures(monthly_report(memory_store, "2014-03"))
+    got = figures(monthly_report(memory_service, "2014-03"))
     assert nums(got["alert_ack_rate", "C1"]) == (1, 2, 0.5)
     # adopted later with an earlier effective date, for the subdistrict: C1's own later
     # set does not cover the 12th, so the subdistrict's 60 minutes apply to it
@@ -379,7 +379,7 @@ def test_alert_acknowledgement_uses_the_rule_in_force_on_the_day_raised(
         effective_from="2014-03-01",
         changes={"alert_ack_minutes": 60},
     )
-    got = figures(monthly_report(memory_store, "2014-03"))
+    got = figures(monthly_report(memory_service, "2014-03"))
     assert nums(got["alert_ack_rate", "C1"]) == (2, 2, 1.0)
 
 
@@ -425,19 +425,19 @@ def migrants(desk: Desk) -> None:
     register(desk, "w-2", "2014-03-25", "2014-04-02")  # entered late: registered in April
 
 
-def test_migrant_indicators_by_hand(memory_store: Safecomm) -> None:
-    migrants(Desk(memory_store))
-    march = figures(monthly_report(memory_store, "2014-03"))
+def test_migrant_indicators_by_hand(memory_service: Safecomm) -> None:
+    migrants(Desk(memory_service))
+    march = figures(monthly_report(memory_service, "2014-03"))
     # registrations made in March: w-1 (on time), w-3, w-4 (late)
     assert nums(march["timely_registration_rate", "C2"]) == (1, 3, 1 / 3)
     # living here on 03-31: w-1, w-2, w-3, w-4 (w-5 left); registered by then: all but w-2
     assert nums(march["registration_coverage", "C2"]) == (3, 4, 0.75)
     # eligible (3 years) and registered by 03-31: w-3, w-4; offered proactively: w-3
     assert nums(march["proactive_service_rate", "C2"]) == (1, 2, 0.5)
-    april = figures(monthly_report(memory_store, "2014-04"))
+    april = figures(monthly_report(memory_service, "2014-04"))
     assert nums(april["timely_registration_rate", "C2"]) == (0, 1, 0.0)  # w-2
     assert nums(april["registration_coverage", "C2"]) == (4, 4, 1.0)
-    february = figures(monthly_report(memory_store, "2014-02"))
+    february = figures(monthly_report(memory_service, "2014-02"))
     assert nums(february["registration_coverage", "C2"]) == (1, 3, 1 / 3)  # w-5 of w-3,4,5
 
 
@@ -470,9 +470,9 @@ BASELINE = [
 
 
 def test_survey_indicators_by_hand_with_and_without_the_middle_answers(
-    memory_store: Safecomm,
+    memory_service: Safecomm,
 ) -> None:
-    desk = Desk(memory_store)
+    desk = Desk(memory_service)
     survey(desk, "s-1", "baseline", "2014-02-10", BASELINE)
     desk(
         "dispute.report",
@@ -484,22 +484,24 @@ def test_survey_indicators_by_hand_with_and_without_the_middle_answers(
         summary="x",
         parties=[{"ref": "p-x", "role": "applicant"}],
     )
-    strict = figures(monthly_report(memory_store, "2014-03"))
+    strict = figures(monthly_report(memory_service, "2014-03"))
     assert nums(strict["awareness_rate", "C3"]) == (1, 2, 0.5)  # one left it unanswered
     assert nums(strict["participation_rate", "C3"]) == (2, 3, 2 / 3)
     assert nums(strict["satisfaction_rate", "C3"]) == (1, 3, 1 / 3)
     assert nums(strict["sense_of_security_rate", "C3"]) == (1, 2, 0.5)
     assert strict["satisfaction_rate", "C3"].basis == "survey"
-    fairly = figures(monthly_report(memory_store, "2014-03", settings=Settings(count_fairly=True)))
+    fairly = figures(
+        monthly_report(memory_service, "2014-03", settings=Settings(count_fairly=True))
+    )
     assert nums(fairly["satisfaction_rate", "C3"]) == (2, 3, 2 / 3)
     assert nums(fairly["sense_of_security_rate", "C3"]) == (2, 2, 1.0)
     assert fairly["satisfaction_rate", "C3"].definition_version == "1+basic"
     # before the first response: not applicable
-    january = figures(monthly_report(memory_store, "2014-01"))
+    january = figures(monthly_report(memory_service, "2014-01"))
     assert nums(january["awareness_rate", "C3"]) == (0, 0, None)
     # a later wave replaces the earlier one from the month it has responses
     survey(desk, "s-2", "mid_term", "2014-04-10", [{"aware": True}])
-    april = figures(monthly_report(memory_store, "2014-04"))
+    april = figures(monthly_report(memory_service, "2014-04"))
     assert nums(april["awareness_rate", "C3"]) == (1, 1, 1.0)
     assert nums(april["satisfaction_rate", "C3"]) == (0, 0, None)
 
@@ -507,8 +509,8 @@ def test_survey_indicators_by_hand_with_and_without_the_middle_answers(
 # -- prevention assets, police figures ------------------------------------------------------
 
 
-def test_prevention_asset_coverage_as_of_the_month_end(memory_store: Safecomm) -> None:
-    desk = Desk(memory_store)
+def test_prevention_asset_coverage_as_of_the_month_end(memory_service: Safecomm) -> None:
+    desk = Desk(memory_service)
     for ref, compound in (("dev-1", "X"), ("dev-2", "Y")):
         desk(
             "asset.install",
@@ -539,11 +541,11 @@ def test_prevention_asset_coverage_as_of_the_month_end(memory_store: Safecomm) -
     )
     desk("asset.repair", at("2014-04-02"), asset_id="dev-1", notes="new battery")
     # compounds X (faulty), Y (working); lot staffed; gatehouse not staffed
-    march = figures(monthly_report(memory_store, "2014-03"))
+    march = figures(monthly_report(memory_service, "2014-03"))
     assert nums(march["prevention_asset_coverage", "C4"]) == (2, 4, 0.5)
-    april = figures(monthly_report(memory_store, "2014-04"))
+    april = figures(monthly_report(memory_service, "2014-04"))
     assert nums(april["prevention_asset_coverage", "C4"]) == (3, 4, 0.75)
-    february = figures(monthly_report(memory_store, "2014-02"))
+    february = figures(monthly_report(memory_service, "2014-02"))
     assert nums(february["prevention_asset_coverage", "C4"]) == (3, 4, 0.75)
 
 
@@ -561,13 +563,13 @@ def police(desk: Desk, month: Month, cases: int, community: str = "C5") -> None:
 
 
 def test_incidence_change_compares_two_years_and_the_latest_correction_wins(
-    memory_store: Safecomm,
+    memory_service: Safecomm,
 ) -> None:
-    desk = Desk(memory_store)
+    desk = Desk(memory_service)
     march = Month(2014, 3)
     for back in range(24):
         police(desk, march.shift(-back), 8 if back < 12 else 10)
-    got = figures(monthly_report(memory_store, "2014-03"))
+    got = figures(monthly_report(memory_service, "2014-03"))
     assert nums(got["incidence_change", "C5"]) == (-24, 120, -0.2)  # (96 - 120) / 120
     assert got["incidence_change", "C5"].basis == "police"
     desk(
@@ -577,21 +579,21 @@ def test_incidence_change_compares_two_years_and_the_latest_correction_wins(
         cases=20,
         reason="late-filed cases",
     )
-    got = figures(monthly_report(memory_store, "2014-03"))
+    got = figures(monthly_report(memory_service, "2014-03"))
     assert nums(got["incidence_change", "C5"]) == (-12, 120, -0.1)  # (108 - 120) / 120
     # a month without figures: not applicable (never -100 %)
-    later = figures(monthly_report(memory_store, "2014-04"))
+    later = figures(monthly_report(memory_service, "2014-04"))
     assert later["incidence_change", "C5"].value is None
     # per 10,000 residents, over the year, only when a population is given
     assert ("incidence_per_10k", "C5") not in got
     per = figures(
-        monthly_report(memory_store, "2014-03", settings=Settings(population={"C5": 6000}))
+        monthly_report(memory_service, "2014-03", settings=Settings(population={"C5": 6000}))
     )
     assert per["incidence_per_10k", "C5"].value == pytest.approx(108 / 0.6)
 
 
-def test_campaign_and_broadcast_sections_by_hand(memory_store: Safecomm) -> None:
-    desk = Desk(memory_store)
+def test_campaign_and_broadcast_sections_by_hand(memory_service: Safecomm) -> None:
+    desk = Desk(memory_service)
     desk(
         "campaign.plan",
         at("2014-03-01"),
@@ -658,13 +660,13 @@ def test_campaign_and_broadcast_sections_by_hand(memory_store: Safecomm) -> None
         question_id="q-1",
         answer="社区服务中心",
     )
-    sections = {s.id: s for s in monthly_report(memory_store, "2014-03").sections}
+    sections = {s.id: s for s in monthly_report(memory_service, "2014-03").sections}
     # held, attendance, materials, bravery acts, themes (the cancelled one is not held)
     assert sections["campaigns"].rows == (("C6", 1, 120, 300, 0, "anti_fraud 1"),)
     # published, outlets, recipients, questions, answered, median hours to answer
     assert sections["broadcasts"].rows == (("C6", 1, 2, 1050, 1, 1, 3.0),)
-    assert {s.id for s in monthly_report(memory_store, "2014-04").sections} >= {"campaigns"}
-    assert monthly_report(memory_store, "2014-04", scope="C6").sections[0].rows == ()
+    assert {s.id for s in monthly_report(memory_service, "2014-04").sections} >= {"campaigns"}
+    assert monthly_report(memory_service, "2014-04", scope="C6").sections[0].rows == ()
 
 
 def test_progress_against_targets(march: Safecomm) -> None:
@@ -787,11 +789,11 @@ def test_dead_letters_are_counted_and_listed_not_hidden(
 # -- one end-to-end report on every backend -------------------------------------------------
 
 
-def test_end_to_end_on_every_backend(store: Safecomm) -> None:
-    desk = Desk(store)
+def test_end_to_end_on_every_backend(service: Safecomm) -> None:
+    desk = Desk(service)
     disputes(desk)
     alert_history(desk)
-    report = monthly_report(store, "2014-03", generated_at=datetime(2014, 4, 1, tzinfo=UTC))
+    report = monthly_report(service, "2014-03", generated_at=datetime(2014, 4, 1, tzinfo=UTC))
     got = figures(report)
     assert nums(got["mediation_success_rate", "*"]) == (3, 4, 0.75)
     assert nums(got["alert_ack_rate", "C1"]) == (1, 2, 0.5)
@@ -804,7 +806,7 @@ def test_end_to_end_on_every_backend(store: Safecomm) -> None:
         "2014-03": 1.0,
     }
     assert trend["mediation_success_rate", "C1"]["2014-02"] == 1.0  # d-6, entered late
-    one = monthly_report(store, "2014-03", scope="C2")
+    one = monthly_report(service, "2014-03", scope="C2")
     assert {f.scope for f in one.figures} == {"C2"}
     assert figures(one)["mediation_success_rate", "C2"] == got["mediation_success_rate", "C2"]
 

@@ -30,8 +30,8 @@ def runner() -> CliRunner:
 def url(tmp_path: Path) -> str:
     """A SQLite store with the March 2014 histories of test_monthly."""
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    with open_store(url) as store:
-        desk = Desk(store)
+    with open_store(url) as service:
+        desk = Desk(service)
         disputes(desk)
         alert_history(desk)
         migrants(desk)
@@ -52,9 +52,9 @@ def contract(data: dict[str, Any]) -> dict[tuple[str, str, str], tuple[Any, Any,
 
 
 def test_sample_contract_through_the_cli(runner: CliRunner, tmp_path: Path) -> None:
-    store = f"sqlite:///{tmp_path / 'sample.db'}"
-    invoke(runner, "import", str(SAMPLE), "--store", store)
-    data = json.loads(invoke(runner, "report", "monthly", "--store", store).stdout)
+    service = f"sqlite:///{tmp_path / 'sample.db'}"
+    invoke(runner, "import", str(SAMPLE), "--store", service)
+    data = json.loads(invoke(runner, "report", "monthly", "--store", service).stdout)
     assert data["period"] == "2014-03"  # the latest month with events
     assert contract(data)["mediation_success_rate", "2014-03", "C1"] == (1, 1, 1.0)
     figure = next(f for f in data["figures"] if f["scope"] == "C1")

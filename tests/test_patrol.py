@@ -97,24 +97,24 @@ def mediate(ref: str = "p-1", dispute: str = "d-1", at: datetime = START, **extr
     return on(cmds.MediateOnSite, ref, at, **(fields | extra))
 
 
-def started(store: Any, ref: str = "p-1") -> None:
-    store.handle(plan(ref))
-    store.handle(on(cmds.StartPatrol, ref))
+def started(service: Any, ref: str = "p-1") -> None:
+    service.handle(plan(ref))
+    service.handle(on(cmds.StartPatrol, ref))
 
 
-def stored_topics(store: Any) -> list[str]:
-    return [n.topic for n in store.log.read(0, 10**6) if "CommandReceipt" not in n.topic]
+def stored_topics(service: Any) -> list[str]:
+    return [n.topic for n in service.log.read(0, 10**6) if "CommandReceipt" not in n.topic]
 
 
 # -- lifecycle --------------------------------------------------------------------------
 
 
-def test_a_whole_patrol(memory_store: Any) -> None:
-    started(memory_store)
-    memory_store.handle(on(cmds.VisitCheckpoint, at=mins(10), checkpoint="market-gate"))
-    memory_store.handle(on(cmds.VisitCheckpoint, at=mins(20), checkpoint="night-market"))
-    memory_store.handle(on(cmds.VisitCheckpoint, at=mins(30), checkpoint="market-gate"))
-    memory_store.handle(
+def test_a_whole_patrol(memory_service: Any) -> None:
+    started(memory_service)
+    memory_service.handle(on(cmds.VisitCheckpoint, at=mins(10), checkpoint="market-gate"))
+    memory_service.handle(on(cmds.VisitCheckpoint, at=mins(20), checkpoint="night-market"))
+    memory_service.handle(on(cmds.VisitCheckpoint, at=mins(30), checkpoint="market-gate"))
+    memory_service.handle(
         on(
             cmds.RecordPatrolObservation,
             at=mins(35),
@@ -123,9 +123,9 @@ def test_a_whole_patrol(memory_store: Any) -> None:
             checkpoint="market-gate",
         )
     )
-    memory_store.handle(on(cmds.VisitCheckpoint, at=mins(40), checkpoint="bridge"))
-    memory_store.handle(on(cmds.EndPatrol, at=mins(120), distance_m=4200, duration_minutes=110))
-    p = memory_store.get(Patrol, "p-1")
+    memory_service.handle(on(cmds.VisitCheckpoint, at=mins(40), checkpoint="bridge"))
+    memory_service.handle(on(cmds.EndPatrol, at=mins(120), distance_m=4200, duration_minutes=110))
+    p = memory_service.get(Patrol, "p-1")
     assert p.status is PatrolStatus.ENDED
     assert (p.started_at, p.ended_at) == (START, mins(120))
     assert [(v.checkpoint, v.off_route) for v in p.visits] == [
@@ -141,15 +141,15 @@ def test_a_whole_patrol(memory_store: Any) -> None:
     assert (p.community, p.grid_unit, p.team, p.route) == ("C1", "G-12", TEAM, ROUTE)
 
 
-def test_stored_names_are_stable(memory_store: Any) -> None:
-    started(memory_store)
-    memory_store.handle(on(cmds.VisitCheckpoint, checkpoint="bridge"))
-    memory_store.handle(
+def test_stored_names_are_stable(memory_service: Any) -> None:
+    started(memory_service)
+    memory_service.handle(on(cmds.VisitCheckpoint, checkpoint="bridge"))
+    memory_service.handle(
         on(cmds.RecordPatrolObservation, category=ObservationCategory.HAZARD, details="gas smell")
     )
-    memory_store.handle(mediate(settled=True, terms="bicycle moved; apology"))
-    memory_store.handle(on(cmds.EndPatrol))
-    assert stored_topics(memory_store) == [
+    memory_service.handle(mediate(settled=True, terms="bicycle moved; apology"))
+    memory_service.handle(on(cmds.EndPatrol))
+    assert stored_topics(memory_service) == [
         "safecomm/Patrol/Planned",
         "safecomm/Patrol/Started",
         "safecomm/Patrol/CheckpointVisited",
@@ -164,22 +164,22 @@ def test_stored_names_are_stable(memory_store: Any) -> None:
     ]
 
 
-def test_start_may_differ_from_the_plan_but_not_precede_planning(memory_store: Any) -> None:
-    memory_store.handle(plan())
+def test_start_may_differ_from_the_plan_but_not_precede_planning(memory_service: Any) -> None:
+    memory_service.handle(plan())
     err = refused_exactly(
-        memory_store, on(cmds.StartPatrol, at=T0 - timedelta(minutes=1)), RuleViolation
+        memory_service, on(cmds.StartPatrol, at=T0 - timedelta(minutes=1)), RuleViolation
     )
     assert err.field == "occurred_at"
     # Earlier than the planned start is fine: plans are plans.
-    memory_store.handle(on(cmds.StartPatrol, at=T0 + timedelta(minutes=5)))
-    assert memory_store.get(Patrol, "p-1").started_at == T0 + timedelta(minutes=5)
+    memory_service.handle(on(cmds.StartPatrol, at=T0 + timedelta(minutes=5)))
+    assert memory_service.get(Patrol, "p-1").started_at == T0 + timedelta(minutes=5)
 
 
-def test_start_only_once(memory_store: Any) -> None:
-    started(memory_store)
-    refused_exactly(memory_store, on(cmds.StartPatrol, at=mins(1)), InvalidTransition)
-    memory_store.handle(on(cmds.EndPatrol, at=mins(60)))
-    refused_exactly(memory_store, on(cmds.StartPatrol, at=mins(61)), InvalidTransition)
+def test_start_only_once(memory_service: Any) -> None:
+    started(memory_service)
+    refused_exactly(memory_service, on(cmds.StartPatrol, at=mins(1)), InvalidTransition)
+    memory_service.handle(on(cmds.EndPatrol, at=mins(60)))
+    refused_exactly(memory_service, on(cmds.StartPatrol, at=mins(61)), InvalidTransition)
 
 
 def _on_patrol_commands(at: datetime) -> list[Any]:
@@ -191,59 +191,59 @@ def _on_patrol_commands(at: datetime) -> list[Any]:
     ]
 
 
-def test_nothing_happens_on_a_planned_patrol(memory_store: Any) -> None:
-    memory_store.handle(plan())
+def test_nothing_happens_on_a_planned_patrol(memory_service: Any) -> None:
+    memory_service.handle(plan())
     for command in _on_patrol_commands(START):
-        err = refused_exactly(memory_store, command, InvalidTransition)
+        err = refused_exactly(memory_service, command, InvalidTransition)
         assert "planned" in str(err)
-    assert not memory_store.exists(Dispute, "d-1")
+    assert not memory_service.exists(Dispute, "d-1")
 
 
-def test_nothing_happens_on_an_ended_patrol(memory_store: Any) -> None:
-    started(memory_store)
-    memory_store.handle(on(cmds.EndPatrol, at=mins(60)))
+def test_nothing_happens_on_an_ended_patrol(memory_service: Any) -> None:
+    started(memory_service)
+    memory_service.handle(on(cmds.EndPatrol, at=mins(60)))
     for command in _on_patrol_commands(mins(61)):
-        err = refused_exactly(memory_store, command, InvalidTransition)
+        err = refused_exactly(memory_service, command, InvalidTransition)
         assert "ended" in str(err)
 
 
-def test_nothing_happens_before_the_start(memory_store: Any) -> None:
-    started(memory_store)
+def test_nothing_happens_before_the_start(memory_service: Any) -> None:
+    started(memory_service)
     for command in _on_patrol_commands(mins(-1)):
-        err = refused_exactly(memory_store, command, RuleViolation)
+        err = refused_exactly(memory_service, command, RuleViolation)
         assert err.field == "occurred_at"
     # ... and before the plan is also refused, by the rule every record keeps.
     for command in _on_patrol_commands(T0 - timedelta(days=1)):
-        assert refused_exactly(memory_store, command, RuleViolation).field == "occurred_at"
+        assert refused_exactly(memory_service, command, RuleViolation).field == "occurred_at"
     for command in _on_patrol_commands(START):  # at the very start is allowed
-        memory_store.handle(command)
+        memory_service.handle(command)
 
 
-def test_the_end_is_not_before_any_fact(memory_store: Any) -> None:
-    started(memory_store)
-    memory_store.handle(on(cmds.VisitCheckpoint, at=mins(50), checkpoint="bridge"))
+def test_the_end_is_not_before_any_fact(memory_service: Any) -> None:
+    started(memory_service)
+    memory_service.handle(on(cmds.VisitCheckpoint, at=mins(50), checkpoint="bridge"))
     # A fact entered late, out of order, is fine; it does not move the last fact back.
-    memory_store.handle(on(cmds.VisitCheckpoint, at=mins(20), checkpoint="compound-7"))
-    err = refused_exactly(memory_store, on(cmds.EndPatrol, at=mins(49)), RuleViolation)
+    memory_service.handle(on(cmds.VisitCheckpoint, at=mins(20), checkpoint="compound-7"))
+    err = refused_exactly(memory_service, on(cmds.EndPatrol, at=mins(49)), RuleViolation)
     assert err.field == "occurred_at"
-    memory_store.handle(on(cmds.EndPatrol, at=mins(50)))
+    memory_service.handle(on(cmds.EndPatrol, at=mins(50)))
 
 
-def test_duration_is_at_most_the_time_from_start_to_end(memory_store: Any) -> None:
-    started(memory_store)
+def test_duration_is_at_most_the_time_from_start_to_end(memory_service: Any) -> None:
+    started(memory_service)
     err = refused_exactly(
-        memory_store, on(cmds.EndPatrol, at=mins(90), duration_minutes=91), RuleViolation
+        memory_service, on(cmds.EndPatrol, at=mins(90), duration_minutes=91), RuleViolation
     )
     assert err.field == "duration_minutes"
-    memory_store.handle(on(cmds.EndPatrol, at=mins(90), duration_minutes=90, distance_m=0))
-    assert memory_store.get(Patrol, "p-1").duration_minutes == 90
+    memory_service.handle(on(cmds.EndPatrol, at=mins(90), duration_minutes=90, distance_m=0))
+    assert memory_service.get(Patrol, "p-1").duration_minutes == 90
 
 
-def test_unknown_and_taken_ids(memory_store: Any) -> None:
-    refused_exactly(memory_store, on(cmds.StartPatrol, "nope"), NotFound)
-    refused_exactly(memory_store, mediate("nope"), NotFound)
-    memory_store.handle(plan())
-    refused_exactly(memory_store, plan(), AlreadyExists)
+def test_unknown_and_taken_ids(memory_service: Any) -> None:
+    refused_exactly(memory_service, on(cmds.StartPatrol, "nope"), NotFound)
+    refused_exactly(memory_service, mediate("nope"), NotFound)
+    memory_service.handle(plan())
+    refused_exactly(memory_service, plan(), AlreadyExists)
 
 
 @pytest.mark.parametrize(
@@ -269,14 +269,14 @@ def test_unknown_and_taken_ids(memory_store: Any) -> None:
     ],
 )
 def test_malformed_plans_name_the_field(
-    memory_store: Any, extra: dict[str, Any], errors: list[tuple[str, str]]
+    memory_service: Any, extra: dict[str, Any], errors: list[tuple[str, str]]
 ) -> None:
     try:
         command = plan(**extra)
     except InvalidCommand as exc:  # a field's own rule: refused as the command is built
         err: SafecommError = exc
     else:  # a rule of the whole command: refused when handled, nothing written
-        err = refused_exactly(memory_store, command, InvalidCommand)
+        err = refused_exactly(memory_service, command, InvalidCommand)
     assert isinstance(err, InvalidCommand)
     assert [(e.field, e.rule) for e in err.errors] == errors
 
@@ -311,13 +311,13 @@ def test_field_rules_refuse_bad_json(
 # -- on-site mediation ------------------------------------------------------------------
 
 
-def test_unsettled_mediation_opens_an_accepted_dispute(memory_store: Any) -> None:
-    started(memory_store)
-    outcome = memory_store.handle(mediate(at=mins(15), mediator="v-2", notes="calmed down"))
+def test_unsettled_mediation_opens_an_accepted_dispute(memory_service: Any) -> None:
+    started(memory_service)
+    outcome = memory_service.handle(mediate(at=mins(15), mediator="v-2", notes="calmed down"))
     assert outcome.records == ("patrol:p-1", "dispute:d-1")
-    p = memory_store.get(Patrol, "p-1")
+    p = memory_service.get(Patrol, "p-1")
     assert (p.mediations, p.settled_on_site) == (("d-1",), 0)
-    d = memory_store.get(Dispute, "d-1")
+    d = memory_service.get(Dispute, "d-1")
     assert (d.source, d.status, d.mediator, d.sessions) == (
         DisputeSource.PATROL,
         DisputeStatus.ACCEPTED,
@@ -328,9 +328,9 @@ def test_unsettled_mediation_opens_an_accepted_dispute(memory_store: Any) -> Non
     assert d.first_session_at == mins(15)
     assert d.agreement_form is None
     assert [pp.person.ref for pp in d.parties] == ["per-1", "per-2"]
-    assert memory_store.person(d.parties[0].person).name == "王建国"
+    assert memory_service.person(d.parties[0].person).name == "王建国"
     # The committee carries on with the ordinary dispute commands.
-    memory_store.handle(
+    memory_service.handle(
         dispute_cmds.ReachAgreement(
             command_id=command_id(),
             occurred_at=mins(60 * 24),
@@ -340,32 +340,32 @@ def test_unsettled_mediation_opens_an_accepted_dispute(memory_store: Any) -> Non
             terms="the bicycle is parked in the lot",
         )
     )
-    assert memory_store.get(Dispute, "d-1").status is DisputeStatus.AGREED
+    assert memory_service.get(Dispute, "d-1").status is DisputeStatus.AGREED
 
 
-def test_settled_mediation_records_an_oral_agreement(memory_store: Any) -> None:
-    started(memory_store)
-    memory_store.handle(
+def test_settled_mediation_records_an_oral_agreement(memory_service: Any) -> None:
+    started(memory_service)
+    memory_service.handle(
         mediate(at=mins(15), settled=True, terms="apology; bicycle moved", grid_unit="G-13")
     )
-    assert memory_store.get(Patrol, "p-1").settled_on_site == 1
-    d = memory_store.get(Dispute, "d-1")
+    assert memory_service.get(Patrol, "p-1").settled_on_site == 1
+    d = memory_service.get(Dispute, "d-1")
     assert (d.status, d.agreement_form, d.mediator) == (
         DisputeStatus.AGREED,
         AgreementForm.ORAL,
         "pol-1",  # the actor, by default
     )
     assert (d.closed_at, d.grid_unit) == (mins(15), "G-13")
-    history = memory_store.history("d-1", kind="dispute")
+    history = memory_service.history("d-1", kind="dispute")
     assert history[-1].details == {"form": "oral", "terms": "apology; bicycle moved"}
     assert {e.command_id for e in history} == {
-        e.command_id for e in memory_store.history("p-1", kind="patrol")[-1:]
+        e.command_id for e in memory_service.history("p-1", kind="patrol")[-1:]
     }
 
 
-def test_mediation_into_a_taken_dispute_id_writes_nothing(memory_store: Any) -> None:
-    started(memory_store)
-    memory_store.handle(
+def test_mediation_into_a_taken_dispute_id_writes_nothing(memory_service: Any) -> None:
+    started(memory_service)
+    memory_service.handle(
         dispute_cmds.ReportDispute(
             command_id=command_id(),
             occurred_at=START,
@@ -377,26 +377,26 @@ def test_mediation_into_a_taken_dispute_id_writes_nothing(memory_store: Any) -> 
             parties=PARTIES[:1],
         )
     )
-    refused_exactly(memory_store, mediate(at=mins(5), settled=True, terms="t"), AlreadyExists)
-    assert memory_store.get(Patrol, "p-1").mediations == ()
-    assert memory_store.get(Dispute, "d-1").source is DisputeSource.WALK_IN
+    refused_exactly(memory_service, mediate(at=mins(5), settled=True, terms="t"), AlreadyExists)
+    assert memory_service.get(Patrol, "p-1").mediations == ()
+    assert memory_service.get(Dispute, "d-1").source is DisputeSource.WALK_IN
 
 
-def test_mediator_must_be_on_the_team(memory_store: Any) -> None:
-    started(memory_store)
-    err = refused_exactly(memory_store, mediate(mediator="pol-9"), RuleViolation)
+def test_mediator_must_be_on_the_team(memory_service: Any) -> None:
+    started(memory_service)
+    err = refused_exactly(memory_service, mediate(mediator="pol-9"), RuleViolation)
     assert err.field == "mediator"
     # A clerk typing in a paper record names the patroller; the clerk is not the default.
-    refused_exactly(memory_store, mediate(actor=CLERK), RuleViolation)
-    memory_store.handle(mediate(actor=CLERK, mediator="v-1", channel=Channel.IMPORT))
-    assert memory_store.get(Dispute, "d-1").mediator == "v-1"
+    refused_exactly(memory_service, mediate(actor=CLERK), RuleViolation)
+    memory_service.handle(mediate(actor=CLERK, mediator="v-1", channel=Channel.IMPORT))
+    assert memory_service.get(Dispute, "d-1").mediator == "v-1"
 
 
-def test_refused_mediation_makes_no_data_keys(memory_store: Any) -> None:
-    started(memory_store)
+def test_refused_mediation_makes_no_data_keys(memory_service: Any) -> None:
+    started(memory_service)
     stranger = PartyInput(ref="per-77", role=PartyRole.APPLICANT, name="赵六")
-    refused_exactly(memory_store, mediate(mediator="pol-9", parties=(stranger,)), RuleViolation)
-    assert memory_store.keys.person_key("per-77", create=False) is None
+    refused_exactly(memory_service, mediate(mediator="pol-9", parties=(stranger,)), RuleViolation)
+    assert memory_service.keys.person_key("per-77", create=False) is None
 
 
 @pytest.mark.parametrize(
@@ -409,10 +409,10 @@ def test_refused_mediation_makes_no_data_keys(memory_store: Any) -> None:
     ],
 )
 def test_malformed_mediations_name_the_field(
-    memory_store: Any, extra: dict[str, Any], errors: list[tuple[str, str]]
+    memory_service: Any, extra: dict[str, Any], errors: list[tuple[str, str]]
 ) -> None:
-    started(memory_store)
-    err = refused_exactly(memory_store, mediate(**extra), InvalidCommand)
+    started(memory_service)
+    err = refused_exactly(memory_service, mediate(**extra), InvalidCommand)
     assert isinstance(err, InvalidCommand)
     assert [(e.field, e.rule) for e in err.errors] == errors
 
@@ -423,9 +423,9 @@ def test_malformed_mediations_name_the_field(
 @settings(max_examples=25)
 @given(patrol_commands_by_type["patrol.plan"])
 def test_a_plan_round_trips_through_the_store(command: cmds.PlanPatrol) -> None:
-    with open_store("memory://") as store:
-        store.handle(command)
-        p = store.get(Patrol, command.patrol_id)
+    with open_store("memory://") as service:
+        service.handle(command)
+        p = service.get(Patrol, command.patrol_id)
     assert (p.community, p.area, p.route, p.team, p.grid_unit) == (
         command.community,
         command.area,
@@ -443,40 +443,40 @@ def test_a_plan_round_trips_through_the_store(command: cmds.PlanPatrol) -> None:
 # -- contract: every backend ------------------------------------------------------------
 
 
-def test_patrol_lands_and_replays(store_factory: Any) -> None:
-    store = store_factory()
-    started(store)
-    store.handle(on(cmds.VisitCheckpoint, at=mins(5), checkpoint="elsewhere"))
-    store.handle(on(cmds.RecordPatrolObservation, at=mins(6), category="disorder", details="x"))
-    store.handle(mediate(at=mins(7), settled=True, terms="shook hands"))
-    store.handle(on(cmds.EndPatrol, at=mins(30), distance_m=1500))
-    live = store.get(Patrol, "p-1")
-    live_dispute = store.get(Dispute, "d-1")
-    reopened = store_factory()
+def test_patrol_lands_and_replays(service_factory: Any) -> None:
+    service = service_factory()
+    started(service)
+    service.handle(on(cmds.VisitCheckpoint, at=mins(5), checkpoint="elsewhere"))
+    service.handle(on(cmds.RecordPatrolObservation, at=mins(6), category="disorder", details="x"))
+    service.handle(mediate(at=mins(7), settled=True, terms="shook hands"))
+    service.handle(on(cmds.EndPatrol, at=mins(30), distance_m=1500))
+    live = service.get(Patrol, "p-1")
+    live_dispute = service.get(Dispute, "d-1")
+    reopened = service_factory()
     assert reopened.get(Patrol, "p-1").__dict__ == live.__dict__
     assert reopened.get(Dispute, "d-1").__dict__ == live_dispute.__dict__
     assert reopened.get(Patrol, "p-1").visits[0].off_route
 
 
-def test_on_site_mediation_is_atomic(store: Any) -> None:
-    started(store)
-    store.handle(mediate(dispute="d-1", at=mins(5)))
+def test_on_site_mediation_is_atomic(service: Any) -> None:
+    started(service)
+    service.handle(mediate(dispute="d-1", at=mins(5)))
     refused_exactly(
-        store, mediate(dispute="d-1", at=mins(6), settled=True, terms="t"), AlreadyExists
+        service, mediate(dispute="d-1", at=mins(6), settled=True, terms="t"), AlreadyExists
     )
-    assert store.get(Patrol, "p-1").mediations == ("d-1",)
-    assert store.get(Dispute, "d-1").status is DisputeStatus.ACCEPTED
+    assert service.get(Patrol, "p-1").mediations == ("d-1",)
+    assert service.get(Dispute, "d-1").status is DisputeStatus.ACCEPTED
 
 
-def test_repeated_mediation_has_the_effect_of_once(store: Any) -> None:
-    started(store)
+def test_repeated_mediation_has_the_effect_of_once(service: Any) -> None:
+    started(service)
     command = mediate(at=mins(5), settled=True, terms="t")
-    first = store.handle(command)
-    again = store.handle(command)
+    first = service.handle(command)
+    again = service.handle(command)
     assert (first.duplicate, again.duplicate) == (False, True)
     assert again.records == first.records == ("patrol:p-1", "dispute:d-1")
-    assert [e.version for e in store.history("d-1", kind="dispute")] == [1, 2, 3, 4, 5]
-    assert store.get(Patrol, "p-1").mediations == ("d-1",)
+    assert [e.version for e in service.history("d-1", kind="dispute")] == [1, 2, 3, 4, 5]
+    assert service.get(Patrol, "p-1").mediations == ("d-1",)
 
 
 # -- stateful ---------------------------------------------------------------------------
@@ -686,7 +686,7 @@ class PatrolMachine(CommandMachine):
     @invariant()
     def replay_matches_model(self) -> None:
         for ref, m in self.model.items():
-            p = self.store.get(Patrol, ref)  # rebuilt from the stored events
+            p = self.service.get(Patrol, ref)  # rebuilt from the stored events
             assert (str(p.status), p.started_at, p.ended_at, p.last_fact_at) == (
                 m.status,
                 m.started_at,
@@ -699,7 +699,7 @@ class PatrolMachine(CommandMachine):
             assert (p.distance_m, p.duration_minutes) == (m.distance_m, m.duration_minutes)
             assert (p.route, p.team) == (m.route, m.team)
         for ref, (settled, mediator) in self.disputes.items():
-            d = self.store.get(Dispute, ref)
+            d = self.service.get(Dispute, ref)
             expected = DisputeStatus.AGREED if settled else DisputeStatus.ACCEPTED
             assert (d.status, d.source, d.mediator) == (expected, DisputeSource.PATROL, mediator)
 

@@ -45,8 +45,8 @@ PEOPLE = [(f"m-{i}", f"51040219900101{i:03d}X") for i in range(1, 5)]
 SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-def register(store: Safecomm, worker_id: str, id_number: str, n: int = 1) -> None:
-    store.handle_json(
+def register(service: Safecomm, worker_id: str, id_number: str, n: int = 1) -> None:
+    service.handle_json(
         {
             "type": "migrant.register",
             "command_id": f"reg-{worker_id}-{n}",
@@ -62,8 +62,8 @@ def register(store: Safecomm, worker_id: str, id_number: str, n: int = 1) -> Non
     )
 
 
-def erase(store: Safecomm, worker_id: str) -> None:
-    store.handle_json(
+def erase(service: Safecomm, worker_id: str) -> None:
+    service.handle_json(
         {
             "type": "migrant.erase",
             "command_id": f"erase-{worker_id}",
@@ -74,9 +74,9 @@ def erase(store: Safecomm, worker_id: str) -> None:
     )
 
 
-def boxes(store: Safecomm) -> list[SealedPerson]:
+def boxes(service: Safecomm) -> list[SealedPerson]:
     """The sealed people of the four workers, as the events hold them."""
-    return [store.get(MigrantWorker, worker_id).person for worker_id, _ in PEOPLE]
+    return [service.get(MigrantWorker, worker_id).person for worker_id, _ in PEOPLE]
 
 
 def opens(box: SealedPerson, key: bytes) -> bool:
@@ -99,7 +99,7 @@ def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
     backend = request.param
     url, name = store_url(backend, tmp_path / "store")
     (tmp_path / "store").mkdir()
-    store = open_store(url)
+    service = open_store(url)
 
     def dump() -> dict[str, list[tuple[Any, ...]]]:
         if backend == "sqlite":
@@ -108,8 +108,8 @@ def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
             return sqlite_rows(copy, files)
         return postgres_rows(name)
 
-    yield store, dump
-    store.close()
+    yield service, dump
+    service.close()
     if backend == "postgres":
         from tests.conftest import drop_pg_tables
 
@@ -132,10 +132,10 @@ def wrapped_rows(rows: dict[str, list[tuple[Any, ...]]]) -> list[tuple[Any, ...]
 
 @pytest.mark.parametrize("sql_store", SQL_BACKENDS, indirect=True)
 def test_a_dump_without_the_master_key_opens_no_person(sql_store: tuple[Safecomm, Any]) -> None:
-    store, dump = sql_store
+    service, dump = sql_store
     for worker_id, id_number in PEOPLE:
-        register(store, worker_id, id_number)
-    sealed = boxes(store)
+        register(service, worker_id, id_number)
+    sealed = boxes(service)
     rows = dump()
     # Every 32 bytes of every key store cell tried as a data key: none opens a person.
     candidates = windows(key_cells(rows))
@@ -154,18 +154,18 @@ def test_a_dump_without_the_master_key_opens_no_person(sql_store: tuple[Safecomm
 def test_an_erased_id_number_is_not_found_among_candidates(
     sql_store: tuple[Safecomm, Any],
 ) -> None:
-    store, dump = sql_store
+    service, dump = sql_store
     for worker_id, id_number in PEOPLE:
-        register(store, worker_id, id_number)
+        register(service, worker_id, id_number)
     erased_id = PEOPLE[0][1]
     candidates = [f"51040219900101{i:03d}X" for i in range(1000)]
     assert erased_id in candidates
     before = dump()
-    erase(store, PEOPLE[0][0])
+    erase(service, PEOPLE[0][0])
     after = dump()
     values = {as_bytes(v).decode(errors="replace") for v in cells(after)}
     # The event store's digest fields and record ids too: everything stored is a target.
-    values |= {store.get(MigrantWorker, w).id_digest or "" for w, _ in PEOPLE}
+    values |= {service.get(MigrantWorker, w).id_digest or "" for w, _ in PEOPLE}
 
     def identified(secrets: set[bytes], ids: list[str]) -> set[str]:
         return {
@@ -179,14 +179,14 @@ def test_an_erased_id_number_is_not_found_among_candidates(
     assert identified(windows(key_cells(after)), candidates) == set()
     # With it (an insider, before any rotation): the live ID numbers are in the index, as
     # de-duplication needs; the erased one is not.
-    lookup = store.keys.secret("id-number-lookup")
+    lookup = service.keys.secret("id-number-lookup")
     assert identified({lookup}, candidates) == {i for _, i in PEOPLE[1:]}
     # The copy made before the erasure had it; rotation retires what could open it.
     values |= {as_bytes(v).decode(errors="replace") for v in cells(before)}
     assert erased_id in identified({lookup}, candidates)
-    store.keys.rotate(LocalMasterKey.generate())
+    service.keys.rotate(LocalMasterKey.generate())
     values |= {as_bytes(v).decode(errors="replace") for v in cells(dump())}
-    live = identified({store.keys.secret("id-number-lookup")}, candidates)
+    live = identified({service.keys.secret("id-number-lookup")}, candidates)
     assert live == {i for _, i in PEOPLE[1:]}  # found in the index as it is now only
 
 
@@ -194,15 +194,15 @@ def test_an_erased_id_number_is_not_found_among_candidates(
 def test_erasure_completes_at_rotation(
     sql_store: tuple[Safecomm, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store, dump = sql_store
+    service, dump = sql_store
     for worker_id, id_number in PEOPLE:
-        register(store, worker_id, id_number)
-    sealed = boxes(store)
+        register(service, worker_id, id_number)
+    sealed = boxes(service)
     before = wrapped_rows(dump())  # a backup, a WAL segment, a dead tuple: a copy made now
-    erase(store, PEOPLE[0][0])
+    erase(service, PEOPLE[0][0])
     old = load_master_key()
     new = LocalMasterKey.generate()
-    assert store.keys.rotate(new) == 3
+    assert service.keys.rotate(new) == 3
     monkeypatch.setenv(ENV_KEY, new.encoded())
 
     def opened_with(master: LocalMasterKey) -> int:
@@ -222,7 +222,7 @@ def test_erasure_completes_at_rotation(
     raw = b"".join(key_cells(after))
     assert not any(bytes(w) in raw for _, _, w in before)  # every stored key re-wrapped
     # Live people still open; the erased one does not; de-duplication still holds.
-    reopened = open_store(store.config.url)
+    reopened = open_store(service.config.url)
     try:
         people = [reopened.person(box) for box in sealed]
         assert [p.erased for p in people] == [True, False, False, False]
@@ -237,29 +237,29 @@ def test_erasure_completes_at_rotation(
 def test_after_erase_and_rotate_the_old_wrapped_key_is_nowhere_in_the_files(
     tmp_path: Path,
 ) -> None:
-    with open_store(f"sqlite:///{tmp_path / 'safecomm.db'}") as store:
+    with open_store(f"sqlite:///{tmp_path / 'safecomm.db'}") as service:
         for worker_id, id_number in PEOPLE:
-            register(store, worker_id, id_number)
+            register(service, worker_id, id_number)
         db = sqlite3.connect(tmp_path / "safecomm.keys")
         old = dict(db.execute("SELECT ref, wrapped FROM wrapped_keys").fetchall())
         db.close()
         raw = b"".join(sqlite_files(tmp_path).values())
         assert all(w in raw for w in old.values())
-        erase(store, PEOPLE[0][0])
-        store.keys.rotate(LocalMasterKey.generate())
+        erase(service, PEOPLE[0][0])
+        service.keys.rotate(LocalMasterKey.generate())
     raw = b"".join(sqlite_files(tmp_path).values())
     assert [ref for ref, w in old.items() if w in raw] == []
 
 
 def test_each_id_number_has_a_random_token_until_its_last_holder_is_erased() -> None:
-    with open_store("memory://") as store:
-        register(store, "m-1", PEOPLE[0][1])
-        token = id_number_digest(PEOPLE[0][1], store.keys)
-        lookup = hmac.new(store.keys.secret("id-number-lookup"), PEOPLE[0][1].encode(), "sha256")
+    with open_store("memory://") as service:
+        register(service, "m-1", PEOPLE[0][1])
+        token = id_number_digest(PEOPLE[0][1], service.keys)
+        lookup = hmac.new(service.keys.secret("id-number-lookup"), PEOPLE[0][1].encode(), "sha256")
         assert token != lookup.hexdigest()
-        assert store.get(MigrantIdNumber, token).holder == "m-1"
-        erase(store, "m-1")
-        assert id_number_digest(PEOPLE[0][1], store.keys) != token
+        assert service.get(MigrantIdNumber, token).holder == "m-1"
+        erase(service, "m-1")
+        assert id_number_digest(PEOPLE[0][1], service.keys) != token
 
 
 # -- the master key ------------------------------------------------------------------
@@ -274,23 +274,23 @@ def test_no_master_key_is_a_clear_error_and_creates_nothing(
 ) -> None:
     monkeypatch.delenv(ENV_KEY)
     monkeypatch.setenv(ENV_KEY_FILE, str(tmp_path / "conf" / "master.key"))
-    store = tmp_path / "data" / "safecomm.db"
-    store.parent.mkdir()
-    result = cli("history", "x", "--store", f"sqlite:///{store}")
+    service = tmp_path / "data" / "safecomm.db"
+    service.parent.mkdir()
+    result = cli("history", "x", "--store", f"sqlite:///{service}")
     assert result.exit_code == 2
     assert "master.key does not exist" in result.output
     assert "safecomm keys init" in result.output
     assert "SAFECOMM_MASTER_KEY" in result.output
     assert "Traceback" not in result.output
-    assert list(store.parent.iterdir()) == []  # neither the store nor its keys were made
+    assert list(service.parent.iterdir()) == []  # neither the store nor its keys were made
 
 
 def test_a_malformed_or_wrong_master_key_is_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite:///{tmp_path / 'safecomm.db'}"
-    with open_store(url) as store:
-        register(store, "m-1", PEOPLE[0][1])
+    with open_store(url) as service:
+        register(service, "m-1", PEOPLE[0][1])
     monkeypatch.setenv(ENV_KEY, "not base64!")
     with pytest.raises(MasterKeyError, match=r"\$SAFECOMM_MASTER_KEY is not base64"):
         open_store(url)
@@ -328,10 +328,10 @@ def test_keys_rotate_rewraps_the_store_and_retires_the_old_key(
     assert cli("keys", "init").exit_code == 0
     url = f"sqlite:///{tmp_path / 'data' / 'safecomm.db'}"
     (tmp_path / "data").mkdir()
-    with open_store(url) as store:
+    with open_store(url) as service:
         for worker_id, id_number in PEOPLE:
-            register(store, worker_id, id_number)
-        sealed = boxes(store)
+            register(service, worker_id, id_number)
+        sealed = boxes(service)
     backup = shutil.copy(tmp_path / "data" / "safecomm.keys", tmp_path / "backup.keys")
     old = path.read_bytes()
     result = cli("keys", "rotate", "--store", url)
@@ -340,8 +340,8 @@ def test_keys_rotate_rewraps_the_store_and_retires_the_old_key(
     assert path.read_bytes() != old
     assert not path.with_name("master.key.next").exists()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    with open_store(url) as store:
-        assert [store.person(b).name for b in sealed] == ["张伟"] * 4
+    with open_store(url) as service:
+        assert [service.person(b).name for b in sealed] == ["张伟"] * 4
     # The backup made before the rotation does not open with the key in force.
     with pytest.raises(MasterKeyError, match="wrapped by master key"):
         SQLiteKeyStore(str(backup), load_master_key())
@@ -381,10 +381,10 @@ def test_the_demo_needs_no_set_up_and_says_where_the_key_is(
 
 def test_a_key_store_that_kept_keys_in_clear_is_wrapped_on_opening(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'safecomm.db'}"
-    with open_store(url) as store:
-        register(store, "m-1", PEOPLE[0][1])
-        sealed = store.get(MigrantWorker, "m-1").person
-        key_id, key = store.keys.person_key("p-m-1", create=True) or ("", b"")
+    with open_store(url) as service:
+        register(service, "m-1", PEOPLE[0][1])
+        sealed = service.get(MigrantWorker, "m-1").person
+        key_id, key = service.keys.person_key("p-m-1", create=True) or ("", b"")
     legacy_secret = os.urandom(32)
     keys_file = tmp_path / "safecomm.keys"
     keys_file.unlink()
@@ -396,10 +396,10 @@ def test_a_key_store_that_kept_keys_in_clear_is_wrapped_on_opening(tmp_path: Pat
     db.execute("INSERT INTO secrets VALUES (?, ?)", ("id-number-hmac", legacy_secret))
     db.commit()
     db.close()
-    with open_store(url) as store:
-        assert store.person(sealed).name == "张伟"
+    with open_store(url) as service:
+        assert service.person(sealed).name == "张伟"
         # A number first seen now gets the old keyed digest: old index records still match.
-        assert id_number_digest(PEOPLE[1][1], store.keys) == hmac.new(
+        assert id_number_digest(PEOPLE[1][1], service.keys) == hmac.new(
             legacy_secret, PEOPLE[1][1].encode(), hashlib.sha256
         ).hexdigest()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("safecomm.keys*"))
@@ -446,11 +446,11 @@ def shell_umask() -> Iterator[None]:
 @pytest.mark.usefixtures("shell_umask")
 def test_the_files_a_store_writes_are_private(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'safecomm.db'}"
-    with open_store(url) as store:
-        register(store, "m-1", PEOPLE[0][1])
+    with open_store(url) as service:
+        register(service, "m-1", PEOPLE[0][1])
         from safecomm_core.projections import Projector, builtin_projections
 
-        with Projector(store) as projector:
+        with Projector(service) as projector:
             projector.catch_up(builtin_projections()[0])
         names = sorted(p.name for p in tmp_path.iterdir())
         assert {"safecomm.db", "safecomm.keys", "safecomm.views.db"} <= set(names)
@@ -479,8 +479,8 @@ def test_the_command_line_writes_private_files(tmp_path: Path) -> None:
 @pytest.fixture
 def sealed_store(tmp_path: Path) -> tuple[str, Path]:
     url = f"sqlite:///{tmp_path / 'safecomm.db'}"
-    with open_store(url) as store:
-        register(store, "m-1", PEOPLE[0][1])
+    with open_store(url) as service:
+        register(service, "m-1", PEOPLE[0][1])
     key = tmp_path / "keys" / "seal.key"
     key.parent.mkdir()
     assert cli("audit", "keygen", "--out", str(key)).exit_code == 0
@@ -546,10 +546,10 @@ def test_postgres_key_tables_kept_in_clear_are_wrapped_on_opening(tmp_path: Path
 
     url, name = store_url("postgres", tmp_path)
     try:
-        with open_store(url) as store:
-            register(store, "m-1", PEOPLE[0][1])
-            sealed = store.get(MigrantWorker, "m-1").person
-            key_id, key = store.keys.person_key("p-m-1", create=True) or ("", b"")
+        with open_store(url) as service:
+            register(service, "m-1", PEOPLE[0][1])
+            sealed = service.get(MigrantWorker, "m-1").person
+            key_id, key = service.keys.person_key("p-m-1", create=True) or ("", b"")
         with psycopg.connect(PG_URL, autocommit=True) as db:
             for table in ("meta", "wrapped_keys", "wrapped_secrets", "id_index", "id_holders"):
                 db.execute(f"DROP TABLE {name}_{table}")
@@ -558,8 +558,8 @@ def test_postgres_key_tables_kept_in_clear_are_wrapped_on_opening(tmp_path: Path
             db.execute(
                 f"INSERT INTO {name}_person_keys VALUES (%s, %s, %s)", ("p-m-1", key_id, key)
             )
-        with open_store(url) as store:
-            assert store.person(sealed).name == "张伟"
+        with open_store(url) as service:
+            assert service.person(sealed).name == "张伟"
         rows = postgres_rows(name)
         assert {f"{name}_person_keys", f"{name}_secrets"} & set(rows) == set()
         assert key not in b"".join(cells(rows))

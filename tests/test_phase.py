@@ -69,36 +69,36 @@ def deliver(name: str, *docs: str, ref: PhaseId = PhaseId.P4, at: datetime = T0)
     return on(cmds.RecordDeliverable, ref, at, name=name, evidence=tuple(evidence(d) for d in docs))
 
 
-def started(store: Any, ref: PhaseId = PhaseId.P4, at: datetime = T0) -> None:
-    store.handle(plan(ref, at))
-    store.handle(on(cmds.StartPhase, ref, at))
+def started(service: Any, ref: PhaseId = PhaseId.P4, at: datetime = T0) -> None:
+    service.handle(plan(ref, at))
+    service.handle(on(cmds.StartPhase, ref, at))
 
 
 # -- rules ------------------------------------------------------------------------------
 
 
-def test_completion_with_gaps_keeps_them_on_record(memory_store: Any) -> None:
-    started(memory_store)
-    memory_store.handle(deliver("expert training", "training sign-in sheet", "slides"))
-    memory_store.handle(on(cmds.CompletePhase, at=T0 + timedelta(days=100)))
-    p = memory_store.get(ProjectPhase, "P4")
+def test_completion_with_gaps_keeps_them_on_record(memory_service: Any) -> None:
+    started(memory_service)
+    memory_service.handle(deliver("expert training", "training sign-in sheet", "slides"))
+    memory_service.handle(on(cmds.CompletePhase, at=T0 + timedelta(days=100)))
+    p = memory_service.get(ProjectPhase, "P4")
     assert p.status is PhaseStatus.COMPLETED
     assert p.gaps_at_completion == p.gaps == ("promotion meeting",)
     assert p.completed_late is False
-    completed = memory_store.history("P4", "phase")[-1]
+    completed = memory_service.history("P4", "phase")[-1]
     assert (completed.event, completed.details) == ("Completed", {"gaps": ["promotion meeting"]})
     # Evidence filed later (P6 assembles the files) closes the gap; the record of it stays.
-    memory_store.handle(deliver("promotion meeting", "minutes", at=T0 + timedelta(days=150)))
-    p = memory_store.get(ProjectPhase, "P4")
+    memory_service.handle(deliver("promotion meeting", "minutes", at=T0 + timedelta(days=150)))
+    p = memory_service.get(ProjectPhase, "P4")
     assert (p.gaps, p.gaps_at_completion) == ((), ("promotion meeting",))
 
 
-def test_deliverables_outside_the_plan_and_repeats_are_kept(memory_store: Any) -> None:
-    started(memory_store)
-    memory_store.handle(deliver("photos", "photo-1"))
-    memory_store.handle(deliver("expert training", "sheet"))
-    memory_store.handle(deliver("expert training", "slides"))
-    p = memory_store.get(ProjectPhase, "P4")
+def test_deliverables_outside_the_plan_and_repeats_are_kept(memory_service: Any) -> None:
+    started(memory_service)
+    memory_service.handle(deliver("photos", "photo-1"))
+    memory_service.handle(deliver("expert training", "sheet"))
+    memory_service.handle(deliver("expert training", "slides"))
+    p = memory_service.get(ProjectPhase, "P4")
     assert [d.name for d in p.deliverables] == ["photos", "expert training", "expert training"]
     assert p.delivered == {"photos", "expert training"}
     assert p.gaps == ("promotion meeting",)
@@ -113,50 +113,50 @@ def test_evidence_is_a_content_hash_kept_in_lower_case() -> None:
         assert info.value.attribute == "sha256"
 
 
-def test_bad_evidence_is_refused_with_the_field(memory_store: Any) -> None:
-    started(memory_store)
+def test_bad_evidence_is_refused_with_the_field(memory_service: Any) -> None:
+    started(memory_service)
     data = command_to_json(deliver("expert training", "sheet"))
     data["evidence"][0]["sha256"] = "not-a-hash"
     with pytest.raises(InvalidCommand) as info:
         parse_command(data)
     assert info.value.field == "evidence[0].sha256"
-    err = refused(memory_store, deliver("expert training"), InvalidCommand)
+    err = refused(memory_service, deliver("expert training"), InvalidCommand)
     assert err.field == "evidence"
-    err = refused(memory_store, deliver("expert training", "same", "same"), InvalidCommand)
+    err = refused(memory_service, deliver("expert training", "same", "same"), InvalidCommand)
     assert (err.field, err.rule) == ("evidence", "each once")
 
 
-def test_work_needs_a_start_and_a_start_happens_once(memory_store: Any) -> None:
-    memory_store.handle(plan())
-    refused(memory_store, deliver("expert training", "sheet"), InvalidTransition)
+def test_work_needs_a_start_and_a_start_happens_once(memory_service: Any) -> None:
+    memory_service.handle(plan())
+    refused(memory_service, deliver("expert training", "sheet"), InvalidTransition)
     refused(
-        memory_store, on(cmds.HoldPhaseReview, kind="mid-term", findings="f"), InvalidTransition
+        memory_service, on(cmds.HoldPhaseReview, kind="mid-term", findings="f"), InvalidTransition
     )
-    refused(memory_store, on(cmds.CompletePhase), InvalidTransition)
-    memory_store.handle(on(cmds.StartPhase))
-    refused(memory_store, on(cmds.StartPhase), InvalidTransition)
-    memory_store.handle(on(cmds.CompletePhase))
-    refused(memory_store, on(cmds.CompletePhase), InvalidTransition)
-    refused(memory_store, on(cmds.StartPhase), InvalidTransition)
+    refused(memory_service, on(cmds.CompletePhase), InvalidTransition)
+    memory_service.handle(on(cmds.StartPhase))
+    refused(memory_service, on(cmds.StartPhase), InvalidTransition)
+    memory_service.handle(on(cmds.CompletePhase))
+    refused(memory_service, on(cmds.CompletePhase), InvalidTransition)
+    refused(memory_service, on(cmds.StartPhase), InvalidTransition)
 
 
-def test_facts_cannot_precede_the_plan_or_the_start(memory_store: Any) -> None:
-    memory_store.handle(plan())
-    err = refused(memory_store, on(cmds.StartPhase, at=T0 - timedelta(minutes=1)), RuleViolation)
+def test_facts_cannot_precede_the_plan_or_the_start(memory_service: Any) -> None:
+    memory_service.handle(plan())
+    err = refused(memory_service, on(cmds.StartPhase, at=T0 - timedelta(minutes=1)), RuleViolation)
     assert err.field == "occurred_at"
-    memory_store.handle(on(cmds.StartPhase, at=T0 + timedelta(days=2)))
+    memory_service.handle(on(cmds.StartPhase, at=T0 + timedelta(days=2)))
     for early in (
         deliver("expert training", "sheet", at=T0 + timedelta(days=1)),
         on(cmds.CompletePhase, at=T0 + timedelta(days=1)),
     ):
-        err = refused(memory_store, early, RuleViolation)
+        err = refused(memory_service, early, RuleViolation)
         assert (err.field, err.rule) == ("occurred_at", "must not be before the phase started")
 
 
-def test_a_phase_may_start_before_its_window(memory_store: Any) -> None:
-    memory_store.handle(plan(at=T0 - timedelta(days=30)))
-    memory_store.handle(on(cmds.StartPhase, at=T0 - timedelta(days=20)))
-    assert memory_store.get(ProjectPhase, "P4").status is PhaseStatus.STARTED
+def test_a_phase_may_start_before_its_window(memory_service: Any) -> None:
+    memory_service.handle(plan(at=T0 - timedelta(days=30)))
+    memory_service.handle(on(cmds.StartPhase, at=T0 - timedelta(days=20)))
+    assert memory_service.get(ProjectPhase, "P4").status is PhaseStatus.STARTED
 
 
 @pytest.mark.parametrize(
@@ -171,24 +171,24 @@ def test_a_phase_may_start_before_its_window(memory_store: Any) -> None:
     ],
 )
 def test_reviews_where_the_plan_puts_them(
-    memory_store: Any, ref: PhaseId, kind: ReviewKind, score: int | None
+    memory_service: Any, ref: PhaseId, kind: ReviewKind, score: int | None
 ) -> None:
-    started(memory_store, ref)
-    memory_store.handle(on(cmds.HoldPhaseReview, ref, kind=kind, score=score, findings="ok"))
-    [review] = memory_store.get(ProjectPhase, ref).reviews
+    started(memory_service, ref)
+    memory_service.handle(on(cmds.HoldPhaseReview, ref, kind=kind, score=score, findings="ok"))
+    [review] = memory_service.get(ProjectPhase, ref).reviews
     assert (review.kind, review.score, review.findings) == (kind, score, "ok")
 
 
-def test_reviews_elsewhere_or_scored_wrongly_are_refused(memory_store: Any) -> None:
-    started(memory_store, PhaseId.P4)
-    started(memory_store, PhaseId.P6)
+def test_reviews_elsewhere_or_scored_wrongly_are_refused(memory_service: Any) -> None:
+    started(memory_service, PhaseId.P4)
+    started(memory_service, PhaseId.P6)
     for kind in (ReviewKind.SELF_ASSESSMENT, ReviewKind.PROVINCIAL_INSPECTION):
         err = refused(
-            memory_store, on(cmds.HoldPhaseReview, kind=kind, findings="f"), RuleViolation
+            memory_service, on(cmds.HoldPhaseReview, kind=kind, findings="f"), RuleViolation
         )
         assert err.field == "kind"
     err = refused(
-        memory_store,
+        memory_service,
         on(cmds.HoldPhaseReview, kind=ReviewKind.MID_TERM, score=80, findings="f"),
         RuleViolation,
     )
@@ -204,49 +204,53 @@ def test_reviews_elsewhere_or_scored_wrongly_are_refused(memory_store: Any) -> N
     assert info.value.field == "score"
 
 
-def test_overdue_only_after_the_window_by_local_date(memory_store: Any) -> None:
-    memory_store.handle(plan())
+def test_overdue_only_after_the_window_by_local_date(memory_service: Any) -> None:
+    memory_service.handle(plan())
     # 16:00 UTC on Aug 31 is midnight in the subdistrict: the last day of the window.
     last_day = datetime(2014, 8, 31, 15, 59, tzinfo=UTC)
-    err = refused(memory_store, on(cmds.MarkPhaseOverdue, at=last_day), RuleViolation)
+    err = refused(memory_service, on(cmds.MarkPhaseOverdue, at=last_day), RuleViolation)
     assert (err.field, err.rule) == ("occurred_at", "after the planned window")
-    memory_store.handle(on(cmds.MarkPhaseOverdue, at=last_day + timedelta(minutes=1)))
-    p = memory_store.get(ProjectPhase, "P4")
+    memory_service.handle(on(cmds.MarkPhaseOverdue, at=last_day + timedelta(minutes=1)))
+    p = memory_service.get(ProjectPhase, "P4")
     assert (p.overdue, p.overdue_on, p.status) == (True, date(2014, 9, 1), PhaseStatus.PLANNED)
-    refused(memory_store, on(cmds.MarkPhaseOverdue, at=last_day + timedelta(days=9)), RuleViolation)
-
-
-def test_an_overdue_phase_can_still_start_and_complete(memory_store: Any) -> None:
-    memory_store.handle(plan())
-    late = datetime(2014, 9, 5, tzinfo=CST)
-    memory_store.handle(on(cmds.MarkPhaseOverdue, at=late))
-    memory_store.handle(on(cmds.StartPhase, at=late))
-    memory_store.handle(on(cmds.CompletePhase, at=late + timedelta(days=3)))
-    p = memory_store.get(ProjectPhase, "P4")
-    assert (p.status, p.overdue, p.completed_late) == (PhaseStatus.COMPLETED, True, True)
-    refused(memory_store, on(cmds.MarkPhaseOverdue, at=late + timedelta(days=4)), InvalidTransition)
-
-
-def test_completed_in_time_is_never_overdue(memory_store: Any) -> None:
-    started(memory_store)
-    memory_store.handle(on(cmds.CompletePhase, at=datetime(2014, 8, 30, tzinfo=CST)))
     refused(
-        memory_store,
+        memory_service, on(cmds.MarkPhaseOverdue, at=last_day + timedelta(days=9)), RuleViolation
+    )
+
+
+def test_an_overdue_phase_can_still_start_and_complete(memory_service: Any) -> None:
+    memory_service.handle(plan())
+    late = datetime(2014, 9, 5, tzinfo=CST)
+    memory_service.handle(on(cmds.MarkPhaseOverdue, at=late))
+    memory_service.handle(on(cmds.StartPhase, at=late))
+    memory_service.handle(on(cmds.CompletePhase, at=late + timedelta(days=3)))
+    p = memory_service.get(ProjectPhase, "P4")
+    assert (p.status, p.overdue, p.completed_late) == (PhaseStatus.COMPLETED, True, True)
+    refused(
+        memory_service, on(cmds.MarkPhaseOverdue, at=late + timedelta(days=4)), InvalidTransition
+    )
+
+
+def test_completed_in_time_is_never_overdue(memory_service: Any) -> None:
+    started(memory_service)
+    memory_service.handle(on(cmds.CompletePhase, at=datetime(2014, 8, 30, tzinfo=CST)))
+    refused(
+        memory_service,
         on(cmds.MarkPhaseOverdue, at=datetime(2014, 9, 30, tzinfo=CST)),
         InvalidTransition,
     )
-    assert memory_store.get(ProjectPhase, "P4").overdue is False
+    assert memory_service.get(ProjectPhase, "P4").overdue is False
 
 
-def test_plan_shape_and_ids(memory_store: Any) -> None:
-    refused(memory_store, on(cmds.StartPhase), NotFound)
-    err = refused(memory_store, plan(window_end=date(2014, 4, 30)), InvalidCommand)
+def test_plan_shape_and_ids(memory_service: Any) -> None:
+    refused(memory_service, on(cmds.StartPhase), NotFound)
+    err = refused(memory_service, plan(window_end=date(2014, 4, 30)), InvalidCommand)
     assert err.field == "window_end"
-    err = refused(memory_store, plan(required_deliverables=("a", "a")), InvalidCommand)
+    err = refused(memory_service, plan(required_deliverables=("a", "a")), InvalidCommand)
     assert (err.field, err.rule) == ("required_deliverables", "each once")
-    memory_store.handle(plan(window_end=date(2014, 5, 1), required_deliverables=()))
-    refused(memory_store, plan(), AlreadyExists)
-    p = memory_store.get(ProjectPhase, "P4")
+    memory_service.handle(plan(window_end=date(2014, 5, 1), required_deliverables=()))
+    refused(memory_service, plan(), AlreadyExists)
+    p = memory_service.get(ProjectPhase, "P4")
     assert (p.ref, p.community, p.gaps) == ("P4", "*", ())
     with pytest.raises(InvalidCommand) as info:
         parse_command({**command_to_json(plan()), "phase_id": "P8"})
@@ -270,11 +274,11 @@ def test_commands_round_trip_through_json(command: Any) -> None:
 # -- contract (every backend) -----------------------------------------------------------
 
 
-def test_phase_lands_and_replays_on_every_backend(store_factory: Any) -> None:
-    store = store_factory()
-    store.handle(plan(PhaseId.P6, required_deliverables=("work report", "evidence files")))
-    store.handle(on(cmds.StartPhase, PhaseId.P6))
-    store.handle(
+def test_phase_lands_and_replays_on_every_backend(service_factory: Any) -> None:
+    service = service_factory()
+    service.handle(plan(PhaseId.P6, required_deliverables=("work report", "evidence files")))
+    service.handle(on(cmds.StartPhase, PhaseId.P6))
+    service.handle(
         on(
             cmds.RecordDeliverable,
             PhaseId.P6,
@@ -282,23 +286,23 @@ def test_phase_lands_and_replays_on_every_backend(store_factory: Any) -> None:
             evidence=(evidence("report"), evidence("photo", EvidenceKind.PHOTO)),
         )
     )
-    store.handle(
+    service.handle(
         on(cmds.HoldPhaseReview, PhaseId.P6, kind="self-assessment", score=91, findings="自评")
     )
-    store.handle(on(cmds.MarkPhaseOverdue, PhaseId.P6, at=datetime(2014, 9, 1, tzinfo=CST)))
-    store.handle(on(cmds.CompletePhase, PhaseId.P6, at=datetime(2014, 9, 2, tzinfo=CST)))
-    live = store.get(ProjectPhase, "P6")
-    replayed = store_factory().get(ProjectPhase, "P6")
+    service.handle(on(cmds.MarkPhaseOverdue, PhaseId.P6, at=datetime(2014, 9, 1, tzinfo=CST)))
+    service.handle(on(cmds.CompletePhase, PhaseId.P6, at=datetime(2014, 9, 2, tzinfo=CST)))
+    live = service.get(ProjectPhase, "P6")
+    replayed = service_factory().get(ProjectPhase, "P6")
     assert replayed.__dict__ == live.__dict__
     assert replayed.reviews[0].kind is ReviewKind.SELF_ASSESSMENT
     assert replayed.deliverables[0].evidence[1].kind is EvidenceKind.PHOTO
     assert replayed.gaps_at_completion == ("evidence files",)
 
 
-def test_refused_phase_command_writes_nothing_on_every_backend(store: Any) -> None:
-    started(store)
+def test_refused_phase_command_writes_nothing_on_every_backend(service: Any) -> None:
+    started(service)
     command = on(cmds.MarkPhaseOverdue, at=T0 + timedelta(days=1))
-    refused(store, command, RuleViolation)
+    refused(service, command, RuleViolation)
     # not even the receipt: the same command id can carry a corrected command
     fixed = cmds.MarkPhaseOverdue(
         command_id=command.command_id,
@@ -306,7 +310,7 @@ def test_refused_phase_command_writes_nothing_on_every_backend(store: Any) -> No
         actor=STAFF,
         phase_id=PhaseId.P4,
     )
-    assert not store.handle(fixed).duplicate
+    assert not service.handle(fixed).duplicate
 
 
 # -- stateful ---------------------------------------------------------------------------
@@ -428,7 +432,7 @@ class PhaseMachine(CommandMachine):
     @invariant()
     def replay_matches_model(self) -> None:
         for ref, m in self.model.items():
-            p = self.store.get(ProjectPhase, ref)
+            p = self.service.get(ProjectPhase, ref)
             assert (
                 p.status.value,
                 [d.name for d in p.deliverables],

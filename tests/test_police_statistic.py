@@ -48,17 +48,17 @@ def correct(cases: int, ref: str = REF, at: datetime = T0 + timedelta(days=9)) -
     )
 
 
-def test_a_figure_is_reported_corrected_and_keeps_both(store_factory: Any) -> None:
-    store = store_factory()
-    store.handle(report())
-    store.handle(correct(6))
-    store.handle(correct(5, at=T0 + timedelta(days=20)))
-    live = store.get(PoliceStatistic, REF)
+def test_a_figure_is_reported_corrected_and_keeps_both(service_factory: Any) -> None:
+    service = service_factory()
+    service.handle(report())
+    service.handle(correct(6))
+    service.handle(correct(5, at=T0 + timedelta(days=20)))
+    live = service.get(PoliceStatistic, REF)
     assert (live.month, live.community, live.category) == ("2014-03", "C1", "theft")
     assert (live.reported_cases, live.cases, live.corrections) == (4, 5, 2)
     assert live.source == "Hemenkou police station"
-    assert store_factory().get(PoliceStatistic, REF).__dict__ == live.__dict__
-    figures = [e.details.get("cases") for e in store.history(REF, "police_statistic")]
+    assert service_factory().get(PoliceStatistic, REF).__dict__ == live.__dict__
+    figures = [e.details.get("cases") for e in service.history(REF, "police_statistic")]
     assert figures == [4, 6, 5]
 
 
@@ -66,37 +66,37 @@ def test_it_is_marked_as_outside_data() -> None:
     assert PoliceStatistic.OUTSIDE_DATA is True
 
 
-def test_one_figure_has_one_record(store: Any) -> None:
-    store.handle(report())
-    refused(store, report(cases=9), AlreadyExists)
-    assert store.get(PoliceStatistic, REF).cases == 4
+def test_one_figure_has_one_record(service: Any) -> None:
+    service.handle(report())
+    refused(service, report(cases=9), AlreadyExists)
+    assert service.get(PoliceStatistic, REF).cases == 4
 
 
-def test_the_id_must_name_month_community_and_category(memory_store: Any) -> None:
-    error = refused(memory_store, report(statistic_id="march-theft"), InvalidCommand)
+def test_the_id_must_name_month_community_and_category(memory_service: Any) -> None:
+    error = refused(memory_service, report(statistic_id="march-theft"), InvalidCommand)
     assert error.field == "statistic_id"
     assert "'2014-03/C1/theft'" in error.rule
 
 
-def test_a_subdistrict_total_is_its_own_figure(memory_store: Any) -> None:
-    memory_store.handle(report(community="*", cases=31))
-    assert memory_store.get(PoliceStatistic, "2014-03/*/theft").cases == 31
+def test_a_subdistrict_total_is_its_own_figure(memory_service: Any) -> None:
+    memory_service.handle(report(community="*", cases=31))
+    assert memory_service.get(PoliceStatistic, "2014-03/*/theft").cases == 31
 
 
-def test_a_month_cannot_be_reported_before_it_begins(memory_store: Any) -> None:
+def test_a_month_cannot_be_reported_before_it_begins(memory_service: Any) -> None:
     early = report(month="2014-05")
-    assert refused(memory_store, early, RuleViolation).field == "occurred_at"
+    assert refused(memory_service, early, RuleViolation).field == "occurred_at"
     # the first moment of the month in the subdistrict is already in it
     first = report(month="2014-05", at=datetime(2014, 5, 1, 0, 0, tzinfo=CST))
-    memory_store.handle(first)
+    memory_service.handle(first)
 
 
-def test_a_correction_must_change_the_figure_and_follow_the_report(memory_store: Any) -> None:
-    refused(memory_store, correct(3), NotFound)
-    memory_store.handle(report())
-    assert refused(memory_store, correct(4), RuleViolation).field == "cases"
+def test_a_correction_must_change_the_figure_and_follow_the_report(memory_service: Any) -> None:
+    refused(memory_service, correct(3), NotFound)
+    memory_service.handle(report())
+    assert refused(memory_service, correct(4), RuleViolation).field == "cases"
     before = correct(7, at=T0 - timedelta(hours=1))
-    assert refused(memory_store, before, RuleViolation).field == "occurred_at"
+    assert refused(memory_service, before, RuleViolation).field == "occurred_at"
 
 
 def test_bad_fields_are_named() -> None:

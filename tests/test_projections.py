@@ -167,13 +167,13 @@ def histories(draw: st.DrawFn) -> list[tuple[Any, ...]]:
     return history
 
 
-def handle(store: Safecomm, data: dict[str, Any], clock: list[int]) -> None:
+def handle(service: Safecomm, data: dict[str, Any], clock: list[int]) -> None:
     """Handle ``data`` with its minutes counted from the history's clock (time moves on)."""
     offset = datetime.fromisoformat(data["occurred_at"]) - BASE
     clock[0] += int(offset.total_seconds() // 60)
     data = {**data, "occurred_at": (BASE + timedelta(minutes=clock[0])).isoformat()}
     with contextlib.suppress(SafecommError):  # refused in the state it met: nothing written
-        store.handle(parse_command(data))
+        service.handle(parse_command(data))
 
 
 # -- a projection whose handler raises on some events, after writing ----------------------
@@ -251,23 +251,23 @@ class Site:
             "sqlite": f"sqlite:///{tmp / (self.name + '.db')}",
             "postgres": f"{PG_URL}?name={self.name}",
         }[backend]
-        self.store = open_retrying(self.url)
+        self.service = open_retrying(self.url)
         # memory:// lives in its objects: "restarting" keeps the store and its views.
         self.shared_views = SQLiteViews(":memory:") if backend == "memory" else None
-        self.projector = Projector(self.store, self.shared_views)
+        self.projector = Projector(self.service, self.shared_views)
 
     def restart(self) -> None:
         if self.backend == "memory":
-            self.projector = Projector(self.store, self.shared_views)
+            self.projector = Projector(self.service, self.shared_views)
             return
         self.projector.close()
-        self.store.close()
-        self.store = open_retrying(self.url)
-        self.projector = Projector(self.store)
+        self.service.close()
+        self.service = open_retrying(self.url)
+        self.projector = Projector(self.service)
 
     def close(self) -> None:
         self.projector.close()
-        self.store.close()
+        self.service.close()
         if self.shared_views is not None:
             self.shared_views.close()
         if self.backend == "postgres":
@@ -281,9 +281,9 @@ def site(backend: str, tmp_path: Path) -> Iterator[Site]:
     s.close()
 
 
-def fresh_digests(store: Safecomm) -> dict[str, str]:
+def fresh_digests(service: Safecomm) -> dict[str, str]:
     """Digests of every test projection built from zero in one go, in a scratch database."""
-    with Projector(store, SQLiteViews(":memory:")) as scratch:
+    with Projector(service, SQLiteViews(":memory:")) as scratch:
         digests = {}
         for p in PROJECTIONS:
             scratch.catch_up(p)
@@ -292,10 +292,10 @@ def fresh_digests(store: Safecomm) -> dict[str, str]:
     return digests
 
 
-def assert_rows_match_aggregates(projector: Projector, store: Safecomm) -> None:
+def assert_rows_match_aggregates(projector: Projector, service: Safecomm) -> None:
     rows = projector.rows(DISPUTES, "disputes")
     for row in rows:
-        d = store.get(Dispute, row["ref"])
+        d = service.get(Dispute, row["ref"])
         assert row["dispute_id"] == str(d.id)
         assert row["status"] == d.status.value
         assert row["sessions"] == d.sessions
@@ -318,7 +318,7 @@ def check_history(site: Site, history: list[tuple[Any, ...]]) -> None:
     clock = [0]
     for step in history:
         if step[0] == "command":
-            handle(site.store, step[1], clock)
+            handle(site.service, step[1], clock)
         elif step[0] == "catch_up":
             for p in PROJECTIONS:
                 site.projector.catch_up(p, batch_size=step[1], max_batches=step[2])
@@ -327,11 +327,11 @@ def check_history(site: Site, history: list[tuple[Any, ...]]) -> None:
     for p in PROJECTIONS:
         progress = site.projector.catch_up(p, batch_size=3)
         assert progress.caught_up
-    expected = fresh_digests(site.store)
+    expected = fresh_digests(site.service)
     for p in PROJECTIONS:
         assert site.projector.digest(p).value == expected[p.name], p.name
         assert site.projector.rebuild_check(p) == []
-    assert_rows_match_aggregates(site.projector, site.store)
+    assert_rows_match_aggregates(site.projector, site.service)
     sessions_with_boom = sum(
         1 for s in history if s[0] == "command" and s[1].get("notes") == "boom"
     )
@@ -362,7 +362,7 @@ def test_incremental_catch_up_with_restarts_equals_rebuild(backend: str, tmp_pat
 
 def test_disputes_rows_and_provenance(site: Site) -> None:
     for data in sample_commands():
-        site.store.handle(parse_command(data))
+        site.service.handle(parse_command(data))
     progress = site.projector.catch_up(DISPUTES)
     assert progress.caught_up
     assert progress.swapped
@@ -384,7 +384,7 @@ def test_disputes_rows_and_provenance(site: Site) -> None:
     assert sorted(facts) == ["accepted", "closed", "first_session", "mediator", "reported"]
     stored = {
         n.id: (n.topic, n.originator_version)
-        for n in site.store.log.read(0, 100)
+        for n in site.service.log.read(0, 100)
         if n.topic.startswith("safecomm/Dispute/")
     }
     for fact in facts.values():
@@ -394,7 +394,7 @@ def test_disputes_rows_and_provenance(site: Site) -> None:
 
 
 def test_settled_on_the_spot_is_a_patrol_agreement_at_the_moment_of_report(
-    memory_store: Safecomm,
+    memory_service: Safecomm,
 ) -> None:
     for kind, fields in [
         ("dispute.accept", {}),
@@ -403,11 +403,11 @@ def test_settled_on_the_spot_is_a_patrol_agreement_at_the_moment_of_report(
         ("dispute.reach_agreement", {"form": "oral", "terms": "shake hands"}),
     ]:
         if kind == "dispute.accept":
-            memory_store.handle(parse_command(report(1, 0, "patrol")))
-            memory_store.handle(parse_command(report(2, 0, "patrol")))
+            memory_service.handle(parse_command(report(1, 0, "patrol")))
+            memory_service.handle(parse_command(report(2, 0, "patrol")))
         for dispute, minute in ((1, 0), (2, 30)):  # d-2 settles half an hour later
-            memory_store.handle(parse_command(command(kind, dispute, minute, **fields)))
-    with Projector(memory_store) as projector:
+            memory_service.handle(parse_command(command(kind, dispute, minute, **fields)))
+    with Projector(memory_service) as projector:
         projector.catch_up(DISPUTES)
         rows = {r["ref"]: r for r in projector.rows(DISPUTES, "disputes")}
     assert rows["d-1"]["settled_on_spot"] is True
@@ -419,7 +419,7 @@ def test_settled_on_the_spot_is_a_patrol_agreement_at_the_moment_of_report(
 
 
 def test_a_raising_handler_leaves_a_dead_letter_and_the_projection_goes_on(site: Site) -> None:
-    site.store.handle(parse_command(report(1, 0)))
+    site.service.handle(parse_command(report(1, 0)))
     for kind, fields in [
         ("dispute.accept", {}),
         ("dispute.assign_mediator", {"mediator": "m"}),
@@ -427,13 +427,15 @@ def test_a_raising_handler_leaves_a_dead_letter_and_the_projection_goes_on(site:
         ("dispute.hold_session", {"notes": "boom"}),
         ("dispute.hold_session", {"notes": "met"}),
     ]:
-        site.store.handle(parse_command(command(kind, 1, 10, **fields)))
+        site.service.handle(parse_command(command(kind, 1, 10, **fields)))
     progress = site.projector.catch_up(FLAKY)
     assert progress.caught_up
     assert progress.handled == 3
     assert progress.dead_letters == 1
     (letter,) = site.projector.dead_letters(FLAKY)
-    boom = [n for n in site.store.log.read(0, 100) if n.topic == "safecomm/Dispute/SessionHeld"][1]
+    boom = [n for n in site.service.log.read(0, 100) if n.topic == "safecomm/Dispute/SessionHeld"][
+        1
+    ]
     assert letter.notification_id == boom.id
     assert letter.topic == "safecomm/Dispute/SessionHeld"
     assert letter.originator_version == 5
@@ -455,7 +457,7 @@ def test_a_raising_handler_leaves_a_dead_letter_and_the_projection_goes_on(site:
 def test_a_row_the_views_database_refuses_is_a_dead_letter_and_the_runner_goes_on(
     site: Site,
 ) -> None:
-    site.store.handle(parse_command(report(1, 0)))
+    site.service.handle(parse_command(report(1, 0)))
     for kind, fields in [
         ("dispute.accept", {}),
         ("dispute.assign_mediator", {"mediator": "m"}),
@@ -463,11 +465,11 @@ def test_a_row_the_views_database_refuses_is_a_dead_letter_and_the_runner_goes_o
         ("dispute.hold_session", {"notes": "unwritable"}),
         ("dispute.hold_session", {"notes": "third"}),
     ]:
-        site.store.handle(parse_command(command(kind, 1, 10, **fields)))
+        site.service.handle(parse_command(command(kind, 1, 10, **fields)))
     progress = site.projector.catch_up(UNWRITABLE)
     assert progress.caught_up
     assert progress.dead_letters == 1
-    held = [n for n in site.store.log.read(0, 100) if n.topic == "safecomm/Dispute/SessionHeld"]
+    held = [n for n in site.service.log.read(0, 100) if n.topic == "safecomm/Dispute/SessionHeld"]
     (letter,) = site.projector.dead_letters(UNWRITABLE)
     assert letter.notification_id == held[1].id
     rows = site.projector.rows(UNWRITABLE, "session_notes")
@@ -476,7 +478,7 @@ def test_a_row_the_views_database_refuses_is_a_dead_letter_and_the_runner_goes_o
         (held[2].id, "third"),
     ]
     # The next batch goes on as usual.
-    site.store.handle(parse_command(command("dispute.hold_session", 1, 20, notes="fourth")))
+    site.service.handle(parse_command(command("dispute.hold_session", 1, 20, notes="fourth")))
     assert site.projector.catch_up(UNWRITABLE).dead_letters == 0
     assert len(site.projector.rows(UNWRITABLE, "session_notes")) == 3
     assert site.projector.rebuild_check(UNWRITABLE) == []
@@ -546,7 +548,7 @@ def stable_view(site: Site) -> dict[str, int]:
 
 def test_blue_green_swap(site: Site) -> None:
     for i in range(6):
-        site.store.handle(parse_command(report(i, i)))
+        site.service.handle(parse_command(report(i, i)))
     v1 = counting(1, 1)
     assert site.projector.catch_up(v1).generation == 1
     assert stable_view(site) == {"C1": 2, "C2": 2, "C3": 2}
@@ -562,7 +564,7 @@ def test_blue_green_swap(site: Site) -> None:
     assert status.building == ((2, status.building[0][1]),)
     # A new command arrives; the half-built generation is carried on by a new runner
     # (as after a crash) and swapped in only once it has caught up.
-    site.store.handle(parse_command(report(9, 9)))
+    site.service.handle(parse_command(report(9, 9)))
     site.restart()
     done = site.projector.catch_up(v2, batch_size=2)
     assert done.swapped
@@ -581,14 +583,14 @@ def test_blue_green_swap(site: Site) -> None:
     assert stable_view(site) == {"C1": 30, "C2": 20, "C3": 20}
 
 
-def test_a_changed_table_builds_a_new_generation(memory_store: Safecomm) -> None:
-    memory_store.handle(parse_command(report(1, 0)))
+def test_a_changed_table_builds_a_new_generation(memory_service: Safecomm) -> None:
+    memory_service.handle(parse_command(report(1, 0)))
     wider = Table(
         "dispute_counts",
         columns=(*COUNTS.columns, Column("note", TEXT)),
         key=("community",),
     )
-    with Projector(memory_store) as projector:
+    with Projector(memory_service) as projector:
         projector.catch_up(counting(1, 1))
         same_version = Projection("counts", version=1, tables=(wider,))
 
@@ -606,15 +608,15 @@ def test_a_changed_table_builds_a_new_generation(memory_store: Safecomm) -> None
 
 def test_views_of_another_store_are_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'a.db'}"
-    with open_store(url) as store, Projector(store) as projector:
-        store.handle(parse_command(report(1, 0)))
-        store.handle(parse_command(report(2, 0)))
+    with open_store(url) as service, Projector(service) as projector:
+        service.handle(parse_command(report(1, 0)))
+        service.handle(parse_command(report(2, 0)))
         projector.catch_up(DISPUTES)
     (tmp_path / "a.db").unlink()  # the store is replaced; the views file stays
-    with open_store(url) as store, Projector(store) as projector:
-        store.handle(parse_command(report(3, 0)))
-        store.handle(parse_command(report(4, 0)))
-        store.handle(parse_command(report(5, 0)))
+    with open_store(url) as service, Projector(service) as projector:
+        service.handle(parse_command(report(3, 0)))
+        service.handle(parse_command(report(4, 0)))
+        service.handle(parse_command(report(5, 0)))
         with pytest.raises(ProjectionError, match="another store"):
             projector.catch_up(DISPUTES)
         projector.rebuild(DISPUTES)  # the way out the message names
@@ -624,8 +626,8 @@ def test_views_of_another_store_are_refused(tmp_path: Path) -> None:
 
 def test_views_sit_beside_a_sqlite_store_and_are_read_while_written(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'office.db'}"
-    with open_store(url) as store, Projector(store) as projector:
-        store.handle(parse_command(report(1, 0)))
+    with open_store(url) as service, Projector(service) as projector:
+        service.handle(parse_command(report(1, 0)))
         projector.catch_up(DISPUTES)
     reader = sqlite3.connect(tmp_path / "office.views.db")
     assert reader.execute("SELECT ref FROM disputes").fetchall() == [("d-1",)]
@@ -645,8 +647,8 @@ def test_two_runners_at_once_apply_each_event_once(backend: str, tmp_path: Path)
     site = Site(backend, tmp_path)
     try:
         for i in range(40):
-            site.store.handle(parse_command(report(i, i)))
-            site.store.handle(parse_command(command("dispute.accept", i, i + 1)))
+            site.service.handle(parse_command(report(i, i)))
+            site.service.handle(parse_command(command("dispute.accept", i, i + 1)))
         errors: list[BaseException] = []
 
         # Opened one after the other: opening is not what is tested (eventsourcing's
@@ -670,7 +672,7 @@ def test_two_runners_at_once_apply_each_event_once(backend: str, tmp_path: Path)
             p.close()
             s.close()
         assert errors == []
-        expected = fresh_digests(site.store)
+        expected = fresh_digests(site.service)
         assert site.projector.digest(DISPUTES).value == expected["disputes"]
         assert site.projector.rebuild_check(DISPUTES) == []
         assert len(site.projector.rows(DISPUTES, "disputes")) == 40
@@ -713,12 +715,12 @@ def test_public_api_is_sorted_and_imports_no_driver() -> None:
     assert out.stdout.strip() == "False"  # psycopg only when a PostgreSQL store is used
 
 
-def test_follow_projects_new_events_until_stopped(memory_store: Safecomm) -> None:
+def test_follow_projects_new_events_until_stopped(memory_service: Safecomm) -> None:
     import threading
 
     stop = threading.Event()
     seen: list[int] = []
-    with Projector(memory_store) as projector:
+    with Projector(memory_service) as projector:
         follower = threading.Thread(
             target=projector.follow,
             args=([DISPUTES],),
@@ -727,8 +729,8 @@ def test_follow_projects_new_events_until_stopped(memory_store: Safecomm) -> Non
         follower.start()
         try:
             for i in range(3):
-                memory_store.handle(parse_command(report(i, i)))
-                head = memory_store.log.head()
+                memory_service.handle(parse_command(report(i, i)))
+                head = memory_service.log.head()
                 deadline = time.monotonic() + 10
                 while not seen or seen[-1] < head:
                     assert time.monotonic() < deadline, "the follower did not catch up"
@@ -754,10 +756,10 @@ def test_cli_follow_ends_cleanly_on_sigterm(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        with open_store(url) as store, Projector(store) as look:
-            store.handle(parse_command(report(1, 0)))
+        with open_store(url) as service, Projector(service) as look:
+            service.handle(parse_command(report(1, 0)))
             deadline = time.monotonic() + 60
-            while look.status(DISPUTES).position < store.log.head():
+            while look.status(DISPUTES).position < service.log.head():
                 assert process.poll() is None, process.communicate()
                 assert time.monotonic() < deadline, "the follower did not catch up"
                 time.sleep(0.05)
@@ -770,9 +772,9 @@ def test_cli_follow_ends_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert "disputes: generation 1 at 2 of 2" in out
 
 
-def test_older_code_does_not_undo_a_newer_view(memory_store: Safecomm) -> None:
-    memory_store.handle(parse_command(report(1, 0)))
-    with Projector(memory_store) as projector:
+def test_older_code_does_not_undo_a_newer_view(memory_service: Safecomm) -> None:
+    memory_service.handle(parse_command(report(1, 0)))
+    with Projector(memory_service) as projector:
         projector.catch_up(counting(2, 10))
         with pytest.raises(ProjectionError, match="built by version 2"):
             projector.catch_up(counting(1, 1))
@@ -789,10 +791,10 @@ def test_refuses_a_store_whose_notification_ids_may_commit_out_of_order(
     monkeypatch.setenv("POSTGRES_ENABLE_DB_FUNCTIONS", "y")
     try:
         with (
-            open_retrying(f"{PG_URL}?name={name}") as store,
+            open_retrying(f"{PG_URL}?name={name}") as service,
             pytest.raises(ProjectionError, match="out of order"),
         ):
-            Projector(store)
+            Projector(service)
     finally:
         drop_pg_tables(name)
 

@@ -30,10 +30,10 @@ RUNS = 9
 REBUILD_RUNS = (5, 6)  # these runs start a blue/green rebuild before they are killed
 
 
-def fill(store: Safecomm, rng: random.Random) -> None:
+def fill(service: Safecomm, rng: random.Random) -> None:
     """Disputes along every path of the workflow, a few hundred events in all."""
     for i in range(DISPUTE_COUNT):
-        store.handle(parse_command(report(i, i, rng.choice(["walk-in", "patrol", "grid"]))))
+        service.handle(parse_command(report(i, i, rng.choice(["walk-in", "patrol", "grid"]))))
         names = script(
             rng.choice(["agreed", "terminated", "refused"]),
             police=rng.random() < 0.3,
@@ -41,11 +41,11 @@ def fill(store: Safecomm, rng: random.Random) -> None:
             extra=rng.randrange(3),
         )
         for step, name in enumerate(names[: rng.randrange(len(names) + 1)]):
-            store.handle(parse_command(command(name, i, i + step, **ACTIONS[name])))
+            service.handle(parse_command(command(name, i, i + step, **ACTIONS[name])))
 
 
-def fresh_digest(store: Safecomm) -> str:
-    with Projector(store, SQLiteViews(":memory:")) as scratch:
+def fresh_digest(service: Safecomm) -> str:
+    with Projector(service, SQLiteViews(":memory:")) as scratch:
         scratch.catch_up(DISPUTES)
         value = scratch.digest(DISPUTES).value
         scratch.views.close()
@@ -96,14 +96,14 @@ def test_killed_runner_resumes_and_ends_equal_to_a_rebuild(backend: str, tmp_pat
     name = "t" + uuid.uuid4().hex[:12]
     url = f"sqlite:///{tmp_path / 'crash.db'}" if backend == "sqlite" else f"{PG_URL}?name={name}"
     try:
-        with open_retrying(url) as store:
-            store.keys.close()
-            store.keys = MemoryKeyStore()  # the projection never reads personal data
-            fill(store, rng)
-            head = store.log.head()
-            expected = fresh_digest(store)
+        with open_retrying(url) as service:
+            service.keys.close()
+            service.keys = MemoryKeyStore()  # the projection never reads personal data
+            fill(service, rng)
+            head = service.log.head()
+            expected = fresh_digest(service)
             interrupted = 0
-            look = Projector(store)  # watches the views, as an operator would
+            look = Projector(service)  # watches the views, as an operator would
             for run in range(RUNS):
                 before = where(look)
                 process = project(url, *(["--rebuild"] if run in REBUILD_RUNS else []))
@@ -134,7 +134,7 @@ def test_killed_runner_resumes_and_ends_equal_to_a_rebuild(backend: str, tmp_pat
                     break
             assert final.returncode == 0, (seed, err.decode())
             assert interrupted >= 3, f"seed {seed}: only {interrupted} kills landed mid-work"
-            with Projector(store) as projector:
+            with Projector(service) as projector:
                 status = projector.status(DISPUTES)
                 assert status.position == head, seed
                 assert status.building == (), seed

@@ -43,9 +43,9 @@ class _SafecommRecorderCase(ApplicationRecorderTestCase[ApplicationRecorder]):
         super().tearDown()
 
     def create_recorder(self) -> ApplicationRecorder:
-        store = open_store(self.url)
-        self.stores.append(store)
-        return store.log.application.recorder
+        service = open_store(self.url)
+        self.stores.append(service)
+        return service.log.application.recorder
 
     # Timing-only cases: measured in benchmarks/, never asserted in tests.
     def test_performance(self) -> None:  # type: ignore[override]

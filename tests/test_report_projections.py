@@ -40,7 +40,7 @@ class Recorder(Desk):
 
     def __init__(self) -> None:
         self.commands: list[Command] = []
-        self.store = self  # type: ignore[assignment]
+        self.service = self  # type: ignore[assignment]
 
     def handle(self, command: Command) -> None:
         self.commands.append(command)
@@ -120,15 +120,15 @@ def test_incremental_catch_up_with_restarts_equals_rebuild(backend: str, tmp_pat
     rng = random.Random(7)
     commands = history()
     url, _name = store_url(backend, tmp_path)
-    with open_store(url) as store:
-        projector = Projector(store)
+    with open_store(url) as service:
+        projector = Projector(service)
         try:
             for i, command in enumerate(commands):
-                store.handle(command)
+                service.handle(command)
                 if rng.random() < 0.05 or i == len(commands) - 1:
                     if rng.random() < 0.3:
                         projector.close()
-                        projector = Projector(store)
+                        projector = Projector(service)
                     for projection in MINE:
                         projector.catch_up(
                             projection,
@@ -144,8 +144,8 @@ def test_incremental_catch_up_with_restarts_equals_rebuild(backend: str, tmp_pat
             projector.close()
 
 
-def test_police_latest_correction_wins_and_first_count_is_kept(memory_store: Safecomm) -> None:
-    desk = Desk(memory_store)
+def test_police_latest_correction_wins_and_first_count_is_kept(memory_service: Safecomm) -> None:
+    desk = Desk(memory_service)
     desk(
         "police_statistic.report",
         at("2014-04-03"),
@@ -170,7 +170,7 @@ def test_police_latest_correction_wins_and_first_count_is_kept(memory_store: Saf
         cases=6,
         reason="reclassified",
     )
-    with Projector(memory_store) as projector:
+    with Projector(memory_service) as projector:
         projector.catch_up(POLICE)
         (row,) = projector.rows(POLICE, POLICE_ROWS)
         facts = {f["fact"]: f for f in projector.rows(POLICE, POLICE_FACTS)}

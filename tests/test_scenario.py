@@ -50,12 +50,12 @@ def test_every_command_is_accepted_and_a_second_build_applies_nothing(
 ) -> None:
     commands = scenario_commands(seed=COVERING_SEED, scale=COVERING)
     assert {c.TYPE for c in commands} == {c.TYPE for c in full}
-    store = open_store("memory://")
-    first = build(store, seed=COVERING_SEED, scale=COVERING)  # raises at the first refusal
+    service = open_store("memory://")
+    first = build(service, seed=COVERING_SEED, scale=COVERING)  # raises at the first refusal
     assert first.commands == first.applied == len(commands)
     assert first.repeated == 0
     assert first.events > first.commands  # every command writes its receipt and more
-    again = build(store, seed=COVERING_SEED, scale=COVERING)
+    again = build(service, seed=COVERING_SEED, scale=COVERING)
     assert again.applied == 0
     assert again.repeated == again.commands == len(commands)
     assert again.events == first.events

@@ -10,35 +10,35 @@ from safecomm_core.domain.dispute import Dispute, DisputeStatus
 from tests.commanding import sample_commands
 
 
-def test_dispute_workflow_lands_and_replays(store_factory) -> None:
-    store = store_factory()
+def test_dispute_workflow_lands_and_replays(service_factory) -> None:
+    service = service_factory()
     for data in sample_commands():
-        store.handle(parse_command(data))
-    live = store.get(Dispute, "d-2014-0001")
+        service.handle(parse_command(data))
+    live = service.get(Dispute, "d-2014-0001")
     assert live.status is DisputeStatus.AGREED
-    reopened = store_factory()
+    reopened = service_factory()
     replayed = reopened.get(Dispute, "d-2014-0001")
     assert replayed.__dict__ == live.__dict__
     assert [p.ref for p in (pp.person for pp in replayed.parties)] == ["p-1001", "p-1002"]
     assert reopened.person(replayed.parties[0].person).name == "王建国"
 
 
-def test_same_command_twice_has_the_effect_of_once(store) -> None:
+def test_same_command_twice_has_the_effect_of_once(service) -> None:
     first = sample_commands()[0]
-    one = store.handle(parse_command(first))
-    two = store.handle(parse_command(first))
+    one = service.handle(parse_command(first))
+    two = service.handle(parse_command(first))
     assert not one.duplicate
     assert two.duplicate
     assert two.records == one.records
-    assert [e.version for e in store.history("d-2014-0001")] == [1]
+    assert [e.version for e in service.history("d-2014-0001")] == [1]
 
 
-def test_reused_command_id_with_other_content_is_refused(store) -> None:
+def test_reused_command_id_with_other_content_is_refused(service) -> None:
     first = sample_commands()[0]
-    store.handle(parse_command(first))
+    service.handle(parse_command(first))
     changed = {**first, "summary": "something else"}
     with pytest.raises(CommandIdReused):
-        store.handle(parse_command(changed))
+        service.handle(parse_command(changed))
 
 
 def judicial_confirmation(occurred_at: str) -> dict[str, object]:
@@ -52,18 +52,18 @@ def judicial_confirmation(occurred_at: str) -> dict[str, object]:
     }
 
 
-def test_late_judicial_confirmation_is_refused_and_writes_nothing(store) -> None:
+def test_late_judicial_confirmation_is_refused_and_writes_nothing(service) -> None:
     for data in sample_commands():
-        store.handle(parse_command(data))
-    before = store.history("d-2014-0001")
+        service.handle(parse_command(data))
+    before = service.history("d-2014-0001")
     late = judicial_confirmation("2014-04-20T10:00:00+08:00")
     with pytest.raises(RuleViolation, match="47 days") as info:
-        store.handle(parse_command(late))
+        service.handle(parse_command(late))
     assert info.value.field == "occurred_at"
-    assert store.history("d-2014-0001") == before
+    assert service.history("d-2014-0001") == before
     # nothing half-written: not even the receipt, so a corrected command can reuse the id
     on_time = {**late, "occurred_at": "2014-04-01T10:00:00+08:00"}
-    assert not store.handle(parse_command(on_time)).duplicate
+    assert not service.handle(parse_command(on_time)).duplicate
 
 
 def adopt(command_id: str, days: int) -> dict[str, object]:
@@ -81,14 +81,14 @@ def adopt(command_id: str, days: int) -> dict[str, object]:
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
-def test_each_writer_decides_on_what_the_other_stored(store_factory) -> None:
+def test_each_writer_decides_on_what_the_other_stored(service_factory) -> None:
     """Two applications on one store (two processes): neither decides on a stale record.
 
     Each keeps the records it saved for its next command; the other's events must count
     whether the kept record is refused on (no mediator yet), written to (a version the
     other took), or only read (the rulebook).
     """
-    mine, theirs = store_factory(), store_factory()
+    mine, theirs = service_factory(), service_factory()
     report, accept, assign, session, agreement = (parse_command(d) for d in sample_commands())
     mine.handle(parse_command(adopt("r-1", 30)))  # mine keeps the rulebook
     mine.handle(report)

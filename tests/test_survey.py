@@ -77,13 +77,13 @@ def as_json(cmd: Any, **changes: Any) -> dict[str, Any]:
 # -- the lifecycle, on every backend ----------------------------------------------------
 
 
-def test_a_wave_opens_takes_responses_closes_and_replays(store_factory: Any) -> None:
-    store = store_factory()
-    store.handle(open_wave())
-    store.handle(respond("q-001", "C1", Answers(aware=True, participated=False)))
-    store.handle(respond("q-002", "C3", Answers(security=Security.FAIRLY_SAFE)))
-    store.handle(close())
-    live = store.get(Survey, "sv-2013-base")
+def test_a_wave_opens_takes_responses_closes_and_replays(service_factory: Any) -> None:
+    service = service_factory()
+    service.handle(open_wave())
+    service.handle(respond("q-001", "C1", Answers(aware=True, participated=False)))
+    service.handle(respond("q-002", "C3", Answers(security=Security.FAIRLY_SAFE)))
+    service.handle(close())
+    live = service.get(Survey, "sv-2013-base")
     assert live.status is SurveyStatus.CLOSED
     assert live.wave is Wave.BASELINE
     assert live.subdistrict_wide
@@ -91,9 +91,9 @@ def test_a_wave_opens_takes_responses_closes_and_replays(store_factory: Any) -> 
         "q-001": SurveyResponse("C1", Answers(aware=True, participated=False)),
         "q-002": SurveyResponse("C3", Answers(security=Security.FAIRLY_SAFE)),
     }
-    replayed = store_factory().get(Survey, "sv-2013-base")
+    replayed = service_factory().get(Survey, "sv-2013-base")
     assert replayed.__dict__ == live.__dict__
-    assert [e.event for e in store.history("sv-2013-base", "survey")] == [
+    assert [e.event for e in service.history("sv-2013-base", "survey")] == [
         "WaveOpened",
         "ResponseRecorded",
         "ResponseRecorded",
@@ -101,49 +101,49 @@ def test_a_wave_opens_takes_responses_closes_and_replays(store_factory: Any) -> 
     ]
 
 
-def test_a_closed_wave_rejects_new_responses_and_writes_nothing(store: Any) -> None:
-    store.handle(open_wave())
-    store.handle(close())
-    error = refused(store, respond("q-late"), InvalidTransition)
+def test_a_closed_wave_rejects_new_responses_and_writes_nothing(service: Any) -> None:
+    service.handle(open_wave())
+    service.handle(close())
+    error = refused(service, respond("q-late"), InvalidTransition)
     assert "closed" in str(error)
-    assert store.get(Survey, "sv-2013-base").responses == {}
+    assert service.get(Survey, "sv-2013-base").responses == {}
 
 
 # -- rules ------------------------------------------------------------------------------
 
 
-def test_a_wave_closes_once(memory_store: Any) -> None:
-    memory_store.handle(open_wave())
-    memory_store.handle(close())
-    refused(memory_store, close(), InvalidTransition)
+def test_a_wave_closes_once(memory_service: Any) -> None:
+    memory_service.handle(open_wave())
+    memory_service.handle(close())
+    refused(memory_service, close(), InvalidTransition)
 
 
-def test_a_response_id_is_recorded_once(memory_store: Any) -> None:
-    memory_store.handle(open_wave())
-    memory_store.handle(respond("q-001"))
-    error = refused(memory_store, respond("q-001", "C2"), AlreadyExists)
+def test_a_response_id_is_recorded_once(memory_service: Any) -> None:
+    memory_service.handle(open_wave())
+    memory_service.handle(respond("q-001"))
+    error = refused(memory_service, respond("q-001", "C2"), AlreadyExists)
     assert error.field == "response_id"
 
 
-def test_a_community_wave_takes_only_its_own_community(memory_store: Any) -> None:
-    memory_store.handle(open_wave("sv-c2", community="C2"))
-    memory_store.handle(respond("q-1", "C2", ref="sv-c2"))
-    error = refused(memory_store, respond("q-2", "C5", ref="sv-c2"), RuleViolation)
+def test_a_community_wave_takes_only_its_own_community(memory_service: Any) -> None:
+    memory_service.handle(open_wave("sv-c2", community="C2"))
+    memory_service.handle(respond("q-1", "C2", ref="sv-c2"))
+    error = refused(memory_service, respond("q-2", "C5", ref="sv-c2"), RuleViolation)
     assert error.field == "community"
-    assert not memory_store.get(Survey, "sv-c2").subdistrict_wide
+    assert not memory_service.get(Survey, "sv-c2").subdistrict_wide
 
 
-def test_a_response_cannot_predate_its_wave(memory_store: Any) -> None:
-    memory_store.handle(open_wave())
+def test_a_response_cannot_predate_its_wave(memory_service: Any) -> None:
+    memory_service.handle(open_wave())
     early = respond("q-1", at=T0 - timedelta(minutes=1))
-    assert refused(memory_store, early, RuleViolation).field == "occurred_at"
+    assert refused(memory_service, early, RuleViolation).field == "occurred_at"
 
 
-def test_the_wave_and_the_survey_must_exist(memory_store: Any) -> None:
-    refused(memory_store, respond("q-1", ref="sv-none"), NotFound)
-    refused(memory_store, close("sv-none"), NotFound)
-    memory_store.handle(open_wave())
-    refused(memory_store, open_wave(wave=Wave.FINAL), AlreadyExists)
+def test_the_wave_and_the_survey_must_exist(memory_service: Any) -> None:
+    refused(memory_service, respond("q-1", ref="sv-none"), NotFound)
+    refused(memory_service, close("sv-none"), NotFound)
+    memory_service.handle(open_wave())
+    refused(memory_service, open_wave(wave=Wave.FINAL), AlreadyExists)
 
 
 def test_unanswered_questions_are_allowed_but_not_all_of_them() -> None:
@@ -315,9 +315,9 @@ class SurveyMachine(CommandMachine):
         for ref in self.REFS:
             wave = self.model.get(ref)
             if wave is None:
-                assert not self.store.exists(Survey, ref)
+                assert not self.service.exists(Survey, ref)
                 continue
-            survey = self.store.get(Survey, ref)
+            survey = self.service.get(Survey, ref)
             assert survey.community == wave.community
             assert survey.status is (SurveyStatus.CLOSED if wave.closed else SurveyStatus.OPEN)
             assert survey.responses == wave.responses

@@ -64,12 +64,12 @@ def revise(
     )
 
 
-def test_a_target_is_set_revised_and_replays(store_factory: Any) -> None:
-    store = store_factory()
-    store.handle(set_target())
-    store.handle(revise(target=85.0, due=date(2015, 6, 30)))
-    store.handle(revise(baseline=40.0, baseline_source="P1 diagnosis, corrected"))
-    live = store.get(Target, "awareness_rate")
+def test_a_target_is_set_revised_and_replays(service_factory: Any) -> None:
+    service = service_factory()
+    service.handle(set_target())
+    service.handle(revise(target=85.0, due=date(2015, 6, 30)))
+    service.handle(revise(baseline=40.0, baseline_source="P1 diagnosis, corrected"))
+    live = service.get(Target, "awareness_rate")
     assert (live.indicator, live.direction, live.community) == (
         Indicator.AWARENESS_RATE,
         Direction.INCREASE,
@@ -77,65 +77,65 @@ def test_a_target_is_set_revised_and_replays(store_factory: Any) -> None:
     )
     assert (live.baseline, live.baseline_source) == (40.0, "P1 diagnosis, corrected")
     assert (live.target, live.due, live.revisions) == (85.0, date(2015, 6, 30), 2)
-    assert store_factory().get(Target, "awareness_rate").__dict__ == live.__dict__
-    events = store.history("awareness_rate", "target")
+    assert service_factory().get(Target, "awareness_rate").__dict__ == live.__dict__
+    events = service.history("awareness_rate", "target")
     assert [e.event for e in events] == ["TargetSet", "TargetRevised", "TargetRevised"]
     assert events[0].details["target"] == 90.0  # the first plan stays in the history
 
 
-def test_one_target_per_indicator_and_scope(store: Any) -> None:
-    store.handle(set_target())
-    refused(store, set_target(target=95.0), AlreadyExists)
-    store.handle(set_target(community="C4", baseline=30.0, target=80.0))
-    assert store.get(Target, "awareness_rate@C4").target == 80.0
-    assert store.get(Target, "awareness_rate").target == 90.0
+def test_one_target_per_indicator_and_scope(service: Any) -> None:
+    service.handle(set_target())
+    refused(service, set_target(target=95.0), AlreadyExists)
+    service.handle(set_target(community="C4", baseline=30.0, target=80.0))
+    assert service.get(Target, "awareness_rate@C4").target == 80.0
+    assert service.get(Target, "awareness_rate").target == 90.0
     assert target_ref(Indicator.AWARENESS_RATE, "C4") == "awareness_rate@C4"
 
 
-def test_a_decrease_target_for_incidence(memory_store: Any) -> None:
-    memory_store.handle(set_target(Indicator.INCIDENCE_PER_10K, 180.0, 120.0, Direction.DECREASE))
-    assert memory_store.get(Target, "incidence_per_10k").target == 120.0
+def test_a_decrease_target_for_incidence(memory_service: Any) -> None:
+    memory_service.handle(set_target(Indicator.INCIDENCE_PER_10K, 180.0, 120.0, Direction.DECREASE))
+    assert memory_service.get(Target, "incidence_per_10k").target == 120.0
     assert Indicator.INCIDENCE_PER_10K.unit is Unit.PER_10K
     up = set_target(Indicator.ESCALATION_RATE, 2.0, 3.0, Direction.DECREASE)
-    assert refused(memory_store, up, RuleViolation).field == "target"
+    assert refused(memory_service, up, RuleViolation).field == "target"
 
 
 @pytest.mark.parametrize(("baseline", "target"), [(50.0, 50.0), (50.0, 40.0)])
 def test_the_target_lies_in_the_direction(
-    memory_store: Any, baseline: float, target: float
+    memory_service: Any, baseline: float, target: float
 ) -> None:
-    error = refused(memory_store, set_target(baseline=baseline, target=target), RuleViolation)
+    error = refused(memory_service, set_target(baseline=baseline, target=target), RuleViolation)
     assert error.rule == "must increase from the baseline"
 
 
-def test_rates_are_percentages(memory_store: Any) -> None:
-    assert refused(memory_store, set_target(target=101.0), RuleViolation).field == "target"
+def test_rates_are_percentages(memory_service: Any) -> None:
+    assert refused(memory_service, set_target(target=101.0), RuleViolation).field == "target"
     big = set_target(Indicator.TIME_TO_FIRST_MEDIATION_HOURS, 200.0, 48.0, Direction.DECREASE)
-    memory_store.handle(big)
+    memory_service.handle(big)
     assert Indicator.TIME_TO_FIRST_MEDIATION_HOURS.unit is Unit.HOURS
 
 
-def test_a_due_date_cannot_be_before_the_target_is_set(memory_store: Any) -> None:
+def test_a_due_date_cannot_be_before_the_target_is_set(memory_service: Any) -> None:
     past = set_target(due=date(2013, 10, 19))
-    assert refused(memory_store, past, RuleViolation).field == "due"
+    assert refused(memory_service, past, RuleViolation).field == "due"
 
 
-def test_a_revision_changes_something_and_keeps_the_rules(memory_store: Any) -> None:
-    refused(memory_store, revise(target=80.0), NotFound)
-    memory_store.handle(set_target())
+def test_a_revision_changes_something_and_keeps_the_rules(memory_service: Any) -> None:
+    refused(memory_service, revise(target=80.0), NotFound)
+    memory_service.handle(set_target())
     nothing = revise(target=90.0)
-    assert refused(memory_store, nothing, RuleViolation).field == "target_id"
-    assert refused(memory_store, revise(target=40.0), RuleViolation).field == "target"
+    assert refused(memory_service, nothing, RuleViolation).field == "target_id"
+    assert refused(memory_service, revise(target=40.0), RuleViolation).field == "target"
     early_due = revise(due=date(2014, 1, 1))
-    assert refused(memory_store, early_due, RuleViolation).field == "due"
+    assert refused(memory_service, early_due, RuleViolation).field == "due"
     before_set = revise(target=80.0, at=T0 - timedelta(days=1))
-    assert refused(memory_store, before_set, RuleViolation).field == "occurred_at"
+    assert refused(memory_service, before_set, RuleViolation).field == "occurred_at"
 
 
-def test_a_passed_due_date_may_stay_when_the_baseline_is_corrected(memory_store: Any) -> None:
-    memory_store.handle(set_target())
-    memory_store.handle(revise(baseline=45.0, at=datetime(2015, 3, 1, tzinfo=CST)))
-    assert memory_store.get(Target, "awareness_rate").due == DUE
+def test_a_passed_due_date_may_stay_when_the_baseline_is_corrected(memory_service: Any) -> None:
+    memory_service.handle(set_target())
+    memory_service.handle(revise(baseline=45.0, at=datetime(2015, 3, 1, tzinfo=CST)))
+    assert memory_service.get(Target, "awareness_rate").due == DUE
 
 
 def test_bad_fields_are_named() -> None:
@@ -171,10 +171,10 @@ def _as_stored_by_v1(event: StoredEvent, stored_id: str) -> StoredEvent:
     return dataclasses.replace(event, state=json.dumps(state).encode())
 
 
-def test_a_target_stored_under_a_former_id_loads_under_the_reports_id(memory_store: Any) -> None:
-    memory_store.handle(set_target(Indicator.SECURITY_RATE, 40.0, 90.0))
+def test_a_target_stored_under_a_former_id_loads_under_the_reports_id(memory_service: Any) -> None:
+    memory_service.handle(set_target(Indicator.SECURITY_RATE, 40.0, 90.0))
     assert target_ref(Indicator.SECURITY_RATE) == "security_rate"  # the record keeps its id
-    (stored,) = memory_store.log.application.recorder.select_events(
+    (stored,) = memory_service.log.application.recorder.select_events(
         aggregate_id("target", "security_rate")
     )
     old = open_store("memory://")
@@ -190,11 +190,11 @@ def test_a_target_stored_under_a_former_id_loads_under_the_reports_id(memory_sto
     old.close()
 
 
-def test_a_rate_target_is_compared_with_its_figure_in_one_unit(memory_store: Any) -> None:
-    memory_store.handle(set_target(Indicator.SETTLED_ON_TIME_RATE, 50.0, 80.0))
-    memory_store.handle(set_target(Indicator.TIME_TO_FIRST_MEDIATION_HOURS, 72.0, 48.0,
+def test_a_rate_target_is_compared_with_its_figure_in_one_unit(memory_service: Any) -> None:
+    memory_service.handle(set_target(Indicator.SETTLED_ON_TIME_RATE, 50.0, 80.0))
+    memory_service.handle(set_target(Indicator.TIME_TO_FIRST_MEDIATION_HOURS, 72.0, 48.0,
                                    Direction.DECREASE))  # fmt: skip
-    report = monthly_report(memory_store, "2014-03")
+    report = monthly_report(memory_service, "2014-03")
     rows = {r[0]: r for r in next(s for s in report.sections if s.id == "targets").rows}
     assert rows["settled_on_time_rate"][2:5] == ("rate", 0.5, 0.8)
     assert rows["first_mediation_median_hours"][2:5] == ("hours", 72.0, 48.0)

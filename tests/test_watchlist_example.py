@@ -14,8 +14,8 @@ EXAMPLE = Path(__file__).parents[1] / "examples" / "morning_watchlist.py"
 
 def test_the_morning_watchlist_example_prints_every_list_and_the_gaps(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'safecomm.db'}"
-    with open_store(url) as store:
-        full_history(store)
+    with open_store(url) as service:
+        full_history(service)
     done = subprocess.run(
         [sys.executable, str(EXAMPLE), url, "--as-of", FULL_AS_OF.isoformat()],
         capture_output=True,

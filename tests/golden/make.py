@@ -33,16 +33,16 @@ def main(name: str, source: list[str]) -> None:
     target = HERE / f"{name}.jsonl"
     if target.exists():
         sys.exit(f"{target} exists: golden files are never rewritten")
-    store = open_store("memory://")
+    service = open_store("memory://")
     if source[0] == "--scenario":
         for command in scenario_commands(SEED, float(source[1])):
-            store.handle(command)
-        stored = _covering(list(store.log.read(0, 10**7)))
+            service.handle(command)
+        stored = _covering(list(service.log.read(0, 10**7)))
     else:
         for line in Path(source[0]).read_text(encoding="utf-8").splitlines():
             if line.strip():
-                store.handle(parse_command(json.loads(line)))
-        stored = list(store.log.read(0, 10**7))
+                service.handle(parse_command(json.loads(line)))
+        stored = list(service.log.read(0, 10**7))
     with target.open("w", encoding="utf-8") as out:
         for n in stored:
             row = {
