@@ -1,6 +1,6 @@
-"""Fixtures shared by every test: a store on each backend, and the PostgreSQL check.
+"""Fixtures shared by every test: the service on each backend, and the PostgreSQL check.
 
-``store`` is parametrised over memory://, SQLite and PostgreSQL: a test that takes it is
+``service`` is parametrised over memory://, SQLite and PostgreSQL: a test that takes it is
 part of the contract suite and runs three times. PostgreSQL is never skipped: when the
 server does not answer, the tests fail (CI starts it in .ci/run).
 
@@ -100,13 +100,13 @@ def service_factory(backend: str, tmp_path: Path) -> Iterator[object]:
 
 @pytest.fixture
 def service(service_factory: object) -> Safecomm:
-    """A fresh store on each backend (memory, SQLite, PostgreSQL)."""
+    """The service on a fresh store on each backend (memory, SQLite, PostgreSQL)."""
     return service_factory()  # type: ignore[operator,no-any-return]
 
 
 @pytest.fixture
 def memory_service() -> Iterator[Safecomm]:
-    """A fresh in-memory store, for tests about logic rather than backends."""
-    s = open_store("memory://")
-    yield s
-    s.close()
+    """The service on a fresh in-memory store, for tests about logic rather than backends."""
+    service = open_store("memory://")
+    yield service
+    service.close()

@@ -80,7 +80,7 @@ def test_the_check_sees_a_crossing(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text(
         "from eventsourcing.persistence import Notification\n"
-        "def head(store):\n    return store.app.recorder.max_notification_id()\n"
+        "def head(service):\n    return service.app.recorder.max_notification_id()\n"
     )
     assert _crossings(sample) == [
         "line 1: imports eventsourcing.persistence",
