@@ -35,7 +35,7 @@ class Comparison:
     #: The first entry whose stored chain value is not the recomputed one.
     ledger_break: int | None
     #: How many rows the stretch holds (those after the cutoff included).
-    records: int
+    rows: int
 
 
 def _flatten(batches: Iterable[list[RawRow]] | Iterable[list[LedgerEntry]]) -> Iterator[object]:

@@ -75,7 +75,7 @@ class Chained:
     """What :func:`chain_through` read and reached."""
 
     chain: bytes
-    records: int
+    rows: int
     last_position: int
 
 

@@ -228,7 +228,7 @@ class _Verifier:
         unsealed = self._check_tail(sealed_position, stretch_start, head.position if head else 0)
         return Verification(
             store=self.backend.name,
-            records=chained.records,
+            records=chained.rows,
             last_position=chained.last_position,
             head=None if failed else chained.chain.hex(),
             seals=len(seals),
@@ -265,7 +265,7 @@ class _Verifier:
                 done = chain_through(
                     h, self._rows, after, upto, stops_in(stops, after, upto), close
                 )
-                h, total = done.chain, total + done.records
+                h, total = done.chain, total + done.rows
                 last = done.last_position or last
                 if upto is None:  # the last piece: every row is chained
                     helper.cancel()
@@ -288,9 +288,9 @@ class _Verifier:
                     )
                     rest = [p.chained for p in pieces[k:]]  # the rows, already counted
                     ends = [c.last_position for c in rest if c.last_position]
-                    count = total + sum(c.records for c in rest)
+                    count = total + sum(c.rows for c in rest)
                     return Chained(again.chain, count, ends[-1] if ends else last)
-            h, total = piece.chained.chain, total + piece.chained.records
+            h, total = piece.chained.chain, total + piece.chained.rows
             last = piece.chained.last_position or last
         return Chained(h, total, last)
 
@@ -299,7 +299,7 @@ class _Verifier:
     ) -> Chained:
         """Chain the rows after ``after`` here, onto ``start``, adding to the counts."""
         done = chain_through(start, self._rows, after, None, stops_in(stops, after, None), close)
-        return Chained(done.chain, total + done.records, done.last_position or last)
+        return Chained(done.chain, total + done.rows, done.last_position or last)
 
     def _rows(self, after: int, upto: int | None) -> Iterable[RawRow]:
         return self.backend.rows(after, upto, self.batch)
@@ -454,7 +454,7 @@ class _Verifier:
                     message="the records hold, but this ledger entry's chain value was altered",
                 )
             )
-        return comparison.records
+        return comparison.rows
 
     def _label(self, aggregate_id: str) -> str | None:
         """``kind:ref`` of an aggregate, from its first event, when that can be read."""
