@@ -97,7 +97,22 @@ class InvalidTransition(RuleViolation):
 
 
 class AlreadyExists(SafecommError, ValueError):
-    """A record with the caller-chosen id already exists."""
+    """A record with the caller-chosen id already exists, or one holds what was asked for.
+
+    ``holder`` names the record that holds it (kind, ref, community) where the message must
+    not: the service names it only to a caller allowed to read that record.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str = "",
+        rule: str = "",
+        holder: tuple[str, str, str] | None = None,
+    ) -> None:
+        super().__init__(message, field=field, rule=rule)
+        self.holder = holder
 
 
 class CommandIdReused(SafecommError, ValueError):

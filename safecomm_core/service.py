@@ -28,6 +28,7 @@ from safecomm_core.domain.base import KINDS, Record, aggregate_id
 from safecomm_core.domain.receipt import CommandReceipt
 from safecomm_core.domain.rules import Rules
 from safecomm_core.errors import (
+    AlreadyExists,
     CommandIdReused,
     ConcurrencyConflict,
     FieldError,
@@ -123,12 +124,13 @@ class Safecomm:
                     uow.before_key_store()
             except Repeated as repeated:
                 return self._repeat(repeated.prior, command, fingerprint)
-            except Exception:
+            except Exception as refusal:
                 prior = self.receipt(command.command_id)
                 if prior is not None:
                     return self._repeat(prior, command, fingerprint)
                 if uow.stale(changed_too=True):
                     continue  # refused on a record another process has changed since
+                self._disclose_holder(refusal, principal)
                 raise
             # An erasure destroys keys before the save, for good: it must not rest on an old
             # record even where the save would then be refused, so every lent one is asked.
@@ -164,6 +166,16 @@ class Safecomm:
         raise ConcurrencyConflict(
             f"command {command.command_id!r} lost {ATTEMPTS} write races; try again"
         )
+
+    def _disclose_holder(self, exc: Exception, principal: Principal | None) -> None:
+        """Name the record that holds what a refused command asked for, to a caller who may
+        read it (a trusted caller, or a principal whose policy allows it)."""
+        if not isinstance(exc, AlreadyExists) or exc.holder is None:
+            return
+        kind, ref, community = exc.holder
+        if principal is None or self.policy.may_read(principal, Read.RECORDS, community):
+            exc.message = f"{exc.message}: {kind} {ref!r}"
+            exc.args = (exc.message,)
 
     def _complete_erasures(self, command: Command) -> None:
         """Destroy the keys of people marked erased, or say that it must be done again."""

@@ -163,6 +163,7 @@ class UnitOfWork:
             self.records[id_] = found
         if not isinstance(found, cls) or (
             self._principal is not None
+            and not cls.CONSULTED_BY_ALL
             and self._service.policy.hides(self._principal, self._command_type, found.community)
         ):
             # Another community's record is as good as absent: a refusal on its state

@@ -221,3 +221,31 @@ def test_reads_by_role() -> None:
     assert not POLICY.may_read(MEDIATOR_C1, Read.SEAL)
     assert POLICY.may_read(ADMIN, Read.SEAL)
 
+
+def test_which_worker_holds_an_id_number_is_told_only_to_those_who_may_read_it(
+    memory_store: Safecomm,
+) -> None:
+    coordinator_c1 = Principal("co-1", Role.COORDINATOR, ["C1"])
+    coordinator_c2 = Principal("co-2", Role.COORDINATOR, ["C2"])
+
+    def register(principal: Principal, worker: str, community: str) -> dict[str, Any]:
+        return by(
+            principal,
+            command(
+                "migrant.register",
+                f"r-{worker}",
+                worker_id=worker,
+                community=community,
+                person={"ref": f"p-{worker}", "id_number": "110101199001011234"},
+                arrived_on="2014-03-01",
+                dwelling=f"{community}-1-101",
+                channel="landlord",
+            ),
+        )
+
+    memory_store.handle_json(register(coordinator_c1, "mw-1", "C1"), coordinator_c1)
+    err = refused(memory_store, register(coordinator_c2, "mw-2", "C2"), coordinator_c2, Exception)
+    assert "mw-1" not in str(err)
+    assert (err.field, err.rule) == ("person.id_number", "one active registration per ID number")
+    err = refused(memory_store, register(OFFICE, "mw-3", "C1"), OFFICE, Exception)
+    assert "migrant 'mw-1'" in str(err)

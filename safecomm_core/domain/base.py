@@ -53,6 +53,9 @@ class Record(Aggregate):
     KIND: ClassVar[str] = ""
     #: The commands' name for this record's id, where it is not ``<KIND>_id``.
     ID_FIELD: ClassVar[str] = ""
+    #: Whether commands of every community consult it (an index such as the ID numbers'),
+    #: so that the access policy lets them load it whatever community it is filed under.
+    CONSULTED_BY_ALL: ClassVar[bool] = False
 
     class Event(Aggregate.Event):
         meta: Meta

@@ -687,6 +687,8 @@ class MigrantIdNumber(Record):
 
     KIND = "migrant_id"
     TOPIC = "safecomm/MigrantIdNumber"
+    #: A registration in any community must find a number registered in another.
+    CONSULTED_BY_ALL = True
 
     class Claimed(Record.Created):
         TOPIC = "safecomm/MigrantIdNumber/Claimed"
@@ -712,10 +714,12 @@ class MigrantIdNumber(Record):
     def claim(self, meta: Meta, worker_id: str, community: str) -> None:
         """Claim a released entry for ``worker_id``; refused while another worker holds it."""
         if self.holder is not None:
+            # Which worker holds it is told only to callers who may read that worker.
             raise AlreadyExists(
-                f"a migrant worker with this ID number is already registered: {self.holder!r}",
+                "a migrant worker with this ID number is already registered",
                 field="person.id_number",
                 rule="one active registration per ID number",
+                holder=(MigrantWorker.KIND, self.holder, self.community),
             )
         # The community follows the holder, so the claim is in the registration's jurisdiction.
         self._reclaimed(meta=meta, worker_id=worker_id, community=community)
