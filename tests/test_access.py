@@ -223,7 +223,7 @@ def test_reads_by_role() -> None:
 
 
 def test_which_worker_holds_an_id_number_is_told_only_to_those_who_may_read_it(
-    memory_store: Safecomm,
+    memory_service: Safecomm,
 ) -> None:
     coordinator_c1 = Principal("co-1", Role.COORDINATOR, ["C1"])
     coordinator_c2 = Principal("co-2", Role.COORDINATOR, ["C2"])
@@ -243,9 +243,9 @@ def test_which_worker_holds_an_id_number_is_told_only_to_those_who_may_read_it(
             ),
         )
 
-    memory_store.handle_json(register(coordinator_c1, "mw-1", "C1"), coordinator_c1)
-    err = refused(memory_store, register(coordinator_c2, "mw-2", "C2"), coordinator_c2, Exception)
+    memory_service.handle_json(register(coordinator_c1, "mw-1", "C1"), coordinator_c1)
+    err = refused(memory_service, register(coordinator_c2, "mw-2", "C2"), coordinator_c2, Exception)
     assert "mw-1" not in str(err)
     assert (err.field, err.rule) == ("person.id_number", "one active registration per ID number")
-    err = refused(memory_store, register(OFFICE, "mw-3", "C1"), OFFICE, Exception)
+    err = refused(memory_service, register(OFFICE, "mw-3", "C1"), OFFICE, Exception)
     assert "migrant 'mw-1'" in str(err)
