@@ -1,0 +1,88 @@
+"""Helpers of the stream tests: stores with a history, names unique per test, consuming.
+
+Every test names its own store (``?name=``), hence its own subjects and stream, so that
+several runs can share one NATS server; :func:`drop_streams` removes them after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import nats
+from safecomm_demo import scenario_commands
+from safecomm_nats import Envelope, subscribe
+from safecomm_nats.broker import StreamSettings, connect
+from safecomm_nats.publisher import Publisher
+
+from safecomm_core import Safecomm, open_store
+
+NATS_URL = os.environ.get("SAFECOMM_TEST_NATS", "nats://127.0.0.1:4222")
+
+
+def unique_name() -> str:
+    """A store name no other test (or test run) uses."""
+    return "t" + uuid.uuid4().hex[:12]
+
+
+def fill(service: Safecomm, commands: int) -> int:
+    """Handle the demo scenario's first ``commands`` commands; the log's head after."""
+    for command in scenario_commands(2014, 0.01)[:commands]:
+        service.handle(command)
+    return service.log.head()
+
+
+def publish(url: str, servers: str = NATS_URL, **settings: Any) -> tuple[int, int]:
+    """Publish the store at ``url`` once, in this process: (events published, position)."""
+
+    async def run() -> tuple[int, int]:
+        with open_store(url) as service:
+            nc = await connect(servers)
+            stream = StreamSettings(store=service.config.name, **settings)
+            publisher = Publisher(service.log, nc.jetstream(), stream)
+            try:
+                position = await publisher.run()
+            finally:
+                publisher.close()
+                await nc.drain()
+            return publisher.published, position
+
+    return asyncio.run(run())
+
+
+def consume(store: str, durable: str = "reader", idle: float = 2.0, **kw: Any) -> list[Envelope]:
+    """Every envelope the durable consumer ``durable`` gets until the stream is quiet."""
+
+    async def run() -> list[Envelope]:
+        async with subscribe(NATS_URL, store=store, durable=durable, idle=idle, **kw) as sub:
+            return [envelope async for envelope in sub]
+
+    return asyncio.run(run())
+
+
+async def stream_messages(stream: str, servers: str = NATS_URL) -> int:
+    """How many messages ``stream`` holds."""
+    nc = await nats.connect(servers)
+    try:
+        info = await nc.jetstream().stream_info(stream)
+        return int(info.state.messages)
+    finally:
+        await nc.close()
+
+
+def drop_streams(names: Iterable[str], servers: str = NATS_URL) -> None:
+    """Delete the streams ``names`` (those that exist)."""
+
+    async def run() -> None:
+        nc = await nats.connect(servers)
+        js = nc.jetstream()
+        for name in names:
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                await js.delete_stream(name)
+        await nc.close()
+
+    asyncio.run(run())
