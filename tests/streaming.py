@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -21,12 +24,35 @@ from safecomm_nats.publisher import Publisher
 
 from safecomm_core import Safecomm, open_store
 
+ROOT = Path(__file__).resolve().parents[1]
 NATS_URL = os.environ.get("SAFECOMM_TEST_NATS", "nats://127.0.0.1:4222")
 
 
 def unique_name() -> str:
     """A store name no other test (or test run) uses."""
     return "t" + uuid.uuid4().hex[:12]
+
+
+def filled_store(folder: Path, commands: int) -> tuple[str, str, int]:
+    """A SQLite store in ``folder`` with a name of its own, holding the demo scenario's
+    first ``commands`` commands: (its URL, its name, the log's head)."""
+    name = unique_name()
+    url = f"sqlite:///{folder / 'safecomm.db'}?name={name}"
+    with open_store(url) as service:
+        return url, name, fill(service, commands)
+
+
+def publisher_process(
+    url: str, servers: str = NATS_URL, replicas: int = 1, **popen: Any
+) -> subprocess.Popen[str]:
+    """A process publishing the store at ``url`` once (it prints ``(published, position)``)."""
+    script = (
+        "import sys; from tests.streaming import publish; "
+        "print(publish(sys.argv[1], sys.argv[2], replicas=int(sys.argv[3])))"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", script, url, servers, str(replicas)], cwd=ROOT, text=True, **popen
+    )
 
 
 def fill(service: Safecomm, commands: int) -> int:
@@ -54,11 +80,13 @@ def publish(url: str, servers: str = NATS_URL, **settings: Any) -> tuple[int, in
     return asyncio.run(run())
 
 
-def consume(store: str, durable: str = "reader", idle: float = 2.0, **kw: Any) -> list[Envelope]:
+def consume(
+    store: str, durable: str = "reader", idle: float = 2.0, servers: str = NATS_URL, **kw: Any
+) -> list[Envelope]:
     """Every envelope the durable consumer ``durable`` gets until the stream is quiet."""
 
     async def run() -> list[Envelope]:
-        async with subscribe(NATS_URL, store=store, durable=durable, idle=idle, **kw) as sub:
+        async with subscribe(servers, store=store, durable=durable, idle=idle, **kw) as sub:
             return [envelope async for envelope in sub]
 
     return asyncio.run(run())

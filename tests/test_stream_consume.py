@@ -12,7 +12,15 @@ import pytest
 from safecomm_nats import Envelope, subscribe
 
 from safecomm_core import open_store
-from tests.streaming import NATS_URL, consume, drop_streams, fill, publish, unique_name
+from tests.streaming import (
+    NATS_URL,
+    consume,
+    drop_streams,
+    fill,
+    filled_store,
+    publish,
+    unique_name,
+)
 from tests.test_examples import EXAMPLES, run
 from tests.test_migrant import ERASE, REGISTER
 
@@ -20,10 +28,7 @@ from tests.test_migrant import ERASE, REGISTER
 @pytest.fixture
 def published(tmp_path: Path) -> Iterator[tuple[str, int]]:
     """A store's name and head, its 60 first scenario commands published."""
-    name = unique_name()
-    url = f"sqlite:///{tmp_path / 'safecomm.db'}?name={name}"
-    with open_store(url) as service:
-        head = fill(service, 60)
+    url, name, head = filled_store(tmp_path, 60)
     publish(url)
     yield name, head
     drop_streams([f"SAFECOMM_{name.upper()}", f"SAFECOMM_{name.upper()}_DEAD"])

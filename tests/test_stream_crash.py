@@ -15,27 +15,19 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import nats.js.errors
 
-from safecomm_core import open_store
-from tests.streaming import consume, drop_streams, fill, stream_messages, unique_name
-
-ROOT = Path(__file__).resolve().parents[1]
-PUBLISHER = "import sys; from tests.streaming import publish; print(publish(sys.argv[1]))"
+from tests.streaming import consume, drop_streams, filled_store, publisher_process, stream_messages
 
 
 def test_a_publisher_killed_ten_times_still_publishes_each_position_once(
     tmp_path: Path,
 ) -> None:
-    name = unique_name()
+    url, name, head = filled_store(tmp_path, 2000)
     stream = f"SAFECOMM_{name.upper()}"
-    url = f"sqlite:///{tmp_path / 'safecomm.db'}?name={name}"
-    with open_store(url) as service:
-        head = fill(service, 2000)
     seed = random.randrange(1 << 32)
     rng = random.Random(seed)
     kills = []
@@ -43,7 +35,7 @@ def test_a_publisher_killed_ten_times_still_publishes_each_position_once(
         for _ in range(10):
             before = asyncio.run(_messages(stream))
             target = min(head - 1, before + rng.randint(1, 400))
-            publisher = subprocess.Popen([sys.executable, "-c", PUBLISHER, url], cwd=ROOT)
+            publisher = publisher_process(url)
             try:
                 while publisher.poll() is None and asyncio.run(_messages(stream)) < target:
                     time.sleep(0.02)
@@ -51,10 +43,8 @@ def test_a_publisher_killed_ten_times_still_publishes_each_position_once(
                 os.kill(publisher.pid, signal.SIGKILL)
                 publisher.wait()
             kills.append(asyncio.run(_messages(stream)))
-        done = subprocess.run(
-            [sys.executable, "-c", PUBLISHER, url], cwd=ROOT, capture_output=True, text=True
-        )
-        assert done.returncode == 0, done.stderr
+        done = publisher_process(url, stderr=subprocess.PIPE)
+        assert done.wait() == 0, done.communicate()
         envelopes = consume(name)
         assert [e.position for e in envelopes] == list(range(1, head + 1)), (seed, kills)
         assert len(set(kills)) > 5, (seed, kills)  # killed at distinct points, mid-publish
