@@ -21,6 +21,7 @@ from safecomm_nats.positions import PublishedPositions
 from safecomm_core import open_store
 from safecomm_core.projections.database import open_views
 from safecomm_core.store import parse_store_url
+from tests.conftest import PG_URL, drop_pg_tables
 from tests.streaming import (
     NATS_URL,
     consume,
@@ -33,11 +34,16 @@ from tests.streaming import (
 from tests.test_migrant import ERASE, REGISTER
 
 
-@pytest.fixture
-def named(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """A fresh SQLite store's URL and its name, unique to the test; its streams go after."""
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def named(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A fresh store's URL and its name, unique to the test, on SQLite and on PostgreSQL
+    (where the publisher's position lives in the same database); its streams go after."""
     name = unique_name()
-    yield f"sqlite:///{tmp_path / 'safecomm.db'}?name={name}", name
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'safecomm.db'}?name={name}", name
+    else:
+        yield f"{PG_URL}?name={name}", name
+        drop_pg_tables(name)
     drop_streams([f"SAFECOMM_{name.upper()}", f"SAFECOMM_{name.upper()}_DEAD"])
 
 
