@@ -28,6 +28,7 @@ WORKLOADS = (
     "report_replay",
     "rebuild_peak_rss",
     "rehydrate",
+    "stream_publish",
 )
 
 
@@ -51,6 +52,7 @@ def run(
     from benchmarks.rebuild import rebuild
     from benchmarks.rehydrate import rehydrate
     from benchmarks.replay import report_replay
+    from benchmarks.stream import stream_publish
 
     results: list[Result] = []
 
@@ -73,6 +75,9 @@ def run(
     if "rehydrate" in only:
         log("rehydrate")
         add(rehydrate(ctx))
+    if "stream_publish" in only:
+        log("stream_publish (NATS JetStream)")
+        add(stream_publish(ctx))
     readers = {
         "rebuild": rebuild,
         "audit_verify": audit_verify,

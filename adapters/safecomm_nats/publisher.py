@@ -28,11 +28,12 @@ from nats.js import JetStreamContext
 
 import safecomm_core.commands  # noqa: F401  (registers every record kind)
 from safecomm_core.domain.base import KINDS
+from safecomm_core.errors import StoreError
 from safecomm_core.eventlog import EventLog
 from safecomm_core.history import history_entry
 from safecomm_core.projections.database import open_views
 from safecomm_nats.broker import StreamSettings, ensure_stream, patiently, subject_of
-from safecomm_nats.envelope import envelope_of
+from safecomm_nats.envelope import Envelope, envelope_of
 from safecomm_nats.positions import PublishedPositions
 
 __all__ = ["Publisher", "topics_of"]
@@ -83,6 +84,11 @@ class Publisher:
         commit_every: int = 500,
         ack_timeout: float = 5.0,
     ) -> None:
+        if not log.ordered:
+            raise StoreError(
+                "POSTGRES_ENABLE_DB_FUNCTIONS is set: positions may then commit out of order "
+                "and the publisher could pass one by. Unset it to publish the store."
+            )
         self._log = log
         self._js = js
         self._settings = settings
@@ -104,7 +110,7 @@ class Publisher:
         self,
         *,
         follow: bool = False,
-        poll: float = 0.2,
+        poll: float = 0.1,
         stop: asyncio.Event | None = None,
         on_published: Callable[[int], None] | None = None,
     ) -> int:
@@ -148,13 +154,18 @@ class Publisher:
         """Release the position's database."""
         self._positions.close()
 
-    async def _publish(self, notification: Any) -> None:
+    def message(self, notification: Any) -> tuple[str, Envelope]:
+        """The subject and the envelope the event stored as ``notification`` goes out as."""
         event = self._log.decode(notification)
         kind, ref, community = self._record_of(event)
         store = self._settings.store
         entry = history_entry(kind, ref, event)
-        envelope = envelope_of(store, notification.id, community, entry)
-        subject = subject_of(store, kind, entry.event)
+        return subject_of(store, kind, entry.event), envelope_of(
+            store, notification.id, community, entry
+        )
+
+    async def _publish(self, notification: Any) -> None:
+        subject, envelope = self.message(notification)
         payload = envelope.to_json()
 
         async def send() -> Any:
