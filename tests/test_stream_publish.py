@@ -149,3 +149,20 @@ def test_only_the_chosen_kinds_are_published(named: tuple[str, str]) -> None:
     unknown = CliRunner().invoke(main, ["stream", "publish", "--store", url, "--kind", "nope"])
     assert unknown.exit_code == 2
     assert "unknown record kind 'nope'" in unknown.output
+
+
+def test_a_stream_that_cannot_be_created_is_one_line_of_error(named: tuple[str, str]) -> None:
+    url, name = named
+    with open_store(url) as service:
+        fill(service, 5)
+    cli_publish(url)  # SAFECOMM_<NAME> now holds the store's subjects
+    other = f"OTHER_{name.upper()}"
+    try:
+        refused = CliRunner().invoke(
+            main, ["stream", "publish", "--store", url, "--nats", NATS_URL, "--stream", other]
+        )
+    finally:
+        drop_streams([other])
+    assert refused.exit_code == 1
+    assert refused.output.startswith(f"error: stream {other} (safecomm.{name}.*.*) could not be")
+    assert "subjects overlap" in refused.output

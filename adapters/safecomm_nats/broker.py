@@ -22,7 +22,10 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 
+from safecomm_core.errors import SafecommError
+
 __all__ = [
+    "BrokerError",
     "StreamSettings",
     "connect",
     "ensure_stream",
@@ -47,6 +50,10 @@ TRANSIENT: tuple[type[BaseException], ...] = (
 )
 
 LONGEST_PAUSE = 2.0
+
+
+class BrokerError(SafecommError, RuntimeError):
+    """The broker refused a request for good (a stream that cannot be created as asked)."""
 
 
 def subject_of(store: str, kind: str, event: str) -> str:
@@ -135,4 +142,12 @@ async def ensure_stream(js: JetStreamContext, settings: StreamSettings) -> None:
                 )
             )
 
-    await patiently(ensure, f"stream {settings.stream}")
+    try:
+        await patiently(ensure, f"stream {settings.stream}")
+    except nats.js.errors.APIError as exc:
+        raise BrokerError(
+            f"stream {settings.stream} ({', '.join(settings.stream_subjects)}) could not be "
+            f"opened: {exc.description}",
+            field="stream",
+            rule=str(exc.description),
+        ) from exc
