@@ -81,13 +81,24 @@ def publish(url: str, servers: str = NATS_URL, **settings: Any) -> tuple[int, in
 
 
 def consume(
-    store: str, durable: str = "reader", idle: float = 2.0, servers: str = NATS_URL, **kw: Any
+    store: str,
+    durable: str = "reader",
+    idle: float = 2.0,
+    servers: str = NATS_URL,
+    until: int | None = None,
+    **kw: Any,
 ) -> list[Envelope]:
-    """Every envelope the durable consumer ``durable`` gets until the stream is quiet."""
+    """The envelopes the durable consumer ``durable`` gets until the stream is quiet for
+    ``idle`` seconds, or until it has ``until`` of them."""
 
     async def run() -> list[Envelope]:
+        found: list[Envelope] = []
         async with subscribe(servers, store=store, durable=durable, idle=idle, **kw) as sub:
-            return [envelope async for envelope in sub]
+            async for envelope in sub:
+                found.append(envelope)
+                if len(found) == until:
+                    break
+        return found
 
     return asyncio.run(run())
 

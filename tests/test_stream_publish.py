@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import subprocess
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -24,6 +27,7 @@ from safecomm_core.store import parse_store_url
 from tests.conftest import PG_URL, drop_pg_tables
 from tests.streaming import (
     NATS_URL,
+    ROOT,
     consume,
     drop_streams,
     fill,
@@ -166,3 +170,28 @@ def test_a_stream_that_cannot_be_created_is_one_line_of_error(named: tuple[str, 
     assert refused.exit_code == 1
     assert refused.output.startswith(f"error: stream {other} (safecomm.{name}.*.*) could not be")
     assert "subjects overlap" in refused.output
+
+
+def test_publish_follow_sends_new_events_until_stopped(named: tuple[str, str]) -> None:
+    url, name = named
+    with open_store(url) as service:
+        first = fill(service, 10)
+    follower = subprocess.Popen(
+        [sys.executable, "-c", "from safecomm_cli.main import main; main()", "stream",
+         "publish", "--follow", "--store", url, "--nats", NATS_URL],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert [e.position for e in consume(name, idle=30.0, until=first)] == list(
+            range(1, first + 1)
+        )
+        with open_store(url) as service:
+            service.handle_json(REGISTER)
+            head = service.log.head()
+        later = consume(name, idle=30.0, until=head - first)
+        assert [e.position for e in later] == list(range(first + 1, head + 1))
+    finally:
+        follower.send_signal(signal.SIGTERM)
+        out, err = follower.communicate(timeout=60)
+    assert follower.returncode == 0, err
+    assert f"published {head} events to SAFECOMM_{name.upper()}; position {head}" in out

@@ -61,7 +61,8 @@ def subscribe(
     ``subjects`` narrows it (default: every event of the store, ``safecomm.<store>.*.*``);
     ``dead_letter`` is the subject of messages given up on (default
     ``safecomm-dead.<store>.<durable>``, kept in a stream ``<stream>_DEAD``); with ``idle``,
-    iteration ends once no message has come for that many seconds.
+    iteration ends once no message has come for that many seconds. A stream that is not
+    there yet is waited for.
     """
     settings = StreamSettings(store=store, name=stream)
     return Subscription(
@@ -125,9 +126,14 @@ class Subscription:
         )
 
         async def open_consumer() -> Any:
-            return await js.pull_subscribe(
-                self._subjects, durable=self.durable, stream=self.stream, config=config
-            )
+            try:
+                return await js.pull_subscribe(
+                    self._subjects, durable=self.durable, stream=self.stream, config=config
+                )
+            except nats.js.errors.NotFoundError as exc:
+                # A service started before the store's first publish: wait for the stream.
+                log.warning("consumer %s: no stream %s yet; waiting", self.durable, self.stream)
+                raise nats.errors.TimeoutError from exc
 
         self._sub = await patiently(open_consumer, f"consumer {self.durable}")
         return self
