@@ -30,6 +30,7 @@ __all__ = [
     "connect",
     "ensure_stream",
     "patiently",
+    "refused",
     "subject_of",
 ]
 
@@ -54,6 +55,11 @@ LONGEST_PAUSE = 2.0
 
 class BrokerError(SafecommError, RuntimeError):
     """The broker refused a request for good (a stream that cannot be created as asked)."""
+
+
+def refused(what: str, exc: nats.js.errors.APIError) -> BrokerError:
+    """The error saying that ``what`` failed because the broker answered ``exc``."""
+    return BrokerError(f"{what}: {exc.description}", field="stream", rule=str(exc.description))
 
 
 def subject_of(store: str, kind: str, event: str) -> str:
@@ -145,9 +151,7 @@ async def ensure_stream(js: JetStreamContext, settings: StreamSettings) -> None:
     try:
         await patiently(ensure, f"stream {settings.stream}")
     except nats.js.errors.APIError as exc:
-        raise BrokerError(
-            f"stream {settings.stream} ({', '.join(settings.stream_subjects)}) could not be "
-            f"opened: {exc.description}",
-            field="stream",
-            rule=str(exc.description),
+        raise refused(
+            f"stream {settings.stream} ({', '.join(settings.stream_subjects)}) could not be opened",
+            exc,
         ) from exc

@@ -32,7 +32,13 @@ from safecomm_core.errors import StoreError
 from safecomm_core.eventlog import EventLog
 from safecomm_core.history import history_entry
 from safecomm_core.projections.database import open_views
-from safecomm_nats.broker import StreamSettings, ensure_stream, patiently, subject_of
+from safecomm_nats.broker import (
+    StreamSettings,
+    ensure_stream,
+    patiently,
+    refused,
+    subject_of,
+)
 from safecomm_nats.envelope import Envelope, envelope_of
 from safecomm_nats.positions import PublishedPositions
 
@@ -177,7 +183,10 @@ class Publisher:
                 headers={"Nats-Msg-Id": envelope.id},
             )
 
-        await patiently(send, f"publishing {envelope.id}")
+        try:
+            await patiently(send, f"publishing {envelope.id}")
+        except nats.js.errors.APIError as exc:  # refused for good (a limit, another stream)
+            raise refused(f"stream {self._settings.stream} refused {envelope.id}", exc) from exc
         self.published += 1
 
     def _record_of(self, event: Any) -> tuple[str, str, str]:
