@@ -62,7 +62,7 @@ def stream_publish(ctx: Context, events: int | None = None) -> list[Result]:
             details={"server": NATS},
         )
     ]
-    commands = max(20, min(LATENCY_COMMANDS, (events or LATENCY_COMMANDS) // 10))
+    commands = min(LATENCY_COMMANDS, max(20, events // 10)) if events else LATENCY_COMMANDS
     backends = [("SQLite", f"sqlite:///{ctx.workdir}/stream-latency.db?name={ctx.run_id}s")]
     if ctx.pg:
         backends.append(("PostgreSQL", f"{ctx.pg}?name={ctx.run_id}s"))
