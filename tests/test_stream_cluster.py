@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import select
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +26,7 @@ import nats
 import nats.errors
 import nats.js.errors
 
-from tests.streaming import consume, filled_store, publisher_process
+from tests.streaming import ROOT, consume, filled_store, publisher_process
 
 
 def free_ports(count: int) -> list[int]:
@@ -202,3 +204,26 @@ def test_publishing_waits_for_an_absent_broker_and_goes_on_after_a_restart(
         assert asyncio.run(stream_state(servers, stream, led=False))[0] == head
         envelopes = consume(name, servers=servers)
     assert [e.position for e in envelopes] == list(range(1, head + 1))
+
+
+def test_a_publisher_waiting_for_its_broker_stops_when_asked(tmp_path: Path) -> None:
+    url, _, _ = filled_store(tmp_path, 5)
+    (port,) = free_ports(1)
+    publisher = subprocess.Popen(
+        [sys.executable, "-c", "from safecomm_cli.main import main; main()", "stream",
+         "publish", "--store", url, "--nats", f"nats://127.0.0.1:{port}"],
+        cwd=ROOT, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert publisher.stderr is not None
+        assert select.select([publisher.stderr], [], [], 60)[0], "the publisher said nothing"
+        said = publisher.stderr.readline()
+        assert "broker not answering" in said, said
+        publisher.send_signal(signal.SIGTERM)
+        _, err = publisher.communicate(timeout=60)
+    finally:
+        if publisher.poll() is None:
+            os.kill(publisher.pid, signal.SIGKILL)
+            publisher.wait()
+    assert publisher.returncode == 1
+    assert "error: stopped while waiting for the broker" in err

@@ -100,8 +100,15 @@ async def connect(servers: str) -> Client:
     """
     urls = [s.strip() for s in servers.split(",") if s.strip()]
 
-    async def quiet(exc: Exception) -> None:
-        log.debug("broker: %s", exc)
+    said: set[str] = set()
+
+    async def once_each(exc: Exception) -> None:
+        # nats-py retries on its own while no server answers: each kind of failure is
+        # said once, the retries after it only at debug level.
+        kind = type(exc).__name__
+        level = logging.DEBUG if kind in said else logging.WARNING
+        said.add(kind)
+        log.log(level, "%s: broker not answering (%s: %s); retrying", servers, kind, exc)
 
     async def once() -> Client:
         try:
@@ -111,7 +118,7 @@ async def connect(servers: str) -> Client:
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,
                 connect_timeout=2,
-                error_cb=quiet,
+                error_cb=once_each,
             )
         except (nats.errors.NoServersError, OSError) as exc:
             # Not yet there (a broker starting, or away): wait as for any other outage.
@@ -127,7 +134,9 @@ async def patiently(call: Callable[[], Awaitable[T]], what: str) -> T:
         try:
             return await call()
         except TRANSIENT as exc:
-            log.info("%s: broker not answering (%s); retrying", what, type(exc).__name__)
+            # The first failure of a run is worth a warning; the retries that follow are not.
+            level = logging.WARNING if pause == 0.05 else logging.DEBUG
+            log.log(level, "%s: broker not answering (%s); retrying", what, type(exc).__name__)
         await asyncio.sleep(pause)
         pause = min(LONGEST_PAUSE, pause * 2)
 

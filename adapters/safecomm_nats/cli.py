@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -33,6 +34,8 @@ nats_option = click.option(
 @click.group("stream")
 def stream() -> None:
     """Publish the store's events to NATS JetStream, and take commands over NATS."""
+    # The first of a run of broker outages is said on stderr (see safecomm_nats.broker).
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
 
 @stream.command("publish")
@@ -91,7 +94,7 @@ def publish(
                 position = await publisher.run(follow=follow, stop=stop)
             finally:
                 publisher.close()
-                await nc.drain()
+                await nc.close()
             return publisher.published, position
 
         published, position = _until_stopped(run)
@@ -157,8 +160,17 @@ def token(
     click.echo(issue_token(read_key(key_file), subject, role, communities, unit=unit, ttl=ttl))
 
 
+#: Seconds a stopped command has to finish what it is doing before it is cancelled.
+GRACE = 10.0
+
+
 def _until_stopped(main: Callable[[asyncio.Event], Awaitable[Any]]) -> Any:
-    """Run ``main`` until it returns, or until SIGINT or SIGTERM asks it to finish."""
+    """Run ``main`` until it returns, or until SIGINT or SIGTERM asks it to finish.
+
+    Asked, it has :data:`GRACE` seconds to finish (a publisher its batch and its commit);
+    one still waiting then (for a broker that does not answer) is cancelled, which loses
+    nothing: what it had not committed is sent again by the next run.
+    """
 
     async def guarded() -> Any:
         stop = asyncio.Event()
@@ -166,6 +178,18 @@ def _until_stopped(main: Callable[[asyncio.Event], Awaitable[Any]]) -> Any:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
-        return await main(stop)
+        work = asyncio.ensure_future(main(stop))
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        try:
+            return await asyncio.wait_for(work, GRACE)
+        except TimeoutError:
+            from safecomm_nats.broker import BrokerError
+
+            raise BrokerError(
+                "stopped while waiting for the broker; the next run goes on from the "
+                "committed position"
+            ) from None
 
     return asyncio.run(guarded())

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -118,7 +118,6 @@ class Publisher:
         follow: bool = False,
         poll: float = 0.1,
         stop: asyncio.Event | None = None,
-        on_published: Callable[[int], None] | None = None,
     ) -> int:
         """Publish from the committed position to the log's head; with ``follow``, keep
         publishing new events until ``stop`` is set. Returns the committed position."""
@@ -147,8 +146,6 @@ class Publisher:
             for notification in notifications:
                 await self._publish(notification)
                 position = notification.id
-                if on_published is not None:
-                    on_published(position)
                 if position - committed >= self._commit_every:
                     self._positions.commit(stream, position)
                     committed = position
