@@ -30,6 +30,7 @@ WORKLOADS = (
     "rehydrate",
     "http_commands",
     "http_report",
+    "stream_publish",
 )
 
 
@@ -53,6 +54,7 @@ def run(
     from benchmarks.rebuild import rebuild
     from benchmarks.rehydrate import rehydrate
     from benchmarks.replay import report_replay
+    from benchmarks.stream import stream_publish
 
     results: list[Result] = []
 
@@ -84,6 +86,9 @@ def run(
         if "http_report" in only:
             log("the monthly report over HTTP, cached and fresh")
             add(http_report(ctx, n_commands))
+    if "stream_publish" in only:
+        log("stream_publish (NATS JetStream)")
+        add(stream_publish(ctx))
     readers = {
         "rebuild": rebuild,
         "audit_verify": audit_verify,

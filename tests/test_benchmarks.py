@@ -22,6 +22,7 @@ from benchmarks.postgres import commands_postgres
 from benchmarks.rebuild import rebuild
 from benchmarks.rehydrate import rehydrate
 from benchmarks.replay import report_replay
+from benchmarks.stream import stream_publish
 from tests.conftest import PG_URL
 
 RESULT_KEYS = {
@@ -76,6 +77,10 @@ def test_every_workload_runs_at_a_trivial_size_and_the_json_has_its_shape(
     found = rehydrate(ctx, events=120)
     _check(found, "rehydrate")
     assert found[0].met  # survey waves are snapshotted
+    results += found
+    found = stream_publish(ctx, events=300)
+    _check(found, "stream_publish")
+    assert [r.unit for r in found] == ["events/s", "ms"]
     results += found
     assert {r.workload for r in results} >= set(WORKLOADS) - {"commands_postgres"}
 

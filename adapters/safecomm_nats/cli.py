@@ -1,0 +1,195 @@
+"""``safecomm stream``: publish a store's events to NATS JetStream, take commands from it.
+
+Needs the ``nats`` extra (``pip install 'safecomm[nats]'``); the modules that use nats-py
+are imported by the commands themselves, so the rest of the CLI works without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from safecomm_cli.main import friendly, store_option
+
+from safecomm_core import open_store
+
+__all__ = ["stream"]
+
+nats_option = click.option(
+    "--nats",
+    "servers",
+    envvar="SAFECOMM_NATS",
+    default="nats://127.0.0.1:4222",
+    show_default=True,
+    help="NATS server URL(s), comma-separated.",
+)
+
+
+@click.group("stream")
+def stream() -> None:
+    """Publish the store's events to NATS JetStream, and take commands over NATS."""
+    # The first of a run of broker outages is said on stderr (see safecomm_nats.broker).
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+
+
+@stream.command("publish")
+@store_option
+@nats_option
+@click.option("--follow", is_flag=True, help="Keep publishing new events until stopped.")
+@click.option("--stream", "stream_name", default="", help="Stream name [SAFECOMM_<STORE>].")
+@click.option(
+    "--subject",
+    "subjects",
+    multiple=True,
+    help="A subject the stream holds, if it is created [safecomm.<store>.*.*].",
+)
+@click.option("--replicas", type=int, default=1, show_default=True, help="If created.")
+@click.option(
+    "--duplicate-window",
+    type=float,
+    default=120.0,
+    show_default=True,
+    help="Seconds the stream drops a repeated message id, if created.",
+)
+@click.option("--kind", "kinds", multiple=True, help="Publish only records of this kind.")
+@friendly
+def publish(
+    store_url: str,
+    servers: str,
+    follow: bool,
+    stream_name: str,
+    subjects: tuple[str, ...],
+    replicas: int,
+    duplicate_window: float,
+    kinds: tuple[str, ...],
+) -> None:
+    """Publish every stored event, once each and in order, from where the last run stopped."""
+    from safecomm_nats.broker import StreamSettings, connect
+    from safecomm_nats.publisher import Publisher, topics_of
+
+    try:
+        topics = topics_of(kinds)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--kind") from None
+
+    with open_store(store_url) as service:
+        settings = StreamSettings(
+            store=service.config.name,
+            name=stream_name,
+            subjects=subjects,
+            replicas=replicas,
+            duplicate_window=duplicate_window,
+        )
+
+        async def run(stop: asyncio.Event) -> tuple[int, int]:
+            nc = await connect(servers)
+            publisher = Publisher(service.log, nc.jetstream(), settings, topics=topics)
+            try:
+                position = await publisher.run(follow=follow, stop=stop)
+            finally:
+                publisher.close()
+                await nc.close()
+            return publisher.published, position
+
+        published, position = _until_stopped(run)
+    click.echo(f"published {published} events to {settings.stream}; position {position}")
+
+
+@stream.command("serve-commands")
+@store_option
+@nats_option
+@click.option(
+    "--key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="SAFECOMM_TOKEN_KEY_FILE",
+    required=True,
+    help="The HS256 key service tokens are signed with.",
+)
+@friendly
+def serve_commands_command(store_url: str, servers: str, key_file: Path) -> None:
+    """Answer commands sent on safecomm.<store>.commands until stopped."""
+    from safecomm_nats.broker import connect
+    from safecomm_nats.intake import commands_subject, serve_commands
+    from safecomm_nats.tokens import hs256_verifier
+
+    verify = hs256_verifier(key_file)
+    with open_store(store_url) as service:
+        name = service.config.name
+
+        async def run(stop: asyncio.Event) -> None:
+            nc = await connect(servers)
+            click.echo(f"taking commands on {commands_subject(name)}", err=True)
+            try:
+                await serve_commands(service, nc, name, verify, stop)
+            finally:
+                await nc.drain()
+
+        _until_stopped(run)
+
+
+@stream.command("token")
+@click.option(
+    "--key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="SAFECOMM_TOKEN_KEY_FILE",
+    required=True,
+)
+@click.option("--sub", "subject", required=True, help="The service's actor id.")
+@click.option("--role", required=True)
+@click.option("--community", "communities", multiple=True, required=True, help="'*' for all.")
+@click.option("--unit", default=None, help="The grid unit (role unit only).")
+@click.option("--ttl", type=float, default=3600.0, show_default=True, help="Seconds valid.")
+@friendly
+def token(
+    key_file: Path,
+    subject: str,
+    role: str,
+    communities: tuple[str, ...],
+    unit: str | None,
+    ttl: float,
+) -> None:
+    """Print a service token for the command intake."""
+    from safecomm_nats.tokens import issue_token, read_key
+
+    click.echo(issue_token(read_key(key_file), subject, role, communities, unit=unit, ttl=ttl))
+
+
+#: Seconds a stopped command has to finish what it is doing before it is cancelled.
+GRACE = 10.0
+
+
+def _until_stopped(main: Callable[[asyncio.Event], Awaitable[Any]]) -> Any:
+    """Run ``main`` until it returns, or until SIGINT or SIGTERM asks it to finish.
+
+    Asked, it has :data:`GRACE` seconds to finish (a publisher its batch and its commit);
+    one still waiting then (for a broker that does not answer) is cancelled, which loses
+    nothing: what it had not committed is sent again by the next run.
+    """
+
+    async def guarded() -> Any:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        work = asyncio.ensure_future(main(stop))
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        try:
+            return await asyncio.wait_for(work, GRACE)
+        except TimeoutError:
+            from safecomm_nats.broker import BrokerError
+
+            raise BrokerError(
+                "stopped while waiting for the broker; the next run goes on from the "
+                "committed position"
+            ) from None
+
+    return asyncio.run(guarded())
