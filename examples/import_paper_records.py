@@ -19,9 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from safecomm_core import open_store
-from safecomm_core.dates import SUBDISTRICT_TZ
-from safecomm_core.reports import monthly_report
+from safecomm_core import SUBDISTRICT_TZ, monthly_report, open_store
 
 CLERK = {"id": "staff-030", "role": "staff"}
 

@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 from datetime import date, datetime
 
-from safecomm_core import open_store
-from safecomm_core.dates import SUBDISTRICT_TZ
-from safecomm_core.reports import self_assessment, watchlist
+from safecomm_core import SUBDISTRICT_TZ, open_store, self_assessment, watchlist
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import sys
 
-from safecomm_core import InvalidCommand, RuleViolation, open_store
-from safecomm_core.domain.dispute import Dispute
-from safecomm_core.reports import monthly_report
+from safecomm_core import Dispute, InvalidCommand, RuleViolation, monthly_report, open_store
 
 MEDIATOR = {"id": "staff-017", "role": "mediator"}
 

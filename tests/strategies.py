@@ -46,7 +46,7 @@ from safecomm_core.domain.police_statistic import statistic_ref
 from safecomm_core.domain.prevention_asset import AssetKind, InspectionOutcome
 from safecomm_core.domain.rules import Rules
 from safecomm_core.domain.survey import Answers, Satisfaction, Security, Wave
-from safecomm_core.domain.targets import Direction, Indicator
+from safecomm_core.domain.targets import Direction, TargetIndicator
 from safecomm_core.personal import PersonInput
 from safecomm_core.values import Actor, Channel, Role
 
@@ -562,7 +562,7 @@ amounts = st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=
 target_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
     "target.set": commands_of(
         target_cmds.SetTarget,
-        indicator=st.sampled_from(list(Indicator)),
+        indicator=st.sampled_from(list(TargetIndicator)),
         community=st.just("*") | communities,
         direction=st.sampled_from(list(Direction)),
         baseline=amounts,
@@ -572,7 +572,7 @@ target_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
     ),
     "target.revise": commands_of(
         target_cmds.ReviseTarget,
-        indicator=st.sampled_from(list(Indicator)),
+        indicator=st.sampled_from(list(TargetIndicator)),
         community=st.just("*") | communities,
         reason=texts,
         baseline=st.none() | amounts,

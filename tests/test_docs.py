@@ -138,7 +138,7 @@ def test_commands_shown_in_the_documents_parse() -> None:
         for document in sorted(DOCS.glob("*.md"))
         for block in re.findall(r"```json\n(.+?)\n```", document.read_text(encoding="utf-8"), re.S)
     ]
-    commands = [c for c in shown if isinstance(c, dict) and "type" in c]
+    commands = [c for c in shown if isinstance(c, dict) and {"type", "command_id"} <= c.keys()]
     assert commands
     for data in commands:
         assert data["type"] == parse_command(data).TYPE

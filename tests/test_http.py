@@ -366,7 +366,13 @@ def test_an_indicator_is_explained_for_the_principal_s_community(client: TestCli
 # -- audit ----------------------------------------------------------------------------
 
 
-def test_verify_seal_and_bundle(opened: Safecomm, tmp_path: Path) -> None:
+def test_verify_seal_and_bundle(
+    opened: Safecomm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Scratch files go to this test's own folder: other runs share the system's.
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     private, _public = generate_key(tmp_path / "seal.key")
     with serving(opened, seal_key=str(private)) as client:
         post_sample(client)
@@ -387,7 +393,7 @@ def test_verify_seal_and_bundle(opened: Safecomm, tmp_path: Path) -> None:
         names = zipfile.ZipFile(io.BytesIO(bundle.content)).namelist()
         assert any(n.startswith("reports/") for n in names)
     # The bundle was written to a scratch file, streamed, and the file removed.
-    assert not list(Path(tempfile.gettempdir()).glob("safecomm-bundle-*"))
+    assert not list(scratch.glob("safecomm-bundle-*"))
 
 
 def test_a_server_without_a_sealing_key_says_so(memory_service: Safecomm) -> None:

@@ -167,3 +167,41 @@ def test_every_module_about_a_record_kind_is_named_after_it() -> None:
     for package in (safecomm_core.projections, safecomm_demo):
         modules = {found.name for found in pkgutil.iter_modules(package.__path__)}
         assert modules - names == NOT_ABOUT_ONE_RECORD_KIND[package.__name__], package.__name__
+
+
+def test_the_common_path_is_one_import() -> None:
+    """Every command, every record a caller asks for, and every enum or value a command's
+    fields take are exported by ``safecomm_core`` itself."""
+    import enum
+    import typing
+
+    import attrs
+
+    from safecomm_core.commands import COMMANDS
+    from safecomm_core.domain.base import KINDS
+
+    needed: set[type] = set()
+
+    def walk(hint: object) -> None:
+        for arg in typing.get_args(hint):
+            walk(arg)
+        wanted = isinstance(hint, type) and (issubclass(hint, enum.Enum) or attrs.has(hint))
+        if wanted and hint not in needed:
+            needed.add(hint)
+            if attrs.has(hint):
+                for field_hint in typing.get_type_hints(hint).values():
+                    walk(field_hint)
+
+    for command in COMMANDS.values():
+        needed.add(command)
+        for hint in typing.get_type_hints(command).values():
+            walk(hint)
+    internal = {"command", "opening", "migrant_id"}  # the service's own bookkeeping
+    needed |= {cls for kind, cls in KINDS.items() if kind not in internal}
+    missing = sorted(
+        f"{t.__module__}.{t.__name__}"
+        for t in needed
+        if getattr(safecomm_core, t.__name__, None) is not t
+    )
+    assert missing == []
+    assert len(needed) > 120  # the walk found the commands and their values

@@ -20,7 +20,7 @@ from safecomm_core import (
 )
 from safecomm_core.commands import targets as cmds
 from safecomm_core.domain.base import aggregate_id
-from safecomm_core.domain.targets import Direction, Indicator, Target, target_ref
+from safecomm_core.domain.targets import Direction, Target, TargetIndicator, target_ref
 from safecomm_core.indicators import INDICATORS, Unit
 from safecomm_core.reports import monthly_report
 from tests.commanding import field_errors, issue
@@ -33,7 +33,7 @@ DUE = date(2014, 12, 31)
 
 
 def set_target(
-    indicator: Indicator = Indicator.AWARENESS_RATE,
+    indicator: TargetIndicator = TargetIndicator.AWARENESS_RATE,
     baseline: float = 42.5,
     target: float = 90.0,
     direction: Direction = Direction.INCREASE,
@@ -55,7 +55,7 @@ def set_target(
 
 
 def revise(
-    indicator: Indicator = Indicator.AWARENESS_RATE,
+    indicator: TargetIndicator = TargetIndicator.AWARENESS_RATE,
     at: datetime = T0 + timedelta(days=200),
     **changes: Any,
 ) -> Any:
@@ -71,7 +71,7 @@ def test_a_target_is_set_revised_and_replays(service_factory: Any) -> None:
     service.handle(revise(baseline=40.0, baseline_source="P1 diagnosis, corrected"))
     live = service.get(Target, "awareness_rate")
     assert (live.indicator, live.direction, live.community) == (
-        Indicator.AWARENESS_RATE,
+        TargetIndicator.AWARENESS_RATE,
         Direction.INCREASE,
         "*",
     )
@@ -89,14 +89,16 @@ def test_one_target_per_indicator_and_scope(service: Any) -> None:
     service.handle(set_target(community="C4", baseline=30.0, target=80.0))
     assert service.get(Target, "awareness_rate@C4").target == 80.0
     assert service.get(Target, "awareness_rate").target == 90.0
-    assert target_ref(Indicator.AWARENESS_RATE, "C4") == "awareness_rate@C4"
+    assert target_ref(TargetIndicator.AWARENESS_RATE, "C4") == "awareness_rate@C4"
 
 
 def test_a_decrease_target_for_incidence(memory_service: Any) -> None:
-    memory_service.handle(set_target(Indicator.INCIDENCE_PER_10K, 180.0, 120.0, Direction.DECREASE))
+    memory_service.handle(
+        set_target(TargetIndicator.INCIDENCE_PER_10K, 180.0, 120.0, Direction.DECREASE)
+    )
     assert memory_service.get(Target, "incidence_per_10k").target == 120.0
-    assert Indicator.INCIDENCE_PER_10K.unit is Unit.PER_10K
-    up = set_target(Indicator.ESCALATION_RATE, 2.0, 3.0, Direction.DECREASE)
+    assert TargetIndicator.INCIDENCE_PER_10K.unit is Unit.PER_10K
+    up = set_target(TargetIndicator.ESCALATION_RATE, 2.0, 3.0, Direction.DECREASE)
     assert refused(memory_service, up, RuleViolation).field == "target"
 
 
@@ -110,9 +112,9 @@ def test_the_target_lies_in_the_direction(
 
 def test_rates_are_percentages(memory_service: Any) -> None:
     assert refused(memory_service, set_target(target=101.0), RuleViolation).field == "target"
-    big = set_target(Indicator.TIME_TO_FIRST_MEDIATION_HOURS, 200.0, 48.0, Direction.DECREASE)
+    big = set_target(TargetIndicator.TIME_TO_FIRST_MEDIATION_HOURS, 200.0, 48.0, Direction.DECREASE)
     memory_service.handle(big)
-    assert Indicator.TIME_TO_FIRST_MEDIATION_HOURS.unit is Unit.HOURS
+    assert TargetIndicator.TIME_TO_FIRST_MEDIATION_HOURS.unit is Unit.HOURS
 
 
 def test_a_due_date_cannot_be_before_the_target_is_set(memory_service: Any) -> None:
@@ -157,10 +159,10 @@ def test_bad_fields_are_named() -> None:
 
 
 def test_targets_name_indicators_by_the_reports_ids() -> None:
-    for member in Indicator:
+    for member in TargetIndicator:
         assert member.value in INDICATORS, member
         assert member.unit is INDICATORS[member.value].unit
-    assert Indicator.SECURITY_RATE == "sense_of_security_rate"
+    assert TargetIndicator.SECURITY_RATE == "sense_of_security_rate"
 
 
 def _as_stored_by_v1(event: StoredEvent, stored_id: str) -> StoredEvent:
@@ -172,15 +174,15 @@ def _as_stored_by_v1(event: StoredEvent, stored_id: str) -> StoredEvent:
 
 
 def test_a_target_stored_under_a_former_id_loads_under_the_reports_id(memory_service: Any) -> None:
-    memory_service.handle(set_target(Indicator.SECURITY_RATE, 40.0, 90.0))
-    assert target_ref(Indicator.SECURITY_RATE) == "security_rate"  # the record keeps its id
+    memory_service.handle(set_target(TargetIndicator.SECURITY_RATE, 40.0, 90.0))
+    assert target_ref(TargetIndicator.SECURITY_RATE) == "security_rate"  # the record keeps its id
     (stored,) = memory_service.log.application.recorder.select_events(
         aggregate_id("target", "security_rate")
     )
     old = open_store("memory://")
     old.log.application.recorder.insert_events([_as_stored_by_v1(stored, "security_rate")])
-    assert old.get(Target, "security_rate").indicator is Indicator.SECURITY_RATE
-    old.handle(revise(Indicator.SECURITY_RATE, target=95.0))
+    assert old.get(Target, "security_rate").indicator is TargetIndicator.SECURITY_RATE
+    old.handle(revise(TargetIndicator.SECURITY_RATE, target=95.0))
     assert old.get(Target, "security_rate").target == 95.0
     report = monthly_report(old, "2014-03")
     targets = next(s for s in report.sections if s.id == "targets")
@@ -191,8 +193,8 @@ def test_a_target_stored_under_a_former_id_loads_under_the_reports_id(memory_ser
 
 
 def test_a_rate_target_is_compared_with_its_figure_in_one_unit(memory_service: Any) -> None:
-    memory_service.handle(set_target(Indicator.SETTLED_ON_TIME_RATE, 50.0, 80.0))
-    memory_service.handle(set_target(Indicator.TIME_TO_FIRST_MEDIATION_HOURS, 72.0, 48.0,
+    memory_service.handle(set_target(TargetIndicator.SETTLED_ON_TIME_RATE, 50.0, 80.0))
+    memory_service.handle(set_target(TargetIndicator.TIME_TO_FIRST_MEDIATION_HOURS, 72.0, 48.0,
                                    Direction.DECREASE))  # fmt: skip
     report = monthly_report(memory_service, "2014-03")
     rows = {r[0]: r for r in next(s for s in report.sections if s.id == "targets").rows}

@@ -17,7 +17,7 @@ from datetime import date
 
 from safecomm_core.commands import targets as tg
 from safecomm_core.domain.survey import Answers, Wave
-from safecomm_core.domain.targets import Direction, Indicator
+from safecomm_core.domain.targets import Direction, TargetIndicator
 from safecomm_core.indicators import Unit
 from safecomm_core.values import Role
 from safecomm_demo.migrants import Migrant
@@ -36,17 +36,17 @@ def _percent(hits: int, valid: int) -> float:
     return round(100 * hits / valid, 1) if valid else 0.0
 
 
-def _rates(answers: Sequence[Answers]) -> dict[Indicator, float]:
+def _rates(answers: Sequence[Answers]) -> dict[TargetIndicator, float]:
     """The baseline wave's rates, by the indicators' definitions (docs/domain.md, *Indicators*)."""
     aware = [a.aware for a in answers if a.aware is not None]
     took_part = [a.participated for a in answers if a.participated is not None]
     satisfied = [a.satisfaction.favourable() for a in answers if a.satisfaction is not None]
     safe = [a.security.favourable() for a in answers if a.security is not None]
     return {
-        Indicator.AWARENESS_RATE: _percent(sum(aware), len(aware)),
-        Indicator.PARTICIPATION_RATE: _percent(sum(took_part), len(took_part)),
-        Indicator.SATISFACTION_RATE: _percent(sum(satisfied), len(satisfied)),
-        Indicator.SECURITY_RATE: _percent(sum(safe), len(safe)),
+        TargetIndicator.AWARENESS_RATE: _percent(sum(aware), len(aware)),
+        TargetIndicator.PARTICIPATION_RATE: _percent(sum(took_part), len(took_part)),
+        TargetIndicator.SATISFACTION_RATE: _percent(sum(satisfied), len(satisfied)),
+        TargetIndicator.SECURITY_RATE: _percent(sum(safe), len(safe)),
     }
 
 
@@ -68,25 +68,31 @@ def targets(
     residents = sum(POPULATION.values())
     incidence = round(baseline_cases / residents * 10_000, 1)
     rates = _rates(waves[Wave.BASELINE])
-    aims: list[tuple[Indicator, Direction, float, str, float]] = [
+    aims: list[tuple[TargetIndicator, Direction, float, str, float]] = [
         (i, Direction.INCREASE, value, _SURVEY, target)
         for (i, value), target in zip(rates.items(), (90.0, 60.0, 85.0, 90.0), strict=True)
     ]
     aims += [
-        (Indicator.MEDIATION_SUCCESS_RATE, Direction.INCREASE, 82.0, _DIAGNOSIS, 95.0),
-        (Indicator.TIME_TO_FIRST_MEDIATION_HOURS, Direction.DECREASE, 72.0, _DIAGNOSIS, 48.0),
-        (Indicator.ALERT_ACK_RATE, Direction.INCREASE, 0.0, "联动网络新建, 无基线", 90.0),
+        (TargetIndicator.MEDIATION_SUCCESS_RATE, Direction.INCREASE, 82.0, _DIAGNOSIS, 95.0),
+        (TargetIndicator.TIME_TO_FIRST_MEDIATION_HOURS, Direction.DECREASE, 72.0, _DIAGNOSIS, 48.0),
+        (TargetIndicator.ALERT_ACK_RATE, Direction.INCREASE, 0.0, "联动网络新建, 无基线", 90.0),
         (
-            Indicator.TIMELY_REGISTRATION_RATE,
+            TargetIndicator.TIMELY_REGISTRATION_RATE,
             Direction.INCREASE,
             _percent(sum(m.on_time for m in imported), len(imported)),
             "2010–2013 流动人口登记台账",
             92.0,
         ),
-        (Indicator.PROACTIVE_SERVICE_RATE, Direction.INCREASE, 0.0, "M3.3 新措施, 无基线", 80.0),
-        (Indicator.PREVENTION_ASSET_COVERAGE, Direction.INCREASE, 30.0, _DIAGNOSIS, 95.0),
         (
-            Indicator.INCIDENCE_PER_10K,
+            TargetIndicator.PROACTIVE_SERVICE_RATE,
+            Direction.INCREASE,
+            0.0,
+            "M3.3 新措施, 无基线",
+            80.0,
+        ),
+        (TargetIndicator.PREVENTION_ASSET_COVERAGE, Direction.INCREASE, 30.0, _DIAGNOSIS, 95.0),
+        (
+            TargetIndicator.INCIDENCE_PER_10K,
             Direction.DECREASE,
             incidence,
             "派出所 2012年10月–2013年9月 案件统计",
@@ -110,14 +116,14 @@ def targets(
             due=_DUE,
         )
     progress_meeting = at(date(2014, 4, 18), 16)
-    participation = _aim(Direction.INCREASE, rates[Indicator.PARTICIPATION_RATE], 65.0)
-    if participation != _aim(Direction.INCREASE, rates[Indicator.PARTICIPATION_RATE], 60.0):
+    participation = _aim(Direction.INCREASE, rates[TargetIndicator.PARTICIPATION_RATE], 65.0)
+    if participation != _aim(Direction.INCREASE, rates[TargetIndicator.PARTICIPATION_RATE], 60.0):
         w.add(
             s,
             tg.ReviseTarget,
             progress_meeting,
             office,
-            indicator=Indicator.PARTICIPATION_RATE,
+            indicator=TargetIndicator.PARTICIPATION_RATE,
             target=participation,
             reason="推进会: 志愿者队伍扩大, 提高参与率目标",
         )
@@ -126,7 +132,7 @@ def targets(
         tg.ReviseTarget,
         progress_meeting,
         office,
-        indicator=Indicator.PREVENTION_ASSET_COVERAGE,
+        indicator=TargetIndicator.PREVENTION_ASSET_COVERAGE,
         due=date(2014, 11, 30),
         reason="推进会: 省级验收前完成技防设施建设",
     )

@@ -6,7 +6,7 @@ The publisher reads the log only through the service's public :class:`EventLog`
 ``Nats-Msg-Id = <store>:<position>``, and the next one only once the broker has
 acknowledged it: one message in flight, so a retry can never land after a later event.
 
-Why every position arrives once (docs/stream.md, *Exactly once*): the position is
+Why every position arrives once (docs/stream.md, *Exactly once, in order*): the position is
 committed only after the broker's acknowledgement, so a publisher killed at any point
 resumes at or before the first position the stream lacks. What it sends again that the
 stream already holds is dropped by the stream's duplicate window (same message id); and

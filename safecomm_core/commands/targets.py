@@ -8,7 +8,7 @@ import attrs
 
 from safecomm_core.commands.base import Command, Context, command
 from safecomm_core.domain.rules import SUBDISTRICT
-from safecomm_core.domain.targets import Direction, Indicator, Target, target_ref
+from safecomm_core.domain.targets import Direction, Target, TargetIndicator, target_ref
 from safecomm_core.validation import (
     amount,
     day,
@@ -24,7 +24,7 @@ __all__ = ["ReviseTarget", "SetTarget"]
 
 @attrs.frozen(kw_only=True)
 class _OnTarget(Command):
-    indicator: Indicator
+    indicator: TargetIndicator
     community: str = ident(default=SUBDISTRICT)
 
     @property

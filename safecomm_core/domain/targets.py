@@ -24,10 +24,10 @@ from safecomm_core.errors import RuleViolation
 from safecomm_core.indicators import Unit
 from safecomm_core.values import Meta
 
-__all__ = ["Direction", "Indicator", "Target", "target_ref"]
+__all__ = ["Direction", "Target", "TargetIndicator", "target_ref"]
 
 
-class Indicator(enum.StrEnum):
+class TargetIndicator(enum.StrEnum):
     """The indicators a target may be set for, by their id in the indicator registry
     (:data:`~safecomm_core.indicators.INDICATORS`), which names them and gives their unit.
 
@@ -73,7 +73,7 @@ class Direction(enum.StrEnum):
     DECREASE = "decrease"
 
 
-def target_ref(indicator: Indicator, community: str = SUBDISTRICT) -> str:
+def target_ref(indicator: TargetIndicator, community: str = SUBDISTRICT) -> str:
     """The id of the target record: the indicator id, ``@community`` for one community.
 
     An indicator renamed since targets were first stored keeps its first id here, so that
@@ -95,7 +95,7 @@ class Target(Record):
         class_version = 2
         ref: str
         community: str
-        indicator: Indicator
+        indicator: TargetIndicator
         direction: Direction
         baseline: float
         baseline_source: str
@@ -113,7 +113,7 @@ class Target(Record):
         meta: Meta,
         ref: str,
         community: str,
-        indicator: Indicator,
+        indicator: TargetIndicator,
         direction: Direction,
         baseline: float,
         baseline_source: str,
@@ -121,7 +121,7 @@ class Target(Record):
         due: date,
     ) -> None:
         self._created(meta, ref, community)
-        self.indicator = Indicator(indicator)
+        self.indicator = TargetIndicator(indicator)
         self.direction = Direction(direction)
         self.baseline = baseline
         self.baseline_source = baseline_source
@@ -135,7 +135,7 @@ class Target(Record):
         *,
         meta: Meta,
         community: str,
-        indicator: Indicator,
+        indicator: TargetIndicator,
         direction: Direction,
         baseline: float,
         baseline_source: str,
@@ -222,7 +222,7 @@ class Target(Record):
 
 
 def _check(
-    indicator: Indicator,
+    indicator: TargetIndicator,
     direction: Direction,
     baseline: float,
     target: float,

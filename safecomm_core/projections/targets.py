@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from safecomm_core.domain.targets import Indicator, Target
+from safecomm_core.domain.targets import Target, TargetIndicator
 from safecomm_core.indicators import Unit
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.provenance import fact_table, last_event_columns, set_fact, touch
@@ -62,7 +62,7 @@ def _rows_read(event: Any) -> list[tuple[Table, Any]]:
 
 @TARGETS.handles(Target.TargetSet)
 def _set(view: ViewWriter, event: Target.TargetSet, notification_id: int) -> None:
-    unit = Indicator(event.indicator).unit
+    unit = TargetIndicator(event.indicator).unit
     view.insert(
         TARGET_ROWS,
         {
