@@ -225,3 +225,33 @@ def test_demo_records_reports_seals_and_is_idempotent(
     assert second.exit_code == 0, second.output
     assert "Nothing new: all" in second.stdout
     assert "the store is unchanged" in second.stdout
+
+
+def test_the_command_works_without_the_optional_extras() -> None:
+    # The main job installs the core and the CLI only (no http, no nats extra): every
+    # command loads, and those of a missing extra say which extra to install.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "for name in ('nats', 'litestar', 'uvicorn', 'jwt'): sys.modules[name] = None\n"
+        "from safecomm_cli.main import main\n"
+        "main()\n"
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
+        )
+
+    assert run("schema").returncode == 0
+    stream = run("stream", "publish", "--store", "memory://")
+    assert stream.returncode == 1
+    assert stream.stderr.strip().splitlines()[-1].startswith(
+        "Error: the event stream needs the nats extra: pip install 'safecomm[nats]' (nats"
+    )
+    served = run("serve", "--store", "memory://", "--auth-key", "no-such-file")
+    assert served.returncode != 0
+    assert "pip install 'safecomm[http]'" in served.stderr
+    assert "Traceback" not in stream.stderr + served.stderr

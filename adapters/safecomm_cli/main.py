@@ -190,4 +190,27 @@ main.add_command(__import__("safecomm_cli.demo", fromlist=["_"]).demo)
 main.add_command(__import__("safecomm_cli.keys", fromlist=["_"]).keys)
 main.add_command(__import__("safecomm_cli.serve", fromlist=["_"]).serve)
 main.add_command(__import__("safecomm_cli.serve", fromlist=["_"]).token)
-main.add_command(__import__("safecomm_nats.cli", fromlist=["_"]).stream)
+
+
+def _stream() -> click.Command:
+    """``safecomm stream`` from the nats extra; without it, a command that says so."""
+    try:
+        return __import__("safecomm_nats.cli", fromlist=["_"]).stream  # type: ignore[no-any-return]
+    except ImportError as exc:  # the extra is not installed
+        missing = exc.name
+
+    @click.command(
+        "stream",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        add_help_option=False,
+    )
+    def stream() -> None:
+        """The event stream to NATS JetStream (needs the nats extra)."""
+        raise click.ClickException(
+            f"the event stream needs the nats extra: pip install 'safecomm[nats]' ({missing})"
+        )
+
+    return stream
+
+
+main.add_command(_stream())
