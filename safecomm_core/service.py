@@ -132,8 +132,8 @@ class Safecomm:
                     continue  # refused on a record another process has changed since
                 self._disclose_holder(refusal, principal)
                 raise
-            # An erasure destroys keys before the save, for good: it must not rest on an old
-            # record even where the save would then be refused, so every lent one is asked.
+            # An erasure marks people erased before the save, for good: it must not rest on an
+            # old record even where the save would then be refused, so every lent one is asked.
             if uow.stale(changed_too=bool(uow.erasures)):
                 continue  # a record it decided on has changed since: decide again
             receipt = CommandReceipt(
@@ -183,9 +183,10 @@ class Safecomm:
             self.keys.complete_erasures()
         except Exception as exc:
             raise StoreError(
-                f"the erasure is recorded and the person reads as erased, but their key could "
-                f"not be destroyed yet ({type(exc).__name__}: {exc}); send command "
-                f"{command.command_id!r} again, or run 'safecomm keys complete-erasures'"
+                f"the keys of people marked erased could not be destroyed yet "
+                f"({type(exc).__name__}: {exc}); they read as erased, and an erasure this "
+                f"command recorded stays recorded: send command {command.command_id!r} again, "
+                "or run 'safecomm keys complete-erasures'"
             ) from exc
 
     def handle_json(self, data: Mapping[str, Any], principal: Principal | None = None) -> Outcome:
