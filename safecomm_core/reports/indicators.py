@@ -323,9 +323,11 @@ def alert_reach(reg: Register, month: Month, _s: Settings) -> Tally:
     """Alert reach (v1).
 
     Denominator: the recipient units of the alerts raised in the month: every member of the
-    network when the alert was raised, except the unit that raised it (fixed at Raised).
+    network when the alert was raised, except the unit that raised it (fixed at Raised);
+    not every unit of the network (see docs/domain.md, *Patrol and alert indicators*).
     Numerator: those that received it on at least one channel: a Delivered, or an
-    Acknowledged (a reply proves receipt where a channel gives no delivery receipt).
+    Acknowledged (a reply proves receipt where a channel gives no delivery receipt). A
+    send with no receipt and no reply, or a failure, is not a receipt.
     Events: the alert's raise; for the numerator also the delivery (or acknowledgement).
     """
     pairs = []
