@@ -490,9 +490,15 @@ def test_survey_indicators_by_hand_with_and_without_the_middle_answers(
     assert nums(strict["satisfaction_rate", "C3"]) == (1, 3, 1 / 3)
     assert nums(strict["sense_of_security_rate", "C3"]) == (1, 2, 0.5)
     assert strict["satisfaction_rate", "C3"].basis == "survey"
-    fairly = figures(
-        monthly_report(memory_service, "2014-03", settings=Settings(count_fairly=True))
+    # the reading is a rule: C3 counts the middle answers from March
+    desk(
+        "rules.adopt",
+        at("2014-03-20"),
+        community="C3",
+        effective_from="2014-03-01",
+        changes={"fairly_satisfied_counts": True, "fairly_safe_counts": True},
     )
+    fairly = figures(monthly_report(memory_service, "2014-03"))
     assert nums(fairly["satisfaction_rate", "C3"]) == (2, 3, 2 / 3)
     assert nums(fairly["sense_of_security_rate", "C3"]) == (2, 2, 1.0)
     assert fairly["satisfaction_rate", "C3"].definition_version == "1+basic"

@@ -56,18 +56,13 @@ def _population(
 
 
 def _settings_options(func: F) -> F:
-    """``--count-basic`` and ``--population``: the report's settings."""
-    func = click.option(
+    """``--population``: the report's settings."""
+    return click.option(
         "--population",
         multiple=True,
         metavar="C=N",
         callback=_population,
         help="Residents of a community, for incidence per 10,000 (repeatable).",
-    )(func)
-    return click.option(
-        "--count-basic",
-        is_flag=True,
-        help="Count 基本满意 / 基本安全 as satisfied / safe (the jurisdiction's setting).",
     )(func)
 
 
@@ -82,11 +77,10 @@ def monthly_command(
     lang: str,
     out: Path | None,
     store_url: str,
-    count_basic: bool,
     population: dict[str, int] | None,
 ) -> None:
     """The monthly public-order report: indicators, tables and trends (JSON by default)."""
-    settings = Settings(count_fairly=count_basic, population=population)
+    settings = Settings(population=population)
 
     def build(_service: Safecomm, projector: Projector) -> Report:
         return monthly_report(projector, period, community or "*", settings=settings)
@@ -133,7 +127,6 @@ def explain_command(
     period: str,
     scope: str,
     as_json: bool,
-    count_basic: bool,
     population: dict[str, int] | None,
     store_url: str,
 ) -> None:
@@ -142,7 +135,7 @@ def explain_command(
     INDICATOR is one of the monthly report's ids (mediation_success_rate, alert_ack_rate,
     ...). Open any listed record with: safecomm history REF --kind KIND.
     """
-    settings = Settings(count_fairly=count_basic, population=population)
+    settings = Settings(population=population)
     with caught_up(store_url) as (_service, projector):
         found = explain(projector, indicator, period, scope, settings=settings)
     figure = found.figure

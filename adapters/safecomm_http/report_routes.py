@@ -69,7 +69,6 @@ async def report(
     community: FromQuery[str | None] = None,
     format: FromQuery[Literal["json", "csv", "xlsx", "html"]] = "json",
     lang: FromQuery[Literal["zh", "en"]] = "zh",
-    count_basic: FromQuery[bool] = False,
     population: FromQuery[list[str] | None] = None,
 ) -> Response[bytes]:
     """The monthly report, the self-assessment or the watchlist (as the CLI's
@@ -89,7 +88,7 @@ async def report(
         period=period,
         as_of=as_of,
         within=within,
-        settings=settings_of(count_basic, population),
+        settings=settings_of(population),
     )
     backend = server(request).backend
     etag = _etag(await backend.read(lambda s: s.log.head()), query, format, lang)
@@ -114,7 +113,6 @@ async def explain_indicator(
     indicator: FromPath[str],
     period: FromQuery[str],
     community: FromQuery[str | None] = None,
-    count_basic: FromQuery[bool] = False,
     population: FromQuery[list[str] | None] = None,
 ) -> dict[str, Any]:
     """The stored events counted in an indicator's numerator and denominator for a month
@@ -125,7 +123,7 @@ async def explain_indicator(
     checked = check_period(period)
     assert checked is not None
     scope = scope_for(who, community)
-    settings = settings_of(count_basic, population)
+    settings = settings_of(population)
     found: dict[str, Any] = await server(request).backend.report(
         lambda _s, projector: dict(explained(projector, indicator, checked, scope, settings))
     )

@@ -77,8 +77,8 @@ def check_period(period: str | None, *, field: str = "period") -> str | None:
     return period
 
 
-def settings_of(count_basic: bool, population: list[str] | None) -> Settings:
-    """The report's settings from the query: ``count_basic`` and ``population=C=N``."""
+def settings_of(population: list[str] | None) -> Settings:
+    """The report's settings from the query: ``population=C=N``."""
     found: dict[str, int] = {}
     for value in population or ():
         match = _POPULATION.fullmatch(value)
@@ -87,7 +87,7 @@ def settings_of(count_basic: bool, population: list[str] | None) -> Settings:
                 [FieldError("population", "write COMMUNITY=RESIDENTS, e.g. C1=7200")]
             )
         found[match[1]] = int(match[2])
-    return Settings(count_fairly=count_basic, population=found or None)
+    return Settings(population=found or None)
 
 
 @attrs.frozen
@@ -132,10 +132,7 @@ class ReportQuery:
         data = {
             **attrs.asdict(self, recurse=False, filter=lambda a, _v: a.name != "settings"),
             "as_of": self.as_of.isoformat() if self.as_of else None,
-            "settings": [
-                self.settings.count_fairly,
-                sorted((self.settings.population or {}).items()),
-            ],
+            "settings": sorted((self.settings.population or {}).items()),
         }
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 

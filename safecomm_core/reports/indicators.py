@@ -35,10 +35,12 @@ from safecomm_core.dates import Month, local_date
 from safecomm_core.domain.dispute import settlement_due
 from safecomm_core.domain.grid_alert import ack_due
 from safecomm_core.domain.migrant import long_residence_from
+from safecomm_core.domain.rules import Rules
 from safecomm_core.domain.survey import FivePointScale, Satisfaction, Security, Wave
 from safecomm_core.indicators import Indicator, indicator
 from safecomm_core.projections.schema import Row
 from safecomm_core.reports.counting import Counted, EventRef, Kind, Tally
+from safecomm_core.reports.reading import RuleUsed, rule_used
 from safecomm_core.reports.register import Register, event_ref
 
 __all__ = ["DEFINITIONS", "Definition", "Settings", "latest_wave"]
@@ -48,13 +50,10 @@ __all__ = ["DEFINITIONS", "Definition", "Settings", "latest_wave"]
 class Settings:
     """Choices a report is made with (they change what some definitions count).
 
-    ``count_fairly``: the jurisdiction's setting whether the middle answers 基本满意 and
-    基本安全 count as favourable; it changes the survey definitions'
-    version label to ``1+basic``. ``population``: residents per community, for incidence
-    per 10,000 (no event records a population; without it that figure is left out).
+    ``population``: residents per community, for incidence per 10,000 (no event records a
+    population; without it that figure is left out).
     """
 
-    count_fairly: bool = False
     population: Mapping[str, int] | None = None
 
 
@@ -69,7 +68,9 @@ class Definition:
     indicator: Indicator
     kind: Kind
     compute: Compute
-    uses_fairly: bool = False
+    #: The rule (of :class:`~safecomm_core.domain.rules.Rules`) that decides how the
+    #: figure reads its data, one for the whole scope: the survey scales' middle answer.
+    reading_rule: str | None = None
 
     @property
     def id(self) -> str:
@@ -91,11 +92,28 @@ class Definition:
         """What the numerator and denominator count (the definition's docstring)."""
         return inspect.getdoc(self.compute) or ""
 
-    def version_label(self, settings: Settings) -> str:
-        """The definition version as reported, with the settings that change it."""
-        return (
-            f"{self.version}+basic" if self.uses_fairly and settings.count_fairly else self.version
-        )
+    def reading(self, reg: Register, month: Month, scope: str) -> RuleUsed | None:
+        """The rules in force for ``scope`` on the month's last day, where a rule decides
+        how this figure reads its data (None for the others)."""
+        if self.reading_rule is None:
+            return None
+        return rule_used(reg.rule_versions, scope, month.last)
+
+    def version_label(self, reg: Register, month: Month, scope: str) -> str:
+        """The definition version as reported: ``1+basic`` when the reading in force
+        counts the middle answer."""
+        used = self.reading(reg, month, scope)
+        if used is not None and self.reading_rule and getattr(used.rules, self.reading_rule):
+            return f"{self.version}+basic"
+        return self.version
+
+    def reading_label(self, reg: Register, month: Month, scope: str) -> str:
+        """The rule and the version it came from: ``fairly_safe_counts = True (* from
+        2015-01-01)``; empty for a figure no single rule reads."""
+        used = self.reading(reg, month, scope)
+        if used is None or self.reading_rule is None:
+            return ""
+        return f"{used.label(self.reading_rule)} ({used.version_label})"
 
 
 #: Every indicator the monthly report computes, by id, in report order.
@@ -103,12 +121,12 @@ DEFINITIONS: dict[str, Definition] = {}
 
 
 def _indicator(
-    id: str, *, kind: Kind = "rate", uses_fairly: bool = False
+    id: str, *, kind: Kind = "rate", reading_rule: str | None = None
 ) -> Callable[[Compute], Compute]:
     def register(compute: Compute) -> Compute:
         if id in DEFINITIONS:
             raise ValueError(f"indicator {id!r} is defined twice")
-        DEFINITIONS[id] = Definition(indicator(id), kind, compute, uses_fairly)
+        DEFINITIONS[id] = Definition(indicator(id), kind, compute, reading_rule)
         return compute
 
     return register
@@ -614,43 +632,79 @@ def asset_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
 _WAVES = tuple(Wave)
 
 
-def latest_wave(reg: Register, month: Month) -> Wave | None:
-    """The latest wave (baseline < mid-term < final) with a response by the month's end."""
+def latest_wave(reg: Register, month: Month, community: str = "*") -> Wave | None:
+    """The latest wave (baseline < mid-term < final) with a response by the month's end:
+    any response for the subdistrict (``*``), one collected in ``community`` otherwise."""
     end = month.last
-    found = {r["wave"] for r in reg.responses if r["occurred_on"] <= end}
+    found = {
+        r["wave"]
+        for r in reg.responses
+        if r["occurred_on"] <= end and community in ("*", r["community"])
+    }
     return next((w for w in reversed(_WAVES) if w.value in found), None)
 
 
-def _responses(reg: Register, month: Month) -> list[Row]:
-    wave = latest_wave(reg, month)
-    end = month.last
-    return [
-        r
-        for r in reg.responses
-        if wave is not None and r["wave"] == wave.value and r["occurred_on"] <= end
-    ]
+@attrs.frozen
+class _Read:
+    """The month's responses as each scope reads them, each with its counted item."""
+
+    communities: tuple[tuple[Row, Counted], ...]  # each community's latest wave
+    subdistrict: tuple[tuple[Row, Counted], ...]  # the subdistrict's latest wave
 
 
-def _survey_tally(reg: Register, month: Month, favourable: Callable[[Row], bool | None]) -> Tally:
-    pairs = []
-    for response, item in _counted_responses(reg, month):
-        verdict = favourable(response)
-        if verdict is None:
-            continue  # the question was left unanswered: not a valid respondent for it
-        pairs.append((item, item if verdict else None))
-    return _tally(pairs)
-
-
-def _counted_responses(reg: Register, month: Month) -> list[tuple[Row, Counted]]:
-    """The month's responses, each with its counted item (made once for the four rates)."""
+def _read_responses(reg: Register, month: Month) -> _Read:
+    """Made once per month for the four rates: which responses each scope reads."""
     key = f"survey responses {month}"
-    found: list[tuple[Row, Counted]] | None = reg.cache.get(key)
-    if found is None:
-        found = reg.cache[key] = [
-            (r, Counted(r["community"], (event_ref("survey", r["survey_id"], r),)))
-            for r in _responses(reg, month)
-        ]
+    found = reg.cache.get(key)
+    if isinstance(found, _Read):
+        return found
+    end = month.last
+    by_community: dict[str, list[Row]] = defaultdict(list)
+    for r in reg.responses:
+        if r["occurred_on"] <= end:
+            by_community[r["community"]].append(r)
+    items: dict[int, Counted] = {}
+    for rows in by_community.values():
+        for r in rows:
+            survey: str = r["survey_id"]
+            ref = event_ref("survey", reg.survey_refs.get(survey, survey), r)
+            items[id(r)] = Counted(r["community"], (ref,))
+    communities = []
+    for community, rows in sorted(by_community.items()):
+        wave = latest_wave(reg, month, community)
+        communities += [(r, items[id(r)]) for r in rows if wave and r["wave"] == wave.value]
+    wave = latest_wave(reg, month)
+    subdistrict = [
+        (r, items[id(r)])
+        for rows in by_community.values()
+        for r in rows
+        if wave is not None and r["wave"] == wave.value
+    ]
+    found = reg.cache[key] = _Read(tuple(communities), tuple(subdistrict))
     return found
+
+
+#: Whether a response counts as favourable (None: the question was left unanswered) under
+#: the rules in force for the scope the figure is of.
+_Verdict = Callable[[Row, Rules], "bool | None"]
+
+
+def _survey_tally(reg: Register, month: Month, verdict: _Verdict) -> Tally:
+    end = month.last
+
+    def tally(found: Iterable[tuple[Row, Counted]], rules_of: Callable[[Row], Rules]) -> Tally:
+        pairs = []
+        for response, item in found:
+            favourable = verdict(response, rules_of(response))
+            if favourable is None:
+                continue  # the question was left unanswered: not a valid respondent for it
+            pairs.append((item, item if favourable else None))
+        return _tally(pairs)
+
+    read = _read_responses(reg, month)
+    subdistrict_rules = reg.rules_at("*", end)
+    each = tally(read.communities, lambda r: reg.rules_at(r["community"], end))
+    return attrs.evolve(each, overall=tally(read.subdistrict, lambda _r: subdistrict_rules))
 
 
 @functools.cache
@@ -660,10 +714,12 @@ def _favourable(scale: type[FivePointScale], answer: str, fairly: bool) -> bool:
 
 
 _SURVEY_DOC = """
-    Responses: those of the latest survey wave (baseline, mid-term, final) with a response
-    recorded by the last day of the month, and of that wave only the responses that
-    occurred by then; community: where each was collected. Events: each response
-    (ResponseRecorded; anonymous: it names the questionnaire, never the person).
+    Responses: a community's figure reads the latest survey wave (baseline, mid-term,
+    final) with a response collected in that community by the last day of the month, and
+    of that wave the community's responses that occurred by then; the subdistrict's figure
+    reads the latest wave with any response by then, and all of that wave's responses
+    that occurred by then. Events: each response (ResponseRecorded; anonymous: it names
+    the questionnaire, never the person).
 """
 
 
@@ -674,7 +730,7 @@ def awareness(reg: Register, month: Month, _s: Settings) -> Tally:
     Denominator: valid respondents: responses that answered whether they know of the
     programme and its measures. Numerator: those who said they know.
     """
-    return _survey_tally(reg, month, lambda r: r["aware"])
+    return _survey_tally(reg, month, lambda r, _rules: r["aware"])
 
 
 @_indicator("participation_rate")
@@ -684,35 +740,39 @@ def participation(reg: Register, month: Month, _s: Settings) -> Tally:
     Denominator: valid respondents: responses that answered whether they took part in at
     least one of the programme's activities. Numerator: those who said they did.
     """
-    return _survey_tally(reg, month, lambda r: r["participated"])
+    return _survey_tally(reg, month, lambda r, _rules: r["participated"])
 
 
-@_indicator("satisfaction_rate", uses_fairly=True)
-def satisfaction(reg: Register, month: Month, settings: Settings) -> Tally:
+@_indicator("satisfaction_rate", reading_rule="fairly_satisfied_counts")
+def satisfaction(reg: Register, month: Month, _s: Settings) -> Tally:
     """满意率 (v1; ``1+basic`` when 基本满意 counts).
 
     Denominator: valid respondents: responses that answered the satisfaction question.
-    Numerator: 很满意 + 满意, and 基本满意 too when the setting says so.
+    Numerator: 很满意 + 满意, and 基本满意 too where the rule ``fairly_satisfied_counts``
+    in force for the figure's scope on the month's last day says so.
     """
 
-    def favourable(r: Row) -> bool | None:
+    def favourable(r: Row, rules: Rules) -> bool | None:
         answer = r["satisfaction"]
-        return None if answer is None else _favourable(Satisfaction, answer, settings.count_fairly)
+        if answer is None:
+            return None
+        return _favourable(Satisfaction, answer, rules.fairly_satisfied_counts)
 
     return _survey_tally(reg, month, favourable)
 
 
-@_indicator("sense_of_security_rate", uses_fairly=True)
-def security(reg: Register, month: Month, settings: Settings) -> Tally:
+@_indicator("sense_of_security_rate", reading_rule="fairly_safe_counts")
+def security(reg: Register, month: Month, _s: Settings) -> Tally:
     """群众安全感 (v1; ``1+basic`` when 基本安全 counts).
 
     Denominator: valid respondents: responses that answered the sense-of-security question.
-    Numerator: 很安全 + 安全, and 基本安全 too when the setting says so.
+    Numerator: 很安全 + 安全, and 基本安全 too where the rule ``fairly_safe_counts`` in
+    force for the figure's scope on the month's last day says so.
     """
 
-    def favourable(r: Row) -> bool | None:
+    def favourable(r: Row, rules: Rules) -> bool | None:
         answer = r["security"]
-        return None if answer is None else _favourable(Security, answer, settings.count_fairly)
+        return None if answer is None else _favourable(Security, answer, rules.fairly_safe_counts)
 
     return _survey_tally(reg, month, favourable)
 

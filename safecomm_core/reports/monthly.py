@@ -125,7 +125,7 @@ def _fact_sets(reg: Register) -> tuple[Facts, ...]:
 
 
 def figure_for(
-    definition: Definition, tally: Tally, month: Month, scope: str, settings: Settings
+    definition: Definition, tally: Tally, month: Month, scope: str, reg: Register
 ) -> Figure:
     """The figure of ``definition`` for ``scope`` from its ``tally`` for ``month``."""
     numerator, denominator, value = measure(definition.kind, tally.scoped(scope))
@@ -136,8 +136,9 @@ def figure_for(
         value=value,
         period=str(month),
         scope=scope,
-        definition_version=definition.version_label(settings),
+        definition_version=definition.version_label(reg, month, scope),
         basis=definition.basis,
+        reading=definition.reading_label(reg, month, scope),
     )
 
 
@@ -154,11 +155,9 @@ def _report(
     scopes = ["*", *communities] if scope == "*" else [scope]
     now = tallies(reg, month, settings)
     figures = tuple(
-        figure_for(DEFINITIONS[i], tally, month, s, settings)
-        for i, tally in now.items()
-        for s in scopes
+        figure_for(DEFINITIONS[i], tally, month, s, reg) for i, tally in now.items() for s in scopes
     )
-    notes = list(_notes(reg, month, scope, communities, settings))
+    notes = list(_notes(reg, month, scopes, communities, settings))
     return Report(
         kind="monthly",
         zh="月度社会治安报告",
@@ -175,7 +174,7 @@ def _report(
 
 
 def _notes(
-    reg: Register, month: Month, scope: str, communities: list[str], settings: Settings
+    reg: Register, month: Month, scopes: list[str], communities: list[str], settings: Settings
 ) -> Iterable[str]:
     yield (
         "按事件发生时间(occurred_at)统计，补录的事件计入其发生的月份。"
@@ -187,27 +186,40 @@ def _notes(
         f" {SUPPRESSED}: 1 or 2 cases, not shown so as not to single anyone out; {WITHHELD}: "
         "withheld so that a suppressed count cannot be worked out from the totals."
     )
-    wave = latest_wave(reg, month)
+    waves = [(s, latest_wave(reg, month, s)) for s in scopes]
+    found = [f"{'街道 subdistrict' if s == '*' else s}: {w.value}" for s, w in waves if w]
     yield (
-        f"问卷指标取自截至本月末最近一轮调查: {wave.value}。"
-        f" Survey figures come from the latest wave by the month's end: {wave.value}."
-        if wave is not None
+        "问卷指标取自截至本月末各范围最近一轮调查 Survey figures come from each scope's "
+        f"latest wave by the month's end: {'; '.join(found)}."
+        if found
         else "截至本月末尚无问卷调查。 No survey response was recorded by the month's end."
     )
-    fairly = "计入" if settings.count_fairly else "不计入"
-    yield (
-        f"满意率、安全感{fairly}“基本满意/基本安全”。"
-        f" 基本满意/基本安全 {'count' if settings.count_fairly else 'do not count'} as "
-        "satisfied/safe."
-    )
+    for s in scopes:
+        rules = reg.rules_at(s, month.last)
+        counted = [
+            (zh, en)
+            for zh, en, counts in (
+                ("基本满意", "fairly satisfied", rules.fairly_satisfied_counts),
+                ("基本安全", "fairly safe", rules.fairly_safe_counts),
+            )
+            if counts
+        ]
+        if counted:
+            where = "街道 the subdistrict" if s == "*" else s
+            yield (
+                f"{where}: {'、'.join(zh for zh, _ in counted)} 计入满意/安全 (现行规则); "
+                f"{' and '.join(en for _, en in counted)} count as favourable under the "
+                "rules in force on the month's last day."
+            )
     if not settings.population:
         yield (
             "未提供各社区常住人口，不计算每万人发案率。"
             " No resident population was given: incidence per 10,000 is left out."
         )
     yield "发案数据来自派出所(外部数据)。 Case counts are the police station's (outside data)."
-    if scope != "*" and scope not in communities:
-        yield f"社区 {scope} 尚无记录。 Community {scope} has no records yet."
+    for s in scopes:
+        if s != "*" and s not in communities:
+            yield f"社区 {s} 尚无记录。 Community {s} has no records yet."
 
 
 def _series(

@@ -66,7 +66,7 @@ def explain(
     tally = definition.compute(reg, month, settings)
     scoped = tally.scoped(scope)
     return Explanation(
-        figure=figure_for(definition, tally, month, scope, settings),
+        figure=figure_for(definition, tally, month, scope, reg),
         definition=definition.doc,
         numerator=tuple(events_of(scoped.numerator)),
         denominator=tuple(events_of(scoped.denominator)),

@@ -43,7 +43,7 @@ from safecomm_core.projections.prevention_assets import ASSET_FACTS, ASSET_ROWS,
 from safecomm_core.projections.rules import RULE_VERSIONS, RULEBOOK, rule_versions
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row, Table
-from safecomm_core.projections.surveys import SURVEY_RESPONSES, SURVEYS
+from safecomm_core.projections.surveys import SURVEY_RESPONSES, SURVEY_WAVES, SURVEYS
 from safecomm_core.projections.targets import TARGET_ROWS, TARGETS
 from safecomm_core.reports.counting import EventRef
 from safecomm_core.reports.reading import Reader, read_views
@@ -118,6 +118,8 @@ class Register:
     migrants: list[Row]
     migrant_facts: list[Row]
     responses: list[Row]
+    #: Each survey wave's own reference (``s-2014-1``) by its record id.
+    survey_refs: dict[str, str]
     campaigns: list[Row]
     campaign_facts: Facts
     broadcasts: list[Row]
@@ -184,6 +186,7 @@ def _load(read: Reader) -> Register:
         migrants=read.rows(MIGRANT_ROWS),
         migrant_facts=read.rows(MIGRANT_FACTS),
         responses=read.rows(SURVEY_RESPONSES),
+        survey_refs=_refs(read.rows(SURVEY_WAVES), "survey_id"),
         campaigns=campaigns,
         campaign_facts=facts("campaign", "campaign_id", CAMPAIGN_FACTS, campaigns),
         broadcasts=broadcasts,
