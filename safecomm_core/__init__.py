@@ -129,6 +129,10 @@ from safecomm_core.commands.police_statistic import (
     CorrectPoliceStatistic,
     ReportPoliceStatistic,
 )
+from safecomm_core.commands.population import (
+    CorrectPopulation,
+    RecordPopulation,
+)
 from safecomm_core.commands.prevention_asset import (
     AssignCustodian,
     BuildAsset,
@@ -209,6 +213,10 @@ from safecomm_core.domain.phase import (
 )
 from safecomm_core.domain.police_statistic import (
     PoliceStatistic,
+)
+from safecomm_core.domain.population import (
+    Population,
+    PopulationBasis,
 )
 from safecomm_core.domain.prevention_asset import (
     AssetKind,
@@ -297,6 +305,7 @@ __all__ = [
     "CompletePhase",
     "ConcurrencyConflict",
     "CorrectPoliceStatistic",
+    "CorrectPopulation",
     "CountGatehouseRegister",
     "DecideJudicialConfirmation",
     "DecommissionAsset",
@@ -367,6 +376,8 @@ __all__ = [
     "PlanPatrol",
     "PlanPhase",
     "PoliceStatistic",
+    "Population",
+    "PopulationBasis",
     "PreventionAsset",
     "Principal",
     "ProjectPhase",
@@ -385,6 +396,7 @@ __all__ = [
     "RecordMigrantMove",
     "RecordPatrolObservation",
     "RecordPerformance",
+    "RecordPopulation",
     "RecordSurveyResponse",
     "RecordSuspectCaught",
     "ReferLegalAid",

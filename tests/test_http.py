@@ -335,7 +335,6 @@ def test_a_report_is_cut_to_the_principal_s_communities(client: TestClient[Any])
         "format=pdf",
         "lang=fr",
         "within=400",
-        "population=C1",
         "period=2014-03&as_of=2014-03-31",
     ):
         name = "watchlist" if "as_of" in query or "within" in query else "monthly"

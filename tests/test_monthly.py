@@ -23,7 +23,7 @@ from safecomm_core.projections import Projector
 from safecomm_core.reports import monthly_report
 from safecomm_core.reports.counting import Tally, events_of, measure
 from safecomm_core.reports.disclosure import SUPPRESSED, WITHHELD, suppress
-from safecomm_core.reports.indicators import DEFINITIONS, Settings
+from safecomm_core.reports.indicators import DEFINITIONS
 from safecomm_core.reports.model import Figure, Report
 from safecomm_core.reports.provenance import explain
 from tests.commanding import command_id, sample_commands
@@ -590,11 +590,20 @@ def test_incidence_change_compares_two_years_and_the_latest_correction_wins(
     # a month without figures: not applicable (never -100 %)
     later = figures(monthly_report(memory_service, "2014-04"))
     assert later["incidence_change", "C5"].value is None
-    # per 10,000 residents, over the year, only when a population is given
+    # per 10,000 people, over the year, only once a population is recorded
     assert ("incidence_per_10k", "C5") not in got
-    per = figures(
-        monthly_report(memory_service, "2014-03", settings=Settings(population={"C5": 6000}))
+    desk(
+        "population.record",
+        at("2014-01-10"),
+        population_id="C5/2013-12-31",
+        community="C5",
+        as_of="2013-12-31",
+        residents=5000,
+        migrants=1000,
+        basis="annual_update",
+        source="街道年度人口统计",
     )
+    per = figures(monthly_report(memory_service, "2014-03"))
     assert per["incidence_per_10k", "C5"].value == pytest.approx(108 / 0.6)
 
 

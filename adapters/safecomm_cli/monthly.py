@@ -6,15 +6,14 @@ the subdistrict with every community beside it, or one community with ``--commun
 counted in an indicator's numerator and denominator, to open with ``safecomm history``.
 
 Both catch every projection up first. Exit statuses: 0 when done; 2 for bad input (a
-period, an unknown indicator, a format, a population); the others as every command.
+period, an unknown indicator, a format); the others as every command.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -33,42 +32,16 @@ from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.projections import Projector
 from safecomm_core.reports import monthly_report
 from safecomm_core.reports.counting import EventRef
-from safecomm_core.reports.indicators import DEFINITIONS, Settings
+from safecomm_core.reports.indicators import DEFINITIONS
 from safecomm_core.reports.model import Report
 from safecomm_core.reports.provenance import explain
 from safecomm_core.service import Safecomm
 
 __all__ = ["explain_command", "monthly_command"]
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _population(
-    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
-) -> dict[str, int] | None:
-    found: dict[str, int] = {}
-    for value in values:
-        community, _, count = value.partition("=")
-        if not community or not count.isdigit() or int(count) <= 0:
-            raise click.BadParameter(f"{value!r}: write COMMUNITY=RESIDENTS, e.g. C1=7200")
-        found[community] = int(count)
-    return found or None
-
-
-def _settings_options(func: F) -> F:
-    """``--population``: the report's settings."""
-    return click.option(
-        "--population",
-        multiple=True,
-        metavar="C=N",
-        callback=_population,
-        help="Residents of a community, for incidence per 10,000 (repeatable).",
-    )(func)
-
 
 @report.command("monthly")
 @report_options
-@_settings_options
 @friendly
 def monthly_command(
     period: str | None,
@@ -77,13 +50,11 @@ def monthly_command(
     lang: str,
     out: Path | None,
     store_url: str,
-    population: dict[str, int] | None,
 ) -> None:
     """The monthly public-order report: indicators, tables and trends (JSON by default)."""
-    settings = Settings(population=population)
 
     def build(_service: Safecomm, projector: Projector) -> Report:
-        return monthly_report(projector, period, community or "*", settings=settings)
+        return monthly_report(projector, period, community or "*")
 
     produce(store_url, build, fmt, lang, out)
 
@@ -119,7 +90,6 @@ def _data(event: EventRef) -> dict[str, Any]:
 )
 @click.option("--scope", default="*", show_default=True, help="A community, or * (subdistrict).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
-@_settings_options
 @store_option
 @friendly
 def explain_command(
@@ -127,7 +97,6 @@ def explain_command(
     period: str,
     scope: str,
     as_json: bool,
-    population: dict[str, int] | None,
     store_url: str,
 ) -> None:
     """The events counted in INDICATOR's numerator and denominator for a month.
@@ -135,9 +104,8 @@ def explain_command(
     INDICATOR is one of the monthly report's ids (mediation_success_rate, alert_ack_rate,
     ...). Open any listed record with: safecomm history REF --kind KIND.
     """
-    settings = Settings(population=population)
     with caught_up(store_url) as (_service, projector):
-        found = explain(projector, indicator, period, scope, settings=settings)
+        found = explain(projector, indicator, period, scope)
     figure = found.figure
     named = indicators.indicator(figure.id)
     if as_json:

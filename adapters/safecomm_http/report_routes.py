@@ -28,7 +28,6 @@ from safecomm_http.reporting import (
     check_period,
     explained,
     scope_for,
-    settings_of,
 )
 
 __all__ = ["explain_indicator", "report"]
@@ -69,7 +68,6 @@ async def report(
     community: FromQuery[str | None] = None,
     format: FromQuery[Literal["json", "csv", "xlsx", "html"]] = "json",
     lang: FromQuery[Literal["zh", "en"]] = "zh",
-    population: FromQuery[list[str] | None] = None,
 ) -> Response[bytes]:
     """The monthly report, the self-assessment or the watchlist (as the CLI's
     ``safecomm report``), in JSON, CSV, XLSX or HTML, Chinese or English labels.
@@ -88,7 +86,6 @@ async def report(
         period=period,
         as_of=as_of,
         within=within,
-        settings=settings_of(population),
     )
     backend = server(request).backend
     etag = _etag(await backend.read(lambda s: s.log.head()), query, format, lang)
@@ -113,7 +110,6 @@ async def explain_indicator(
     indicator: FromPath[str],
     period: FromQuery[str],
     community: FromQuery[str | None] = None,
-    population: FromQuery[list[str] | None] = None,
 ) -> dict[str, Any]:
     """The stored events counted in an indicator's numerator and denominator for a month
     and the principal's community (or ``community``)."""
@@ -123,8 +119,7 @@ async def explain_indicator(
     checked = check_period(period)
     assert checked is not None
     scope = scope_for(who, community)
-    settings = settings_of(population)
     found: dict[str, Any] = await server(request).backend.report(
-        lambda _s, projector: dict(explained(projector, indicator, checked, scope, settings))
+        lambda _s, projector: dict(explained(projector, indicator, checked, scope))
     )
     return found

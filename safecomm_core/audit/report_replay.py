@@ -36,7 +36,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from safecomm_core.audit.checkpoints import (
     EVERY,
@@ -54,9 +53,6 @@ from safecomm_core.projections.runner import anchor_at
 from safecomm_core.reports.model import Report
 from safecomm_core.service import Safecomm
 
-if TYPE_CHECKING:
-    from safecomm_core.reports.indicators import Settings
-
 __all__ = ["REPORTS", "replay_monthly"]
 
 #: Reports that can be replayed by name (``safecomm audit replay --report NAME``).
@@ -69,7 +65,6 @@ def replay_monthly(
     period: str | None = None,
     scope: str = "*",
     *,
-    settings: Settings | None = None,
     generated_at: datetime | None = None,
     checkpoints: bool = True,
     checkpoint_every: int = EVERY,
@@ -83,9 +78,7 @@ def replay_monthly(
     from safecomm_core.reports.register import PROJECTIONS
 
     def report(projector: Projector) -> Report:
-        return monthly_report(
-            projector, period, scope, settings=settings, generated_at=generated_at
-        )
+        return monthly_report(projector, period, scope, generated_at=generated_at)
 
     if cut.basis is CutBasis.KNOWN_AT:
         kept = _checkpoints(service, "monthly", PROJECTIONS) if checkpoints else None

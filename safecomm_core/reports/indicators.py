@@ -26,7 +26,7 @@ import bisect
 import functools
 import inspect
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
 import attrs
@@ -35,29 +35,19 @@ from safecomm_core.dates import Month, local_date
 from safecomm_core.domain.dispute import settlement_due
 from safecomm_core.domain.grid_alert import ack_due
 from safecomm_core.domain.migrant import long_residence_from
-from safecomm_core.domain.rules import Rules
+from safecomm_core.domain.rules import SUBDISTRICT, Rules
 from safecomm_core.domain.survey import FivePointScale, Satisfaction, Security, Wave
 from safecomm_core.indicators import Indicator, indicator
+from safecomm_core.projections.populations import in_force
 from safecomm_core.projections.schema import Row
 from safecomm_core.reports.counting import Counted, EventRef, Kind, Tally
 from safecomm_core.reports.reading import RuleUsed, rule_used
 from safecomm_core.reports.register import Register, event_ref
 
-__all__ = ["DEFINITIONS", "Definition", "Settings", "latest_wave"]
+__all__ = ["DEFINITIONS", "Definition", "latest_wave"]
 
 
-@attrs.frozen
-class Settings:
-    """Choices a report is made with (they change what some definitions count).
-
-    ``population``: residents per community, for incidence per 10,000 (no event records a
-    population; without it that figure is left out).
-    """
-
-    population: Mapping[str, int] | None = None
-
-
-Compute = Callable[[Register, Month, Settings], Tally]
+Compute = Callable[[Register, Month], Tally]
 
 
 @attrs.frozen
@@ -158,7 +148,7 @@ def _closed_in(reg: Register, month: Month) -> Iterable[Row]:
 
 
 @_indicator("mediation_success_rate")
-def mediation_success(reg: Register, month: Month, _s: Settings) -> Tally:
+def mediation_success(reg: Register, month: Month) -> Tally:
     """调解成功率 (v1).
 
     Denominator: disputes whose mediation ended in the month, with an agreement
@@ -175,7 +165,7 @@ def mediation_success(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("agreement_performance_rate")
-def agreement_performance(reg: Register, month: Month, _s: Settings) -> Tally:
+def agreement_performance(reg: Register, month: Month) -> Tally:
     """协议履行率 (v1).
 
     Denominator: agreements reached in the month (AgreementReached).
@@ -198,7 +188,7 @@ def agreement_performance(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("settled_on_time_rate")
-def settled_on_time(reg: Register, month: Month, _s: Settings) -> Tally:
+def settled_on_time(reg: Register, month: Month) -> Tally:
     """按期调结率 (v1).
 
     Denominator: mediations that ended in the month (agreement or termination, as for the
@@ -223,7 +213,7 @@ def settled_on_time(reg: Register, month: Month, _s: Settings) -> Tally:
     return _tally(pairs)
 
 
-def _first_sessions(reg: Register, month: Month, _s: Settings) -> Tally:
+def _first_sessions(reg: Register, month: Month) -> Tally:
     """Time to first mediation (v1): hours from the report (Reported) to the first session
     (SessionHeld), for each dispute whose first session was held in the month. A dispute
     mediated on the spot by a patrol counts 0 hours. Events: the report and the session.
@@ -264,7 +254,7 @@ def _reported_share(reg: Register, month: Month, flag: str, fact: str) -> Tally:
 
 
 @_indicator("dispute_escalation_rate")
-def escalation(reg: Register, month: Month, _s: Settings) -> Tally:
+def escalation(reg: Register, month: Month) -> Tally:
     """民转刑 (reported to the police) (v1).
 
     Denominator: disputes reported in the month (Reported).
@@ -276,7 +266,7 @@ def escalation(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("onsite_settlement_share")
-def onsite_share(reg: Register, month: Month, _s: Settings) -> Tally:
+def onsite_share(reg: Register, month: Month) -> Tally:
     """Settled on the spot by patrols (v1).
 
     Denominator: disputes reported in the month (Reported).
@@ -292,7 +282,7 @@ def onsite_share(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("patrol_checkpoint_coverage")
-def checkpoint_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
+def checkpoint_coverage(reg: Register, month: Month) -> Tally:
     """Patrol checkpoint coverage (v1).
 
     Denominator: the checkpoints on the planned routes of the patrols of the month (each
@@ -337,7 +327,7 @@ def _receipt(unit: Row) -> datetime | None:
 
 
 @_indicator("alert_reach_rate")
-def alert_reach(reg: Register, month: Month, _s: Settings) -> Tally:
+def alert_reach(reg: Register, month: Month) -> Tally:
     """Alert reach (v1).
 
     Denominator: the recipient units of the alerts raised in the month: every member of the
@@ -361,7 +351,7 @@ def alert_reach(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("alert_ack_rate")
-def alert_ack(reg: Register, month: Month, _s: Settings) -> Tally:
+def alert_ack(reg: Register, month: Month) -> Tally:
     """Alert acknowledged in time (v1).
 
     Denominator: the recipient units of the alerts raised in the month that were notified:
@@ -393,7 +383,7 @@ def alert_ack(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("alert_time_to_all_minutes", kind="median")
-def alert_time_to_all(reg: Register, month: Month, _s: Settings) -> Tally:
+def alert_time_to_all(reg: Register, month: Month) -> Tally:
     """Time to reach all units (v1): the median, over the alerts raised in the month that
     reached every recipient unit, of the minutes from the raise to the last unit's receipt
     (its first Delivered, else its Acknowledged). Alerts with no recipients, or with a unit
@@ -481,7 +471,7 @@ class _Workers:
 
 
 @_indicator("registration_coverage")
-def registration_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
+def registration_coverage(reg: Register, month: Month) -> Tally:
     """流动人口登记覆盖率 (v1), as of the last day of the month.
 
     Denominator: migrant workers known (now) to have been living in the subdistrict on that
@@ -506,7 +496,7 @@ def registration_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("timely_registration_rate")
-def timely_registration(reg: Register, month: Month, _s: Settings) -> Tally:
+def timely_registration(reg: Register, month: Month) -> Tally:
     """按时登记率 (v1).
 
     Denominator: registrations made in the month (Registered).
@@ -527,7 +517,7 @@ def timely_registration(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("proactive_service_rate")
-def proactive_service(reg: Register, month: Month, _s: Settings) -> Tally:
+def proactive_service(reg: Register, month: Month) -> Tally:
     """主动服务率 (M3.3) (v1), cumulative to the last day of the month.
 
     Denominator: workers registered by that day who had become eligible by then: resident
@@ -584,7 +574,7 @@ def proactive_service(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("prevention_asset_coverage")
-def asset_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
+def asset_coverage(reg: Register, month: Month) -> Tally:
     """技防物防覆盖率 (v1), as of the last day of the month.
 
     Denominator, one item each: every compound with at least one anti-theft device
@@ -724,7 +714,7 @@ _SURVEY_DOC = """
 
 
 @_indicator("awareness_rate")
-def awareness(reg: Register, month: Month, _s: Settings) -> Tally:
+def awareness(reg: Register, month: Month) -> Tally:
     """知晓率 (v1).
 
     Denominator: valid respondents: responses that answered whether they know of the
@@ -734,7 +724,7 @@ def awareness(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("participation_rate")
-def participation(reg: Register, month: Month, _s: Settings) -> Tally:
+def participation(reg: Register, month: Month) -> Tally:
     """参与率 (survey) (v1).
 
     Denominator: valid respondents: responses that answered whether they took part in at
@@ -744,7 +734,7 @@ def participation(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("satisfaction_rate", reading_rule="fairly_satisfied_counts")
-def satisfaction(reg: Register, month: Month, _s: Settings) -> Tally:
+def satisfaction(reg: Register, month: Month) -> Tally:
     """满意率 (v1; ``1+basic`` when 基本满意 counts).
 
     Denominator: valid respondents: responses that answered the satisfaction question.
@@ -762,7 +752,7 @@ def satisfaction(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("sense_of_security_rate", reading_rule="fairly_safe_counts")
-def security(reg: Register, month: Month, _s: Settings) -> Tally:
+def security(reg: Register, month: Month) -> Tally:
     """群众安全感 (v1; ``1+basic`` when 基本安全 counts).
 
     Denominator: valid respondents: responses that answered the sense-of-security question.
@@ -802,15 +792,15 @@ def _cases(reg: Register, last: Month) -> list[Counted] | None:
 
 
 @_indicator("incidence_change", kind="change")
-def incidence_change(reg: Register, month: Month, _s: Settings) -> Tally:
+def incidence_change(reg: Register, month: Month) -> Tally:
     """发案率变化 (v1), from the police station's figures only (outside data).
 
     (cases in the twelve months up to the month − cases in the twelve months before those)
     / cases in the twelve months before, each month the police's latest figure (a
-    correction replaces the count it corrects), summed over categories. The resident
-    population is taken as unchanged between the two years (no event records it), so the
-    change in cases per 10,000 residents equals the change in cases. Not applicable unless
-    both years have a figure for every month, or when the earlier year has no case.
+    correction replaces the count it corrects), summed over categories. A change in
+    cases: the population each year divides by is in ``incidence_per_10k``. Not
+    applicable unless both years have a figure for every month, or when the earlier year
+    has no case.
     Numerator: the difference in cases; denominator: the cases of the earlier year.
     Events: the event each figure's count comes from.
     """
@@ -820,22 +810,40 @@ def incidence_change(reg: Register, month: Month, _s: Settings) -> Tally:
     return Tally(tuple(now), tuple(before))
 
 
+def populations_in_force(reg: Register, day: date) -> dict[str, Row]:
+    """Each community's population in force on ``day`` (its latest count by then)."""
+    return in_force(reg.populations, day)
+
+
 @_indicator("incidence_per_10k", kind="rate")
-def incidence_per_10k(reg: Register, month: Month, settings: Settings) -> Tally:
-    """发案率 (v1): cases per 10,000 residents over the twelve months up to the month, from
-    the police's figures only (outside data).
+def incidence_per_10k(reg: Register, month: Month) -> Tally:
+    """发案率 (v1): cases per 10,000 people living in the scope over the twelve months up to
+    the month, from the police's figures and the recorded populations (outside data).
 
     Numerator: the police's latest figures for those twelve months, summed over categories
     (not applicable unless every month has a figure).
-    Denominator: the residents of the scope (a setting: no event records a population), in
-    ten-thousands. Left out of the report when no population is given.
-    Events: the event each figure's count comes from.
+    Denominator: the people of the scope in ten-thousands: each community's registered
+    residents and migrants in the population in force on the month's last day (its count
+    with the latest as-of day by then, corrections applied); the subdistrict's is the sum
+    of its communities'. Not applicable for a community with no population by then, nor
+    for the subdistrict while a community with police figures has none. Left out of the
+    report while no population is recorded at all.
+    Events: the event each figure's count comes from, and each population's count.
     """
-    population = settings.population or {}
     cases = _cases(reg, month)
     if cases is None:
         return Tally()
-    residents = [
-        Counted(community, (), weight=count / 10_000) for community, count in population.items()
-    ]
-    return Tally(tuple(cases), tuple(residents))
+    found = populations_in_force(reg, month.last)
+    people = tuple(
+        Counted(
+            community,
+            reg.population_facts.get(row["population_id"], "count"),
+            weight=(row["residents"] + row["migrants"]) / 10_000,
+        )
+        for community, row in sorted(found.items())
+    )
+    unknown = {c.community for c in cases} - {SUBDISTRICT} - found.keys()
+    # Cases of a community whose people are not known cannot be set against the sum of
+    # the others': the subdistrict's figure waits for every community's population.
+    overall = Tally(tuple(cases), ()) if unknown else None
+    return Tally(tuple(cases), people, overall=overall)

@@ -23,7 +23,7 @@ from safecomm_core.dates import Month
 from safecomm_core.indicators import UnknownIndicator
 from safecomm_core.projections.runner import Projector
 from safecomm_core.reports.counting import EventRef, events_of
-from safecomm_core.reports.indicators import DEFINITIONS, Settings
+from safecomm_core.reports.indicators import DEFINITIONS
 from safecomm_core.reports.model import Figure
 from safecomm_core.reports.monthly import figure_for
 from safecomm_core.reports.reading import caught_up
@@ -48,8 +48,6 @@ def explain(
     indicator: str,
     period: str,
     scope: str = "*",
-    *,
-    settings: Settings | None = None,
 ) -> Explanation:
     """The events behind ``indicator`` for ``period`` (``YYYY-MM``) and ``scope``.
 
@@ -59,11 +57,10 @@ def explain(
     definition = DEFINITIONS.get(indicator)
     if definition is None:
         raise UnknownIndicator(indicator, known=DEFINITIONS)
-    settings = settings or Settings()
     month = Month.parse(period)
     with caught_up(source, PROJECTIONS) as projector:
         reg = load(projector)
-    tally = definition.compute(reg, month, settings)
+    tally = definition.compute(reg, month)
     scoped = tally.scoped(scope)
     return Explanation(
         figure=figure_for(definition, tally, month, scope, reg),

@@ -39,6 +39,7 @@ from safecomm_core.projections.patrols import (
     PATROLS,
 )
 from safecomm_core.projections.police_statistics import POLICE, POLICE_FACTS, POLICE_ROWS
+from safecomm_core.projections.populations import POPULATION_FACTS, POPULATION_ROWS, POPULATIONS
 from safecomm_core.projections.prevention_assets import ASSET_FACTS, ASSET_ROWS, ASSETS
 from safecomm_core.projections.rules import RULE_VERSIONS, RULEBOOK, rule_versions
 from safecomm_core.projections.runner import Projector
@@ -62,6 +63,7 @@ PROJECTIONS: tuple[Projection, ...] = (
     BROADCASTS,
     ASSETS,
     POLICE,
+    POPULATIONS,
     TARGETS,
 )
 
@@ -129,6 +131,8 @@ class Register:
     asset_facts: list[Row]
     police: list[Row]
     police_facts: Facts
+    populations: list[Row]
+    population_facts: Facts
     targets: list[Row]
     #: Indexes the definitions derive from these rows, made once per register.
     cache: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
@@ -173,6 +177,7 @@ def _load(read: Reader) -> Register:
     campaigns = read.rows(CAMPAIGN_ROWS)
     broadcasts = read.rows(BROADCAST_ROWS)
     police = read.rows(POLICE_ROWS)
+    populations = read.rows(POPULATION_ROWS)
     return Register(
         rule_versions=rule_versions(read.rows(RULE_VERSIONS)),
         disputes=disputes,
@@ -196,5 +201,7 @@ def _load(read: Reader) -> Register:
         asset_facts=read.rows(ASSET_FACTS),
         police=police,
         police_facts=facts("police_statistic", "statistic_id", POLICE_FACTS, police),
+        populations=populations,
+        population_facts=facts("population", "population_id", POPULATION_FACTS, populations),
         targets=read.rows(TARGET_ROWS),
     )
