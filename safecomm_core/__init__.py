@@ -50,6 +50,7 @@ from safecomm_core.commands.campaign import (
     HoldCampaign,
     PlanCampaign,
     PubliciseBravery,
+    RecordParticipants,
 )
 from safecomm_core.commands.dispute import (
     AcceptDispute,
@@ -394,6 +395,7 @@ __all__ = [
     "RecordDeliverable",
     "RecordMigrantDeparture",
     "RecordMigrantMove",
+    "RecordParticipants",
     "RecordPatrolObservation",
     "RecordPerformance",
     "RecordPopulation",

@@ -398,6 +398,13 @@ campaign_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
         person=st.none() | person_inputs,
     ),
     "campaign.cancel": commands_of(campaign_cmds.CancelCampaign, campaign_id=refs, reason=texts),
+    "campaign.record_participants": commands_of(
+        campaign_cmds.RecordParticipants,
+        campaign_id=refs,
+        participants=st.lists(person_inputs, min_size=1, max_size=4, unique_by=lambda p: p.ref).map(
+            tuple
+        ),
+    ),
 }
 
 

@@ -733,6 +733,41 @@ def participation(reg: Register, month: Month) -> Tally:
     return _survey_tally(reg, month, lambda r, _rules: r["participated"])
 
 
+@_indicator("participation_register_rate")
+def participation_register(reg: Register, month: Month) -> Tally:
+    """参与率 (register) (v1): people named as present at the programme's activities, as a
+    share of the people living in the scope; beside the survey's participation rate, which
+    rests on what respondents say.
+
+    Numerator: distinct people (person refs) named as present (ParticipantsRecorded) at
+    campaigns held in the twelve months up to the month's end: each person once however
+    many campaigns they came to; in a community's figure, once if they came to any held
+    there; in the subdistrict's, once in all. Head counts of campaigns where no names were
+    taken are not in it.
+    Denominator: the people of the scope: each community's registered residents and
+    migrants in its population in force on the month's last day; the subdistrict's is the
+    sum. Not applicable for a community with no population by then, nor for the
+    subdistrict while a community with people named has none.
+    Events: the event that first named each person in the scope; each population's count.
+    """
+    first, end = month.shift(1 - _YEAR).first, month.last
+    refs = {c["campaign_id"]: c["ref"] for c in reg.campaigns}
+    named = sorted(
+        (p for p in reg.participants if first <= p["held_on"] <= end),
+        key=lambda p: p["notification_id"],
+    )
+    each: dict[tuple[str, str], Counted] = {}
+    everyone: dict[str, Counted] = {}
+    for p in named:
+        item = Counted(p["held_in"], (event_ref("campaign", refs[p["campaign_id"]], p),))
+        each.setdefault((p["held_in"], p["person_ref"]), item)
+        everyone.setdefault(p["person_ref"], item)
+    people, known = _people(reg, end, per=1)
+    unknown = {c for c, _ in each} - {SUBDISTRICT} - known
+    overall = Tally(tuple(everyone.values()), () if unknown else people)
+    return Tally(tuple(each.values()), people, overall=overall)
+
+
 @_indicator("satisfaction_rate", reading_rule="fairly_satisfied_counts")
 def satisfaction(reg: Register, month: Month) -> Tally:
     """满意率 (v1; ``1+basic`` when 基本满意 counts).
@@ -815,6 +850,21 @@ def populations_in_force(reg: Register, day: date) -> dict[str, Row]:
     return in_force(reg.populations, day)
 
 
+def _people(reg: Register, day: date, *, per: int) -> tuple[tuple[Counted, ...], set[str]]:
+    """Each community's people in force on ``day`` (residents and migrants) in units of
+    ``per``, with the event of its count; and the communities that have one."""
+    found = populations_in_force(reg, day)
+    items = tuple(
+        Counted(
+            community,
+            reg.population_facts.get(row["population_id"], "count"),
+            weight=(row["residents"] + row["migrants"]) / per,
+        )
+        for community, row in sorted(found.items())
+    )
+    return items, set(found)
+
+
 @_indicator("incidence_per_10k", kind="rate")
 def incidence_per_10k(reg: Register, month: Month) -> Tally:
     """发案率 (v1): cases per 10,000 people living in the scope over the twelve months up to
@@ -833,16 +883,8 @@ def incidence_per_10k(reg: Register, month: Month) -> Tally:
     cases = _cases(reg, month)
     if cases is None:
         return Tally()
-    found = populations_in_force(reg, month.last)
-    people = tuple(
-        Counted(
-            community,
-            reg.population_facts.get(row["population_id"], "count"),
-            weight=(row["residents"] + row["migrants"]) / 10_000,
-        )
-        for community, row in sorted(found.items())
-    )
-    unknown = {c.community for c in cases} - {SUBDISTRICT} - found.keys()
+    people, known = _people(reg, month.last, per=10_000)
+    unknown = {c.community for c in cases} - {SUBDISTRICT} - known
     # Cases of a community whose people are not known cannot be set against the sum of
     # the others': the subdistrict's figure waits for every community's population.
     overall = Tally(tuple(cases), ()) if unknown else None

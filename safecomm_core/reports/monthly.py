@@ -110,10 +110,14 @@ def tallies(reg: Register, month: Month, ids: Iterable[str] | None = None) -> di
     return {i: d.compute(reg, month) for i, d in chosen.items() if applies(d, reg)}
 
 
+#: The figures whose denominator is the recorded population: left out until there is one.
+PER_PEOPLE = ("participation_register_rate", "incidence_per_10k")
+
+
 def applies(definition: Definition, reg: Register) -> bool:
-    """Whether the report gives ``definition``'s figure: incidence per 10,000 only once a
-    population is recorded."""
-    return definition.id != "incidence_per_10k" or bool(reg.populations)
+    """Whether the report gives ``definition``'s figure: those of :data:`PER_PEOPLE` only
+    once a population is recorded."""
+    return definition.id not in PER_PEOPLE or bool(reg.populations)
 
 
 def _fact_sets(reg: Register) -> tuple[Facts, ...]:
@@ -213,8 +217,9 @@ def _notes(reg: Register, month: Month, scopes: list[str], communities: list[str
             )
     if not reg.populations:
         yield (
-            "尚无人口记录，不计算每万人发案率。"
-            " No population is recorded: incidence per 10,000 is left out."
+            "尚无人口记录，不计算每万人发案率和台账参与率。"
+            " No population is recorded: incidence per 10,000 and participation by register "
+            "are left out."
         )
     else:
         people = populations_in_force(reg, month.last)
@@ -225,8 +230,9 @@ def _notes(reg: Register, month: Month, scopes: list[str], communities: list[str
             if c in people and (c in scopes or "*" in scopes)
         ]
         yield (
-            "每万人发案率按月末有效的人口记录(户籍与流动人口)计算 Incidence per 10,000 "
-            f"divides by the population in force on the month's last day: {'; '.join(shown)}."
+            "每万人发案率、台账参与率按月末有效的人口记录(户籍与流动人口)计算 Incidence per "
+            "10,000 and participation by register divide by the population in force on the "
+            f"month's last day: {'; '.join(shown)}."
         )
     yield "发案数据来自派出所(外部数据)。 Case counts are the police station's (outside data)."
     for s in scopes:
@@ -537,6 +543,7 @@ class _Sections:
                     community,
                     len(found),
                     sum(c["attendance"] for c in found),
+                    sum(c["named"] for c in found),
                     sum(c["materials"] for c in found),
                     sum(c["bravery_acts"] for c in found),
                     ", ".join(f"{t} {n}" for t, n in sorted(themes.items())),
@@ -550,6 +557,7 @@ class _Sections:
                 ("community", "社区", "Community"),
                 ("held", "举办场次", "Held"),
                 ("attendance", "参加人次", "Attendance"),
+                ("named", "其中实名签到", "Of them named"),
                 ("materials", "发放资料", "Materials"),
                 ("bravery", "见义勇为宣传", "Bravery publicised"),
                 ("themes", "主题", "Themes"),

@@ -27,7 +27,12 @@ from safecomm_core.projections.broadcasts import (
     BROADCAST_ROWS,
     BROADCASTS,
 )
-from safecomm_core.projections.campaigns import CAMPAIGN_FACTS, CAMPAIGN_ROWS, CAMPAIGNS
+from safecomm_core.projections.campaigns import (
+    CAMPAIGN_FACTS,
+    CAMPAIGN_PARTICIPANTS,
+    CAMPAIGN_ROWS,
+    CAMPAIGNS,
+)
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.disputes import DISPUTE_FACTS, DISPUTE_ROWS, DISPUTES
 from safecomm_core.projections.grid_alerts import ALERT_FACTS, ALERT_ROWS, ALERT_UNITS, ALERTS
@@ -124,6 +129,8 @@ class Register:
     survey_refs: dict[str, str]
     campaigns: list[Row]
     campaign_facts: Facts
+    #: People named as present at campaigns, one row per campaign and person.
+    participants: list[Row]
     broadcasts: list[Row]
     questions: list[Row]
     broadcast_facts: Facts
@@ -194,6 +201,7 @@ def _load(read: Reader) -> Register:
         survey_refs=_refs(read.rows(SURVEY_WAVES), "survey_id"),
         campaigns=campaigns,
         campaign_facts=facts("campaign", "campaign_id", CAMPAIGN_FACTS, campaigns),
+        participants=read.rows(CAMPAIGN_PARTICIPANTS),
         broadcasts=broadcasts,
         questions=read.rows(BROADCAST_QUESTIONS),
         broadcast_facts=facts("broadcast", "broadcast_id", BROADCAST_FACTS, broadcasts),
