@@ -22,12 +22,13 @@ from safecomm_core.dates import SUBDISTRICT_TZ, Month
 from safecomm_core.reports import self_assessment, watchlist
 from safecomm_core.reports.watch import DEFAULT_CLOSING_DAYS
 
-__all__ = ["as_of_day", "self_assessment_command", "watchlist_command"]
+__all__ = ["as_of_day", "check_day", "self_assessment_command", "watchlist_command"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+def check_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    """Click callback: ``value`` as a date (or None), else a usage error."""
     if value is None:
         return None
     try:
@@ -41,7 +42,7 @@ def _as_of_option(func: F) -> F:
         "--as-of",
         "as_of",
         metavar="YYYY-MM-DD",
-        callback=_date,
+        callback=check_day,
         help="The day reported on (default: the end of --period, else today).",
     )(func)
 

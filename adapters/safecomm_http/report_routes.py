@@ -18,6 +18,7 @@ from safecomm_reports.render import render
 from safecomm_core.access import Principal
 from safecomm_core.errors import FieldError, InvalidCommand
 from safecomm_core.projections import Projector
+from safecomm_core.reports.provenance import report_of
 from safecomm_http.context import principal, server
 from safecomm_http.problems import responses
 from safecomm_http.reporting import (
@@ -111,12 +112,15 @@ async def explain_indicator(
     period: FromQuery[str],
     community: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
-    """The stored events counted in an indicator's numerator and denominator for a month
-    and the principal's community (or ``community``)."""
+    """The stored events behind a figure of any report, for the principal's community (or
+    ``community``): a monthly indicator for a month (``period`` YYYY-MM); a
+    self-assessment figure or a watchlist list as of a day (``period`` YYYY-MM-DD, or a
+    month for its last day), a list row by row."""
     who = principal(request)
     if indicator not in INDICATORS:
         raise InvalidCommand([FieldError("indicator", f"must be one of {', '.join(INDICATORS)}")])
-    checked = check_period(period)
+    checked = period if len(period) == 10 and report_of(indicator) != "monthly" else None
+    checked = checked or check_period(period)
     assert checked is not None
     scope = scope_for(who, community)
     found: dict[str, Any] = await server(request).backend.report(

@@ -24,9 +24,8 @@ from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.errors import FieldError, Forbidden, InvalidCommand
 from safecomm_core.projections import Projector
 from safecomm_core.reports import monthly_report, self_assessment, watchlist
-from safecomm_core.reports.indicators import DEFINITIONS
 from safecomm_core.reports.model import Report
-from safecomm_core.reports.provenance import explain
+from safecomm_core.reports.provenance import EXPLAINED, explain
 from safecomm_core.reports.watch import DEFAULT_CLOSING_DAYS
 
 __all__ = [
@@ -41,7 +40,7 @@ __all__ = [
 #: The reports served at ``/v1/reports/{name}``.
 REPORTS = ("monthly", "self-assessment", "watchlist")
 #: The indicators ``/v1/reports/explain/{indicator}`` explains.
-INDICATORS = tuple(DEFINITIONS)
+INDICATORS = tuple(EXPLAINED)
 
 _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
@@ -137,7 +136,12 @@ def explained(projector: Projector, indicator: str, period: str, scope: str) -> 
     found = explain(projector, indicator, period, scope)
     return {
         "figure": converter.unstructure(found.figure),
+        "report": found.report,
         "definition": found.definition,
         "numerator": [converter.unstructure(e) for e in found.numerator],
         "denominator": [converter.unstructure(e) for e in found.denominator],
+        "rows": [
+            {"cells": list(cells), "events": [converter.unstructure(e) for e in events]}
+            for cells, events in found.rows
+        ],
     }
