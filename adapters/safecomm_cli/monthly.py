@@ -19,9 +19,9 @@ from typing import Any
 
 import click
 
-from safecomm_cli.assessment import check_day
 from safecomm_cli.report import (
     caught_up,
+    check_day,
     check_period,
     friendly,
     produce,
