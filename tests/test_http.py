@@ -360,6 +360,23 @@ def test_an_indicator_is_explained_for_the_principal_s_community(client: TestCli
     problem(
         client.get("/v1/reports/explain/mediation_success_rate", headers=auth(MEDIATOR_C1)), 400
     )
+    # the self-assessment's figures and the watchlist's counts, as of a day (or a month's end)
+    assessed = client.get(
+        "/v1/reports/explain/action_on_time_rate?period=2014-03-31", headers=auth(MEDIATOR_C1)
+    ).json()
+    assert (assessed["report"], assessed["figure"]["period"]) == ("self-assessment", "2014-03-31")
+    listed = client.get(
+        "/v1/reports/explain/settlement_overdue?period=2014-06", headers=auth(MEDIATOR_C1)
+    ).json()
+    assert (listed["report"], listed["figure"]["period"]) == ("watchlist", "2014-06-30")
+    assert listed["figure"]["value"] == len(listed["rows"])
+    problem(
+        client.get(
+            "/v1/reports/explain/mediation_success_rate?period=2014-03-31",
+            headers=auth(MEDIATOR_C1),
+        ),
+        400,
+    )
 
 
 # -- audit ----------------------------------------------------------------------------
