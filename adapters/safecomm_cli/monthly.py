@@ -162,7 +162,7 @@ def explain_command(
     if found.rows:
         click.echo(f"rows: {len(found.rows)}")
         for cells, events in found.rows:
-            click.echo(f"  {cells[0]} ({cells[1]})")
+            click.echo("  " + " | ".join("" if c is None else str(c) for c in cells))
             for event in events:
                 click.echo("  " + _shown(event))
         return
