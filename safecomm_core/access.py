@@ -253,6 +253,7 @@ POLICY = Policy(
         "phase": _grant(Role.COMMITTEE, *_OFFICE),
         "target": _grant(Role.COMMITTEE, *_OFFICE),
         "police_statistic": _grant(Role.POLICE, *_OFFICE),
+        "population": _grant(*_OFFICE),
         "rules": _grant(Role.ADMIN),
     },
     reads={

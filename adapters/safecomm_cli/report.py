@@ -28,6 +28,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,6 +36,7 @@ import click
 
 __all__ = [
     "caught_up",
+    "check_day",
     "check_period",
     "emit",
     "friendly",
@@ -72,6 +74,16 @@ def check_period(_ctx: click.Context, _param: click.Parameter, value: str | None
     if value is not None and not _PERIOD.fullmatch(value):
         raise click.BadParameter(f"{value!r} is not a month: write YYYY-MM, e.g. 2014-03")
     return value
+
+
+def check_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    """Click callback: ``value`` as a date ``YYYY-MM-DD`` (or None), else a usage error."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date: write YYYY-MM-DD") from None
 
 
 def report_options(func: F) -> F:
