@@ -23,7 +23,6 @@ as every command (:mod:`safecomm_cli.exit_status`).
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -155,13 +154,10 @@ def emit(report_: Report, fmt: str | None, lang: str, out: Path | None) -> None:
     data = render(report_, chosen, lang)  # type: ignore[arg-type]  # click.Choice(LANGS)
     if out is None:
         stream = sys.stdout.buffer
-        try:
-            stream.write(data)
-            if chosen != "xlsx" and not data.endswith(b"\n"):
-                stream.write(b"\n")
-            stream.flush()
-        except BrokenPipeError:  # a reader such as `head` stopped reading: not an error
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        stream.write(data)
+        if chosen != "xlsx" and not data.endswith(b"\n"):
+            stream.write(b"\n")
+        stream.flush()  # a closed pipe (a reader such as `head`) ends quietly: see friendly
         return
     out.write_bytes(data)
     click.echo(f"wrote {out} ({chosen}, {len(data):,} bytes)", err=True)
