@@ -516,6 +516,10 @@ GOOD = {
     AlertChannel.PHONE: "028-87654321",
     AlertChannel.QQ: "123456789",
     AlertChannel.WECHAT: "hmk_gate",
+    AlertChannel.MQTT: "gate-app-7",
+    AlertChannel.WEBHOOK: "https://hmk.example/alerts",
+    AlertChannel.DINGTALK: "dingtalk://token-of-the-group/",
+    AlertChannel.WECOM: "wecom://key-of-the-group",
 }
 OPEN_OR_CONCLUDED = ("open", "concluded")
 OUTCOMES: dict[AlertOutcome, tuple[type[Any], dict[str, str]]] = {

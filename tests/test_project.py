@@ -19,7 +19,18 @@ import safecomm_core.audit
 ROOT = Path(__file__).parents[1]
 
 #: Libraries of the adapters and extras, which the core never imports.
-ADAPTER_LIBRARIES = ("click", "msgspec", "psycopg", "openpyxl", "matplotlib", "litestar", "nats")
+ADAPTER_LIBRARIES = (
+    "click",
+    "msgspec",
+    "psycopg",
+    "openpyxl",
+    "matplotlib",
+    "litestar",
+    "nats",
+    "aiomqtt",
+    "httpx",
+    "apprise",
+)
 
 #: The adapter packages installed beside the core (every package under adapters/).
 ADAPTERS = frozenset(path.parent.name for path in (ROOT / "adapters").glob("*/__init__.py"))
