@@ -180,10 +180,16 @@ class Receiver:
     ``"slow"`` (answers after ``slow`` seconds) or ``"refuse"`` (4xx / a final code)."""
 
     def __init__(
-        self, fail: Callable[[str, str], str | None] = lambda _k, _u: None, slow: float = 2.0
+        self,
+        fail: Callable[[str, str], str | None] = lambda _k, _u: None,
+        slow: float = 2.0,
+        delay: float = 0.0,
     ) -> None:
         self.fail = fail
         self.slow = slow
+        self.delay = delay
+        #: Webhook requests answered 2xx: (unit, attempt).
+        self.accepted: list[tuple[str, int]] = []
         self.received: list[tuple[str, str, int]] = []  # (kind, unit or phone, attempt)
         self.bad_signatures = 0
         self.sms_sent: list[tuple[str, str]] = []  # (phone, template params)
@@ -238,6 +244,7 @@ class Receiver:
             return
         data = json.loads(body)
         self.received.append(("webhook", unit, data["attempt"]))
+        time.sleep(self.delay)
         how = self.fail("webhook", unit)
         if how == "slow":
             time.sleep(self.slow)
@@ -246,6 +253,7 @@ class Receiver:
         elif how == "refuse":
             self._answer(handler, 410, {})
         else:
+            self.accepted.append((unit, data["attempt"]))
             self._answer(handler, 200, {"id": f"hook-{uuid.uuid4().hex[:8]}"})
 
     def _sms(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
