@@ -4,23 +4,27 @@ provider speaking Aliyun's API; acknowledgements back, forged ones refused."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import uuid
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from safecomm_notify.channel import Channel
 from safecomm_notify.dispatcher import Dispatcher, Retry
+from safecomm_notify.lease import lease_for
 from safecomm_notify.listener import Listener
 from safecomm_notify.mqtt import MqttChannel, ack_topic
 from safecomm_notify.sms import SmsChannel, alert_code
 from safecomm_notify.webhook import WebhookChannel
 
-from safecomm_core import AlertChannel, GridAlert, Safecomm, monthly_report
+from safecomm_core import AlertChannel, GridAlert, Safecomm, monthly_report, open_store
 from safecomm_core.domain.grid_alert import DeliveryStatus
+from tests.conftest import drop_pg_tables, store_url
 from tests.notifying import (
     ALIYUN_ID,
     ALIYUN_SECRET,
@@ -362,3 +366,77 @@ def test_forty_seven_units_with_channels_failing_at_random(
     acked = report.figure("alert_ack_rate")
     in_time = sum(1 for r in recipients.values() if r.acknowledged)
     assert (acked.numerator, acked.denominator) == (in_time, 47)
+
+
+@pytest.mark.postgres
+def test_two_dispatchers_on_postgresql_reach_each_unit_once_per_attempt(
+    tmp_path: Path,
+) -> None:
+    """Two dispatchers follow one store; each alert is worked by one at a time (its lease),
+    so every unit gets each attempt once. The first dies (its connection with it) with
+    its alerts unfinished: the second takes them over."""
+    url, name = store_url("postgres", tmp_path)
+    topic = prefix()
+    units = [unit_name(n) for n in range(1, 11)]
+    try:
+        first, second = open_store(url), open_store(url)
+        alerts = [f"a-{n}" for n in range(1, 5)]
+        for ref in alerts:
+            network_with_alert(
+                first, {u: {AlertChannel.MQTT: f"dev-{u}"} for u in units}, alert=ref
+            )
+
+        async def main() -> Counter[tuple[str, str, int]]:
+            # Units do not answer at first, so every alert stays open.
+            async with DutyApps(topic, answering=set()) as apps:
+                a_lease, b_lease = lease_for(first.config), lease_for(second.config)
+                a = dispatcher(first, [mqtt(topic)], lease=a_lease)
+                b = dispatcher(second, [mqtt(topic)], lease=b_lease)
+                runs = [asyncio.create_task(d.run(follow=True)) for d in (a, b)]
+                while len(apps.received) < len(alerts) * len(units):
+                    await asyncio.sleep(0.02)
+                taken = [ref for ref in alerts if a_lease.holds(ref)]
+                assert taken  # the first works some of them, the second the others
+                assert all(b_lease.holds(ref) for ref in alerts if ref not in taken)
+                # The first dies: its run ends, its session (and every lock) with it.
+                runs[0].cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await runs[0]
+                a.close()
+                # The second takes over the alerts the first held.
+                while not all(b_lease.holds(ref) for ref in alerts):
+                    await asyncio.sleep(0.05)
+                apps.answering.update(units)
+                # A second alert round: the units now answer what is sent to them.
+                for ref in ("a-5", "a-6"):
+                    network_with_alert(
+                        first, {u: {AlertChannel.MQTT: f"dev-{u}"} for u in units}, alert=ref
+                    )
+                while not all(
+                    all(r.acknowledged for r in second.get(GridAlert, ref).recipients.values())
+                    for ref in ("a-5", "a-6")
+                ):
+                    await asyncio.sleep(0.05)
+                runs[1].cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await runs[1]
+                b.close()
+                return Counter(apps.received)
+
+        received = asyncio.run(main())
+        assert max(received.values()) == 1  # no attempt reached a unit twice
+        recorded = set()
+        for ref in [*alerts, "a-5", "a-6"]:
+            record = second.get(GridAlert, ref)
+            sent = [
+                (ref, e.unit, e.attempt)
+                for e in second.log.events_of(record.id)
+                if isinstance(e, GridAlert.Sent)
+            ]
+            assert len(sent) == len(set(sent)) >= len(units)  # each attempt recorded once
+            recorded.update(sent)
+        assert set(received) <= recorded  # nothing went out that is not on the record
+        first.close()
+        second.close()
+    finally:
+        drop_pg_tables(name)
