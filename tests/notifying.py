@@ -188,6 +188,8 @@ class Receiver:
         self.fail = fail
         self.slow = slow
         self.delay = delay
+        #: Chat-group notices (as apprise's json:// posts them): (group, body).
+        self.group_notices: list[tuple[str, bytes]] = []
         #: Webhook requests answered 2xx: (unit, attempt).
         self.accepted: list[tuple[str, int]] = []
         self.received: list[tuple[str, str, int]] = []  # (kind, unit or phone, attempt)
@@ -201,7 +203,10 @@ class Receiver:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if self.path.startswith("/hook/"):
+                if self.path.startswith("/group/"):
+                    outer.group_notices.append((self.path.removeprefix("/group/"), body))
+                    outer._answer(self, 200, {})
+                elif self.path.startswith("/hook/"):
                     outer._hook(self, self.path.removeprefix("/hook/"), body)
                 elif self.path == "/sms":
                     outer._sms(self, body)
