@@ -75,6 +75,9 @@ class MqttChannel:
         while True:
             try:
                 async with aiomqtt.Client(self.host, self.port) as client:
+                    # Every unit of an alert is sent to at once: many publishes wait for
+                    # their acknowledgement together, which is no cause for a warning.
+                    client.pending_calls_threshold = 1_000
                     await client.subscribe(ack_topic(self.prefix, "+"), qos=1)
                     self._client = client
                     self._connected.set()
