@@ -252,11 +252,13 @@ def test_forged_acknowledgements_are_refused_and_written_nowhere(
             async with aiomqtt.Client("127.0.0.1", 1883) as client:
                 for ack in forged:
                     await client.publish(ack_topic(topic, "u01"), json.dumps(ack), qos=1)
-                # a genuine one from u02, over MQTT, after the forged ones
-                await client.publish(
-                    ack_topic(topic, "u02"), json.dumps(signed_ack("a-1", "u02")), qos=1
+            # a genuine one from u02's system, over HTTP, after the forged ones
+            async with httpx.AsyncClient() as http:
+                answer = await http.post(
+                    f"http://127.0.0.1:{port}/acks", json=signed_ack("a-1", "u02")
                 )
-            while not alert(memory_service).recipients["u02"].acknowledged:
+                assert answer.status_code == 202
+            while d.refused < 6 or not alert(memory_service).recipients["u02"].acknowledged:
                 await asyncio.sleep(0.02)
             # Only u02's acknowledgement (and its receipt) was written.
             new = [
@@ -440,3 +442,44 @@ def test_two_dispatchers_on_postgresql_reach_each_unit_once_per_attempt(
         second.close()
     finally:
         drop_pg_tables(name)
+
+
+def test_an_sms_reply_after_a_restart_still_acknowledges(
+    memory_service: Safecomm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dispatcher that sent the SMS stopped before the reply came; the next one matches
+    the reply to the unit all the same (it opens the number again, recorded)."""
+    with Receiver() as receiver:
+        network_with_alert(memory_service, {"u01": {AlertChannel.SMS: "13900000001"}})
+
+        async def until_delivered() -> None:
+            d = dispatcher(memory_service, [sms(receiver, monkeypatch)])
+            run = asyncio.create_task(d.run())
+            while alert(memory_service).recipients["u01"].delivery is not DeliveryStatus.DELIVERED:
+                await asyncio.sleep(0.02)
+            run.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await run
+            d.close()
+
+        async def after_restart() -> None:
+            d = dispatcher(memory_service, [sms(receiver, monkeypatch)])
+            listener = Listener(d, "127.0.0.1", 0, sms_token="hook-secret")
+            port = await listener.start()
+            run = asyncio.create_task(d.run())
+            while not any(  # the number is opened again, to match replies: recorded
+                getattr(memory_service.log.decode(n), "why", "").startswith("to match replies")
+                for n in memory_service.log.read(0, 10_000)
+            ):
+                await asyncio.sleep(0.02)
+            async with httpx.AsyncClient() as client:
+                reply = sms_reply("13900000001", f"{alert_code('a-1')} 收到")
+                await client.post(f"http://127.0.0.1:{port}/sms/hook-secret", content=reply)
+            await asyncio.wait_for(run, 30)  # finished: the only unit acknowledged
+            await listener.stop()
+            d.close()
+
+        asyncio.run(until_delivered())
+        asyncio.run(after_restart())
+    assert alert(memory_service).recipients["u01"].acknowledged
+    assert len(receiver.sms_sent) == 1  # not sent again

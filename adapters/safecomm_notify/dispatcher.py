@@ -252,6 +252,7 @@ class Dispatcher:
             and r.escalated_at is None
             and r.delivery is not DeliveryStatus.DELIVERED
         ]
+        self._expect_replies(alert, network, logs, units)
         await asyncio.gather(
             *(self._reach(alert, network, unit, logs.get(unit, _UnitLog())) for unit in units)
         )
@@ -273,6 +274,38 @@ class Dispatcher:
                 return
             wait = (due - self._clock()).total_seconds()
             await asyncio.sleep(max(0.0, min(self._poll, wait)))
+
+    def _expect_replies(
+        self,
+        alert: GridAlert,
+        network: GridNetwork,
+        logs: dict[str, _UnitLog],
+        reaching: list[str],
+    ) -> None:
+        """After a restart: units an earlier run reached by SMS, still silent, may yet
+        reply; the SMS channel must know their numbers to match the replies."""
+        sms = self.sms_channel()
+        if sms is None:
+            return
+        for unit, r in alert.recipients.items():
+            member = network.units.get(unit)
+            contact = None if member is None else member.channel(AlertChannel.SMS)
+            if (
+                unit in reaching
+                or r.acknowledged
+                or contact is None
+                or AlertChannel.SMS not in logs.get(unit, _UnitLog()).attempts
+            ):
+                continue
+            opened = self._service.person(
+                contact.contact,
+                self._principal,
+                record=network,
+                why=f"to match replies to alert {alert.ref} from unit {unit}",
+            )
+            number = contact.value(opened)
+            if number:
+                sms.expect(self._outgoing(alert, unit, AlertChannel.SMS, 0, number))
 
     def _unit_logs(self, alert: GridAlert) -> dict[str, _UnitLog]:
         logs: dict[str, _UnitLog] = {}
