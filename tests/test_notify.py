@@ -254,10 +254,11 @@ def test_forged_acknowledgements_are_refused_and_written_nowhere(
                     await client.publish(ack_topic(topic, "u01"), json.dumps(ack), qos=1)
             # a genuine one from u02's system, over HTTP, after the forged ones
             async with httpx.AsyncClient() as http:
-                answer = await http.post(
-                    f"http://127.0.0.1:{port}/acks", json=signed_ack("a-1", "u02")
-                )
-                assert answer.status_code == 202
+                for _twice in range(2):  # the repeat is taken, and changes nothing
+                    answer = await http.post(
+                        f"http://127.0.0.1:{port}/acks", json=signed_ack("a-1", "u02")
+                    )
+                    assert answer.status_code == 202
             while d.refused < 6 or not alert(memory_service).recipients["u02"].acknowledged:
                 await asyncio.sleep(0.02)
             # Only u02's acknowledgement (and its receipt) was written.

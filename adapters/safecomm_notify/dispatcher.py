@@ -270,7 +270,10 @@ class Dispatcher:
             if self._clock() >= due:
                 for unit in left:
                     self._check_lease(ref)
-                    self._step(EscalateUnacknowledged, ref, unit, "-", 0, "escalate")
+                    try:
+                        self._step(EscalateUnacknowledged, ref, unit, "-", 0, "escalate")
+                    except SafecommError as exc:  # it acknowledged, or the alert ended
+                        log.info("alert %s, unit %s: %s", ref, unit, exc)
                 return
             wait = (due - self._clock()).total_seconds()
             await asyncio.sleep(max(0.0, min(self._poll, wait)))
@@ -480,6 +483,8 @@ class Dispatcher:
         )
         try:
             self._service.handle(command, principal)
+        except CommandIdReused:
+            return True  # acknowledged before (its command id is the alert's and unit's)
         except SafecommError as exc:
             log.info("acknowledgement of %s by %s refused: %s", ack.alert_id, ack.unit, exc)
             self.refused += 1

@@ -84,8 +84,12 @@ class MqttChannel:
                     warned = False
                     async for message in client.messages:
                         ack = parse_ack(bytes(message.payload or b""), "mqtt")
-                        if ack is not None:
+                        if ack is None:
+                            continue
+                        try:
                             await acks(ack)
+                        except Exception:  # one bad answer must not stop the others
+                            log.exception("acknowledgement on %s failed", message.topic)
             except aiomqtt.MqttError as exc:
                 if not warned:
                     log.warning("MQTT broker %s:%d: %s; reconnecting", self.host, self.port, exc)
