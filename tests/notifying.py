@@ -190,8 +190,9 @@ class Receiver:
         self.delay = delay
         #: Chat-group notices (as apprise's json:// posts them): (group, body).
         self.group_notices: list[tuple[str, bytes]] = []
-        #: Webhook requests answered 2xx: (unit, attempt).
-        self.accepted: list[tuple[str, int]] = []
+        #: Webhook requests: (alert, unit, attempt), all of them and those answered 2xx.
+        self.hooks: list[tuple[str, str, int]] = []
+        self.accepted: list[tuple[str, str, int]] = []
         self.received: list[tuple[str, str, int]] = []  # (kind, unit or phone, attempt)
         self.bad_signatures = 0
         self.sms_sent: list[tuple[str, str]] = []  # (phone, template params)
@@ -249,6 +250,7 @@ class Receiver:
             return
         data = json.loads(body)
         self.received.append(("webhook", unit, data["attempt"]))
+        self.hooks.append((data["alert_id"], unit, data["attempt"]))
         time.sleep(self.delay)
         how = self.fail("webhook", unit)
         if how == "slow":
@@ -258,7 +260,7 @@ class Receiver:
         elif how == "refuse":
             self._answer(handler, 410, {})
         else:
-            self.accepted.append((unit, data["attempt"]))
+            self.accepted.append((data["alert_id"], unit, data["attempt"]))
             self._answer(handler, 200, {"id": f"hook-{uuid.uuid4().hex[:8]}"})
 
     def _sms(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
