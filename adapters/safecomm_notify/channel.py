@@ -29,6 +29,7 @@ __all__ = [
     "DeliveryFailed",
     "InboundAck",
     "Outgoing",
+    "common_settings",
     "find_channel",
 ]
 
@@ -89,6 +90,9 @@ class Channel(Protocol):
 
     #: The alert channels (contact kinds) this channel serves.
     serves: tuple[AlertChannel, ...]
+    #: Seconds one send may take on this channel, which then fails it itself (the
+    #: dispatcher gives it a second more); None: the dispatcher's ``timeout``.
+    timeout: float | None
 
     async def start(self, acks: AckSink) -> None:
         """Connect, and begin handing received acknowledgements to ``acks``."""
@@ -112,3 +116,13 @@ def find_channel(name: str) -> ChannelFactory:
         return factory
     known = sorted(e.name for e in entry_points(group=ENTRY_POINT_GROUP))
     raise LookupError(f"no delivery channel {name!r}: one of {', '.join(known)}")
+
+
+def common_settings(
+    settings: Mapping[str, Any], serves: list[str]
+) -> tuple[tuple[AlertChannel, ...], float | None]:
+    """What every channel's table may say: ``serves`` (the contact kinds, ``serves`` by
+    default) and ``timeout`` (seconds per send on this channel)."""
+    kinds = tuple(AlertChannel(c) for c in settings.get("serves", serves))
+    timeout = settings.get("timeout")
+    return kinds, None if timeout is None else float(timeout)

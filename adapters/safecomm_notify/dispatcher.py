@@ -378,8 +378,12 @@ class Dispatcher:
             )
             message = self._outgoing(alert, unit, kind, attempt, value)
             self.sent += 1
+            # A channel with its own timeout enforces it and says why it failed; the second
+            # more is the dispatcher's guard against a channel that does not.
+            own = channel.timeout
+            limit = self.retry.timeout if own is None else own + 1.0
             try:
-                message_id = await asyncio.wait_for(channel.send(message), self.retry.timeout)
+                message_id = await asyncio.wait_for(channel.send(message), limit)
             except DeliveryFailed as exc:
                 self._step(
                     RecordAlertFailure, ref, unit, kind, attempt, "result", reason=exc.reason[:4000]
@@ -388,7 +392,7 @@ class Dispatcher:
                     return False
                 continue
             except TimeoutError:
-                reason = f"no answer within {self.retry.timeout:g} s"
+                reason = f"no answer within {limit:g} s"
                 self._step(RecordAlertFailure, ref, unit, kind, attempt, "result", reason=reason)
                 continue
             self._step(

@@ -14,8 +14,7 @@ from typing import Any
 
 import apprise
 
-from safecomm_core.domain.grid_network import AlertChannel
-from safecomm_notify.channel import AckSink, DeliveryFailed, Outgoing
+from safecomm_notify.channel import AckSink, DeliveryFailed, Outgoing, common_settings
 
 __all__ = ["AppriseChannel"]
 
@@ -24,7 +23,7 @@ class AppriseChannel:
     """Notices to chat groups; settings ``serves`` (default DingTalk and WeCom)."""
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
-        self.serves = tuple(AlertChannel(c) for c in settings.get("serves", ["dingtalk", "wecom"]))
+        self.serves, self.timeout = common_settings(settings, ["dingtalk", "wecom"])
 
     async def start(self, acks: AckSink) -> None:
         """Nothing to connect: each notice is its own request."""

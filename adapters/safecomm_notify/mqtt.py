@@ -19,8 +19,7 @@ from typing import Any
 
 import aiomqtt
 
-from safecomm_core.domain.grid_network import AlertChannel
-from safecomm_notify.channel import AckSink, DeliveryFailed, InboundAck, Outgoing
+from safecomm_notify.channel import AckSink, DeliveryFailed, InboundAck, Outgoing, common_settings
 
 __all__ = ["MqttChannel", "ack_topic", "alert_topic", "parse_ack"]
 
@@ -59,7 +58,7 @@ class MqttChannel:
         self.host = str(settings.get("host", "127.0.0.1"))
         self.port = int(settings.get("port", 1883))
         self.prefix = str(settings.get("prefix", "safecomm"))
-        self.serves = tuple(AlertChannel(c) for c in settings.get("serves", ["mqtt"]))
+        self.serves, self.timeout = common_settings(settings, ["mqtt"])
         self._client: aiomqtt.Client | None = None
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None

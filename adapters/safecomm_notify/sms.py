@@ -25,8 +25,7 @@ from typing import Any, Protocol
 import attrs
 import httpx
 
-from safecomm_core.domain.grid_network import AlertChannel
-from safecomm_notify.channel import AckSink, DeliveryFailed, InboundAck, Outgoing
+from safecomm_notify.channel import AckSink, DeliveryFailed, InboundAck, Outgoing, common_settings
 from safecomm_notify.credentials import ack_signature
 
 __all__ = ["InboundSms", "SmsChannel", "SmsProvider", "alert_code", "load_provider"]
@@ -74,9 +73,8 @@ class SmsChannel:
     """SMS through a provider; settings ``provider`` and the provider's own, ``serves``."""
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
-        self.serves = tuple(AlertChannel(c) for c in settings.get("serves", ["sms"]))
+        self.serves, self.timeout = common_settings(settings, ["sms"])
         self.provider = load_provider(settings)
-        self._timeout = float(settings.get("timeout", 10.0))
         self._client: httpx.AsyncClient | None = None
         self._acks: AckSink | None = None
         #: (number, code) -> (alert, unit, key) of the texts sent in this run.
@@ -85,7 +83,7 @@ class SmsChannel:
     async def start(self, acks: AckSink) -> None:
         """Open the HTTP client; replies come through :meth:`receive`."""
         self._acks = acks
-        self._client = httpx.AsyncClient(timeout=self._timeout)
+        self._client = httpx.AsyncClient(timeout=self.timeout or 10.0)
 
     def expect(self, message: Outgoing) -> None:
         """Remember that ``message`` went (or may have gone) to its number, so a reply

@@ -17,8 +17,7 @@ from typing import Any
 
 import httpx
 
-from safecomm_core.domain.grid_network import AlertChannel
-from safecomm_notify.channel import AckSink, DeliveryFailed, Outgoing
+from safecomm_notify.channel import AckSink, DeliveryFailed, Outgoing, common_settings
 from safecomm_notify.credentials import body_signature
 
 __all__ = ["WebhookChannel"]
@@ -28,13 +27,12 @@ class WebhookChannel:
     """Alerts to units' systems over HTTP; settings ``timeout``, ``serves``."""
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
-        self.serves = tuple(AlertChannel(c) for c in settings.get("serves", ["webhook"]))
-        self._timeout = float(settings.get("timeout", 10.0))
+        self.serves, self.timeout = common_settings(settings, ["webhook"])
         self._client: httpx.AsyncClient | None = None
 
     async def start(self, acks: AckSink) -> None:
         """Open the HTTP client (acknowledgements come through the dispatcher's listener)."""
-        self._client = httpx.AsyncClient(timeout=self._timeout)
+        self._client = httpx.AsyncClient(timeout=self.timeout or 10.0)
 
     async def send(self, message: Outgoing) -> str | None:
         """POST the signed alert to the unit's URL."""
