@@ -260,9 +260,12 @@ grid_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
     "alert.send": commands_of(
         alert_cmds.SendAlert,
         contact_channel=st.sampled_from(list(grid_network.AlertChannel)),
+        attempt=st.none() | st.integers(min_value=0, max_value=1_000),
         **_alert_unit,
     ),
-    "alert.record_delivery": commands_of(alert_cmds.RecordAlertDelivery, **_alert_unit),
+    "alert.record_delivery": commands_of(
+        alert_cmds.RecordAlertDelivery, message_id=st.none() | texts, **_alert_unit
+    ),
     "alert.record_failure": commands_of(alert_cmds.RecordAlertFailure, reason=texts, **_alert_unit),
     "alert.acknowledge": commands_of(alert_cmds.AcknowledgeAlert, **_alert_unit),
     "alert.report_action": commands_of(alert_cmds.ReportAlertAction, text=texts, **_alert_unit),

@@ -259,7 +259,8 @@ def test_the_command_works_without_the_optional_extras() -> None:
 
     code = (
         "import sys\n"
-        "for name in ('nats', 'litestar', 'uvicorn', 'jwt'): sys.modules[name] = None\n"
+        "for name in ('nats', 'litestar', 'uvicorn', 'jwt', 'aiomqtt', 'httpx'):\n"
+        "    sys.modules[name] = None\n"
         "from safecomm_cli.main import main\n"
         "main()\n"
     )
@@ -275,7 +276,12 @@ def test_the_command_works_without_the_optional_extras() -> None:
     assert stream.stderr.strip().splitlines()[-1].startswith(
         "Error: the event stream needs the nats extra: pip install 'safecomm[nats]' (nats"
     )
+    alerts = run("alerts", "dispatch", "--store", "memory://")
+    assert alerts.returncode == 1
+    assert alerts.stderr.strip().splitlines()[-1].startswith(
+        "Error: alert delivery needs the notify extra: pip install 'safecomm[notify]' ("
+    )
     served = run("serve", "--store", "memory://", "--auth-key", "no-such-file")
     assert served.returncode != 0
     assert "pip install 'safecomm[http]'" in served.stderr
-    assert "Traceback" not in stream.stderr + served.stderr
+    assert "Traceback" not in stream.stderr + served.stderr + alerts.stderr
