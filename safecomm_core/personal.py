@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from safecomm_core.transcoding import value_type
-from safecomm_core.validation import ident, label_or_none, matches, phone
+from safecomm_core.validation import BrokenRule, ident, label_or_none, matches, phone
 
 __all__ = [
     "ERASED",
@@ -43,6 +43,17 @@ __all__ = [
 ERASED = "[erased]"
 
 _ID_NUMBER = r"[0-9]{17}[0-9Xx]|[0-9]{15}"  # ASCII digits only: \d admits other scripts
+
+#: The start of the key store's names for records' keys (their free text's, see
+#: :mod:`safecomm_core.freetext`); no person's ref may start so.
+RECORD_KEY_PREFIX = "record:"
+
+
+def _not_a_record_key(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value.startswith(RECORD_KEY_PREFIX):
+        raise BrokenRule(
+            attribute.name, f"must not start with {RECORD_KEY_PREFIX!r} (records' keys)"
+        )
 
 
 class Sealing(Protocol):
@@ -101,7 +112,7 @@ class KeyStore(Sealing, Protocol):
 class PersonInput:
     """A person as a command names them: an opaque ref and the personal fields known."""
 
-    ref: str = ident()
+    ref: str = ident(_not_a_record_key)
     name: str | None = label_or_none()
     id_number: str | None = attrs.field(
         default=None, validator=matches(_ID_NUMBER, "must be a 15- or 18-digit ID number")
