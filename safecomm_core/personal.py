@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 from cryptography.exceptions import InvalidTag
@@ -37,6 +37,7 @@ __all__ = [
     "id_number_digest",
     "open_person",
     "seal_person",
+    "sealed_people",
 ]
 
 #: What an erased person's fields read as.
@@ -196,6 +197,18 @@ def open_person(sealed: SealedPerson, keys: Sealing) -> PersonData:
     except InvalidTag:
         return PersonData(sealed.ref, ERASED, ERASED, ERASED, ERASED, erased=True)
     return PersonData(sealed.ref, **json.loads(plain))
+
+
+def sealed_people(value: Any) -> list[SealedPerson]:
+    """Every sealed person held in ``value`` (an event's or a record's values), however
+    nested in tuples, lists and attrs values."""
+    if isinstance(value, SealedPerson):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [p for v in value for p in sealed_people(v)]
+    if attrs.has(type(value)):
+        return sealed_people(list(attrs.asdict(value, recurse=False).values()))
+    return []
 
 
 def id_number_digest(id_number: str, keys: Sealing) -> str:

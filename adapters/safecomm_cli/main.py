@@ -220,6 +220,7 @@ main.add_command(__import__("safecomm_cli.project", fromlist=["_"]).project)
 main.add_command(__import__("safecomm_cli.report", fromlist=["_"]).report)
 main.add_command(__import__("safecomm_cli.demo", fromlist=["_"]).demo)
 main.add_command(__import__("safecomm_cli.keys", fromlist=["_"]).keys)
+main.add_command(__import__("safecomm_cli.retention", fromlist=["_"]).retention)
 main.add_command(__import__("safecomm_cli.serve", fromlist=["_"]).serve)
 main.add_command(__import__("safecomm_cli.serve", fromlist=["_"]).token)
 

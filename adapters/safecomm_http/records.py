@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import attrs
 from litestar import Request, get
 from litestar.params import FromPath, FromQuery
 
@@ -24,7 +23,7 @@ from safecomm_core.domain.access import PersonalDataOpening
 from safecomm_core.domain.base import KINDS, Record
 from safecomm_core.domain.receipt import CommandReceipt
 from safecomm_core.errors import FieldError, InvalidCommand, NotFound
-from safecomm_core.personal import SealedPerson
+from safecomm_core.personal import sealed_people
 from safecomm_http.context import principal, server
 from safecomm_http.problems import responses
 
@@ -121,17 +120,6 @@ async def history(
     """Every event of the record, with when it occurred and when it was recorded, and who."""
     who, cut = principal(request), _cut(known_at, as_of)
     return await server(request).backend.read(lambda s: _history(s, kind, ref, who, cut))
-
-
-def sealed_people(value: Any) -> list[SealedPerson]:
-    """Every sealed person held in ``value`` (a record's attribute), however nested."""
-    if isinstance(value, SealedPerson):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [p for v in value for p in sealed_people(v)]
-    if attrs.has(type(value)):
-        return sealed_people(list(attrs.asdict(value, recurse=False).values()))
-    return []
 
 
 def _person(service: Safecomm, kind: str, ref: str, person: str, who: Principal, why: str) -> Any:

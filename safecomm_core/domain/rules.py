@@ -48,6 +48,12 @@ class Rules:
     #: 居住证暂行条例 Art. 10: the yearly endorsement is made in the month(s) before each
     #: full year of residence; earlier is refused, later suspends the permit.
     permit_endorsement_window_months: int = attrs.field(default=1, validator=positive)
+    #: (local) how long a mediation file keeps its parties and free text after it is
+    #: archived, years; then ``safecomm retention run`` erases them (PIPL Art. 47).
+    dispute_retention_years: int = attrs.field(default=5, validator=positive)
+    #: (local) how long a migrant worker's registration keeps the person after they left,
+    #: years; then ``safecomm retention run`` erases it (PIPL Art. 47).
+    migrant_retention_years: int = attrs.field(default=3, validator=positive)
 
 
 DEFAULT_RULES = Rules()
