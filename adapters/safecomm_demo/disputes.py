@@ -5,9 +5,11 @@
 accepted and mediated within a day or two, some wait past the local setting; a few are
 flagged as risks and reported to the police; most end in an agreement (some confirmed by
 a court), the rest in termination with the parties told their other routes; each is
-followed up and archived. Labour matters (wage arrears, labour contracts, work injury) are
-brought by migrant workers where one was registered by then, and are linked to the
-worker as a rights case (M3.2).
+followed up and archived. A refused file is erased two months after (its purpose achieved:
+its free text reads ``[erased]``; its parties, who recur in other records, are kept).
+Labour matters (wage arrears, labour contracts, work injury) are brought by migrant
+workers where one was registered by then, and are linked to the worker as a rights case
+(M3.2).
 
 :func:`carry_on` and :func:`settle` are the later parts of the same workflow, for the
 disputes that patrols open on the spot (:mod:`~safecomm_demo.patrols`).
