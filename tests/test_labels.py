@@ -14,6 +14,7 @@ from safecomm_reports import FORMATS, render
 from safecomm_reports.labels import CODE_WORDS, LANGS, code_label, section_rows
 
 from safecomm_core import Safecomm, monthly_report, open_store
+from safecomm_core.domain.campaign import CampaignTheme
 from safecomm_core.domain.dispute import DisputeKind
 from safecomm_core.domain.grid_alert import AlertCategory, AlertPriority
 from safecomm_core.domain.phase import PhaseStatus, ReviewKind
@@ -40,6 +41,7 @@ ENUMS: dict[type[enum.StrEnum], str] = {
     PhaseStatus: codes.PHASE_STATUS,
     ReviewKind: codes.REVIEW_KIND,
     Unit: codes.UNIT,
+    CampaignTheme: codes.CAMPAIGN_THEME,
 }
 
 

@@ -191,6 +191,20 @@ CODE_WORDS: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "due": ("完成期限", "due"),
     },
+    codes.CAMPAIGN_THEME: {
+        "legal": ("法制宣传", "legal"),
+        "anti_fraud": ("防诈骗", "anti-fraud"),
+        "anti_theft": ("防盗窃", "anti-theft"),
+        "safety": ("安全常识", "safety"),
+        "rights": ("维权", "rights"),
+        "culture": ("文化", "culture"),
+        "science": ("科普", "science"),
+        "health": ("健康", "health"),
+        "bravery": ("见义勇为", "bravery"),
+        "other": ("其他", "other"),
+    },
+    # Read by _rule_version: the defaults, and a meeting's own due date.
+    codes.RULE_VERSION: {"default": ("默认规则", "defaults"), "meeting": ("例会", "meeting")},
     # The police station's usual categories; another keeps its code.
     codes.POLICE_CATEGORY: {
         "theft": ("盗窃", "theft"),
@@ -217,12 +231,33 @@ def code_label(vocabulary: str, cell: str, lang: Lang) -> str:
     >>> code_label("gap", "no_evidence:M1.2; action_overdue×2", "zh")
     '无记录证据:M1.2; 整改措施逾期×2'
     """
+    if vocabulary == codes.RULE_VERSION:
+        return _rule_version(cell, lang)
     words = CODE_WORDS.get(vocabulary, {})
     shown = []
     for code, rest in codes.split_codes(cell):
         found = words.get(code)
         shown.append((code if found is None else found[lang == "en"]) + rest)
     return "; ".join(shown)
+
+
+def _rule_version(cell: str, lang: Lang) -> str:
+    """``default``, ``<scope> from <date>`` or ``meeting <ref>`` in words.
+
+    >>> _rule_version("C3 from 2014-07-01", "zh"), _rule_version("* from 2013-10-01", "en")
+    ('C3 自 2014-07-01 起', 'Subdistrict from 2013-10-01')
+    """
+    words = CODE_WORDS[codes.RULE_VERSION]
+    scope, since, day = cell.partition(" from ")
+    kind, space, ref = cell.partition(" ")
+    if since:
+        shown = scope_label(scope, lang)
+        return f"{shown} from {day}" if lang == "en" else f"{shown} 自 {day} 起"
+    if cell in words:
+        return words[cell][lang == "en"]
+    if space and kind in words:
+        return f"{words[kind][lang == 'en']} {ref}"
+    return cell
 
 
 def section_rows(section: Section, lang: Lang) -> list[tuple[Cell, ...]]:

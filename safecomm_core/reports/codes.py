@@ -19,6 +19,7 @@ import enum
 
 import attrs
 
+from safecomm_core.domain.campaign import CampaignTheme
 from safecomm_core.domain.dispute import DisputeKind
 from safecomm_core.domain.grid_alert import AlertCategory, AlertPriority
 from safecomm_core.domain.phase import PhaseStatus, ReviewKind
@@ -29,6 +30,7 @@ __all__ = [
     "AGREEMENT",
     "ALERT_CATEGORY",
     "ALERT_PRIORITY",
+    "CAMPAIGN_THEME",
     "CODE_SETS",
     "DISPUTE_KIND",
     "ELEMENT_STATUS",
@@ -41,6 +43,7 @@ __all__ = [
     "POLICE_CATEGORY",
     "REVIEW_KIND",
     "RULE",
+    "RULE_VERSION",
     "UNIT",
     "WATCH_LIST",
     "YES_NO",
@@ -63,6 +66,9 @@ INDICATOR = "indicator"
 UNIT = "unit"
 #: A rule that decided a row, as ``name = value`` (the watchlist's "rule" column).
 RULE = "rule"
+CAMPAIGN_THEME = "campaign_theme"
+#: Which rule set decided a row: ``default``, ``<scope> from <date>`` or ``meeting <ref>``.
+RULE_VERSION = "rule_version"
 #: The police station's own case categories: an open set (any lower-case code), of which
 #: the usual ones have words; another shows its code.
 POLICE_CATEGORY = "police_category"
@@ -89,12 +95,14 @@ CODE_SETS: dict[str, tuple[str, ...]] = {
     YES_NO: ("yes", "no"),
     INDICATOR: tuple(INDICATORS),
     UNIT: _values(Unit),
+    CAMPAIGN_THEME: _values(CampaignTheme),
     # Every rule of a rule set, and a meeting action's own due date.
     RULE: (*(field.name for field in attrs.fields(Rules)), "due"),
 }
 
-#: Vocabularies whose codes are not known in advance.
-OPEN_SETS = frozenset({POLICE_CATEGORY})
+#: Vocabularies whose codes are not known in advance, or are composed (a rule set's scope
+#: and date).
+OPEN_SETS = frozenset({POLICE_CATEGORY, RULE_VERSION})
 
 
 def split_codes(cell: str) -> list[tuple[str, str]]:

@@ -517,7 +517,7 @@ class _Sections:
                     sum(c["attendance"] for c in found),
                     sum(c["materials"] for c in found),
                     sum(c["bravery_acts"] for c in found),
-                    ", ".join(f"{t} {n}" for t, n in sorted(themes.items())),
+                    "; ".join(f"{t}×{n}" for t, n in sorted(themes.items())),
                 )
             )
         return Section(
@@ -530,7 +530,7 @@ class _Sections:
                 ("attendance", "参加人次", "Attendance"),
                 ("materials", "发放资料", "Materials"),
                 ("bravery", "见义勇为宣传", "Bravery publicised"),
-                ("themes", "主题", "Themes"),
+                ("themes", "主题", "Themes", codes.CAMPAIGN_THEME),
             ),
             rows=tuple(rows),
         )

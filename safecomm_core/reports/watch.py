@@ -176,7 +176,7 @@ LISTS: dict[str, tuple[str, str, tuple[ColumnSpec, ...]]] = {
 
 _RULE: tuple[ColumnSpec, ...] = (
     ("rule", "规则", "Rule", codes.RULE),
-    ("rule_version", "规则版本", "Rule version"),
+    ("rule_version", "规则版本", "Rule version", codes.RULE_VERSION),
 )
 
 
