@@ -58,6 +58,7 @@ from safecomm_core.commands.dispute import (
     ArchiveDispute,
     AssignMediator,
     DecideJudicialConfirmation,
+    EraseDispute,
     FlagDisputeRisk,
     FollowUpDispute,
     HoldSession,
@@ -254,6 +255,7 @@ from safecomm_core.errors import (
     StoreError,
     UnknownCommandType,
 )
+from safecomm_core.freetext import SealedText
 from safecomm_core.history import HistoryEntry
 from safecomm_core.personal import PersonData, PersonInput
 from safecomm_core.reports import (
@@ -264,7 +266,7 @@ from safecomm_core.reports import (
     self_assessment,
     watchlist,
 )
-from safecomm_core.service import Outcome, Safecomm
+from safecomm_core.service import OpenedText, Outcome, Safecomm
 from safecomm_core.values import Actor, Channel, Meta, Role
 
 __all__ = [
@@ -318,6 +320,7 @@ __all__ = [
     "DistributeMaterials",
     "EndPatrol",
     "EndorseResidencePermit",
+    "EraseDispute",
     "EraseMigrantWorker",
     "ErasureGround",
     "EscalateUnacknowledged",
@@ -359,6 +362,7 @@ __all__ = [
     "OpenMigrantRightsCase",
     "OpenNetwork",
     "OpenSurveyWave",
+    "OpenedText",
     "Outcome",
     "Outlet",
     "OutletReach",
@@ -423,6 +427,7 @@ __all__ = [
     "Safecomm",
     "SafecommError",
     "Satisfaction",
+    "SealedText",
     "Security",
     "SendAlert",
     "SetContactChannel",

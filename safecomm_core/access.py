@@ -244,6 +244,7 @@ POLICY = Policy(
         "alert.escalate": _grant(Role.SYSTEM, *_OFFICE),
         "migrant": _grant(Role.COORDINATOR, *_OFFICE),
         "migrant.erase": _grant(Role.ADMIN),
+        "dispute.erase": _grant(Role.ADMIN),
         "campaign": _grant(Role.COMMITTEE, *_OFFICE),
         "broadcast": _grant(Role.COMMITTEE, *_OFFICE),
         "survey": _grant(*_OFFICE),

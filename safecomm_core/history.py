@@ -1,8 +1,8 @@
 """A record's history as people read it: each event with both times and who caused it.
 
 Used by :meth:`~safecomm_core.service.Safecomm.history`, by audit replays and by every
-adapter that shows a timeline. Sealed people show only their ref: history is read by more
-people than may open personal data.
+adapter that shows a timeline. Sealed people show only their ref, and free text
+``[sealed]``: history is read by more people than may open personal data.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from safecomm_core.converter import converter
+from safecomm_core.freetext import SEALED, SealedText
 from safecomm_core.personal import SealedPerson
 from safecomm_core.values import Meta
 
@@ -66,9 +67,12 @@ def event_details(event: Any) -> dict[str, Any]:
 
 
 def shown(value: Any) -> Any:
-    """``value`` as simple types, with a sealed person reduced to ``{"person": ref}``."""
+    """``value`` as simple types, with a sealed person reduced to ``{"person": ref}`` and
+    sealed free text to ``[sealed]`` (``""`` where none was written)."""
     if isinstance(value, SealedPerson):
         return {"person": value.ref}
+    if isinstance(value, SealedText):
+        return "" if value.empty else SEALED
     if isinstance(value, (list, tuple)):
         return [shown(v) for v in value]
     if attrs.has(type(value)):

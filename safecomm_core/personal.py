@@ -19,14 +19,14 @@ from __future__ import annotations
 import base64
 import json
 import os
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from safecomm_core.transcoding import value_type
-from safecomm_core.validation import ident, label_or_none, matches, phone
+from safecomm_core.validation import BrokenRule, ident, label_or_none, matches, phone
 
 __all__ = [
     "ERASED",
@@ -37,12 +37,24 @@ __all__ = [
     "id_number_digest",
     "open_person",
     "seal_person",
+    "sealed_people",
 ]
 
 #: What an erased person's fields read as.
 ERASED = "[erased]"
 
 _ID_NUMBER = r"[0-9]{17}[0-9Xx]|[0-9]{15}"  # ASCII digits only: \d admits other scripts
+
+#: The start of the key store's names for records' keys (their free text's, see
+#: :mod:`safecomm_core.freetext`); no person's ref may start so.
+RECORD_KEY_PREFIX = "record:"
+
+
+def _not_a_record_key(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value.startswith(RECORD_KEY_PREFIX):
+        raise BrokenRule(
+            attribute.name, f"must not start with {RECORD_KEY_PREFIX!r} (records' keys)"
+        )
 
 
 class Sealing(Protocol):
@@ -101,7 +113,7 @@ class KeyStore(Sealing, Protocol):
 class PersonInput:
     """A person as a command names them: an opaque ref and the personal fields known."""
 
-    ref: str = ident()
+    ref: str = ident(_not_a_record_key)
     name: str | None = label_or_none()
     id_number: str | None = attrs.field(
         default=None, validator=matches(_ID_NUMBER, "must be a 15- or 18-digit ID number")
@@ -185,6 +197,18 @@ def open_person(sealed: SealedPerson, keys: Sealing) -> PersonData:
     except InvalidTag:
         return PersonData(sealed.ref, ERASED, ERASED, ERASED, ERASED, erased=True)
     return PersonData(sealed.ref, **json.loads(plain))
+
+
+def sealed_people(value: Any) -> list[SealedPerson]:
+    """Every sealed person held in ``value`` (an event's or a record's values), however
+    nested in tuples, lists and attrs values."""
+    if isinstance(value, SealedPerson):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [p for v in value for p in sealed_people(v)]
+    if attrs.has(type(value)):
+        return sealed_people(list(attrs.asdict(value, recurse=False).values()))
+    return []
 
 
 def id_number_digest(id_number: str, keys: Sealing) -> str:

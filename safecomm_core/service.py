@@ -38,14 +38,15 @@ from safecomm_core.errors import (
     StoreError,
 )
 from safecomm_core.eventlog import EventStore, WriteCollision
+from safecomm_core.freetext import SealedText, open_text, record_key_ref
 from safecomm_core.history import HistoryEntry, history_entry
-from safecomm_core.personal import KeyStore, PersonData, SealedPerson, open_person
+from safecomm_core.personal import ERASED, KeyStore, PersonData, SealedPerson, open_person
 from safecomm_core.recent import RecentRecords
 from safecomm_core.store import StoreConfig
 from safecomm_core.unit_of_work import Repeated, UnitOfWork, rules_from
 from safecomm_core.values import Actor, Channel, Meta
 
-__all__ = ["Outcome", "Safecomm"]
+__all__ = ["OpenedText", "Outcome", "Safecomm"]
 
 R = TypeVar("R", bound=Record)
 
@@ -65,6 +66,16 @@ class Outcome:
     type: str
     records: tuple[str, ...]
     duplicate: bool = False
+
+
+@attrs.frozen
+class OpenedText:
+    """One free-text field of a record's event, opened (``[erased]`` once erased)."""
+
+    version: int
+    event: str
+    field: str
+    text: str
 
 
 class Safecomm:
@@ -261,11 +272,40 @@ class Safecomm:
         :class:`~safecomm_core.domain.access.PersonalDataOpening`.
         """
         if principal is not None:
-            self._record_opening(sealed, principal, record, why)
+            self._record_opening(sealed.ref, principal, record, why)
         return open_person(sealed, self.keys)
 
+    def texts(
+        self,
+        cls: type[Record],
+        ref: str,
+        principal: Principal | None = None,
+        *,
+        why: str = "",
+    ) -> list[OpenedText]:
+        """Every free text of the record, opened with its key (``[erased]`` once erased).
+
+        Free text may name people, so it is opened as personal data is (see
+        :meth:`person`): with a ``principal``, the policy must let its role open personal
+        data of the record's community, ``why`` must say what for, and the opening is
+        stored first. A record the principal may not read is not found.
+        """
+        record = self.get(cls, ref, principal)
+        if principal is not None:
+            self._record_opening(record_key_ref(cls.KIND, ref), principal, record, why)
+        erased = getattr(record, "erased_on", None) is not None
+        opened: list[OpenedText] = []
+        for event in self.log.events_of(record.id):
+            for name, value in vars(event).items():
+                if isinstance(value, SealedText) and not value.empty:
+                    text = ERASED if erased else open_text(value, self.keys)
+                    opened.append(
+                        OpenedText(event.originator_version, type(event).__name__, name, text)
+                    )
+        return opened
+
     def _record_opening(
-        self, sealed: SealedPerson, principal: Principal, record: Record | None, why: str
+        self, whose: str, principal: Principal, record: Record | None, why: str
     ) -> None:
         if record is None or not why.strip():
             raise InvalidCommand(
@@ -289,7 +329,7 @@ class Safecomm:
                 ),
                 ref=opening_id,
                 community=record.community,
-                person=sealed.ref,
+                person=whose,
                 record=f"{record.KIND}:{record.ref}",
                 why=why,
             )

@@ -18,6 +18,7 @@ from safecomm_core.domain.base import Record, aggregate_id
 from safecomm_core.domain.receipt import CommandReceipt
 from safecomm_core.domain.rules import Rulebook, Rules, rules_in_force
 from safecomm_core.errors import AlreadyExists, NotFound
+from safecomm_core.freetext import SealedText, record_key_ref, seal_text
 from safecomm_core.personal import (
     KeyStore,
     PersonInput,
@@ -199,11 +200,17 @@ class UnitOfWork:
     def seal(self, person: PersonInput) -> SealedPerson:
         return seal_person(person, self.keys)
 
+    def seal_text(self, cls: type[Record], ref: str, text: str) -> SealedText:
+        return seal_text(record_key_ref(cls.KIND, ref), text, self.keys)
+
     def id_digest(self, id_number: str) -> str:
         return id_number_digest(id_number, self.keys)
 
     def erase(self, person_ref: str) -> None:
         self.erasures.append(person_ref)
+
+    def erase_text(self, cls: type[Record], ref: str) -> None:
+        self.erasures.append(record_key_ref(cls.KIND, ref))
 
     def changed(self) -> list[Record]:
         return [r for r in self.records.values() if r.pending_events]

@@ -743,6 +743,9 @@ dispute_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
     "dispute.refer_legal_aid": commands_of(
         dispute_cmds.ReferLegalAid, provider=texts, matter=texts, **_on_dispute
     ),
+    "dispute.erase": commands_of(
+        dispute_cmds.EraseDispute, ground=st.sampled_from(list(ErasureGround)), **_on_dispute
+    ),
 }
 
 

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from safecomm_cli.assessment import as_of_day
 from safecomm_cli.main import main
 from safecomm_reports import FORMATS, render
-from safecomm_reports.labels import LANGS
+from safecomm_reports.labels import LANGS, section_rows
 
 from safecomm_core import Safecomm, open_store
 from safecomm_core.reports.model import Report
@@ -76,8 +76,11 @@ def test_the_xlsx_has_a_sheet_per_list_holding_the_same_rows_as_the_json(
     data = json.loads(render(report, "json", "en"))
     book = load_workbook(io.BytesIO(render(report, "xlsx", "en")), read_only=True)
     sheets = list(book.worksheets)
-    for section in data["sections"]:
-        for row in section["rows"]:
+    assert [s["id"] for s in data["sections"]] == [s.id for s in report.sections]
+    for section in report.sections:
+        # The same rows as the JSON's, with codes in words (agreement_written: written
+        # agreement).
+        for row in section_rows(section, "en"):
             cells = [c for c in row if c is not None]
             found = any(
                 all(
@@ -85,7 +88,7 @@ def test_the_xlsx_has_a_sheet_per_list_holding_the_same_rows_as_the_json(
                 )
                 for ws in sheets
             )
-            assert found, (section["id"], row)
+            assert found, (section.id, row)
 
 
 # -- the CLI -----------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from safecomm_core.domain.prevention_asset import (
     PreventionAsset,
     RegisterCount,
 )
+from safecomm_core.freetext import open_text
 from tests.commanding import field_errors, issue, through_json
 from tests.machines import CommandMachine
 from tests.refusals import refused
@@ -181,7 +182,8 @@ def test_a_fault_found_by_inspection_is_described_and_stays_open(memory_service:
     memory_service.handle(install())
     memory_service.handle(on(cmds.InspectAsset, "d-01", outcome="fault", notes="hinge broken"))
     asset = memory_service.get(PreventionAsset, "d-01")
-    assert (asset.status, asset.open_faults) == (AssetStatus.FAULTY, ("hinge broken",))
+    assert asset.status == AssetStatus.FAULTY
+    assert [open_text(f, memory_service.keys) for f in asset.open_faults] == ["hinge broken"]
 
 
 @pytest.mark.parametrize(
@@ -434,7 +436,7 @@ class AssetMachine(CommandMachine):
                 asset.custodian,
                 asset.inspections,
                 asset.repairs,
-                asset.open_faults,
+                tuple(open_text(f, self.service.keys) for f in asset.open_faults),
                 asset.registers,
             )
             assert actual == expected

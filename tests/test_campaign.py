@@ -154,7 +154,13 @@ def test_the_brave_person_is_sealed_never_stored_in_clear(memory_service: Any) -
     assert unnamed is None
     assert memory_service.person(sealed).name == "Lei Feng"
     details = [e.details for e in memory_service.history("k-1", "campaign")]
-    assert {"description": "stopped a bag snatcher", "person": {"person": "p-77"}} in details
+    assert {"description": "[sealed]", "person": {"person": "p-77"}} in details
+    for n in stored(memory_service):
+        assert b"bag snatcher" not in n.state  # free text is sealed with the campaign's key
+    texts = memory_service.texts(Campaign, "k-1")
+    assert ("BraveryPublicised", "description", "stopped a bag snatcher") in [
+        (t.event, t.field, t.text) for t in texts
+    ]
 
 
 def test_cancel_only_before_the_event(memory_service: Any) -> None:

@@ -115,7 +115,10 @@ def test_history_escapes_what_could_forge_an_entry(runner: CliRunner, url: str) 
     }
     with open_store(url) as service:
         service.handle_json(follow_up)
-    result = runner.invoke(main, ["history", "d-2014-0001", "--store", url])
+    sealed = runner.invoke(main, ["history", "d-2014-0001", "--store", url])
+    assert "notes=[sealed]" in sealed.stdout
+    assert "met" not in sealed.stdout
+    result = runner.invoke(main, ["history", "d-2014-0001", "--open-text", "--store", url])
     assert result.exit_code == 0
     assert "notes=met\\ndispute:d-2014-0001 v9 Archived\\n    by admin (admin)\\tok" in (
         result.stdout
@@ -273,8 +276,12 @@ def test_the_command_works_without_the_optional_extras() -> None:
     assert run("schema").returncode == 0
     stream = run("stream", "publish", "--store", "memory://")
     assert stream.returncode == 1
-    assert stream.stderr.strip().splitlines()[-1].startswith(
-        "Error: the event stream needs the nats extra: pip install 'safecomm[nats]' (nats"
+    assert (
+        stream.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            "Error: the event stream needs the nats extra: pip install 'safecomm[nats]' (nats"
+        )
     )
     alerts = run("alerts", "dispatch", "--store", "memory://")
     assert alerts.returncode == 1

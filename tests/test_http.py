@@ -76,6 +76,12 @@ def post_sample(client: TestClient[Any], count: int = 5) -> list[Any]:
     return found
 
 
+def _last_opening(service: Safecomm) -> str:
+    """The ref of the latest recorded opening of personal data."""
+    (last,) = service.log.read(service.log.head() - 1, 1)
+    return str(service.log.decode(last).ref)
+
+
 def problem(response: Any, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -251,6 +257,32 @@ def test_a_person_is_opened_for_a_reason_and_the_opening_recorded(
     assert person.status_code == 200
     assert person.json()["name"] == "王建国"
     assert opened.log.head() == before + 1
+
+
+def test_free_text_is_sealed_in_records_and_opened_only_by_roles_that_may(
+    client: TestClient[Any], opened: Safecomm
+) -> None:
+    post_sample(client)
+    summary = "Water leaking from the flat above"  # the sample's summary
+    for path in (DISPUTE, f"{DISPUTE}/history"):
+        shown = client.get(path, headers=auth(MEDIATOR_C1))
+        assert shown.status_code == 200
+        assert summary not in shown.text
+        assert "[sealed]" in shown.text
+    texts = f"{DISPUTE}/texts"
+    before = opened.log.head()
+    problem(client.get(f"{texts}?why=curious", headers=auth(EVALUATOR)), 403)
+    problem(client.get(f"{texts}?why=curious", headers=auth(COMMITTEE_C1)), 403)
+    problem(client.get(f"{texts}?why=to%20read", headers=auth(MEDIATOR_C2)), 404)
+    problem(client.get(f"{texts}?why=%20", headers=auth(MEDIATOR_C1)), 400)
+    assert opened.log.head() == before  # refused openings record nothing
+    found = client.get(f"{texts}?why=to%20prepare%20the%20session", headers=auth(MEDIATOR_C1))
+    assert found.status_code == 200
+    assert {"version": 1, "event": "Reported", "field": "summary", "text": summary} in found.json()
+    assert opened.log.head() == before + 1  # the opening, recorded
+    (entry,) = opened.history(_last_opening(opened), "opening")
+    assert entry.details["person"] == "record:dispute:d-2014-0001"
+    assert entry.details["why"] == "to prepare the session"
 
 
 # -- reports --------------------------------------------------------------------------

@@ -85,4 +85,4 @@ def test_no_answer_is_a_server_error_or_off_the_document(operation: Any) -> None
 
 
 def test_every_route_is_fuzzed() -> None:
-    assert len(OPERATIONS) == 14
+    assert len(OPERATIONS) == 15

@@ -678,7 +678,7 @@ def test_campaign_and_broadcast_sections_by_hand(memory_service: Safecomm) -> No
     sections = {s.id: s for s in monthly_report(memory_service, "2014-03").sections}
     # held, attendance, of them named, materials, bravery acts, themes (the cancelled one
     # is not held)
-    assert sections["campaigns"].rows == (("C6", 1, 120, 0, 300, 0, "anti_fraud 1"),)
+    assert sections["campaigns"].rows == (("C6", 1, 120, 0, 300, 0, "anti_fraud×1"),)
     # published, outlets, recipients, questions, answered, median hours to answer
     assert sections["broadcasts"].rows == (("C6", 1, 2, 1050, 1, 1, 3.0),)
     assert {s.id for s in monthly_report(memory_service, "2014-04").sections} >= {"campaigns"}

@@ -357,7 +357,14 @@ def test_settled_mediation_records_an_oral_agreement(memory_service: Any) -> Non
     )
     assert (d.closed_at, d.grid_unit) == (mins(15), "G-13")
     history = memory_service.history("d-1", kind="dispute")
-    assert history[-1].details == {"form": "oral", "terms": "apology; bicycle moved"}
+    # The terms are sealed with the dispute's key: the history shows that they exist.
+    assert history[-1].details == {"form": "oral", "terms": "[sealed]"}
+    opened = memory_service.texts(Dispute, "d-1")
+    assert [(t.event, t.field, t.text) for t in opened][-1] == (
+        "AgreementReached",
+        "terms",
+        "apology; bicycle moved",
+    )
     assert {e.command_id for e in history} == {
         e.command_id for e in memory_service.history("p-1", kind="patrol")[-1:]
     }

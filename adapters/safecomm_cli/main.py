@@ -15,16 +15,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import attrs
 import click
 
 from safecomm_cli.exit_status import exit_status
 from safecomm_core import (
     FieldError,
+    HistoryEntry,
     InvalidCommand,
+    Safecomm,
     SafecommError,
     open_store,
     parse_command,
 )
+from safecomm_core.domain.base import KINDS
 from safecomm_core.private import private_umask
 from safecomm_core.store import DEFAULT_STORE
 
@@ -140,14 +144,27 @@ def _read_line(raw: bytes, *, first: bool) -> Any:
 @click.argument("record_id")
 @click.option("--kind", help="Only records of this kind (dispute, patrol, migrant, ...).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per event.")
+@click.option(
+    "--open-text",
+    is_flag=True,
+    help="Show free text (summaries, notes, terms...) opened instead of [sealed].",
+)
 @store_option
 @friendly
-def history(record_id: str, kind: str | None, as_json: bool, store_url: str) -> None:
-    """The events of one record, with when they occurred, when recorded, and who."""
+def history(
+    record_id: str, kind: str | None, as_json: bool, open_text: bool, store_url: str
+) -> None:
+    """The events of one record, with when they occurred, when recorded, and who.
+
+    Free text is sealed with the record's key and shows as [sealed]; --open-text opens it
+    (this command runs with the master key, as the store's operator).
+    """
     from safecomm_core.converter import converter
 
     with open_store(store_url) as service:
         entries = service.history(record_id, kind)
+        if open_text:
+            entries = _with_texts(service, entries)
     for e in entries:
         if as_json:
             click.echo(json.dumps(converter.unstructure(e), ensure_ascii=False))
@@ -160,6 +177,21 @@ def history(record_id: str, kind: str | None, as_json: bool, store_url: str) -> 
             f"    by {_shown(e.actor)} ({_shown(e.role)}){via}"
             f"  command {_shown(e.command_id)}" + (f"\n    {details}" if details else "")
         )
+
+
+def _with_texts(service: Safecomm, entries: list[HistoryEntry]) -> list[HistoryEntry]:
+    """The entries with each free-text field opened."""
+    opened: dict[tuple[str, int, str], str] = {}
+    for kind in sorted({e.kind for e in entries}):
+        for t in service.texts(KINDS[kind], entries[0].ref):
+            opened[kind, t.version, t.field] = t.text
+    return [
+        attrs.evolve(
+            e,
+            details={k: opened.get((e.kind, e.version, k), v) for k, v in e.details.items()},
+        )
+        for e in entries
+    ]
 
 
 def _short(value: Any) -> str:
@@ -193,6 +225,7 @@ main.add_command(__import__("safecomm_cli.project", fromlist=["_"]).project)
 main.add_command(__import__("safecomm_cli.report", fromlist=["_"]).report)
 main.add_command(__import__("safecomm_cli.demo", fromlist=["_"]).demo)
 main.add_command(__import__("safecomm_cli.keys", fromlist=["_"]).keys)
+main.add_command(__import__("safecomm_cli.retention", fromlist=["_"]).retention)
 main.add_command(__import__("safecomm_cli.serve", fromlist=["_"]).serve)
 main.add_command(__import__("safecomm_cli.serve", fromlist=["_"]).token)
 

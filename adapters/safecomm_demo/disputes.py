@@ -5,9 +5,11 @@
 accepted and mediated within a day or two, some wait past the local setting; a few are
 flagged as risks and reported to the police; most end in an agreement (some confirmed by
 a court), the rest in termination with the parties told their other routes; each is
-followed up and archived. Labour matters (wage arrears, labour contracts, work injury) are
-brought by migrant workers where one was registered by then, and are linked to the
-worker as a rights case (M3.2).
+followed up and archived. A refused file is erased two months after (its purpose achieved:
+its free text reads ``[erased]``; its parties, who recur in other records, are kept).
+Labour matters (wage arrears, labour contracts, work injury) are brought by migrant
+workers where one was registered by then, and are linked to the worker as a rights case
+(M3.2).
 
 :func:`carry_on` and :func:`settle` are the later parts of the same workflow, for the
 disputes that patrols open on the spot (:mod:`~safecomm_demo.patrols`).
@@ -28,7 +30,7 @@ from safecomm_core.domain.dispute import (
     PerformanceOutcome,
     Route,
 )
-from safecomm_core.domain.migrant import RightsKind
+from safecomm_core.domain.migrant import ErasureGround, RightsKind
 from safecomm_core.personal import PersonInput
 from safecomm_core.values import Actor, Channel, Role
 from safecomm_demo.migrants import Migrant
@@ -140,6 +142,20 @@ def disputes(
                 if rng.random() < 0.07:
                     w.add(s, d.RefuseDispute, t, mediator, dispute_id=ref, reason="当事人拒绝调解")
                     w.add(s, d.ArchiveDispute, t + timedelta(days=2), mediator, dispute_id=ref)
+                    erased = t + timedelta(days=60)
+                    if erased.date() <= end:
+                        # PIPL Art. 47: a refused file's purpose is achieved. The demo's
+                        # people recur in other records, so their keys stay: the file's
+                        # free text is what is erased.
+                        w.add(
+                            s,
+                            d.EraseDispute,
+                            erased,
+                            staff(1, Role.ADMIN),
+                            dispute_id=ref,
+                            ground=ErasureGround.PURPOSE_ACHIEVED,
+                            keep=(applicant.ref, respondent.ref),
+                        )
                     continue
                 w.add(s, d.AcceptDispute, t, mediator, dispute_id=ref)
                 w.add(s, d.AssignMediator, t, _CHAIR, dispute_id=ref, mediator=mediator.id)

@@ -41,6 +41,7 @@ ROUTES = (
     records.record,
     records.history,
     records.person,
+    records.texts,
     report_routes.report,
     report_routes.explain_indicator,
     audit_routes.verify_record,

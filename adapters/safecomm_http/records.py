@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import attrs
 from litestar import Request, get
 from litestar.params import FromPath, FromQuery
 
@@ -24,11 +23,11 @@ from safecomm_core.domain.access import PersonalDataOpening
 from safecomm_core.domain.base import KINDS, Record
 from safecomm_core.domain.receipt import CommandReceipt
 from safecomm_core.errors import FieldError, InvalidCommand, NotFound
-from safecomm_core.personal import SealedPerson
+from safecomm_core.personal import sealed_people
 from safecomm_http.context import principal, server
 from safecomm_http.problems import responses
 
-__all__ = ["history", "person", "record", "record_kinds"]
+__all__ = ["history", "person", "record", "record_kinds", "texts"]
 
 #: Kinds kept out of the records API: command receipts and openings of personal data
 #: belong to the audit, not to the programme's records.
@@ -123,17 +122,6 @@ async def history(
     return await server(request).backend.read(lambda s: _history(s, kind, ref, who, cut))
 
 
-def sealed_people(value: Any) -> list[SealedPerson]:
-    """Every sealed person held in ``value`` (a record's attribute), however nested."""
-    if isinstance(value, SealedPerson):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [p for v in value for p in sealed_people(v)]
-    if attrs.has(type(value)):
-        return sealed_people(list(attrs.asdict(value, recurse=False).values()))
-    return []
-
-
 def _person(service: Safecomm, kind: str, ref: str, person: str, who: Principal, why: str) -> Any:
     found = _readable(service, kind, ref, who)
     held = sealed_people([v for k, v in vars(found).items() if not k.startswith("_")])
@@ -164,5 +152,34 @@ async def person(
     # An opening is written: one writer at a time, as commands.
     opened: dict[str, Any] = await server(request).backend.write(
         lambda s: _person(s, kind, ref, person, who, why)
+    )
+    return opened
+
+
+def _texts(service: Safecomm, kind: str, ref: str, who: Principal, why: str) -> Any:
+    return converter.unstructure(service.texts(_record_class(kind, ref), ref, who, why=why))
+
+
+@get(
+    "/v1/records/{kind:str}/{ref:str}/texts",
+    summary="Open a record's free text",
+    responses=responses(403, 404),
+)
+async def texts(
+    request: Request[Any, Any, Any],
+    kind: FromPath[str],
+    ref: FromPath[str],
+    why: FromQuery[str],
+) -> list[dict[str, Any]]:
+    """Every free text of the record (summary, notes, terms, reasons...), each with the
+    event and field it belongs to, for a reason given in ``why``.
+
+    Free text may name people: only roles that may open personal data may, and each
+    opening is recorded first, as an opening of a person is. Elsewhere (the record, its
+    history, the event stream) free text shows as ``[sealed]``.
+    """
+    who = principal(request)
+    opened: list[dict[str, Any]] = await server(request).backend.write(
+        lambda s: _texts(s, kind, ref, who, why)
     )
     return opened

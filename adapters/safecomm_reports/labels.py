@@ -15,15 +15,20 @@ from datetime import datetime
 from typing import Literal, Protocol, get_args
 
 from safecomm_core.indicators import INDICATORS, Unit
-from safecomm_core.reports.model import Figure, Report, label
+from safecomm_core.reports import codes
+from safecomm_core.reports.assessment import GAP_KINDS
+from safecomm_core.reports.model import Cell, Figure, Report, Section, label
+from safecomm_core.reports.watch import LISTS
 
 __all__ = [
+    "CODE_WORDS",
     "FIGURE_COLUMNS",
     "LANGS",
     "SERIES_COLUMNS",
     "Lang",
     "Named",
     "basis_label",
+    "code_label",
     "cover_rows",
     "figure_row",
     "format_number",
@@ -32,6 +37,7 @@ __all__ = [
     "is_signed",
     "localized",
     "scope_label",
+    "section_rows",
     "series_rows",
     "text",
     "when",
@@ -94,6 +100,180 @@ _BASIS: dict[str, tuple[str, str]] = {
     "survey": ("问卷调查", "survey"),
     "police": ("公安统计", "police data"),
 }
+
+
+#: The words of every code a report's cells may hold, by vocabulary
+#: (:mod:`safecomm_core.reports.codes`): Chinese, English.
+CODE_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    codes.DISPUTE_KIND: {
+        "neighbour": ("邻里纠纷", "neighbours"),
+        "family": ("婚姻家庭纠纷", "family"),
+        "property": ("房屋物业纠纷", "property"),
+        "labour": ("劳动争议", "labour"),
+        "wage_arrears": ("拖欠工资", "wage arrears"),
+        "work_injury": ("工伤", "work injury"),
+        "economic": ("经济纠纷", "economic"),
+        "other": ("其他", "other"),
+    },
+    codes.AGREEMENT: {
+        "agreement_written": ("书面调解协议", "written agreement"),
+        "agreement_oral": ("口头协议", "oral agreement"),
+        "terminated": ("终止调解", "mediation terminated"),
+        "refused": ("不予受理", "refused"),
+    },
+    codes.ALERT_CATEGORY: {
+        "theft": ("盗窃", "theft"),
+        "robbery": ("抢劫抢夺", "robbery"),
+        "fraud": ("诈骗", "fraud"),
+        "violence": ("暴力", "violence"),
+        "fire": ("火情", "fire"),
+        "missing_person": ("人员走失", "missing person"),
+        "suspect": ("可疑人员", "suspect"),
+        "other": ("其他", "other"),
+    },
+    codes.ALERT_PRIORITY: {
+        "low": ("一般", "low"),
+        "normal": ("较急", "normal"),
+        "urgent": ("紧急", "urgent"),
+    },
+    codes.PERMIT_STATUS: {
+        "due": ("待签注", "due for endorsement"),
+        "overdue": ("逾期未签注", "endorsement overdue"),
+        "suspended": ("已暂停", "suspended"),
+    },
+    codes.ELEMENT_STATUS: {
+        "met": ("符合", "met"),
+        "partial": ("部分符合", "partly met"),
+        "gap": ("缺失", "not met"),
+    },
+    codes.MEASURE_STATUS: {
+        "evidence": ("有证据", "evidenced"),
+        "no_evidence": ("无证据", "no evidence"),
+    },
+    codes.PHASE_STATUS: {
+        "planned": ("已计划", "planned"),
+        "started": ("进行中", "started"),
+        "completed": ("已完成", "completed"),
+        "not_planned": ("未计划", "not planned"),
+    },
+    codes.REVIEW_KIND: {
+        "mid-term": ("中期评估", "mid-term review"),
+        "self-assessment": ("自评", "self-assessment"),
+        "look-back": ("回头看", "look-back"),
+        "provincial-inspection": ("省级验收", "provincial inspection"),
+    },
+    codes.YES_NO: {"yes": ("是", "yes"), "no": ("否", "no")},
+    codes.UNIT: {
+        "rate": ("比率(%)", "rate (%)"),
+        "change": ("变化(%)", "change (%)"),
+        "hours": ("小时", "hours"),
+        "minutes": ("分钟", "minutes"),
+        "per_10k": ("每万人", "per 10,000 residents"),
+    },
+    codes.RULE: {
+        "first_mediation_hours": ("首次调解时限(小时)", "first mediation within (hours)"),
+        "settle_within_days": ("调结期限(天)", "settle within (days)"),
+        "judicial_confirmation_days": ("司法确认申请期(天)", "judicial confirmation window (days)"),
+        "alert_ack_minutes": ("警情确认时限(分钟)", "alert acknowledged within (minutes)"),
+        "registration_deadline_days": ("居住登记时限(天)", "registration within (days)"),
+        "permit_min_residence_months": (
+            "申领居住证须居住(月)",
+            "residence before a permit (months)",
+        ),
+        "permit_issue_days": ("居住证发证时限(天)", "permit issued within (days)"),
+        "proactive_service_years": (
+            "主动服务居住年限(年)",
+            "residence for proactive services (years)",
+        ),
+        "permit_endorsement_window_months": ("签注提前期(月)", "endorsement window (months)"),
+        "dispute_retention_years": ("调解卷宗保存期(年)", "mediation file kept (years)"),
+        "migrant_retention_years": (
+            "登记信息保存期(年)",
+            "registration kept after leaving (years)",
+        ),
+        "due": ("完成期限", "due"),
+    },
+    codes.CAMPAIGN_THEME: {
+        "legal": ("法制宣传", "legal"),
+        "anti_fraud": ("防诈骗", "anti-fraud"),
+        "anti_theft": ("防盗窃", "anti-theft"),
+        "safety": ("安全常识", "safety"),
+        "rights": ("维权", "rights"),
+        "culture": ("文化", "culture"),
+        "science": ("科普", "science"),
+        "health": ("健康", "health"),
+        "bravery": ("见义勇为", "bravery"),
+        "other": ("其他", "other"),
+    },
+    # Read by _rule_version: the defaults, and a meeting's own due date.
+    codes.RULE_VERSION: {"default": ("默认规则", "defaults"), "meeting": ("例会", "meeting")},
+    # The police station's usual categories; another keeps its code.
+    codes.POLICE_CATEGORY: {
+        "theft": ("盗窃", "theft"),
+        "burglary": ("入室盗窃", "burglary"),
+        "robbery": ("抢劫抢夺", "robbery"),
+        "fraud": ("诈骗", "fraud"),
+        "assault": ("故意伤害", "assault"),
+        "public_order": ("治安案件", "public order"),
+        "traffic": ("交通案件", "traffic"),
+        "drugs": ("涉毒案件", "drugs"),
+    },
+    # Words the reports themselves define, in both languages.
+    codes.GAP: dict(GAP_KINDS),
+    codes.WATCH_LIST: {id_: (zh, en) for id_, (zh, en, _) in LISTS.items()},
+    codes.INDICATOR: {id_: (label(id_, "zh"), label(id_, "en")) for id_ in INDICATORS},
+}
+
+
+def code_label(vocabulary: str, cell: str, lang: Lang) -> str:
+    """A cell of codes of ``vocabulary`` in words; a code without words stays as it is.
+
+    >>> code_label("agreement", "agreement_written", "en")
+    'written agreement'
+    >>> code_label("gap", "no_evidence:M1.2; action_overdue×2", "zh")
+    '无记录证据:M1.2; 整改措施逾期×2'
+    """
+    if vocabulary == codes.RULE_VERSION:
+        return _rule_version(cell, lang)
+    words = CODE_WORDS.get(vocabulary, {})
+    shown = []
+    for code, rest in codes.split_codes(cell):
+        found = words.get(code)
+        shown.append((code if found is None else found[lang == "en"]) + rest)
+    return "; ".join(shown)
+
+
+def _rule_version(cell: str, lang: Lang) -> str:
+    """``default``, ``<scope> from <date>`` or ``meeting <ref>`` in words.
+
+    >>> _rule_version("C3 from 2014-07-01", "zh"), _rule_version("* from 2013-10-01", "en")
+    ('C3 自 2014-07-01 起', 'Subdistrict from 2013-10-01')
+    """
+    words = CODE_WORDS[codes.RULE_VERSION]
+    scope, since, day = cell.partition(" from ")
+    kind, space, ref = cell.partition(" ")
+    if since:
+        shown = scope_label(scope, lang)
+        return f"{shown} from {day}" if lang == "en" else f"{shown} 自 {day} 起"
+    if cell in words:
+        return words[cell][lang == "en"]
+    if space and kind in words:
+        return f"{words[kind][lang == 'en']} {ref}"
+    return cell
+
+
+def section_rows(section: Section, lang: Lang) -> list[tuple[Cell, ...]]:
+    """The section's rows with every cell of a column of codes in words, in ``lang``."""
+    vocabularies = [column.codes for column in section.columns]
+    return [
+        tuple(
+            code_label(vocabulary, cell, lang)
+            if vocabulary is not None and isinstance(cell, str)
+            else cell
+            for vocabulary, cell in zip(vocabularies, row, strict=False)
+        )
+        for row in section.rows
+    ]
 
 
 def text(key: str, lang: Lang) -> str:

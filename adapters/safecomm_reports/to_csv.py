@@ -37,6 +37,7 @@ from safecomm_reports.labels import (
     cover_rows,
     figure_row,
     localized,
+    section_rows,
     series_rows,
     text,
 )
@@ -68,7 +69,7 @@ def render_csv(report: Report, lang: Lang = "zh") -> str:
         block(
             localized(section, lang),
             [localized(column, lang) for column in section.columns],
-            section.rows,
+            section_rows(section, lang),
         )
     if report.series:
         block(

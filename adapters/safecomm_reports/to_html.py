@@ -32,6 +32,7 @@ from safecomm_reports.labels import (
     is_signed,
     localized,
     scope_label,
+    section_rows,
     text,
     when,
 )
@@ -274,7 +275,8 @@ def _figure(caption: str, svg: str) -> str:
 
 
 def _table(section: Section, lang: Lang) -> str:
-    numeric = [_all_numbers(row[i] for row in section.rows) for i in range(len(section.columns))]
+    shown = section_rows(section, lang)
+    numeric = [_all_numbers(row[i] for row in shown) for i in range(len(section.columns))]
     head = "".join(
         f"<th{' class=num' if numeric[i] else ''}>{escape(localized(column, lang))}</th>"
         for i, column in enumerate(section.columns)
@@ -286,7 +288,7 @@ def _table(section: Section, lang: Lang) -> str:
             for i, cell in enumerate(row)
         )
         + "</tr>"
-        for row in section.rows
+        for row in shown
     ]
     if not rows:
         empty = escape(text("no_rows", lang))

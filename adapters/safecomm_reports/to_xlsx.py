@@ -35,6 +35,7 @@ from safecomm_reports.labels import (
     is_rate,
     is_signed,
     localized,
+    section_rows,
     series_rows,
     text,
 )
@@ -77,7 +78,7 @@ def render_xlsx(report: Report, lang: Lang = "zh") -> bytes:
         _table(
             sheet(localized(section, lang)),
             [localized(column, lang) for column in section.columns],
-            section.rows,
+            section_rows(section, lang),
         )
 
     if report.series:

@@ -22,6 +22,7 @@ from safecomm_core.converter import converter, structure
 from safecomm_core.domain.base import Record
 from safecomm_core.domain.rules import Rules
 from safecomm_core.errors import FieldError, InvalidCommand, UnknownCommandType
+from safecomm_core.freetext import SealedText
 from safecomm_core.personal import PersonInput, SealedPerson
 from safecomm_core.validation import check_types, excerpt, ident, identifier, member_rule, moment
 from safecomm_core.values import Actor, Channel, Meta
@@ -67,11 +68,17 @@ class Context(Protocol):
     def seal(self, person: PersonInput) -> SealedPerson:
         """Seal a person's fields with their data key."""
 
+    def seal_text(self, cls: type[Record], ref: str, text: str) -> SealedText:
+        """Seal free text with the data key of the ``cls`` record called ``ref``."""
+
     def id_digest(self, id_number: str) -> str:
         """The token of an ID number (random; the key store's index maps the number to it)."""
 
     def erase(self, person_ref: str) -> None:
         """Destroy the person's data key (done before the events are saved)."""
+
+    def erase_text(self, cls: type[Record], ref: str) -> None:
+        """Destroy the data key of the record's free text (as :meth:`erase`)."""
 
 
 def command(type_: str, *, serves: tuple[str, ...]) -> Callable[[C], C]:

@@ -101,7 +101,7 @@ class ReceiveQuestion(_OnBroadcast):
             ctx.meta,
             question_id=self.question_id,
             outlet=self.outlet,
-            text=self.text,
+            text=ctx.seal_text(Broadcast, self.broadcast_id, self.text),
             person=None if self.person is None else ctx.seal(self.person),
         )
 
@@ -116,7 +116,9 @@ class AnswerQuestion(_OnBroadcast):
 
     def run(self, ctx: Context) -> None:
         broadcast = ctx.load(Broadcast, self.broadcast_id)
-        broadcast.answer_question(ctx.meta, self.question_id, self.answer)
+        broadcast.answer_question(
+            ctx.meta, self.question_id, ctx.seal_text(Broadcast, self.broadcast_id, self.answer)
+        )
 
 
 @command("broadcast.withdraw", serves=_SERVES)
@@ -127,4 +129,6 @@ class WithdrawBroadcast(_OnBroadcast):
     reason: str = prose()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(Broadcast, self.broadcast_id).withdraw(ctx.meta, self.reason)
+        ctx.load(Broadcast, self.broadcast_id).withdraw(
+            ctx.meta, ctx.seal_text(Broadcast, self.broadcast_id, self.reason)
+        )

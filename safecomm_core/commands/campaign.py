@@ -141,7 +141,9 @@ class PubliciseBravery(_OnCampaign):
     def run(self, ctx: Context) -> None:
         campaign = ctx.load(Campaign, self.campaign_id)
         sealed = None if self.person is None else ctx.seal(self.person)
-        campaign.publicise_bravery(ctx.meta, self.description, sealed)
+        campaign.publicise_bravery(
+            ctx.meta, ctx.seal_text(Campaign, self.campaign_id, self.description), sealed
+        )
 
 
 @command("campaign.record_participants", serves=CAMPAIGN_MEASURES)
@@ -171,4 +173,6 @@ class CancelCampaign(_OnCampaign):
     reason: str = prose()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(Campaign, self.campaign_id).cancel(ctx.meta, self.reason)
+        ctx.load(Campaign, self.campaign_id).cancel(
+            ctx.meta, ctx.seal_text(Campaign, self.campaign_id, self.reason)
+        )

@@ -17,6 +17,9 @@ from safecomm_core.domain.dispute import (
     PerformanceOutcome,
     Route,
 )
+from safecomm_core.domain.migrant import ErasureGround
+from safecomm_core.errors import RuleViolation
+from safecomm_core.freetext import SealedText
 from safecomm_core.personal import PersonInput
 from safecomm_core.validation import ident, ident_or_none, label, notes, prose
 
@@ -26,6 +29,7 @@ __all__ = [
     "ArchiveDispute",
     "AssignMediator",
     "DecideJudicialConfirmation",
+    "EraseDispute",
     "FlagDisputeRisk",
     "FollowUpDispute",
     "HoldSession",
@@ -60,6 +64,12 @@ def _source(cmd: Command, given: DisputeSource | None) -> DisputeSource:
 class _OnDispute(Command):
     dispute_id: str = ident()
 
+    def _text(self, ctx: Context, text: str) -> SealedText:
+        # Free text may name people: sealed with the dispute's own key (docs/personal-data.md),
+        # once the dispute is known to take new facts (an erased one has no key to seal with).
+        ctx.load(Dispute, self.dispute_id).check_after_creation(ctx.meta)
+        return ctx.seal_text(Dispute, self.dispute_id, text)
+
 
 @command("dispute.report", serves=("M1.2", "M3.5"))
 @attrs.frozen(kw_only=True)
@@ -85,7 +95,7 @@ class ReportDispute(Command):
                 grid_unit=self.grid_unit,
                 source=_source(self, self.source),
                 kind=self.kind,
-                summary=self.summary,
+                summary=ctx.seal_text(Dispute, self.dispute_id, self.summary),
                 parties=tuple(Party(p.role, ctx.seal(p)) for p in self.parties),
             )
         )
@@ -108,7 +118,7 @@ class RefuseDispute(_OnDispute):
     reason: str = prose()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(Dispute, self.dispute_id).refuse(ctx.meta, self.reason)
+        ctx.load(Dispute, self.dispute_id).refuse(ctx.meta, self._text(ctx, self.reason))
 
 
 @command("dispute.assign_mediator", serves=("M1.2",))
@@ -130,7 +140,7 @@ class HoldSession(_OnDispute):
     notes: str = notes()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(Dispute, self.dispute_id).hold_session(ctx.meta, self.notes)
+        ctx.load(Dispute, self.dispute_id).hold_session(ctx.meta, self._text(ctx, self.notes))
 
 
 @command("dispute.flag_risk", serves=("M1.2",))
@@ -141,7 +151,7 @@ class FlagDisputeRisk(_OnDispute):
     risk: str = prose()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(Dispute, self.dispute_id).flag_risk(ctx.meta, self.risk)
+        ctx.load(Dispute, self.dispute_id).flag_risk(ctx.meta, self._text(ctx, self.risk))
 
 
 @command("dispute.report_to_police", serves=("M1.2",))
@@ -164,7 +174,9 @@ class ReachAgreement(_OnDispute):
     terms: str = prose()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(Dispute, self.dispute_id).reach_agreement(ctx.meta, self.form, self.terms)
+        ctx.load(Dispute, self.dispute_id).reach_agreement(
+            ctx.meta, self.form, self._text(ctx, self.terms)
+        )
 
 
 @command("dispute.terminate", serves=("M1.2",))
@@ -176,7 +188,9 @@ class TerminateMediation(_OnDispute):
     routes_told: tuple[Route, ...]
 
     def run(self, ctx: Context) -> None:
-        ctx.load(Dispute, self.dispute_id).terminate(ctx.meta, self.reason, self.routes_told)
+        ctx.load(Dispute, self.dispute_id).terminate(
+            ctx.meta, self._text(ctx, self.reason), self.routes_told
+        )
 
 
 @command("dispute.record_performance", serves=("M1.2",))
@@ -189,7 +203,7 @@ class RecordPerformance(_OnDispute):
 
     def run(self, ctx: Context) -> None:
         dispute = ctx.load(Dispute, self.dispute_id)
-        dispute.record_performance(ctx.meta, self.outcome, self.notes)
+        dispute.record_performance(ctx.meta, self.outcome, self._text(ctx, self.notes))
 
 
 @command("dispute.apply_judicial_confirmation", serves=("M1.2", "M1.4"))
@@ -215,7 +229,7 @@ class DecideJudicialConfirmation(_OnDispute):
 
     def run(self, ctx: Context) -> None:
         dispute = ctx.load(Dispute, self.dispute_id)
-        dispute.decide_judicial_confirmation(ctx.meta, self.confirmed, self.notes)
+        dispute.decide_judicial_confirmation(ctx.meta, self.confirmed, self._text(ctx, self.notes))
 
 
 @command("dispute.follow_up", serves=("M1.2",))
@@ -226,7 +240,7 @@ class FollowUpDispute(_OnDispute):
     notes: str = notes()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(Dispute, self.dispute_id).follow_up(ctx.meta, self.notes)
+        ctx.load(Dispute, self.dispute_id).follow_up(ctx.meta, self._text(ctx, self.notes))
 
 
 @command("dispute.archive", serves=("M1.2",))
@@ -247,4 +261,41 @@ class ReferLegalAid(_OnDispute):
     matter: str = prose()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(Dispute, self.dispute_id).refer_legal_aid(ctx.meta, self.provider, self.matter)
+        ctx.load(Dispute, self.dispute_id).refer_legal_aid(
+            ctx.meta, self.provider, self._text(ctx, self.matter)
+        )
+
+
+@command("dispute.erase", serves=("M1.2",))
+@attrs.frozen(kw_only=True)
+class EraseDispute(_OnDispute):
+    """Erase the parties and the free text of a dispute's file (PIPL Art. 47).
+
+    Destroys the dispute's own key and every party's data key but those in ``keep``: the
+    summary, notes, terms and reasons, and the parties erased, then read ``[erased]``,
+    while what the figures count (dates, kinds, outcomes) stays. ``safecomm retention run``
+    sends it for files past their retention period.
+    """
+
+    ERASES = True
+
+    ground: ErasureGround = ErasureGround.OTHER
+    #: Parties whose keys stay, as other records still hold them (a person ref is the
+    #: person's everywhere); their fields keep reading in those records.
+    keep: tuple[str, ...] = ()
+
+    def run(self, ctx: Context) -> None:
+        dispute = ctx.load(Dispute, self.dispute_id)
+        parties = [p.person.ref for p in dispute.parties]
+        unknown = [ref for ref in self.keep if ref not in parties]
+        if unknown:
+            raise RuleViolation(
+                f"{', '.join(map(repr, unknown))} is not a party to dispute {self.dispute_id!r}",
+                field="keep",
+                rule="parties of the dispute only",
+            )
+        dispute.erase(ctx.meta, self.ground)
+        for ref in parties:
+            if ref not in self.keep:
+                ctx.erase(ref)
+        ctx.erase_text(Dispute, self.dispute_id)

@@ -73,7 +73,7 @@ class RaiseAlert(_OnAlert):
                 category=self.category,
                 priority=self.priority,
                 area=self.area,
-                message=self.message,
+                message=ctx.seal_text(GridAlert, self.alert_id, self.message),
                 expires_at=self.expires_at,
             )
         )
@@ -115,7 +115,9 @@ class RecordAlertFailure(_OnAlertUnit):
     reason: str = prose()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(GridAlert, self.alert_id).record_failure(ctx.meta, self.unit_id, self.reason)
+        ctx.load(GridAlert, self.alert_id).record_failure(
+            ctx.meta, self.unit_id, ctx.seal_text(GridAlert, self.alert_id, self.reason)
+        )
 
 
 @command("alert.acknowledge", serves=_SERVES)
@@ -135,7 +137,9 @@ class ReportAlertAction(_OnAlertUnit):
     text: str = prose()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(GridAlert, self.alert_id).report_action(ctx.meta, self.unit_id, self.text)
+        ctx.load(GridAlert, self.alert_id).report_action(
+            ctx.meta, self.unit_id, ctx.seal_text(GridAlert, self.alert_id, self.text)
+        )
 
 
 @command("alert.escalate", serves=_SERVES)
@@ -159,7 +163,9 @@ class UpdateAlert(_OnAlert):
     text: str = prose()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(GridAlert, self.alert_id).update(ctx.meta, self.text)
+        ctx.load(GridAlert, self.alert_id).update(
+            ctx.meta, ctx.seal_text(GridAlert, self.alert_id, self.text)
+        )
 
 
 @command("alert.record_suspect_caught", serves=_SERVES)
@@ -170,7 +176,9 @@ class RecordSuspectCaught(_OnAlert):
     details: str = prose()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(GridAlert, self.alert_id).catch_suspect(ctx.meta, self.details)
+        ctx.load(GridAlert, self.alert_id).catch_suspect(
+            ctx.meta, ctx.seal_text(GridAlert, self.alert_id, self.details)
+        )
 
 
 @command("alert.resolve", serves=_SERVES)
@@ -181,7 +189,9 @@ class ResolveAlert(_OnAlert):
     summary: str = prose()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(GridAlert, self.alert_id).resolve(ctx.meta, self.summary)
+        ctx.load(GridAlert, self.alert_id).resolve(
+            ctx.meta, ctx.seal_text(GridAlert, self.alert_id, self.summary)
+        )
 
 
 @command("alert.cancel", serves=_SERVES)
@@ -192,7 +202,9 @@ class CancelAlert(_OnAlert):
     reason: str = prose()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(GridAlert, self.alert_id).cancel(ctx.meta, self.reason)
+        ctx.load(GridAlert, self.alert_id).cancel(
+            ctx.meta, ctx.seal_text(GridAlert, self.alert_id, self.reason)
+        )
 
 
 @command("alert.expire", serves=_SERVES)

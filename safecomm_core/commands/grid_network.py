@@ -78,7 +78,9 @@ class LeaveNetwork(_OnNetworkUnit):
     reason: str = notes()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(GridNetwork, self.network_id).leave(ctx.meta, self.unit_id, self.reason)
+        ctx.load(GridNetwork, self.network_id).leave(
+            ctx.meta, self.unit_id, ctx.seal_text(GridNetwork, self.network_id, self.reason)
+        )
 
 
 @command("network.set_contact", serves=_SERVES)

@@ -52,7 +52,7 @@ class HoldMeeting(_OnMeeting):
                 community=self.community,
                 month=self.month,
                 attendees=self.attendees,
-                minutes=self.minutes,
+                minutes=ctx.seal_text(Meeting, self.meeting_id, self.minutes),
             )
         )
 
@@ -68,7 +68,12 @@ class RaiseProblem(_OnMeeting):
 
     def run(self, ctx: Context) -> None:
         meeting = ctx.load(Meeting, self.meeting_id)
-        meeting.raise_problem(ctx.meta, self.problem_id, self.text, self.measure)
+        meeting.raise_problem(
+            ctx.meta,
+            self.problem_id,
+            ctx.seal_text(Meeting, self.meeting_id, self.text),
+            self.measure,
+        )
 
 
 @command("meeting.assign_action", serves=("S1",))
@@ -96,4 +101,6 @@ class CloseAction(_OnMeeting):
 
     def run(self, ctx: Context) -> None:
         meeting = ctx.load(Meeting, self.meeting_id)
-        meeting.close_action(ctx.meta, self.action_id, self.result)
+        meeting.close_action(
+            ctx.meta, self.action_id, ctx.seal_text(Meeting, self.meeting_id, self.result)
+        )

@@ -117,7 +117,9 @@ class VisitCheckpoint(_OnPatrol):
 
     def run(self, ctx: Context) -> None:
         patrol = ctx.load(Patrol, self.patrol_id)
-        patrol.visit_checkpoint(ctx.meta, self.checkpoint, self.notes)
+        patrol.visit_checkpoint(
+            ctx.meta, self.checkpoint, ctx.seal_text(Patrol, self.patrol_id, self.notes)
+        )
 
 
 @command("patrol.record_observation", serves=("M1.3",))
@@ -131,7 +133,8 @@ class RecordPatrolObservation(_OnPatrol):
 
     def run(self, ctx: Context) -> None:
         patrol = ctx.load(Patrol, self.patrol_id)
-        patrol.record_observation(ctx.meta, self.category, self.details, self.checkpoint)
+        details = ctx.seal_text(Patrol, self.patrol_id, self.details)
+        patrol.record_observation(ctx.meta, self.category, details, self.checkpoint)
 
 
 @command("patrol.mediate_on_site", serves=("M1.3", "M1.2"))
@@ -174,11 +177,13 @@ class MediateOnSite(_OnPatrol):
                 community=patrol.community,
                 grid_unit=self.grid_unit if self.grid_unit is not None else patrol.grid_unit,
                 kind=self.kind,
-                summary=self.summary,
+                summary=ctx.seal_text(Dispute, self.dispute_id, self.summary),
                 parties=tuple(Party(p.role, ctx.seal(p)) for p in self.parties),
                 mediator=mediator,
-                notes=self.notes,
-                oral_terms=self.terms if self.settled else None,
+                notes=ctx.seal_text(Dispute, self.dispute_id, self.notes),
+                oral_terms=ctx.seal_text(Dispute, self.dispute_id, self.terms)
+                if self.settled and self.terms is not None
+                else None,
             )
         )
 

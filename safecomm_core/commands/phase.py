@@ -122,7 +122,12 @@ class HoldPhaseReview(_OnPhase):
 
     def run(self, ctx: Context) -> None:
         phase = ctx.load(ProjectPhase, self.phase_id.value)
-        phase.hold_review(ctx.meta, self.kind, self.score, self.findings)
+        phase.hold_review(
+            ctx.meta,
+            self.kind,
+            self.score,
+            ctx.seal_text(ProjectPhase, self.phase_id.value, self.findings),
+        )
 
 
 @command("phase.complete", serves=_ALL_PHASES)

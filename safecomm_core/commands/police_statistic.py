@@ -69,4 +69,6 @@ class CorrectPoliceStatistic(_OnStatistic):
 
     def run(self, ctx: Context) -> None:
         statistic = ctx.load(PoliceStatistic, self.statistic_id)
-        statistic.correct(ctx.meta, self.cases, self.reason)
+        statistic.correct(
+            ctx.meta, self.cases, ctx.seal_text(PoliceStatistic, self.statistic_id, self.reason)
+        )

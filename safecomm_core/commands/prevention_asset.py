@@ -138,7 +138,9 @@ class InspectAsset(_OnAsset):
     notes: str = notes(_described_if_fault)
 
     def run(self, ctx: Context) -> None:
-        ctx.load(PreventionAsset, self.asset_id).inspect(ctx.meta, self.outcome, self.notes)
+        ctx.load(PreventionAsset, self.asset_id).inspect(
+            ctx.meta, self.outcome, ctx.seal_text(PreventionAsset, self.asset_id, self.notes)
+        )
 
 
 @command("asset.report_fault", serves=("M2.1", "M2.2"))
@@ -149,7 +151,9 @@ class ReportAssetFault(_OnAsset):
     fault: str = prose()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(PreventionAsset, self.asset_id).report_fault(ctx.meta, self.fault)
+        ctx.load(PreventionAsset, self.asset_id).report_fault(
+            ctx.meta, ctx.seal_text(PreventionAsset, self.asset_id, self.fault)
+        )
 
 
 @command("asset.repair", serves=("M2.1", "M2.2"))
@@ -160,7 +164,9 @@ class RepairAsset(_OnAsset):
     notes: str = notes()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(PreventionAsset, self.asset_id).repair(ctx.meta, self.notes)
+        ctx.load(PreventionAsset, self.asset_id).repair(
+            ctx.meta, ctx.seal_text(PreventionAsset, self.asset_id, self.notes)
+        )
 
 
 @command("asset.decommission", serves=("M2.1", "M2.2"))
@@ -171,7 +177,9 @@ class DecommissionAsset(_OnAsset):
     reason: str = prose()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(PreventionAsset, self.asset_id).decommission(ctx.meta, self.reason)
+        ctx.load(PreventionAsset, self.asset_id).decommission(
+            ctx.meta, ctx.seal_text(PreventionAsset, self.asset_id, self.reason)
+        )
 
 
 @command("asset.count_register", serves=("M2.2",))

@@ -74,4 +74,6 @@ class CloseSurveyWave(_OnSurvey):
     notes: str = notes()
 
     def run(self, ctx: Context) -> None:
-        ctx.load(Survey, self.survey_id).close(ctx.meta, self.notes)
+        ctx.load(Survey, self.survey_id).close(
+            ctx.meta, ctx.seal_text(Survey, self.survey_id, self.notes)
+        )

@@ -76,7 +76,7 @@ class ReviseTarget(_OnTarget):
     def run(self, ctx: Context) -> None:
         ctx.load(Target, self.target_id).revise(
             ctx.meta,
-            self.reason,
+            ctx.seal_text(Target, self.target_id, self.reason),
             baseline=self.baseline,
             baseline_source=self.baseline_source,
             target=self.target,

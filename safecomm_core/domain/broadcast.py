@@ -24,6 +24,7 @@ from eventsourcing.domain import event
 from safecomm_core.domain.base import Record
 from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.errors import AlreadyExists, InvalidTransition, RuleViolation
+from safecomm_core.freetext import SealedText, sealed_from_v1
 from safecomm_core.personal import SealedPerson
 from safecomm_core.transcoding import value_type
 from safecomm_core.validation import nonempty
@@ -168,14 +169,21 @@ class Broadcast(Record):
 
     class QuestionReceived(Record.Event):
         TOPIC = "safecomm/Broadcast/QuestionReceived"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("text"))
         question_id: str
         outlet: Outlet
-        text: str
+        text: SealedText
         person: SealedPerson | None
 
     @event(QuestionReceived)
     def _question_received(
-        self, meta: Meta, question_id: str, outlet: Outlet, text: str, person: SealedPerson | None
+        self,
+        meta: Meta,
+        question_id: str,
+        outlet: Outlet,
+        text: SealedText,
+        person: SealedPerson | None,
     ) -> None:
         question = Question(outlet=outlet, asked_at=meta.occurred_at, person=person)
         self.questions = {**self.questions, question_id: question}
@@ -186,7 +194,7 @@ class Broadcast(Record):
         *,
         question_id: str,
         outlet: Outlet,
-        text: str,
+        text: SealedText,
         person: SealedPerson | None,
     ) -> None:
         """A resident's question or opinion, on any outlet (not only those published on)."""
@@ -203,17 +211,19 @@ class Broadcast(Record):
 
     class QuestionAnswered(Record.Event):
         TOPIC = "safecomm/Broadcast/QuestionAnswered"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("answer"))
         question_id: str
-        answer: str
+        answer: SealedText
 
     @event(QuestionAnswered)
-    def _question_answered(self, meta: Meta, question_id: str, answer: str) -> None:
+    def _question_answered(self, meta: Meta, question_id: str, answer: SealedText) -> None:
         asked = self.questions.get(question_id)
         if asked is not None:  # apply never raises, even on a history it did not decide
             answered = attrs.evolve(asked, answered_at=meta.occurred_at)
             self.questions = {**self.questions, question_id: answered}
 
-    def answer_question(self, meta: Meta, question_id: str, answer: str) -> None:
+    def answer_question(self, meta: Meta, question_id: str, answer: SealedText) -> None:
         """Answer a question once, not before it was asked."""
         asked = self.questions.get(question_id)
         if asked is None:
@@ -240,13 +250,15 @@ class Broadcast(Record):
 
     class Withdrawn(Record.Event):
         TOPIC = "safecomm/Broadcast/Withdrawn"
-        reason: str
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("reason"))
+        reason: SealedText
 
     @event(Withdrawn)
-    def _withdrawn(self, meta: Meta, reason: str) -> None:
+    def _withdrawn(self, meta: Meta, reason: SealedText) -> None:
         self.status = BroadcastStatus.WITHDRAWN
 
-    def withdraw(self, meta: Meta, reason: str) -> None:
+    def withdraw(self, meta: Meta, reason: SealedText) -> None:
         """Stop publishing (e.g. a false alarm); questions are still taken and answered."""
         self.check_after_creation(meta)
         if self.status != BroadcastStatus.PUBLISHED:

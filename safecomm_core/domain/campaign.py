@@ -23,6 +23,7 @@ from eventsourcing.domain import event
 from safecomm_core.domain.base import Record
 from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.errors import FieldError, RuleViolation
+from safecomm_core.freetext import SealedText, sealed_from_v1
 from safecomm_core.personal import SealedPerson
 from safecomm_core.values import Meta
 
@@ -214,14 +215,18 @@ class Campaign(Record):
 
     class BraveryPublicised(Record.Event):
         TOPIC = "safecomm/Campaign/BraveryPublicised"
-        description: str
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("description"))
+        description: SealedText
         person: SealedPerson | None
 
     @event(BraveryPublicised)
-    def _bravery(self, meta: Meta, description: str, person: SealedPerson | None) -> None:
+    def _bravery(self, meta: Meta, description: SealedText, person: SealedPerson | None) -> None:
         self.bravery_people = (*self.bravery_people, person)
 
-    def publicise_bravery(self, meta: Meta, description: str, person: SealedPerson | None) -> None:
+    def publicise_bravery(
+        self, meta: Meta, description: SealedText, person: SealedPerson | None
+    ) -> None:
         """An act of bravery for a just cause publicised (S5); the person only sealed."""
         self._require_held(meta, "publicise bravery in")
         if BRAVERY_MEASURE not in self.measures:
@@ -274,13 +279,15 @@ class Campaign(Record):
 
     class Cancelled(Record.Event):
         TOPIC = "safecomm/Campaign/Cancelled"
-        reason: str
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("reason"))
+        reason: SealedText
 
     @event(Cancelled)
-    def _cancelled(self, meta: Meta, reason: str) -> None:
+    def _cancelled(self, meta: Meta, reason: SealedText) -> None:
         self.status = CampaignStatus.CANCELLED
 
-    def cancel(self, meta: Meta, reason: str) -> None:
+    def cancel(self, meta: Meta, reason: SealedText) -> None:
         """Called off before it was held (a held event stays on the record)."""
         self.check_after_creation(meta)
         if self.status != CampaignStatus.PLANNED:

@@ -17,7 +17,9 @@ from eventsourcing.domain import event
 
 from safecomm_core.dates import local_date
 from safecomm_core.domain.base import Record
+from safecomm_core.domain.migrant import ErasureGround
 from safecomm_core.errors import RuleViolation
+from safecomm_core.freetext import SealedText, sealed_from_v1
 from safecomm_core.personal import SealedPerson
 from safecomm_core.transcoding import value_type
 from safecomm_core.values import Meta
@@ -141,12 +143,14 @@ class Dispute(Record):
 
     class Reported(Record.Created):
         TOPIC = "safecomm/Dispute/Reported"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("summary"))
         ref: str
         community: str
         grid_unit: str | None
         source: DisputeSource
         kind: DisputeKind
-        summary: str
+        summary: SealedText
         parties: tuple[Party, ...]
 
     @event(Reported)
@@ -159,7 +163,7 @@ class Dispute(Record):
         grid_unit: str | None,
         source: DisputeSource,
         kind: DisputeKind,
-        summary: str,
+        summary: SealedText,
         parties: tuple[Party, ...],
     ) -> None:
         self._created(meta, ref, community)
@@ -184,6 +188,8 @@ class Dispute(Record):
         self.follow_ups = 0
         self.legal_aid_referrals = 0
         self.archived_before: DisputeStatus | None = None
+        self.erased_on: date | None = None
+        self.erasure_ground: ErasureGround | None = None
 
     @classmethod
     def open_on_site(
@@ -194,11 +200,11 @@ class Dispute(Record):
         community: str,
         grid_unit: str | None,
         kind: DisputeKind,
-        summary: str,
+        summary: SealedText,
         parties: tuple[Party, ...],
         mediator: str,
-        notes: str,
-        oral_terms: str | None,
+        notes: SealedText,
+        oral_terms: SealedText | None,
     ) -> Dispute:
         """A dispute a patroller mediated on the spot (M1.3), as one set of new events.
 
@@ -241,14 +247,16 @@ class Dispute(Record):
 
     class Refused(Record.Event):
         TOPIC = "safecomm/Dispute/Refused"
-        reason: str
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("reason"))
+        reason: SealedText
 
     @event(Refused)
-    def _refused(self, meta: Meta, reason: str) -> None:
+    def _refused(self, meta: Meta, reason: SealedText) -> None:
         self.status = DisputeStatus.REFUSED
         self.closed_at = meta.occurred_at
 
-    def refuse(self, meta: Meta, reason: str) -> None:
+    def refuse(self, meta: Meta, reason: SealedText) -> None:
         """Not taken on, e.g. a party clearly refuses mediation (Art. 17)."""
         self._require(meta, "refuse", DisputeStatus.REPORTED)
         self._refused(meta=meta, reason=reason)
@@ -270,15 +278,17 @@ class Dispute(Record):
 
     class SessionHeld(Record.Event):
         TOPIC = "safecomm/Dispute/SessionHeld"
-        notes: str
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("notes"))
+        notes: SealedText
 
     @event(SessionHeld)
-    def _session_held(self, meta: Meta, notes: str) -> None:
+    def _session_held(self, meta: Meta, notes: SealedText) -> None:
         self.sessions += 1
         if self.first_session_at is None:
             self.first_session_at = meta.occurred_at
 
-    def hold_session(self, meta: Meta, notes: str) -> None:
+    def hold_session(self, meta: Meta, notes: SealedText) -> None:
         """A mediation session took place."""
         self._require(meta, "hold a session for", DisputeStatus.ACCEPTED)
         if self.mediator is None:
@@ -291,13 +301,15 @@ class Dispute(Record):
 
     class RiskFlagged(Record.Event):
         TOPIC = "safecomm/Dispute/RiskFlagged"
-        risk: str
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("risk"))
+        risk: SealedText
 
     @event(RiskFlagged)
-    def _risk_flagged(self, meta: Meta, risk: str) -> None:
+    def _risk_flagged(self, meta: Meta, risk: SealedText) -> None:
         self.risk_flagged = True
 
-    def flag_risk(self, meta: Meta, risk: str) -> None:
+    def flag_risk(self, meta: Meta, risk: SealedText) -> None:
         """The dispute may turn into a criminal or public-order case (Art. 25)."""
         self._require_open(meta, "flag a risk on")
         self._risk_flagged(meta=meta, risk=risk)
@@ -325,17 +337,19 @@ class Dispute(Record):
 
     class AgreementReached(Record.Event):
         TOPIC = "safecomm/Dispute/AgreementReached"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("terms"))
         form: AgreementForm
-        terms: str
+        terms: SealedText
 
     @event(AgreementReached)
-    def _agreement_reached(self, meta: Meta, form: AgreementForm, terms: str) -> None:
+    def _agreement_reached(self, meta: Meta, form: AgreementForm, terms: SealedText) -> None:
         self.status = DisputeStatus.AGREED
         self.agreement_form = AgreementForm(form)
         self.agreement_on = local_date(meta.occurred_at)
         self.closed_at = meta.occurred_at
 
-    def reach_agreement(self, meta: Meta, form: AgreementForm, terms: str) -> None:
+    def reach_agreement(self, meta: Meta, form: AgreementForm, terms: SealedText) -> None:
         """The parties agreed; a written agreement takes effect when signed and sealed."""
         self._require(meta, "record an agreement for", DisputeStatus.ACCEPTED)
         self._require_session(meta, "an agreement")
@@ -343,15 +357,17 @@ class Dispute(Record):
 
     class MediationTerminated(Record.Event):
         TOPIC = "safecomm/Dispute/MediationTerminated"
-        reason: str
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("reason"))
+        reason: SealedText
         routes_told: tuple[Route, ...]
 
     @event(MediationTerminated)
-    def _terminated(self, meta: Meta, reason: str, routes_told: tuple[Route, ...]) -> None:
+    def _terminated(self, meta: Meta, reason: SealedText, routes_told: tuple[Route, ...]) -> None:
         self.status = DisputeStatus.TERMINATED
         self.closed_at = meta.occurred_at
 
-    def terminate(self, meta: Meta, reason: str, routes_told: tuple[Route, ...]) -> None:
+    def terminate(self, meta: Meta, reason: SealedText, routes_told: tuple[Route, ...]) -> None:
         """Mediation failed; the parties were told of their other routes (Art. 26)."""
         self._require(meta, "terminate mediation of", DisputeStatus.ACCEPTED)
         if not routes_told:
@@ -364,14 +380,18 @@ class Dispute(Record):
 
     class PerformanceRecorded(Record.Event):
         TOPIC = "safecomm/Dispute/PerformanceRecorded"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("notes"))
         outcome: PerformanceOutcome
-        notes: str
+        notes: SealedText
 
     @event(PerformanceRecorded)
-    def _performance(self, meta: Meta, outcome: PerformanceOutcome, notes: str) -> None:
+    def _performance(self, meta: Meta, outcome: PerformanceOutcome, notes: SealedText) -> None:
         self.performance = PerformanceOutcome(outcome)
 
-    def record_performance(self, meta: Meta, outcome: PerformanceOutcome, notes: str) -> None:
+    def record_performance(
+        self, meta: Meta, outcome: PerformanceOutcome, notes: SealedText
+    ) -> None:
         """How the agreement is being performed (Art. 31); the latest record stands."""
         self._require(meta, "record performance of", DisputeStatus.AGREED)
         self._performance(meta=meta, outcome=outcome, notes=notes)
@@ -404,14 +424,16 @@ class Dispute(Record):
 
     class JudicialConfirmationDecided(Record.Event):
         TOPIC = "safecomm/Dispute/JudicialConfirmationDecided"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("notes"))
         confirmed: bool
-        notes: str
+        notes: SealedText
 
     @event(JudicialConfirmationDecided)
-    def _confirmation_decided(self, meta: Meta, confirmed: bool, notes: str) -> None:
+    def _confirmation_decided(self, meta: Meta, confirmed: bool, notes: SealedText) -> None:
         self.confirmation = "confirmed" if confirmed else "rejected"
 
-    def decide_judicial_confirmation(self, meta: Meta, confirmed: bool, notes: str) -> None:
+    def decide_judicial_confirmation(self, meta: Meta, confirmed: bool, notes: SealedText) -> None:
         """The court's ruling on the application."""
         self.check_after_creation(meta)
         if self.confirmation_applied_on is None or self.confirmation is not None:
@@ -423,13 +445,15 @@ class Dispute(Record):
 
     class FollowUpVisited(Record.Event):
         TOPIC = "safecomm/Dispute/FollowUpVisited"
-        notes: str
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("notes"))
+        notes: SealedText
 
     @event(FollowUpVisited)
-    def _followed_up(self, meta: Meta, notes: str) -> None:
+    def _followed_up(self, meta: Meta, notes: SealedText) -> None:
         self.follow_ups += 1
 
-    def follow_up(self, meta: Meta, notes: str) -> None:
+    def follow_up(self, meta: Meta, notes: SealedText) -> None:
         """A return visit after the outcome (回访)."""
         self.check_after_creation(meta)
         if self.status not in _CLOSED:
@@ -453,17 +477,47 @@ class Dispute(Record):
 
     class LegalAidReferred(Record.Event):
         TOPIC = "safecomm/Dispute/LegalAidReferred"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("matter"))
         provider: str
-        matter: str
+        matter: SealedText
 
     @event(LegalAidReferred)
-    def _legal_aid(self, meta: Meta, provider: str, matter: str) -> None:
+    def _legal_aid(self, meta: Meta, provider: str, matter: SealedText) -> None:
         self.legal_aid_referrals += 1
 
-    def refer_legal_aid(self, meta: Meta, provider: str, matter: str) -> None:
+    def refer_legal_aid(self, meta: Meta, provider: str, matter: SealedText) -> None:
         """Steer a party to legal aid (M1.4, M3.2), at any point before the archive."""
         self._require_open(meta, "refer to legal aid")
         self._legal_aid(meta=meta, provider=provider, matter=matter)
+
+    # -- erasure (PIPL Art. 47) -------------------------------------------------------
+
+    class Erased(Record.Event):
+        TOPIC = "safecomm/Dispute/Erased"
+        ground: ErasureGround
+
+    @event(Erased)
+    def _erased(self, meta: Meta, ground: ErasureGround) -> None:
+        self.erased_on = local_date(meta.occurred_at)
+        self.erasure_ground = ErasureGround(ground)
+
+    def erase(self, meta: Meta, ground: ErasureGround) -> None:
+        """Record that the parties and the free text of the file were erased. Nothing
+        follows it.
+
+        The caller destroys the parties' data keys and the record's own key in the same
+        command; the parties and every text then read ``[erased]``, while the dispute's
+        dates, kinds and outcomes (what the figures count) stay.
+        """
+        self.check_after_creation(meta)
+        self._erased(meta=meta, ground=ground)
+
+    def check_after_creation(self, meta: Meta) -> None:
+        """As every record's, and nothing is recorded on an erased file."""
+        super().check_after_creation(meta)
+        if self.erased_on is not None:
+            raise self.not_allowed("change", "erased")
 
     # -- checks -----------------------------------------------------------------------
 

@@ -48,6 +48,7 @@ from safecomm_core.domain.base import Record
 from safecomm_core.domain.grid_network import AlertChannel, GridNetwork
 from safecomm_core.domain.snapshots import snapshot_class
 from safecomm_core.errors import InvalidTransition, RuleViolation
+from safecomm_core.freetext import SealedText, legacy_text, sealed_from_v1
 from safecomm_core.transcoding import value_type
 from safecomm_core.values import Meta
 
@@ -158,6 +159,8 @@ class GridAlert(Record):
 
     class Raised(Record.Created):
         TOPIC = "safecomm/GridAlert/Raised"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("message"))
         ref: str
         community: str
         network: str
@@ -165,7 +168,7 @@ class GridAlert(Record):
         category: AlertCategory
         priority: AlertPriority
         area: str
-        message: str
+        message: SealedText
         expires_at: datetime
         recipients: tuple[str, ...]
 
@@ -181,7 +184,7 @@ class GridAlert(Record):
         category: AlertCategory,
         priority: AlertPriority,
         area: str,
-        message: str,
+        message: SealedText,
         expires_at: datetime,
         recipients: tuple[str, ...],
     ) -> None:
@@ -212,7 +215,7 @@ class GridAlert(Record):
         category: AlertCategory,
         priority: AlertPriority,
         area: str,
-        message: str,
+        message: SealedText,
         expires_at: datetime,
     ) -> GridAlert:
         """Raise an alert from a member unit; it fans out to every other member then."""
@@ -245,6 +248,8 @@ class GridAlert(Record):
         self.priority = AlertPriority(self.priority)
         self.status = AlertStatus(self.status)
         self.outcome = None if self.outcome is None else AlertOutcome(self.outcome)
+        if isinstance(self.message, str):  # a snapshot taken before the text was sealed
+            self.message = legacy_text(self.message)
 
     # -- queries ----------------------------------------------------------------------
 
@@ -323,17 +328,19 @@ class GridAlert(Record):
 
     class Failed(Record.Event):
         TOPIC = "safecomm/GridAlert/Failed"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("reason"))
         unit: str
-        reason: str
+        reason: SealedText
 
     @event(Failed)
-    def _failed(self, meta: Meta, unit: str, reason: str) -> None:
+    def _failed(self, meta: Meta, unit: str, reason: SealedText) -> None:
         r = self.recipients[unit]
         self.recipients[unit] = attrs.evolve(
             r, delivery=DeliveryStatus.FAILED, failures=r.failures + 1
         )
 
-    def record_failure(self, meta: Meta, unit: str, reason: str) -> None:
+    def record_failure(self, meta: Meta, unit: str, reason: SealedText) -> None:
         """The latest attempt did not reach the unit; retry, or fall back to another channel."""
         self._require_sent(meta, "record a failure of", unit)
         self._failed(meta=meta, unit=unit, reason=reason)
@@ -359,15 +366,17 @@ class GridAlert(Record):
 
     class ActionReported(Record.Event):
         TOPIC = "safecomm/GridAlert/ActionReported"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("text"))
         unit: str
-        text: str
+        text: SealedText
 
     @event(ActionReported)
-    def _action_reported(self, meta: Meta, unit: str, text: str) -> None:
+    def _action_reported(self, meta: Meta, unit: str, text: SealedText) -> None:
         r = self.recipients[unit]
         self.recipients[unit] = attrs.evolve(r, actions=r.actions + 1)
 
-    def report_action(self, meta: Meta, unit: str, text: str) -> None:
+    def report_action(self, meta: Meta, unit: str, text: SealedText) -> None:
         """What an acknowledging unit did (searched its compound, watched its gate …)."""
         self._require(meta, "report an action on", *_NOT_CLOSED)
         if not self._recipient(unit).acknowledged:
@@ -405,52 +414,60 @@ class GridAlert(Record):
 
     class Updated(Record.Event):
         TOPIC = "safecomm/GridAlert/Updated"
-        text: str
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("text"))
+        text: SealedText
 
     @event(Updated)
-    def _updated(self, meta: Meta, text: str) -> None:
+    def _updated(self, meta: Meta, text: SealedText) -> None:
         self.updates += 1
 
-    def update(self, meta: Meta, text: str) -> None:
+    def update(self, meta: Meta, text: SealedText) -> None:
         """News of the incident (a better description, a direction of flight …)."""
         self._require(meta, "update", AlertStatus.OPEN)
         self._updated(meta=meta, text=text)
 
     class SuspectCaught(Record.Event):
         TOPIC = "safecomm/GridAlert/SuspectCaught"
-        details: str
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("details"))
+        details: SealedText
 
     @event(SuspectCaught)
-    def _suspect_caught(self, meta: Meta, details: str) -> None:
+    def _suspect_caught(self, meta: Meta, details: SealedText) -> None:
         self._conclude(meta, AlertOutcome.SUSPECT_CAUGHT)
 
-    def catch_suspect(self, meta: Meta, details: str) -> None:
+    def catch_suspect(self, meta: Meta, details: SealedText) -> None:
         """The suspect was caught (joint capture, M2.3)."""
         self._require(meta, "record a capture for", AlertStatus.OPEN)
         self._suspect_caught(meta=meta, details=details)
 
     class Resolved(Record.Event):
         TOPIC = "safecomm/GridAlert/Resolved"
-        summary: str
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("summary"))
+        summary: SealedText
 
     @event(Resolved)
-    def _resolved(self, meta: Meta, summary: str) -> None:
+    def _resolved(self, meta: Meta, summary: SealedText) -> None:
         self._conclude(meta, AlertOutcome.RESOLVED)
 
-    def resolve(self, meta: Meta, summary: str) -> None:
+    def resolve(self, meta: Meta, summary: SealedText) -> None:
         """The incident is over otherwise (the missing person found, the fire out …)."""
         self._require(meta, "resolve", AlertStatus.OPEN)
         self._resolved(meta=meta, summary=summary)
 
     class Cancelled(Record.Event):
         TOPIC = "safecomm/GridAlert/Cancelled"
-        reason: str
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("reason"))
+        reason: SealedText
 
     @event(Cancelled)
-    def _cancelled(self, meta: Meta, reason: str) -> None:
+    def _cancelled(self, meta: Meta, reason: SealedText) -> None:
         self._conclude(meta, AlertOutcome.CANCELLED)
 
-    def cancel(self, meta: Meta, reason: str) -> None:
+    def cancel(self, meta: Meta, reason: SealedText) -> None:
         """The alert was a mistake or a false report."""
         self._require(meta, "cancel", AlertStatus.OPEN)
         self._cancelled(meta=meta, reason=reason)

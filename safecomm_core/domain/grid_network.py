@@ -23,6 +23,7 @@ from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.domain.base import Record
 from safecomm_core.domain.snapshots import snapshot_class
 from safecomm_core.errors import RuleViolation
+from safecomm_core.freetext import SealedText, sealed_from_v1
 from safecomm_core.personal import PersonData, SealedPerson
 from safecomm_core.transcoding import value_type
 from safecomm_core.validation import BrokenRule
@@ -279,16 +280,18 @@ class GridNetwork(Record):
 
     class UnitLeft(Record.Event):
         TOPIC = "safecomm/GridNetwork/UnitLeft"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("reason"))
         unit: str
-        reason: str
+        reason: SealedText
 
     @event(UnitLeft)
-    def _unit_left(self, meta: Meta, unit: str, reason: str) -> None:
+    def _unit_left(self, meta: Meta, unit: str, reason: SealedText) -> None:
         before = self.units[unit]
         last = attrs.evolve(before.periods[-1], left_at=meta.occurred_at)
         self.units[unit] = attrs.evolve(before, periods=(*before.periods[:-1], last))
 
-    def leave(self, meta: Meta, unit: str, reason: str) -> None:
+    def leave(self, meta: Meta, unit: str, reason: SealedText) -> None:
         """A unit leaves; alerts raised from then on do not reach it."""
         found = self._current(meta, unit, "remove")
         self.check_not_before(meta, found.periods[-1].joined_at, f"unit {unit!r} joined")

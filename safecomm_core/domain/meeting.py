@@ -24,6 +24,7 @@ from eventsourcing.domain import event
 from safecomm_core.dates import local_date
 from safecomm_core.domain.base import Record
 from safecomm_core.errors import AlreadyExists, InvalidTransition, RuleViolation
+from safecomm_core.freetext import SealedText, sealed_from_v1
 from safecomm_core.values import Meta
 
 __all__ = ["Action", "Meeting", "Problem"]
@@ -34,7 +35,7 @@ class Problem:
     """An open problem raised at the meeting, and the plan measure it concerns."""
 
     problem_id: str
-    text: str
+    text: SealedText
     measure: str
     occurred_at: datetime
 
@@ -49,7 +50,7 @@ class Action:
     due: date
     assigned_at: datetime
     closed_at: datetime | None = None
-    result: str | None = None
+    result: SealedText | None = None
     late: bool | None = None
 
     @property
@@ -68,11 +69,13 @@ class Meeting(Record):
 
     class Held(Record.Created):
         TOPIC = "safecomm/Meeting/Held"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("minutes"))
         ref: str
         community: str
         month: str
         attendees: tuple[str, ...]
-        minutes: str
+        minutes: SealedText
 
     @event(Held)
     def __init__(
@@ -83,7 +86,7 @@ class Meeting(Record):
         community: str,
         month: str,
         attendees: tuple[str, ...],
-        minutes: str,
+        minutes: SealedText,
     ) -> None:
         self._created(meta, ref, community)
         self.month = month
@@ -109,15 +112,17 @@ class Meeting(Record):
 
     class ProblemRaised(Record.Event):
         TOPIC = "safecomm/Meeting/ProblemRaised"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("text"))
         problem_id: str
-        text: str
+        text: SealedText
         measure: str
 
     @event(ProblemRaised)
-    def _problem_raised(self, meta: Meta, problem_id: str, text: str, measure: str) -> None:
+    def _problem_raised(self, meta: Meta, problem_id: str, text: SealedText, measure: str) -> None:
         self.problems[problem_id] = Problem(problem_id, text, measure, meta.occurred_at)
 
-    def raise_problem(self, meta: Meta, problem_id: str, text: str, measure: str) -> None:
+    def raise_problem(self, meta: Meta, problem_id: str, text: SealedText, measure: str) -> None:
         """An open problem, and the plan measure it concerns (e.g. ``M2.2``)."""
         self.check_after_creation(meta)
         if problem_id in self.problems:
@@ -172,12 +177,14 @@ class Meeting(Record):
 
     class ActionClosed(Record.Event):
         TOPIC = "safecomm/Meeting/ActionClosed"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("result"))
         action_id: str
-        result: str
+        result: SealedText
         late: bool
 
     @event(ActionClosed)
-    def _action_closed(self, meta: Meta, action_id: str, result: str, late: bool) -> None:
+    def _action_closed(self, meta: Meta, action_id: str, result: SealedText, late: bool) -> None:
         action = self.actions.get(action_id)
         if action is None:  # apply never raises; decide made sure it exists
             return
@@ -185,7 +192,7 @@ class Meeting(Record):
             action, closed_at=meta.occurred_at, result=result, late=late
         )
 
-    def close_action(self, meta: Meta, action_id: str, result: str) -> None:
+    def close_action(self, meta: Meta, action_id: str, result: SealedText) -> None:
         """The action was carried out (or ended); late when closed after its due date."""
         self.check_after_creation(meta)
         action = self.actions.get(action_id)

@@ -33,6 +33,7 @@ from eventsourcing.domain import event
 
 from safecomm_core.domain.base import Record
 from safecomm_core.errors import RuleViolation
+from safecomm_core.freetext import SealedText, sealed_from_v1
 from safecomm_core.transcoding import value_type
 from safecomm_core.values import Meta
 
@@ -182,16 +183,18 @@ class Patrol(Record):
 
     class CheckpointVisited(Record.Event):
         TOPIC = "safecomm/Patrol/CheckpointVisited"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("notes"))
         checkpoint: str
         off_route: bool
-        notes: str
+        notes: SealedText
 
     @event(CheckpointVisited)
-    def _visited(self, meta: Meta, checkpoint: str, off_route: bool, notes: str) -> None:
+    def _visited(self, meta: Meta, checkpoint: str, off_route: bool, notes: SealedText) -> None:
         self.visits = (*self.visits, Visit(checkpoint, meta.occurred_at, off_route))
         self._fact_at(meta)
 
-    def visit_checkpoint(self, meta: Meta, checkpoint: str, notes: str) -> None:
+    def visit_checkpoint(self, meta: Meta, checkpoint: str, notes: SealedText) -> None:
         """The team passed a checkpoint; one not on the route is kept, flagged off-route."""
         self._require_on_patrol(meta, "visit a checkpoint on")
         off_route = checkpoint not in self.route
@@ -199,19 +202,21 @@ class Patrol(Record):
 
     class ObservationRecorded(Record.Event):
         TOPIC = "safecomm/Patrol/ObservationRecorded"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("details"))
         category: ObservationCategory
-        details: str
+        details: SealedText
         checkpoint: str | None
 
     @event(ObservationRecorded)
     def _observed(
-        self, meta: Meta, category: ObservationCategory, details: str, checkpoint: str | None
+        self, meta: Meta, category: ObservationCategory, details: SealedText, checkpoint: str | None
     ) -> None:
         self.observations = (*self.observations, ObservationCategory(category))
         self._fact_at(meta)
 
     def record_observation(
-        self, meta: Meta, category: ObservationCategory, details: str, checkpoint: str | None
+        self, meta: Meta, category: ObservationCategory, details: SealedText, checkpoint: str | None
     ) -> None:
         """Something the team noticed: a hazard, suspicious activity, a broken light, ..."""
         self._require_on_patrol(meta, "record an observation on")

@@ -32,6 +32,7 @@ from eventsourcing.domain import event
 from safecomm_core.dates import local_date
 from safecomm_core.domain.base import Record
 from safecomm_core.errors import RuleViolation
+from safecomm_core.freetext import SealedText, sealed_from_v1
 from safecomm_core.transcoding import value_type
 from safecomm_core.validation import matches, nonempty
 from safecomm_core.values import Meta
@@ -135,7 +136,7 @@ class Review:
 
     kind: ReviewKind
     score: int | None
-    findings: str
+    findings: SealedText
     occurred_at: datetime
 
 
@@ -242,16 +243,22 @@ class ProjectPhase(Record):
 
     class ReviewHeld(Record.Event):
         TOPIC = "safecomm/ProjectPhase/ReviewHeld"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("findings"))
         kind: ReviewKind
         score: int | None
-        findings: str
+        findings: SealedText
 
     @event(ReviewHeld)
-    def _review_held(self, meta: Meta, kind: ReviewKind, score: int | None, findings: str) -> None:
+    def _review_held(
+        self, meta: Meta, kind: ReviewKind, score: int | None, findings: SealedText
+    ) -> None:
         review = Review(ReviewKind(kind), score, findings, meta.occurred_at)
         self.reviews = (*self.reviews, review)
 
-    def hold_review(self, meta: Meta, kind: ReviewKind, score: int | None, findings: str) -> None:
+    def hold_review(
+        self, meta: Meta, kind: ReviewKind, score: int | None, findings: SealedText
+    ) -> None:
         """A review of the phase's work took place (see :data:`REVIEW_PHASES`)."""
         self._require_started(meta, "hold a review of")
         if self.ref not in REVIEW_PHASES[kind]:

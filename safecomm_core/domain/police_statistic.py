@@ -20,6 +20,7 @@ from eventsourcing.domain import event
 from safecomm_core.dates import local_date
 from safecomm_core.domain.base import Record
 from safecomm_core.errors import RuleViolation
+from safecomm_core.freetext import SealedText, sealed_from_v1
 from safecomm_core.values import Meta
 
 __all__ = ["PoliceStatistic", "month_start", "statistic_ref"]
@@ -101,15 +102,17 @@ class PoliceStatistic(Record):
 
     class Corrected(Record.Event):
         TOPIC = "safecomm/PoliceStatistic/Corrected"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("reason"))
         cases: int
-        reason: str
+        reason: SealedText
 
     @event(Corrected)
-    def _corrected(self, meta: Meta, cases: int, reason: str) -> None:
+    def _corrected(self, meta: Meta, cases: int, reason: SealedText) -> None:
         self.cases = cases
         self.corrections += 1
 
-    def correct(self, meta: Meta, cases: int, reason: str) -> None:
+    def correct(self, meta: Meta, cases: int, reason: SealedText) -> None:
         """The police revised the figure; the first one stays in the history."""
         self.check_after_creation(meta)
         if cases == self.cases:

@@ -20,6 +20,7 @@ from eventsourcing.domain import event
 from safecomm_core.dates import local_date
 from safecomm_core.domain.base import Record
 from safecomm_core.errors import RuleViolation
+from safecomm_core.freetext import SealedText, sealed_from_v1
 from safecomm_core.values import Meta
 
 __all__ = [
@@ -115,7 +116,7 @@ class PreventionAsset(Record):
         self.status = AssetStatus.IN_SERVICE
         self.custodian: str | None = None
         self.inspections = 0
-        self.open_faults: tuple[str, ...] = ()
+        self.open_faults: tuple[SealedText, ...] = ()
         self.repairs = 0
         self.registers: dict[date, RegisterCount] = {}
 
@@ -207,16 +208,18 @@ class PreventionAsset(Record):
 
     class Inspected(Record.Event):
         TOPIC = "safecomm/PreventionAsset/Inspected"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("notes"))
         outcome: InspectionOutcome
-        notes: str
+        notes: SealedText
 
     @event(Inspected)
-    def _inspected(self, meta: Meta, outcome: InspectionOutcome, notes: str) -> None:
+    def _inspected(self, meta: Meta, outcome: InspectionOutcome, notes: SealedText) -> None:
         self.inspections += 1
         if InspectionOutcome(outcome) is InspectionOutcome.FAULT:
             self._fault(notes)
 
-    def inspect(self, meta: Meta, outcome: InspectionOutcome, notes: str) -> None:
+    def inspect(self, meta: Meta, outcome: InspectionOutcome, notes: SealedText) -> None:
         """An inspection; a fault it finds stays open until a repair is recorded."""
         self._require_in_use(meta, "inspect")
         if outcome is InspectionOutcome.OK and self.open_faults:
@@ -232,32 +235,36 @@ class PreventionAsset(Record):
 
     class FaultReported(Record.Event):
         TOPIC = "safecomm/PreventionAsset/FaultReported"
-        fault: str
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("fault"))
+        fault: SealedText
 
     @event(FaultReported)
-    def _fault_reported(self, meta: Meta, fault: str) -> None:
+    def _fault_reported(self, meta: Meta, fault: SealedText) -> None:
         self._fault(fault)
 
-    def report_fault(self, meta: Meta, fault: str) -> None:
+    def report_fault(self, meta: Meta, fault: SealedText) -> None:
         """A fault reported outside an inspection (by a custodian, a resident, a patrol)."""
         self._require_in_use(meta, "report a fault on")
         self._fault_reported(meta=meta, fault=fault)
 
-    def _fault(self, fault: str) -> None:
+    def _fault(self, fault: SealedText) -> None:
         self.open_faults = (*self.open_faults, fault)
         self.status = AssetStatus.FAULTY
 
     class Repaired(Record.Event):
         TOPIC = "safecomm/PreventionAsset/Repaired"
-        notes: str
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("notes"))
+        notes: SealedText
 
     @event(Repaired)
-    def _repaired(self, meta: Meta, notes: str) -> None:
+    def _repaired(self, meta: Meta, notes: SealedText) -> None:
         self.open_faults = ()
         self.repairs += 1
         self.status = AssetStatus.IN_SERVICE
 
-    def repair(self, meta: Meta, notes: str) -> None:
+    def repair(self, meta: Meta, notes: SealedText) -> None:
         """Every open fault repaired; the asset is back in service."""
         self._require_in_use(meta, "repair")
         if not self.open_faults:
@@ -266,13 +273,15 @@ class PreventionAsset(Record):
 
     class Decommissioned(Record.Event):
         TOPIC = "safecomm/PreventionAsset/Decommissioned"
-        reason: str
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("reason"))
+        reason: SealedText
 
     @event(Decommissioned)
-    def _decommissioned(self, meta: Meta, reason: str) -> None:
+    def _decommissioned(self, meta: Meta, reason: SealedText) -> None:
         self.status = AssetStatus.DECOMMISSIONED
 
-    def decommission(self, meta: Meta, reason: str) -> None:
+    def decommission(self, meta: Meta, reason: SealedText) -> None:
         """Taken out of use for good; nothing more is recorded on it."""
         self._require_in_use(meta, "decommission")
         self._decommissioned(meta=meta, reason=reason)

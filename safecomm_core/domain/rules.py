@@ -59,6 +59,12 @@ class Rules:
     fairly_satisfied_counts: bool = attrs.field(default=False, validator=_flag)
     #: (local) S6: whether 基本安全 (fairly safe) counts as safe in the sense of security.
     fairly_safe_counts: bool = attrs.field(default=False, validator=_flag)
+    #: (local) how long a mediation file keeps its parties and free text after it is
+    #: archived, years; then ``safecomm retention run`` erases them (PIPL Art. 47).
+    dispute_retention_years: int = attrs.field(default=5, validator=positive)
+    #: (local) how long a migrant worker's registration keeps the person after they left,
+    #: years; then ``safecomm retention run`` erases it (PIPL Art. 47).
+    migrant_retention_years: int = attrs.field(default=3, validator=positive)
 
 
 DEFAULT_RULES = Rules()

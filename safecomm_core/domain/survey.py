@@ -21,6 +21,7 @@ from safecomm_core.domain.base import Record
 from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.domain.snapshots import snapshot_class
 from safecomm_core.errors import AlreadyExists, RuleViolation
+from safecomm_core.freetext import SealedText, sealed_from_v1
 from safecomm_core.transcoding import value_type
 from safecomm_core.values import Meta
 
@@ -185,13 +186,15 @@ class Survey(Record):
 
     class WaveClosed(Record.Event):
         TOPIC = "safecomm/Survey/WaveClosed"
-        notes: str
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("notes"))
+        notes: SealedText
 
     @event(WaveClosed)
-    def _wave_closed(self, meta: Meta, notes: str) -> None:
+    def _wave_closed(self, meta: Meta, notes: SealedText) -> None:
         self.status = SurveyStatus.CLOSED
 
-    def close(self, meta: Meta, notes: str) -> None:
+    def close(self, meta: Meta, notes: SealedText) -> None:
         """Close the wave: its figures are final, and it takes no more responses."""
         self._require_open(meta, "close")
         self._wave_closed(meta=meta, notes=notes)

@@ -21,6 +21,7 @@ from safecomm_core.dates import local_date
 from safecomm_core.domain.base import Record
 from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.errors import RuleViolation
+from safecomm_core.freetext import SealedText, sealed_from_v1
 from safecomm_core.indicators import Unit
 from safecomm_core.values import Meta
 
@@ -158,11 +159,13 @@ class Target(Record):
 
     class TargetRevised(Record.Event):
         TOPIC = "safecomm/Target/TargetRevised"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("reason"))
         baseline: float
         baseline_source: str
         target: float
         due: date
-        reason: str
+        reason: SealedText
 
     @event(TargetRevised)
     def _revised(
@@ -172,7 +175,7 @@ class Target(Record):
         baseline_source: str,
         target: float,
         due: date,
-        reason: str,
+        reason: SealedText,
     ) -> None:
         self.baseline = baseline
         self.baseline_source = baseline_source
@@ -183,7 +186,7 @@ class Target(Record):
     def revise(
         self,
         meta: Meta,
-        reason: str,
+        reason: SealedText,
         *,
         baseline: float | None = None,
         baseline_source: str | None = None,

@@ -58,6 +58,7 @@ from safecomm_core.projections.meetings import (
 from safecomm_core.projections.phases import PHASE_FACTS, PHASE_ROWS, PHASES
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
+from safecomm_core.reports import codes
 from safecomm_core.reports.counting import Counted, Tally, measure
 from safecomm_core.reports.model import Figure, Report, Section, columns
 from safecomm_core.reports.reading import (
@@ -830,8 +831,8 @@ def _elements_section(measures: list[_Measure], gaps: list[_Gap]) -> Section:
             ("measures_evidenced", "有证据的措施", "Measures with evidence"),
             ("facts", "记录事实数", "Facts recorded"),
             ("latest", "最近日期", "Latest"),
-            ("status", "状态", "Status"),
-            ("gaps", "差距", "Gaps"),
+            ("status", "状态", "Status", codes.ELEMENT_STATUS),
+            ("gaps", "差距", "Gaps", codes.GAP),
         ),
         rows=tuple(rows),
     )
@@ -852,7 +853,7 @@ def _measures_section(measures: list[_Measure]) -> Section:
             ("meetings", "例会数", "Meetings"),
             ("survey_responses", "问卷数", "Survey responses"),
             ("latest", "最近日期", "Latest"),
-            ("status", "状态", "Status"),
+            ("status", "状态", "Status", codes.MEASURE_STATUS),
         ),
         rows=tuple(
             (
@@ -904,16 +905,16 @@ def _phases_section(phases: list[_Phase]) -> Section:
             ("title", "名称", "Title"),
             ("window_start", "计划开始", "Window start"),
             ("window_end", "计划结束", "Window end"),
-            ("status", "状态", "Status"),
+            ("status", "状态", "Status", codes.PHASE_STATUS),
             ("started", "开始日期", "Started"),
             ("completed", "完成日期", "Completed"),
-            ("completed_late", "逾期完成", "Completed late"),
+            ("completed_late", "逾期完成", "Completed late", codes.YES_NO),
             ("overdue_days", "逾期(天)", "Overdue (days)"),
             ("marked_overdue", "标记逾期日期", "Marked overdue on"),
             ("deliverables", "应交成果", "Required deliverables"),
             ("missing", "缺少成果", "Missing"),
             ("documents", "证据文件数", "Evidence documents"),
-            ("reviews", "评审", "Reviews"),
+            ("reviews", "评审", "Reviews", codes.REVIEW_KIND),
             ("score", "自评得分", "Self-assessment score"),
         ),
         rows=tuple(rows),
@@ -948,7 +949,7 @@ def _gaps_section(gaps: list[_Gap]) -> Section:
         zh="差距",
         en="Gaps",
         columns=columns(
-            ("gap", "差距类型", "Gap"),
+            ("gap", "差距类型", "Gap", codes.GAP),
             ("subject", "对象", "Subject"),
             ("detail", "说明", "Detail"),
         ),
@@ -962,7 +963,8 @@ def _gap_kinds_section() -> Section:
         zh="差距类型说明",
         en="Gap kinds",
         columns=columns(
-            ("gap", "差距类型", "Gap"),
+            # The legend of the codes the JSON export keeps: the one place they show.
+            ("gap", "差距类型代码(JSON)", "Gap code (JSON)"),
             ("zh", "中文", "Chinese"),
             ("en", "英文", "English"),
         ),

@@ -20,6 +20,7 @@ from safecomm_core.indicators import INDICATORS
 
 __all__ = [
     "Column",
+    "ColumnSpec",
     "Figure",
     "Report",
     "Section",
@@ -83,10 +84,17 @@ class Column:
     key: str
     zh: str
     en: str
+    #: The vocabulary of the codes its cells hold (see :mod:`safecomm_core.reports.codes`),
+    #: which renderers show as words; None for a column of values.
+    codes: str | None = None
 
 
-def columns(*specs: tuple[str, str, str]) -> tuple[Column, ...]:
-    """Columns from ``(key, zh, en)`` triples, in order."""
+#: A column as ``(key, zh, en)``, or ``(key, zh, en, codes)`` for a column of codes.
+ColumnSpec = tuple[str, str, str] | tuple[str, str, str, str]
+
+
+def columns(*specs: ColumnSpec) -> tuple[Column, ...]:
+    """Columns from ``(key, zh, en)`` triples (or ``(key, zh, en, codes)``), in order."""
     return tuple(Column(*spec) for spec in specs)
 
 

@@ -38,6 +38,7 @@ from safecomm_core.dates import Month, local_date
 from safecomm_core.indicators import INDICATORS
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
+from safecomm_core.reports import codes
 from safecomm_core.reports.counting import Tally, measure
 from safecomm_core.reports.disclosure import SUPPRESSED, WITHHELD, suppress
 from safecomm_core.reports.indicators import (
@@ -46,7 +47,7 @@ from safecomm_core.reports.indicators import (
     latest_wave,
     populations_in_force,
 )
-from safecomm_core.reports.model import Cell, Figure, Report, Section, Series, columns
+from safecomm_core.reports.model import Cell, ColumnSpec, Figure, Report, Section, Series, columns
 from safecomm_core.reports.reading import caught_up, dead_letters
 from safecomm_core.reports.register import PROJECTIONS, Facts, Register, load
 from safecomm_core.service import Safecomm
@@ -349,7 +350,7 @@ class _Sections:
         return tuple(counts[key] for key, _, _ in self._DISPUTE_COLUMNS)
 
     def _dispute_section(
-        self, id: str, zh: str, en: str, first: tuple[str, str, str], groups: dict[str, list[Row]]
+        self, id: str, zh: str, en: str, first: ColumnSpec, groups: dict[str, list[Row]]
     ) -> Section:
         rows: list[Cells] = [(name, *self._dispute_counts(found)) for name, found in groups.items()]
         counts = range(1, 1 + len(self._DISPUTE_COLUMNS))
@@ -366,7 +367,7 @@ class _Sections:
             "disputes_by_kind",
             "矛盾纠纷(按类型和结果)",
             "Disputes by kind and outcome",
-            ("kind", "类型", "Kind"),
+            ("kind", "类型", "Kind", codes.DISPUTE_KIND),
             self.by(self.mine(self.reg.disputes), lambda d: d["kind"]),
         )
 
@@ -546,7 +547,7 @@ class _Sections:
                     sum(c["named"] for c in found),
                     sum(c["materials"] for c in found),
                     sum(c["bravery_acts"] for c in found),
-                    ", ".join(f"{t} {n}" for t, n in sorted(themes.items())),
+                    "; ".join(f"{t}×{n}" for t, n in sorted(themes.items())),
                 )
             )
         return Section(
@@ -560,7 +561,7 @@ class _Sections:
                 ("named", "其中实名签到", "Of them named"),
                 ("materials", "发放资料", "Materials"),
                 ("bravery", "见义勇为宣传", "Bravery publicised"),
-                ("themes", "主题", "Themes"),
+                ("themes", "主题", "Themes", codes.CAMPAIGN_THEME),
             ),
             rows=tuple(rows),
         )
@@ -692,7 +693,7 @@ class _Sections:
             zh="派出所发案统计(外部数据)",
             en="Police cases (outside data)",
             columns=columns(
-                ("category", "类别", "Category"),
+                ("category", "类别", "Category", codes.POLICE_CATEGORY),
                 ("cases", "本月发案", "Cases this month"),
                 ("first_reported", "首次报送", "As first reported"),
                 ("corrections", "更正次数", "Corrections"),
@@ -736,9 +737,9 @@ class _Sections:
             zh="目标进展",
             en="Progress against targets",
             columns=columns(
-                ("indicator", "指标", "Indicator"),
+                ("indicator", "指标", "Indicator", codes.INDICATOR),
                 ("scope", "范围", "Scope"),
-                ("unit", "单位", "Unit"),
+                ("unit", "单位", "Unit", codes.UNIT),
                 ("baseline", "基线", "Baseline"),
                 ("target", "目标", "Target"),
                 ("due", "期限", "Due"),

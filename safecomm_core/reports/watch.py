@@ -37,9 +37,10 @@ from safecomm_core.projections.migrants import MIGRANT_FACTS, MIGRANTS
 from safecomm_core.projections.rules import RULE_VERSIONS, RULEBOOK
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
+from safecomm_core.reports import codes
 from safecomm_core.reports.counting import EventRef
 from safecomm_core.reports.masking import mask_numbers, mask_person_ref
-from safecomm_core.reports.model import Report, Section, columns
+from safecomm_core.reports.model import ColumnSpec, Report, Section, columns
 from safecomm_core.reports.reading import (
     Reader,
     caught_up,
@@ -74,14 +75,14 @@ Cells = tuple[str | int | float | None, ...]
 Found = list[tuple[float, Cells, tuple[EventRef, ...]]]
 
 #: Every list: its title in Chinese and English, and its columns before the rule columns.
-LISTS: dict[str, tuple[str, str, tuple[tuple[str, str, str], ...]]] = {
+LISTS: dict[str, tuple[str, str, tuple[ColumnSpec, ...]]] = {
     "first_mediation_overdue": (
         "超过首次调解时限的纠纷",
         "Disputes past the first-mediation setting",
         (
             ("case", "案件编号", "Case"),
             ("community", "社区", "Community"),
-            ("kind", "类别", "Kind"),
+            ("kind", "类别", "Kind", codes.DISPUTE_KIND),
             ("reported_at", "受理报告时间", "Reported at"),
             ("deadline", "首次调解期限", "First session due by"),
             ("overdue_hours", "超时(小时)", "Overdue (hours)"),
@@ -93,7 +94,7 @@ LISTS: dict[str, tuple[str, str, tuple[tuple[str, str, str], ...]]] = {
         (
             ("case", "案件编号", "Case"),
             ("community", "社区", "Community"),
-            ("kind", "类别", "Kind"),
+            ("kind", "类别", "Kind", codes.DISPUTE_KIND),
             ("accepted_on", "受理日期", "Accepted on"),
             ("due", "调结期限", "Settle by"),
             ("overdue_days", "超期(天)", "Overdue (days)"),
@@ -105,7 +106,7 @@ LISTS: dict[str, tuple[str, str, tuple[tuple[str, str, str], ...]]] = {
         (
             ("case", "案件编号", "Case"),
             ("community", "社区", "Community"),
-            ("agreement", "协议形式", "Agreement"),
+            ("agreement", "协议形式", "Agreement", codes.AGREEMENT),
             ("agreed_on", "协议生效日期", "Agreement on"),
             ("window_ends", "申请期届满", "Window ends"),
             ("days_left", "剩余天数", "Days left"),
@@ -117,8 +118,8 @@ LISTS: dict[str, tuple[str, str, tuple[tuple[str, str, str], ...]]] = {
         (
             ("alert", "警情编号", "Alert"),
             ("community", "社区", "Community"),
-            ("category", "类别", "Category"),
-            ("priority", "优先级", "Priority"),
+            ("category", "类别", "Category", codes.ALERT_CATEGORY),
+            ("priority", "优先级", "Priority", codes.ALERT_PRIORITY),
             ("raised_at", "发出时间", "Raised at"),
             ("units_notified", "通知单位数", "Units notified"),
             ("units_silent", "未确认单位数", "Units not acknowledged"),
@@ -134,7 +135,7 @@ LISTS: dict[str, tuple[str, str, tuple[tuple[str, str, str], ...]]] = {
         (
             ("worker", "人员编号(已遮蔽)", "Worker (masked)"),
             ("community", "社区", "Community"),
-            ("status", "状态", "Status"),
+            ("status", "状态", "Status", codes.PERMIT_STATUS),
             ("window_opens", "签注期开始", "Window opens"),
             ("due", "签注期限", "Endorse by"),
             ("days_left", "剩余天数", "Days left"),
@@ -206,7 +207,10 @@ LIST_DEFINITIONS: dict[str, str] = {
     ),
 }
 
-_RULE = (("rule", "规则", "Rule"), ("rule_version", "规则版本", "Rule version"))
+_RULE: tuple[ColumnSpec, ...] = (
+    ("rule", "规则", "Rule", codes.RULE),
+    ("rule_version", "规则版本", "Rule version", codes.RULE_VERSION),
+)
 
 
 def watchlist(
@@ -241,7 +245,7 @@ def watchlist(
         zh="概况",
         en="Summary",
         columns=columns(
-            ("list", "清单", "List"),
+            ("list", "清单", "List", codes.WATCH_LIST),
             ("zh", "中文名称", "Name (Chinese)"),
             ("en", "英文名称", "Name (English)"),
             ("rows", "条数", "Rows"),
