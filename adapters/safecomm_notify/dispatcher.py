@@ -154,6 +154,8 @@ class Dispatcher:
         self._clock = clock
         self._rng = rng or random.Random()
         self._principal = principal
+        #: Each alert's message, opened while its units are being reached.
+        self._messages: dict[str, str] = {}
         self._positions = FollowerPositions(open_views(service.log.config), DISPATCHED)
         #: Attempts sent in this run, and acknowledgements accepted and refused.
         self.sent = 0
@@ -253,9 +255,17 @@ class Dispatcher:
             and r.delivery is not DeliveryStatus.DELIVERED
         ]
         self._expect_replies(alert, network, logs, units)
-        await asyncio.gather(
-            *(self._reach(alert, network, unit, logs.get(unit, _UnitLog())) for unit in units)
-        )
+        if units:
+            self._messages[ref] = self._open_message(alert)
+            try:
+                await asyncio.gather(
+                    *(
+                        self._reach(alert, network, unit, logs.get(unit, _UnitLog()))
+                        for unit in units
+                    )
+                )
+            finally:
+                del self._messages[ref]
         rules = self._service.rules(alert.community, local_date(alert.raised_at))
         due = ack_due(alert.raised_at, rules.alert_ack_minutes)
         while True:
@@ -277,6 +287,14 @@ class Dispatcher:
                 return
             wait = (due - self._clock()).total_seconds()
             await asyncio.sleep(max(0.0, min(self._poll, wait)))
+
+    def _open_message(self, alert: GridAlert) -> str:
+        """The alert's message in clear, for this round of sends. Free text may name people,
+        so it is sealed in the store and opened like them: once per round, recorded."""
+        opened = self._service.texts(
+            GridAlert, alert.ref, self._principal, why=f"to send alert {alert.ref} to its units"
+        )
+        return next((t.text for t in opened if (t.event, t.field) == ("Raised", "message")), "")
 
     def _expect_replies(
         self,
@@ -308,7 +326,8 @@ class Dispatcher:
             )
             number = contact.value(opened)
             if number:
-                sms.expect(self._outgoing(alert, unit, AlertChannel.SMS, 0, number))
+                # A reply is matched by the alert's code: the message is not needed here.
+                sms.expect(self._outgoing(alert, unit, AlertChannel.SMS, 0, number, ""))
 
     def _unit_logs(self, alert: GridAlert) -> dict[str, _UnitLog]:
         logs: dict[str, _UnitLog] = {}
@@ -376,7 +395,7 @@ class Dispatcher:
             self._step(
                 SendAlert, ref, unit, kind, attempt, "send", contact_channel=kind, attempt=attempt
             )
-            message = self._outgoing(alert, unit, kind, attempt, value)
+            message = self._outgoing(alert, unit, kind, attempt, value, self._messages[ref])
             self.sent += 1
             # A channel with its own timeout enforces it and says why it failed; the second
             # more is the dispatcher's guard against a channel that does not.
@@ -408,8 +427,15 @@ class Dispatcher:
         return False
 
     def _outgoing(
-        self, alert: GridAlert, unit: str, channel: AlertChannel, attempt: int, contact: str
+        self,
+        alert: GridAlert,
+        unit: str,
+        channel: AlertChannel,
+        attempt: int,
+        contact: str,
+        message: str,
     ) -> Outgoing:
+        """What goes to ``unit``: ``message`` is the alert's, opened (see _open_message)."""
         code = alert_code(alert.ref)
         payload: dict[str, Any] = {
             "alert_id": alert.ref,
@@ -419,12 +445,12 @@ class Dispatcher:
             "category": alert.category.value,
             "priority": alert.priority.value,
             "area": alert.area,
-            "message": alert.message,
+            "message": message,
             "raised_at": alert.raised_at.isoformat(),
             "expires_at": alert.expires_at.isoformat(),
             "reply_code": code,
         }
-        text = f"【警情】{alert.area}: {alert.message} 回复 {code} 确认"
+        text = f"【警情】{alert.area}: {message} 回复 {code} 确认"
         return Outgoing(
             alert_id=alert.ref,
             unit=unit,
