@@ -31,6 +31,7 @@ __all__ = [
 
 Cell = str | int | float | None
 
+
 def label(indicator_id: str, lang: str = "zh") -> str:
     """The name of an indicator in ``lang`` ("zh" or "en"); the id itself if unknown.
 

@@ -1,0 +1,208 @@
+"""Reports, migrant workers and the audit as pages.
+
+The monthly report and the self-assessment are built exactly as ``GET /v1/reports/{name}``
+builds them (:class:`~safecomm_http.reporting.ReportQuery`), so their figures are the
+API's; the page adds charts (the HTML report's own), downloads, and words for codes.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import date
+from typing import Any, Literal
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Stream, Template
+from safecomm_reports.charts import scope_colours
+from safecomm_reports.labels import Lang
+from safecomm_reports.render import render
+from safecomm_reports.to_html import comparisons_html, trends_html
+
+from safecomm_core import Safecomm
+from safecomm_core.access import POLICY, Principal, Read
+from safecomm_core.audit import Ledger, verify
+from safecomm_core.dates import Month
+from safecomm_core.domain.rules import SUBDISTRICT
+from safecomm_core.reports.indicators import Settings
+from safecomm_core.reports.model import Report
+from safecomm_http.audit_routes import stream_bundle
+from safecomm_http.context import server
+from safecomm_http.pages.cases import chosen_community
+from safecomm_http.pages.session import lang_of, page, today_of, viewer
+from safecomm_http.pages.tables import figure_rows, section_table
+from safecomm_http.report_routes import MEDIA_TYPES
+from safecomm_http.reporting import DEFAULT_CLOSING_DAYS, ReportQuery, check_period, scope_for
+
+__all__ = ["audit", "audit_bundle", "audit_verify", "download", "migrants", "reports"]
+
+PageReport = Literal["monthly", "self-assessment"]
+#: Rendered charts kept by (store head, query, language): drawing them is the page's
+#: dearest part, and the same report is asked for again and again between commands.
+_CHARTS: OrderedDict[tuple[int, str, str], str] = OrderedDict()
+_CHARTS_KEPT = 16
+#: The watchlist's lists of migrant workers.
+MIGRANT_LISTS = ("permits_to_endorse", "eligible_not_offered")
+
+
+def _query(
+    request: Request[Any, Any, Any],
+    who: Principal,
+    name: str,
+    period: str | None,
+    as_of: date | None,
+    community: str | None,
+) -> ReportQuery:
+    scope = scope_for(who, chosen_community(who, community))
+    check_period(period)
+    if name == "monthly" and period is None and as_of is None:
+        period = today_of(request).isoformat()[:7]
+    if name != "monthly" and period is None and as_of is None:
+        as_of = today_of(request)
+    return ReportQuery.of(
+        name, scope, period=period, as_of=as_of, within=DEFAULT_CLOSING_DAYS, settings=Settings()
+    )
+
+
+def _charts(report: Report, lang: Lang) -> str:
+    colours = scope_colours([f.scope for f in report.figures] + [s.scope for s in report.series])
+    return trends_html(report, colours, lang) + comparisons_html(report, colours, lang)
+
+
+@get("/reports", include_in_schema=False)
+async def reports(
+    request: Request[Any, Any, Any],
+    name: FromQuery[PageReport] = "monthly",
+    period: FromQuery[str | None] = None,
+    as_of: FromQuery[date | None] = None,
+    community: FromQuery[str | None] = None,
+) -> Template:
+    """The monthly report (charts, communities side by side, trends) or the self-assessment."""
+    who, lang = viewer(request), lang_of(request)
+    query = _query(request, who, name, period, as_of, community)
+    backend = server(request).backend
+    head = await backend.read(lambda s: s.log.head())
+    report: Report = await backend.report(lambda _s, projector: query.build(projector))
+    key = (head, query.key(), lang)
+    charts = _CHARTS.get(key)
+    if charts is None:
+        charts = await backend.serial(lambda _s: _charts(report, lang))
+        _CHARTS[key] = charts
+        while len(_CHARTS) > _CHARTS_KEPT:
+            _CHARTS.popitem(last=False)
+    links = {
+        fmt: f"/reports/{name}/{fmt}?{request.url.query}"
+        if request.url.query
+        else f"/reports/{name}/{fmt}"
+        for fmt in ("xlsx", "csv", "html")
+    }
+    return page(
+        request,
+        "reports.html",
+        name=name,
+        report=report,
+        period=query.period or "",
+        as_of=query.as_of,
+        figures=figure_rows(report, lang),
+        tables=[section_table(s, lang) for s in report.sections],
+        charts=charts,
+        links=links,
+    )
+
+
+@get("/reports/{name:str}/{fmt:str}", include_in_schema=False)
+async def download(
+    request: Request[Any, Any, Any],
+    name: FromPath[PageReport],
+    fmt: FromPath[Literal["xlsx", "csv", "html"]],
+    period: FromQuery[str | None] = None,
+    as_of: FromQuery[date | None] = None,
+    community: FromQuery[str | None] = None,
+) -> Response[bytes]:
+    """The report as a file: XLSX, CSV or the self-contained HTML report."""
+    who, lang = viewer(request), lang_of(request)
+    query = _query(request, who, name, period, as_of, community)
+    body = await server(request).backend.report(
+        lambda _s, projector: render(query.build(projector), fmt, lang)
+    )
+    stem = f"{name}-{query.period or query.as_of}"
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
+    )
+
+
+@get("/migrants", include_in_schema=False)
+async def migrants(
+    request: Request[Any, Any, Any], community: FromQuery[str | None] = None
+) -> Template:
+    """Residence permits to endorse and workers eligible for M3.3 services not yet offered,
+    by masked reference (the watchlist's lists)."""
+    who, lang = viewer(request), lang_of(request)
+    query = _query(request, who, "watchlist", None, None, community)
+    report = await server(request).backend.report(lambda _s, projector: query.build(projector))
+    tables = [section_table(s, lang) for s in report.sections if s.id in MIGRANT_LISTS]
+    return page(request, "migrants.html", tables=tables, day=query.as_of)
+
+
+def _status(service: Safecomm) -> dict[str, Any]:
+    with Ledger(service) as ledger:
+        head = ledger.head()
+        return {
+            "position": head.position,
+            "hash": head.hex,
+            "store_head": service.log.head(),
+            "seals": [s.to_dict() for s in ledger.seals()],
+        }
+
+
+async def _audit_page(request: Request[Any, Any, Any], verified: dict[str, Any] | None) -> Template:
+    who = viewer(request)
+    POLICY.check_read(who, Read.AUDIT)
+    status = await server(request).backend.serial(_status)
+    return page(
+        request,
+        "audit.html",
+        status=status,
+        verified=verified,
+        whole=who.serves(SUBDISTRICT),
+        months=_months(request),
+    )
+
+
+def _months(request: Request[Any, Any, Any]) -> list[str]:
+    month = Month.parse(today_of(request).isoformat()[:7])
+    return [str(month.shift(-i)) for i in range(12)]
+
+
+@get("/audit", include_in_schema=False)
+async def audit(request: Request[Any, Any, Any]) -> Template:
+    """The chain's status (how far the ledger has chained), the seals, verify, bundle."""
+    return await _audit_page(request, None)
+
+
+@post("/audit/verify", include_in_schema=False, status_code=200)
+async def audit_verify(request: Request[Any, Any, Any]) -> Template:
+    """Recompute the chain from the stored rows now and check every seal."""
+    POLICY.check_read(viewer(request), Read.AUDIT)
+    found = await server(request).backend.serial(lambda s: verify(s, parallel_from=None))
+    return await _audit_page(
+        request,
+        {
+            "intact": found.intact,
+            "records": found.records,
+            "last_position": found.last_position,
+            "seals": found.seals,
+            "seals_holding": found.seals_holding,
+            "first": str(found.first) if found.first is not None else "",
+        },
+    )
+
+
+@get("/audit/bundle", include_in_schema=False, media_type="application/zip")
+async def audit_bundle(
+    request: Request[Any, Any, Any], period: FromQuery[str | None] = None
+) -> Stream:
+    """The evidence bundle (zip), as ``GET /v1/audit/bundle`` gives it."""
+    return await stream_bundle(request, viewer(request), period or None)
