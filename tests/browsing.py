@@ -41,8 +41,8 @@ __all__ = [
     "OFFICE",
     "PERIOD",
     "TODAY",
-    "UNIT_OFFICER",
     "UNITS",
+    "UNIT_OFFICER",
     "page_app",
     "programme",
 ]

@@ -15,7 +15,7 @@ from safecomm_reports.labels import value_label
 
 from safecomm_core import COMMANDS, Safecomm, open_store
 from safecomm_core.access import POLICY, Principal
-from safecomm_core.domain.dispute import Dispute, DisputeKind, DisputeStatus, PartyRole
+from safecomm_core.domain.dispute import Dispute, DisputeKind, DisputeStatus
 from tests.browsing import (
     ALERT,
     DISPUTE_C2,
@@ -140,7 +140,7 @@ def test_a_posted_form_is_the_command_as_json() -> None:
         "parties": [{"ref": "p-1", "role": "applicant", "name": "张三"}],
         "actor": {"id": MEDIATOR_C1.subject, "role": "mediator"},
     }
-    assert COMMANDS["dispute.report"].TYPE == data["type"]
+    assert data["type"] == COMMANDS["dispute.report"].TYPE
 
 
 def test_a_refused_form_shows_each_rule_beside_its_field_and_writes_nothing(
@@ -280,4 +280,4 @@ def test_the_monthly_page_downloads(client: TestClient[Any]) -> None:
 
 
 def test_every_page_word_has_both_languages() -> None:
-    assert all(zh and en and zh != en or key == "title" for key, (zh, en) in WORDS.items())
+    assert all((zh and en and zh != en) or key == "title" for key, (zh, en) in WORDS.items())
