@@ -117,12 +117,13 @@ def serve(
 
 # The converter (tuple) leaves mypy's attrs plugin a type variable it cannot solve.
 _ALL: Any = ALL_COMMUNITIES
+_C1: Any = ("C1",)
 #: The demo's people, one per role the pages serve (ids as the demo records them).
 DEMO_ROLES = (
     ("office", Principal("staff-001", Role.STAFF, _ALL)),
-    ("mediator of C1", Principal("staff-010", Role.MEDIATOR, ("C1",))),
-    ("duty officer of unit U01 (C1)", Principal("U01", Role.UNIT, ("C1",), grid_unit="U01")),
-    ("coordinator of C1", Principal("staff-100", Role.COORDINATOR, ("C1",))),
+    ("mediator of C1", Principal("staff-010", Role.MEDIATOR, _C1)),
+    ("duty officer of unit U01 (C1)", Principal("U01", Role.UNIT, _C1, grid_unit="U01")),
+    ("coordinator of C1", Principal("staff-100", Role.COORDINATOR, _C1)),
     ("evaluator", Principal("sc-review-team", Role.EVALUATOR, _ALL)),
     ("administrator", Principal("admin-1", Role.ADMIN, _ALL)),
 )
