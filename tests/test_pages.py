@@ -250,6 +250,8 @@ def test_today_is_the_watchlist_the_api_gives(client: TestClient[Any]) -> None:
         rows = [] if shown is None else re.findall(r"<tr><td>", shown[1])
         assert len(rows) == len(section["rows"]), section["id"]
     assert "agreement_written" not in text
+    assert "judicial_confirmation_days" not in text
+    assert "司法确认申请期(天): 30" in text
 
 
 def test_no_code_of_the_alert_board_shows_untranslated(client: TestClient[Any]) -> None:

@@ -33,6 +33,8 @@ __all__ = [
     "is_rate",
     "is_signed",
     "localized",
+    "rule_label",
+    "rule_version_label",
     "scope_label",
     "series_rows",
     "text",
@@ -398,3 +400,39 @@ def field_label(name: str, lang: Lang) -> str:
 def command_label(type_: str, lang: Lang) -> str:
     """What a command does, in words (its type if it has none)."""
     return _pick(_COMMANDS, type_, lang) or type_
+
+
+#: The settings of local practice (``rules.adopt``), as people name them.
+_RULES: dict[str, tuple[str, str]] = {
+    "first_mediation_hours": ("首次调解时限(小时)", "first mediation within (hours)"),
+    "settle_within_days": ("调结期限(天)", "settle within (days)"),
+    "judicial_confirmation_days": ("司法确认申请期(天)", "judicial confirmation within (days)"),
+    "alert_ack_minutes": ("警情确认时限(分钟)", "acknowledge alerts within (minutes)"),
+    "registration_deadline_days": ("登记时限(天)", "register within (days)"),
+    "permit_min_residence_months": ("申领居住证居住满(月)", "residence before a permit (months)"),
+    "permit_issue_days": ("居住证发证时限(天)", "issue permits within (days)"),
+    "proactive_service_years": ("主动服务居住年限(年)", "years before proactive services"),
+    "permit_endorsement_window_months": ("签注提前期(月)", "endorsement window (months)"),
+    "due": ("完成期限", "due"),
+}
+
+
+def rule_label(cell: str, lang: Lang) -> str:
+    """A watchlist's rule cell (``judicial_confirmation_days = 30``) in words."""
+    name, sep, value = cell.partition(" = ")
+    words = _pick(_RULES, name, lang)
+    return f"{words}: {value}" if sep and words else cell
+
+
+def rule_version_label(cell: str, lang: Lang) -> str:
+    """Where a rule came from (``C1 from 2014-06-01``, ``default``, ``meeting m-1``) in words."""
+    if cell == "default":
+        return "默认" if lang == "zh" else "default"
+    scope, sep, day = cell.partition(" from ")
+    if sep:
+        where = scope_label(scope, lang)
+        return f"{where} {day} 起" if lang == "zh" else f"{where} from {day}"
+    kind, _, ref = cell.partition(" ")
+    if kind == "meeting" and ref:
+        return f"会议 {ref}" if lang == "zh" else cell
+    return cell

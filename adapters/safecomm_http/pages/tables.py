@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from safecomm_reports.labels import Lang, format_value, localized, scope_label, value_label
+from safecomm_reports.labels import (
+    Lang,
+    format_value,
+    localized,
+    rule_label,
+    rule_version_label,
+    scope_label,
+    value_label,
+)
 
 from safecomm_core.reports.model import Report, Section, label
 
@@ -22,7 +30,14 @@ CODED = frozenset({"kind", "agreement", "status", "category", "priority", "outco
 
 
 def _cell(key: str, value: Any, lang: Lang) -> dict[str, Any]:
-    text = value_label(value, lang) if key in CODED else ("" if value is None else str(value))
+    if key in CODED:
+        text = value_label(value, lang)
+    elif key == "rule" and isinstance(value, str):
+        text = rule_label(value, lang)
+    elif key == "rule_version" and isinstance(value, str):
+        text = rule_version_label(value, lang)
+    else:
+        text = "" if value is None else str(value)
     link = LINKS.get(key)
     return {"text": text, "href": link.format(value) if link and value else None}
 
