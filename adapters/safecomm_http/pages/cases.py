@@ -79,8 +79,8 @@ async def today(
     who, lang = viewer(request), lang_of(request)
     backend = server(request).backend
     day = today_of(request)
-    tables: list[dict[str, Any]] = []
     scope = None
+    query = None
     if who.role in POLICY.reads[Read.REPORTS]:
         scope = scope_for(who, chosen_community(who, community))
         query = ReportQuery.of(
@@ -91,9 +91,14 @@ async def today(
             within=DEFAULT_CLOSING_DAYS,
             settings=Settings(),
         )
-        report = await backend.report(lambda _s, projector: query.build(projector))
-        tables = [section_table(s, lang) for s in report.sections if s.id != "summary"]
-    alerts = await backend.report(lambda _s, projector: unit_alerts(projector, who))
+
+    def read(projector: Projector) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        # One visit to the report thread: its projections are caught up once.
+        sections = [] if query is None else list(query.build(projector).sections)
+        tables = [section_table(s, lang) for s in sections if s.id != "summary"]
+        return tables, unit_alerts(projector, who)
+
+    tables, alerts = await backend.report(lambda _s, projector: read(projector))
     return page(
         request,
         "today.html",
