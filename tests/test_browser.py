@@ -134,7 +134,16 @@ def test_a_unit_officer_acknowledges_and_the_office_board_turns_live(
     assert officer.evaluate("document.documentElement.scrollWidth") <= 360
     buttons = officer.locator('form[data-type="alert.acknowledge"] button[type=submit]')
     assert buttons.count() == 1
-    buttons.click()
+    # By keyboard alone: Tab to the button, Enter to send it.
+    for _ in range(40):
+        officer.keyboard.press("Tab")
+        if officer.evaluate(
+            "document.activeElement.matches('form[data-type=\"alert.acknowledge\"] button')"
+        ):
+            break
+    else:
+        pytest.fail("the Acknowledge button cannot be reached with Tab")
+    officer.keyboard.press("Enter")
     officer.wait_for_url(f"**/alerts/{ALERT}")
     officer.locator('#unit-U05[data-state="acknowledged"]').wait_for()
     assert officer.locator('form[data-type="alert.acknowledge"]').count() == 0
@@ -199,4 +208,21 @@ def test_the_monthly_page_shows_the_apis_figures(browser: Any, site: str) -> Non
         assert (float(denominator) if denominator else "") == expected
     assert page.locator("figure.chart svg").count() > 0
     shot(page, "4-monthly")
+    page.context.close()
+
+
+def test_every_page_fits_a_360_px_phone(browser: Any, site: str) -> None:
+    page = signed_in(browser, site, OFFICE, viewport={"width": 360, "height": 780})
+    for path in (
+        "/today",
+        "/disputes",
+        "/disputes/d-c1-0",
+        f"/alerts/{ALERT}",
+        "/migrants",
+        f"/reports?period={PERIOD}",
+        "/audit",
+    ):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+    shot(page, "360px-audit")
     page.context.close()

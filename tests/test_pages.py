@@ -283,3 +283,12 @@ def test_the_monthly_page_downloads(client: TestClient[Any]) -> None:
 
 def test_every_page_word_has_both_languages() -> None:
     assert all((zh and en and zh != en) or key == "title" for key, (zh, en) in WORDS.items())
+
+
+def test_the_navigation_shows_only_what_my_role_may_read(client: TestClient[Any]) -> None:
+    sign_in(client, UNIT_OFFICER)
+    nav = re.findall(r'<li><a href="(/[a-z]+)"', client.get("/today").text)
+    assert nav == ["/today", "/disputes", "/alerts"]
+    sign_in(client, EVALUATOR)
+    nav = re.findall(r'<li><a href="(/[a-z]+)"', client.get("/today").text)
+    assert nav == ["/today", "/disputes", "/alerts", "/migrants", "/reports", "/audit"]

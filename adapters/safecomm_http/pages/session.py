@@ -17,7 +17,7 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from safecomm_reports.labels import Lang, value_label
 
-from safecomm_core.access import Principal
+from safecomm_core.access import POLICY, Principal, Read
 from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.errors import SafecommError
 from safecomm_http.context import SESSION_COOKIE, server
@@ -26,6 +26,7 @@ from safecomm_http.tokens import InvalidToken, principal_of
 
 __all__ = [
     "LANG_COOKIE",
+    "NAV",
     "SignInNeeded",
     "home",
     "lang_of",
@@ -39,6 +40,15 @@ __all__ = [
 ]
 
 LANG_COOKIE = "safecomm_lang"
+#: The navigation: each page, its word, and the reading a role needs to be shown it.
+NAV: tuple[tuple[str, str, Read | None], ...] = (
+    ("/today", "nav_today", None),
+    ("/disputes", "nav_disputes", Read.RECORDS),
+    ("/alerts", "nav_alerts", Read.RECORDS),
+    ("/migrants", "nav_migrants", Read.REPORTS),
+    ("/reports", "nav_reports", Read.REPORTS),
+    ("/audit", "nav_audit", Read.AUDIT),
+)
 _SIGN_IN = "/signin"
 
 
@@ -80,6 +90,11 @@ def page(
             "lang": lang,
             "who": who,
             "role": value_label(who.role, lang) if who else "",
+            "nav": [
+                (href, key)
+                for href, key, read in NAV
+                if who and (read is None or who.role in POLICY.reads.get(read, ()))
+            ],
             "label": lambda code: value_label(code, lang),
             "path": request.url.path,
             "here": quote(
