@@ -20,10 +20,13 @@ from safecomm_core.access import ALL_COMMUNITIES, Principal
 from safecomm_core.commands import dispute as cd
 from safecomm_core.commands import grid_alert as ca
 from safecomm_core.commands import grid_network as cn
+from safecomm_core.commands import migrant as cm
 from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.domain.dispute import AgreementForm, DisputeKind, PartyRole
 from safecomm_core.domain.grid_alert import AlertCategory, AlertChannel, AlertPriority
 from safecomm_core.domain.grid_network import UnitKind
+from safecomm_core.domain.migrant import RegistrationSource
+from safecomm_core.personal import PersonInput
 from safecomm_core.values import Role
 from tests.commanding import issue
 from tests.serving import KEY, MEDIATOR_C1, MEDIATOR_C2, OFFICE
@@ -43,6 +46,8 @@ __all__ = [
     "TODAY",
     "UNITS",
     "UNIT_OFFICER",
+    "WORKER",
+    "WORKER_NAME",
     "page_app",
     "programme",
 ]
@@ -66,6 +71,8 @@ UNITS = tuple(f"U{n:02d}" for n in range(1, 48))
 ALERT = "a-web-1"
 DISPUTE_C2 = "d-c2-1"
 NAME_C2 = "李秀兰"
+WORKER = "w-c1-1"
+WORKER_NAME = "陈立"
 PERIOD = "2014-05"
 TODAY = date(2014, 5, 31)
 UNIT_OFFICER = Principal("U05", Role.UNIT, ["C5"], grid_unit="U05")
@@ -107,6 +114,11 @@ def programme(service: Safecomm) -> None:
                          reason="number unreachable"))  # fmt: skip
     for unit in ("U01", "U10"):
         service.handle(issue(ca.AcknowledgeAlert, later, alert_id=ALERT, unit_id=unit))
+    service.handle(
+        issue(cm.RegisterMigrantWorker, _T0, worker_id=WORKER, community="C1",
+              person=PersonInput(ref=f"p-{WORKER}", name=WORKER_NAME), arrived_on=date(2014, 4, 30),
+              dwelling="河门口 3 栋", source=RegistrationSource.LANDLORD)
+    )  # fmt: skip
     for n, community in enumerate(["C1", "C1", "C1", "C2"]):
         ref = DISPUTE_C2 if community == "C2" else f"d-c1-{n}"
         at = _T0 + timedelta(days=n)

@@ -26,6 +26,8 @@ from tests.browsing import (
     PERIOD,
     TODAY,
     UNIT_OFFICER,
+    WORKER,
+    WORKER_NAME,
     page_app,
     programme,
 )
@@ -292,3 +294,20 @@ def test_the_navigation_shows_only_what_my_role_may_read(client: TestClient[Any]
     sign_in(client, EVALUATOR)
     nav = re.findall(r'<li><a href="(/[a-z]+)"', client.get("/today").text)
     assert nav == ["/today", "/disputes", "/alerts", "/migrants", "/reports", "/audit"]
+
+
+def test_migrant_workers_are_masked_and_opened_only_by_roles_that_may(
+    client: TestClient[Any], service: Safecomm
+) -> None:
+    sign_in(client, EVALUATOR)
+    text = client.get("/migrants").text
+    assert 'data-section="registrations"' in text
+    assert WORKER not in text
+    assert "/migrants/open" not in text
+    assert post(client, "/migrants/open", {"worker_id": WORKER, "why": "x"}).status_code == 403
+    sign_in(client, OFFICE)
+    before = service.log.head()
+    answer = post(client, "/migrants/open", {"worker_id": WORKER, "why": "上门服务"})
+    assert answer.status_code == 200
+    assert WORKER_NAME in answer.text
+    assert service.log.head() == before + 1

@@ -46,6 +46,7 @@ _HANDLERS = (
     reports.reports,
     reports.download,
     reports.migrants,
+    reports.open_worker,
     reports.audit,
     reports.audit_verify,
     reports.audit_bundle,

@@ -23,18 +23,29 @@ from safecomm_core import Safecomm
 from safecomm_core.access import POLICY, Principal, Read
 from safecomm_core.audit import Ledger, verify
 from safecomm_core.dates import Month
+from safecomm_core.domain.migrant import MigrantWorker
 from safecomm_core.domain.rules import SUBDISTRICT
+from safecomm_core.projections.runner import Projector
 from safecomm_core.reports.indicators import Settings
-from safecomm_core.reports.model import Report
+from safecomm_core.reports.model import Report, Section
 from safecomm_http.audit_routes import stream_bundle
 from safecomm_http.context import server
 from safecomm_http.pages.cases import chosen_community
 from safecomm_http.pages.session import lang_of, page, today_of, viewer
 from safecomm_http.pages.tables import figure_rows, section_table
+from safecomm_http.records import open_person
 from safecomm_http.report_routes import MEDIA_TYPES
 from safecomm_http.reporting import DEFAULT_CLOSING_DAYS, ReportQuery, check_period, scope_for
 
-__all__ = ["audit", "audit_bundle", "audit_verify", "download", "migrants", "reports"]
+__all__ = [
+    "audit",
+    "audit_bundle",
+    "audit_verify",
+    "download",
+    "migrants",
+    "open_worker",
+    "reports",
+]
 
 PageReport = Literal["monthly", "self-assessment"]
 #: Rendered charts kept by (store head, query, language): drawing them is the page's
@@ -133,17 +144,57 @@ async def download(
     )
 
 
+async def _migrants_page(
+    request: Request[Any, Any, Any],
+    community: str | None,
+    *,
+    opened: dict[str, Any] | None = None,
+) -> Template:
+    who, lang = viewer(request), lang_of(request)
+    watch = _query(request, who, "watchlist", None, None, community)
+    month = _query(request, who, "monthly", None, None, community)
+
+    def read(projector: Projector) -> list[Section]:
+        lists = [s for s in watch.build(projector).sections if s.id in MIGRANT_LISTS]
+        counts = [s for s in month.build(projector).sections if s.id == "registrations"]
+        return counts + lists
+
+    sections = await server(request).backend.report(lambda _s, projector: read(projector))
+    return page(
+        request,
+        "migrants.html",
+        tables=[section_table(s, lang) for s in sections],
+        day=watch.as_of,
+        month=month.period,
+        may_open=who.role in POLICY.reads[Read.PERSONAL],
+        opened=opened,
+    )
+
+
 @get("/migrants", include_in_schema=False)
 async def migrants(
     request: Request[Any, Any, Any], community: FromQuery[str | None] = None
 ) -> Template:
-    """Residence permits to endorse and workers eligible for M3.3 services not yet offered,
-    by masked reference (the watchlist's lists)."""
-    who, lang = viewer(request), lang_of(request)
-    query = _query(request, who, "watchlist", None, None, community)
-    report = await server(request).backend.report(lambda _s, projector: query.build(projector))
-    tables = [section_table(s, lang) for s in report.sections if s.id in MIGRANT_LISTS]
-    return page(request, "migrants.html", tables=tables, day=query.as_of)
+    """This month's registrations by community, residence permits to endorse and workers
+    eligible for M3.3 services not yet offered (by masked reference); roles that may open
+    people open a worker's details by the worker's reference, each opening recorded."""
+    return await _migrants_page(request, community)
+
+
+def _open_worker(service: Safecomm, ref: str, who: Principal, why: str) -> dict[str, Any]:
+    worker = service.get(MigrantWorker, ref, who)
+    found: dict[str, Any] = open_person(service, "migrant", ref, worker.person.ref, who, why)
+    return {"ref": ref, **found}
+
+
+@post("/migrants/open", include_in_schema=False, status_code=200)
+async def open_worker(request: Request[Any, Any, Any]) -> Template:
+    """Open a worker's details for a reason; the opening is recorded before it is shown."""
+    who = viewer(request)
+    form = await request.form()
+    ref, why = str(form.get("worker_id", "")).strip(), str(form.get("why", "")).strip()
+    opened = await server(request).backend.write(lambda s: _open_worker(s, ref, who, why))
+    return await _migrants_page(request, None, opened=opened)
 
 
 def _status(service: Safecomm) -> dict[str, Any]:
