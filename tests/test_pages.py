@@ -208,9 +208,14 @@ def test_a_case_offers_the_actions_its_state_admits_for_my_role(
     assert offered == {t for t in case.actions_now() if POLICY.may_issue(MEDIATOR_C1, t)}
     assert "dispute.assign_mediator" in offered
     assert "dispute.accept" not in offered
-    answer = post(client, "/disputes/d-c1-1/accept", {"occurred_at": "2014-05-20 10:00"})
-    assert answer.status_code == 400  # not admitted now: the rule is shown, nothing written
-    assert "accept" in answer.text
+    head = service.log.head()
+    sent = {"command_id": "web-early", "occurred_at": "2014-05-20 10:00"}
+    answer = post(client, "/disputes/d-c1-1/hold_session", sent)
+    assert answer.status_code == 400  # not admitted now: the rule is said, nothing written
+    said = re.search(r'<p class="refused" role="alert">([^<]+)</p>', answer.text)
+    assert said is not None
+    assert "has no mediator: assign one before a session" in said[1]
+    assert service.log.head() == head
 
 
 def test_another_communitys_case_is_not_found(client: TestClient[Any]) -> None:

@@ -218,13 +218,26 @@ async def handle_form(
         errors = errors_by_field(exc.errors) if isinstance(exc, InvalidCommand) else {}
         if not isinstance(exc, InvalidCommand) and exc.field:
             errors[exc.field] = exc.rule or exc.message
-        fields = {f.name for f in build_form(type_, lang, fixed=fixed).fields}
-        loose = [
-            f"{field_label(k, lang)}: {v}" if k else v for k, v in errors.items() if k not in fields
-        ]
-        message = "; ".join(loose) or ("" if errors else exc.message)
+        shown = {
+            f.name for f in build_form(type_, lang, fixed=fixed).fields if f.widget != "hidden"
+        }
+        if isinstance(exc, InvalidCommand):
+            loose = [
+                f"{field_label(k, lang)}: {v}" if k else v
+                for k, v in errors.items()
+                if k not in shown
+            ]
+            message = "; ".join(loose)
+        else:
+            # A rule of the record (not of one typed field) is said in full above the form.
+            message = "" if exc.field in shown else exc.message
         return False, build_form(
-            type_, lang, fixed=fixed, given=_given(posted), errors=errors, error=message
+            type_,
+            lang,
+            fixed=fixed,
+            given=_given(posted),
+            errors={k: v for k, v in errors.items() if k in shown},
+            error=message,
         )
     return True, build_form(type_, lang, fixed=fixed)
 
@@ -275,12 +288,14 @@ async def _case_page(
 ) -> Template:
     who, lang = viewer(request), lang_of(request)
     found, entries = await server(request).backend.read(lambda s: _case(s, ref, who))
+    offered = [t for t in found.actions_now() if POLICY.may_issue(who, t)]
+    if refused is not None and refused.type not in offered:
+        offered.insert(0, refused.type)  # sent from a page the case has moved on from
     forms = [
         refused
         if refused is not None and refused.type == t
         else build_form(t, lang, fixed={"dispute_id": ref})
-        for t in found.actions_now()
-        if POLICY.may_issue(who, t)
+        for t in offered
     ]
     timeline = [
         {
