@@ -75,7 +75,7 @@ def test_every_workload_runs_at_a_trivial_size_and_the_json_has_its_shape(
         found = workload(ctx, 40)
         _check(found, name)
         results += found
-    found = pages(ctx, scale=0.01)
+    found = pages(ctx, scale=0.05)  # the smallest scale with alerts
     _check(found, "pages")
     assert len(found) == 4
     results += found
