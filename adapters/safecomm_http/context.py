@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from datetime import date
 from typing import Any
 
@@ -78,6 +79,8 @@ class Server:
     seal_key: str | None = None
     #: The day the pages take as today (None: the subdistrict's calendar day).
     today: date | None = None
+    #: The report pages' charts, drawn once per (store position, report query, language).
+    charts: OrderedDict[tuple[int, str, str], str] = attrs.field(factory=OrderedDict)
 
 
 def server(connection: ASGIConnection[Any, Any, Any, Any]) -> Server:

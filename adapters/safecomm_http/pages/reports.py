@@ -7,7 +7,6 @@ API's; the page adds charts (the HTML report's own), downloads, and words for co
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import date
 from typing import Any, Literal
 
@@ -48,9 +47,9 @@ __all__ = [
 ]
 
 PageReport = Literal["monthly", "self-assessment"]
-#: Rendered charts kept by (store head, query, language): drawing them is the page's
-#: dearest part, and the same report is asked for again and again between commands.
-_CHARTS: OrderedDict[tuple[int, str, str], str] = OrderedDict()
+#: Rendered charts kept (by store head, query, language; the server holds them): drawing
+#: them is the page's dearest part, and the same report is asked for again and again
+#: between commands.
 _CHARTS_KEPT = 16
 #: The watchlist's lists of migrant workers.
 MIGRANT_LISTS = ("permits_to_endorse", "eligible_not_offered")
@@ -95,12 +94,13 @@ async def reports(
     head = await backend.read(lambda s: s.log.head())
     report: Report = await backend.report(lambda _s, projector: query.build(projector))
     key = (head, query.key(), lang)
-    charts = _CHARTS.get(key)
+    kept = server(request).charts
+    charts = kept.get(key)
     if charts is None:
         charts = await backend.serial(lambda _s: _charts(report, lang))
-        _CHARTS[key] = charts
-        while len(_CHARTS) > _CHARTS_KEPT:
-            _CHARTS.popitem(last=False)
+        kept[key] = charts
+        while len(kept) > _CHARTS_KEPT:
+            kept.popitem(last=False)
     links = {
         fmt: f"/reports/{name}/{fmt}?{request.url.query}"
         if request.url.query
