@@ -13,6 +13,7 @@ from safecomm_reports.labels import Lang, field_label, value_label
 
 from safecomm_core import COMMANDS, Safecomm
 from safecomm_core.access import POLICY, Principal, Read
+from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.domain.dispute import Dispute, DisputeStatus
 from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.errors import InvalidCommand, NotFound, SafecommError
@@ -265,6 +266,8 @@ def _case(service: Safecomm, ref: str, who: Principal) -> tuple[Dispute, list[An
 def _details(details: Mapping[str, Any], lang: Lang) -> list[tuple[str, str]]:
     shown = []
     for key, value in details.items():
+        if key in ("ref", "community"):
+            continue  # the case's own, shown above the timeline
         if isinstance(value, (list, tuple)):
             text = ", ".join(
                 str(v.get("ref", "")) if isinstance(v, dict) else value_label(v, lang)
@@ -300,8 +303,8 @@ async def _case_page(
     timeline = [
         {
             "what": value_label(e.event, lang),
-            "occurred": e.occurred_at,
-            "recorded": e.recorded_at,
+            "occurred": e.occurred_at.astimezone(SUBDISTRICT_TZ),
+            "recorded": e.recorded_at.astimezone(SUBDISTRICT_TZ),
             "by": e.actor,
             "role": value_label(e.role, lang),
             "details": _details(e.details, lang),
