@@ -97,8 +97,14 @@ def page(
             ],
             "label": lambda code: value_label(code, lang),
             "path": request.url.path,
+            # Where the language switch comes back to (never with a sign-in link's token).
             "here": quote(
-                str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+                str(request.url.path)
+                + (
+                    f"?{request.url.query}"
+                    if request.url.query and request.url.path != _SIGN_IN
+                    else ""
+                )
             ),
             **context,
         },
