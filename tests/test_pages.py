@@ -4,9 +4,15 @@ command classes, refusals next to their fields, and figures equal to the JSON AP
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from litestar.testing import TestClient
 from safecomm_http.pages.forms import build_form, command_of
@@ -316,3 +322,49 @@ def test_migrant_workers_are_masked_and_opened_only_by_roles_that_may(
     assert answer.status_code == 200
     assert WORKER_NAME in answer.text
     assert service.log.head() == before + 1
+
+
+def test_serve_demo_prints_a_sign_in_link_per_role_that_signs_in(tmp_path: Path) -> None:
+    from safecomm_cli.main import main  # the command's module first: it registers serve
+    from safecomm_cli.serve import DEMO_ROLES
+
+    assert "serve" in main.commands
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        sys.executable,
+        "-c",
+        "from safecomm_cli.main import main; main()",
+        "serve",
+        "--demo",
+        "--store",
+        f"sqlite:///{tmp_path / 'demo.db'}",
+        "--port",
+        str(port),
+    ]
+    served = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert served.stdout is not None
+        assert served.stdout.readline().startswith("Sign in")
+        links = dict(
+            line.strip().rsplit(None, 1) for line in (served.stdout.readline() for _ in DEMO_ROLES)
+        )
+        assert [" ".join(name.split()) for name in links] == [name for name, _ in DEMO_ROLES]
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.get(links["office"], timeout=5)
+                break
+            except httpx.TransportError:
+                assert served.poll() is None, "safecomm serve --demo ended"
+                assert time.monotonic() < deadline, "safecomm serve --demo did not start"
+                time.sleep(0.1)
+        assert answer.status_code == 200
+        assert "safecomm_session" in answer.headers["set-cookie"]
+        assert (tmp_path / "safecomm-demo.key").stat().st_mode & 0o777 == 0o600
+    finally:
+        served.terminate()
+        served.communicate(timeout=60)
