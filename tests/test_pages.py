@@ -368,3 +368,29 @@ def test_serve_demo_prints_a_sign_in_link_per_role_that_signs_in(tmp_path: Path)
     finally:
         served.terminate()
         served.communicate(timeout=60)
+
+
+def test_no_page_shows_an_internal_code(service: Safecomm) -> None:
+    from safecomm_demo.builder import build
+
+    demo = open_store("memory://")
+    build(demo, scale=0.3)
+    with TestClient(page_app(demo)) as found:
+        sign_in(found, OFFICE)
+        for lang in ("zh", "en"):
+            found.get("/lang", params={"to": lang})
+            for path in (
+                "/today",
+                "/disputes",
+                "/alerts",
+                "/migrants",
+                f"/reports?period={PERIOD}",
+                f"/reports?name=self-assessment&as_of={TODAY}",
+                "/audit",
+            ):
+                body = re.sub(
+                    r"<(script|style|svg)\b.*?</\1>", "", found.get(path).text, flags=re.S
+                )
+                shown = re.sub(r"<[^>]+>", " ", body)
+                assert re.findall(r"\b[a-z]+_[a-z_]+\b", shown) == [], (lang, path)
+    demo.close()

@@ -259,6 +259,7 @@ _VALUES: dict[str, tuple[str, str]] = {
     "violence": ("暴力", "violence"),
     "fire": ("火情", "fire"),
     "missing_person": ("人员走失", "missing person"),
+    "public_order": ("治安案件", "public order"),
     "suspect": ("可疑人员", "suspect"),
     "low": ("低", "low"),
     "normal": ("一般", "normal"),
@@ -280,6 +281,10 @@ _VALUES: dict[str, tuple[str, str]] = {
     "phone": ("电话", "phone"),
     "qq": ("QQ", "QQ"),
     "wechat": ("微信", "WeChat"),
+    # the self-assessment's verdicts
+    "met": ("达标", "met"),
+    "partial": ("部分达标", "partly met"),
+    "gap": ("有差距", "gap"),
     # residence permits
     "issued": ("已发证", "issued"),
     "endorsed": ("已签注", "endorsed"),

@@ -7,6 +7,7 @@ references of cases and alerts become links to their pages.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from safecomm_reports.labels import (
@@ -19,6 +20,7 @@ from safecomm_reports.labels import (
     value_label,
 )
 
+from safecomm_core.reports.assessment import GAP_KINDS
 from safecomm_core.reports.model import Report, Section, label
 
 __all__ = ["CODED", "LINKS", "figure_rows", "section_table"]
@@ -29,9 +31,20 @@ LINKS = {"case": "/disputes/{}", "alert": "/alerts/{}"}
 CODED = frozenset({"kind", "agreement", "status", "category", "priority", "outcome", "source"})
 
 
+#: A code inside a cell (``phase_completed_late×1``, ``no_evidence:P5``).
+_CODE = re.compile(r"[a-z]+(?:_[a-z]+)+")
+
+
+def _code_words(code: str, lang: Lang) -> str:
+    gap = GAP_KINDS.get(code)
+    return gap[1 if lang == "en" else 0] if gap is not None else value_label(code, lang)
+
+
 def _cell(key: str, value: Any, lang: Lang) -> dict[str, Any]:
-    if key in CODED:
-        text = value_label(value, lang)
+    if key in CODED or key in ("gap", "gaps"):
+        text = _CODE.sub(lambda m: _code_words(m[0], lang), value_label(value, lang))
+    elif key == "indicator" and isinstance(value, str):
+        text = label(value, lang)
     elif key == "rule" and isinstance(value, str):
         text = rule_label(value, lang)
     elif key == "rule_version" and isinstance(value, str):
