@@ -50,6 +50,7 @@ from safecomm_core.commands.campaign import (
     HoldCampaign,
     PlanCampaign,
     PubliciseBravery,
+    RecordParticipants,
 )
 from safecomm_core.commands.dispute import (
     AcceptDispute,
@@ -128,6 +129,10 @@ from safecomm_core.commands.phase import (
 from safecomm_core.commands.police_statistic import (
     CorrectPoliceStatistic,
     ReportPoliceStatistic,
+)
+from safecomm_core.commands.population import (
+    CorrectPopulation,
+    RecordPopulation,
 )
 from safecomm_core.commands.prevention_asset import (
     AssignCustodian,
@@ -209,6 +214,10 @@ from safecomm_core.domain.phase import (
 )
 from safecomm_core.domain.police_statistic import (
     PoliceStatistic,
+)
+from safecomm_core.domain.population import (
+    Population,
+    PopulationBasis,
 )
 from safecomm_core.domain.prevention_asset import (
     AssetKind,
@@ -297,6 +306,7 @@ __all__ = [
     "CompletePhase",
     "ConcurrencyConflict",
     "CorrectPoliceStatistic",
+    "CorrectPopulation",
     "CountGatehouseRegister",
     "DecideJudicialConfirmation",
     "DecommissionAsset",
@@ -367,6 +377,8 @@ __all__ = [
     "PlanPatrol",
     "PlanPhase",
     "PoliceStatistic",
+    "Population",
+    "PopulationBasis",
     "PreventionAsset",
     "Principal",
     "ProjectPhase",
@@ -383,8 +395,10 @@ __all__ = [
     "RecordDeliverable",
     "RecordMigrantDeparture",
     "RecordMigrantMove",
+    "RecordParticipants",
     "RecordPatrolObservation",
     "RecordPerformance",
+    "RecordPopulation",
     "RecordSurveyResponse",
     "RecordSuspectCaught",
     "ReferLegalAid",

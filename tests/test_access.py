@@ -220,6 +220,11 @@ def test_reads_by_role() -> None:
     assert not POLICY.may_read(MEDIATOR_C1, Read.PERSONAL, "C2")
     assert not POLICY.may_read(MEDIATOR_C1, Read.SEAL)
     assert POLICY.may_read(ADMIN, Read.SEAL)
+    # An evidence bundle holds every community's records: the whole subdistrict only.
+    assert POLICY.may_read(EVALUATOR, Read.EVIDENCE)
+    assert not POLICY.may_read(Principal("co-1", Role.COMMITTEE, ["C1"]), Read.EVIDENCE)
+    assert not POLICY.may_read(Principal("co-1", Role.COMMITTEE, ["C1"]), Read.EVIDENCE, "C1")
+    assert not POLICY.may_read(MEDIATOR_C1, Read.EVIDENCE)
 
 
 def test_which_worker_holds_an_id_number_is_told_only_to_those_who_may_read_it(

@@ -203,6 +203,10 @@ def test_contact_checks(memory_service: Safecomm) -> None:
     data["hours"] = {"start": "07:00", "end": "07:00"}
     with pytest.raises(InvalidCommand):
         parse_command(data)
+    data["hours"] = {"start": "0７:00", "end": "07:00"}  # a full-width digit
+    with pytest.raises(InvalidCommand) as info:
+        parse_command(data)
+    assert info.value.field == "hours.start"
     data["hours"] = {"start": "22:00", "end": "07:00"}  # over midnight
     memory_service.handle(parse_command(data))
     qq = memory_service.get(GridNetwork, NET).units["u1"].channel(AlertChannel.QQ)

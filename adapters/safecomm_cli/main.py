@@ -52,6 +52,11 @@ def friendly(func: F) -> F:
             sys.exit(exit_status(type(exc)))
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            # A reader such as `head` stopped reading: not an error. Later writes (and the
+            # interpreter's flush at exit) go nowhere instead of failing again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return None
         except Exception as exc:  # a bug: say so plainly, keep the traceback for debugging
             if os.environ.get("SAFECOMM_DEBUG"):
                 raise

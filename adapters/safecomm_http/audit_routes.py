@@ -22,7 +22,6 @@ from safecomm_reports.render import render
 from safecomm_core import Safecomm
 from safecomm_core.access import POLICY, Principal, Read
 from safecomm_core.audit import Ledger, load_private_key, verify, write_bundle
-from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.errors import Forbidden, StoreError
 from safecomm_core.reports.model import Report
 from safecomm_http.context import principal, server
@@ -100,15 +99,15 @@ def _html(stem: str, report: Report) -> dict[str, bytes]:
 async def bundle(request: Request[Any, Any, Any], period: FromQuery[str | None] = None) -> Stream:
     """A zip for an inspection: reports (JSON and HTML), the stored records with personal
     data still encrypted, the ledger, the seals and a manifest of hashes; streamed."""
-    return await stream_bundle(request, _auditor(request), period)
+    return await stream_bundle(request, _auditor(request, Read.EVIDENCE), period)
 
 
 async def stream_bundle(
     request: Request[Any, Any, Any], who: Principal, period: str | None
 ) -> Stream:
-    """The evidence bundle for ``who`` (an auditor of the whole subdistrict), streamed."""
-    POLICY.check_read(who, Read.AUDIT)
-    if not who.serves(SUBDISTRICT):
+    """The evidence bundle for ``who`` (a principal of the whole subdistrict), streamed."""
+    POLICY.check_read(who, Read.EVIDENCE)
+    if not POLICY.may_read(who, Read.EVIDENCE):
         raise Forbidden(
             "an evidence bundle holds every community's records",
             field="community",

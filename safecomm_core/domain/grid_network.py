@@ -63,7 +63,8 @@ class AlertChannel(enum.StrEnum):
     WECHAT = "wechat"
 
 
-_HH_MM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+#: ASCII digits only: a full-width "０７:００" is refused, not stored as a different string.
+_HH_MM = re.compile(r"([01]\d|2[0-3]):[0-5]\d", re.ASCII)
 
 
 def _hh_mm(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:

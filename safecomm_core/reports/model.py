@@ -72,6 +72,10 @@ class Figure:
     scope: str  # a community id, or "*" for the subdistrict
     definition_version: str
     basis: str  # "register", "survey" or "police"
+    #: The rule that decided how the figure read its data, with the version of the rules
+    #: it came from (``fairly_safe_counts = True (* from 2015-01-01)``); empty when no one
+    #: rule does.
+    reading: str = ""
 
 
 @attrs.frozen

@@ -20,7 +20,6 @@ from safecomm_core.errors import InvalidCommand, NotFound, SafecommError
 from safecomm_core.projections.disputes import DISPUTE_ROWS, DISPUTES
 from safecomm_core.projections.grid_alerts import ALERT_ROWS, ALERT_UNITS, ALERTS
 from safecomm_core.projections.runner import Projector
-from safecomm_core.reports.indicators import Settings
 from safecomm_http.context import server
 from safecomm_http.pages.forms import Form, build_form, command_of, errors_by_field
 from safecomm_http.pages.session import lang_of, page, today_of, viewer
@@ -90,7 +89,6 @@ async def today(
             period=None,
             as_of=day,
             within=DEFAULT_CLOSING_DAYS,
-            settings=Settings(),
         )
 
     def read(projector: Projector) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -23,9 +23,7 @@ from safecomm_core.access import POLICY, Principal, Read
 from safecomm_core.audit import Ledger, verify
 from safecomm_core.dates import Month
 from safecomm_core.domain.migrant import MigrantWorker
-from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.projections.runner import Projector
-from safecomm_core.reports.indicators import Settings
 from safecomm_core.reports.model import Report, Section
 from safecomm_http.audit_routes import stream_bundle
 from safecomm_http.context import server
@@ -70,7 +68,11 @@ def _query(
     if name != "monthly" and period is None and as_of is None:
         as_of = today_of(request)
     return ReportQuery.of(
-        name, scope, period=period, as_of=as_of, within=DEFAULT_CLOSING_DAYS, settings=Settings()
+        name,
+        scope,
+        period=period,
+        as_of=as_of,
+        within=DEFAULT_CLOSING_DAYS,
     )
 
 
@@ -217,7 +219,7 @@ async def _audit_page(request: Request[Any, Any, Any], verified: dict[str, Any] 
         "audit.html",
         status=status,
         verified=verified,
-        whole=who.serves(SUBDISTRICT),
+        whole=POLICY.may_read(who, Read.EVIDENCE),
         months=_months(request),
     )
 
