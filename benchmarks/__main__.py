@@ -32,6 +32,7 @@ WORKLOADS = (
     "http_report",
     "stream_publish",
     "alert_delivery",
+    "pages",
 )
 
 
@@ -87,6 +88,11 @@ def run(
         if "http_report" in only:
             log("the monthly report over HTTP, cached and fresh")
             add(http_report(ctx, n_commands))
+    if "pages" in only:
+        from benchmarks.pages import pages
+
+        log("the staff's pages beside the API's answers (demo scenario at scale 5; quick: 1)")
+        add(pages(ctx))
     if "stream_publish" in only:
         log("stream_publish (NATS JetStream)")
         add(stream_publish(ctx))

@@ -24,7 +24,7 @@ from safecomm_core import open_store
 from safecomm_core.commands.base import Command
 from safecomm_core.keystore import MemoryKeyStore
 
-__all__ = ["SEED", "Dataset", "commands_for", "dataset", "scale_for"]
+__all__ = ["SEED", "Dataset", "commands_for", "dataset", "scale_for", "scenario"]
 
 SEED = 2014
 _COPY_BATCH = 10_000
@@ -76,16 +76,21 @@ class Dataset:
         return f"sqlite:///{self.path}"
 
 
-_built: dict[tuple[Path, int], Dataset] = {}
+_built: dict[tuple[Path, float], Dataset] = {}
 
 
 def dataset(workdir: Path, events: int, *, log: bool = False) -> Dataset:
     """The scenario store of about ``events`` events in ``workdir`` (built once per run)."""
-    key = (workdir, events)
+    return scenario(workdir, scale_for(events), log=log)
+
+
+def scenario(workdir: Path, scale: float, *, log: bool = False) -> Dataset:
+    """The scenario store at ``scale`` (the demo's ``--scale``) in ``workdir``, built once
+    per run; its person keys are kept in memory only (reads never open people)."""
+    key = (workdir, scale)
     if key in _built:
         return _built[key]
-    scale = scale_for(events)
-    path = workdir / f"scenario-{events}.db"
+    path = workdir / f"scenario-{scale:g}.db"
     began = time.perf_counter()
     commands = scenario_commands(SEED, scale)
     with open_store("memory://", keys=MemoryKeyStore()) as memory:

@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from litestar import Litestar
 from safecomm_http import Backend, RateLimits, TokenVerifier, create_app
 from safecomm_http.tokens import issue_token
 
@@ -34,7 +35,7 @@ from safecomm_core import open_store
 from safecomm_core.access import ALL_COMMUNITIES, Principal
 from safecomm_core.values import Role
 
-__all__ = ["dispute_commands", "http_commands", "http_report", "serve_in_thread"]
+__all__ = ["dispute_commands", "http_commands", "http_report", "serve_app", "serve_in_thread"]
 
 CLIENTS = 8
 #: What the HTTP layer may cost at most: half the in-process throughput.
@@ -66,6 +67,13 @@ def serve_in_thread(store_url: str) -> Iterator[str]:
         TokenVerifier(secret=KEY),
         limits=RateLimits(rate=1e9, burst=1e9),
     )
+    with serve_app(app) as base:
+        yield base
+
+
+@contextmanager
+def serve_app(app: Litestar) -> Iterator[str]:
+    """``app`` served by uvicorn on loopback in a thread; its base URL."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -145,6 +145,21 @@ class Policy:
             read in (Read.AUDIT, Read.SEAL) or principal.serves(community)
         )
 
+    def may_read_record(
+        self, principal: Principal, community: str, addressed_to: Iterable[str] = ()
+    ) -> bool:
+        """Whether the principal may read a record of ``community`` addressed to the grid
+        units ``addressed_to``: as :meth:`may_read`, and a unit's duty officer also reads
+        what is addressed to its own unit (an alert it must acknowledge)."""
+        if self.may_read(principal, Read.RECORDS, community):
+            return True
+        return (
+            principal.role is Role.UNIT
+            and principal.grid_unit is not None
+            and principal.role in self.reads.get(Read.RECORDS, frozenset())
+            and principal.grid_unit in addressed_to
+        )
+
     def check_issue(self, principal: Principal, command_type: str) -> None:
         """Refuse with :class:`Forbidden` unless the role may issue ``command_type``."""
         if not self.may_issue(principal, command_type):

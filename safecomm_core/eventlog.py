@@ -199,6 +199,8 @@ class EventStoreApplication(Application[UUID]):
 
 #: How eventsourcing's JSON transcoder begins every stored state: the event's timestamp.
 _LEAD = b'{"timestamp":{"_type_":"datetime_iso","_data_":"'
+
+
 class EventStore:
     """The store's events: an :class:`EventLog` to read, and records saved and loaded.
 

@@ -243,7 +243,7 @@ class Safecomm:
         found = self.log.load(aggregate_id(cls.KIND, ref))
         if not isinstance(found, cls) or (
             principal is not None
-            and not self.policy.may_read(principal, Read.RECORDS, found.community)
+            and not self.policy.may_read_record(principal, found.community, found.addressed_to())
         ):
             raise NotFound(cls.KIND, ref, cls.id_field())
         return found

@@ -19,6 +19,7 @@ from benchmarks.datasets import dataset
 from benchmarks.harness import Context, Result, to_json
 from benchmarks.http import http_commands, http_report
 from benchmarks.memory import rebuild_rss
+from benchmarks.pages import pages
 from benchmarks.postgres import commands_postgres
 from benchmarks.rebuild import rebuild
 from benchmarks.rehydrate import rehydrate
@@ -75,6 +76,10 @@ def test_every_workload_runs_at_a_trivial_size_and_the_json_has_its_shape(
         found = workload(ctx, 40)
         _check(found, name)
         results += found
+    found = pages(ctx, scale=0.05)  # the smallest scale with alerts
+    _check(found, "pages")
+    assert len(found) == 4
+    results += found
     found = rehydrate(ctx, events=120)
     _check(found, "rehydrate")
     assert found[0].met  # survey waves are snapshotted

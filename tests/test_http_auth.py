@@ -8,7 +8,6 @@ import socket
 import stat
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,7 +17,6 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-import uvicorn
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
@@ -30,7 +28,7 @@ from safecomm_core import Safecomm
 from safecomm_core.access import Principal
 from safecomm_core.values import Role
 from tests.commanding import sample_commands
-from tests.serving import KEY, MEDIATOR_C1, serving, token
+from tests.serving import KEY, MEDIATOR_C1, served, serving, token
 
 DISPUTE = "/v1/records/dispute/d-2014-0001"
 
@@ -168,18 +166,8 @@ def test_serve_needs_exactly_one_way_to_check_tokens(tmp_path: Path) -> None:
 def live(tmp_path: Path) -> Iterator[str]:
     """The service on a SQLite store, served by uvicorn in a thread on a free port."""
     app = create_app(Backend.open(f"sqlite:///{tmp_path / 'live.db'}"), TokenVerifier(secret=KEY))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive(), "uvicorn did not start"
-        assert time.monotonic() < deadline, "uvicorn did not start in time"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(30)
+    with served(app) as url:
+        yield url
 
 
 def test_the_service_over_a_real_socket(live: str) -> None:

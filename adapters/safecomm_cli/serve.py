@@ -23,6 +23,8 @@ __all__ = ["serve", "token"]
 
 _TTL = re.compile(r"([1-9][0-9]*)([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+#: The demo's key file, made in the working directory by ``serve --demo``.
+DEMO_KEY = "safecomm-demo.key"
 _FILE = click.Path(dir_okay=False, path_type=Path)
 
 
@@ -51,6 +53,13 @@ def _ttl(_ctx: click.Context, _param: click.Parameter, value: str) -> timedelta:
 @click.option("--jwks", type=_FILE, help="Accept RS256/EdDSA tokens signed by a key of this JWKS.")
 @click.option("--seal-key", type=_FILE, help="Private key POST /v1/audit/seal signs with.")
 @click.option(
+    "--demo",
+    is_flag=True,
+    help="Serve the demo store for a look around: pages dated the demo's last day, a key "
+    f"file {DEMO_KEY} made if missing (unless --auth-key is given), and a sign-in link "
+    "printed for each demo role.",
+)
+@click.option(
     "--rate",
     type=click.FloatRange(0.1),
     default=50.0,
@@ -65,16 +74,21 @@ def serve(
     auth_key: Path | None,
     jwks: Path | None,
     seal_key: Path | None,
+    demo: bool,
     rate: float,
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /schema/openapi.json) until interrupted.
+    """Serve the HTTP API (OpenAPI at /schema/openapi.json) and the staff's pages (/)
+    until interrupted.
 
-    Every request but /healthz, /readyz and the schema carries a bearer token: give
-    exactly one of --auth-key (see `safecomm token`) or --jwks.
+    Every API request but /healthz, /readyz and the schema carries a bearer token, and
+    every page a session signed in with one: give exactly one of --auth-key (see
+    `safecomm token`) or --jwks; --demo makes a key of its own.
     """
+    _http()
+    if demo and auth_key is None and jwks is None:
+        auth_key = _demo_key()
     if (auth_key is None) == (jwks is None):
         raise click.UsageError("give exactly one of --auth-key, --jwks")
-    _http()
     import uvicorn
     from safecomm_http import Backend, RateLimits, TokenVerifier, create_app
 
@@ -89,13 +103,56 @@ def serve(
         verifier,
         limits=RateLimits(rate=rate, burst=4 * rate),
         seal_key=str(seal_key) if seal_key else None,
+        today=_demo_end() if demo else None,
     )
     click.echo(
         f"serving {store_url} on http://{host}:{port} (OpenAPI: /schema/openapi.json)", err=True
     )
+    if demo and auth_key is not None:
+        _print_links(host, port, auth_key)
     # One line per request comes from the app itself (no body, no query); uvicorn's access
     # log would print each query string, which may carry a reason or a name.
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+# The converter (tuple) leaves mypy's attrs plugin a type variable it cannot solve.
+_ALL: Any = ALL_COMMUNITIES
+_C1: Any = ("C1",)
+#: The demo's people, one per role the pages serve (ids as the demo records them).
+DEMO_ROLES = (
+    ("office", Principal("staff-001", Role.STAFF, _ALL)),
+    ("mediator of C1", Principal("staff-010", Role.MEDIATOR, _C1)),
+    ("duty officer of unit U01 (C1)", Principal("U01", Role.UNIT, _C1, grid_unit="U01")),
+    ("coordinator of C1", Principal("staff-100", Role.COORDINATOR, _C1)),
+    ("evaluator", Principal("sc-review-team", Role.EVALUATOR, _ALL)),
+    ("administrator", Principal("admin-1", Role.ADMIN, _ALL)),
+)
+
+
+def _demo_key() -> Path:
+    path = Path(DEMO_KEY)
+    if not path.exists():
+        from safecomm_http.tokens import keygen as write_key
+
+        click.echo(f"wrote {write_key(path)} (mode 0600) to sign the demo's tokens", err=True)
+    return path
+
+
+def _demo_end() -> Any:
+    from safecomm_demo.builder import PROGRAMME_END
+
+    return PROGRAMME_END
+
+
+def _print_links(host: str, port: int, key_file: Path) -> None:
+    from safecomm_http.tokens import issue_token, read_key
+
+    key = read_key(key_file)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo("Sign in (each link is valid for 8 hours):")
+    for name, principal in DEMO_ROLES:
+        token = issue_token(principal, key, timedelta(hours=8))
+        click.echo(f"  {name:<32} http://{shown}:{port}/signin?token={token}")
 
 
 @click.group()

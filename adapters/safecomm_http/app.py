@@ -8,6 +8,8 @@ Build one with :func:`create_app` (``safecomm serve`` does, and serves it with u
 
 from __future__ import annotations
 
+from datetime import date
+
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
@@ -27,6 +29,7 @@ from safecomm_core import COMMANDS
 from safecomm_http import audit_routes, commands, events, health, records, report_routes
 from safecomm_http.backend import Backend
 from safecomm_http.context import BearerAuth, RateLimits, RequestLog, Server, rate_limit
+from safecomm_http.pages import csrf_config, page_router, template_config
 from safecomm_http.problems import handlers
 from safecomm_http.tokens import TokenVerifier
 
@@ -61,20 +64,24 @@ def create_app(
     limits: RateLimits | None = None,
     seal_key: str | None = None,
     close_store: bool = True,
+    today: date | None = None,
 ) -> Litestar:
     """The HTTP service over ``backend``, accepting tokens ``verifier`` trusts.
 
     ``seal_key``: the Ed25519 private key file ``POST /v1/audit/seal`` signs with.
     ``close_store``: close the store when the application shuts down (the backend's
     report thread is always stopped).
+    ``today``: the day the pages take as today (``serve --demo``: the demo's last day).
     """
-    state = Server(backend, verifier, limits or RateLimits(), seal_key)
+    state = Server(backend, verifier, limits or RateLimits(), seal_key, today)
 
     def shutdown() -> None:
         backend.close(store=close_store)
 
     app = Litestar(
-        route_handlers=list(ROUTES),
+        route_handlers=[*ROUTES, page_router()],
+        template_config=template_config(),
+        csrf_config=csrf_config(),
         middleware=[RequestLog, DefineMiddleware(BearerAuth, exclude=list(OPEN_PATHS))],
         before_request=rate_limit,
         exception_handlers=handlers(),

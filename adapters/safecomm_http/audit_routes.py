@@ -28,7 +28,7 @@ from safecomm_http.context import principal, server
 from safecomm_http.problems import responses
 from safecomm_http.reporting import check_period
 
-__all__ = ["bundle", "seal", "seals", "verify_record"]
+__all__ = ["bundle", "seal", "seals", "stream_bundle", "verify_record"]
 
 CHUNK = 1 << 16
 
@@ -99,7 +99,14 @@ def _html(stem: str, report: Report) -> dict[str, bytes]:
 async def bundle(request: Request[Any, Any, Any], period: FromQuery[str | None] = None) -> Stream:
     """A zip for an inspection: reports (JSON and HTML), the stored records with personal
     data still encrypted, the ledger, the seals and a manifest of hashes; streamed."""
-    who = _auditor(request, Read.EVIDENCE)
+    return await stream_bundle(request, _auditor(request, Read.EVIDENCE), period)
+
+
+async def stream_bundle(
+    request: Request[Any, Any, Any], who: Principal, period: str | None
+) -> Stream:
+    """The evidence bundle for ``who`` (a principal of the whole subdistrict), streamed."""
+    POLICY.check_read(who, Read.EVIDENCE)
     if not POLICY.may_read(who, Read.EVIDENCE):
         raise Forbidden(
             "an evidence bundle holds every community's records",

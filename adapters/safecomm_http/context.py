@@ -15,6 +15,8 @@ import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
+from datetime import date
 from typing import Any
 
 import attrs
@@ -30,6 +32,8 @@ from safecomm_http.problems import TooManyRequests, status_of
 from safecomm_http.tokens import InvalidToken, TokenVerifier
 
 __all__ = [
+    "API_PREFIX",
+    "SESSION_COOKIE",
     "BearerAuth",
     "RateLimits",
     "RequestLog",
@@ -73,6 +77,10 @@ class Server:
     limits: RateLimits = attrs.field(factory=RateLimits)
     #: The Ed25519 private key file ``POST /v1/audit/seal`` signs with, if any.
     seal_key: str | None = None
+    #: The day the pages take as today (None: the subdistrict's calendar day).
+    today: date | None = None
+    #: The report pages' charts, drawn once per (store position, report query, language).
+    charts: OrderedDict[tuple[int, str, str], str] = attrs.field(factory=OrderedDict)
 
 
 def server(connection: ASGIConnection[Any, Any, Any, Any]) -> Server:
@@ -91,12 +99,30 @@ def principal(request: Request[Any, Any, Any]) -> Principal:
     return user
 
 
+#: The cookie a signed-in browser carries: the token it signed in with (see docs/pages.md).
+SESSION_COOKIE = "safecomm_session"
+#: Where the JSON API lives; every other path is a page.
+API_PREFIX = "/v1/"
+
+
 class BearerAuth(AbstractAuthenticationMiddleware):
-    """Authenticates every request but the health checks and the schema with its token."""
+    """Authenticates every request but the health checks and the schema with its token.
+
+    The API (``/v1/...``) takes the token from the ``Authorization`` header only; the
+    pages take it from the session cookie, and let a request without one through with
+    no user (a page then asks the browser to sign in).
+    """
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
+        if not connection.url.path.startswith(API_PREFIX):
+            cookie = connection.cookies.get(SESSION_COOKIE, "")
+            try:
+                who = server(connection).verifier.principal(cookie) if cookie else None
+            except InvalidToken:
+                who = None  # an expired session: the page asks to sign in again
+            return AuthenticationResult(user=who, auth=None)
         scheme, _, token = connection.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken("the request carries no bearer token", field="authorization")

@@ -27,7 +27,7 @@ from safecomm_core.personal import sealed_people
 from safecomm_http.context import principal, server
 from safecomm_http.problems import responses
 
-__all__ = ["history", "person", "record", "record_kinds", "texts"]
+__all__ = ["history", "open_person", "person", "record", "record_kinds", "texts"]
 
 #: Kinds kept out of the records API: command receipts and openings of personal data
 #: belong to the audit, not to the programme's records.
@@ -122,7 +122,10 @@ async def history(
     return await server(request).backend.read(lambda s: _history(s, kind, ref, who, cut))
 
 
-def _person(service: Safecomm, kind: str, ref: str, person: str, who: Principal, why: str) -> Any:
+def open_person(
+    service: Safecomm, kind: str, ref: str, person: str, who: Principal, why: str
+) -> Any:
+    """A person of the record ``kind``/``ref`` opened for ``who`` (the opening recorded)."""
     found = _readable(service, kind, ref, who)
     held = sealed_people([v for k, v in vars(found).items() if not k.startswith("_")])
     sealed = next((p for p in held if p.ref == person), None)
@@ -151,7 +154,7 @@ async def person(
     who = principal(request)
     # An opening is written: one writer at a time, as commands.
     opened: dict[str, Any] = await server(request).backend.write(
-        lambda s: _person(s, kind, ref, person, who, why)
+        lambda s: open_person(s, kind, ref, person, who, why)
     )
     return opened
 

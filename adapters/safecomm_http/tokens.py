@@ -139,6 +139,10 @@ class TokenVerifier:
 
     def principal(self, token: str) -> Principal:
         """The principal ``token`` names, once its signature and claims are checked."""
+        return principal_of(self.claims(token))
+
+    def claims(self, token: str) -> dict[str, Any]:
+        """The claims of ``token``, once its signature and required claims are checked."""
         options: Any = {"require": list(REQUIRED_CLAIMS)}
         try:
             if self.secret is not None:
@@ -157,4 +161,4 @@ class TokenVerifier:
             ) from None
         except jwt.InvalidTokenError as exc:
             raise InvalidToken(f"the token is not valid: {exc}", field="token") from None
-        return principal_of(claims)
+        return dict(claims)

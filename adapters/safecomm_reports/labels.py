@@ -29,17 +29,22 @@ __all__ = [
     "Named",
     "basis_label",
     "code_label",
+    "command_label",
     "cover_rows",
+    "field_label",
     "figure_row",
     "format_number",
     "format_value",
     "is_rate",
     "is_signed",
     "localized",
+    "rule_label",
+    "rule_version_label",
     "scope_label",
     "section_rows",
     "series_rows",
     "text",
+    "value_label",
     "when",
 ]
 
@@ -383,3 +388,239 @@ def series_rows(report: Report, lang: Lang) -> list[tuple[str, str, str, float |
         for s in report.series
         for period, value in s.points
     ]
+
+
+#: The words for the codes a record holds (a status, a kind, an outcome, a role), so that
+#: no page or report shows an internal code. Codes shared by several enums read the same.
+_VALUES: dict[str, tuple[str, str]] = {
+    # dispute kinds, sources and states
+    "neighbour": ("邻里纠纷", "neighbours"),
+    "family": ("婚姻家庭纠纷", "family"),
+    "property": ("房屋物业纠纷", "property"),
+    "labour": ("劳动纠纷", "labour"),
+    "wage_arrears": ("拖欠工资", "wage arrears"),
+    "work_injury": ("工伤纠纷", "work injury"),
+    "economic": ("经济纠纷", "economic"),
+    "other": ("其他", "other"),
+    "walk-in": ("来访", "walk-in"),
+    "patrol": ("巡逻", "patrol"),
+    "grid": ("网格", "grid"),
+    "hotline": ("热线", "hotline"),
+    "referral": ("转介", "referral"),
+    "import": ("导入", "import"),
+    "api": ("系统接口", "API"),
+    "door-to-door": ("上门登记", "door to door"),
+    "landlord": ("房东申报", "landlord"),
+    "employer": ("用工单位申报", "employer"),
+    "coordinator": ("协管员", "coordinator"),
+    "reported": ("已登记", "reported"),
+    "accepted": ("已受理", "accepted"),
+    "refused": ("不予受理", "refused"),
+    "agreed": ("已达成协议", "agreement reached"),
+    "terminated": ("调解终止", "mediation ended"),
+    "archived": ("已归档", "archived"),
+    "applicant": ("申请人", "applicant"),
+    "respondent": ("被申请人", "respondent"),
+    "third_party": ("第三人", "third party"),
+    "written": ("书面协议", "written"),
+    "oral": ("口头协议", "oral"),
+    "agreement_written": ("书面协议", "written agreement"),
+    "agreement_oral": ("口头协议", "oral agreement"),
+    "arbitration": ("仲裁", "arbitration"),
+    "administrative": ("行政途径", "administrative"),
+    "judicial": ("诉讼", "the courts"),
+    "performed": ("已履行", "performed"),
+    "partly_performed": ("部分履行", "partly performed"),
+    "disputed": ("履行有争议", "disputed"),
+    "applied": ("已申请", "applied"),
+    "confirmed": ("已确认", "confirmed"),
+    "rejected": ("已驳回", "rejected"),
+    # alerts
+    "theft": ("盗窃", "theft"),
+    "robbery": ("抢劫", "robbery"),
+    "fraud": ("诈骗", "fraud"),
+    "violence": ("暴力", "violence"),
+    "fire": ("火情", "fire"),
+    "missing_person": ("人员走失", "missing person"),
+    "public_order": ("治安案件", "public order"),
+    "suspect": ("可疑人员", "suspect"),
+    "low": ("低", "low"),
+    "normal": ("一般", "normal"),
+    "urgent": ("紧急", "urgent"),
+    "open": ("进行中", "open"),
+    "concluded": ("已有结果", "concluded"),
+    "closed": ("已关闭", "closed"),
+    "suspect_caught": ("嫌疑人落网", "suspect caught"),
+    "resolved": ("已解决", "resolved"),
+    "cancelled": ("已取消", "cancelled"),
+    "expired": ("已过期", "expired"),
+    "queued": ("待发送", "queued"),
+    "sent": ("已发送", "sent"),
+    "delivered": ("已送达", "delivered"),
+    "failed": ("发送失败", "failed"),
+    "acknowledged": ("已确认收到", "acknowledged"),
+    "escalated": ("已督办", "escalated"),
+    "sms": ("短信", "SMS"),
+    "phone": ("电话", "phone"),
+    "qq": ("QQ", "QQ"),
+    "wechat": ("微信", "WeChat"),
+    # the self-assessment's verdicts
+    "met": ("达标", "met"),
+    "partial": ("部分达标", "partly met"),
+    "gap": ("有差距", "gap"),
+    # residence permits
+    "issued": ("已发证", "issued"),
+    "endorsed": ("已签注", "endorsed"),
+    "suspended": ("已暂停", "suspended"),
+    "due": ("待签注", "due"),
+    "overdue": ("逾期", "overdue"),
+    # roles
+    "admin": ("管理员", "administrator"),
+    "staff": ("综治办工作人员", "office staff"),
+    "mediator": ("调解员", "mediator"),
+    "committee": ("调委会", "committee"),
+    "police": ("民警", "police"),
+    "volunteer": ("志愿者", "volunteer"),
+    "grid_worker": ("网格员", "grid worker"),
+    "unit": ("联防单位值班员", "unit duty officer"),
+    "evaluator": ("评估人员", "evaluator"),
+    "system": ("系统服务", "system service"),
+    # what happened to a dispute or an alert (its events, by name)
+    "Reported": ("登记", "reported"),
+    "Accepted": ("受理", "accepted"),
+    "Refused": ("不予受理", "refused"),
+    "MediatorAssigned": ("指派调解员", "mediator assigned"),
+    "SessionHeld": ("调解", "session held"),
+    "RiskFlagged": ("标记风险", "risk flagged"),
+    "ReportedToPolice": ("报告派出所", "reported to the police"),
+    "AgreementReached": ("达成协议", "agreement reached"),
+    "MediationTerminated": ("调解终止", "mediation ended"),
+    "PerformanceRecorded": ("记录履行", "performance recorded"),
+    "JudicialConfirmationApplied": ("申请司法确认", "judicial confirmation applied for"),
+    "JudicialConfirmationDecided": ("法院裁定", "court ruling"),
+    "FollowUpVisited": ("回访", "followed up"),
+    "Archived": ("归档", "archived"),
+    "LegalAidReferred": ("转介法律援助", "referred to legal aid"),
+    "Raised": ("发出警情", "alert raised"),
+    "Sent": ("发送", "sent"),
+    "Delivered": ("送达", "delivered"),
+    "Failed": ("发送失败", "failed"),
+    "Acknowledged": ("确认收到", "acknowledged"),
+    "EscalatedNoAck": ("未确认督办", "escalated"),
+}
+
+#: The words for the fields of a command, as a form shows them.
+_FIELDS: dict[str, tuple[str, str]] = {
+    "command_id": ("指令编号", "Command id"),
+    "occurred_at": ("发生时间", "When it happened"),
+    "channel": ("渠道", "Channel"),
+    "dispute_id": ("案件编号", "Case number"),
+    "community": ("社区", "Community"),
+    "kind": ("类别", "Kind"),
+    "summary": ("概要", "Summary"),
+    "parties": ("当事人", "Parties"),
+    "grid_unit": ("网格单位", "Grid unit"),
+    "source": ("来源", "Source"),
+    "reason": ("理由", "Reason"),
+    "mediator": ("调解员工号", "Mediator (staff id)"),
+    "notes": ("记录", "Notes"),
+    "risk": ("风险", "Risk"),
+    "station": ("派出所", "Police station"),
+    "form": ("协议形式", "Form of agreement"),
+    "terms": ("协议内容", "Terms"),
+    "routes_told": ("已告知的其他途径", "Routes the parties were told of"),
+    "outcome": ("结果", "Outcome"),
+    "court": ("法院", "Court"),
+    "confirmed": ("是否确认", "Confirmed"),
+    "provider": ("法律援助机构", "Legal aid provider"),
+    "matter": ("事项", "Matter"),
+    "ref": ("人员编号", "Person reference"),
+    "name": ("姓名", "Name"),
+    "id_number": ("身份证号", "ID number"),
+    "phone": ("电话", "Phone"),
+    "address": ("住址", "Address"),
+    "role": ("身份", "Role"),
+    "alert_id": ("警情编号", "Alert"),
+    "unit_id": ("单位", "Unit"),
+}
+
+#: What each command does, as the title of its form.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "dispute.report": ("登记纠纷", "Record a dispute"),
+    "dispute.accept": ("受理", "Accept"),
+    "dispute.refuse": ("不予受理", "Refuse"),
+    "dispute.assign_mediator": ("指派调解员", "Assign a mediator"),
+    "dispute.hold_session": ("记录调解", "Hold a session"),
+    "dispute.flag_risk": ("标记风险", "Flag a risk"),
+    "dispute.report_to_police": ("报告派出所", "Report to the police"),
+    "dispute.reach_agreement": ("记录调解协议", "Record an agreement"),
+    "dispute.terminate": ("终止调解", "End mediation"),
+    "dispute.record_performance": ("记录履行情况", "Record performance"),
+    "dispute.apply_judicial_confirmation": ("申请司法确认", "Apply for judicial confirmation"),
+    "dispute.decide_judicial_confirmation": ("记录法院裁定", "Record the court's ruling"),
+    "dispute.follow_up": ("回访", "Follow up"),
+    "dispute.archive": ("归档", "Archive"),
+    "dispute.refer_legal_aid": ("转介法律援助", "Refer to legal aid"),
+    "alert.acknowledge": ("确认收到", "Acknowledge"),
+}
+
+
+def _pick(table: dict[str, tuple[str, str]], key: str, lang: Lang) -> str | None:
+    found = table.get(key)
+    return None if found is None else found[1 if lang == "en" else 0]
+
+
+def value_label(code: object, lang: Lang) -> str:
+    """A stored code (a status, kind, outcome or role) in words; other values as they are."""
+    if isinstance(code, bool):
+        return ("yes" if code else "no") if lang == "en" else ("是" if code else "否")
+    if code is None:
+        return ""
+    key = str(code)
+    return _pick(_VALUES, key, lang) or key
+
+
+def field_label(name: str, lang: Lang) -> str:
+    """A command field's name in words (the field's own name if it has none)."""
+    return _pick(_FIELDS, name, lang) or name.replace("_", " ")
+
+
+def command_label(type_: str, lang: Lang) -> str:
+    """What a command does, in words (its type if it has none)."""
+    return _pick(_COMMANDS, type_, lang) or type_
+
+
+#: The settings of local practice (``rules.adopt``), as people name them.
+_RULES: dict[str, tuple[str, str]] = {
+    "first_mediation_hours": ("首次调解时限(小时)", "first mediation within (hours)"),
+    "settle_within_days": ("调结期限(天)", "settle within (days)"),
+    "judicial_confirmation_days": ("司法确认申请期(天)", "judicial confirmation within (days)"),
+    "alert_ack_minutes": ("警情确认时限(分钟)", "acknowledge alerts within (minutes)"),
+    "registration_deadline_days": ("登记时限(天)", "register within (days)"),
+    "permit_min_residence_months": ("申领居住证居住满(月)", "residence before a permit (months)"),
+    "permit_issue_days": ("居住证发证时限(天)", "issue permits within (days)"),
+    "proactive_service_years": ("主动服务居住年限(年)", "years before proactive services"),
+    "permit_endorsement_window_months": ("签注提前期(月)", "endorsement window (months)"),
+    "due": ("完成期限", "due"),
+}
+
+
+def rule_label(cell: str, lang: Lang) -> str:
+    """A watchlist's rule cell (``judicial_confirmation_days = 30``) in words."""
+    name, sep, value = cell.partition(" = ")
+    words = _pick(_RULES, name, lang)
+    return f"{words}: {value}" if sep and words else cell
+
+
+def rule_version_label(cell: str, lang: Lang) -> str:
+    """Where a rule came from (``C1 from 2014-06-01``, ``default``, ``meeting m-1``) in words."""
+    if cell == "default":
+        return "默认" if lang == "zh" else "default"
+    scope, sep, day = cell.partition(" from ")
+    if sep:
+        where = scope_label(scope, lang)
+        return f"{where} {day} 起" if lang == "zh" else f"{where} from {day}"
+    kind, _, ref = cell.partition(" ")
+    if kind == "meeting" and ref:
+        return f"会议 {ref}" if lang == "zh" else cell
+    return cell

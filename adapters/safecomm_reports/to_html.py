@@ -37,7 +37,7 @@ from safecomm_reports.labels import (
     when,
 )
 
-__all__ = ["render_html"]
+__all__ = ["comparisons_html", "render_html", "trends_html"]
 
 _CSS = resources.files("safecomm_reports").joinpath("report.css").read_text(encoding="utf-8")
 
@@ -49,8 +49,8 @@ def render_html(report: Report, lang: Lang = "zh") -> str:
     parts = [
         _summary(report, lang),
         _indicators(report, lang),
-        _trends(report, colours, lang),
-        _comparisons(report, colours, lang),
+        trends_html(report, colours, lang),
+        comparisons_html(report, colours, lang),
         *(_table(section, lang) for section in report.sections),
     ]
     body = "\n".join(part for part in parts if part)
@@ -229,7 +229,8 @@ def _provenance(figure: Figure, lang: Lang) -> str:
     return shown
 
 
-def _trends(report: Report, colours: dict[str, str], lang: Lang) -> str:
+def trends_html(report: Report, colours: dict[str, str], lang: Lang) -> str:
+    """The report's trend charts (a line per scope, one chart per indicator) as a section."""
     if not report.series:
         return ""
     by_indicator: dict[str, list[Series]] = {}
@@ -242,7 +243,8 @@ def _trends(report: Report, colours: dict[str, str], lang: Lang) -> str:
     return _chart_section("trends", charts, "trends", lang)
 
 
-def _comparisons(report: Report, colours: dict[str, str], lang: Lang) -> str:
+def comparisons_html(report: Report, colours: dict[str, str], lang: Lang) -> str:
+    """The report's communities side by side (a bar per scope, one chart per indicator)."""
     by_period: dict[str, dict[str, list[Figure]]] = {}
     for figure in report.figures:
         by_period.setdefault(figure.period, {}).setdefault(figure.id, []).append(figure)

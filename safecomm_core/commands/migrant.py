@@ -40,6 +40,7 @@ __all__ = [
     "SuspendResidencePermit",
 ]
 
+
 def _worker(ctx: Context, worker_id: str) -> MigrantWorker:
     return ctx.load(MigrantWorker, worker_id)
 

@@ -86,6 +86,14 @@ class Record(Aggregate):
                 raise TypeError(f"kind {cls.KIND!r} is already used by {KINDS[cls.KIND]}")
             KINDS[cls.KIND] = cls
 
+    def addressed_to(self) -> tuple[str, ...]:
+        """The grid units this record asks to answer (an alert's recipients); none here.
+
+        A unit's duty officer reads such a record whatever community it belongs to, as
+        it may act on it for its own unit (see docs/access.md).
+        """
+        return ()
+
     @classmethod
     def id_field(cls) -> str:
         """The name of the field that carries this record's id in commands and errors."""

@@ -519,6 +519,45 @@ class Dispute(Record):
         if self.erased_on is not None:
             raise self.not_allowed("change", "erased")
 
+    # -- what may come next ------------------------------------------------------------
+
+    def actions_now(self) -> tuple[str, ...]:
+        """The commands (``dispute.<verb>``) this dispute's state admits now.
+
+        The same conditions as the checks of each decision below, for a front end that
+        offers only the actions that can succeed; a rule that depends on the command's
+        own fields (a date, a count) is still decided when the command is handled.
+        """
+        if self.erased_on is not None:
+            return ()  # an erased file takes no new facts
+        status = self.status
+        found: list[str] = []
+        if status == DisputeStatus.REPORTED:
+            found += ["accept", "refuse"]
+        if status == DisputeStatus.ACCEPTED:
+            found.append("assign_mediator")
+            if self.mediator is not None:
+                found.append("hold_session")
+            if self.sessions:
+                found.append("reach_agreement")
+            found.append("terminate")
+        if status == DisputeStatus.AGREED:
+            found.append("record_performance")
+            if self.confirmation_applied_on is None:
+                found.append("apply_judicial_confirmation")
+            elif self.confirmation is None:
+                found.append("decide_judicial_confirmation")
+        if status in _CLOSED:
+            found.append("follow_up")
+        if status in (*_CLOSED, DisputeStatus.REFUSED):
+            found.append("archive")
+        if status != DisputeStatus.ARCHIVED:
+            found.append("flag_risk")
+            if self.risk_flagged:
+                found.append("report_to_police")
+            found.append("refer_legal_aid")
+        return tuple(f"dispute.{verb}" for verb in found)
+
     # -- checks -----------------------------------------------------------------------
 
     def _require(self, meta: Meta, action: str, status: DisputeStatus) -> None:

@@ -253,6 +253,10 @@ class GridAlert(Record):
 
     # -- queries ----------------------------------------------------------------------
 
+    def addressed_to(self) -> tuple[str, ...]:
+        """Every recipient unit: each one's duty officer reads the alert it must answer."""
+        return tuple(self.recipients)
+
     def unanswered(self) -> tuple[str, ...]:
         """The recipient units that have not acknowledged, in recipient order."""
         return tuple(u for u, r in self.recipients.items() if not r.acknowledged)

@@ -1,0 +1,87 @@
+"""The staff's web pages, served by ``safecomm serve`` beside the JSON API.
+
+Server-rendered (Jinja templates through Litestar), no front-end build; a few lines of
+plain JavaScript follow the alert board's server-sent events. The pages take the same
+principals as the API (a token, kept in a session cookie) and ask the same access policy;
+see docs/pages.md.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, Response, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import HTTPException
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.template.config import TemplateConfig
+
+from safecomm_http.pages import board, cases, reports, session
+from safecomm_http.pages.session import SignInNeeded, page
+from safecomm_http.problems import problem_of
+
+__all__ = ["TEMPLATES", "csrf_config", "page_router", "template_config"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+_HANDLERS = (
+    session.home,
+    session.sign_in_form,
+    session.sign_in,
+    session.sign_out,
+    session.switch_language,
+    cases.today,
+    cases.disputes,
+    cases.new_dispute,
+    cases.dispute,
+    cases.dispute_action,
+    cases.open_party,
+    board.alerts,
+    board.board,
+    board.board_events,
+    board.acknowledge,
+    reports.reports,
+    reports.download,
+    reports.migrants,
+    reports.open_worker,
+    reports.audit,
+    reports.audit_verify,
+    reports.audit_bundle,
+)
+
+
+def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, SignInNeeded):
+        return Redirect("/signin")
+    problem = problem_of(exc)
+    if problem.status == 500:
+        raise exc  # the app's own handler logs it and answers
+    return page(request, "error.html", code=problem.status, problem=problem)
+
+
+def page_router() -> Router:
+    """Every page, with errors shown as pages (a 404 for another community's record)."""
+    return Router(
+        path="/",
+        route_handlers=list(_HANDLERS),
+        exception_handlers={Exception: _error_page, HTTPException: _error_page},
+        include_in_schema=False,
+    )
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    """The pages' templates (Jinja, autoescaped)."""
+    return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine)
+
+
+def csrf_config() -> CSRFConfig:
+    """CSRF protection of every form post (the API, with bearer tokens, needs none)."""
+    return CSRFConfig(
+        secret=secrets.token_hex(32),
+        cookie_samesite="strict",
+        cookie_httponly=True,
+        exclude=[r"^/v1/"],
+    )
