@@ -23,6 +23,7 @@ from benchmarks.harness import Context, Result, machine, markdown_table, print_t
 WORKLOADS = (
     "commands_sqlite",
     "commands_postgres",
+    "import_batch",
     "rebuild",
     "audit_verify",
     "report_replay",
@@ -49,6 +50,7 @@ def run(
     from benchmarks.audit import audit_verify
     from benchmarks.commands import commands_sqlite
     from benchmarks.datasets import dataset
+    from benchmarks.imports import import_batch
     from benchmarks.memory import rebuild_rss
     from benchmarks.postgres import commands_postgres
     from benchmarks.rebuild import rebuild
@@ -74,6 +76,9 @@ def run(
             add(commands_postgres(ctx, per_writer))
         else:
             log("commands on PostgreSQL: skipped (no --pg)")
+    if "import_batch" in only:
+        log(f"bulk import in batches ({n_commands * 3} commands)")
+        add(import_batch(ctx, n_commands * 3))
     if "rehydrate" in only:
         log("rehydrate")
         add(rehydrate(ctx))
@@ -110,7 +115,9 @@ def run(
 
 def _rank(r: Result) -> tuple[int, str, int]:
     order = {name: i for i, name in enumerate(WORKLOADS)}
-    family = "commands_postgres" if r.workload.startswith("commands_postgres") else r.workload
+    family = next(
+        (f for f in ("commands_postgres", "import_batch") if r.workload.startswith(f)), r.workload
+    )
     return order.get(family, len(order)), r.workload, r.events
 
 

@@ -17,6 +17,7 @@ from benchmarks.commands import commands_sqlite
 from benchmarks.datasets import dataset
 from benchmarks.harness import Context, Result, to_json
 from benchmarks.http import http_commands, http_report
+from benchmarks.imports import import_batch
 from benchmarks.memory import rebuild_rss
 from benchmarks.postgres import commands_postgres
 from benchmarks.rebuild import rebuild
@@ -74,6 +75,10 @@ def test_every_workload_runs_at_a_trivial_size_and_the_json_has_its_shape(
         found = workload(ctx, 40)
         _check(found, name)
         results += found
+    found = import_batch(ctx, 150)
+    assert [r.workload for r in found] == ["import_batch"]  # no --pg: SQLite only
+    _check(found, "import_batch")
+    results += found
     found = rehydrate(ctx, events=120)
     _check(found, "rehydrate")
     assert found[0].met  # survey waves are snapshotted
@@ -110,6 +115,9 @@ def test_the_postgres_workload_runs_one_and_four_writers_and_drops_its_tables(
         "commands_postgres_scaling",
     ]
     _check(results, "commands_postgres")
+    imported = import_batch(ctx, 150)
+    assert [r.workload for r in imported] == ["import_batch", "import_batch_postgres"]
+    _check(imported, "import_batch")
     with psycopg.connect(PG_URL) as db:
         left = db.execute(
             "SELECT count(*) FROM pg_tables WHERE tablename LIKE %s",
