@@ -114,10 +114,8 @@ class MemoryBackend:
     def extend(self, build: Extend, batch: int) -> int:
         with self._lock:
             head = self._entries[-1] if self._entries else None
-            rows: Sequence[RawRow] = next(
-                self.scan(head.position if head else 0, None, batch), []
-            )
-            added = build(head, rows)
+            rows: Sequence[RawRow] = next(self.scan(head.position if head else 0, None, batch), [])
+            added = [LedgerEntry(*entry) for entry in build(head, rows)]
             self._entries.extend(added)
             self._positions.extend(e.position for e in added)
             return len(added)
