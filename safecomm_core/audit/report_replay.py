@@ -39,6 +39,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from safecomm_core.audit.checkpoints import (
+    BUDGET,
     EVERY,
     Checkpoint,
     Checkpoints,
@@ -57,7 +58,7 @@ from safecomm_core.service import Safecomm
 if TYPE_CHECKING:
     from safecomm_core.reports.indicators import Settings
 
-__all__ = ["REPORTS", "replay_monthly"]
+__all__ = ["REPORTS", "checkpoint_size", "replay_monthly"]
 
 #: Reports that can be replayed by name (``safecomm audit replay --report NAME``).
 REPORTS = ("monthly",)
@@ -73,11 +74,13 @@ def replay_monthly(
     generated_at: datetime | None = None,
     checkpoints: bool = True,
     checkpoint_every: int = EVERY,
+    checkpoint_budget: int = BUDGET,
 ) -> Report:
     """The monthly report for ``period`` and ``scope`` from exactly the events of ``cut``.
 
     Known at T, the fold starts from a checkpoint and leaves new ones behind (see the
-    module's docstring) unless ``checkpoints`` is False.
+    module's docstring), the report's checkpoints kept within ``checkpoint_budget`` bytes
+    (:mod:`~safecomm_core.audit.checkpoints`), unless ``checkpoints`` is False.
     """
     from safecomm_core.reports import monthly_report
     from safecomm_core.reports.register import PROJECTIONS
@@ -88,7 +91,11 @@ def replay_monthly(
         )
 
     if cut.basis is CutBasis.KNOWN_AT:
-        kept = _checkpoints(service, "monthly", PROJECTIONS) if checkpoints else None
+        kept = (
+            _checkpoints(service, "monthly", PROJECTIONS, checkpoint_budget)
+            if checkpoints
+            else None
+        )
         try:
             return _known_at(service, cut.moment, PROJECTIONS, kept, checkpoint_every, report)
         finally:
@@ -110,12 +117,25 @@ def replay_monthly(
 
 
 def _checkpoints(
-    service: Safecomm, report: str, projections: Sequence[Projection]
+    service: Safecomm, report: str, projections: Sequence[Projection], budget: int = BUDGET
 ) -> Checkpoints | None:
     """The report's checkpoints in the store's views database (none for a store in memory)."""
     if service.config.kind == "memory":
         return None
-    return Checkpoints(open_views(service.config), report, fingerprint(projections))
+    return Checkpoints(open_views(service.config), report, fingerprint(projections), budget=budget)
+
+
+def checkpoint_size(service: Safecomm, report: str = "monthly") -> tuple[int, int]:
+    """How many replay checkpoints of ``report`` the store's views keep, and their bytes."""
+    from safecomm_core.reports.register import PROJECTIONS
+
+    kept = _checkpoints(service, report, PROJECTIONS)
+    if kept is None:
+        return 0, 0
+    try:
+        return kept.size()
+    finally:
+        kept.views.close()
 
 
 def _known_at(
