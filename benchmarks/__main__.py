@@ -29,6 +29,7 @@ WORKLOADS = (
     "report_replay",
     "rebuild_peak_rss",
     "bundle_peak_rss",
+    "follow_latency",
     "rehydrate",
     "http_commands",
     "http_report",
@@ -80,6 +81,11 @@ def run(
     if "import_batch" in only:
         log(f"bulk import in batches ({n_commands * 3} commands)")
         add(import_batch(ctx, n_commands * 3))
+    if "follow_latency" in only:
+        from benchmarks.follow import follow_latency
+
+        log("projections following the store: stored → visible")
+        add(follow_latency(ctx))
     if "rehydrate" in only:
         log("rehydrate")
         add(rehydrate(ctx))
@@ -119,7 +125,11 @@ def _rank(r: Result) -> tuple[int, str, int]:
     order = {name: i for i, name in enumerate(WORKLOADS)}
     # Workloads that give more than one figure: each figure sorts with its workload.
     family = next(
-        (f for f in ("commands_postgres", "import_batch") if r.workload.startswith(f)),
+        (
+            f
+            for f in ("commands_postgres", "import_batch", "follow_latency")
+            if r.workload.startswith(f)
+        ),
         "audit_verify" if r.workload == "ledger_catch_up" else r.workload,
     )
     return order.get(family, len(order)), r.workload, r.events

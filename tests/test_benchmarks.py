@@ -15,6 +15,7 @@ from benchmarks.__main__ import WORKLOADS, main
 from benchmarks.audit import audit_verify
 from benchmarks.commands import commands_sqlite
 from benchmarks.datasets import dataset
+from benchmarks.follow import follow_latency
 from benchmarks.harness import Context, Result, to_json
 from benchmarks.http import http_commands, http_report
 from benchmarks.imports import import_batch
@@ -81,6 +82,11 @@ def test_every_workload_runs_at_a_trivial_size_and_the_json_has_its_shape(
         found = workload(ctx, 40)
         _check(found, name)
         results += found
+    found = follow_latency(ctx)
+    assert [r.workload for r in found] == ["follow_latency"]
+    _check(found, "follow_latency")
+    assert found[0].details["p50_s"] <= found[0].details["p99_s"]
+    results += found
     found = import_batch(ctx, 150)
     assert [r.workload for r in found] == ["import_batch"]  # no --pg: SQLite only
     _check(found, "import_batch")
@@ -121,6 +127,9 @@ def test_the_postgres_workload_runs_one_and_four_writers_and_drops_its_tables(
         "commands_postgres_scaling",
     ]
     _check(results, "commands_postgres")
+    followed = follow_latency(ctx)
+    assert [r.workload for r in followed] == ["follow_latency", "follow_latency_postgres"]
+    _check(followed, "follow_latency")
     imported = import_batch(ctx, 150)
     assert [r.workload for r in imported] == ["import_batch", "import_batch_postgres"]
     _check(imported, "import_batch")

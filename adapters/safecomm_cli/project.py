@@ -21,6 +21,7 @@ from safecomm_core.projections import (
     Projector,
     builtin_projections,
 )
+from safecomm_core.projections.runner import FOLLOW_POLL
 
 
 @click.command("project")
@@ -28,7 +29,7 @@ from safecomm_core.projections import (
 @click.option(
     "--poll",
     type=click.FloatRange(0.05),
-    default=1.0,
+    default=FOLLOW_POLL,
     show_default=True,
     help="Seconds between polls when following.",
 )
