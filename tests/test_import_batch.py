@@ -33,6 +33,8 @@ from safecomm_core import (
     FieldError,
     InvalidCommand,
     MigrantWorker,
+    Principal,
+    Role,
     Safecomm,
     command_to_json,
     open_store,
@@ -346,3 +348,18 @@ def test_a_batch_that_meets_another_writer_is_decided_again_command_by_command(
         assert not settled[1].outcome.duplicate
         history = ours.history("d-2014-0001", "dispute")
         assert [e.command_id for e in history] == ["c-1", "other-writer", "c-3"]
+
+
+def test_a_batch_applies_the_access_policy_to_each_command() -> None:
+    sample = [parse_command(c) for c in sample_commands()[:2]]  # staff-017's own
+    other_community = Principal("staff-017", Role.MEDIATOR, ["C2"])
+    own = Principal("staff-017", Role.MEDIATOR, ["C1"])
+    with open_store("memory://") as service:
+        with service.batch(10, principal=other_community) as batch:
+            refused = batch.add(sample[0], "report") + batch.flush()
+        assert [type(s.error).__name__ for s in refused] == ["Forbidden"]
+        assert service.receipt(sample[0].command_id) is None
+        with service.batch(10, principal=own) as batch:
+            settled = [s for c in sample for s in batch.add(c, c.command_id)] + batch.flush()
+        assert [s.error for s in settled] == [None] * len(sample)
+        assert len(service.history("d-2014-0001", "dispute")) == len(sample)
