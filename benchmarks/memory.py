@@ -102,7 +102,7 @@ def _rebuild(url: str, views: str) -> None:
             {
                 "peak_rss_mb": peak_rss(),
                 "before_mb": before,
-                "handled": sum(h for h, _, _ in done.values()),
+                "handled": sum(h for h, _ in done.values()),
             }
         )
     )

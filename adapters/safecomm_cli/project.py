@@ -64,8 +64,8 @@ def project(
     # Installed before the first catch-up: a signal during it must end the run cleanly too.
     stop = _stop_on_signals() if follow else None
     with open_store(store_url) as service, Projector(service, batch_size=batch) as projector:
-        for p in chosen:
-            progress = projector.rebuild(p) if rebuild else projector.catch_up(p)
+        done = [projector.rebuild(p) for p in chosen] if rebuild else projector.catch_up_all(chosen)
+        for progress in done:
             _report(progress)
         if check:
             for p in chosen:

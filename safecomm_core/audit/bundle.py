@@ -193,8 +193,7 @@ def _reports(service: Safecomm, period: str | None) -> dict[str, Report]:
     from safecomm_core.reports import monthly_report, self_assessment, watchlist
 
     with Projector(service) as projector:
-        for projection in builtin_projections():
-            projector.catch_up(projection)
+        projector.catch_up_all(builtin_projections())
         monthly = monthly_report(projector, period)
         day = _last_day(monthly.period)
         return {
