@@ -34,6 +34,7 @@ WORKLOADS = (
     "http_commands",
     "http_report",
     "stream_publish",
+    "alert_delivery",
 )
 
 
@@ -101,6 +102,11 @@ def run(
     if "stream_publish" in only:
         log("stream_publish (NATS JetStream)")
         add(stream_publish(ctx))
+    if "alert_delivery" in only:
+        from benchmarks.alerts import alert_delivery
+
+        log("alert_delivery (MQTT)")
+        add(alert_delivery(ctx))
     readers = {
         "rebuild": rebuild,
         "audit_verify": audit_verify,

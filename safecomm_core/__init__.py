@@ -51,6 +51,7 @@ from safecomm_core.commands.campaign import (
     HoldCampaign,
     PlanCampaign,
     PubliciseBravery,
+    RecordParticipants,
 )
 from safecomm_core.commands.dispute import (
     AcceptDispute,
@@ -129,6 +130,10 @@ from safecomm_core.commands.phase import (
 from safecomm_core.commands.police_statistic import (
     CorrectPoliceStatistic,
     ReportPoliceStatistic,
+)
+from safecomm_core.commands.population import (
+    CorrectPopulation,
+    RecordPopulation,
 )
 from safecomm_core.commands.prevention_asset import (
     AssignCustodian,
@@ -210,6 +215,10 @@ from safecomm_core.domain.phase import (
 )
 from safecomm_core.domain.police_statistic import (
     PoliceStatistic,
+)
+from safecomm_core.domain.population import (
+    Population,
+    PopulationBasis,
 )
 from safecomm_core.domain.prevention_asset import (
     AssetKind,
@@ -299,6 +308,7 @@ __all__ = [
     "CompletePhase",
     "ConcurrencyConflict",
     "CorrectPoliceStatistic",
+    "CorrectPopulation",
     "CountGatehouseRegister",
     "DecideJudicialConfirmation",
     "DecommissionAsset",
@@ -369,6 +379,8 @@ __all__ = [
     "PlanPatrol",
     "PlanPhase",
     "PoliceStatistic",
+    "Population",
+    "PopulationBasis",
     "PreventionAsset",
     "Principal",
     "ProjectPhase",
@@ -385,8 +397,10 @@ __all__ = [
     "RecordDeliverable",
     "RecordMigrantDeparture",
     "RecordMigrantMove",
+    "RecordParticipants",
     "RecordPatrolObservation",
     "RecordPerformance",
+    "RecordPopulation",
     "RecordSurveyResponse",
     "RecordSuspectCaught",
     "ReferLegalAid",

@@ -93,7 +93,8 @@ class Read(enum.StrEnum):
 
     RECORDS = "records"  # a record's state and its history
     REPORTS = "reports"  # reports, figures and their explanations
-    AUDIT = "audit"  # verification, seals, evidence bundles, replays
+    AUDIT = "audit"  # verification, seals, replays
+    EVIDENCE = "evidence"  # an evidence bundle: every community's stored records
     PERSONAL = "personal"  # a person's name, ID number, phone, address
     EVENTS = "events"  # the stream of stored events' public envelopes
     SEAL = "seal"  # signing the audit chain's head
@@ -133,7 +134,13 @@ class Policy:
         return principal.role in self.grant(command_type).roles
 
     def may_read(self, principal: Principal, read: Read, community: str = SUBDISTRICT) -> bool:
-        """Whether the principal may make ``read`` of a record or figure of ``community``."""
+        """Whether the principal may make ``read`` of a record or figure of ``community``.
+
+        An evidence bundle holds every community's records, so only a principal of the
+        whole subdistrict may take one.
+        """
+        if read is Read.EVIDENCE:
+            community = SUBDISTRICT
         return principal.role in self.reads.get(read, frozenset()) and (
             read in (Read.AUDIT, Read.SEAL) or principal.serves(community)
         )
@@ -246,6 +253,7 @@ POLICY = Policy(
         "phase": _grant(Role.COMMITTEE, *_OFFICE),
         "target": _grant(Role.COMMITTEE, *_OFFICE),
         "police_statistic": _grant(Role.POLICE, *_OFFICE),
+        "population": _grant(*_OFFICE),
         "rules": _grant(Role.ADMIN),
     },
     reads={
@@ -273,6 +281,7 @@ POLICY = Policy(
             }
         ),
         Read.AUDIT: frozenset({Role.EVALUATOR, Role.COMMITTEE, *_OFFICE}),
+        Read.EVIDENCE: frozenset({Role.EVALUATOR, Role.COMMITTEE, *_OFFICE}),
         # People are opened by those who must reach them: mediators their parties,
         # coordinators their migrant workers, the office; and the dispatcher, the units'
         # contacts. Never evaluators, units or volunteers.

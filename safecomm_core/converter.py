@@ -70,6 +70,14 @@ def _strict(kind: type, *accepted: type) -> Any:
     return hook
 
 
+def _number_or_flag(value: Any, _type: Any) -> int | bool:
+    # A rule's new value (rules.adopt): which of the two the rule takes is the Rules
+    # class's own field type, checked when the full set is structured.
+    if not isinstance(value, (int, bool)):
+        raise BrokenRule("", "must be a whole number or a boolean")
+    return value
+
+
 def _is_list(type_: Any) -> bool:
     args = get_args(type_)
     return get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
@@ -186,6 +194,7 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(int, _strict(int))
     conv.register_structure_hook(float, _strict(float, int, float))
     conv.register_structure_hook(bool, _strict(bool))
+    conv.register_structure_hook(int | bool, _number_or_flag)
     conv.register_structure_hook_factory(_is_list, lambda t: _list_hook(t, conv))
     conv.register_structure_hook_factory(_is_mapping, lambda t: _mapping_hook(t, conv))
     conv.register_structure_hook_factory(attrs.has, lambda t: _record_hook(t, conv))

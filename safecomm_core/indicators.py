@@ -171,6 +171,8 @@ _ALL = (
               basis=_SURVEY),
     Indicator(id="participation_rate", zh="参与率", en="Participation rate", unit=_RATE,
               basis=_SURVEY),
+    Indicator(id="participation_register_rate", zh="参与率(台账)",
+              en="Participation (register)", unit=_RATE, basis=_REGISTER),
     Indicator(id="satisfaction_rate", zh="满意率", en="Satisfaction rate", unit=_RATE,
               basis=_SURVEY, series=True),
     Indicator(id="sense_of_security_rate", zh="群众安全感", en="Sense of security",
@@ -193,10 +195,6 @@ _ALL = (
     Indicator(id="action_on_time_rate", zh="整改措施按期完成率",
               en="Corrective actions closed on time", unit=_RATE, basis=_REGISTER,
               report="self-assessment", version=_SA),
-    # Targets may be set for it; no report computes it yet.
-    Indicator(id="participation_register_rate", zh="参与率(台账)",
-              en="Participation (register)", unit=_RATE, basis=_REGISTER, report=None,
-              not_produced="no event records the target population it is a share of"),
 )  # fmt: skip
 
 #: Every indicator by id: the monthly report's in report order, then the self-assessment's.

@@ -452,12 +452,21 @@ def _is_value_of(kind: type[enum.Enum], value: Any) -> bool:
     return type(value) is type(kind(value).value)
 
 
+def _type_name(hint: Any) -> str:
+    return str(getattr(hint, "__name__", hint))
+
+
 def _misfits(value: Any, hint: Any, path: str) -> typing.Iterator[FieldError]:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, UnionType):
         if value is None and type(None) in args:
             return
-        hint = next(a for a in args if a is not type(None))
+        members = [a for a in args if a is not type(None)]
+        if len(members) > 1:  # fits if it fits one of them (a rule's int or bool)
+            if all(any(_misfits(value, m, path)) for m in members):
+                yield FieldError(path, "must be " + " or ".join(map(_type_name, members)))
+            return
+        hint = members[0]
         origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is tuple:
         if not isinstance(value, tuple):

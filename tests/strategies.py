@@ -23,6 +23,7 @@ from safecomm_core.commands import migrant as migrant_cmds
 from safecomm_core.commands import patrol as patrol_cmds
 from safecomm_core.commands import phase as phase_cmds
 from safecomm_core.commands import police_statistic as police_cmds
+from safecomm_core.commands import population as population_cmds
 from safecomm_core.commands import prevention_asset as asset_cmds
 from safecomm_core.commands import rules as rules_cmds
 from safecomm_core.commands import survey as survey_cmds
@@ -43,6 +44,7 @@ from safecomm_core.domain.migrant import ErasureGround, PermitBasis, Registratio
 from safecomm_core.domain.patrol import ObservationCategory, PatrolTeam
 from safecomm_core.domain.phase import Evidence, EvidenceKind, PhaseId, ReviewKind
 from safecomm_core.domain.police_statistic import statistic_ref
+from safecomm_core.domain.population import PopulationBasis, population_ref
 from safecomm_core.domain.prevention_asset import AssetKind, InspectionOutcome
 from safecomm_core.domain.rules import Rules
 from safecomm_core.domain.survey import Answers, Satisfaction, Security, Wave
@@ -258,9 +260,12 @@ grid_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
     "alert.send": commands_of(
         alert_cmds.SendAlert,
         contact_channel=st.sampled_from(list(grid_network.AlertChannel)),
+        attempt=st.none() | st.integers(min_value=0, max_value=1_000),
         **_alert_unit,
     ),
-    "alert.record_delivery": commands_of(alert_cmds.RecordAlertDelivery, **_alert_unit),
+    "alert.record_delivery": commands_of(
+        alert_cmds.RecordAlertDelivery, message_id=st.none() | texts, **_alert_unit
+    ),
     "alert.record_failure": commands_of(alert_cmds.RecordAlertFailure, reason=texts, **_alert_unit),
     "alert.acknowledge": commands_of(alert_cmds.AcknowledgeAlert, **_alert_unit),
     "alert.report_action": commands_of(alert_cmds.ReportAlertAction, text=texts, **_alert_unit),
@@ -396,6 +401,13 @@ campaign_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
         person=st.none() | person_inputs,
     ),
     "campaign.cancel": commands_of(campaign_cmds.CancelCampaign, campaign_id=refs, reason=texts),
+    "campaign.record_participants": commands_of(
+        campaign_cmds.RecordParticipants,
+        campaign_id=refs,
+        participants=st.lists(person_inputs, min_size=1, max_size=4, unique_by=lambda p: p.ref).map(
+            tuple
+        ),
+    ),
 }
 
 
@@ -550,6 +562,33 @@ police_statistic_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
         police_cmds.CorrectPoliceStatistic,
         statistic_id=statistic_keys.map(lambda k: statistic_ref(*k)),
         cases=st.integers(0, 10_000),
+        reason=texts,
+    ),
+}
+
+
+# -- population -------------------------------------------------------------------------
+
+#: (community, as-of day) of one population count.
+population_keys = st.tuples(communities, dates)
+population_commands_by_type: dict[str, st.SearchStrategy[Any]] = {
+    "population.record": population_keys.flatmap(
+        lambda k: commands_of(
+            population_cmds.RecordPopulation,
+            population_id=st.just(population_ref(*k)),
+            community=st.just(k[0]),
+            as_of=st.just(k[1]),
+            residents=st.integers(0, 100_000),
+            migrants=st.integers(0, 100_000),
+            basis=st.sampled_from(PopulationBasis),
+            source=texts,
+        )
+    ),
+    "population.correct": commands_of(
+        population_cmds.CorrectPopulation,
+        population_id=population_keys.map(lambda k: population_ref(*k)),
+        residents=st.integers(0, 100_000),
+        migrants=st.integers(0, 100_000),
         reason=texts,
     ),
 }
@@ -732,6 +771,7 @@ commands_by_type: dict[str, st.SearchStrategy[Any]] = {
     **survey_commands_by_type,
     **asset_commands_by_type,
     **police_statistic_commands_by_type,
+    **population_commands_by_type,
     **target_commands_by_type,
     **migrant_commands_by_type,
 }

@@ -107,6 +107,22 @@ def test_an_evaluator_never_writes_and_an_admin_always_may(command_type: str) ->
     assert POLICY.may_issue(ADMIN, command_type)
 
 
+def test_the_alert_dispatcher_may_issue_the_delivery_commands_and_nothing_else() -> None:
+    """The dispatcher acts as a service (role ``system``): it records sends, deliveries,
+    failures and escalations; it never raises, acknowledges or concludes an alert, nor
+    touches any other record."""
+    dispatcher = Principal("alert-dispatcher", Role.SYSTEM, ALL_COMMUNITIES)
+    allowed = {t for t in COMMANDS if POLICY.may_issue(dispatcher, t)}
+    assert allowed == {
+        "alert.send",
+        "alert.record_delivery",
+        "alert.record_failure",
+        "alert.escalate",
+    }
+    # It opens the units' contacts to reach them, each opening recorded.
+    assert POLICY.may_read(dispatcher, Read.PERSONAL)
+
+
 def test_every_command_type_is_granted_to_some_role_by_name_or_family() -> None:
     families = {name for name in POLICY.commands if "." not in name}
     assert {t.partition(".")[0] for t in COMMANDS} == families
@@ -220,6 +236,11 @@ def test_reads_by_role() -> None:
     assert not POLICY.may_read(MEDIATOR_C1, Read.PERSONAL, "C2")
     assert not POLICY.may_read(MEDIATOR_C1, Read.SEAL)
     assert POLICY.may_read(ADMIN, Read.SEAL)
+    # An evidence bundle holds every community's records: the whole subdistrict only.
+    assert POLICY.may_read(EVALUATOR, Read.EVIDENCE)
+    assert not POLICY.may_read(Principal("co-1", Role.COMMITTEE, ["C1"]), Read.EVIDENCE)
+    assert not POLICY.may_read(Principal("co-1", Role.COMMITTEE, ["C1"]), Read.EVIDENCE, "C1")
+    assert not POLICY.may_read(MEDIATOR_C1, Read.EVIDENCE)
 
 
 def test_which_worker_holds_an_id_number_is_told_only_to_those_who_may_read_it(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.__main__ import WORKLOADS, main
+from benchmarks.alerts import alert_delivery
 from benchmarks.audit import audit_verify
 from benchmarks.commands import commands_sqlite
 from benchmarks.datasets import dataset
@@ -98,6 +99,11 @@ def test_every_workload_runs_at_a_trivial_size_and_the_json_has_its_shape(
     found = stream_publish(ctx, events=300)
     _check(found, "stream_publish")
     assert [r.unit for r in found] == ["events/s", "ms"]
+    results += found
+    found = alert_delivery(ctx, rounds=1, burst=2)
+    _check(found, "alert_delivery")
+    assert [r.events for r in found] == [1, 1, 2, 2]
+    assert all(r.details["messages"] == 47 for r in found)
     results += found
     assert {r.workload for r in results} >= set(WORKLOADS) - {"commands_postgres"}
 

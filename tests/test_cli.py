@@ -181,6 +181,30 @@ def test_each_error_ends_in_its_exit_status(
     assert result.stderr == f"error: {error}\n"
 
 
+def test_a_reader_that_stops_reading_is_not_an_error(runner: CliRunner, url: str) -> None:
+    # `safecomm report explain … | head`: the reader closes the pipe before the answer is
+    # written. The command ends quietly, as without the pipe, never with "internal error".
+    import subprocess
+    import sys
+
+    assert runner.invoke(main, ["import", str(SAMPLE), "--store", url]).exit_code == 0
+    command = "from safecomm_cli.main import main; main()"
+    args = ["report", "explain", "mediation_success_rate", "--store", url, "--period", "2014-03"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", command, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    proc.stdout.close()  # before the command has started: its first write finds no reader
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0, stderr
+    assert "error" not in stderr
+    assert "Traceback" not in stderr
+
+
 def test_schema_is_generated_for_every_command(runner: CliRunner) -> None:
     from safecomm_core import COMMANDS
 
@@ -235,7 +259,8 @@ def test_the_command_works_without_the_optional_extras() -> None:
 
     code = (
         "import sys\n"
-        "for name in ('nats', 'litestar', 'uvicorn', 'jwt'): sys.modules[name] = None\n"
+        "for name in ('nats', 'litestar', 'uvicorn', 'jwt', 'aiomqtt', 'httpx'):\n"
+        "    sys.modules[name] = None\n"
         "from safecomm_cli.main import main\n"
         "main()\n"
     )
@@ -251,7 +276,12 @@ def test_the_command_works_without_the_optional_extras() -> None:
     assert stream.stderr.strip().splitlines()[-1].startswith(
         "Error: the event stream needs the nats extra: pip install 'safecomm[nats]' (nats"
     )
+    alerts = run("alerts", "dispatch", "--store", "memory://")
+    assert alerts.returncode == 1
+    assert alerts.stderr.strip().splitlines()[-1].startswith(
+        "Error: alert delivery needs the notify extra: pip install 'safecomm[notify]' ("
+    )
     served = run("serve", "--store", "memory://", "--auth-key", "no-such-file")
     assert served.returncode != 0
     assert "pip install 'safecomm[http]'" in served.stderr
-    assert "Traceback" not in stream.stderr + served.stderr
+    assert "Traceback" not in stream.stderr + served.stderr + alerts.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
@@ -44,3 +45,34 @@ def test_every_example_is_run_by_a_test() -> None:
     assert scripts, f"no examples found in {EXAMPLES}"
     for script in scripts:
         assert script.name in tests, f"{script.name} has no test"
+
+
+def test_duty_apps_answer_the_alert_the_dispatcher_delivers(tmp_path: Path) -> None:
+    """README's *Alerts*: raise an alert, start the units' duty apps, run the dispatcher
+    against the local Mosquitto, watch every unit acknowledge."""
+    script = str(EXAMPLES / "duty_app.py")
+    store = "sqlite:///alerts.db"
+    prefix = f"example-{uuid.uuid4().hex[:8]}"  # other runs on the same broker stay apart
+    (tmp_path / "alerts.toml").write_text(f'[channels.mqtt]\nprefix = "{prefix}"\n')
+    raised = run(script, store, "raise", cwd=tmp_path)
+    assert raised.startswith("raised alert-")
+    apps = subprocess.Popen(
+        [sys.executable, script, store, "answer", "--seconds", "120", "--prefix", prefix],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert apps.stdout is not None
+        assert apps.stdout.readline().strip() == "duty apps listening"
+        dispatched = subprocess.run(
+            [sys.executable, "-c", "from safecomm_cli.main import main; main()",
+             "alerts", "dispatch", "--store", store, "--config", "alerts.toml"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert dispatched.returncode == 0, dispatched.stderr
+        assert dispatched.stdout.startswith("sent 5 attempts, 5 acknowledgements recorded")
+        out, err = apps.communicate(timeout=120)
+    finally:
+        apps.kill()
+    assert apps.returncode == 0, err
+    assert out.count("acknowledged alert-") == 5
+    assert out.strip().endswith("every unit answered")

@@ -203,6 +203,10 @@ def test_contact_checks(memory_service: Safecomm) -> None:
     data["hours"] = {"start": "07:00", "end": "07:00"}
     with pytest.raises(InvalidCommand):
         parse_command(data)
+    data["hours"] = {"start": "0７:00", "end": "07:00"}  # a full-width digit
+    with pytest.raises(InvalidCommand) as info:
+        parse_command(data)
+    assert info.value.field == "hours.start"
     data["hours"] = {"start": "22:00", "end": "07:00"}  # over midnight
     memory_service.handle(parse_command(data))
     qq = memory_service.get(GridNetwork, NET).units["u1"].channel(AlertChannel.QQ)
@@ -307,6 +311,58 @@ def test_a_reply_may_come_before_any_delivery_receipt(memory_service: Safecomm) 
     refused(memory_service, send("u2", at=minutes(2)), InvalidTransition)  # acknowledged
     memory_service.handle(on(ca.RecordAlertDelivery, "u2", minutes(2)))  # a late receipt lands
     assert alert(memory_service).recipients["u2"].delivery == DeliveryStatus.DELIVERED
+
+
+def test_a_unit_s_contacts_are_tried_in_fallback_order_those_in_their_hours_first(
+    memory_service: Safecomm,
+) -> None:
+    """SMS → duty app → webhook → phone → groups; a contact whose hours cover the moment
+    (local time) comes before those without hours, and those outside theirs come last."""
+    network(memory_service, ("u1", "u2"))  # u2 has SMS
+    evening = Hours("18:00", "08:00")
+    for channel, value, hours in (
+        (AlertChannel.DINGTALK, "dingtalk://group-token/", None),
+        (AlertChannel.PHONE, "028-87654321", evening),
+        (AlertChannel.WEBHOOK, "https://u2.example/alerts", None),
+        (AlertChannel.MQTT, "gate-app-2", Hours("08:00", "18:00")),
+    ):
+        memory_service.handle(
+            cmd(
+                cn.SetContactChannel,
+                T0,
+                network_id=NET,
+                unit_id="u2",
+                contact_channel=channel,
+                contact=value,
+                hours=hours,
+            )
+        )
+    unit = memory_service.get(GridNetwork, NET).units["u2"]
+    order = [c.channel for c in unit.fallback(T1)]  # 20:00 local: the phone's hours
+    assert order == ["phone", "sms", "webhook", "dingtalk", "mqtt"]
+    noon = T1.replace(hour=12)
+    assert [c.channel for c in unit.fallback(noon)] == [
+        "mqtt",
+        "sms",
+        "webhook",
+        "dingtalk",
+        "phone",
+    ]
+
+
+def test_a_send_keeps_its_attempt_and_a_delivery_the_channel_s_message_id(
+    memory_service: Safecomm,
+) -> None:
+    network(memory_service, ("u1", "u2"))
+    memory_service.handle(raise_())
+    memory_service.handle(on(ca.SendAlert, "u2", T1, contact_channel=AlertChannel.SMS, attempt=2))
+    memory_service.handle(on(ca.RecordAlertDelivery, "u2", minutes(1), message_id="biz-42"))
+    events = memory_service.log.events_of(alert(memory_service).id)
+    sent = next(e for e in events if isinstance(e, GridAlert.Sent))
+    delivered = next(e for e in events if isinstance(e, GridAlert.Delivered))
+    assert (sent.attempt, delivered.message_id) == (2, "biz-42")
+    # Replayed from the store, the same.
+    assert alert(memory_service).recipients["u2"].attempts == 1
 
 
 def test_escalation_waits_for_the_acknowledgement_time(memory_service: Safecomm) -> None:
@@ -516,6 +572,10 @@ GOOD = {
     AlertChannel.PHONE: "028-87654321",
     AlertChannel.QQ: "123456789",
     AlertChannel.WECHAT: "hmk_gate",
+    AlertChannel.MQTT: "gate-app-7",
+    AlertChannel.WEBHOOK: "https://hmk.example/alerts",
+    AlertChannel.DINGTALK: "dingtalk://token-of-the-group/",
+    AlertChannel.WECOM: "wecom://key-of-the-group",
 }
 OPEN_OR_CONCLUDED = ("open", "concluded")
 OUTCOMES: dict[AlertOutcome, tuple[type[Any], dict[str, str]]] = {

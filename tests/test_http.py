@@ -335,7 +335,6 @@ def test_a_report_is_cut_to_the_principal_s_communities(client: TestClient[Any])
         "format=pdf",
         "lang=fr",
         "within=400",
-        "population=C1",
         "period=2014-03&as_of=2014-03-31",
     ):
         name = "watchlist" if "as_of" in query or "within" in query else "monthly"
@@ -360,6 +359,23 @@ def test_an_indicator_is_explained_for_the_principal_s_community(client: TestCli
     )
     problem(
         client.get("/v1/reports/explain/mediation_success_rate", headers=auth(MEDIATOR_C1)), 400
+    )
+    # the self-assessment's figures and the watchlist's counts, as of a day (or a month's end)
+    assessed = client.get(
+        "/v1/reports/explain/action_on_time_rate?period=2014-03-31", headers=auth(MEDIATOR_C1)
+    ).json()
+    assert (assessed["report"], assessed["figure"]["period"]) == ("self-assessment", "2014-03-31")
+    listed = client.get(
+        "/v1/reports/explain/settlement_overdue?period=2014-06", headers=auth(MEDIATOR_C1)
+    ).json()
+    assert (listed["report"], listed["figure"]["period"]) == ("watchlist", "2014-06-30")
+    assert listed["figure"]["value"] == len(listed["rows"])
+    problem(
+        client.get(
+            "/v1/reports/explain/mediation_success_rate?period=2014-03-31",
+            headers=auth(MEDIATOR_C1),
+        ),
+        400,
     )
 
 

@@ -23,7 +23,7 @@ import safecomm_core.reports.assessment
 import safecomm_core.reports.model
 import safecomm_core.reports.monthly
 import safecomm_core.reports.watch
-from safecomm_core import SafecommError
+from safecomm_core import SafecommError, parse_command
 from safecomm_core.indicators import INDICATORS, UnknownIndicator, current_id, indicator
 from safecomm_core.reports import (
     Report,
@@ -32,7 +32,7 @@ from safecomm_core.reports import (
     self_assessment,
     watchlist,
 )
-from safecomm_core.reports.indicators import DEFINITIONS, Settings
+from safecomm_core.reports.indicators import DEFINITIONS
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +41,26 @@ def reports() -> list[Report]:
     from safecomm_core import open_store
 
     with open_store("memory://") as service:
-        everything = Settings(population={"C1": 10_000})
+        # A population recorded: incidence per 10,000 is among the figures.
+        service.handle(
+            parse_command(
+                {
+                    "type": "population.record",
+                    "command_id": "pop-1",
+                    "occurred_at": "2014-01-05T09:00:00+08:00",
+                    "actor": {"id": "staff-001", "role": "staff"},
+                    "population_id": "C1/2013-12-31",
+                    "community": "C1",
+                    "as_of": "2013-12-31",
+                    "residents": 8000,
+                    "migrants": 2000,
+                    "basis": "annual_update",
+                    "source": "街道年度人口统计",
+                }
+            )
+        )
         return [
-            monthly_report(service, "2014-03", settings=everything),
+            monthly_report(service, "2014-03"),
             self_assessment(service, as_of=date(2014, 3, 31)),
         ]
 
@@ -96,7 +113,7 @@ def test_report_figure_finds_a_figure_by_id_and_scope(reports: list[Report]) -> 
     monthly = reports[0]
     found = monthly.figure("alert_ack_rate")
     assert (found.id, found.scope, found.period) == ("alert_ack_rate", "*", "2014-03")
-    assert monthly.figure("incidence_per_10k").basis == "police"  # given a population
+    assert monthly.figure("incidence_per_10k").basis == "police"  # a population recorded
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from safecomm_core.projections import Projector
 from safecomm_core.reports import monthly_report
 from safecomm_core.reports.counting import Tally, events_of, measure
 from safecomm_core.reports.disclosure import SUPPRESSED, WITHHELD, suppress
-from safecomm_core.reports.indicators import DEFINITIONS, Settings
+from safecomm_core.reports.indicators import DEFINITIONS
 from safecomm_core.reports.model import Figure, Report
 from safecomm_core.reports.provenance import explain
 from tests.commanding import command_id, sample_commands
@@ -490,9 +490,15 @@ def test_survey_indicators_by_hand_with_and_without_the_middle_answers(
     assert nums(strict["satisfaction_rate", "C3"]) == (1, 3, 1 / 3)
     assert nums(strict["sense_of_security_rate", "C3"]) == (1, 2, 0.5)
     assert strict["satisfaction_rate", "C3"].basis == "survey"
-    fairly = figures(
-        monthly_report(memory_service, "2014-03", settings=Settings(count_fairly=True))
+    # the reading is a rule: C3 counts the middle answers from March
+    desk(
+        "rules.adopt",
+        at("2014-03-20"),
+        community="C3",
+        effective_from="2014-03-01",
+        changes={"fairly_satisfied_counts": True, "fairly_safe_counts": True},
     )
+    fairly = figures(monthly_report(memory_service, "2014-03"))
     assert nums(fairly["satisfaction_rate", "C3"]) == (2, 3, 2 / 3)
     assert nums(fairly["sense_of_security_rate", "C3"]) == (2, 2, 1.0)
     assert fairly["satisfaction_rate", "C3"].definition_version == "1+basic"
@@ -584,11 +590,20 @@ def test_incidence_change_compares_two_years_and_the_latest_correction_wins(
     # a month without figures: not applicable (never -100 %)
     later = figures(monthly_report(memory_service, "2014-04"))
     assert later["incidence_change", "C5"].value is None
-    # per 10,000 residents, over the year, only when a population is given
+    # per 10,000 people, over the year, only once a population is recorded
     assert ("incidence_per_10k", "C5") not in got
-    per = figures(
-        monthly_report(memory_service, "2014-03", settings=Settings(population={"C5": 6000}))
+    desk(
+        "population.record",
+        at("2014-01-10"),
+        population_id="C5/2013-12-31",
+        community="C5",
+        as_of="2013-12-31",
+        residents=5000,
+        migrants=1000,
+        basis="annual_update",
+        source="街道年度人口统计",
     )
+    per = figures(monthly_report(memory_service, "2014-03"))
     assert per["incidence_per_10k", "C5"].value == pytest.approx(108 / 0.6)
 
 
@@ -661,8 +676,9 @@ def test_campaign_and_broadcast_sections_by_hand(memory_service: Safecomm) -> No
         answer="社区服务中心",
     )
     sections = {s.id: s for s in monthly_report(memory_service, "2014-03").sections}
-    # held, attendance, materials, bravery acts, themes (the cancelled one is not held)
-    assert sections["campaigns"].rows == (("C6", 1, 120, 300, 0, "anti_fraud 1"),)
+    # held, attendance, of them named, materials, bravery acts, themes (the cancelled one
+    # is not held)
+    assert sections["campaigns"].rows == (("C6", 1, 120, 0, 300, 0, "anti_fraud 1"),)
     # published, outlets, recipients, questions, answered, median hours to answer
     assert sections["broadcasts"].rows == (("C6", 1, 2, 1050, 1, 1, 3.0),)
     assert {s.id for s in monthly_report(memory_service, "2014-04").sections} >= {"campaigns"}

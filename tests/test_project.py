@@ -19,7 +19,18 @@ import safecomm_core.audit
 ROOT = Path(__file__).parents[1]
 
 #: Libraries of the adapters and extras, which the core never imports.
-ADAPTER_LIBRARIES = ("click", "msgspec", "psycopg", "openpyxl", "matplotlib", "litestar", "nats")
+ADAPTER_LIBRARIES = (
+    "click",
+    "msgspec",
+    "psycopg",
+    "openpyxl",
+    "matplotlib",
+    "litestar",
+    "nats",
+    "aiomqtt",
+    "httpx",
+    "apprise",
+)
 
 #: The adapter packages installed beside the core (every package under adapters/).
 ADAPTERS = frozenset(path.parent.name for path in (ROOT / "adapters").glob("*/__init__.py"))
@@ -118,8 +129,8 @@ def test_readme_python_examples_run(tmp_path: Path, monkeypatch) -> None:  # typ
 #: of views, the receipts' evidence, and the demo's cast, places and plot.
 NOT_ABOUT_ONE_RECORD_KIND = {
     "safecomm_core.projections": {
-        "catalog", "database", "definition", "digest", "errors", "evidence", "provenance",
-        "runner", "schema", "status", "writer",
+        "catalog", "database", "definition", "digest", "errors", "evidence", "positions",
+        "provenance", "runner", "schema", "status", "writer",
     },
     "safecomm_demo": {"builder", "people", "places", "story"},
 }  # fmt: skip

@@ -39,6 +39,7 @@ CONTRACT_KEYS = {
     "scope",
     "definition_version",
     "basis",
+    "reading",
 }
 MONTHS = ("2013-10", "2013-11", "2013-12", "2014-01", "2014-02", "2014-03")
 

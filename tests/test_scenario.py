@@ -99,6 +99,8 @@ def test_scale_one_volumes(full: list[Command]) -> None:
     assert n["survey.open_wave"] == n["survey.close_wave"] == 21
     assert n["police_statistic.report"] == 7 * 4 * (12 + 14)
     assert n["police_statistic.correct"] == 2
+    assert n["population.record"] == 7 * 3  # the census and two annual updates
+    assert n["campaign.record_participants"] > 0  # sign-in sheets of some events
     assert n["target.set"] == 11
     # Flows, at scale 1.
     months = 14.4  # alerts run from 20 October 2013

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from safecomm_cli.report import friendly, produce, report, report_options
+from safecomm_cli.report import check_day, friendly, produce, report, report_options
 from safecomm_core.dates import SUBDISTRICT_TZ, Month
 from safecomm_core.reports import self_assessment, watchlist
 from safecomm_core.reports.watch import DEFAULT_CLOSING_DAYS
@@ -27,21 +27,12 @@ __all__ = ["as_of_day", "self_assessment_command", "watchlist_command"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date: write YYYY-MM-DD") from None
-
-
 def _as_of_option(func: F) -> F:
     return click.option(
         "--as-of",
         "as_of",
         metavar="YYYY-MM-DD",
-        callback=_date,
+        callback=check_day,
         help="The day reported on (default: the end of --period, else today).",
     )(func)
 

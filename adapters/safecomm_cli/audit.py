@@ -44,7 +44,7 @@ from safecomm_core.audit import (  # noqa: E402
     load_public_key,
     parse_moment,
     read_seal_log,
-    replay_monthly,
+    replay_named_report,
     replay_record,
     seal_log_path,
     verify,
@@ -181,7 +181,12 @@ def _read_seals(path: Path) -> list[Seal]:
 @click.option("--aggregate", help="The record's id (d-2014-0001) or UUID.")
 @click.option("--kind", help="The record's kind, when several share the id.")
 @click.option("--report", "report_name", type=click.Choice(REPORTS), help="A report to replay.")
-@click.option("--period", help="The report's month, YYYY-MM (default: the latest at the cut).")
+@click.option(
+    "--period",
+    help="The monthly report's month, YYYY-MM (default: the latest at the cut); the day "
+    "the self-assessment or the watchlist is as of, YYYY-MM-DD or a month's last day "
+    "(default: the cut's day).",
+)
 @click.option("--scope", default="*", show_default=True, help="The report's community, or *.")
 @click.option(
     "--no-checkpoints",
@@ -234,9 +239,11 @@ def replay(
         if aggregate is not None:
             data = replay_record(service, aggregate, cut, kind=kind).to_dict()
         else:
-            report = replay_monthly(
+            assert report_name is not None
+            report = replay_named_report(
                 service,
                 cut,
+                report_name,
                 period,
                 scope,
                 checkpoints=not no_checkpoints,
@@ -244,7 +251,7 @@ def replay(
             )
             data = {**converter.unstructure(report), "cut": cut.to_dict()}
             if not no_checkpoints and cut.basis is CutBasis.KNOWN_AT:
-                count, size = checkpoint_size(service)
+                count, size = checkpoint_size(service, report_name)
                 click.echo(
                     f"replay checkpoints: {count} kept, {size / 2**20:.1f} MB "
                     f"(budget {checkpoint_budget} MB)",

@@ -49,6 +49,7 @@ HEADLINE = (
     "registration_coverage",
     "awareness_rate",
     "participation_rate",
+    "participation_register_rate",
     "satisfaction_rate",
 )
 

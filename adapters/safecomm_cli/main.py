@@ -54,6 +54,11 @@ def friendly(func: F) -> F:
             sys.exit(exit_status(type(exc)))
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            # A reader such as `head` stopped reading: not an error. Later writes (and the
+            # interpreter's flush at exit) go nowhere instead of failing again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return None
         except Exception as exc:  # a bug: say so plainly, keep the traceback for debugging
             if os.environ.get("SAFECOMM_DEBUG"):
                 raise
@@ -248,25 +253,27 @@ main.add_command(__import__("safecomm_cli.serve", fromlist=["_"]).serve)
 main.add_command(__import__("safecomm_cli.serve", fromlist=["_"]).token)
 
 
-def _stream() -> click.Command:
-    """``safecomm stream`` from the nats extra; without it, a command that says so."""
+def _from_extra(name: str, module: str, extra: str, what: str) -> click.Command:
+    """The command ``name`` of an extra's ``module``; without the extra, a command that
+    says which extra to install instead of breaking every other command."""
     try:
-        return __import__("safecomm_nats.cli", fromlist=["_"]).stream  # type: ignore[no-any-return]
+        return getattr(__import__(module, fromlist=["_"]), name)  # type: ignore[no-any-return]
     except ImportError as exc:  # the extra is not installed
         missing = exc.name
 
     @click.command(
-        "stream",
+        name,
         context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
         add_help_option=False,
+        help=f"{what[0].upper()}{what[1:]} (needs the {extra} extra).",
     )
-    def stream() -> None:
-        """The event stream to NATS JetStream (needs the nats extra)."""
+    def fallback() -> None:
         raise click.ClickException(
-            f"the event stream needs the nats extra: pip install 'safecomm[nats]' ({missing})"
+            f"{what} needs the {extra} extra: pip install 'safecomm[{extra}]' ({missing})"
         )
 
-    return stream
+    return fallback
 
 
-main.add_command(_stream())
+main.add_command(_from_extra("stream", "safecomm_nats.cli", "nats", "the event stream"))
+main.add_command(_from_extra("alerts", "safecomm_notify.cli", "notify", "alert delivery"))

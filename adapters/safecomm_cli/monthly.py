@@ -3,23 +3,25 @@
 ``monthly`` writes the monthly public-order report (:mod:`safecomm_core.reports.monthly`):
 the subdistrict with every community beside it, or one community with ``--community``;
 ``--period`` defaults to the latest month with events. ``explain`` lists the stored events
-counted in an indicator's numerator and denominator, to open with ``safecomm history``.
+behind any figure of a report (a monthly indicator, a self-assessment figure, a watchlist
+list's count), to open with ``safecomm history``.
 
 Both catch every projection up first. Exit statuses: 0 when done; 2 for bad input (a
-period, an unknown indicator, a format, a population); the others as every command.
+period, an unknown indicator, a format); the others as every command.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from safecomm_cli.report import (
     caught_up,
+    check_day,
     check_period,
     friendly,
     produce,
@@ -33,47 +35,16 @@ from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.projections import Projector
 from safecomm_core.reports import monthly_report
 from safecomm_core.reports.counting import EventRef
-from safecomm_core.reports.indicators import DEFINITIONS, Settings
 from safecomm_core.reports.model import Report
-from safecomm_core.reports.provenance import explain
+from safecomm_core.reports.provenance import EXPLAINED, explain, report_of
+from safecomm_core.reports.watch import LISTS
 from safecomm_core.service import Safecomm
 
 __all__ = ["explain_command", "monthly_command"]
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _population(
-    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
-) -> dict[str, int] | None:
-    found: dict[str, int] = {}
-    for value in values:
-        community, _, count = value.partition("=")
-        if not community or not count.isdigit() or int(count) <= 0:
-            raise click.BadParameter(f"{value!r}: write COMMUNITY=RESIDENTS, e.g. C1=7200")
-        found[community] = int(count)
-    return found or None
-
-
-def _settings_options(func: F) -> F:
-    """``--count-basic`` and ``--population``: the report's settings."""
-    func = click.option(
-        "--population",
-        multiple=True,
-        metavar="C=N",
-        callback=_population,
-        help="Residents of a community, for incidence per 10,000 (repeatable).",
-    )(func)
-    return click.option(
-        "--count-basic",
-        is_flag=True,
-        help="Count 基本满意 / 基本安全 as satisfied / safe (the jurisdiction's setting).",
-    )(func)
-
 
 @report.command("monthly")
 @report_options
-@_settings_options
 @friendly
 def monthly_command(
     period: str | None,
@@ -82,14 +53,11 @@ def monthly_command(
     lang: str,
     out: Path | None,
     store_url: str,
-    count_basic: bool,
-    population: dict[str, int] | None,
 ) -> None:
     """The monthly public-order report: indicators, tables and trends (JSON by default)."""
-    settings = Settings(count_fairly=count_basic, population=population)
 
     def build(_service: Safecomm, projector: Projector) -> Report:
-        return monthly_report(projector, period, community or "*", settings=settings)
+        return monthly_report(projector, period, community or "*")
 
     produce(store_url, build, fmt, lang, out)
 
@@ -115,47 +83,68 @@ def _data(event: EventRef) -> dict[str, Any]:
 
 
 @report.command("explain")
-@click.argument("indicator", type=click.Choice(list(DEFINITIONS)), metavar="INDICATOR")
+@click.argument("indicator", type=click.Choice(list(EXPLAINED)), metavar="ID")
 @click.option(
     "--period",
-    required=True,
     metavar="YYYY-MM",
     callback=check_period,
-    help="The month of the figure.",
+    help="The month of a monthly figure; for the others, the month's last day.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    callback=check_day,
+    help="The day of a self-assessment figure or a watchlist list.",
 )
 @click.option("--scope", default="*", show_default=True, help="A community, or * (subdistrict).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
-@_settings_options
 @store_option
 @friendly
 def explain_command(
     indicator: str,
-    period: str,
+    period: str | None,
+    as_of: date | None,
     scope: str,
     as_json: bool,
-    count_basic: bool,
-    population: dict[str, int] | None,
     store_url: str,
 ) -> None:
-    """The events counted in INDICATOR's numerator and denominator for a month.
+    """The events behind a figure: its numerator's and its denominator's.
 
-    INDICATOR is one of the monthly report's ids (mediation_success_rate, alert_ack_rate,
-    ...). Open any listed record with: safecomm history REF --kind KIND.
+    ID is any figure of a report: a monthly indicator (mediation_success_rate, ...; with
+    --period), a self-assessment figure (action_on_time_rate, ...) or a watchlist list
+    (settlement_overdue, ...; its count, row by row), as of --as-of or the end of
+    --period. Open any listed record with: safecomm history REF --kind KIND.
     """
-    settings = Settings(count_fairly=count_basic, population=population)
+    monthly = report_of(indicator) == "monthly"
+    if (period is None) == (as_of is None) or (monthly and as_of is not None):
+        wanted = "--period" if monthly else "--period or --as-of"
+        raise click.UsageError(f"{indicator} is explained for {wanted} (one of them)")
+    when = period if as_of is None else as_of.isoformat()
+    assert when is not None
     with caught_up(store_url) as (_service, projector):
-        found = explain(projector, indicator, period, scope, settings=settings)
+        found = explain(projector, indicator, when, scope)
     figure = found.figure
-    named = indicators.indicator(figure.id)
+    zh, en, unit = _names(figure.id)
     if as_json:
         data = {
-            "indicator": converter.unstructure(named),
+            "report": found.report,
+            "indicator": (
+                {"id": figure.id, "zh": zh, "en": en, "unit": unit, "basis": figure.basis}
+                if figure.id in LISTS
+                else converter.unstructure(indicators.indicator(figure.id))
+            ),
             "figure": converter.unstructure(figure),
             "definition": found.definition,
             "numerator": [_data(e) for e in found.numerator],
             "denominator": [_data(e) for e in found.denominator],
         }
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        if found.rows:
+            data["rows"] = [
+                {"cells": list(cells), "events": [_data(e) for e in events]}
+                for cells, events in found.rows
+            ]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         return
     value = "not applicable" if figure.value is None else f"{figure.value:.4g}"
     shown = (
@@ -164,11 +153,29 @@ def explain_command(
         else f"{figure.numerator:g}"
     )
     click.echo(
-        f"{figure.id} {figure.period} scope {figure.scope}: {shown} = {value} {named.unit} "
+        f"{figure.id} {figure.period} scope {figure.scope}: {shown} = {value} {unit} "
         f"(definition {figure.definition_version}, {figure.basis})"
     )
-    click.echo(f"{named.zh} / {named.en}")
+    click.echo(f"{zh} / {en}")
+    if figure.reading:
+        click.echo(f"reading: {figure.reading}")
+    if found.rows:
+        click.echo(f"rows: {len(found.rows)}")
+        for cells, events in found.rows:
+            click.echo("  " + " | ".join("" if c is None else str(c) for c in cells))
+            for event in events:
+                click.echo("  " + _shown(event))
+        return
     for side, events in (("numerator", found.numerator), ("denominator", found.denominator)):
         click.echo(f"{side}: {len(events)} event(s)")
         for event in events:
             click.echo(_shown(event))
+
+
+def _names(figure_id: str) -> tuple[str, str, str]:
+    """(Chinese name, English name, unit) of an indicator, or of a watchlist list."""
+    if figure_id in LISTS:
+        zh, en, _columns = LISTS[figure_id]
+        return zh, en, "rows"
+    named = indicators.indicator(figure_id)
+    return named.zh, named.en, named.unit.value

@@ -23,11 +23,11 @@ as every command (:mod:`safecomm_cli.exit_status`).
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,6 +35,7 @@ import click
 
 __all__ = [
     "caught_up",
+    "check_day",
     "check_period",
     "emit",
     "friendly",
@@ -72,6 +73,16 @@ def check_period(_ctx: click.Context, _param: click.Parameter, value: str | None
     if value is not None and not _PERIOD.fullmatch(value):
         raise click.BadParameter(f"{value!r} is not a month: write YYYY-MM, e.g. 2014-03")
     return value
+
+
+def check_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    """Click callback: ``value`` as a date ``YYYY-MM-DD`` (or None), else a usage error."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date: write YYYY-MM-DD") from None
 
 
 def report_options(func: F) -> F:
@@ -143,13 +154,10 @@ def emit(report_: Report, fmt: str | None, lang: str, out: Path | None) -> None:
     data = render(report_, chosen, lang)  # type: ignore[arg-type]  # click.Choice(LANGS)
     if out is None:
         stream = sys.stdout.buffer
-        try:
-            stream.write(data)
-            if chosen != "xlsx" and not data.endswith(b"\n"):
-                stream.write(b"\n")
-            stream.flush()
-        except BrokenPipeError:  # a reader such as `head` stopped reading: not an error
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        stream.write(data)
+        if chosen != "xlsx" and not data.endswith(b"\n"):
+            stream.write(b"\n")
+        stream.flush()  # a closed pipe (a reader such as `head`) ends quietly: see friendly
         return
     out.write_bytes(data)
     click.echo(f"wrote {out} ({chosen}, {len(data):,} bytes)", err=True)

@@ -20,6 +20,7 @@ from safecomm_demo.patrols import patrols
 from safecomm_demo.people import residents
 from safecomm_demo.phases import phases
 from safecomm_demo.police_statistics import police_statistics
+from safecomm_demo.populations import populations
 from safecomm_demo.prevention_assets import assets
 from safecomm_demo.rules import rules
 from safecomm_demo.story import Writer
@@ -81,6 +82,8 @@ def scenario_commands(seed: int = 2014, scale: float = 1.0) -> list[Command]:
     baseline_cases = police_statistics(w)
     w.part("targets")
     targets(w, waves, baseline_cases, workers)
+    w.part("populations")
+    populations(w)
     return w.ordered()
 
 

@@ -7,11 +7,15 @@ publicity with the police and the judicial office, anti-fraud talks for the elde
 culture, health and law taken to construction sites for migrant workers, safety lessons in
 schools, training courses for grid workers and custodians. A few are rained off and
 cancelled. Twice a year acts of bravery for a just cause are publicised (S5), the people
-honoured kept sealed.
+honoured kept sealed. Anti-fraud talks and rights classes take a sign-in sheet: some of the
+people who came are named (sealed), the same residents coming back to later talks, so
+participation by register counts people, not attendances; the other events keep their
+head count only.
 """
 
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, timedelta
 
 from safecomm_core.commands import campaign as cp
@@ -99,12 +103,19 @@ _BRAVERY = (
 )
 
 
+#: Themes whose events take a sign-in sheet (names sealed).
+_SIGNED = (CampaignTheme.ANTI_FRAUD, CampaignTheme.RIGHTS)
+
+
 class _Campaigns:
     """Numbers the campaigns and writes each one's story."""
 
-    def __init__(self, w: Writer) -> None:
+    def __init__(self, w: Writer, people: list[PersonInput]) -> None:
         self.w = w
         self.n = 0
+        self.people = people
+        # Sign-in sheets draw from a stream of their own, so the campaigns stay as they were.
+        self.sheets = random.Random(f"{w.seed}/sign-in sheets")
 
     def one(
         self,
@@ -147,6 +158,7 @@ class _Campaigns:
             )
             return None
         held = at(day, rng.choice([9, 10, 14, 15, 19]))
+        attendance = rng.randint(30, 400)
         w.add(
             s,
             cp.HoldCampaign,
@@ -155,7 +167,7 @@ class _Campaigns:
             campaign_id=ref,
             place=place or usual_place,
             audiences=audiences or usual_audiences,
-            attendance=rng.randint(30, 400),
+            attendance=attendance,
             partners=partners,
             # A subdistrict-wide event is held in the subdistrict's hall, in C1.
             community=community if community != SUBDISTRICT else "C1",
@@ -170,13 +182,23 @@ class _Campaigns:
                 kind=kind,
                 count=rng.randint(50, 800),
             )
+        if theme in _SIGNED and self.people:
+            signed = min(attendance, len(self.people), self.sheets.randint(8, 30))
+            w.add(
+                s,
+                cp.RecordParticipants,
+                held + timedelta(hours=2),
+                _ORGANISER,
+                campaign_id=ref,
+                participants=tuple(self.sheets.sample(self.people, signed)),
+            )
         return ref, s, held
 
 
 def campaigns(w: Writer, people: list[PersonInput]) -> None:
     """The kick-off, the publicity months, the monthly events and the bravery awards."""
     rng = w.rng
-    c = _Campaigns(w)
+    c = _Campaigns(w, people)
     kickoff = c.one(
         CampaignTheme.SAFETY,
         SUBDISTRICT,

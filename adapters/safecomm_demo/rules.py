@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from datetime import date
 
-import attrs
-
 from safecomm_core.commands.rules import AdoptRules
+from safecomm_core.converter import converter, structure
 from safecomm_core.domain.rules import SUBDISTRICT, Rules, RuleVersion, rules_in_force
 from safecomm_core.values import Role
 from safecomm_demo.story import Writer, at, staff
@@ -23,14 +22,14 @@ from safecomm_demo.story import Writer, at, staff
 __all__ = ["ADOPTED", "in_force", "rules"]
 
 _LAUNCH = date(2013, 10, 1)
-_SUBDISTRICT_CHANGES = {
+_SUBDISTRICT_CHANGES: dict[str, int | bool] = {
     "first_mediation_hours": 48,  # M1.2 "at the first opportunity": within two days
     "alert_ack_minutes": 30,
     "registration_deadline_days": 3,
     "proactive_service_years": 3,  # M3.3
 }
 _C3_FROM = date(2014, 7, 1)
-_C3_CHANGES = {"alert_ack_minutes": 15}
+_C3_CHANGES: dict[str, int | bool] = {"alert_ack_minutes": 15}
 
 #: (adopted on, scope, effective from, changes), in the order adopted.
 _ADOPTIONS = (
@@ -43,7 +42,8 @@ def _versions() -> tuple[RuleVersion, ...]:
     versions: list[RuleVersion] = []
     for _adopted, scope, effective, changes in _ADOPTIONS:
         base = rules_in_force(tuple(versions), scope, effective)
-        versions.append(RuleVersion(scope, effective, attrs.evolve(base, **changes)))
+        rules = structure({**converter.unstructure(base), **changes}, Rules)
+        versions.append(RuleVersion(scope, effective, rules))
     return tuple(versions)
 
 

@@ -22,7 +22,6 @@ from safecomm_reports.render import render
 from safecomm_core import Safecomm
 from safecomm_core.access import POLICY, Principal, Read
 from safecomm_core.audit import Ledger, load_private_key, verify, write_bundle
-from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.errors import Forbidden, StoreError
 from safecomm_core.reports.model import Report
 from safecomm_http.context import principal, server
@@ -100,8 +99,8 @@ def _html(stem: str, report: Report) -> dict[str, bytes]:
 async def bundle(request: Request[Any, Any, Any], period: FromQuery[str | None] = None) -> Stream:
     """A zip for an inspection: reports (JSON and HTML), the stored records with personal
     data still encrypted, the ledger, the seals and a manifest of hashes; streamed."""
-    who = _auditor(request)
-    if not who.serves(SUBDISTRICT):
+    who = _auditor(request, Read.EVIDENCE)
+    if not POLICY.may_read(who, Read.EVIDENCE):
         raise Forbidden(
             "an evidence bundle holds every community's records",
             field="community",

@@ -18,6 +18,7 @@ from safecomm_reports.render import render
 from safecomm_core.access import Principal
 from safecomm_core.errors import FieldError, InvalidCommand
 from safecomm_core.projections import Projector
+from safecomm_core.reports.provenance import report_of
 from safecomm_http.context import principal, server
 from safecomm_http.problems import responses
 from safecomm_http.reporting import (
@@ -28,7 +29,6 @@ from safecomm_http.reporting import (
     check_period,
     explained,
     scope_for,
-    settings_of,
 )
 
 __all__ = ["explain_indicator", "report"]
@@ -69,8 +69,6 @@ async def report(
     community: FromQuery[str | None] = None,
     format: FromQuery[Literal["json", "csv", "xlsx", "html"]] = "json",
     lang: FromQuery[Literal["zh", "en"]] = "zh",
-    count_basic: FromQuery[bool] = False,
-    population: FromQuery[list[str] | None] = None,
 ) -> Response[bytes]:
     """The monthly report, the self-assessment or the watchlist (as the CLI's
     ``safecomm report``), in JSON, CSV, XLSX or HTML, Chinese or English labels.
@@ -89,7 +87,6 @@ async def report(
         period=period,
         as_of=as_of,
         within=within,
-        settings=settings_of(count_basic, population),
     )
     backend = server(request).backend
     etag = _etag(await backend.read(lambda s: s.log.head()), query, format, lang)
@@ -114,19 +111,19 @@ async def explain_indicator(
     indicator: FromPath[str],
     period: FromQuery[str],
     community: FromQuery[str | None] = None,
-    count_basic: FromQuery[bool] = False,
-    population: FromQuery[list[str] | None] = None,
 ) -> dict[str, Any]:
-    """The stored events counted in an indicator's numerator and denominator for a month
-    and the principal's community (or ``community``)."""
+    """The stored events behind a figure of any report, for the principal's community (or
+    ``community``): a monthly indicator for a month (``period`` YYYY-MM); a
+    self-assessment figure or a watchlist list as of a day (``period`` YYYY-MM-DD, or a
+    month for its last day), a list row by row."""
     who = principal(request)
     if indicator not in INDICATORS:
         raise InvalidCommand([FieldError("indicator", f"must be one of {', '.join(INDICATORS)}")])
-    checked = check_period(period)
+    checked = period if len(period) == 10 and report_of(indicator) != "monthly" else None
+    checked = checked or check_period(period)
     assert checked is not None
     scope = scope_for(who, community)
-    settings = settings_of(count_basic, population)
     found: dict[str, Any] = await server(request).backend.report(
-        lambda _s, projector: dict(explained(projector, indicator, checked, scope, settings))
+        lambda _s, projector: dict(explained(projector, indicator, checked, scope))
     )
     return found

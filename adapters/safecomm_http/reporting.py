@@ -24,9 +24,8 @@ from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.errors import FieldError, Forbidden, InvalidCommand
 from safecomm_core.projections import Projector
 from safecomm_core.reports import monthly_report, self_assessment, watchlist
-from safecomm_core.reports.indicators import DEFINITIONS, Settings
 from safecomm_core.reports.model import Report
-from safecomm_core.reports.provenance import explain
+from safecomm_core.reports.provenance import EXPLAINED, explain
 from safecomm_core.reports.watch import DEFAULT_CLOSING_DAYS
 
 __all__ = [
@@ -41,10 +40,9 @@ __all__ = [
 #: The reports served at ``/v1/reports/{name}``.
 REPORTS = ("monthly", "self-assessment", "watchlist")
 #: The indicators ``/v1/reports/explain/{indicator}`` explains.
-INDICATORS = tuple(DEFINITIONS)
+INDICATORS = tuple(EXPLAINED)
 
 _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-_POPULATION = re.compile(r"([^=]+)=([1-9][0-9]{0,8})")
 
 
 def scope_for(principal: Principal, community: str | None) -> str:
@@ -77,29 +75,15 @@ def check_period(period: str | None, *, field: str = "period") -> str | None:
     return period
 
 
-def settings_of(count_basic: bool, population: list[str] | None) -> Settings:
-    """The report's settings from the query: ``count_basic`` and ``population=C=N``."""
-    found: dict[str, int] = {}
-    for value in population or ():
-        match = _POPULATION.fullmatch(value)
-        if match is None:
-            raise InvalidCommand(
-                [FieldError("population", "write COMMUNITY=RESIDENTS, e.g. C1=7200")]
-            )
-        found[match[1]] = int(match[2])
-    return Settings(count_fairly=count_basic, population=found or None)
-
-
 @attrs.frozen
 class ReportQuery:
-    """One report asked for: which, for when, for which community, with which settings."""
+    """One report asked for: which, for when, for which community."""
 
     name: str
     community: str
     period: str | None = None
     as_of: date | None = None
     within: int = DEFAULT_CLOSING_DAYS
-    settings: Settings = attrs.field(factory=Settings)
 
     @classmethod
     def of(
@@ -110,7 +94,6 @@ class ReportQuery:
         period: str | None,
         as_of: date | None,
         within: int,
-        settings: Settings,
         today: date | None = None,
     ) -> ReportQuery:
         """The query, its day resolved: self-assessment and watchlist are as of a day."""
@@ -125,17 +108,13 @@ class ReportQuery:
                     else today or datetime.now(SUBDISTRICT_TZ).date()
                 )
             period = None
-        return cls(name, community, period, as_of, within, settings)
+        return cls(name, community, period, as_of, within)
 
     def key(self) -> str:
         """A digest of everything the report depends on besides the store."""
         data = {
-            **attrs.asdict(self, recurse=False, filter=lambda a, _v: a.name != "settings"),
+            **attrs.asdict(self, recurse=False),
             "as_of": self.as_of.isoformat() if self.as_of else None,
-            "settings": [
-                self.settings.count_fairly,
-                sorted((self.settings.population or {}).items()),
-            ],
         }
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
@@ -143,7 +122,7 @@ class ReportQuery:
         """The report, from caught-up views."""
         community = None if self.community == SUBDISTRICT else self.community
         if self.name == "monthly":
-            return monthly_report(projector, self.period, self.community, settings=self.settings)
+            return monthly_report(projector, self.period, self.community)
         assert self.as_of is not None  # resolved by ReportQuery.of
         if self.name == "self-assessment":
             return self_assessment(projector, as_of=self.as_of, community=community)
@@ -152,14 +131,17 @@ class ReportQuery:
         )
 
 
-def explained(
-    projector: Projector, indicator: str, period: str, scope: str, settings: Settings
-) -> Mapping[str, Any]:
+def explained(projector: Projector, indicator: str, period: str, scope: str) -> Mapping[str, Any]:
     """The events behind ``indicator`` for ``period`` and ``scope``, as JSON values."""
-    found = explain(projector, indicator, period, scope, settings=settings)
+    found = explain(projector, indicator, period, scope)
     return {
         "figure": converter.unstructure(found.figure),
+        "report": found.report,
         "definition": found.definition,
         "numerator": [converter.unstructure(e) for e in found.numerator],
         "denominator": [converter.unstructure(e) for e in found.denominator],
+        "rows": [
+            {"cells": list(cells), "events": [converter.unstructure(e) for e in events]}
+            for cells, events in found.rows
+        ],
     }

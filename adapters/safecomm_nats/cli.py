@@ -7,15 +7,14 @@ are imported by the commands themselves, so the rest of the CLI works without it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import click
 from safecomm_cli.main import friendly, store_option
+from safecomm_cli.stopping import until_stopped
 
 from safecomm_core import open_store
 
@@ -160,36 +159,16 @@ def token(
     click.echo(issue_token(read_key(key_file), subject, role, communities, unit=unit, ttl=ttl))
 
 
-#: Seconds a stopped command has to finish what it is doing before it is cancelled.
-GRACE = 10.0
-
-
 def _until_stopped(main: Callable[[asyncio.Event], Awaitable[Any]]) -> Any:
-    """Run ``main`` until it returns, or until SIGINT or SIGTERM asks it to finish.
+    """Run ``main`` until it ends or is stopped (:func:`safecomm_cli.stopping.until_stopped`);
+    a publisher still waiting for its broker after the grace period loses nothing: what it
+    had not committed is sent again by the next run."""
 
-    Asked, it has :data:`GRACE` seconds to finish (a publisher its batch and its commit);
-    one still waiting then (for a broker that does not answer) is cancelled, which loses
-    nothing: what it had not committed is sent again by the next run.
-    """
+    def overdue() -> Exception:
+        from safecomm_nats.broker import BrokerError
 
-    async def guarded() -> Any:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
-        work = asyncio.ensure_future(main(stop))
-        stopping = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        try:
-            return await asyncio.wait_for(work, GRACE)
-        except TimeoutError:
-            from safecomm_nats.broker import BrokerError
+        return BrokerError(
+            "stopped while waiting for the broker; the next run goes on from the committed position"
+        )
 
-            raise BrokerError(
-                "stopped while waiting for the broker; the next run goes on from the "
-                "committed position"
-            ) from None
-
-    return asyncio.run(guarded())
+    return until_stopped(main, overdue)

@@ -17,7 +17,6 @@ after it, which covers a restart later than the duplicate window.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -25,6 +24,7 @@ from uuid import UUID
 
 import nats.js.errors
 from nats.js import JetStreamContext
+from safecomm_cli.stopping import pause
 
 import safecomm_core.commands  # noqa: F401  (registers every record kind)
 from safecomm_core.domain.base import KINDS
@@ -141,7 +141,7 @@ class Publisher:
                     committed = position
                 if not follow:
                     break
-                await _wait(stop, poll)
+                await pause(stop, poll)
                 continue
             for notification in notifications:
                 await self._publish(notification)
@@ -230,11 +230,3 @@ class Publisher:
             )
             return 0
         return found
-
-
-async def _wait(stop: asyncio.Event | None, seconds: float) -> None:
-    if stop is None:
-        await asyncio.sleep(seconds)
-        return
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)

@@ -50,6 +50,7 @@ FIGURE_COLUMNS = (
     "scope",
     "basis",
     "definition_version",
+    "reading",
     "id",
 )
 #: The columns of the chart series in CSV and XLSX, as keys of :func:`text`.
@@ -78,6 +79,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "not_applicable": ("不适用", "not applicable"),
     "notes": ("说明", "Notes"),
     "numerator": ("分子", "Numerator"),
+    "reading": ("口径规则", "Reading (rule in force)"),
     "period": ("期间", "Period"),
     "scope": ("范围", "Scope"),
     "subdistrict": ("全街道", "Subdistrict"),
@@ -178,7 +180,7 @@ def cover_rows(report: Report, lang: Lang) -> list[tuple[str, str | int]]:
 
 def figure_row(
     figure: Figure, lang: Lang
-) -> tuple[str, float | None, float, float | None, str, str, str, str, str]:
+) -> tuple[str, float | None, float, float | None, str, str, str, str, str, str]:
     """A figure in :data:`FIGURE_COLUMNS` order; value and denominator stay None when absent."""
     return (
         label(figure.id, lang),
@@ -189,6 +191,7 @@ def figure_row(
         scope_label(figure.scope, lang),
         basis_label(figure.basis, lang),
         figure.definition_version,
+        figure.reading,
         figure.id,
     )
 

@@ -220,9 +220,12 @@ def _fraction(figure: Figure, lang: Lang) -> str:
 
 def _provenance(figure: Figure, lang: Lang) -> str:
     version = f"{text('version', lang)} {figure.definition_version}"
-    return (
+    shown = (
         f"<span>{escape(basis_label(figure.basis, lang))} ·</span> <span>{escape(version)}</span>"
     )
+    if figure.reading:
+        shown += f" <span>· {escape(text('reading', lang))}: {escape(figure.reading)}</span>"
+    return shown
 
 
 def _trends(report: Report, colours: dict[str, str], lang: Lang) -> str:

@@ -2,8 +2,8 @@
 
 The shape is ``converter.unstructure(report)`` (every field of :class:`Report`, figures as
 objects with exactly the keys of the monthly contract: id, numerator, denominator, value,
-period, scope, definition_version, basis; ``dead_letters`` at the top level), to which three
-top-level keys are added, so the figure objects stay the contract:
+period, scope, definition_version, basis, reading; ``dead_letters`` at the top level), to
+which three top-level keys are added, so the figure objects stay the contract:
 
 - ``"lang"``: the language of the labels;
 - ``"title"``: the report's title in that language;

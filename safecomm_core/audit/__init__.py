@@ -8,8 +8,9 @@
 - **Verify** (:func:`verify`): recompute the chain from the stored events, hold it to
   every seal, and name the first row updated, deleted, inserted, moved or truncated.
 - **Replay** (:func:`replay_record`, :func:`replay_events`, :func:`replay_report`,
-  :func:`replay_monthly`): a record, the store's events or a report as known at a time
-  (recorded by it) or as of a time (occurred by it).
+  :func:`replay_monthly`, :func:`replay_named_report`): a record, the store's events or a
+  report (monthly, self-assessment, watchlist) as known at a time (recorded by it) or as
+  of a time (occurred by it).
 - **Rebuild check** (:func:`rebuild_check`): every projection rebuilt from zero beside its
   live view, and the two compared by digest; differing rows listed.
 - **Evidence bundles** (:func:`write_bundle`, :func:`verify_bundle`): reports, the stored
@@ -57,7 +58,7 @@ from safecomm_core.audit.replay import (
     replay_record,
     replay_report,
 )
-from safecomm_core.audit.report_replay import replay_monthly
+from safecomm_core.audit.report_replay import replay_monthly, replay_named_report
 from safecomm_core.audit.seal import (
     Seal,
     append_seal_log,
@@ -109,6 +110,7 @@ __all__ = [
     "rebuild_check",
     "replay_events",
     "replay_monthly",
+    "replay_named_report",
     "replay_record",
     "replay_report",
     "seal_log_path",

@@ -35,8 +35,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
 
 from safecomm_core.audit.checkpoints import (
     BUDGET,
@@ -48,20 +47,18 @@ from safecomm_core.audit.checkpoints import (
 )
 from safecomm_core.audit.prefix import recorded_prefix
 from safecomm_core.audit.replay import Cut, CutBasis, ReplayedEvent, replay_report
-from safecomm_core.dates import micros
+from safecomm_core.dates import local_date, micros
+from safecomm_core.errors import FieldError, InvalidCommand
 from safecomm_core.projections import Projection, Projector
 from safecomm_core.projections.database import open_views
 from safecomm_core.projections.runner import anchor_at
 from safecomm_core.reports.model import Report
 from safecomm_core.service import Safecomm
 
-if TYPE_CHECKING:
-    from safecomm_core.reports.indicators import Settings
-
-__all__ = ["REPORTS", "checkpoint_size", "replay_monthly"]
+__all__ = ["REPORTS", "checkpoint_size", "replay_monthly", "replay_named_report"]
 
 #: Reports that can be replayed by name (``safecomm audit replay --report NAME``).
-REPORTS = ("monthly",)
+REPORTS = ("monthly", "self-assessment", "watchlist")
 
 
 def replay_monthly(
@@ -70,7 +67,6 @@ def replay_monthly(
     period: str | None = None,
     scope: str = "*",
     *,
-    settings: Settings | None = None,
     generated_at: datetime | None = None,
     checkpoints: bool = True,
     checkpoint_every: int = EVERY,
@@ -82,22 +78,44 @@ def replay_monthly(
     module's docstring), the report's checkpoints kept within ``checkpoint_budget`` bytes
     (:mod:`~safecomm_core.audit.checkpoints`), unless ``checkpoints`` is False.
     """
-    from safecomm_core.reports import monthly_report
-    from safecomm_core.reports.register import PROJECTIONS
+    return replay_named_report(
+        service,
+        cut,
+        "monthly",
+        period,
+        scope,
+        generated_at=generated_at,
+        checkpoints=checkpoints,
+        checkpoint_every=checkpoint_every,
+        checkpoint_budget=checkpoint_budget,
+    )
 
-    def report(projector: Projector) -> Report:
-        return monthly_report(
-            projector, period, scope, settings=settings, generated_at=generated_at
-        )
 
+def replay_named_report(
+    service: Safecomm,
+    cut: Cut,
+    name: str,
+    period: str | None = None,
+    scope: str = "*",
+    *,
+    generated_at: datetime | None = None,
+    checkpoints: bool = True,
+    checkpoint_every: int = EVERY,
+    checkpoint_budget: int = BUDGET,
+) -> Report:
+    """The report ``name`` (one of :data:`REPORTS`) from exactly the events of ``cut``.
+
+    ``period``: the monthly report's month (default: the latest with events at the cut);
+    the self-assessment and the watchlist are as of a day, ``YYYY-MM-DD`` or the last day
+    of a month ``YYYY-MM`` (default: the cut's own day in the subdistrict). Each report
+    folds its own views (and keeps its own checkpoints, within ``checkpoint_budget``
+    bytes: :mod:`~safecomm_core.audit.checkpoints`), with the live system's code.
+    """
+    projections, report = _report(name, cut, period, scope, generated_at)
     if cut.basis is CutBasis.KNOWN_AT:
-        kept = (
-            _checkpoints(service, "monthly", PROJECTIONS, checkpoint_budget)
-            if checkpoints
-            else None
-        )
+        kept = _checkpoints(service, name, projections, checkpoint_budget) if checkpoints else None
         try:
-            return _known_at(service, cut.moment, PROJECTIONS, kept, checkpoint_every, report)
+            return _known_at(service, cut.moment, projections, kept, checkpoint_every, report)
         finally:
             if kept is not None:
                 kept.views.close()
@@ -112,8 +130,39 @@ def replay_monthly(
 
     # Only what the report's projections read is decoded and copied (the store filters by
     # topic): receipts, half of every log, and other reports' events would be skipped there.
-    topics = sorted({topic for projection in PROJECTIONS for topic in projection.topics})
+    topics = sorted({topic for projection in projections for topic in projection.topics})
     return replay_report(service, cut, build, topics=topics)
+
+
+def _report(
+    name: str, cut: Cut, period: str | None, scope: str, generated_at: datetime | None
+) -> tuple[Sequence[Projection], Callable[[Projector], Report]]:
+    """The projections report ``name`` reads, and the live code that makes it."""
+    from safecomm_core.reports import (
+        assessment,
+        monthly_report,
+        register,
+        self_assessment,
+        watch,
+        watchlist,
+    )
+    from safecomm_core.reports.reading import report_day
+
+    if name == "monthly":
+        return register.PROJECTIONS, lambda projector: monthly_report(
+            projector, period, scope, generated_at=generated_at
+        )
+    day = local_date(cut.moment) if period is None else report_day(period)
+    community = None if scope == "*" else scope
+    if name == "self-assessment":
+        return assessment.PROJECTIONS, lambda projector: self_assessment(
+            projector, as_of=day, community=community, generated_at=generated_at
+        )
+    if name == "watchlist":
+        return watch.PROJECTIONS, lambda projector: watchlist(
+            projector, as_of=day, community=community, generated_at=generated_at
+        )
+    raise InvalidCommand([FieldError("report", f"must be one of {', '.join(REPORTS)}")])
 
 
 def _checkpoints(
@@ -127,9 +176,8 @@ def _checkpoints(
 
 def checkpoint_size(service: Safecomm, report: str = "monthly") -> tuple[int, int]:
     """How many replay checkpoints of ``report`` the store's views keep, and their bytes."""
-    from safecomm_core.reports.register import PROJECTIONS
-
-    kept = _checkpoints(service, report, PROJECTIONS)
+    projections, _ = _report(report, Cut.known_at(datetime.now(UTC)), None, "*", None)
+    kept = _checkpoints(service, report, projections)
     if kept is None:
         return 0, 0
     try:

@@ -35,6 +35,7 @@ __all__ = [
     "HoldCampaign",
     "PlanCampaign",
     "PubliciseBravery",
+    "RecordParticipants",
 ]
 
 #: Materials are publicity: every campaign measure except the bravery one.
@@ -141,6 +142,25 @@ class PubliciseBravery(_OnCampaign):
         campaign = ctx.load(Campaign, self.campaign_id)
         sealed = None if self.person is None else ctx.seal(self.person)
         campaign.publicise_bravery(ctx.meta, self.description, sealed)
+
+
+@command("campaign.record_participants", serves=CAMPAIGN_MEASURES)
+@attrs.frozen(kw_only=True)
+class RecordParticipants(_OnCampaign):
+    """Name people who took part in a held campaign (a sign-in sheet), each sealed.
+
+    The same person keeps the same ``ref`` at every campaign: participation by register
+    counts each once. Attendance stays the head count; campaigns where no names are taken
+    keep only it. Entering a long sheet in several commands is fine.
+    """
+
+    participants: tuple[PersonInput, ...]
+
+    def run(self, ctx: Context) -> None:
+        require_distinct("participants", (p.ref for p in self.participants), what="participant")
+        campaign = ctx.load(Campaign, self.campaign_id)
+        sealed = tuple(ctx.seal(p) for p in self.participants)
+        campaign.record_participants(ctx.meta, sealed)
 
 
 @command("campaign.cancel", serves=CAMPAIGN_MEASURES)

@@ -10,7 +10,14 @@ from safecomm_core.commands.base import Command, Context, command
 from safecomm_core.dates import local_date
 from safecomm_core.domain.grid_alert import AlertCategory, AlertPriority, GridAlert
 from safecomm_core.domain.grid_network import AlertChannel, GridNetwork
-from safecomm_core.validation import ident, label, moment, prose
+from safecomm_core.validation import (
+    count_or_none,
+    ident,
+    label,
+    label_or_none,
+    moment,
+    prose,
+)
 
 __all__ = [
     "AcknowledgeAlert",
@@ -79,11 +86,13 @@ class SendAlert(_OnAlertUnit):
 
     #: Named so, because ``channel`` says how the command itself reached the office.
     contact_channel: AlertChannel
+    #: The attempt's number on the channel (a dispatcher numbers them from 1).
+    attempt: int | None = count_or_none()
 
     def run(self, ctx: Context) -> None:
         alert = ctx.load(GridAlert, self.alert_id)
         network = ctx.load(GridNetwork, alert.network)
-        alert.send(ctx.meta, self.unit_id, self.contact_channel, network)
+        alert.send(ctx.meta, self.unit_id, self.contact_channel, network, self.attempt)
 
 
 @command("alert.record_delivery", serves=_SERVES)
@@ -91,8 +100,11 @@ class SendAlert(_OnAlertUnit):
 class RecordAlertDelivery(_OnAlertUnit):
     """The latest attempt reached the unit."""
 
+    #: The channel's id of the message (an SMS provider's message id), where it gave one.
+    message_id: str | None = label_or_none()
+
     def run(self, ctx: Context) -> None:
-        ctx.load(GridAlert, self.alert_id).record_delivery(ctx.meta, self.unit_id)
+        ctx.load(GridAlert, self.alert_id).record_delivery(ctx.meta, self.unit_id, self.message_id)
 
 
 @command("alert.record_failure", serves=_SERVES)

@@ -31,11 +31,12 @@ class AdoptRules(Command):
     """Change some rules for a community (or ``*``: the subdistrict) from a date.
 
     ``changes`` names only the rules that change; the others keep the values in force
-    for that scope on ``effective_from``.
+    for that scope on ``effective_from``. Time limits are whole numbers; the survey's
+    readings (``fairly_satisfied_counts``, ``fairly_safe_counts``) are booleans.
     """
 
     effective_from: date = day()
-    changes: dict[str, int] = attrs.field(validator=_known_rules)
+    changes: dict[str, int | bool] = attrs.field(validator=_known_rules)
     community: str = ident(default=SUBDISTRICT)
 
     def run(self, ctx: Context) -> None:

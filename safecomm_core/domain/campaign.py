@@ -1,7 +1,12 @@
 """Campaign: a publicity or education event (plan M1.1, M1.5, M3.4, P2, S2–S5).
 
 Planned → Held (once: place, community, audiences, attendance, partners) →
-MaterialsDistributed* / BraveryPublicised*; or Planned → Cancelled.
+MaterialsDistributed* / BraveryPublicised* / ParticipantsRecorded*; or Planned → Cancelled.
+
+Attendance is a head count, kept for every campaign; where names are taken (a sign-in
+sheet), ParticipantsRecorded names the people who took part, sealed like every person, so
+that participation by register counts each resident once however many events they came to
+(docs/domain.md, *Campaigns, broadcasts and targets*).
 
 A campaign is planned for one community, or for the whole subdistrict (community ``*``).
 An act of bravery for a just cause (见义勇为, S5) is publicised through a campaign that
@@ -17,7 +22,7 @@ from eventsourcing.domain import event
 
 from safecomm_core.domain.base import Record
 from safecomm_core.domain.rules import SUBDISTRICT
-from safecomm_core.errors import RuleViolation
+from safecomm_core.errors import FieldError, RuleViolation
 from safecomm_core.personal import SealedPerson
 from safecomm_core.values import Meta
 
@@ -130,6 +135,7 @@ class Campaign(Record):
         self.partners: tuple[str, ...] = ()
         self.materials: dict[MaterialKind, int] = {}
         self.bravery_people: tuple[SealedPerson | None, ...] = ()
+        self.participants: tuple[str, ...] = ()  # the refs of the people named as present
 
     # -- held -------------------------------------------------------------------------
 
@@ -231,6 +237,38 @@ class Campaign(Record):
     def bravery_acts(self) -> int:
         """How many acts of bravery this campaign publicised."""
         return len(self.bravery_people)
+
+    class ParticipantsRecorded(Record.Event):
+        TOPIC = "safecomm/Campaign/ParticipantsRecorded"
+        participants: tuple[SealedPerson, ...]
+
+    @event(ParticipantsRecorded)
+    def _participants(self, meta: Meta, participants: tuple[SealedPerson, ...]) -> None:
+        self.participants = (*self.participants, *(p.ref for p in participants))
+
+    def record_participants(self, meta: Meta, participants: tuple[SealedPerson, ...]) -> None:
+        """People named as present (a sign-in sheet), each once per campaign, and never more
+        than the attendance counted."""
+        self._require_held(meta, "record participants of")
+        again = [
+            FieldError(f"participants[{i}].ref", f"{p.ref!r} is already recorded as present")
+            for i, p in enumerate(participants)
+            if p.ref in self.participants
+        ]
+        if again:
+            raise RuleViolation(
+                f"campaign {self.ref!r}: {'; '.join(e.rule for e in again)}",
+                field=again[0].field,
+                rule="each person once per campaign",
+            )
+        named = len(self.participants) + len(participants)
+        if named > self.attendance:
+            raise RuleViolation(
+                f"campaign {self.ref!r} counted {self.attendance} present; {named} cannot be named",
+                field="participants",
+                rule="no more people named than the attendance counted",
+            )
+        self._participants(meta=meta, participants=tuple(participants))
 
     # -- cancelled --------------------------------------------------------------------
 

@@ -258,17 +258,32 @@ class GridAlert(Record):
         TOPIC = "safecomm/GridAlert/Sent"
         unit: str
         channel: AlertChannel
+        #: The attempt's number on this channel (1, 2 …), as the dispatcher counts them;
+        #: None where a person recorded the send (and in events stored before it was kept).
+        attempt: int | None = None
 
     @event(Sent)
-    def _sent(self, meta: Meta, unit: str, channel: AlertChannel) -> None:
+    def _sent(
+        self, meta: Meta, unit: str, channel: AlertChannel, attempt: int | None = None
+    ) -> None:
         r = self.recipients[unit]
         self.recipients[unit] = attrs.evolve(
             r, delivery=DeliveryStatus.SENT, channel=AlertChannel(channel), attempts=r.attempts + 1
         )
 
-    def send(self, meta: Meta, unit: str, channel: AlertChannel, network: GridNetwork) -> None:
+    def send(
+        self,
+        meta: Meta,
+        unit: str,
+        channel: AlertChannel,
+        network: GridNetwork,
+        attempt: int | None = None,
+    ) -> None:
         """The alert went out to a unit on a channel it has a contact for (first, retry,
-        or fallback after a failure or a silence)."""
+        or fallback after a failure or a silence); ``attempt`` numbers it on the channel.
+
+        A dispatcher records this *before* it sends, so a send cut short by a crash is on
+        the record as an attempt without a result."""
         self._require(meta, "send", AlertStatus.OPEN)
         r = self._recipient(unit)
         if r.acknowledged:
@@ -282,14 +297,17 @@ class GridAlert(Record):
                 field="channel",
                 rule="the unit must have a contact on the channel",
             )
-        self._sent(meta=meta, unit=unit, channel=channel)
+        self._sent(meta=meta, unit=unit, channel=channel, attempt=attempt)
 
     class Delivered(Record.Event):
         TOPIC = "safecomm/GridAlert/Delivered"
         unit: str
+        #: The channel's own id of the message (an SMS provider's, a broker's, a unit
+        #: system's), where it gave one.
+        message_id: str | None = None
 
     @event(Delivered)
-    def _delivered(self, meta: Meta, unit: str) -> None:
+    def _delivered(self, meta: Meta, unit: str, message_id: str | None = None) -> None:
         r = self.recipients[unit]
         self.recipients[unit] = attrs.evolve(
             r,
@@ -297,10 +315,11 @@ class GridAlert(Record):
             delivered_at=r.delivered_at or meta.occurred_at,
         )
 
-    def record_delivery(self, meta: Meta, unit: str) -> None:
-        """The latest attempt reached the unit (a gateway's receipt, or a call answered)."""
+    def record_delivery(self, meta: Meta, unit: str, message_id: str | None = None) -> None:
+        """The latest attempt reached the unit (a gateway's receipt, a call answered, a
+        channel that took the message: ``message_id`` is its id for it)."""
         self._require_sent(meta, "record a delivery of", unit)
-        self._delivered(meta=meta, unit=unit)
+        self._delivered(meta=meta, unit=unit, message_id=message_id)
 
     class Failed(Record.Event):
         TOPIC = "safecomm/GridAlert/Failed"

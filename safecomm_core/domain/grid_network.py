@@ -19,6 +19,7 @@ from datetime import datetime
 import attrs
 from eventsourcing.domain import event
 
+from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.domain.base import Record
 from safecomm_core.domain.snapshots import snapshot_class
 from safecomm_core.errors import RuleViolation
@@ -28,6 +29,7 @@ from safecomm_core.validation import BrokenRule
 from safecomm_core.values import Meta
 
 __all__ = [
+    "FALLBACK_ORDER",
     "PHONE_CHANNELS",
     "AlertChannel",
     "ContactChannel",
@@ -55,15 +57,39 @@ class UnitKind(enum.StrEnum):
 
 
 class AlertChannel(enum.StrEnum):
-    """How a unit is reached; the fallback order is SMS → phone → groups."""
+    """How a unit is reached; the fallback order is :data:`FALLBACK_ORDER`.
+
+    ``mqtt`` reaches the unit's device or duty app (the contact is its device id),
+    ``webhook`` the unit's own system (the contact is its URL); ``dingtalk`` and ``wecom``
+    are chat groups like QQ and WeChat (the contact is the group's address).
+    """
 
     SMS = "sms"
     PHONE = "phone"
     QQ = "qq"
     WECHAT = "wechat"
+    MQTT = "mqtt"
+    WEBHOOK = "webhook"
+    DINGTALK = "dingtalk"
+    WECOM = "wecom"
 
 
-_HH_MM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+#: The domain's fallback order: SMS, then the unit's own devices and systems (its duty app
+#: over MQTT, its webhook), then the phone, then chat groups (docs/domain.md, *Grid alerts*).
+FALLBACK_ORDER: tuple[AlertChannel, ...] = (
+    AlertChannel.SMS,
+    AlertChannel.MQTT,
+    AlertChannel.WEBHOOK,
+    AlertChannel.PHONE,
+    AlertChannel.QQ,
+    AlertChannel.WECHAT,
+    AlertChannel.DINGTALK,
+    AlertChannel.WECOM,
+)
+
+
+#: ASCII digits only: a full-width "０７:００" is refused, not stored as a different string.
+_HH_MM = re.compile(r"([01]\d|2[0-3]):[0-5]\d", re.ASCII)
 
 
 def _hh_mm(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -82,6 +108,13 @@ class Hours:
     def __attrs_post_init__(self) -> None:
         if self.start == self.end:
             raise BrokenRule("end", "must differ from start")
+
+    def covers(self, moment: datetime) -> bool:
+        """Whether ``moment``, read in the subdistrict's time zone, falls in these hours."""
+        now = moment.astimezone(SUBDISTRICT_TZ).strftime("%H:%M")
+        if self.start < self.end:
+            return self.start <= now < self.end
+        return now >= self.start or now < self.end
 
 
 #: Channels whose contact value is a phone number; the others' is an account or group id.
@@ -144,6 +177,17 @@ class GridUnit:
     def channel(self, channel: AlertChannel) -> ContactChannel | None:
         """The unit's contact on ``channel``, if it has one."""
         return next((c for c in self.channels if c.channel == channel), None)
+
+    def fallback(self, moment: datetime) -> tuple[ContactChannel, ...]:
+        """The unit's contacts in the order to try them at ``moment``: those whose hours
+        cover it first, then those with no hours, then those outside their hours, each in
+        :data:`FALLBACK_ORDER` (channel by time of day, docs/domain.md, *Grid alerts*)."""
+
+        def rank(contact: ContactChannel) -> tuple[int, int]:
+            when = 1 if contact.hours is None else 0 if contact.hours.covers(moment) else 2
+            return when, FALLBACK_ORDER.index(contact.channel)
+
+        return tuple(sorted(self.channels, key=rank))
 
 
 def contact_ref(unit: str) -> str:

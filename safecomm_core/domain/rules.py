@@ -9,19 +9,25 @@ the set in force on the date its fact occurred, so old records keep the rules of
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import attrs
 from eventsourcing.domain import event
 
 from safecomm_core.domain.base import Record
 from safecomm_core.transcoding import value_type
-from safecomm_core.validation import positive
+from safecomm_core.validation import BrokenRule, positive
 from safecomm_core.values import Meta
 
 __all__ = ["DEFAULT_RULES", "SUBDISTRICT", "RuleVersion", "Rulebook", "Rules"]
 
 #: The scope of rules that hold for every community without a set of its own.
 SUBDISTRICT = "*"
+
+
+def _flag(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if type(value) is not bool:
+        raise BrokenRule(attribute.name, "must be a boolean")
 
 
 @value_type("rules")
@@ -48,6 +54,11 @@ class Rules:
     #: 居住证暂行条例 Art. 10: the yearly endorsement is made in the month(s) before each
     #: full year of residence; earlier is refused, later suspends the permit.
     permit_endorsement_window_months: int = attrs.field(default=1, validator=positive)
+    #: (local) S6: whether 基本满意 (fairly satisfied) counts as satisfied in the
+    #: satisfaction rate. No standard fixes it: a jurisdiction's reading of its survey.
+    fairly_satisfied_counts: bool = attrs.field(default=False, validator=_flag)
+    #: (local) S6: whether 基本安全 (fairly safe) counts as safe in the sense of security.
+    fairly_safe_counts: bool = attrs.field(default=False, validator=_flag)
 
 
 DEFAULT_RULES = Rules()

@@ -4,7 +4,13 @@ A campaign counts in the month and community where it was **held** (its ``Held``
 date and community; a campaign planned subdistrict-wide is held in one community). Its
 attendance is the count the organisers gave; materials add up over its distributions.
 
-Provenance: ``campaign_facts`` names the event that planned, held or cancelled it.
+People named as present (``ParticipantsRecorded``) are rows of ``campaign_people``,
+one per campaign and person: the person's opaque ref (as the events carry it; names stay
+sealed), with where and when the campaign was held. Reports count them and never show the
+refs. ``named`` on the campaign's row counts them beside the head count.
+
+Provenance: ``campaign_facts`` names the event that planned, held or cancelled it; each
+participant's row names the event that recorded them.
 """
 
 from __future__ import annotations
@@ -14,11 +20,18 @@ from typing import Any
 from safecomm_core.dates import local_date
 from safecomm_core.domain.campaign import Campaign
 from safecomm_core.projections.definition import Projection
-from safecomm_core.projections.provenance import fact_table, last_event_columns, set_fact, touch
+from safecomm_core.projections.provenance import (
+    event_values,
+    fact_table,
+    last_event_columns,
+    provenance_columns,
+    set_fact,
+    touch,
+)
 from safecomm_core.projections.schema import DATE, INTEGER, TEXT, TIMESTAMP, Column, Table
 from safecomm_core.projections.writer import ViewWriter
 
-__all__ = ["CAMPAIGNS", "CAMPAIGN_FACTS", "CAMPAIGN_ROWS"]
+__all__ = ["CAMPAIGNS", "CAMPAIGN_FACTS", "CAMPAIGN_PARTICIPANTS", "CAMPAIGN_ROWS"]
 
 CAMPAIGN_ROWS = Table(
     "campaigns",
@@ -38,6 +51,7 @@ CAMPAIGN_ROWS = Table(
         Column("partners", INTEGER, nullable=False),
         Column("materials", INTEGER, nullable=False, doc="items handed out or put up"),
         Column("bravery_acts", INTEGER, nullable=False),
+        Column("named", INTEGER, nullable=False, doc="people named as present"),
         Column("cancelled_at", TIMESTAMP),
         *last_event_columns(),
     ),
@@ -50,10 +64,24 @@ CAMPAIGN_FACTS = fact_table(
     "campaign_facts", "campaign_id", "The event that planned, held or cancelled a campaign."
 )
 
+CAMPAIGN_PARTICIPANTS = Table(
+    "campaign_people",
+    columns=(
+        Column("campaign_id", TEXT, nullable=False),
+        Column("person_ref", TEXT, nullable=False, doc="the person's opaque ref, never a name"),
+        Column("held_in", TEXT, nullable=False, doc="the community the campaign was held in"),
+        Column("held_on", DATE, nullable=False),
+        *provenance_columns(),
+    ),
+    key=("campaign_id", "person_ref"),
+    indexes=(("held_on",),),
+    doc="One row per person named as present at a campaign.",
+)
+
 CAMPAIGNS = Projection(
     "campaigns",
-    version=1,
-    tables=(CAMPAIGN_ROWS, CAMPAIGN_FACTS),
+    version=2,
+    tables=(CAMPAIGN_ROWS, CAMPAIGN_FACTS, CAMPAIGN_PARTICIPANTS),
     doc="Publicity campaigns: held where and when, attendance, materials.",
 )
 
@@ -79,6 +107,7 @@ def _planned(view: ViewWriter, event: Campaign.Planned, notification_id: int) ->
             "partners": 0,
             "materials": 0,
             "bravery_acts": 0,
+            "named": 0,
             "version": event.originator_version,
             "notification_id": notification_id,
         },
@@ -117,6 +146,25 @@ def _materials(
 def _bravery(view: ViewWriter, event: Campaign.BraveryPublicised, notification_id: int) -> None:
     row = touch(view, CAMPAIGN_ROWS, event, notification_id)
     view.update(CAMPAIGN_ROWS, row["campaign_id"], bravery_acts=row["bravery_acts"] + 1)
+
+
+@CAMPAIGNS.handles(Campaign.ParticipantsRecorded)
+def _participants(
+    view: ViewWriter, event: Campaign.ParticipantsRecorded, notification_id: int
+) -> None:
+    row = touch(view, CAMPAIGN_ROWS, event, notification_id)
+    view.update(CAMPAIGN_ROWS, row["campaign_id"], named=row["named"] + len(event.participants))
+    for person in event.participants:
+        view.insert(
+            CAMPAIGN_PARTICIPANTS,
+            {
+                "campaign_id": row["campaign_id"],
+                "person_ref": person.ref,
+                "held_in": row["held_in"],
+                "held_on": row["held_on"],
+                **event_values(event, notification_id),
+            },
+        )
 
 
 @CAMPAIGNS.handles(Campaign.Cancelled)

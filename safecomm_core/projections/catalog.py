@@ -22,6 +22,7 @@ def builtin_projections() -> tuple[Projection, ...]:
     from safecomm_core.projections.patrols import PATROLS
     from safecomm_core.projections.phases import PHASES
     from safecomm_core.projections.police_statistics import POLICE
+    from safecomm_core.projections.populations import POPULATIONS
     from safecomm_core.projections.prevention_assets import ASSETS
     from safecomm_core.projections.rules import RULEBOOK
     from safecomm_core.projections.surveys import SURVEYS
@@ -37,6 +38,7 @@ def builtin_projections() -> tuple[Projection, ...]:
         BROADCASTS,
         ASSETS,
         POLICE,
+        POPULATIONS,
         TARGETS,
         MIGRANTS,
         PHASES,

@@ -58,6 +58,7 @@ from safecomm_core.projections.meetings import (
 from safecomm_core.projections.phases import PHASE_FACTS, PHASE_ROWS, PHASES
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
+from safecomm_core.reports.counting import Counted, Tally, measure
 from safecomm_core.reports.model import Figure, Report, Section, columns
 from safecomm_core.reports.reading import (
     Reader,
@@ -66,18 +67,23 @@ from safecomm_core.reports.reading import (
     in_scope,
     read_views,
 )
+from safecomm_core.reports.stored import Resolve, StoredEvents, no_events
 from safecomm_core.service import Safecomm
 
 __all__ = [
     "DEFINITION_VERSION",
     "ELEMENTS",
+    "FIGURE_DEFINITIONS",
     "GAP_KINDS",
     "MEASURE_ZH",
     "NOT_EVIDENCE_OF_WORK",
     "PROJECTIONS",
     "Element",
+    "explain_figure",
+    "figure_of",
     "measures_served",
     "self_assessment",
+    "tallies",
 ]
 
 #: The views the self-assessment reads: catch these up before calling it.
@@ -239,6 +245,25 @@ def self_assessment(
     )
 
 
+def explain_figure(
+    source: Safecomm | Projector, figure_id: str, *, as_of: date, community: str | None = None
+) -> tuple[Figure, Tally]:
+    """One figure of the self-assessment as of the end of ``as_of`` for ``community``, and
+    what it counted with the stored events behind each item (read from the log)."""
+    indicator(figure_id)  # an unknown id is a LookupError naming the known ones
+    with caught_up(source, PROJECTIONS) as projector, read_views(projector, PROJECTIONS) as read:
+        facts = _Facts.read(read, as_of, community)
+        counted = tallies(
+            facts,
+            _measures(facts),
+            _phases(facts),
+            _meetings(facts),
+            StoredEvents(projector.log),
+        )
+    tally = counted[figure_id]
+    return figure_of(figure_id, tally, as_of.isoformat(), community or "*"), tally
+
+
 # -- reading ------------------------------------------------------------------------------
 
 
@@ -252,6 +277,7 @@ class _Group:
     commands: int
     events: int
     latest: date | None
+    first: int | None  # the position of the first such command's receipt
 
 
 @attrs.frozen
@@ -259,6 +285,7 @@ class _Facts:
     """Everything the report counts, read in one consistent state and cut at the day."""
 
     as_of: date
+    scope: str | None  # a community, or None for the subdistrict
     groups: tuple[_Group, ...]
     phases: tuple[Row, ...]
     phase_facts: tuple[Row, ...]
@@ -282,6 +309,7 @@ class _Facts:
         )
         return cls(
             as_of=as_of,
+            scope=scope,
             groups=_evidence_groups(read, end, scope),
             phases=phases,
             phase_facts=tuple(f for f in phase_facts if f["phase_id"] in planned),
@@ -295,15 +323,16 @@ def _evidence_groups(read: Reader, end: datetime, scope: str | None) -> tuple[_G
     """The evidence view summed per command type, phase and community, in the database."""
     t = EVIDENCE_ROWS
     fetched = read.fetchall(
-        "SELECT command_type, phase, community, COUNT(*), SUM(events), MAX(occurred_on) "
-        f"FROM {read.name(t)} WHERE occurred_at < ? AND command_type IS NOT NULL "
+        "SELECT command_type, phase, community, COUNT(*), SUM(events), MAX(occurred_on), "
+        f"MIN(notification_id) FROM {read.name(t)} "
+        "WHERE occurred_at < ? AND command_type IS NOT NULL "
         "GROUP BY command_type, phase, community",
         (read.param(t, "occurred_at", end),),
     )
     return tuple(
         _Group(kind, phase, community or "*", int(n), int(events or 0),
-               read.value(t, "occurred_on", latest))
-        for kind, phase, community, n, events, latest in fetched
+               read.value(t, "occurred_on", latest), None if first is None else int(first))
+        for kind, phase, community, n, events, latest, first in fetched
         if in_scope(community or "*", scope)
     )  # fmt: skip
 
@@ -503,8 +532,8 @@ class _Meetings:
     months: tuple[_Month, ...]
     expected: tuple[str, ...]  # months the programme expects a meeting in, by the day
     held_in: frozenset[str]
-    actions_due: int
-    actions_on_time: int
+    #: Each action due before the day, and whether it was closed by then, not late.
+    due_actions: tuple[tuple[Row, bool], ...]
     overdue: int
 
 
@@ -516,7 +545,8 @@ def _meetings(facts: _Facts) -> _Meetings:
         per[m["month"]]["meetings"] += 1
     for p in facts.problems:
         per[month_of.get(p["meeting_id"], "?")]["problems"] += 1
-    due = on_time = overdue_total = 0
+    overdue_total = 0
+    due: list[tuple[Row, bool]] = []
     for a in facts.actions:
         c = per[a["month"]]
         c["assigned"] += 1
@@ -527,8 +557,7 @@ def _meetings(facts: _Facts) -> _Meetings:
         else:
             c["open"] += 1
         if a["due"] < facts.as_of:
-            due += 1
-            on_time += closed and not a["late"]
+            due.append((a, closed and not a["late"]))
             if not closed:
                 c["overdue"] += 1
                 overdue_total += 1
@@ -541,8 +570,7 @@ def _meetings(facts: _Facts) -> _Meetings:
         months=months,
         expected=_expected_months(facts),
         held_in=frozenset(m["month"] for m in facts.meetings),
-        actions_due=due,
-        actions_on_time=on_time,
+        due_actions=tuple(due),
         overdue=overdue_total,
     )
 
@@ -604,6 +632,127 @@ def _gaps(
 # -- figures -----------------------------------------------------------------------------
 
 
+#: What each of the report's figures counts (and the events explain names for each item).
+FIGURE_DEFINITIONS: dict[str, str] = {
+    "measure_evidence_coverage": (
+        "Denominator: the plan's measures. Numerator: those with a command serving them "
+        "handled by the day (phase commands and a wave's opening for their own phase only; "
+        "planning a phase or marking it overdue is bookkeeping). Events: the receipt of the "
+        "first such command."
+    ),
+    "phase_completion_rate": (
+        "Denominator: the phases whose window ended before the day (events: the plan). "
+        "Numerator: those completed (and the completion)."
+    ),
+    "deliverable_completion_rate": (
+        "Denominator: the required deliverables of those phases (events: the plan requiring "
+        "them). Numerator: those recorded (and the first record of each)."
+    ),
+    "meeting_month_coverage": (
+        "Denominator: the months from the programme's first window (or first meeting) to its "
+        "last window, before the day's own month. Numerator: those with a meeting held for "
+        "them (events: the first such meeting)."
+    ),
+    "action_on_time_rate": (
+        "Denominator: corrective actions due before the day (events: the assignment). "
+        "Numerator: those closed by the day and not late (and the closing)."
+    ),
+}
+
+
+def tallies(
+    facts: _Facts,
+    measures: list[_Measure],
+    phases: list[_Phase],
+    meetings: _Meetings,
+    events: Resolve,
+) -> dict[str, Tally]:
+    """What each of the report's figures counted for its scope, each item with the events
+    ``events`` finds behind it (:data:`FIGURE_DEFINITIONS` says what each counts)."""
+    scope = facts.scope or "*"
+
+    def item(*positions: int | None) -> Counted:
+        return Counted(scope, events(positions))
+
+    first: dict[str, int] = {}
+    for g in facts.groups:
+        for m in measures_served(g.command_type, g.phase):
+            if g.first is not None and (m not in first or g.first < first[m]):
+                first[m] = g.first
+    evidence = [(item(), item(first.get(m.id)) if m.evidenced else None) for m in measures]
+
+    by_phase: dict[str, list[Row]] = defaultdict(list)
+    for f in sorted(facts.phase_facts, key=lambda f: f["notification_id"]):
+        by_phase[f["phase"]].append(f)
+
+    def fact(phase: str, kind: str, name: str | None = None) -> int | None:
+        return next(
+            (
+                f["notification_id"]
+                for f in by_phase[phase]
+                if f["fact"] == kind and (name is None or f["name"] == name)
+            ),
+            None,
+        )
+
+    due = [p for p in phases if p.due]
+    completion = [
+        (item(fact(p.phase, "planned")),
+         item(fact(p.phase, "planned"), fact(p.phase, "completed"))
+         if p.completed is not None else None)
+        for p in due
+    ]  # fmt: skip
+    deliverables = [
+        (item(fact(p.phase, "planned")),
+         item(fact(p.phase, "planned"), fact(p.phase, "deliverable", name))
+         if name in p.delivered else None)
+        for p in due
+        for name in p.required
+    ]  # fmt: skip
+    held: dict[str, int] = {}
+    for meeting in sorted(facts.meetings, key=lambda row: row["notification_id"]):
+        held.setdefault(meeting["month"], meeting["notification_id"])
+    months = [
+        (item(), item(held[month]) if month in meetings.held_in else None)
+        for month in meetings.expected
+    ]
+    actions = [
+        (item(a["assigned_notification"]),
+         item(a["assigned_notification"], a["closed_notification"]) if on_time else None)
+        for a, on_time in meetings.due_actions
+    ]  # fmt: skip
+    return {
+        "measure_evidence_coverage": _tally(evidence),
+        "phase_completion_rate": _tally(completion),
+        "deliverable_completion_rate": _tally(deliverables),
+        "meeting_month_coverage": _tally(months),
+        "action_on_time_rate": _tally(actions),
+    }
+
+
+def _tally(pairs: Iterable[tuple[Counted, Counted | None]]) -> Tally:
+    listed = list(pairs)
+    return Tally(
+        tuple(num for _, num in listed if num is not None), tuple(den for den, _ in listed)
+    )
+
+
+def figure_of(figure_id: str, tally: Tally, period: str, scope: str) -> Figure:
+    """A self-assessment figure from its tally."""
+    known = indicator(figure_id)
+    numerator, denominator, value = measure("rate", tally)
+    return Figure(
+        id=figure_id,
+        numerator=numerator,
+        denominator=denominator,
+        value=value,
+        period=period,
+        scope=scope,
+        definition_version=known.version,
+        basis=known.basis.value,
+    )
+
+
 def _figures(
     facts: _Facts,
     measures: list[_Measure],
@@ -612,31 +761,8 @@ def _figures(
     scope: str,
 ) -> tuple[Figure, ...]:
     period = facts.as_of.isoformat()
-    due = [p for p in phases if p.due]
-    required = sum(len(p.required) for p in due)
-
-    def figure(id_: str, numerator: int, denominator: int, scope: str = scope) -> Figure:
-        known = indicator(id_)
-        return Figure(
-            id=id_,
-            numerator=numerator,
-            denominator=denominator,
-            value=numerator / denominator if denominator else None,
-            period=period,
-            scope=scope,
-            definition_version=known.version,
-            basis=known.basis.value,
-        )
-
-    figures = [
-        figure("measure_evidence_coverage", sum(m.evidenced for m in measures), len(measures)),
-        figure("phase_completion_rate", sum(p.completed is not None for p in due), len(due)),
-        figure("deliverable_completion_rate", required - sum(len(p.missing) for p in due),
-               required),
-        figure("meeting_month_coverage",
-               sum(m in meetings.held_in for m in meetings.expected), len(meetings.expected)),
-        figure("action_on_time_rate", meetings.actions_on_time, meetings.actions_due),
-    ]  # fmt: skip
+    counted = tallies(facts, measures, phases, meetings, no_events)
+    figures = [figure_of(i, tally, period, scope) for i, tally in counted.items()]
     if scope == "*":
         # Communities side by side: each community's own facts with the subdistrict's.
         for community in sorted({g.community for g in facts.groups} - {"*"}):
@@ -646,10 +772,10 @@ def _figures(
                 if g.community in (community, "*")
                 for m in measures_served(g.command_type, g.phase)
             }
-            figures.append(
-                figure("measure_evidence_coverage", len(served & {m.id for m in measures}),
-                       len(measures), community)
-            )  # fmt: skip
+            one = Counted(community, ())
+            found = len(served & {m.id for m in measures})
+            counted_here = Tally((one,) * found, (one,) * len(measures))
+            figures.append(figure_of("measure_evidence_coverage", counted_here, period, community))
     return tuple(figures)
 
 

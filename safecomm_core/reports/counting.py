@@ -78,11 +78,16 @@ class Tally:
 
     numerator: tuple[Counted, ...] = ()
     denominator: tuple[Counted, ...] = ()
+    #: What the subdistrict's figure counts where it is not everything the communities'
+    #: figures count (a survey figure reads the subdistrict's latest wave and each
+    #: community's own); None: the subdistrict counts everything.
+    overall: Tally | None = None
 
     def scoped(self, scope: str) -> Tally:
-        """Only what belongs to ``scope`` (a community; ``*``: everything)."""
+        """Only what belongs to ``scope`` (a community; ``*``: everything, or the
+        subdistrict's own count when the tally has one)."""
         if scope == "*":
-            return self
+            return self if self.overall is None else self.overall
         return self._by_community.get(scope, _EMPTY)
 
     @functools.cached_property

@@ -26,7 +26,7 @@ import bisect
 import functools
 import inspect
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
 import attrs
@@ -35,30 +35,19 @@ from safecomm_core.dates import Month, local_date
 from safecomm_core.domain.dispute import settlement_due
 from safecomm_core.domain.grid_alert import ack_due
 from safecomm_core.domain.migrant import long_residence_from
+from safecomm_core.domain.rules import SUBDISTRICT, Rules
 from safecomm_core.domain.survey import FivePointScale, Satisfaction, Security, Wave
 from safecomm_core.indicators import Indicator, indicator
+from safecomm_core.projections.populations import in_force
 from safecomm_core.projections.schema import Row
 from safecomm_core.reports.counting import Counted, EventRef, Kind, Tally
+from safecomm_core.reports.reading import RuleUsed, rule_used
 from safecomm_core.reports.register import Register, event_ref
 
-__all__ = ["DEFINITIONS", "Definition", "Settings", "latest_wave"]
+__all__ = ["DEFINITIONS", "Definition", "latest_wave"]
 
 
-@attrs.frozen
-class Settings:
-    """Choices a report is made with (they change what some definitions count).
-
-    ``count_fairly``: the jurisdiction's setting whether the middle answers 基本满意 and
-    基本安全 count as favourable; it changes the survey definitions'
-    version label to ``1+basic``. ``population``: residents per community, for incidence
-    per 10,000 (no event records a population; without it that figure is left out).
-    """
-
-    count_fairly: bool = False
-    population: Mapping[str, int] | None = None
-
-
-Compute = Callable[[Register, Month, Settings], Tally]
+Compute = Callable[[Register, Month], Tally]
 
 
 @attrs.frozen
@@ -69,7 +58,9 @@ class Definition:
     indicator: Indicator
     kind: Kind
     compute: Compute
-    uses_fairly: bool = False
+    #: The rule (of :class:`~safecomm_core.domain.rules.Rules`) that decides how the
+    #: figure reads its data, one for the whole scope: the survey scales' middle answer.
+    reading_rule: str | None = None
 
     @property
     def id(self) -> str:
@@ -91,11 +82,28 @@ class Definition:
         """What the numerator and denominator count (the definition's docstring)."""
         return inspect.getdoc(self.compute) or ""
 
-    def version_label(self, settings: Settings) -> str:
-        """The definition version as reported, with the settings that change it."""
-        return (
-            f"{self.version}+basic" if self.uses_fairly and settings.count_fairly else self.version
-        )
+    def reading(self, reg: Register, month: Month, scope: str) -> RuleUsed | None:
+        """The rules in force for ``scope`` on the month's last day, where a rule decides
+        how this figure reads its data (None for the others)."""
+        if self.reading_rule is None:
+            return None
+        return rule_used(reg.rule_versions, scope, month.last)
+
+    def version_label(self, reg: Register, month: Month, scope: str) -> str:
+        """The definition version as reported: ``1+basic`` when the reading in force
+        counts the middle answer."""
+        used = self.reading(reg, month, scope)
+        if used is not None and self.reading_rule and getattr(used.rules, self.reading_rule):
+            return f"{self.version}+basic"
+        return self.version
+
+    def reading_label(self, reg: Register, month: Month, scope: str) -> str:
+        """The rule and the version it came from: ``fairly_safe_counts = True (* from
+        2015-01-01)``; empty for a figure no single rule reads."""
+        used = self.reading(reg, month, scope)
+        if used is None or self.reading_rule is None:
+            return ""
+        return f"{used.label(self.reading_rule)} ({used.version_label})"
 
 
 #: Every indicator the monthly report computes, by id, in report order.
@@ -103,12 +111,12 @@ DEFINITIONS: dict[str, Definition] = {}
 
 
 def _indicator(
-    id: str, *, kind: Kind = "rate", uses_fairly: bool = False
+    id: str, *, kind: Kind = "rate", reading_rule: str | None = None
 ) -> Callable[[Compute], Compute]:
     def register(compute: Compute) -> Compute:
         if id in DEFINITIONS:
             raise ValueError(f"indicator {id!r} is defined twice")
-        DEFINITIONS[id] = Definition(indicator(id), kind, compute, uses_fairly)
+        DEFINITIONS[id] = Definition(indicator(id), kind, compute, reading_rule)
         return compute
 
     return register
@@ -140,7 +148,7 @@ def _closed_in(reg: Register, month: Month) -> Iterable[Row]:
 
 
 @_indicator("mediation_success_rate")
-def mediation_success(reg: Register, month: Month, _s: Settings) -> Tally:
+def mediation_success(reg: Register, month: Month) -> Tally:
     """调解成功率 (v1).
 
     Denominator: disputes whose mediation ended in the month, with an agreement
@@ -157,7 +165,7 @@ def mediation_success(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("agreement_performance_rate")
-def agreement_performance(reg: Register, month: Month, _s: Settings) -> Tally:
+def agreement_performance(reg: Register, month: Month) -> Tally:
     """协议履行率 (v1).
 
     Denominator: agreements reached in the month (AgreementReached).
@@ -180,7 +188,7 @@ def agreement_performance(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("settled_on_time_rate")
-def settled_on_time(reg: Register, month: Month, _s: Settings) -> Tally:
+def settled_on_time(reg: Register, month: Month) -> Tally:
     """按期调结率 (v1).
 
     Denominator: mediations that ended in the month (agreement or termination, as for the
@@ -205,7 +213,7 @@ def settled_on_time(reg: Register, month: Month, _s: Settings) -> Tally:
     return _tally(pairs)
 
 
-def _first_sessions(reg: Register, month: Month, _s: Settings) -> Tally:
+def _first_sessions(reg: Register, month: Month) -> Tally:
     """Time to first mediation (v1): hours from the report (Reported) to the first session
     (SessionHeld), for each dispute whose first session was held in the month. A dispute
     mediated on the spot by a patrol counts 0 hours. Events: the report and the session.
@@ -246,7 +254,7 @@ def _reported_share(reg: Register, month: Month, flag: str, fact: str) -> Tally:
 
 
 @_indicator("dispute_escalation_rate")
-def escalation(reg: Register, month: Month, _s: Settings) -> Tally:
+def escalation(reg: Register, month: Month) -> Tally:
     """民转刑 (reported to the police) (v1).
 
     Denominator: disputes reported in the month (Reported).
@@ -258,7 +266,7 @@ def escalation(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("onsite_settlement_share")
-def onsite_share(reg: Register, month: Month, _s: Settings) -> Tally:
+def onsite_share(reg: Register, month: Month) -> Tally:
     """Settled on the spot by patrols (v1).
 
     Denominator: disputes reported in the month (Reported).
@@ -274,7 +282,7 @@ def onsite_share(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("patrol_checkpoint_coverage")
-def checkpoint_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
+def checkpoint_coverage(reg: Register, month: Month) -> Tally:
     """Patrol checkpoint coverage (v1).
 
     Denominator: the checkpoints on the planned routes of the patrols of the month (each
@@ -319,13 +327,15 @@ def _receipt(unit: Row) -> datetime | None:
 
 
 @_indicator("alert_reach_rate")
-def alert_reach(reg: Register, month: Month, _s: Settings) -> Tally:
+def alert_reach(reg: Register, month: Month) -> Tally:
     """Alert reach (v1).
 
     Denominator: the recipient units of the alerts raised in the month: every member of the
-    network when the alert was raised, except the unit that raised it (fixed at Raised).
+    network when the alert was raised, except the unit that raised it (fixed at Raised);
+    not every unit of the network (see docs/domain.md, *Patrol and alert indicators*).
     Numerator: those that received it on at least one channel: a Delivered, or an
-    Acknowledged (a reply proves receipt where a channel gives no delivery receipt).
+    Acknowledged (a reply proves receipt where a channel gives no delivery receipt). A
+    send with no receipt and no reply, or a failure, is not a receipt.
     Events: the alert's raise; for the numerator also the delivery (or acknowledgement).
     """
     pairs = []
@@ -341,7 +351,7 @@ def alert_reach(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("alert_ack_rate")
-def alert_ack(reg: Register, month: Month, _s: Settings) -> Tally:
+def alert_ack(reg: Register, month: Month) -> Tally:
     """Alert acknowledged in time (v1).
 
     Denominator: the recipient units of the alerts raised in the month that were notified:
@@ -373,7 +383,7 @@ def alert_ack(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("alert_time_to_all_minutes", kind="median")
-def alert_time_to_all(reg: Register, month: Month, _s: Settings) -> Tally:
+def alert_time_to_all(reg: Register, month: Month) -> Tally:
     """Time to reach all units (v1): the median, over the alerts raised in the month that
     reached every recipient unit, of the minutes from the raise to the last unit's receipt
     (its first Delivered, else its Acknowledged). Alerts with no recipients, or with a unit
@@ -461,7 +471,7 @@ class _Workers:
 
 
 @_indicator("registration_coverage")
-def registration_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
+def registration_coverage(reg: Register, month: Month) -> Tally:
     """流动人口登记覆盖率 (v1), as of the last day of the month.
 
     Denominator: migrant workers known (now) to have been living in the subdistrict on that
@@ -486,7 +496,7 @@ def registration_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("timely_registration_rate")
-def timely_registration(reg: Register, month: Month, _s: Settings) -> Tally:
+def timely_registration(reg: Register, month: Month) -> Tally:
     """按时登记率 (v1).
 
     Denominator: registrations made in the month (Registered).
@@ -507,7 +517,7 @@ def timely_registration(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("proactive_service_rate")
-def proactive_service(reg: Register, month: Month, _s: Settings) -> Tally:
+def proactive_service(reg: Register, month: Month) -> Tally:
     """主动服务率 (M3.3) (v1), cumulative to the last day of the month.
 
     Denominator: workers registered by that day who had become eligible by then: resident
@@ -564,7 +574,7 @@ def proactive_service(reg: Register, month: Month, _s: Settings) -> Tally:
 
 
 @_indicator("prevention_asset_coverage")
-def asset_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
+def asset_coverage(reg: Register, month: Month) -> Tally:
     """技防物防覆盖率 (v1), as of the last day of the month.
 
     Denominator, one item each: every compound with at least one anti-theft device
@@ -612,43 +622,79 @@ def asset_coverage(reg: Register, month: Month, _s: Settings) -> Tally:
 _WAVES = tuple(Wave)
 
 
-def latest_wave(reg: Register, month: Month) -> Wave | None:
-    """The latest wave (baseline < mid-term < final) with a response by the month's end."""
+def latest_wave(reg: Register, month: Month, community: str = "*") -> Wave | None:
+    """The latest wave (baseline < mid-term < final) with a response by the month's end:
+    any response for the subdistrict (``*``), one collected in ``community`` otherwise."""
     end = month.last
-    found = {r["wave"] for r in reg.responses if r["occurred_on"] <= end}
+    found = {
+        r["wave"]
+        for r in reg.responses
+        if r["occurred_on"] <= end and community in ("*", r["community"])
+    }
     return next((w for w in reversed(_WAVES) if w.value in found), None)
 
 
-def _responses(reg: Register, month: Month) -> list[Row]:
-    wave = latest_wave(reg, month)
-    end = month.last
-    return [
-        r
-        for r in reg.responses
-        if wave is not None and r["wave"] == wave.value and r["occurred_on"] <= end
-    ]
+@attrs.frozen
+class _Read:
+    """The month's responses as each scope reads them, each with its counted item."""
+
+    communities: tuple[tuple[Row, Counted], ...]  # each community's latest wave
+    subdistrict: tuple[tuple[Row, Counted], ...]  # the subdistrict's latest wave
 
 
-def _survey_tally(reg: Register, month: Month, favourable: Callable[[Row], bool | None]) -> Tally:
-    pairs = []
-    for response, item in _counted_responses(reg, month):
-        verdict = favourable(response)
-        if verdict is None:
-            continue  # the question was left unanswered: not a valid respondent for it
-        pairs.append((item, item if verdict else None))
-    return _tally(pairs)
-
-
-def _counted_responses(reg: Register, month: Month) -> list[tuple[Row, Counted]]:
-    """The month's responses, each with its counted item (made once for the four rates)."""
+def _read_responses(reg: Register, month: Month) -> _Read:
+    """Made once per month for the four rates: which responses each scope reads."""
     key = f"survey responses {month}"
-    found: list[tuple[Row, Counted]] | None = reg.cache.get(key)
-    if found is None:
-        found = reg.cache[key] = [
-            (r, Counted(r["community"], (event_ref("survey", r["survey_id"], r),)))
-            for r in _responses(reg, month)
-        ]
+    found = reg.cache.get(key)
+    if isinstance(found, _Read):
+        return found
+    end = month.last
+    by_community: dict[str, list[Row]] = defaultdict(list)
+    for r in reg.responses:
+        if r["occurred_on"] <= end:
+            by_community[r["community"]].append(r)
+    items: dict[int, Counted] = {}
+    for rows in by_community.values():
+        for r in rows:
+            survey: str = r["survey_id"]
+            ref = event_ref("survey", reg.survey_refs.get(survey, survey), r)
+            items[id(r)] = Counted(r["community"], (ref,))
+    communities = []
+    for community, rows in sorted(by_community.items()):
+        wave = latest_wave(reg, month, community)
+        communities += [(r, items[id(r)]) for r in rows if wave and r["wave"] == wave.value]
+    wave = latest_wave(reg, month)
+    subdistrict = [
+        (r, items[id(r)])
+        for rows in by_community.values()
+        for r in rows
+        if wave is not None and r["wave"] == wave.value
+    ]
+    found = reg.cache[key] = _Read(tuple(communities), tuple(subdistrict))
     return found
+
+
+#: Whether a response counts as favourable (None: the question was left unanswered) under
+#: the rules in force for the scope the figure is of.
+_Verdict = Callable[[Row, Rules], "bool | None"]
+
+
+def _survey_tally(reg: Register, month: Month, verdict: _Verdict) -> Tally:
+    end = month.last
+
+    def tally(found: Iterable[tuple[Row, Counted]], rules_of: Callable[[Row], Rules]) -> Tally:
+        pairs = []
+        for response, item in found:
+            favourable = verdict(response, rules_of(response))
+            if favourable is None:
+                continue  # the question was left unanswered: not a valid respondent for it
+            pairs.append((item, item if favourable else None))
+        return _tally(pairs)
+
+    read = _read_responses(reg, month)
+    subdistrict_rules = reg.rules_at("*", end)
+    each = tally(read.communities, lambda r: reg.rules_at(r["community"], end))
+    return attrs.evolve(each, overall=tally(read.subdistrict, lambda _r: subdistrict_rules))
 
 
 @functools.cache
@@ -658,59 +704,100 @@ def _favourable(scale: type[FivePointScale], answer: str, fairly: bool) -> bool:
 
 
 _SURVEY_DOC = """
-    Responses: those of the latest survey wave (baseline, mid-term, final) with a response
-    recorded by the last day of the month, and of that wave only the responses that
-    occurred by then; community: where each was collected. Events: each response
-    (ResponseRecorded; anonymous: it names the questionnaire, never the person).
+    Responses: a community's figure reads the latest survey wave (baseline, mid-term,
+    final) with a response collected in that community by the last day of the month, and
+    of that wave the community's responses that occurred by then; the subdistrict's figure
+    reads the latest wave with any response by then, and all of that wave's responses
+    that occurred by then. Events: each response (ResponseRecorded; anonymous: it names
+    the questionnaire, never the person).
 """
 
 
 @_indicator("awareness_rate")
-def awareness(reg: Register, month: Month, _s: Settings) -> Tally:
+def awareness(reg: Register, month: Month) -> Tally:
     """知晓率 (v1).
 
     Denominator: valid respondents: responses that answered whether they know of the
     programme and its measures. Numerator: those who said they know.
     """
-    return _survey_tally(reg, month, lambda r: r["aware"])
+    return _survey_tally(reg, month, lambda r, _rules: r["aware"])
 
 
 @_indicator("participation_rate")
-def participation(reg: Register, month: Month, _s: Settings) -> Tally:
+def participation(reg: Register, month: Month) -> Tally:
     """参与率 (survey) (v1).
 
     Denominator: valid respondents: responses that answered whether they took part in at
     least one of the programme's activities. Numerator: those who said they did.
     """
-    return _survey_tally(reg, month, lambda r: r["participated"])
+    return _survey_tally(reg, month, lambda r, _rules: r["participated"])
 
 
-@_indicator("satisfaction_rate", uses_fairly=True)
-def satisfaction(reg: Register, month: Month, settings: Settings) -> Tally:
+@_indicator("participation_register_rate")
+def participation_register(reg: Register, month: Month) -> Tally:
+    """参与率 (register) (v1): people named as present at the programme's activities, as a
+    share of the people living in the scope; beside the survey's participation rate, which
+    rests on what respondents say.
+
+    Numerator: distinct people (person refs) named as present (ParticipantsRecorded) at
+    campaigns held in the twelve months up to the month's end: each person once however
+    many campaigns they came to; in a community's figure, once if they came to any held
+    there; in the subdistrict's, once in all. Head counts of campaigns where no names were
+    taken are not in it.
+    Denominator: the people of the scope: each community's registered residents and
+    migrants in its population in force on the month's last day; the subdistrict's is the
+    sum. Not applicable for a community with no population by then, nor for the
+    subdistrict while a community with people named has none.
+    Events: the event that first named each person in the scope; each population's count.
+    """
+    first, end = month.shift(1 - _YEAR).first, month.last
+    refs = {c["campaign_id"]: c["ref"] for c in reg.campaigns}
+    named = sorted(
+        (p for p in reg.participants if first <= p["held_on"] <= end),
+        key=lambda p: p["notification_id"],
+    )
+    each: dict[tuple[str, str], Counted] = {}
+    everyone: dict[str, Counted] = {}
+    for p in named:
+        item = Counted(p["held_in"], (event_ref("campaign", refs[p["campaign_id"]], p),))
+        each.setdefault((p["held_in"], p["person_ref"]), item)
+        everyone.setdefault(p["person_ref"], item)
+    people, known = _people(reg, end, per=1)
+    unknown = {c for c, _ in each} - {SUBDISTRICT} - known
+    overall = Tally(tuple(everyone.values()), () if unknown else people)
+    return Tally(tuple(each.values()), people, overall=overall)
+
+
+@_indicator("satisfaction_rate", reading_rule="fairly_satisfied_counts")
+def satisfaction(reg: Register, month: Month) -> Tally:
     """满意率 (v1; ``1+basic`` when 基本满意 counts).
 
     Denominator: valid respondents: responses that answered the satisfaction question.
-    Numerator: 很满意 + 满意, and 基本满意 too when the setting says so.
+    Numerator: 很满意 + 满意, and 基本满意 too where the rule ``fairly_satisfied_counts``
+    in force for the figure's scope on the month's last day says so.
     """
 
-    def favourable(r: Row) -> bool | None:
+    def favourable(r: Row, rules: Rules) -> bool | None:
         answer = r["satisfaction"]
-        return None if answer is None else _favourable(Satisfaction, answer, settings.count_fairly)
+        if answer is None:
+            return None
+        return _favourable(Satisfaction, answer, rules.fairly_satisfied_counts)
 
     return _survey_tally(reg, month, favourable)
 
 
-@_indicator("sense_of_security_rate", uses_fairly=True)
-def security(reg: Register, month: Month, settings: Settings) -> Tally:
+@_indicator("sense_of_security_rate", reading_rule="fairly_safe_counts")
+def security(reg: Register, month: Month) -> Tally:
     """群众安全感 (v1; ``1+basic`` when 基本安全 counts).
 
     Denominator: valid respondents: responses that answered the sense-of-security question.
-    Numerator: 很安全 + 安全, and 基本安全 too when the setting says so.
+    Numerator: 很安全 + 安全, and 基本安全 too where the rule ``fairly_safe_counts`` in
+    force for the figure's scope on the month's last day says so.
     """
 
-    def favourable(r: Row) -> bool | None:
+    def favourable(r: Row, rules: Rules) -> bool | None:
         answer = r["security"]
-        return None if answer is None else _favourable(Security, answer, settings.count_fairly)
+        return None if answer is None else _favourable(Security, answer, rules.fairly_safe_counts)
 
     return _survey_tally(reg, month, favourable)
 
@@ -740,15 +827,15 @@ def _cases(reg: Register, last: Month) -> list[Counted] | None:
 
 
 @_indicator("incidence_change", kind="change")
-def incidence_change(reg: Register, month: Month, _s: Settings) -> Tally:
+def incidence_change(reg: Register, month: Month) -> Tally:
     """发案率变化 (v1), from the police station's figures only (outside data).
 
     (cases in the twelve months up to the month − cases in the twelve months before those)
     / cases in the twelve months before, each month the police's latest figure (a
-    correction replaces the count it corrects), summed over categories. The resident
-    population is taken as unchanged between the two years (no event records it), so the
-    change in cases per 10,000 residents equals the change in cases. Not applicable unless
-    both years have a figure for every month, or when the earlier year has no case.
+    correction replaces the count it corrects), summed over categories. A change in
+    cases: the population each year divides by is in ``incidence_per_10k``. Not
+    applicable unless both years have a figure for every month, or when the earlier year
+    has no case.
     Numerator: the difference in cases; denominator: the cases of the earlier year.
     Events: the event each figure's count comes from.
     """
@@ -758,22 +845,47 @@ def incidence_change(reg: Register, month: Month, _s: Settings) -> Tally:
     return Tally(tuple(now), tuple(before))
 
 
+def populations_in_force(reg: Register, day: date) -> dict[str, Row]:
+    """Each community's population in force on ``day`` (its latest count by then)."""
+    return in_force(reg.populations, day)
+
+
+def _people(reg: Register, day: date, *, per: int) -> tuple[tuple[Counted, ...], set[str]]:
+    """Each community's people in force on ``day`` (residents and migrants) in units of
+    ``per``, with the event of its count; and the communities that have one."""
+    found = populations_in_force(reg, day)
+    items = tuple(
+        Counted(
+            community,
+            reg.population_facts.get(row["population_id"], "count"),
+            weight=(row["residents"] + row["migrants"]) / per,
+        )
+        for community, row in sorted(found.items())
+    )
+    return items, set(found)
+
+
 @_indicator("incidence_per_10k", kind="rate")
-def incidence_per_10k(reg: Register, month: Month, settings: Settings) -> Tally:
-    """发案率 (v1): cases per 10,000 residents over the twelve months up to the month, from
-    the police's figures only (outside data).
+def incidence_per_10k(reg: Register, month: Month) -> Tally:
+    """发案率 (v1): cases per 10,000 people living in the scope over the twelve months up to
+    the month, from the police's figures and the recorded populations (outside data).
 
     Numerator: the police's latest figures for those twelve months, summed over categories
     (not applicable unless every month has a figure).
-    Denominator: the residents of the scope (a setting: no event records a population), in
-    ten-thousands. Left out of the report when no population is given.
-    Events: the event each figure's count comes from.
+    Denominator: the people of the scope in ten-thousands: each community's registered
+    residents and migrants in the population in force on the month's last day (its count
+    with the latest as-of day by then, corrections applied); the subdistrict's is the sum
+    of its communities'. Not applicable for a community with no population by then, nor
+    for the subdistrict while a community with police figures has none. Left out of the
+    report while no population is recorded at all.
+    Events: the event each figure's count comes from, and each population's count.
     """
-    population = settings.population or {}
     cases = _cases(reg, month)
     if cases is None:
         return Tally()
-    residents = [
-        Counted(community, (), weight=count / 10_000) for community, count in population.items()
-    ]
-    return Tally(tuple(cases), tuple(residents))
+    people, known = _people(reg, month.last, per=10_000)
+    unknown = {c.community for c in cases} - {SUBDISTRICT} - known
+    # Cases of a community whose people are not known cannot be set against the sum of
+    # the others': the subdistrict's figure waits for every community's population.
+    overall = Tally(tuple(cases), ()) if unknown else None
+    return Tally(tuple(cases), people, overall=overall)

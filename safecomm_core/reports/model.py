@@ -31,6 +31,7 @@ __all__ = [
 
 Cell = str | int | float | None
 
+
 def label(indicator_id: str, lang: str = "zh") -> str:
     """The name of an indicator in ``lang`` ("zh" or "en"); the id itself if unknown.
 
@@ -71,6 +72,10 @@ class Figure:
     scope: str  # a community id, or "*" for the subdistrict
     definition_version: str
     basis: str  # "register", "survey" or "police"
+    #: The rule that decided how the figure read its data, with the version of the rules
+    #: it came from (``fairly_safe_counts = True (* from 2015-01-01)``); empty when no one
+    #: rule does.
+    reading: str = ""
 
 
 @attrs.frozen

@@ -40,7 +40,12 @@ from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
 from safecomm_core.reports.counting import Tally, measure
 from safecomm_core.reports.disclosure import SUPPRESSED, WITHHELD, suppress
-from safecomm_core.reports.indicators import DEFINITIONS, Definition, Settings, latest_wave
+from safecomm_core.reports.indicators import (
+    DEFINITIONS,
+    Definition,
+    latest_wave,
+    populations_in_force,
+)
 from safecomm_core.reports.model import Cell, Figure, Report, Section, Series, columns
 from safecomm_core.reports.reading import caught_up, dead_letters
 from safecomm_core.reports.register import PROJECTIONS, Facts, Register, load
@@ -68,7 +73,6 @@ def monthly_report(
     period: str | None = None,
     scope: str = "*",
     *,
-    settings: Settings | None = None,
     generated_at: datetime | None = None,
 ) -> Report:
     """The monthly report for ``period`` (``YYYY-MM``; default: the latest month with
@@ -76,8 +80,8 @@ def monthly_report(
 
     ``source`` is a store or a projector over it. Either way the report first catches up
     the views it reads (:data:`~safecomm_core.reports.register.PROJECTIONS`): a side
-    effect, it writes to the views database. ``settings`` are the report's choices
-    (whether 基本满意/基本安全 count, the population for incidence per 10,000).
+    effect, it writes to the views database. Every choice a figure depends on is in the
+    record: the rules adopted (readings of the survey) and the populations recorded.
 
     >>> from safecomm_core import open_store
     >>> with open_store("memory://") as service:
@@ -85,9 +89,8 @@ def monthly_report(
     >>> report.kind, report.period, report.figure("mediation_success_rate").value
     ('monthly', '2014-03', None)
     """
-    settings = settings or Settings()
     with caught_up(source, PROJECTIONS) as projector:
-        return _report(projector, period, scope, settings, generated_at)
+        return _report(projector, period, scope, generated_at)
 
 
 def latest_month(reg: Register) -> Month | None:
@@ -101,16 +104,20 @@ def latest_month(reg: Register) -> Month | None:
     return Month.of(max(moments)) if moments else None
 
 
-def tallies(
-    reg: Register, month: Month, settings: Settings, ids: Iterable[str] | None = None
-) -> dict[str, Tally]:
+def tallies(reg: Register, month: Month, ids: Iterable[str] | None = None) -> dict[str, Tally]:
     """Each indicator's tally for ``month`` (every indicator, or those of ``ids``)."""
     chosen = DEFINITIONS if ids is None else {i: DEFINITIONS[i] for i in ids}
-    return {i: d.compute(reg, month, settings) for i, d in chosen.items() if _applies(d, settings)}
+    return {i: d.compute(reg, month) for i, d in chosen.items() if applies(d, reg)}
 
 
-def _applies(definition: Definition, settings: Settings) -> bool:
-    return definition.id != "incidence_per_10k" or bool(settings.population)
+#: The figures whose denominator is the recorded population: left out until there is one.
+PER_PEOPLE = ("participation_register_rate", "incidence_per_10k")
+
+
+def applies(definition: Definition, reg: Register) -> bool:
+    """Whether the report gives ``definition``'s figure: those of :data:`PER_PEOPLE` only
+    once a population is recorded."""
+    return definition.id not in PER_PEOPLE or bool(reg.populations)
 
 
 def _fact_sets(reg: Register) -> tuple[Facts, ...]:
@@ -125,7 +132,7 @@ def _fact_sets(reg: Register) -> tuple[Facts, ...]:
 
 
 def figure_for(
-    definition: Definition, tally: Tally, month: Month, scope: str, settings: Settings
+    definition: Definition, tally: Tally, month: Month, scope: str, reg: Register
 ) -> Figure:
     """The figure of ``definition`` for ``scope`` from its ``tally`` for ``month``."""
     numerator, denominator, value = measure(definition.kind, tally.scoped(scope))
@@ -136,8 +143,9 @@ def figure_for(
         value=value,
         period=str(month),
         scope=scope,
-        definition_version=definition.version_label(settings),
+        definition_version=definition.version_label(reg, month, scope),
         basis=definition.basis,
+        reading=definition.reading_label(reg, month, scope),
     )
 
 
@@ -145,20 +153,17 @@ def _report(
     projector: Projector,
     period: str | None,
     scope: str,
-    settings: Settings,
     generated_at: datetime | None,
 ) -> Report:
     reg = load(projector)
     month = Month.parse(period) if period else latest_month(reg) or Month.of(datetime.now(UTC))
     communities = reg.communities()
     scopes = ["*", *communities] if scope == "*" else [scope]
-    now = tallies(reg, month, settings)
+    now = tallies(reg, month)
     figures = tuple(
-        figure_for(DEFINITIONS[i], tally, month, s, settings)
-        for i, tally in now.items()
-        for s in scopes
+        figure_for(DEFINITIONS[i], tally, month, s, reg) for i, tally in now.items() for s in scopes
     )
-    notes = list(_notes(reg, month, scope, communities, settings))
+    notes = list(_notes(reg, month, scopes, communities))
     return Report(
         kind="monthly",
         zh="月度社会治安报告",
@@ -168,15 +173,13 @@ def _report(
         generated_at=generated_at or datetime.now(UTC),
         figures=figures,
         sections=_Sections(reg, month, scope, communities, figures, projector).all(),
-        series=_series(reg, month, scopes, settings, now),
+        series=_series(reg, month, scopes, now),
         dead_letters=dead_letters(projector, PROJECTIONS),
         notes=tuple(notes),
     )
 
 
-def _notes(
-    reg: Register, month: Month, scope: str, communities: list[str], settings: Settings
-) -> Iterable[str]:
+def _notes(reg: Register, month: Month, scopes: list[str], communities: list[str]) -> Iterable[str]:
     yield (
         "按事件发生时间(occurred_at)统计，补录的事件计入其发生的月份。"
         " Counted by when things happened (occurred_at): facts entered late count in the "
@@ -187,41 +190,67 @@ def _notes(
         f" {SUPPRESSED}: 1 or 2 cases, not shown so as not to single anyone out; {WITHHELD}: "
         "withheld so that a suppressed count cannot be worked out from the totals."
     )
-    wave = latest_wave(reg, month)
+    waves = [(s, latest_wave(reg, month, s)) for s in scopes]
+    found = [f"{'街道 subdistrict' if s == '*' else s}: {w.value}" for s, w in waves if w]
     yield (
-        f"问卷指标取自截至本月末最近一轮调查: {wave.value}。"
-        f" Survey figures come from the latest wave by the month's end: {wave.value}."
-        if wave is not None
+        "问卷指标取自截至本月末各范围最近一轮调查 Survey figures come from each scope's "
+        f"latest wave by the month's end: {'; '.join(found)}."
+        if found
         else "截至本月末尚无问卷调查。 No survey response was recorded by the month's end."
     )
-    fairly = "计入" if settings.count_fairly else "不计入"
-    yield (
-        f"满意率、安全感{fairly}“基本满意/基本安全”。"
-        f" 基本满意/基本安全 {'count' if settings.count_fairly else 'do not count'} as "
-        "satisfied/safe."
-    )
-    if not settings.population:
+    for s in scopes:
+        rules = reg.rules_at(s, month.last)
+        counted = [
+            (zh, en)
+            for zh, en, counts in (
+                ("基本满意", "fairly satisfied", rules.fairly_satisfied_counts),
+                ("基本安全", "fairly safe", rules.fairly_safe_counts),
+            )
+            if counts
+        ]
+        if counted:
+            where = "街道 the subdistrict" if s == "*" else s
+            yield (
+                f"{where}: {'、'.join(zh for zh, _ in counted)} 计入满意/安全 (现行规则); "
+                f"{' and '.join(en for _, en in counted)} count as favourable under the "
+                "rules in force on the month's last day."
+            )
+    if not reg.populations:
         yield (
-            "未提供各社区常住人口，不计算每万人发案率。"
-            " No resident population was given: incidence per 10,000 is left out."
+            "尚无人口记录，不计算每万人发案率和台账参与率。"
+            " No population is recorded: incidence per 10,000 and participation by register "
+            "are left out."
+        )
+    else:
+        people = populations_in_force(reg, month.last)
+        shown = [
+            f"{c} {people[c]['residents'] + people[c]['migrants']} ({people[c]['as_of']}, "
+            f"{people[c]['basis']})"
+            for c in communities
+            if c in people and (c in scopes or "*" in scopes)
+        ]
+        yield (
+            "每万人发案率、台账参与率按月末有效的人口记录(户籍与流动人口)计算 Incidence per "
+            "10,000 and participation by register divide by the population in force on the "
+            f"month's last day: {'; '.join(shown)}."
         )
     yield "发案数据来自派出所(外部数据)。 Case counts are the police station's (outside data)."
-    if scope != "*" and scope not in communities:
-        yield f"社区 {scope} 尚无记录。 Community {scope} has no records yet."
+    for s in scopes:
+        if s != "*" and s not in communities:
+            yield f"社区 {s} 尚无记录。 Community {s} has no records yet."
 
 
 def _series(
     reg: Register,
     month: Month,
     scopes: Sequence[str],
-    settings: Settings,
     now: dict[str, Tally],
 ) -> tuple[Series, ...]:
     start = max(_first_month(reg) or month, month.shift(1 - MAX_SERIES_MONTHS))
     ids = [i for i in SERIES_INDICATORS if i in now]
     points: dict[tuple[str, str], list[tuple[str, float | None]]] = defaultdict(list)
     for m in month.since(start):
-        found = now if m == month else tallies(reg, m, settings, ids)
+        found = now if m == month else tallies(reg, m, ids)
         for i in ids:
             for s in scopes:
                 points[i, s].append((str(m), measure(DEFINITIONS[i].kind, found[i].scoped(s))[2]))
@@ -514,6 +543,7 @@ class _Sections:
                     community,
                     len(found),
                     sum(c["attendance"] for c in found),
+                    sum(c["named"] for c in found),
                     sum(c["materials"] for c in found),
                     sum(c["bravery_acts"] for c in found),
                     ", ".join(f"{t} {n}" for t, n in sorted(themes.items())),
@@ -527,6 +557,7 @@ class _Sections:
                 ("community", "社区", "Community"),
                 ("held", "举办场次", "Held"),
                 ("attendance", "参加人次", "Attendance"),
+                ("named", "其中实名签到", "Of them named"),
                 ("materials", "发放资料", "Materials"),
                 ("bravery", "见义勇为宣传", "Bravery publicised"),
                 ("themes", "主题", "Themes"),

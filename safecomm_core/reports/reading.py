@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from safecomm_core.dates import Month
 from safecomm_core.domain.rules import (
     DEFAULT_RULES,
     SUBDISTRICT,
@@ -28,6 +29,7 @@ from safecomm_core.domain.rules import (
     RuleVersion,
     version_in_force,
 )
+from safecomm_core.errors import FieldError, InvalidCommand
 from safecomm_core.projections.database import ViewDatabase, quote
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.errors import ProjectionError
@@ -44,6 +46,7 @@ __all__ = [
     "in_scope",
     "known_versions",
     "read_views",
+    "report_day",
     "rule_used",
 ]
 
@@ -158,3 +161,14 @@ def rule_used(versions: tuple[RuleVersion, ...], community: str, on: date) -> Ru
     """The rules in force in ``community`` on ``on``, and the version they come from."""
     version = version_in_force(versions, community, on)
     return RuleUsed(DEFAULT_RULES if version is None else version.rules, version)
+
+
+def report_day(period: str) -> date:
+    """The day a report "as of a day" is for: ``YYYY-MM-DD``, or the last day of a month
+    ``YYYY-MM``; :class:`~safecomm_core.errors.InvalidCommand` naming ``period`` otherwise."""
+    try:
+        return date.fromisoformat(period) if len(period) == 10 else Month.parse(period).last
+    except ValueError:
+        raise InvalidCommand(
+            [FieldError("period", "must be a day YYYY-MM-DD or a month YYYY-MM")]
+        ) from None

@@ -27,7 +27,12 @@ from safecomm_core.projections.broadcasts import (
     BROADCAST_ROWS,
     BROADCASTS,
 )
-from safecomm_core.projections.campaigns import CAMPAIGN_FACTS, CAMPAIGN_ROWS, CAMPAIGNS
+from safecomm_core.projections.campaigns import (
+    CAMPAIGN_FACTS,
+    CAMPAIGN_PARTICIPANTS,
+    CAMPAIGN_ROWS,
+    CAMPAIGNS,
+)
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.disputes import DISPUTE_FACTS, DISPUTE_ROWS, DISPUTES
 from safecomm_core.projections.grid_alerts import ALERT_FACTS, ALERT_ROWS, ALERT_UNITS, ALERTS
@@ -39,11 +44,12 @@ from safecomm_core.projections.patrols import (
     PATROLS,
 )
 from safecomm_core.projections.police_statistics import POLICE, POLICE_FACTS, POLICE_ROWS
+from safecomm_core.projections.populations import POPULATION_FACTS, POPULATION_ROWS, POPULATIONS
 from safecomm_core.projections.prevention_assets import ASSET_FACTS, ASSET_ROWS, ASSETS
 from safecomm_core.projections.rules import RULE_VERSIONS, RULEBOOK, rule_versions
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row, Table
-from safecomm_core.projections.surveys import SURVEY_RESPONSES, SURVEYS
+from safecomm_core.projections.surveys import SURVEY_RESPONSES, SURVEY_WAVES, SURVEYS
 from safecomm_core.projections.targets import TARGET_ROWS, TARGETS
 from safecomm_core.reports.counting import EventRef
 from safecomm_core.reports.reading import Reader, read_views
@@ -62,6 +68,7 @@ PROJECTIONS: tuple[Projection, ...] = (
     BROADCASTS,
     ASSETS,
     POLICE,
+    POPULATIONS,
     TARGETS,
 )
 
@@ -118,8 +125,12 @@ class Register:
     migrants: list[Row]
     migrant_facts: list[Row]
     responses: list[Row]
+    #: Each survey wave's own reference (``s-2014-1``) by its record id.
+    survey_refs: dict[str, str]
     campaigns: list[Row]
     campaign_facts: Facts
+    #: People named as present at campaigns, one row per campaign and person.
+    participants: list[Row]
     broadcasts: list[Row]
     questions: list[Row]
     broadcast_facts: Facts
@@ -127,6 +138,8 @@ class Register:
     asset_facts: list[Row]
     police: list[Row]
     police_facts: Facts
+    populations: list[Row]
+    population_facts: Facts
     targets: list[Row]
     #: Indexes the definitions derive from these rows, made once per register.
     cache: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
@@ -171,6 +184,7 @@ def _load(read: Reader) -> Register:
     campaigns = read.rows(CAMPAIGN_ROWS)
     broadcasts = read.rows(BROADCAST_ROWS)
     police = read.rows(POLICE_ROWS)
+    populations = read.rows(POPULATION_ROWS)
     return Register(
         rule_versions=rule_versions(read.rows(RULE_VERSIONS)),
         disputes=disputes,
@@ -184,8 +198,10 @@ def _load(read: Reader) -> Register:
         migrants=read.rows(MIGRANT_ROWS),
         migrant_facts=read.rows(MIGRANT_FACTS),
         responses=read.rows(SURVEY_RESPONSES),
+        survey_refs=_refs(read.rows(SURVEY_WAVES), "survey_id"),
         campaigns=campaigns,
         campaign_facts=facts("campaign", "campaign_id", CAMPAIGN_FACTS, campaigns),
+        participants=read.rows(CAMPAIGN_PARTICIPANTS),
         broadcasts=broadcasts,
         questions=read.rows(BROADCAST_QUESTIONS),
         broadcast_facts=facts("broadcast", "broadcast_id", BROADCAST_FACTS, broadcasts),
@@ -193,5 +209,7 @@ def _load(read: Reader) -> Register:
         asset_facts=read.rows(ASSET_FACTS),
         police=police,
         police_facts=facts("police_statistic", "statistic_id", POLICE_FACTS, police),
+        populations=populations,
+        population_facts=facts("population", "population_id", POPULATION_FACTS, populations),
         targets=read.rows(TARGET_ROWS),
     )

@@ -3,31 +3,11 @@
 One section per list, each row naming the record (a case number, an alert's or a
 meeting's reference, a migrant worker's reference masked: never a name), how far past
 its limit it is, and the rule that set the limit with the version of the rules it came
-from (``C1 from 2014-06-01``, or ``default``):
+from (``C1 from 2014-06-01``, or ``default``).
 
-=========================  ===============================================================
-list                       on it, as of day D (facts that occurred by the end of D)
-=========================  ===============================================================
-first mediation overdue    open disputes with no session yet, reported more than
-                           ``first_mediation_hours`` before the end of D (rules in force
-                           in the dispute's community on the day it was reported)
-settlement overdue         accepted disputes not closed, past ``settle_within_days`` from
-                           acceptance (rules on the day of acceptance)
-judicial window closing    agreements with no application for judicial confirmation whose
-                           window (``judicial_confirmation_days`` from the agreement; 人民调解法
-                           Art. 33) ends within N days of D (rules in force on D, the day an
-                           application would be made, as the command judges it)
-alerts unacknowledged      alerts not concluded with units that have not acknowledged;
-                           overdue past ``alert_ack_minutes`` from raising (rules on the
-                           day raised)
-permits to endorse         residence permits whose endorsement window has opened
-                           (``permit_endorsement_window_months`` before each full year;
-                           居住证暂行条例 Art. 10), or whose endorsement is overdue
-actions overdue            corrective actions of meetings open past their due date
-M3.3 eligible, not offered workers resident ``proactive_service_years`` or more (rules
-                           in force on D: the duty to offer arises now) with no
-                           long-residence service offered
-=========================  ===============================================================
+What each list holds, as of day D (facts that occurred by the end of D), is in
+:data:`LIST_DEFINITIONS`; ``safecomm report explain LIST --as-of D`` gives its rows and the
+events behind each.
 
 Durations are measured to the end of day D. A rule set adopted after D is not used, even
 when it was made to take effect earlier: the list is what could be known on D. Facts
@@ -41,19 +21,23 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
+import attrs
+
 from safecomm_core.dates import SUBDISTRICT_TZ, end_of_day, local_date
 from safecomm_core.domain.dispute import judicial_window_ends, settlement_due
 from safecomm_core.domain.grid_alert import ack_due
 from safecomm_core.domain.migrant import endorsement_opens, long_residence_from
 from safecomm_core.domain.rules import RuleVersion
+from safecomm_core.indicators import UnknownIndicator
 from safecomm_core.projections.definition import Projection
-from safecomm_core.projections.disputes import DISPUTE_ROWS, DISPUTES
-from safecomm_core.projections.grid_alerts import ALERT_ROWS, ALERT_UNITS, ALERTS
+from safecomm_core.projections.disputes import DISPUTE_FACTS, DISPUTE_ROWS, DISPUTES
+from safecomm_core.projections.grid_alerts import ALERT_FACTS, ALERT_ROWS, ALERT_UNITS, ALERTS
 from safecomm_core.projections.meetings import MEETING_ACTIONS, MEETINGS
 from safecomm_core.projections.migrants import MIGRANT_FACTS, MIGRANTS
 from safecomm_core.projections.rules import RULE_VERSIONS, RULEBOOK
 from safecomm_core.projections.runner import Projector
 from safecomm_core.projections.schema import Row
+from safecomm_core.reports.counting import EventRef
 from safecomm_core.reports.masking import mask_numbers, mask_person_ref
 from safecomm_core.reports.model import Report, Section, columns
 from safecomm_core.reports.reading import (
@@ -65,9 +49,19 @@ from safecomm_core.reports.reading import (
     read_views,
     rule_used,
 )
+from safecomm_core.reports.register import Facts, event_ref
+from safecomm_core.reports.stored import Resolve, StoredEvents, no_events
 from safecomm_core.service import Safecomm
 
-__all__ = ["DEFAULT_CLOSING_DAYS", "LISTS", "PROJECTIONS", "watchlist"]
+__all__ = [
+    "DEFAULT_CLOSING_DAYS",
+    "LISTS",
+    "LIST_DEFINITIONS",
+    "PROJECTIONS",
+    "ListExplained",
+    "explain_list",
+    "watchlist",
+]
 
 #: The views the watchlist reads: catch these up before calling :func:`watchlist`.
 PROJECTIONS: tuple[Projection, ...] = (DISPUTES, ALERTS, MIGRANTS, MEETINGS, RULEBOOK)
@@ -76,6 +70,8 @@ PROJECTIONS: tuple[Projection, ...] = (DISPUTES, ALERTS, MIGRANTS, MEETINGS, RUL
 DEFAULT_CLOSING_DAYS = 7
 
 Cells = tuple[str | int | float | None, ...]
+#: A row of a list: how far past its limit (for the order), its cells, the events behind it.
+Found = list[tuple[float, Cells, tuple[EventRef, ...]]]
 
 #: Every list: its title in Chinese and English, and its columns before the rule columns.
 LISTS: dict[str, tuple[str, str, tuple[tuple[str, str, str], ...]]] = {
@@ -173,6 +169,43 @@ LISTS: dict[str, tuple[str, str, tuple[tuple[str, str, str], ...]]] = {
 }
 
 
+#: What each list holds as of day D (facts that occurred by the end of D).
+LIST_DEFINITIONS: dict[str, str] = {
+    "first_mediation_overdue": (
+        "open disputes with no session yet, reported more than first_mediation_hours before "
+        "the end of D (rules in force in the dispute's community on the day it was "
+        "reported). Events: the report."
+    ),
+    "settlement_overdue": (
+        "accepted disputes not closed, past settle_within_days from acceptance (rules on the "
+        "day of acceptance). Events: the acceptance."
+    ),
+    "judicial_window_closing": (
+        "agreements with no application for judicial confirmation whose window "
+        "(judicial_confirmation_days from the agreement; 人民调解法 Art. 33) ends within N "
+        "days of D (rules in force on D, the day an application would be made, as the "
+        "command judges it). Events: the agreement."
+    ),
+    "alerts_unacknowledged": (
+        "alerts not concluded with units that have not acknowledged; overdue past "
+        "alert_ack_minutes from raising (rules on the day raised). Events: the raise."
+    ),
+    "permits_to_endorse": (
+        "residence permits whose endorsement window has opened "
+        "(permit_endorsement_window_months before each full year; 居住证暂行条例 Art. 10), "
+        "or whose endorsement is overdue. Events: the latest issue, endorsement or "
+        "suspension of the permit."
+    ),
+    "actions_overdue": (
+        "corrective actions of meetings open past their due date. Events: the assignment."
+    ),
+    "eligible_not_offered": (
+        "workers resident proactive_service_years or more (rules in force on D: the duty "
+        "to offer arises now) with no long-residence service offered. Events: the "
+        "registration, and the fact that restarted residence, if any."
+    ),
+}
+
 _RULE = (("rule", "规则", "Rule"), ("rule_version", "规则版本", "Rule version"))
 
 
@@ -200,19 +233,9 @@ def watchlist(
     """
     if closing_within_days < 0:
         raise ValueError("closing_within_days must not be negative")
-    end = end_of_day(as_of)
     with caught_up(source, PROJECTIONS) as projector, read_views(projector, PROJECTIONS) as read:
         letters = dead_letters(projector, PROJECTIONS)
-        lists = _Lists(read, as_of, end, community)
-        sections = (
-            lists.first_mediation(),
-            lists.settlement(),
-            lists.judicial_window(closing_within_days),
-            lists.alerts(),
-            lists.permits(),
-            lists.actions(),
-            lists.eligible_not_offered(),
-        )
+        sections = _Lists(read, as_of, community).sections(closing_within_days)
     summary = Section(
         id="summary",
         zh="概况",
@@ -244,13 +267,88 @@ def watchlist(
     )
 
 
+@attrs.frozen
+class ListExplained:
+    """One list of the watchlist and what is behind its count: each row's cells (as the
+    report shows them) and the stored events that put it on the list."""
+
+    id: str
+    as_of: date
+    scope: str
+    rows: tuple[tuple[Cells, tuple[EventRef, ...]], ...]
+
+    @property
+    def count(self) -> int:
+        """How many rows the list has: the count the watchlist's summary gives."""
+        return len(self.rows)
+
+    def events(self) -> tuple[EventRef, ...]:
+        """Every event behind the list, each once, in the order the store holds them."""
+        return tuple(sorted({e for _, events in self.rows for e in events}))
+
+
+def explain_list(
+    source: Safecomm | Projector,
+    list_id: str,
+    *,
+    as_of: date,
+    community: str | None = None,
+    closing_within_days: int = DEFAULT_CLOSING_DAYS,
+) -> ListExplained:
+    """The rows of one list of the watchlist as of ``as_of``, each with the events behind it
+    (read from the log where a view keeps only their positions)."""
+    if list_id not in LISTS:
+        raise UnknownIndicator(list_id, known=LISTS)
+    with caught_up(source, PROJECTIONS) as projector, read_views(projector, PROJECTIONS) as read:
+        lists = _Lists(read, as_of, community, StoredEvents(projector.log))
+        lists.sections(closing_within_days)
+    return ListExplained(list_id, as_of, community or "*", tuple(lists.found[list_id]))
+
+
 class _Lists:
     """The lists of one watchlist, from one consistent read of the views."""
 
-    def __init__(self, read: Reader, as_of: date, end: datetime, scope: str | None) -> None:
+    def __init__(
+        self,
+        read: Reader,
+        as_of: date,
+        scope: str | None,
+        events: Resolve = no_events,
+    ) -> None:
+        end = end_of_day(as_of)
         self.as_of, self.end, self.scope = as_of, end, scope
         self.read = read
+        self.events = events
         self.versions: tuple[RuleVersion, ...] = known_versions(read.rows(RULE_VERSIONS), end)
+        #: Each list's rows in order, with the events behind each (see :func:`explain_list`).
+        self.found: dict[str, list[tuple[Cells, tuple[EventRef, ...]]]] = {}
+
+    def sections(self, closing_within_days: int) -> tuple[Section, ...]:
+        """Every list, in the report's order."""
+        return (
+            self.first_mediation(),
+            self.settlement(),
+            self.judicial_window(closing_within_days),
+            self.alerts(),
+            self.permits(),
+            self.actions(),
+            self.eligible_not_offered(),
+        )
+
+    def _section(self, id_: str, found: Found) -> Section:
+        ordered = sorted(found, key=lambda item: (-item[0], str(item[1][0])))
+        self.found[id_] = [(cells, events) for _, cells, events in ordered]
+        return _section(id_, [cells for _, cells, _ in ordered])
+
+    @functools.cached_property
+    def _dispute_facts(self) -> Facts:
+        refs = {r["dispute_id"]: r["ref"] for r in self._disputes}
+        return Facts("dispute", "dispute_id", self.read.rows(DISPUTE_FACTS), refs)
+
+    @functools.cached_property
+    def _alert_facts(self) -> Facts:
+        refs = {a["alert_id"]: a["ref"] for a in self.read.rows(ALERT_ROWS)}
+        return Facts("alert", "alert_id", self.read.rows(ALERT_FACTS), refs)
 
     def _mine(self, rows: Iterable[Row]) -> list[Row]:
         return [r for r in rows if in_scope(r["community"], self.scope)]
@@ -276,7 +374,7 @@ class _Lists:
         ]
 
     def first_mediation(self) -> Section:
-        found: list[tuple[float, Cells]] = []
+        found: Found = []
         for r in self._open_disputes:
             if self._before(r["first_session_at"]):
                 continue
@@ -295,11 +393,11 @@ class _Lists:
                 rule.label("first_mediation_hours"),
                 rule.version_label,
             )
-            found.append((hours, cells))
-        return _section("first_mediation_overdue", found)
+            found.append((hours, cells, self._dispute_facts.get(r["dispute_id"], "reported")))
+        return self._section("first_mediation_overdue", found)
 
     def settlement(self) -> Section:
-        found: list[tuple[float, Cells]] = []
+        found: Found = []
         for r in self._open_disputes:
             if not self._before(r["accepted_at"]):
                 continue
@@ -319,11 +417,11 @@ class _Lists:
                 rule.label("settle_within_days"),
                 rule.version_label,
             )
-            found.append((days, cells))
-        return _section("settlement_overdue", found)
+            found.append((days, cells, self._dispute_facts.get(r["dispute_id"], "accepted")))
+        return self._section("settlement_overdue", found)
 
     def judicial_window(self, within_days: int) -> Section:
-        found: list[tuple[float, Cells]] = []
+        found: Found = []
         for r in self._disputes:
             agreed = str(r["outcome"] or "").startswith("agreement")
             if not agreed or not self._before(r["closed_at"]):
@@ -346,8 +444,8 @@ class _Lists:
                 rule.label("judicial_confirmation_days"),
                 rule.version_label,
             )
-            found.append((-left, cells))
-        return _section("judicial_window_closing", found)
+            found.append((-left, cells, self._dispute_facts.get(r["dispute_id"], "closed")))
+        return self._section("judicial_window_closing", found)
 
     # -- alerts ---------------------------------------------------------------------------
 
@@ -356,7 +454,7 @@ class _Lists:
         for u in self.read.rows(ALERT_UNITS):
             if not self._before(u["acknowledged_at"]):
                 units[u["alert_id"]].append(u)
-        found: list[tuple[float, Cells]] = []
+        found: Found = []
         for a in self._mine(self.read.rows(ALERT_ROWS)):
             silent = units.get(a["alert_id"], [])
             if not silent or not self._before(a["raised_at"]):
@@ -382,8 +480,8 @@ class _Lists:
                 rule.label("alert_ack_minutes"),
                 rule.version_label,
             )
-            found.append((minutes, cells))
-        return _section("alerts_unacknowledged", found)
+            found.append((minutes, cells, self._alert_facts.get(a["alert_id"], "raised")))
+        return self._section("alerts_unacknowledged", found)
 
     # -- migrant workers ------------------------------------------------------------------
 
@@ -402,8 +500,8 @@ class _Lists:
         return out
 
     def permits(self) -> Section:
-        found: list[tuple[float, Cells]] = []
-        for state, _ in self._workers:
+        found: Found = []
+        for state, history in self._workers:
             due = state["endorsement_due_on"]
             if state["permit"] not in ("issued", "suspended") or due is None:
                 continue
@@ -424,11 +522,12 @@ class _Lists:
                 rule.label("permit_endorsement_window_months"),
                 rule.version_label,
             )
-            found.append((days, cells))
-        return _section("permits_to_endorse", found)
+            permit = [f for f in history if f["fact"] in _PERMIT_FACTS][-1:]
+            found.append((days, cells, tuple(_worker_event(f) for f in permit)))
+        return self._section("permits_to_endorse", found)
 
     def eligible_not_offered(self) -> Section:
-        found: list[tuple[float, Cells]] = []
+        found: Found = []
         for state, history in self._workers:
             if any(f["fact"] == "service_offered" and f["eligible_since"] for f in history):
                 continue
@@ -447,13 +546,16 @@ class _Lists:
                 rule.label("proactive_service_years"),
                 rule.version_label,
             )
-            found.append((days, cells))
-        return _section("eligible_not_offered", found)
+            registered = [f for f in history if f["fact"] == "registered"][:1]
+            restarted = [f for f in history if f["residence_since"] == state["residence_since"]][:1]
+            behind = tuple(sorted({_worker_event(f) for f in (*registered, *restarted)}))
+            found.append((days, cells, behind))
+        return self._section("eligible_not_offered", found)
 
     # -- meetings ---------------------------------------------------------------------------
 
     def actions(self) -> Section:
-        found: list[tuple[float, Cells]] = []
+        found: Found = []
         for a in self._mine(self.read.rows(MEETING_ACTIONS)):
             if not self._before(a["assigned_at"]) or self._before(a["closed_at"]):
                 continue
@@ -472,21 +574,22 @@ class _Lists:
                 f"due = {a['due'].isoformat()}",
                 f"meeting {a['ref']}",
             )
-            found.append((days, cells))
-        return _section("actions_overdue", found)
+            found.append((days, cells, self.events((a["assigned_notification"],))))
+        return self._section("actions_overdue", found)
 
 
-def _section(id_: str, found: list[tuple[float, Cells]]) -> Section:
-    """A list as a section (see :data:`LISTS`): the most overdue row first."""
+def _section(id_: str, rows: list[Cells]) -> Section:
+    """A list as a section (see :data:`LISTS`), its rows in order."""
     zh, en, listed = LISTS[id_]
-    ordered = sorted(found, key=lambda item: (-item[0], str(item[1][0])))
-    return Section(
-        id=id_,
-        zh=zh,
-        en=en,
-        columns=columns(*listed, *_RULE),
-        rows=tuple(cells for _, cells in ordered),
-    )
+    return Section(id=id_, zh=zh, en=en, columns=columns(*listed, *_RULE), rows=tuple(rows))
+
+
+#: The facts that set a permit's endorsement date or status.
+_PERMIT_FACTS = ("permit_issued", "permit_endorsed", "permit_suspended")
+
+
+def _worker_event(fact: Row) -> EventRef:
+    return event_ref("migrant", fact["ref"], fact)
 
 
 def _due_or_overdue(days_past_due: int) -> str:
