@@ -1,9 +1,13 @@
-"""Peak memory of rebuilding every projection, measured in a process of its own.
+"""Peak memory of rebuilding every projection, and of writing an evidence bundle, each
+measured in a process of its own.
 
-The child (``python -m benchmarks.memory STORE_URL VIEWS_FILE``) rebuilds every shipped
-projection from zero and prints its peak resident set size (``getrusage``'s ``ru_maxrss``;
-``VmHWM`` from ``/proc/self/status`` where it exists, which is the same figure). Run at
-each size, the figures show whether memory stays flat as the history grows.
+The child (``python -m benchmarks.memory rebuild STORE_URL VIEWS_FILE``) rebuilds every
+shipped projection from zero; ``python -m benchmarks.memory bundle STORE_URL ZIP_FILE``
+writes the evidence bundle of the latest month (every projection caught up, the ledger
+caught up, every stored row and ledger entry streamed into the zip). Each prints its peak
+resident set size (``getrusage``'s ``ru_maxrss``; ``VmHWM`` from ``/proc/self/status``
+where it exists, which is the same figure). Run at each size, the figures show whether
+memory stays flat as the history grows.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import resource
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from benchmarks.harness import Context, Result
 
-__all__ = ["LIMIT_MB", "peak_rss", "rebuild_rss"]
+__all__ = ["BUNDLE_LIMIT_MB", "LIMIT_MB", "bundle_rss", "peak_rss", "rebuild_rss"]
 
 LIMIT_MB = 400.0
+BUNDLE_LIMIT_MB = 200.0
 
 
 def peak_rss() -> float:
@@ -32,34 +38,59 @@ def peak_rss() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def rebuild_rss(ctx: Context, url: str, events: int) -> list[Result]:
-    """Peak RSS of a child process that rebuilds every projection over ``url``."""
-    views = ctx.workdir / f"views-rss-{events}.db"
+def _child(*args: str) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.memory", url, str(views)],
+        [sys.executable, "-m", "benchmarks.memory", *args],
         capture_output=True,
         text=True,
         check=True,
     )
-    found = json.loads(out.stdout.strip().splitlines()[-1])
-    mb = float(found["peak_rss_mb"])
+    found: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return found
+
+
+def _peak(
+    workload: str, label: str, events: int, mb: float, limit: float, details: dict[str, Any]
+) -> list[Result]:
     return [
         Result(
-            workload="rebuild_peak_rss",
-            label="peak RSS of the rebuild",
+            workload=workload,
+            label=label,
             events=events,
             unit="MB",
             ours=mb,
             baseline=None,
             ratio=None,
-            target=f"≤ {LIMIT_MB:.0f} MB, flat",
-            met=mb <= LIMIT_MB,
-            details={"before_rebuild_mb": found["before_mb"], "handled": found["handled"]},
+            target=f"≤ {limit:.0f} MB, flat",
+            met=mb <= limit,
+            details=details,
         )
     ]
 
 
-def _main(url: str, views: str) -> None:
+def rebuild_rss(ctx: Context, url: str, events: int) -> list[Result]:
+    """Peak RSS of a child process that rebuilds every projection over ``url``."""
+    found = _child("rebuild", url, str(ctx.workdir / f"views-rss-{events}.db"))
+    details = {"before_rebuild_mb": found["before_mb"], "handled": found["handled"]}
+    label = "peak RSS of the rebuild"
+    return _peak("rebuild_peak_rss", label, events, found["peak_rss_mb"], LIMIT_MB, details)
+
+
+def bundle_rss(ctx: Context, url: str, events: int) -> list[Result]:
+    """Peak RSS of a child process that writes the evidence bundle of ``url``."""
+    out = ctx.workdir / f"bundle-{events}.zip"
+    found = _child("bundle", url, str(out))
+    details = {
+        "before_bundle_mb": found["before_mb"],
+        "seconds": found["seconds"],
+        "bundle_bytes": out.stat().st_size,
+    }
+    out.unlink()
+    label = "peak RSS of writing an evidence bundle"
+    return _peak("bundle_peak_rss", label, events, found["peak_rss_mb"], BUNDLE_LIMIT_MB, details)
+
+
+def _rebuild(url: str, views: str) -> None:
     # Imports loaded before the baseline reading, so the figure is the rebuild's own growth.
     import safecomm_core.projections  # noqa: F401
     from benchmarks.rebuild import rebuild_all
@@ -71,11 +102,34 @@ def _main(url: str, views: str) -> None:
             {
                 "peak_rss_mb": peak_rss(),
                 "before_mb": before,
-                "handled": sum(h for h, _, _ in done.values()),
+                "handled": sum(h for h, _ in done.values()),
+            }
+        )
+    )
+
+
+def _bundle(url: str, out: str) -> None:
+    import time
+
+    import safecomm_core.projections  # noqa: F401
+    from safecomm_core import open_store
+    from safecomm_core.audit import write_bundle
+    from safecomm_core.keystore import MemoryKeyStore
+
+    before = peak_rss()
+    began = time.perf_counter()
+    with open_store(url, keys=MemoryKeyStore()) as service:
+        write_bundle(service, out)
+    print(
+        json.dumps(
+            {
+                "peak_rss_mb": peak_rss(),
+                "before_mb": before,
+                "seconds": time.perf_counter() - began,
             }
         )
     )
 
 
 if __name__ == "__main__":
-    _main(sys.argv[1], sys.argv[2])
+    {"rebuild": _rebuild, "bundle": _bundle}[sys.argv[1]](sys.argv[2], sys.argv[3])

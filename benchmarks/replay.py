@@ -99,6 +99,7 @@ def report_replay(ctx: Context, url: str, events: int) -> list[Result]:
                 "no_checkpoints_s": plain.wall,
                 "checkpoints": count,
                 "checkpoint_bytes": size,
+                "checkpoint_budget_bytes": kept.budget,
             },
         )
     ]

@@ -35,6 +35,7 @@ same rules as a command built in Python.
 
 from safecomm_core.access import ALL_COMMUNITIES, Principal, Read
 from safecomm_core.application import open_store
+from safecomm_core.batch import CommandBatch, Settled
 from safecomm_core.commands import COMMANDS, Command, command_to_json, parse_command
 from safecomm_core.commands.broadcast import (
     AnswerQuestion,
@@ -304,6 +305,7 @@ __all__ = [
     "CloseAlert",
     "CloseSurveyWave",
     "Command",
+    "CommandBatch",
     "CommandIdReused",
     "CompletePhase",
     "ConcurrencyConflict",
@@ -432,6 +434,7 @@ __all__ = [
     "SendAlert",
     "SetContactChannel",
     "SetTarget",
+    "Settled",
     "StartPatrol",
     "StartPhase",
     "StoreError",

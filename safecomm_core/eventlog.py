@@ -18,7 +18,7 @@ one too, naming the record, so that no caller ever sees eventsourcing's own exce
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 from uuid import UUID
@@ -170,6 +170,38 @@ class EventStoreApplication(Application[UUID]):
             processing_event.events.extend(record.collect_events())
             processing_event.aggregates[record.id] = record
         processing_event.saved_kwargs.update(kwargs)
+        return self._save_processed(processing_event)
+
+    def save_events(self, events: Sequence[Any], snapshots: Sequence[Any]) -> None:
+        """Store ``events`` in this order, in one transaction, then ``snapshots`` (taken
+        by :meth:`snapshot_due` as the events were collected)."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        processing_event.events.extend(events)
+        recordings = self._record(processing_event)
+        if snapshots and self.snapshots:
+            try:
+                self.snapshots.put(snapshots)
+            except PersistenceError as exc:  # a missed cache entry, as in _take_snapshots
+                warnings.warn(f"snapshot not written: {exc}", RuntimeWarning, stacklevel=2)
+        self._notify(recordings)
+
+    def snapshot_due(self, record: Record, events: Sequence[Any]) -> Any:
+        """A snapshot of ``record`` as it stands, if ``events`` (its last, just collected)
+        reach a multiple of its kind's interval; else None.
+
+        Taken at the record's version rather than at the multiple itself: any version is
+        as good a starting point, and this one needs no read of the store.
+        """
+        interval = self.snapshotting_intervals.get(type(record))
+        if not interval or not self.snapshots or not events:
+            return None
+        if record.version != events[-1].originator_version:
+            return None
+        if not any(e.originator_version % interval == 0 for e in events):
+            return None
+        return type(record).Snapshot.take(record)
+
+    def _save_processed(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         recordings = self._record(processing_event)
         self._take_snapshots(processing_event)
         self._notify(recordings)
@@ -342,8 +374,25 @@ class EventStore:
 
         Raises :class:`WriteCollision` when the store's unique key refuses it.
         """
+        self._writing(lambda: self.application.save(*records))
+
+    def save_events(self, events: Sequence[Any], snapshots: Sequence[Any] = ()) -> None:
+        """Store ``events``, collected from records (and kept in the order given: the
+        commands of a batch, each receipt first), in one transaction; then ``snapshots``.
+
+        Raises :class:`WriteCollision` when the store's unique key refuses it.
+        """
+        self._writing(lambda: self.application.save_events(events, snapshots))
+
+    def snapshot_due(self, record: Record, events: Sequence[Any]) -> Any:
+        """A snapshot to save with ``events``, just collected from ``record``, if one is due
+        (see :meth:`EventStoreApplication.snapshot_due`); else None."""
+        return self.application.snapshot_due(record, events)
+
+    @staticmethod
+    def _writing(write: Callable[[], object]) -> None:
         try:
-            self.application.save(*records)
+            write()
         except IntegrityError as exc:
             raise WriteCollision(str(exc)) from exc
         except PersistenceError as exc:

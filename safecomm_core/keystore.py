@@ -231,6 +231,12 @@ class SQLKeyStore:
             row = self._one(f"SELECT key_id FROM {table} WHERE ref = %s", (ref,))
         return row is not None and row[0] == key_id
 
+    def batched(self) -> contextlib.AbstractContextManager[None]:
+        """Keys and tokens kept inside it are written in one transaction as it ends, and
+        none if it ends with an error: a batch of commands keeps its people's keys at
+        once, just before its events are written (see :mod:`safecomm_core.batch`)."""
+        return self._transaction()
+
     def mark_erased(self, ref: str) -> None:
         """From now on ``ref`` reads as erased and gets no new key; :meth:`destroy` or
         :meth:`complete_erasures` then destroys what is stored."""

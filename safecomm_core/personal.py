@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 import attrs
@@ -80,6 +81,10 @@ class KeyStore(Sealing, Protocol):
 
     def new_person_key(self, ref: str) -> tuple[str, bytes]:
         """A new (key id, key) for ``ref``, not yet kept; refused for an erased person."""
+
+    def batched(self) -> AbstractContextManager[None]:
+        """Keys kept inside it are written in one transaction as it ends."""
+        ...
 
     def keep_person_key(self, ref: str, key_id: str, key: bytes) -> bool:
         """Keep ``key`` as ``ref``'s unless they have one; whether it is the one kept."""

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -45,6 +45,9 @@ from safecomm_core.recent import RecentRecords
 from safecomm_core.store import StoreConfig
 from safecomm_core.unit_of_work import Repeated, UnitOfWork, rules_from
 from safecomm_core.values import Actor, Channel, Meta
+
+if TYPE_CHECKING:
+    from safecomm_core.batch import CommandBatch
 
 __all__ = ["OpenedText", "Outcome", "Safecomm"]
 
@@ -88,7 +91,8 @@ class Safecomm:
         self.config = config
         #: Records recent commands saved, lent to the next command that loads them.
         self.recent = RecentRecords()
-        self._repeating = False  # the last command was a repeat: a hint, never a guard
+        #: The last command was a repeat: a hint, never a guard.
+        self.repeating = False
         #: The access policy applied where a principal is given.
         self.policy = POLICY
 
@@ -111,14 +115,14 @@ class Safecomm:
             # A repeat of an erasure, or the next one, completes any erasure whose key
             # could not be destroyed when it was recorded.
             self._complete_erasures(command)
-        fingerprint = self._fingerprint(command)
-        if self._repeating:
+        fingerprint = self.fingerprint(command)
+        if self.repeating:
             # Repeats come in runs (a file imported again, a demo run twice): while they do,
             # one read of the receipt is cheaper than deciding again and failing to write.
             prior = self.receipt(command.command_id)
             if prior is not None:
-                return self._repeat(prior, command, fingerprint)
-            self._repeating = False
+                return self.repeat(prior, command, fingerprint)
+            self.repeating = False
         for attempt in range(ATTEMPTS):
             if attempt:
                 _pause(attempt)
@@ -130,15 +134,15 @@ class Safecomm:
                 command.run(uow)
                 changed = uow.changed()
                 if principal is not None:
-                    self.policy.check_command(principal, command, map(_touched, changed))
+                    self.check_touched(principal, command, changed)
                 if uow.erasures or uow.keys.pending:
                     uow.before_key_store()
             except Repeated as repeated:
-                return self._repeat(repeated.prior, command, fingerprint)
+                return self.repeat(repeated.prior, command, fingerprint)
             except Exception as refusal:
                 prior = self.receipt(command.command_id)
                 if prior is not None:
-                    return self._repeat(prior, command, fingerprint)
+                    return self.repeat(prior, command, fingerprint)
                 if uow.stale(changed_too=True):
                     continue  # refused on a record another process has changed since
                 self._disclose_holder(refusal, principal)
@@ -147,14 +151,7 @@ class Safecomm:
             # old record even where the save would then be refused, so every lent one is asked.
             if uow.stale(changed_too=bool(uow.erasures)):
                 continue  # a record it decided on has changed since: decide again
-            receipt = CommandReceipt(
-                meta=command.meta,
-                ref=command.command_id,
-                community=changed[0].community if changed else "*",
-                command_type=command.TYPE,
-                fingerprint=fingerprint,
-                records=tuple(f"{r.KIND}:{r.ref}" for r in changed),
-            )
+            receipt = self.receipt_of(command, fingerprint, changed)
             # Every rule has passed: now, and only now, the key store is written to. The
             # people a command erases read as erased from here on, before the events say
             # so: if the save then fails, a retry of the command completes the erasure.
@@ -167,15 +164,43 @@ class Safecomm:
             except WriteCollision:
                 prior = self.receipt(command.command_id)
                 if prior is not None:
-                    return self._repeat(prior, command, fingerprint)
+                    return self.repeat(prior, command, fingerprint)
                 continue  # a concurrent writer won, or an id was taken: decide again
             # Only records of a command that landed go back: they now equal the store.
             self.recent.put_all(uow.records.values())
             if uow.erasures:
                 self._complete_erasures(command)
-            return Outcome(command.command_id, command.TYPE, receipt.records)
+            return self.outcome(command, receipt)
         raise ConcurrencyConflict(
             f"command {command.command_id!r} lost {ATTEMPTS} write races; try again"
+        )
+
+    def batch(self, size: int = 100, principal: Principal | None = None) -> CommandBatch:
+        """Commands decided in order and stored ``size`` per transaction (a bulk import):
+        see :mod:`safecomm_core.batch`."""
+        from safecomm_core.batch import CommandBatch
+
+        return CommandBatch(self, size, principal)
+
+    def check_touched(self, principal: Principal, command: Command, changed: list[Record]) -> None:
+        """Refuse ``command`` if ``principal`` may not change the records it ``changed``."""
+        self.policy.check_command(principal, command, map(_touched, changed))
+
+    @staticmethod
+    def outcome(command: Command, receipt: CommandReceipt) -> Outcome:
+        """What handling ``command``, stored with ``receipt``, did."""
+        return Outcome(command.command_id, command.TYPE, receipt.records)
+
+    @staticmethod
+    def receipt_of(command: Command, fingerprint: str, changed: list[Record]) -> CommandReceipt:
+        """The receipt a handled ``command`` leaves, naming the records it ``changed``."""
+        return CommandReceipt(
+            meta=command.meta,
+            ref=command.command_id,
+            community=changed[0].community if changed else "*",
+            command_type=command.TYPE,
+            fingerprint=fingerprint,
+            records=tuple(f"{r.KIND}:{r.ref}" for r in changed),
         )
 
     def _disclose_holder(self, exc: Exception, principal: Principal | None) -> None:
@@ -204,7 +229,8 @@ class Safecomm:
         """Parse a command's JSON object and handle it (as :meth:`handle`)."""
         return self.handle(parse_command(data), principal)
 
-    def _fingerprint(self, command: Command) -> str:
+    def fingerprint(self, command: Command) -> str:
+        """The command's keyed digest, kept in its receipt to tell a repeat from a reuse."""
         # Keyed, because commands carry personal fields and a plain hash could be guessed.
         canonical = json.dumps(
             converter.unstructure(command), sort_keys=True, ensure_ascii=False
@@ -221,8 +247,10 @@ class Safecomm:
             return None
         return self.get(CommandReceipt, command_id)
 
-    def _repeat(self, prior: CommandReceipt, command: Command, fingerprint: str) -> Outcome:
-        self._repeating = True
+    def repeat(self, prior: CommandReceipt, command: Command, fingerprint: str) -> Outcome:
+        """The outcome of a repeat of the command ``prior`` is the receipt of, or
+        :class:`~safecomm_core.errors.CommandIdReused` if it is another command."""
+        self.repeating = True
         if prior.command_type != command.TYPE or not hmac.compare_digest(
             prior.fingerprint, fingerprint
         ):

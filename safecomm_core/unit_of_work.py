@@ -8,7 +8,7 @@ command's receipt, in one transaction (see docs/architecture.md, *Handling a com
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
@@ -120,8 +120,12 @@ class UnitOfWork:
         *,
         first_attempt: bool,
         principal: Principal | None = None,
+        held: Mapping[UUID, Record] | None = None,
     ) -> None:
         self._service = service
+        #: Records that earlier commands of a batch changed, not yet stored (see
+        #: :mod:`safecomm_core.batch`): loaded from here, as they now stand.
+        self._held: Mapping[UUID, Record] = held if held is not None else {}
         #: What the command made for the key store, kept only once every rule passed.
         self.keys = DeferredKeys(service.keys)
         self._command_type = command.TYPE
@@ -156,11 +160,13 @@ class UnitOfWork:
         id_ = aggregate_id(cls.KIND, ref)
         found = self.records.get(id_)
         if found is None:
-            found = self._service.recent.take(id_)
+            found = self._held.get(id_)
             if found is None:
-                found = self._service.get(cls, ref)
-            else:
-                self._lent[id_] = found.version
+                found = self._service.recent.take(id_)
+                if found is None:
+                    found = self._service.get(cls, ref)
+                else:
+                    self._lent[id_] = found.version
             self.records[id_] = found
         if not isinstance(found, cls) or (
             self._principal is not None
@@ -174,14 +180,19 @@ class UnitOfWork:
 
     def exists(self, cls: type[Record], ref: str) -> bool:
         id_ = aggregate_id(cls.KIND, ref)
-        return id_ in self.records or id_ in self._service.recent or self._service.exists(cls, ref)
+        return (
+            id_ in self.records
+            or id_ in self._held
+            or id_ in self._service.recent
+            or self._service.exists(cls, ref)
+        )
 
     def check_new(self, cls: type[Record], ref: str) -> None:
         # A first attempt does not ask the store: a new record whose id is taken collides on
         # the store's unique (id, version) key when saved, and the command is then decided
         # again, asking (see Safecomm.handle). One read fewer for each record created.
         id_ = aggregate_id(cls.KIND, ref)
-        if id_ in self.records or id_ in self._service.recent:
+        if id_ in self.records or id_ in self._held or id_ in self._service.recent:
             raise already_exists(cls, ref)
         if self._first_attempt:
             self._unasked.append((cls, ref))
@@ -230,3 +241,11 @@ class UnitOfWork:
             for id_, version in self._lent.items()
             if changed_too or not self.records[id_].pending_events
         )
+
+    def consulted(self) -> dict[UUID, int]:
+        """The lent records the command only read, each with its version when lent."""
+        return {
+            id_: version
+            for id_, version in self._lent.items()
+            if not self.records[id_].pending_events
+        }

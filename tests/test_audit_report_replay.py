@@ -20,7 +20,7 @@ from safecomm_cli.main import main
 
 from safecomm_core import Safecomm, open_store
 from safecomm_core.audit import Cut, parse_moment, replay_monthly
-from safecomm_core.audit.checkpoints import Checkpoints, fingerprint
+from safecomm_core.audit.checkpoints import Checkpoint, Checkpoints, fingerprint
 from safecomm_core.audit.prefix import RecordedPrefix, recorded_prefix
 from safecomm_core.dates import micros
 from safecomm_core.projections.database import open_views, views_path
@@ -96,7 +96,7 @@ def test_cli_replay_report(tmp_path: Path) -> None:
         main, ["audit", "replay", *cut, "--report", "monthly", "--period", MONTH, "--store", url]
     )
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)  # the checkpoints kept are told on stderr
     assert data["period"] == MONTH
     figures = {(f["id"], f["scope"]): f["numerator"] for f in data["figures"]}
     assert figures == {(f.id, f.scope): f.numerator for f in first.figures}
@@ -227,3 +227,61 @@ def test_a_checkpoint_of_another_store_is_not_used(tmp_path: Path) -> None:
                 replay_monthly(service, cut, MONTH, generated_at=MOMENT, checkpoint_every=2)
                 == plain
             )
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_checkpoints_are_thinned_to_their_budget_and_stay_spread(
+    service: Safecomm, backend: str
+) -> None:
+    write_disputes(service, 6)
+    cut = Cut.known_at(datetime.now(UTC))
+    plain = replay_monthly(service, cut, MONTH, generated_at=MOMENT, checkpoints=False)
+    head = service.log.head()
+    every = 2
+    views = open_views(service.config)
+    try:
+        # One left by an older definition of the projections: it can never be used again.
+        Checkpoints(views, "monthly", "an older definition").save(Checkpoint(2, 0, None, b"x"))
+        # Unbounded first: what the checkpoints take, and all of them kept.
+        replay_monthly(service, cut, MONTH, checkpoint_every=every, checkpoint_budget=10**12)
+        assert Checkpoints(views, "monthly", "an older definition").size() == (0, 0)
+        count, size = Checkpoints(views, "monthly", fingerprint(PROJECTIONS)).size()
+        assert count == head // every
+        # A budget for about a third of them: saving one applies it.
+        budget = size // 3
+        kept = Checkpoints(views, "monthly", fingerprint(PROJECTIONS), budget=budget)
+        newest = kept.latest(micros(datetime.now(UTC)))
+        assert newest is not None
+        kept.save(newest)
+        positions = [
+            int(p)
+            for (p,) in views.fetchall(
+                f"SELECT position FROM {kept.table} WHERE report = 'monthly' ORDER BY position"
+            )
+        ]
+        left, left_size = kept.size()
+    finally:
+        views.close()
+    assert left_size <= budget
+    assert 1 < left < count
+    assert positions[-1] == newest.position  # the newest is always kept
+    assert positions[0] <= head // 2  # spread over the log, not only its end
+    # Replays from what is left still equal the one from the log alone.
+    thinned = replay_monthly(
+        service, cut, MONTH, generated_at=MOMENT, checkpoint_every=every, checkpoint_budget=budget
+    )
+    assert thinned == plain
+
+
+def test_cli_replay_reports_the_checkpoints_kept(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    with open_store(url) as service:
+        write_disputes(service, 2)
+    cut = ["--known-at", datetime.now(UTC).isoformat()]
+    args = ["audit", "replay", *cut, "--report", "monthly", "--period", MONTH, "--store", url]
+    result = CliRunner().invoke(main, [*args, "--checkpoint-budget", "1"])
+    assert result.exit_code == 0, result.output
+    assert "replay checkpoints: 0 kept, 0.0 MB (budget 1 MB)" in result.stderr
+    json.loads(result.stdout)

@@ -16,9 +16,11 @@ from benchmarks.alerts import alert_delivery
 from benchmarks.audit import audit_verify
 from benchmarks.commands import commands_sqlite
 from benchmarks.datasets import dataset
+from benchmarks.follow import follow_latency
 from benchmarks.harness import Context, Result, to_json
 from benchmarks.http import http_commands, http_report
-from benchmarks.memory import rebuild_rss
+from benchmarks.imports import import_batch
+from benchmarks.memory import bundle_rss, rebuild_rss
 from benchmarks.pages import pages
 from benchmarks.postgres import commands_postgres
 from benchmarks.rebuild import rebuild
@@ -68,8 +70,14 @@ def test_every_workload_runs_at_a_trivial_size_and_the_json_has_its_shape(
         ("audit_verify", audit_verify),
         ("report_replay", report_replay),
         ("rebuild_peak_rss", rebuild_rss),
+        ("bundle_peak_rss", bundle_rss),
     ):
         found = workload(ctx, data.url, data.events)
+        if name == "audit_verify":  # and the ledger's first catch-up, a figure of its own
+            ledger = [r for r in found if r.workload == "ledger_catch_up"]
+            _check(ledger, "ledger_catch_up")
+            found = [r for r in found if r not in ledger]
+            results += ledger
         _check(found, name)
         results += found
     for name, workload in (("http_commands", http_commands), ("http_report", http_report)):
@@ -79,6 +87,15 @@ def test_every_workload_runs_at_a_trivial_size_and_the_json_has_its_shape(
     found = pages(ctx, scale=0.05)  # the smallest scale with alerts
     _check(found, "pages")
     assert len(found) == 4
+    results += found
+    found = follow_latency(ctx)
+    assert [r.workload for r in found] == ["follow_latency"]
+    _check(found, "follow_latency")
+    assert found[0].details["p50_s"] <= found[0].details["p99_s"]
+    results += found
+    found = import_batch(ctx, 150)
+    assert [r.workload for r in found] == ["import_batch"]  # no --pg: SQLite only
+    _check(found, "import_batch")
     results += found
     found = rehydrate(ctx, events=120)
     _check(found, "rehydrate")
@@ -121,6 +138,12 @@ def test_the_postgres_workload_runs_one_and_four_writers_and_drops_its_tables(
         "commands_postgres_scaling",
     ]
     _check(results, "commands_postgres")
+    followed = follow_latency(ctx)
+    assert [r.workload for r in followed] == ["follow_latency", "follow_latency_postgres"]
+    _check(followed, "follow_latency")
+    imported = import_batch(ctx, 150)
+    assert [r.workload for r in imported] == ["import_batch", "import_batch_postgres"]
+    _check(imported, "import_batch")
     with psycopg.connect(PG_URL) as db:
         left = db.execute(
             "SELECT count(*) FROM pg_tables WHERE tablename LIKE %s",

@@ -887,3 +887,31 @@ def test_a_postgres_row_decoder_reads_each_column_as_decode_does() -> None:
         assert decoded["flag"] is False
     finally:
         views.close()
+
+
+def test_catching_up_together_equals_one_by_one(
+    service: Safecomm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safecomm_demo import scenario_commands
+
+    from safecomm_core.projections import runner
+
+    for command in scenario_commands(2014, 0.01)[:400]:
+        service.handle(command)
+    monkeypatch.setattr(runner, "WINDOW", 97)  # many windows, none on a batch's edge
+    projections = builtin_projections()
+    with (
+        Projector(service, SQLiteViews(":memory:")) as together,
+        Projector(service, SQLiteViews(":memory:")) as alone,
+    ):
+        done = together.catch_up_all(projections)
+        assert [p.projection for p in done] == [p.name for p in projections]
+        assert all(p.caught_up for p in done)
+        assert sum(p.handled for p in done) > service.log.head()  # evidence reads them all
+        for projection in projections:
+            one = alone.catch_up(projection)
+            assert one.handled == next(p.handled for p in done if p.projection == projection.name)
+            assert together.digest(projection) == alone.digest(projection)
+        # Nothing new: nothing handled, and the shared events are not kept.
+        assert [p.handled for p in together.catch_up_all(projections)] == [0] * len(projections)
+        assert together._decoded is None

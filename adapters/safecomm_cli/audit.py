@@ -51,8 +51,10 @@ from safecomm_core.audit import (  # noqa: E402
     verify_bundle,
     write_bundle,
 )
+from safecomm_core.audit.checkpoints import BUDGET as CHECKPOINT_BUDGET  # noqa: E402
 from safecomm_core.audit.rebuild import rebuild_check  # noqa: E402
-from safecomm_core.audit.report_replay import REPORTS  # noqa: E402
+from safecomm_core.audit.replay import CutBasis  # noqa: E402
+from safecomm_core.audit.report_replay import REPORTS, checkpoint_size  # noqa: E402
 from safecomm_core.converter import converter  # noqa: E402
 from safecomm_core.reports.model import Report  # noqa: E402
 
@@ -191,6 +193,13 @@ def _read_seals(path: Path) -> list[Seal]:
     is_flag=True,
     help="Fold the report's views from the first event; read and leave no checkpoints.",
 )
+@click.option(
+    "--checkpoint-budget",
+    type=click.IntRange(min=0),
+    default=CHECKPOINT_BUDGET // 2**20,
+    show_default=True,
+    help="MB the report's checkpoints may take; older ones are thinned out past it.",
+)
 @store_option
 @friendly
 def replay(
@@ -202,6 +211,7 @@ def replay(
     period: str | None,
     scope: str,
     no_checkpoints: bool,
+    checkpoint_budget: int,
     store_url: str,
 ) -> None:
     """A record (--aggregate) or a report (--report) as known at a time, or as of a time,
@@ -212,7 +222,8 @@ def replay(
     entries recorded since that occurred by T.
 
     A report replayed as known at T starts from the latest checkpoint of its views that an
-    earlier replay left (all of whose events were recorded by T) and leaves new ones;
+    earlier replay left (all of whose events were recorded by T) and leaves new ones, kept
+    within --checkpoint-budget (their number and size are shown on stderr);
     --no-checkpoints folds every event from the first instead.
     """
     if (known_at is None) == (as_of is None):
@@ -230,9 +241,22 @@ def replay(
         else:
             assert report_name is not None
             report = replay_named_report(
-                service, cut, report_name, period, scope, checkpoints=not no_checkpoints
+                service,
+                cut,
+                report_name,
+                period,
+                scope,
+                checkpoints=not no_checkpoints,
+                checkpoint_budget=checkpoint_budget * 2**20,
             )
             data = {**converter.unstructure(report), "cut": cut.to_dict()}
+            if not no_checkpoints and cut.basis is CutBasis.KNOWN_AT:
+                count, size = checkpoint_size(service, report_name)
+                click.echo(
+                    f"replay checkpoints: {count} kept, {size / 2**20:.1f} MB "
+                    f"(budget {checkpoint_budget} MB)",
+                    err=True,
+                )
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 

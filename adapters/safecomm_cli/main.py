@@ -7,13 +7,14 @@ Every error a user can cause ends in one line on stderr and an exit status (see
 from __future__ import annotations
 
 import codecs
+import contextlib
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 import click
@@ -25,6 +26,7 @@ from safecomm_core import (
     InvalidCommand,
     Safecomm,
     SafecommError,
+    Settled,
     open_store,
     parse_command,
 )
@@ -84,34 +86,88 @@ def main() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @store_option
 @click.option("--stop-on-error", is_flag=True, help="Stop at the first line that fails.")
+@click.option(
+    "--batch",
+    "batch_size",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Commands stored per transaction (1: each in its own).",
+)
 @friendly
-def import_(file: Path, store_url: str, stop_on_error: bool) -> None:
+def import_(file: Path, store_url: str, stop_on_error: bool, batch_size: int) -> None:
     """Handle each line of FILE (JSON lines, one command each).
 
-    A failed line is reported with its number, field and reason, and skipped; the exit
-    status is 1 if any line failed. Re-running the same file changes nothing.
+    Commands are decided in order and stored --batch at a time, each with its receipt. A
+    failed line is reported with its number, field and reason, and skipped; the exit
+    status is 1 if any line failed. A line counts as applied once it is stored: if the
+    import is cut short, running it again completes it, and re-running the same file
+    changes nothing. A progress bar is shown when stderr is a terminal.
     """
-    applied = repeated = failed = 0
-    with open_store(store_url) as service, file.open("rb") as lines:
+    counts = {"applied": 0, "repeated": 0, "failed": 0}
+
+    def told(settled: list[Settled]) -> bool:
+        for s in settled:
+            if s.error is not None:
+                counts["failed"] += 1
+                shown = _shown(str(s.error))
+                click.echo(f"{file}:{s.tag}: {type(s.error).__name__}: {shown}", err=True)
+            elif s.outcome is not None and s.outcome.duplicate:
+                counts["repeated"] += 1
+            else:
+                counts["applied"] += 1
+        return any(s.error is not None for s in settled)
+
+    with (
+        open_store(store_url) as service,
+        file.open("rb") as lines,
+        _progress(file) as bar,
+    ):
+        batch = service.batch(batch_size)
         for number, raw in enumerate(lines, start=1):
+            bar.update(len(raw))
             try:
                 data = _read_line(raw, first=number == 1)
                 if data is None:
                     continue
-                outcome = service.handle(parse_command(data))
+                command = parse_command(data)
             except SafecommError as exc:
-                failed += 1
-                click.echo(f"{file}:{number}: {type(exc).__name__}: {_shown(str(exc))}", err=True)
-                if stop_on_error:
-                    break
-                continue
-            if outcome.duplicate:
-                repeated += 1
+                settled = [Settled(number, error=exc)]
             else:
-                applied += 1
-    click.echo(f"{applied} applied, {repeated} already applied, {failed} failed")
-    if failed:
+                settled = batch.add(command, number)
+            if told(settled) and stop_on_error:
+                break
+        # The lines decided before a stop, or the end, are stored (and only then counted).
+        told(batch.flush())
+    click.echo(
+        f"{counts['applied']} applied, {counts['repeated']} already applied, "
+        f"{counts['failed']} failed"
+    )
+    if counts["failed"]:
         sys.exit(1)
+
+
+class _Bar(Protocol):
+    def update(self, n_steps: int) -> None: ...
+
+
+class _Quiet:
+    """No progress bar (stderr is not a terminal)."""
+
+    def update(self, n_steps: int) -> None:
+        """Nothing to draw."""
+
+
+@contextlib.contextmanager
+def _progress(file: Path) -> Iterator[_Bar]:
+    """A bar of the bytes of ``file`` read, on stderr, only if stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield _Quiet()
+        return
+    with click.progressbar(
+        length=file.stat().st_size, label=f"importing {file.name}", file=sys.stderr
+    ) as bar:
+        yield bar
 
 
 def _read_line(raw: bytes, *, first: bool) -> Any:

@@ -21,6 +21,7 @@ from safecomm_core.projections import (
     Projector,
     builtin_projections,
 )
+from safecomm_core.projections.runner import FOLLOW_POLL
 
 
 @click.command("project")
@@ -28,7 +29,7 @@ from safecomm_core.projections import (
 @click.option(
     "--poll",
     type=click.FloatRange(0.05),
-    default=1.0,
+    default=FOLLOW_POLL,
     show_default=True,
     help="Seconds between polls when following.",
 )
@@ -63,8 +64,8 @@ def project(
     # Installed before the first catch-up: a signal during it must end the run cleanly too.
     stop = _stop_on_signals() if follow else None
     with open_store(store_url) as service, Projector(service, batch_size=batch) as projector:
-        for p in chosen:
-            progress = projector.rebuild(p) if rebuild else projector.catch_up(p)
+        done = [projector.rebuild(p) for p in chosen] if rebuild else projector.catch_up_all(chosen)
+        for progress in done:
             _report(progress)
         if check:
             for p in chosen:

@@ -58,7 +58,7 @@ import hashlib
 import json
 import os
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -110,56 +110,80 @@ def write_bundle(
     created_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Write an evidence bundle of ``service`` for ``period`` (``YYYY-MM``; default: the
-    latest month with events) to ``out``. Returns the manifest written."""
-    files: dict[str, bytes] = {}
+    latest month with events) to ``out``. Returns the manifest written.
+
+    The records and the ledger's entries are streamed into the zip, a batch of rows at a
+    time, each file hashed as it is written: memory stays flat however long the history.
+    The bundle appears at ``out`` only once complete.
+    """
     reports = _reports(service, period)
-    for stem, report in reports.items():
-        files[f"reports/{stem}.json"] = _report_json(report)
-        for name, data in (render(stem, report) if render else {}).items():
-            files[f"reports/{name}"] = data
     monthly = reports[next(iter(reports))]
-    with Ledger(service) as ledger:
-        head = ledger.catch_up()
-        rows = _rows_upto(ledger, head.position)
-        entries = list(ledger.entries(0, head.position))
-        seals = ledger.seals()
-        store_name = ledger.backend.name
-    files[RECORDS] = _jsonl(
-        {
-            "position": position,
-            "originator_id": originator_id,
-            "version": version,
-            "topic": topic,
-            "state": base64.b64encode(state).decode(),
-        }
-        for position, originator_id, version, topic, state in rows
-    )
-    files[LEDGER] = _jsonl(_entry_dict(e) for e in entries)
-    files[SEALS] = b"".join(s.to_json().encode() + b"\n" for s in seals)
-    public = key.public_key() if key else (seals[-1].key() if seals else None)
-    if public is not None:
-        files[PUBLIC_KEY] = public.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    manifest = {
-        "format": BUNDLE_FORMAT,
-        "store": store_name,
-        "period": monthly.period,
-        "position": head.position,
-        "chain": head.hex,
-        "created_at": (created_at or datetime.now(UTC)).astimezone(UTC).isoformat(),
-        "key_id": key_id(key.public_key()) if key else None,
-        "files": {
-            name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-            for name, data in sorted(files.items())
-        },
-    }
-    manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n"
-    files[MANIFEST] = manifest_bytes
-    if key is not None:
-        files[SIGNATURE] = base64.b64encode(key.sign(_SIG_CONTEXT + manifest_bytes)) + b"\n"
-    _write_zip(Path(out), files)
+    path = Path(out)
+    partial = path.with_name(path.name + ".part")
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            files = _Listed(archive)
+            for stem, report in reports.items():
+                files.put(f"reports/{stem}.json", [_report_json(report)])
+                for name, data in (render(stem, report) if render else {}).items():
+                    files.put(f"reports/{name}", [data])
+            with Ledger(service) as ledger:
+                head = ledger.catch_up()
+                backend = ledger.backend
+                with backend.reading():
+                    rows = (r for batch in backend.scan(0, head.position, 5000) for r in batch)
+                    files.put(RECORDS, _jsonl(_record_dict(r) for r in rows))
+                files.put(LEDGER, _jsonl(_entry_dict(e) for e in ledger.entries(0, head.position)))
+                seals = ledger.seals()
+                store_name = backend.name
+            files.put(SEALS, [b"".join(s.to_json().encode() + b"\n" for s in seals)])
+            public = key.public_key() if key else (seals[-1].key() if seals else None)
+            if public is not None:
+                pem = public.public_bytes(
+                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+                )
+                files.put(PUBLIC_KEY, [pem])
+            manifest = {
+                "format": BUNDLE_FORMAT,
+                "store": store_name,
+                "period": monthly.period,
+                "position": head.position,
+                "chain": head.hex,
+                "created_at": (created_at or datetime.now(UTC)).astimezone(UTC).isoformat(),
+                "key_id": key_id(key.public_key()) if key else None,
+                "files": dict(sorted(files.listed.items())),
+            }
+            manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n"
+            archive.writestr(MANIFEST, manifest_bytes)
+            if key is not None:
+                signature = base64.b64encode(key.sign(_SIG_CONTEXT + manifest_bytes)) + b"\n"
+                archive.writestr(SIGNATURE, signature)
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise AuditError(f"cannot write the bundle {path}: {exc}") from exc
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return manifest
+
+
+class _Listed:
+    """Files streamed into a zip, each one's SHA-256 and size kept for the manifest."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self._archive = archive
+        self.listed: dict[str, dict[str, Any]] = {}
+
+    def put(self, name: str, chunks: Iterable[bytes]) -> None:
+        digest = hashlib.sha256()
+        size = 0
+        with self._archive.open(name, "w", force_zip64=True) as member:
+            for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                member.write(chunk)
+        self.listed[name] = {"sha256": digest.hexdigest(), "bytes": size}
 
 
 def _reports(service: Safecomm, period: str | None) -> dict[str, Report]:
@@ -169,8 +193,7 @@ def _reports(service: Safecomm, period: str | None) -> dict[str, Report]:
     from safecomm_core.reports import monthly_report, self_assessment, watchlist
 
     with Projector(service) as projector:
-        for projection in builtin_projections():
-            projector.catch_up(projection)
+        projector.catch_up_all(builtin_projections())
         monthly = monthly_report(projector, period)
         day = _last_day(monthly.period)
         return {
@@ -192,10 +215,15 @@ def _report_json(report: Report) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False).encode() + b"\n"
 
 
-def _rows_upto(ledger: Ledger, upto: int) -> list[RawRow]:
-    backend = ledger.backend
-    with backend.reading():
-        return [row for batch in backend.scan(0, upto, 5000) for row in batch]
+def _record_dict(row: RawRow) -> dict[str, Any]:
+    position, originator_id, version, topic, state = row
+    return {
+        "position": position,
+        "originator_id": originator_id,
+        "version": version,
+        "topic": topic,
+        "state": base64.b64encode(state).decode(),
+    }
 
 
 def _entry_dict(entry: LedgerEntry) -> dict[str, Any]:
@@ -209,20 +237,15 @@ def _entry_dict(entry: LedgerEntry) -> dict[str, Any]:
     }
 
 
-def _jsonl(rows: Any) -> bytes:
-    return b"".join(json.dumps(r, sort_keys=True).encode() + b"\n" for r in rows)
-
-
-def _write_zip(path: Path, files: Mapping[str, bytes]) -> None:
-    partial = path.with_name(path.name + ".part")
-    try:
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name in sorted(files):
-                archive.writestr(name, files[name])
-        partial.replace(path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise AuditError(f"cannot write the bundle {path}: {exc}") from exc
+def _jsonl(rows: Iterable[dict[str, Any]], per_chunk: int = 1000) -> Iterator[bytes]:
+    """JSON lines, ``per_chunk`` rows to a chunk."""
+    lines: list[bytes] = []
+    for row in rows:
+        lines.append(json.dumps(row, sort_keys=True).encode() + b"\n")
+        if len(lines) >= per_chunk:
+            yield b"".join(lines)
+            lines = []
+    yield b"".join(lines)
 
 
 # -- verifying ------------------------------------------------------------------------------

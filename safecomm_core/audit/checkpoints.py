@@ -19,7 +19,15 @@ database is. An auditor who wants the replay to rest on the log alone replays wi
 
 Size: a checkpoint is the views at its position, zlib-compressed: about 60 bytes per
 position of the log it covers on the scenario (the nine up to position 90,000 of the
-1M-event store take 27 MB). Checkpoints are only made up to the latest moment replayed.
+1M-event store take 27 MB; one near the end of it, some 40 MB). Checkpoints are only made
+up to the latest moment replayed.
+
+Retention: a report's checkpoints are kept within a budget of bytes (``budget``, 256 MB by
+default: ``--checkpoint-budget`` on the command line). When a new one takes them over it,
+older ones are dropped, each time the one whose loss leaves the shortest stretch of the
+log without a checkpoint, so that those kept stay spread over the history replayed; the
+newest is always kept. Checkpoints made by other definitions of the report's projections
+(an older version) can never be used again, and are dropped too.
 """
 
 from __future__ import annotations
@@ -35,10 +43,13 @@ import attrs
 from safecomm_core.projections import Projection
 from safecomm_core.projections.database import SQLiteViews, ViewDatabase, quote
 
-__all__ = ["Checkpoint", "Checkpoints", "ReplayViews", "fingerprint"]
+__all__ = ["BUDGET", "EVERY", "Checkpoint", "Checkpoints", "ReplayViews", "fingerprint"]
 
 #: The default spacing of checkpoints, in positions of the log.
 EVERY = 10_000
+
+#: The default budget of a report's checkpoints, in bytes.
+BUDGET = 256 * 2**20
 
 
 class ReplayViews(SQLiteViews):
@@ -81,10 +92,16 @@ def fingerprint(projections: Sequence[Projection]) -> str:
 class Checkpoints:
     """The checkpoints of one report in a views database."""
 
-    def __init__(self, views: ViewDatabase, report: str, fingerprint: str) -> None:
+    def __init__(
+        self, views: ViewDatabase, report: str, fingerprint: str, *, budget: int = BUDGET
+    ) -> None:
+        if budget < 0:
+            raise ValueError("a checkpoint budget cannot be negative")
         self.views = views
         self.report = report
         self.fingerprint = fingerprint
+        #: Bytes the report's checkpoints may take (the newest is kept whatever its size).
+        self.budget = budget
         self.table = quote(views.name("replay_checkpoints"))
         blob = "BLOB" if isinstance(views, SQLiteViews) else "BYTEA"
         with views.transaction():
@@ -128,6 +145,35 @@ class Checkpoints:
                     checkpoint.data,
                     datetime.now(UTC).isoformat(),
                 ),
+            )
+            self._retain()
+
+    def _retain(self) -> None:
+        """Drop what can never be used again, then thin the rest down to the budget."""
+        self.views.execute(
+            f"DELETE FROM {self.table} WHERE report = ? AND fingerprint <> ?",
+            (self.report, self.fingerprint),
+        )
+        kept = [
+            (int(position), int(size))
+            for position, size in self.views.fetchall(
+                f"SELECT position, LENGTH(data) FROM {self.table} "
+                "WHERE report = ? AND fingerprint = ? ORDER BY position",
+                (self.report, self.fingerprint),
+            )
+        ]
+        total = sum(size for _, size in kept)
+        dropped = []
+        while total > self.budget and len(kept) > 1:
+            # The stretch left without a checkpoint if the i-th went (never the newest).
+            gaps = [kept[i + 1][0] - (kept[i - 1][0] if i else 0) for i in range(len(kept) - 1)]
+            i = gaps.index(min(gaps))
+            total -= kept[i][1]
+            dropped.append(kept.pop(i)[0])
+        for position in dropped:
+            self.views.execute(
+                f"DELETE FROM {self.table} WHERE report = ? AND fingerprint = ? AND position = ?",
+                (self.report, self.fingerprint, position),
             )
 
     def size(self) -> tuple[int, int]:

@@ -26,10 +26,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from safecomm_core.audit.canonical import (
     GENESIS,
+    EntryRow,
     LedgerEntry,
     MalformedRow,
     RawRow,
     chain,
+    entry_row,
 )
 from safecomm_core.audit.errors import KeyFileError, TamperDetected
 from safecomm_core.audit.seal import Seal, sign_seal
@@ -149,14 +151,14 @@ def _sound(seal: Seal) -> bool:
         return False
 
 
-def _extend(head: LedgerEntry | None, rows: Sequence[RawRow]) -> list[LedgerEntry]:
+def _extend(head: LedgerEntry | None, rows: Sequence[RawRow]) -> list[EntryRow]:
     previous = head.chain if head else GENESIS
     entries = []
     for row in rows:
         try:
-            entry = LedgerEntry.of(row, previous)
+            entry = entry_row(row, previous)
         except MalformedRow as exc:
             raise TamperDetected(f"{exc}; run 'safecomm audit verify'") from None
         entries.append(entry)
-        previous = entry.chain
+        previous = entry[5]
     return entries

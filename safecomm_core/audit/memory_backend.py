@@ -115,7 +115,7 @@ class MemoryBackend:
         with self._lock:
             head = self._entries[-1] if self._entries else None
             rows: Sequence[RawRow] = next(self.scan(head.position if head else 0, None, batch), [])
-            added = build(head, rows)
+            added = [LedgerEntry(*entry) for entry in build(head, rows)]
             self._entries.extend(added)
             self._positions.extend(e.position for e in added)
             return len(added)

@@ -35,9 +35,10 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from safecomm_core.audit.checkpoints import (
+    BUDGET,
     EVERY,
     Checkpoint,
     Checkpoints,
@@ -54,7 +55,7 @@ from safecomm_core.projections.runner import anchor_at
 from safecomm_core.reports.model import Report
 from safecomm_core.service import Safecomm
 
-__all__ = ["REPORTS", "replay_monthly", "replay_named_report"]
+__all__ = ["REPORTS", "checkpoint_size", "replay_monthly", "replay_named_report"]
 
 #: Reports that can be replayed by name (``safecomm audit replay --report NAME``).
 REPORTS = ("monthly", "self-assessment", "watchlist")
@@ -69,11 +70,13 @@ def replay_monthly(
     generated_at: datetime | None = None,
     checkpoints: bool = True,
     checkpoint_every: int = EVERY,
+    checkpoint_budget: int = BUDGET,
 ) -> Report:
     """The monthly report for ``period`` and ``scope`` from exactly the events of ``cut``.
 
     Known at T, the fold starts from a checkpoint and leaves new ones behind (see the
-    module's docstring) unless ``checkpoints`` is False.
+    module's docstring), the report's checkpoints kept within ``checkpoint_budget`` bytes
+    (:mod:`~safecomm_core.audit.checkpoints`), unless ``checkpoints`` is False.
     """
     return replay_named_report(
         service,
@@ -84,6 +87,7 @@ def replay_monthly(
         generated_at=generated_at,
         checkpoints=checkpoints,
         checkpoint_every=checkpoint_every,
+        checkpoint_budget=checkpoint_budget,
     )
 
 
@@ -97,17 +101,19 @@ def replay_named_report(
     generated_at: datetime | None = None,
     checkpoints: bool = True,
     checkpoint_every: int = EVERY,
+    checkpoint_budget: int = BUDGET,
 ) -> Report:
     """The report ``name`` (one of :data:`REPORTS`) from exactly the events of ``cut``.
 
     ``period``: the monthly report's month (default: the latest with events at the cut);
     the self-assessment and the watchlist are as of a day, ``YYYY-MM-DD`` or the last day
     of a month ``YYYY-MM`` (default: the cut's own day in the subdistrict). Each report
-    folds its own views (and keeps its own checkpoints), with the live system's code.
+    folds its own views (and keeps its own checkpoints, within ``checkpoint_budget``
+    bytes: :mod:`~safecomm_core.audit.checkpoints`), with the live system's code.
     """
     projections, report = _report(name, cut, period, scope, generated_at)
     if cut.basis is CutBasis.KNOWN_AT:
-        kept = _checkpoints(service, name, projections) if checkpoints else None
+        kept = _checkpoints(service, name, projections, checkpoint_budget) if checkpoints else None
         try:
             return _known_at(service, cut.moment, projections, kept, checkpoint_every, report)
         finally:
@@ -160,12 +166,24 @@ def _report(
 
 
 def _checkpoints(
-    service: Safecomm, report: str, projections: Sequence[Projection]
+    service: Safecomm, report: str, projections: Sequence[Projection], budget: int = BUDGET
 ) -> Checkpoints | None:
     """The report's checkpoints in the store's views database (none for a store in memory)."""
     if service.config.kind == "memory":
         return None
-    return Checkpoints(open_views(service.config), report, fingerprint(projections))
+    return Checkpoints(open_views(service.config), report, fingerprint(projections), budget=budget)
+
+
+def checkpoint_size(service: Safecomm, report: str = "monthly") -> tuple[int, int]:
+    """How many replay checkpoints of ``report`` the store's views keep, and their bytes."""
+    projections, _ = _report(report, Cut.known_at(datetime.now(UTC)), None, "*", None)
+    kept = _checkpoints(service, report, projections)
+    if kept is None:
+        return 0, 0
+    try:
+        return kept.size()
+    finally:
+        kept.views.close()
 
 
 def _known_at(

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol
 
-from safecomm_core.audit.canonical import LedgerEntry, RawRow
+from safecomm_core.audit.canonical import EntryRow, LedgerEntry, RawRow
 from safecomm_core.audit.seal import Seal
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["AuditBackend", "Extend", "Opener", "open_backend"]
 
 #: How the follower turns the ledger's head and the next rows into entries.
-Extend = Callable[[LedgerEntry | None, Sequence[RawRow]], list[LedgerEntry]]
+Extend = Callable[[LedgerEntry | None, Sequence[RawRow]], list[EntryRow]]
 
 #: Opens another backend of the same store, on a connection of its own.
 Opener = Callable[[], "AuditBackend"]

@@ -1,0 +1,365 @@
+"""Bulk import in batches: ``safecomm import --batch N`` and ``Safecomm.batch``.
+
+What a batch stores must be what handling the same commands one by one stores, in the same
+order; a refused line writes nothing and is reported; repeats are repeats; erasures and
+new people's keys keep their order; a kill mid-import loses only lines never reported, and
+a re-run completes the import.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from click.testing import CliRunner
+from conftest import store_url
+from safecomm_cli.main import main
+from safecomm_demo import scenario_commands
+
+from safecomm_core import (
+    AcceptDispute,
+    Command,
+    FieldError,
+    InvalidCommand,
+    MigrantWorker,
+    Principal,
+    Role,
+    Safecomm,
+    command_to_json,
+    open_store,
+    parse_command,
+)
+from safecomm_core.domain.receipt import CommandReceipt
+from tests.commanding import sample_commands
+
+SAFECOMM = Path(sys.executable).with_name("safecomm")
+
+
+def scenario(count: int) -> list[Command]:
+    """The demo scenario's first ``count`` commands (every kind of record, people too)."""
+    return scenario_commands(2014, 0.01)[:count]
+
+
+def write_lines(path: Path, objects: list[dict[str, Any]]) -> Path:
+    path.write_text(
+        "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objects), encoding="utf-8"
+    )
+    return path
+
+
+def stored(service: Safecomm) -> list[tuple[str, int, str]]:
+    """The log as (record, version, topic), in position order.
+
+    An ID number's record is named by a token the key store made at random, so two stores
+    name it differently: it is shown by its topic alone.
+    """
+    rows = []
+    for n in service.log.read(0, 10**9):
+        record = "" if "IdNumber" in n.topic else str(n.originator_id)
+        rows.append((record, n.originator_version, n.topic))
+    return rows
+
+
+def receipts(service: Safecomm) -> list[str]:
+    return [
+        service.log.decode(n).originator_id.hex
+        for n in service.log.read(0, 10**9, topics=[CommandReceipt.Handled.TOPIC])
+    ]
+
+
+def one_by_one(commands: list[Command]) -> list[tuple[str, int, str]]:
+    with open_store("memory://") as reference:
+        for command in commands:
+            reference.handle(command)
+        return stored(reference)
+
+
+def test_a_batch_stores_what_one_by_one_stores(backend: str, tmp_path: Path) -> None:
+    commands = scenario(700)
+    url, name = store_url(backend, tmp_path)
+    try:
+        with open_store(url) as service:
+            settled = []
+            with service.batch(40) as batch:
+                for i, command in enumerate(commands):
+                    settled.extend(batch.add(command, i))
+                settled.extend(batch.flush())
+            assert [s.tag for s in sorted(settled, key=lambda s: s.tag)] == list(range(700))
+            assert all(s.error is None and s.outcome is not None for s in settled)
+            assert stored(service) == one_by_one(commands)
+            # Records came back as stored: a second pass finds every command a repeat.
+            with service.batch(40) as batch:
+                again = [s for c in commands for s in batch.add(c)] + batch.flush()
+            assert len(again) == len(commands)
+            assert all(s.outcome and s.outcome.duplicate for s in again)
+            assert len(stored(service)) == len(one_by_one(commands))
+    finally:
+        if backend == "postgres":
+            from conftest import drop_pg_tables
+
+            drop_pg_tables(name)
+
+
+def test_import_in_batches_equals_one_by_one(tmp_path: Path) -> None:
+    lines = write_lines(tmp_path / "archive.jsonl", [command_to_json(c) for c in scenario(500)])
+    runner = CliRunner()
+    results = {}
+    for size in (1, 64):
+        url = f"sqlite:///{tmp_path / f'b{size}.db'}"
+        result = runner.invoke(main, ["import", str(lines), "--store", url, "--batch", str(size)])
+        assert result.exit_code == 0, result.output
+        assert "500 applied, 0 already applied, 0 failed" in result.stdout
+        with open_store(url) as service:
+            results[size] = (stored(service), sorted(receipts(service)))
+    assert results[1] == results[64]
+
+
+def test_a_refused_line_mid_batch_is_reported_and_writes_nothing(tmp_path: Path) -> None:
+    sample = sample_commands()
+    again = dict(sample[1], command_id="again-accept")  # the dispute is accepted by now
+    unknown = dict(sample[1], command_id="no-such", dispute_id="d-none")
+    path = write_lines(tmp_path / "f.jsonl", [*sample[:3], again, unknown, *sample[3:]])
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    result = CliRunner().invoke(main, ["import", str(path), "--store", url, "--batch", "50"])
+    assert result.exit_code == 1
+    assert f"{path}:4: InvalidTransition:" in result.stderr
+    assert f"{path}:5: NotFound: no dispute with id 'd-none'" in result.stderr
+    assert "5 applied, 0 already applied, 2 failed" in result.stdout
+    with open_store(url) as service:
+        events = [e.event for e in service.history("d-2014-0001", "dispute")]
+        assert stored(service) == one_by_one([parse_command(c) for c in sample])
+    assert len(events) == 5
+    # The same lines, --stop-on-error: the lines before the refused one are stored.
+    url2 = f"sqlite:///{tmp_path / 's2.db'}"
+    stop = CliRunner().invoke(
+        main, ["import", str(path), "--store", url2, "--batch", "50", "--stop-on-error"]
+    )
+    assert "3 applied, 0 already applied, 1 failed" in stop.stdout
+    with open_store(url2) as service:
+        assert len(service.history("d-2014-0001", "dispute")) == 3
+
+
+def test_repeats_within_a_batch(tmp_path: Path) -> None:
+    sample = sample_commands()
+    reused = dict(sample[2], actor={"id": "staff-099", "role": "mediator"})
+    path = write_lines(tmp_path / "f.jsonl", [sample[0], sample[1], sample[1], reused, sample[2]])
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    result = CliRunner().invoke(main, ["import", str(path), "--store", url])
+    assert f"{path}:5: CommandIdReused:" in result.stderr  # line 4 took c-3 first
+    assert "3 applied, 1 already applied, 1 failed" in result.stdout
+    with open_store(url) as service:
+        assert len(service.history("d-2014-0001", "dispute")) == 3
+
+
+def _register(n: int, ref: str, id_number: str) -> dict[str, Any]:
+    return {
+        "type": "migrant.register",
+        "command_id": f"reg-{n}",
+        "occurred_at": "2014-03-03T10:00:00+08:00",
+        "actor": {"id": "staff-113", "role": "coordinator"},
+        "channel": "employer",
+        "worker_id": f"mw-{n}",
+        "community": "C2",
+        "person": {"ref": ref, "name": f"工人{n}", "id_number": id_number, "phone": None},
+        "arrived_on": "2014-03-02",
+        "dwelling": "滨江花园11栋2单元476",
+    }
+
+
+def test_keys_and_erasures_in_a_batch(tmp_path: Path) -> None:
+    erase = {
+        "type": "migrant.erase",
+        "command_id": "erase-1",
+        "occurred_at": "2014-04-01T10:00:00+08:00",
+        "actor": {"id": "staff-113", "role": "coordinator"},
+        "worker_id": "mw-1",
+    }
+    lines = [
+        _register(1, "p-1", "530102199308160864"),
+        _register(2, "p-2", "530102199001010016"),
+        _register(3, "p-3", "530102199308160864"),  # the first worker's ID number: refused
+        erase,
+        _register(4, "p-4", "530102199308160864"),  # free again once erased
+    ]
+    path = write_lines(tmp_path / "f.jsonl", lines)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    result = CliRunner().invoke(main, ["import", str(path), "--store", url, "--batch", "100"])
+    assert f"{path}:3: AlreadyExists:" in result.stderr
+    assert "4 applied, 0 already applied, 1 failed" in result.stdout
+    with open_store(url) as service:
+        assert stored(service) == one_by_one(
+            [parse_command(line) for i, line in enumerate(lines) if i != 2]
+        )
+        assert service.keys.person_key("p-3", create=False) is None  # refused: no key kept
+        assert service.keys.person_key("p-1", create=False) is None  # erased
+        second = service.get(MigrantWorker, "mw-2")
+        assert service.person(second.person).name == "工人2"
+        fourth = service.get(MigrantWorker, "mw-4")
+        assert service.person(fourth.person).name == "工人4"
+
+
+def _receipt_count(path: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
+            row = db.execute(
+                "SELECT count(*) FROM stored_events WHERE topic = ?",
+                (CommandReceipt.Handled.TOPIC,),
+            ).fetchone()
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+    return int(row[0])
+
+
+def test_a_killed_import_loses_nothing_reported_and_a_rerun_completes_it(tmp_path: Path) -> None:
+    commands = scenario(1500)
+    path = write_lines(tmp_path / "archive.jsonl", [command_to_json(c) for c in commands])
+    expected = one_by_one(commands)
+    db = tmp_path / "s.db"
+    url = f"sqlite:///{db}"
+    proc = subprocess.Popen(
+        [str(SAFECOMM), "import", str(path), "--store", url, "--batch", "25"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while _receipt_count(db) < 100 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    assert proc.returncode == -signal.SIGKILL, "the import ended before it could be killed"
+    with open_store(url) as service:
+        cut = stored(service)
+        landed = len(receipts(service))
+    assert 100 <= landed < len(commands)
+    # Whole commands only: the log is the one-by-one log cut at a command's end.
+    assert cut == expected[: len(cut)]
+    assert len(cut) == len(expected) or expected[len(cut)][2] == CommandReceipt.Handled.TOPIC
+    rerun = subprocess.run(
+        [str(SAFECOMM), "import", str(path), "--store", url, "--batch", "25"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert f"{len(commands) - landed} applied, {landed} already applied, 0 failed" in rerun.stdout
+    with open_store(url) as service:
+        assert stored(service) == expected
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "f.jsonl", [command_to_json(c) for c in scenario(50)])
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [str(SAFECOMM), "import", str(path), "--store", f"sqlite:///{tmp_path / 'a.db'}"],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env={**os.environ, "COLUMNS": "100"},
+    )
+    os.close(follower)
+    drawn = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    out, _ = proc.communicate(timeout=60)
+    os.close(leader)
+    assert b"importing f.jsonl" in drawn
+    assert b"100%" in drawn
+    assert b"50 applied" in out
+    piped = subprocess.run(
+        [str(SAFECOMM), "import", str(path), "--store", f"sqlite:///{tmp_path / 'b.db'}"],
+        capture_output=True,
+        check=True,
+    )
+    assert piped.stderr == b""
+
+
+@pytest.mark.parametrize("size", [0, -3])
+def test_a_batch_holds_at_least_one_command(size: int, tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "f.jsonl", sample_commands())
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    result = CliRunner().invoke(main, ["import", str(path), "--store", url, "--batch", str(size)])
+    assert result.exit_code == 2
+    assert "--batch" in result.output
+
+
+@attrs.frozen
+class AcceptThenRefuse(AcceptDispute):
+    """An acceptance refused after its event was applied (no shipped command does this:
+    each checks before it applies; the batch must not rely on it)."""
+
+    def run(self, ctx: Any) -> None:
+        super().run(ctx)
+        raise InvalidCommand([FieldError("dispute_id", "refused after deciding")])
+
+
+def test_a_record_changed_by_a_refused_command_is_stored_as_before_it() -> None:
+    report, accept = (parse_command(c) for c in sample_commands()[:2])
+    spoiler = AcceptThenRefuse(**{f: getattr(accept, f) for f in attrs.fields_dict(AcceptDispute)})
+    spoiler = attrs.evolve(spoiler, command_id="spoiler")
+    with open_store("memory://") as service, service.batch(10) as batch:
+        settled = batch.add(report, "report")
+        assert settled == []  # held, not yet stored
+        settled = batch.add(spoiler, "spoiler")
+        assert [s.tag for s in settled] == ["report", "spoiler"]
+        assert settled[1].error is not None
+        assert "refused after deciding" in str(settled[1].error)
+        assert batch.add(accept, "accept") == []
+        assert [s.tag for s in batch.flush()] == ["accept"]
+        events = [e.event for e in service.history("d-2014-0001", "dispute")]
+        assert len(events) == 2
+        assert service.receipt("spoiler") is None
+
+
+def test_a_batch_that_meets_another_writer_is_decided_again_command_by_command(
+    tmp_path: Path,
+) -> None:
+    report, accept, assign = (parse_command(c) for c in sample_commands()[:3])
+    other_accept = attrs.evolve(accept, command_id="other-writer")
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    with open_store(url) as ours, open_store(url) as other:
+        ours.handle(report)
+        with ours.batch(10) as batch:
+            assert batch.add(accept, "accept") == []
+            assert batch.add(assign, "assign") == []
+            other.handle(other_accept)  # stored while ours is held
+            settled = batch.flush()
+        assert [s.tag for s in settled] == ["accept", "assign"]
+        assert settled[0].error is not None
+        assert "accept" in str(settled[0].error)
+        assert settled[1].outcome is not None
+        assert not settled[1].outcome.duplicate
+        history = ours.history("d-2014-0001", "dispute")
+        assert [e.command_id for e in history] == ["c-1", "other-writer", "c-3"]
+
+
+def test_a_batch_applies_the_access_policy_to_each_command() -> None:
+    sample = [parse_command(c) for c in sample_commands()[:2]]  # staff-017's own
+    other_community = Principal("staff-017", Role.MEDIATOR, ["C2"])
+    own = Principal("staff-017", Role.MEDIATOR, ["C1"])
+    with open_store("memory://") as service:
+        with service.batch(10, principal=other_community) as batch:
+            refused = batch.add(sample[0], "report") + batch.flush()
+        assert [type(s.error).__name__ for s in refused] == ["Forbidden"]
+        assert service.receipt(sample[0].command_id) is None
+        with service.batch(10, principal=own) as batch:
+            settled = [s for c in sample for s in batch.add(c, c.command_id)] + batch.flush()
+        assert [s.error for s in settled] == [None] * len(sample)
+        assert len(service.history("d-2014-0001", "dispute")) == len(sample)
