@@ -28,7 +28,7 @@ import httpx
 import uvicorn
 from litestar import Litestar
 from safecomm_http import Backend, RateLimits, TokenVerifier, create_app
-from safecomm_http.tokens import issue_token
+from safecomm_tokens import issue_token
 
 from benchmarks.harness import Context, Result
 from safecomm_core import open_store

@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 from safecomm_demo.builder import PROGRAMME_END
 from safecomm_http import Backend, RateLimits, TokenVerifier, create_app
-from safecomm_http.tokens import issue_token
+from safecomm_tokens import issue_token
 
 from benchmarks.datasets import scenario
 from benchmarks.harness import Context, Result, interleaved

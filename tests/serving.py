@@ -13,7 +13,7 @@ import uvicorn
 from litestar import Litestar
 from litestar.testing import TestClient
 from safecomm_http import Backend, RateLimits, TokenVerifier, create_app
-from safecomm_http.tokens import issue_token
+from safecomm_tokens import issue_token
 
 from safecomm_core import Safecomm
 from safecomm_core.access import ALL_COMMUNITIES, Principal

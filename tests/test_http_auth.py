@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
 from safecomm_cli.main import main
 from safecomm_http import Backend, TokenVerifier, create_app
-from safecomm_http.tokens import InvalidToken, claims_of
+from safecomm_tokens import InvalidToken, claims_of
 
 from safecomm_core import Safecomm
 from safecomm_core.access import Principal

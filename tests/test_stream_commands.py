@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,9 @@ import nats
 import pytest
 from safecomm_nats.broker import connect
 from safecomm_nats.intake import commands_subject, open_intake
-from safecomm_nats.tokens import hs256_verifier, issue_token
+from safecomm_tokens import TokenVerifier, issue_token
 
-from safecomm_core import Safecomm, open_store
+from safecomm_core import Principal, Role, Safecomm, open_store
 from tests.commanding import sample_commands
 from tests.streaming import NATS_URL, unique_name
 
@@ -27,10 +28,11 @@ KEY = b"k" * 40
 REPORT = sample_commands()[0]  # staff-017, a mediator, reports a dispute in C1
 
 
-def token(key: bytes = KEY, **claims: Any) -> str:
-    fields: dict[str, Any] = {"subject": "staff-017", "role": "mediator", "communities": ["C1"]}
-    fields |= claims
-    return issue_token(key, **fields)
+def token(
+    key: bytes = KEY, subject: str = "staff-017", communities: tuple[str, ...] = ("C1",), ttl=3600
+) -> str:
+    principal = Principal(subject, Role.MEDIATOR, communities)
+    return issue_token(principal, key, timedelta(seconds=ttl))
 
 
 @pytest.fixture
@@ -49,7 +51,7 @@ def ask(intake: tuple[Safecomm, str, Path], *requests: dict[str, Any]) -> list[d
 
     async def run() -> list[dict[str, Any]]:
         nc = await connect(NATS_URL)
-        sub = await open_intake(service, nc, name, hs256_verifier(key_file))
+        sub = await open_intake(service, nc, name, TokenVerifier.from_key_file(key_file).principal)
         try:
             replies = []
             for request in requests:
@@ -97,9 +99,9 @@ def test_a_refused_command_writes_nothing_and_says_which_field(intake) -> None:
     ("credential", "error", "field"),
     [
         (token(key=b"x" * 40), "InvalidToken", "token"),
-        (token(ttl=-10), "InvalidToken", "token"),
+        (token(ttl=-10), "InvalidToken", "exp"),
         ("not a token", "InvalidToken", "token"),
-        (token(communities=["C2"]), "Forbidden", ""),
+        (token(communities=("C2",)), "Forbidden", ""),
         (token(subject="staff-002"), "Forbidden", ""),
     ],
     ids=["other key", "expired", "malformed", "other community", "other actor"],

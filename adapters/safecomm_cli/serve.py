@@ -30,12 +30,21 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 
 def _http() -> Any:
     try:
-        import safecomm_http.tokens
+        import safecomm_http
     except ImportError as exc:  # the extra is not installed
         raise click.ClickException(
             f"the HTTP service needs the http extra: pip install 'safecomm[http]' ({exc.name})"
         ) from None
     return safecomm_http
+
+
+def _tokens() -> None:
+    try:
+        import safecomm_tokens  # noqa: F401  (PyJWT, with the http or the nats extra)
+    except ImportError as exc:
+        raise click.ClickException(
+            f"tokens need the http or the nats extra: pip install 'safecomm[http]' ({exc.name})"
+        ) from None
 
 
 def _ttl(_ctx: click.Context, _param: click.Parameter, value: str) -> timedelta:
@@ -132,7 +141,7 @@ DEMO_ROLES = (
 def _demo_key() -> Path:
     path = Path(DEMO_KEY)
     if not path.exists():
-        from safecomm_http.tokens import keygen as write_key
+        from safecomm_tokens import keygen as write_key
 
         click.echo(f"wrote {write_key(path)} (mode 0600) to sign the demo's tokens", err=True)
     return path
@@ -145,7 +154,7 @@ def _demo_end() -> Any:
 
 
 def _print_links(host: str, port: int, key_file: Path) -> None:
-    from safecomm_http.tokens import issue_token, read_key
+    from safecomm_tokens import issue_token, read_key
 
     key = read_key(key_file)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -157,7 +166,8 @@ def _print_links(host: str, port: int, key_file: Path) -> None:
 
 @click.group()
 def token() -> None:
-    """Keys and bearer tokens for `safecomm serve --auth-key`."""
+    """Keys and bearer tokens for `safecomm serve --auth-key` and `safecomm stream
+    serve-commands --key-file`."""
 
 
 @token.command()
@@ -165,8 +175,8 @@ def token() -> None:
 @friendly
 def keygen(out: Path) -> None:
     """Write a new HS256 key to OUT (never overwrites a file); keep it on the server."""
-    _http()
-    from safecomm_http.tokens import keygen as write_key
+    _tokens()
+    from safecomm_tokens import keygen as write_key
 
     if out.exists():
         raise click.UsageError(f"{out} exists: choose another file")
@@ -197,8 +207,8 @@ def issue(
     key_file: Path,
 ) -> None:
     """Print a token for a principal, signed with the key file."""
-    _http()
-    from safecomm_http.tokens import issue_token, read_key
+    _tokens()
+    from safecomm_tokens import issue_token, read_key
 
     # The converter (tuple) leaves mypy's attrs plugin a type variable it cannot solve.
     served: Any = ALL_COMMUNITIES if "*" in communities else communities

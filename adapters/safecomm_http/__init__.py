@@ -7,9 +7,10 @@ principal, records and reports of its communities, the audit, and the stored eve
 public envelopes. Errors are RFC 9457 problem details. Install with the ``http`` extra.
 """
 
+from safecomm_tokens import TokenVerifier
+
 from safecomm_http.app import create_app
 from safecomm_http.backend import Backend
 from safecomm_http.context import RateLimits
-from safecomm_http.tokens import TokenVerifier
 
 __all__ = ["Backend", "RateLimits", "TokenVerifier", "create_app"]

@@ -24,6 +24,7 @@ from litestar.openapi.spec import (
     Schema,
     SecurityScheme,
 )
+from safecomm_tokens import TokenVerifier
 
 from safecomm_core import COMMANDS
 from safecomm_http import audit_routes, commands, events, health, records, report_routes
@@ -31,7 +32,6 @@ from safecomm_http.backend import Backend
 from safecomm_http.context import BearerAuth, RateLimits, RequestLog, Server, rate_limit
 from safecomm_http.pages import csrf_config, page_router, template_config
 from safecomm_http.problems import handlers
-from safecomm_http.tokens import TokenVerifier
 
 __all__ = ["OPEN_PATHS", "create_app"]
 

@@ -25,11 +25,11 @@ from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from safecomm_tokens import InvalidToken, TokenVerifier
 
 from safecomm_core.access import Principal
 from safecomm_http.backend import Backend
 from safecomm_http.problems import TooManyRequests, status_of
-from safecomm_http.tokens import InvalidToken, TokenVerifier
 
 __all__ = [
     "API_PREFIX",

@@ -15,6 +15,7 @@ import attrs
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
+from safecomm_tokens import InvalidToken
 
 from safecomm_core.errors import (
     AlreadyExists,
@@ -28,7 +29,6 @@ from safecomm_core.errors import (
     SafecommError,
     StoreError,
 )
-from safecomm_http.tokens import InvalidToken
 
 __all__ = [
     "PROBLEM",

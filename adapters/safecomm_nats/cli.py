@@ -108,16 +108,17 @@ def publish(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     envvar="SAFECOMM_TOKEN_KEY_FILE",
     required=True,
-    help="The HS256 key service tokens are signed with.",
+    help="The HS256 key service tokens are signed with (safecomm token keygen / issue).",
 )
 @friendly
 def serve_commands_command(store_url: str, servers: str, key_file: Path) -> None:
     """Answer commands sent on safecomm.<store>.commands until stopped."""
+    from safecomm_tokens import TokenVerifier
+
     from safecomm_nats.broker import connect
     from safecomm_nats.intake import commands_subject, serve_commands
-    from safecomm_nats.tokens import hs256_verifier
 
-    verify = hs256_verifier(key_file)
+    verify = TokenVerifier.from_key_file(key_file).principal
     with open_store(store_url) as service:
         name = service.config.name
 
@@ -130,33 +131,6 @@ def serve_commands_command(store_url: str, servers: str, key_file: Path) -> None
                 await nc.drain()
 
         _until_stopped(run)
-
-
-@stream.command("token")
-@click.option(
-    "--key-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    envvar="SAFECOMM_TOKEN_KEY_FILE",
-    required=True,
-)
-@click.option("--sub", "subject", required=True, help="The service's actor id.")
-@click.option("--role", required=True)
-@click.option("--community", "communities", multiple=True, required=True, help="'*' for all.")
-@click.option("--unit", default=None, help="The grid unit (role unit only).")
-@click.option("--ttl", type=float, default=3600.0, show_default=True, help="Seconds valid.")
-@friendly
-def token(
-    key_file: Path,
-    subject: str,
-    role: str,
-    communities: tuple[str, ...],
-    unit: str | None,
-    ttl: float,
-) -> None:
-    """Print a service token for the command intake."""
-    from safecomm_nats.tokens import issue_token, read_key
-
-    click.echo(issue_token(read_key(key_file), subject, role, communities, unit=unit, ttl=ttl))
 
 
 def _until_stopped(main: Callable[[asyncio.Event], Awaitable[Any]]) -> Any:

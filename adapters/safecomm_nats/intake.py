@@ -12,18 +12,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
+from safecomm_core.access import Principal
 from safecomm_core.converter import converter
 from safecomm_core.errors import FieldError, InvalidCommand, SafecommError
 from safecomm_core.service import Safecomm
-from safecomm_nats.tokens import TokenVerifier
 
-__all__ = ["answer", "commands_subject", "open_intake", "serve_commands"]
+__all__ = ["Verify", "answer", "commands_subject", "open_intake", "serve_commands"]
+
+#: From a token to the principal it names; raises ``safecomm_tokens.InvalidToken`` when it
+#: cannot vouch for it (``TokenVerifier.principal`` is one).
+Verify = Callable[[str], Principal]
 
 log = logging.getLogger("safecomm_nats")
 
@@ -33,7 +38,7 @@ def commands_subject(store: str) -> str:
     return f"safecomm.{store}.commands"
 
 
-def answer(service: Safecomm, verify: TokenVerifier, request: bytes) -> dict[str, Any]:
+def answer(service: Safecomm, verify: Verify, request: bytes) -> dict[str, Any]:
     """The reply to one request (see the module's notes)."""
     try:
         try:
@@ -60,9 +65,7 @@ def _error(exc: SafecommError) -> dict[str, Any]:
     }
 
 
-async def open_intake(
-    service: Safecomm, nc: Client, store: str, verify: TokenVerifier
-) -> Subscription:
+async def open_intake(service: Safecomm, nc: Client, store: str, verify: Verify) -> Subscription:
     """Start answering command requests on the store's subject; unsubscribe to stop.
 
     Several intakes may run at once: they share the subject as one queue group.
@@ -85,7 +88,7 @@ async def open_intake(
 
 
 async def serve_commands(
-    service: Safecomm, nc: Client, store: str, verify: TokenVerifier, stop: asyncio.Event
+    service: Safecomm, nc: Client, store: str, verify: Verify, stop: asyncio.Event
 ) -> None:
     """Answer command requests on the store's subject until ``stop`` is set."""
     sub = await open_intake(service, nc, store, verify)

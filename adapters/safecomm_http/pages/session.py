@@ -16,13 +16,13 @@ from litestar.datastructures import Cookie
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from safecomm_reports.labels import Lang, value_label
+from safecomm_tokens import InvalidToken, principal_of
 
 from safecomm_core.access import POLICY, Principal, Read
 from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.errors import SafecommError
 from safecomm_http.context import SESSION_COOKIE, server
 from safecomm_http.pages.words import words
-from safecomm_http.tokens import InvalidToken, principal_of
 
 __all__ = [
     "LANG_COOKIE",

@@ -1,6 +1,9 @@
 """Bearer tokens: who is asking, as a signed JWT, mapped to a :class:`Principal`.
 
-Two ways to check a token's signature, one per server:
+One scheme for every adapter that takes a credential: the HTTP service and its pages
+(``safecomm serve``) and the command intake over NATS (``safecomm stream
+serve-commands``) check tokens with the same :class:`TokenVerifier`, so a token means the
+same principal wherever it is shown. Two ways to check a token's signature, one per server:
 
 - ``HS256`` with a shared key file (``safecomm token keygen`` writes one, mode 0600;
   ``safecomm token issue`` signs with it): for one office running its own server;
