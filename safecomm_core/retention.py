@@ -154,7 +154,11 @@ def _records(service: Safecomm) -> dict[UUID, _Record]:
                 continue
             record = found[event.originator_id] = _Record(kind, event.ref, event.community)
         record.people.update(p.ref for p in sealed_people(list(vars(event).values())))
-        if isinstance(event, Dispute.Archived | MigrantWorker.Left):
+        if isinstance(event, MigrantWorker.Moved):
+            # A worker's community is the one they live in: the period that begins when
+            # they leave takes the rules of the community they leave from.
+            record.community = event.community
+        elif isinstance(event, Dispute.Archived | MigrantWorker.Left):
             record.since = local_date(event.meta.occurred_at)
         elif isinstance(event, Dispute.Erased | MigrantWorker.Erased):
             record.erased = True

@@ -230,3 +230,41 @@ def test_the_command_line_is_a_dry_run_unless_told_to_apply(tmp_path: Path) -> N
     assert done.output.startswith("Erased the personal data of 3 record(s)")
     with open_store(url) as opened:
         assert opened.get(Dispute, "d-a").erasure_ground is ErasureGround.RETENTION_ENDED
+
+
+def test_a_worker_who_moved_keeps_the_rules_of_the_community_they_left_from() -> None:
+    """m-v registered in C2, moved to C4 and left from there on 2015-01-10. C4 keeps a
+    registration 1 year (adopted from 2014-01-01), C2 the default 3: the period began in
+    C4, so it ends 2016-01-10, and the case names C4."""
+    service = open_store("memory://")
+    send(
+        service,
+        "rules.adopt",
+        "r-c4",
+        "2014-01-02",
+        ADMIN,
+        community="C4",
+        effective_from="2014-01-01",
+        changes={"migrant_retention_years": 1},
+    )
+    worker(service, "m-v", "p-v", None)
+    send(
+        service,
+        "migrant.move",
+        "m-v-move",
+        "2014-06-01",
+        COORDINATOR,
+        worker_id="m-v",
+        dwelling="C4-1-1-101",
+        community="C4",
+    )
+    send(service, "migrant.leave", "m-v-left", "2015-01-10", COORDINATOR, worker_id="m-v")
+    assert retention_due(service, date(2016, 1, 9)) == []
+    (case,) = retention_due(service, date(2016, 1, 10))
+    assert (case.ref, case.community, case.years, case.ends) == (
+        "m-v",
+        "C4",
+        1,
+        date(2016, 1, 10),
+    )
+    service.close()
