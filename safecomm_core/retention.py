@@ -35,6 +35,7 @@ from safecomm_core.dates import add_months, local_date
 from safecomm_core.domain.base import KINDS
 from safecomm_core.domain.dispute import Dispute
 from safecomm_core.domain.migrant import ErasureGround, MigrantWorker
+from safecomm_core.errors import RuleViolation
 from safecomm_core.personal import sealed_people
 from safecomm_core.values import Actor, Role
 
@@ -154,7 +155,11 @@ def _records(service: Safecomm) -> dict[UUID, _Record]:
                 continue
             record = found[event.originator_id] = _Record(kind, event.ref, event.community)
         record.people.update(p.ref for p in sealed_people(list(vars(event).values())))
-        if isinstance(event, Dispute.Archived | MigrantWorker.Left):
+        if isinstance(event, MigrantWorker.Moved):
+            # A worker's community is the one they live in: the period that begins when
+            # they leave takes the rules of the community they leave from.
+            record.community = event.community
+        elif isinstance(event, Dispute.Archived | MigrantWorker.Left):
             record.since = local_date(event.meta.occurred_at)
         elif isinstance(event, Dispute.Erased | MigrantWorker.Erased):
             record.erased = True
@@ -218,12 +223,21 @@ def run_retention(
 
     Each erasure is the ordinary command, handled as a trusted caller: ``at`` (default:
     now) is when it occurred, and its id is derived from the record, so a repeated run
-    records nothing twice.
+    records nothing twice. A dry run may look ahead to a day still to come; a run that
+    erases may not (:class:`~safecomm_core.errors.RuleViolation`, field ``on``): an
+    erasure cannot be undone, and a period that has not ended yet is not over.
     """
+    moment = at or datetime.now().astimezone()
+    if not dry_run and on > local_date(moment):
+        raise RuleViolation(
+            f"cannot erase on {on.isoformat()}, a day still to come (today is "
+            f"{local_date(moment).isoformat()}): a dry run lists what falls due by then",
+            field="on",
+            rule="not after today when erasing",
+        )
     cases = tuple(retention_due(service, on))
     if dry_run:
         return RetentionRun(on, True, cases)
-    moment = at or datetime.now().astimezone()
     erased = []
     for case in cases:
         command = case.command(actor, moment)

@@ -49,6 +49,7 @@ __all__ = [
     "day",
     "day_or_none",
     "excerpt",
+    "free_text_fields",
     "ident",
     "ident_or_none",
     "identifier",
@@ -320,19 +321,41 @@ def label_or_none() -> Any:
     return _field([_optional(text_rule(LABEL_MAX_LENGTH, required=True))], default=None)
 
 
+#: The metadata key that marks a command's free-text fields (see :func:`free_text_fields`).
+_FREE_TEXT = "safecomm_free_text"
+
+
 def prose(**kwargs: Any) -> Any:
     """Required free text: at most :data:`TEXT_MAX_LENGTH` characters, not blank."""
-    return _field([text_rule(TEXT_MAX_LENGTH, required=True)], **kwargs)
+    return _field(
+        [text_rule(TEXT_MAX_LENGTH, required=True)], metadata={_FREE_TEXT: True}, **kwargs
+    )
 
 
 def prose_or_none() -> Any:
     """Optional free text, None by default; when given, not blank."""
-    return _field([_optional(text_rule(TEXT_MAX_LENGTH, required=True))], default=None)
+    return _field(
+        [_optional(text_rule(TEXT_MAX_LENGTH, required=True))],
+        default=None,
+        metadata={_FREE_TEXT: True},
+    )
 
 
 def notes(*also: Validator) -> Any:
     """Free text that may be left empty (the default), with any further rules."""
-    return _field([text_rule(TEXT_MAX_LENGTH, required=False), *also], default="")
+    return _field(
+        [text_rule(TEXT_MAX_LENGTH, required=False), *also],
+        default="",
+        metadata={_FREE_TEXT: True},
+    )
+
+
+def free_text_fields(cls: type) -> tuple[str, ...]:
+    """The names of the fields of ``cls`` (a command) that take free text (:func:`prose`,
+    :func:`prose_or_none`, :func:`notes`): what staff write in their own words, which may
+    name people, and is therefore sealed in the events (docs/personal-data.md, *Free
+    text*) but for what is published on purpose."""
+    return tuple(f.name for f in attrs.fields(cls) if f.metadata.get(_FREE_TEXT))
 
 
 def count(*, minimum: int = 0) -> Any:

@@ -118,12 +118,48 @@ def test_history_escapes_what_could_forge_an_entry(runner: CliRunner, url: str) 
     sealed = runner.invoke(main, ["history", "d-2014-0001", "--store", url])
     assert "notes=[sealed]" in sealed.stdout
     assert "met" not in sealed.stdout
-    result = runner.invoke(main, ["history", "d-2014-0001", "--open-text", "--store", url])
+    result = runner.invoke(
+        main, ["history", "d-2014-0001", "--open-text", "--why", "to check", "--store", url]
+    )
     assert result.exit_code == 0
     assert "notes=met\\ndispute:d-2014-0001 v9 Archived\\n    by admin (admin)\\tok" in (
         result.stdout
     )
     assert not any(line.startswith("dispute:d-2014-0001 v9") for line in result.stdout.splitlines())
+
+
+def test_opening_free_text_says_why_and_is_recorded(runner: CliRunner, url: str) -> None:
+    """The operator opens free text as anyone does: for a stated reason, the opening stored
+    first (docs/personal-data.md, *Free text*)."""
+    runner.invoke(main, ["import", str(SAMPLE), "--store", url])
+    with open_store(url) as service:
+        head = service.log.head()
+    refused = runner.invoke(main, ["history", "d-2014-0001", "--open-text", "--store", url])
+    assert refused.exit_code == 2
+    assert "--why" in refused.stderr
+    blank = runner.invoke(
+        main, ["history", "d-2014-0001", "--open-text", "--why", " ", "--store", url]
+    )
+    assert blank.exit_code != 0
+    assert "why" in blank.stderr
+    with open_store(url) as service:
+        assert service.log.head() == head
+    result = runner.invoke(
+        main,
+        ["history", "d-2014-0001", "--open-text", "--why", "a court asked", "--store", url],
+    )
+    assert result.exit_code == 0
+    assert "summary=Water leaking from the flat above" in result.stdout
+    with open_store(url) as service:
+        (notification,) = service.log.read(head, 10)
+        opening = service.log.decode(notification)
+    assert type(opening).__name__ == "Opened"
+    assert (opening.person, opening.record, opening.why) == (
+        "record:dispute:d-2014-0001",
+        "dispute:d-2014-0001",
+        "a court asked",
+    )
+    assert opening.meta.actor.id == "safecomm-operator"
 
 
 def test_unknown_record_is_one_line_and_exit_4(runner: CliRunner, url: str) -> None:

@@ -8,12 +8,14 @@ by destroying the record's key (docs/personal-data.md, *Free text*).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from safecomm_demo import scenario_commands
 from safecomm_nats.envelope import envelope_of
 
 from safecomm_core import (
@@ -28,11 +30,16 @@ from safecomm_core import (
     open_store,
 )
 from safecomm_core.access import Principal
+from safecomm_core.commands.base import Command
+from safecomm_core.commands.population import CorrectPopulation, RecordPopulation
+from safecomm_core.dates import SUBDISTRICT_TZ
+from safecomm_core.domain.population import PopulationBasis
 from safecomm_core.freetext import open_text, record_key_ref
 from safecomm_core.history import history_entry
 from safecomm_core.projections import Projector, builtin_projections
+from safecomm_core.validation import free_text_fields
 from safecomm_core.values import Actor, Role
-from tests.commanding import sample_commands
+from tests.commanding import issue, sample_commands
 from tests.conftest import drop_pg_tables, store_url
 from tests.dumps import as_bytes, postgres_rows, sqlite_files, sqlite_rows
 from tests.test_golden import replay
@@ -274,3 +281,54 @@ def test_erasure_leaves_no_text_and_no_key_in_any_file_or_table(
     # the sealed boxes name them.
     assert service.keys.person_key(record_key_ref("dispute", "d-2014-0001"), create=False) is None
     assert all(service.keys.person_key(p, create=False) is None for p in ("p-1001", "p-1002"))
+
+
+#: Free text that is published on purpose, and so stays in clear (docs/personal-data.md,
+#: *Free text*): a broadcast's text, and what a prevention asset is.
+PUBLISHED = {("broadcast.publish", "text"), ("asset.install", "description")}
+PUBLISHED |= {("asset.build", "description")}
+
+
+def test_no_free_text_of_the_demo_reaches_an_event_in_clear() -> None:
+    """Every free-text field of every command the demo's scenario sends (and a population's
+    correction, which it does not send), written as the office writes it: none is found
+    in a stored event's bytes, but what is published on purpose."""
+    service = open_store("memory://")
+    written: dict[str, tuple[str, str]] = {}
+    commands = [*scenario_commands(2014, 0.03), *population_correction()]
+    for command in commands:
+        service.handle(command)
+        for name in free_text_fields(type(command)):
+            text = getattr(command, name)
+            if text and len(text) >= 4 and (command.TYPE, name) not in PUBLISHED:
+                written.setdefault(text, (command.TYPE, name))
+    assert ("population.correct", "reason") in set(written.values())
+    stored = [n.state.decode("utf-8") for n in service.log.read(0, 10**7)]
+    service.close()
+    found = {
+        where: text
+        for text, where in written.items()
+        if any(text in state or json.dumps(text)[1:-1] in state for state in stored)
+    }
+    assert found == {}
+
+
+def population_correction() -> list[Command]:
+    """A count recorded for C9 and corrected, the reason naming who gave the new count."""
+    at = datetime(2014, 2, 10, 11, tzinfo=SUBDISTRICT_TZ)
+    fields: dict[str, Any] = {"population_id": "C9/2013-12-31", "residents": 5000}
+    return [
+        issue(
+            RecordPopulation,
+            at,
+            community="C9",
+            as_of=date(2013, 12, 31),
+            migrants=1000,
+            basis=PopulationBasis.CENSUS,
+            source="街道年度人口统计",
+            **fields,
+        ),
+        issue(
+            CorrectPopulation, at, migrants=1200, reason="王建国 recounted the registry", **fields
+        ),
+    ]

@@ -5,16 +5,21 @@ Expected figures are worked out by hand beside each history.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from safecomm_core import Population, RuleViolation, Safecomm
+from safecomm_core import Population, RuleViolation, Safecomm, SealedText, open_store
 from safecomm_core.dates import Month
 from safecomm_core.errors import InvalidCommand
+from safecomm_core.history import shown
 from safecomm_core.reports import monthly_report
 from safecomm_core.reports.provenance import explain
+from tests.test_golden import load
 from tests.test_monthly import Desk, at, figures, nums, police
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
 
 
 def population(
@@ -140,3 +145,38 @@ def test_a_correction_must_change_the_count(memory_service: Safecomm) -> None:
             migrants=1000,
             reason="same",
         )
+
+
+def test_a_corrections_reason_is_sealed_like_every_free_text(memory_service: Safecomm) -> None:
+    """Staff may name the person who gave the new count: the reason is kept sealed under
+    the population's own key, shown ``[sealed]`` in its history, and opened by a role that
+    may open personal data (docs/personal-data.md, *Free text*)."""
+    desk = Desk(memory_service)
+    population(desk, "C1", "2013-12-31", 5000, 1000)
+    reason = "王建国 (13800001001) recounted the migrant registry"
+    desk(
+        "population.correct",
+        at("2014-01-02"),
+        population_id="C1/2013-12-31",
+        residents=5000,
+        migrants=1200,
+        reason=reason,
+    )
+    for n in memory_service.log.read(0, 100):
+        assert "王建国".encode() not in n.state
+        assert b"13800001001" not in n.state
+    details = [e.details for e in memory_service.history("C1/2013-12-31", "population")]
+    assert details[-1]["reason"] == "[sealed]"
+    opened = memory_service.texts(Population, "C1/2013-12-31")
+    assert [(t.event, t.field, t.text) for t in opened] == [("Corrected", "reason", reason)]
+
+
+def test_a_reason_stored_in_clear_by_an_earlier_version_loads_as_legacy_text() -> None:
+    service = open_store("memory://")
+    mapper = service.log.application.mapper
+    events = [mapper.to_domain_event(s) for s in load(GOLDEN_DIR / "v0_3_population.jsonl")]
+    service.close()
+    (corrected,) = [e for e in events if isinstance(e, Population.Corrected)]
+    assert isinstance(corrected.reason, SealedText)
+    assert corrected.reason.clear == "流动人口复核"
+    assert shown(corrected.reason) == "[sealed]"

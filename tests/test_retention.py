@@ -8,7 +8,7 @@ live dispute, and a dated rule that shortens the period in one community.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from safecomm_core import (
     Dispute,
     ErasureGround,
     MigrantWorker,
+    RuleViolation,
     Safecomm,
     monthly_report,
     open_store,
@@ -28,6 +29,7 @@ from safecomm_core import (
 )
 from safecomm_core.audit import Ledger, verify
 from safecomm_core.converter import converter
+from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.retention import Verdict, retention_due, run_retention
 
 ADMIN = {"id": "admin-1", "role": "admin"}
@@ -230,3 +232,74 @@ def test_the_command_line_is_a_dry_run_unless_told_to_apply(tmp_path: Path) -> N
     assert done.output.startswith("Erased the personal data of 3 record(s)")
     with open_store(url) as opened:
         assert opened.get(Dispute, "d-a").erasure_ground is ErasureGround.RETENTION_ENDED
+
+
+def test_a_worker_who_moved_keeps_the_rules_of_the_community_they_left_from() -> None:
+    """m-v registered in C2, moved to C4 and left from there on 2015-01-10. C4 keeps a
+    registration 1 year (adopted from 2014-01-01), C2 the default 3: the period began in
+    C4, so it ends 2016-01-10, and the case names C4."""
+    service = open_store("memory://")
+    send(
+        service,
+        "rules.adopt",
+        "r-c4",
+        "2014-01-02",
+        ADMIN,
+        community="C4",
+        effective_from="2014-01-01",
+        changes={"migrant_retention_years": 1},
+    )
+    worker(service, "m-v", "p-v", None)
+    send(
+        service,
+        "migrant.move",
+        "m-v-move",
+        "2014-06-01",
+        COORDINATOR,
+        worker_id="m-v",
+        dwelling="C4-1-1-101",
+        community="C4",
+    )
+    send(service, "migrant.leave", "m-v-left", "2015-01-10", COORDINATOR, worker_id="m-v")
+    assert retention_due(service, date(2016, 1, 9)) == []
+    (case,) = retention_due(service, date(2016, 1, 10))
+    assert (case.ref, case.community, case.years, case.ends) == (
+        "m-v",
+        "C4",
+        1,
+        date(2016, 1, 10),
+    )
+    service.close()
+
+
+def test_a_run_erases_nothing_before_its_period_has_ended(service: Safecomm) -> None:
+    """A day still to come may be asked about in a dry run (what falls due by then), but
+    an erasure cannot be undone: a run that erases judges on a day that has come."""
+    at = datetime(2017, 6, 1, 10, tzinfo=SUBDISTRICT_TZ)
+    head = service.log.head()
+    ahead = run_retention(service, date(2019, 5, 1), dry_run=True, at=at)
+    assert [c.ref for c in ahead.cases] == ["d-d", "m-m", "m-n", "d-a"]
+    with pytest.raises(RuleViolation, match="2019-05-01") as refused:
+        run_retention(service, date(2019, 5, 1), dry_run=False, at=at)
+    assert refused.value.field == "on"
+    assert service.log.head() == head
+    assert service.get(Dispute, "d-a").erased_on is None
+    run = run_retention(service, date(2017, 6, 1), dry_run=False, at=at)
+    assert run.erased == ("retention:dispute:d-d", "retention:migrant:m-m")
+
+
+def test_the_command_line_refuses_to_erase_on_a_day_to_come(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'safecomm.db'}"
+    with open_store(url) as opened:
+        history(opened)
+        head = opened.log.head()
+    later = (datetime.now(SUBDISTRICT_TZ).date() + timedelta(days=1)).isoformat()
+    runner = CliRunner()
+    preview = runner.invoke(main, ["retention", "run", "--on", later, "--store", url])
+    assert preview.exit_code == 0, preview.output
+    refused = runner.invoke(main, ["retention", "run", "--apply", "--on", later, "--store", url])
+    assert refused.exit_code != 0
+    assert refused.stderr.startswith("error: ")
+    assert len(refused.stderr.strip().splitlines()) == 1
+    with open_store(url) as opened:
+        assert opened.log.head() == head

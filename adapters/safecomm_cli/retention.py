@@ -31,7 +31,8 @@ def retention() -> None:
     "--on",
     "on",
     type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="The day to judge the periods on (default: today in the subdistrict).",
+    help="The day to judge the periods on (default: today in the subdistrict); a day "
+    "still to come only with --dry-run.",
 )
 @store_option
 @friendly

@@ -67,4 +67,5 @@ class CorrectPopulation(_OnPopulation):
 
     def run(self, ctx: Context) -> None:
         population = ctx.load(Population, self.population_id)
-        population.correct(ctx.meta, self.residents, self.migrants, self.reason)
+        reason = ctx.seal_text(Population, self.population_id, self.reason)
+        population.correct(ctx.meta, self.residents, self.migrants, reason)

@@ -25,6 +25,7 @@ from safecomm_core.dates import local_date
 from safecomm_core.domain.base import Record
 from safecomm_core.domain.rules import SUBDISTRICT
 from safecomm_core.errors import RuleViolation
+from safecomm_core.freetext import SealedText, sealed_from_v1
 from safecomm_core.values import Meta
 
 __all__ = ["Population", "PopulationBasis", "population_ref"]
@@ -130,17 +131,19 @@ class Population(Record):
 
     class Corrected(Record.Event):
         TOPIC = "safecomm/Population/Corrected"
+        class_version = 2
+        upcast_v1_v2 = staticmethod(sealed_from_v1("reason"))
         residents: int
         migrants: int
-        reason: str
+        reason: SealedText
 
     @event(Corrected)
-    def _corrected(self, meta: Meta, residents: int, migrants: int, reason: str) -> None:
+    def _corrected(self, meta: Meta, residents: int, migrants: int, reason: SealedText) -> None:
         self.residents = residents
         self.migrants = migrants
         self.corrections += 1
 
-    def correct(self, meta: Meta, residents: int, migrants: int, reason: str) -> None:
+    def correct(self, meta: Meta, residents: int, migrants: int, reason: SealedText) -> None:
         """The count was revised; the first one stays in the history."""
         self.check_after_creation(meta)
         if (residents, migrants) == (self.residents, self.migrants):
