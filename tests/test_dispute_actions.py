@@ -85,8 +85,19 @@ def _store(steps: tuple[str, ...]) -> Any:
     return service
 
 
+#: Not a step of the case's work, so never offered: an erasure is the administrator's act
+#: under the personal-data rules (``dispute.erase``, ``safecomm retention run``).
+NOT_OFFERED = {"dispute.report", "dispute.erase"}
+
+
 def test_every_dispute_command_is_tried() -> None:
-    assert set(FIELDS) == {t for t in COMMANDS if t.startswith("dispute.")} - {"dispute.report"}
+    assert set(FIELDS) == {t for t in COMMANDS if t.startswith("dispute.")} - NOT_OFFERED
+
+
+def test_an_erased_file_offers_nothing() -> None:
+    service = _store(REFUSED)
+    service.handle(issue(COMMANDS["dispute.erase"], T0 + timedelta(days=1), dispute_id=REF))
+    assert service.get(Dispute, REF).actions_now() == ()
 
 
 @pytest.mark.parametrize("steps", STATES, ids=lambda steps: "-".join(t[8:] for t in steps))

@@ -196,6 +196,8 @@ CODE_WORDS: dict[str, dict[str, tuple[str, str]]] = {
             "登记信息保存期(年)",
             "registration kept after leaving (years)",
         ),
+        "fairly_satisfied_counts": ("“基本满意”计入满意", "'fairly satisfied' counts as satisfied"),
+        "fairly_safe_counts": ("“基本安全”计入安全", "'fairly safe' counts as safe"),
         "due": ("完成期限", "due"),
     },
     codes.CAMPAIGN_THEME: {
@@ -590,25 +592,10 @@ def command_label(type_: str, lang: Lang) -> str:
     return _pick(_COMMANDS, type_, lang) or type_
 
 
-#: The settings of local practice (``rules.adopt``), as people name them.
-_RULES: dict[str, tuple[str, str]] = {
-    "first_mediation_hours": ("首次调解时限(小时)", "first mediation within (hours)"),
-    "settle_within_days": ("调结期限(天)", "settle within (days)"),
-    "judicial_confirmation_days": ("司法确认申请期(天)", "judicial confirmation within (days)"),
-    "alert_ack_minutes": ("警情确认时限(分钟)", "acknowledge alerts within (minutes)"),
-    "registration_deadline_days": ("登记时限(天)", "register within (days)"),
-    "permit_min_residence_months": ("申领居住证居住满(月)", "residence before a permit (months)"),
-    "permit_issue_days": ("居住证发证时限(天)", "issue permits within (days)"),
-    "proactive_service_years": ("主动服务居住年限(年)", "years before proactive services"),
-    "permit_endorsement_window_months": ("签注提前期(月)", "endorsement window (months)"),
-    "due": ("完成期限", "due"),
-}
-
-
 def rule_label(cell: str, lang: Lang) -> str:
     """A watchlist's rule cell (``judicial_confirmation_days = 30``) in words."""
     name, sep, value = cell.partition(" = ")
-    words = _pick(_RULES, name, lang)
+    words = _pick(CODE_WORDS[codes.RULE], name, lang)
     return f"{words}: {value}" if sep and words else cell
 
 
