@@ -20,7 +20,7 @@ from safecomm_core.domain.grid_alert import GridAlert, Recipient
 from safecomm_core.projections.grid_alerts import ALERT_ROWS, ALERT_UNITS, ALERTS
 from safecomm_core.projections.runner import Projector
 from safecomm_http.context import server
-from safecomm_http.pages.cases import PAGE_SIZE, handle_form
+from safecomm_http.pages.cases import handle_form, paged
 from safecomm_http.pages.forms import Form, build_form
 from safecomm_http.pages.session import lang_of, page, viewer
 
@@ -68,14 +68,13 @@ async def alerts(request: Request[Any, Any, Any], page_number: FromQuery[int] = 
     who = viewer(request)
     POLICY.check_read(who, Read.RECORDS)
     found = await server(request).backend.report(lambda _s, projector: _listed(projector, who))
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    number = min(max(1, page_number), pages)
+    shown, pages = paged(found, page_number)
     return page(
         request,
         "alerts.html",
-        rows=found[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
+        rows=shown,
         count=len(found),
-        number=number,
+        number=page_number,
         pages=pages,
     )
 

@@ -16,7 +16,7 @@ from safecomm_core.access import POLICY, Principal, Read
 from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.domain.dispute import Dispute, DisputeStatus
 from safecomm_core.domain.rules import SUBDISTRICT
-from safecomm_core.errors import InvalidCommand, NotFound, SafecommError
+from safecomm_core.errors import FieldError, InvalidCommand, NotFound, SafecommError
 from safecomm_core.personal import sealed_people
 from safecomm_core.projections.disputes import DISPUTE_ROWS, DISPUTES
 from safecomm_core.projections.grid_alerts import ALERT_ROWS, ALERT_UNITS, ALERTS
@@ -26,7 +26,7 @@ from safecomm_http.pages.forms import Form, build_form, command_of, errors_by_fi
 from safecomm_http.pages.session import lang_of, page, today_of, viewer
 from safecomm_http.pages.tables import section_table
 from safecomm_http.records import open_person
-from safecomm_http.reporting import DEFAULT_CLOSING_DAYS, ReportQuery, scope_for
+from safecomm_http.reporting import DEFAULT_CLOSING_DAYS, ReportQuery, check_period, scope_for
 
 __all__ = [
     "PAGE_SIZE",
@@ -35,6 +35,7 @@ __all__ = [
     "disputes",
     "new_dispute",
     "open_party",
+    "paged",
     "today",
     "unit_alerts",
 ]
@@ -143,6 +144,21 @@ def _report_form(who: Principal, lang: Lang, **kwargs: Any) -> Form | None:
     return build_form("dispute.report", lang, fixed=fixed, **kwargs)
 
 
+def paged(rows: list[dict[str, Any]], number: int) -> tuple[list[dict[str, Any]], int]:
+    """Page ``number`` of ``rows`` and how many pages there are; a page that is not there
+    is refused (400 naming ``page_number``), as any bad query is."""
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    if not 1 <= number <= pages:
+        raise InvalidCommand([FieldError("page_number", f"must be from 1 to {pages}")])
+    return rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE], pages
+
+
+def _check_filters(status: str | None, month: str | None) -> None:
+    check_period(month or None, field="month")
+    if status and status not in {s.value for s in DisputeStatus}:
+        raise InvalidCommand([FieldError("status", "must be one of the statuses offered")])
+
+
 async def _list_page(
     request: Request[Any, Any, Any],
     *,
@@ -155,12 +171,11 @@ async def _list_page(
 ) -> Template:
     who, lang = viewer(request), lang_of(request)
     POLICY.check_read(who, Read.RECORDS)
+    _check_filters(status, month)
     found = await server(request).backend.report(
         lambda _s, projector: _listed(projector, who, community, status, month)
     )
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    number = min(max(1, number), pages)
-    shown = found[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    shown, pages = paged(found, number)
     return page(
         request,
         "disputes.html",
