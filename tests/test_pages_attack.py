@@ -115,7 +115,7 @@ def test_a_ref_cannot_steer_a_link_or_a_form_off_its_record(client: TestClient[A
         assert unquote(urljoin("http://h/disputes", link).split("/disputes/", 1)[1]) == (
             STEERING_CASE
         )
-    case = client.get(urljoin("http://h/", links[0]))
+    case = client.get(links[0])
     assert case.status_code == 200
     assert STEERING_CASE in case.text
     for target in _targets(case.text):

@@ -21,6 +21,7 @@ from litestar.template.config import TemplateConfig
 
 from safecomm_http.pages import board, cases, reports, session
 from safecomm_http.pages.session import SignInNeeded, page
+from safecomm_http.pages.tables import segment
 from safecomm_http.problems import problem_of
 
 __all__ = ["TEMPLATES", "csrf_config", "page_router", "template_config"]
@@ -73,8 +74,13 @@ def page_router() -> Router:
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
-    """The pages' templates (Jinja, autoescaped)."""
-    return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine)
+    """The pages' templates (Jinja, autoescaped; ``|seg`` makes a ref one segment of an
+    address)."""
+
+    def filters(engine: JinjaTemplateEngine) -> None:
+        engine.engine.filters["seg"] = segment
+
+    return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=filters)
 
 
 def csrf_config() -> CSRFConfig:

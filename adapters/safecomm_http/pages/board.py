@@ -23,6 +23,7 @@ from safecomm_http.context import server
 from safecomm_http.pages.cases import handle_form, paged
 from safecomm_http.pages.forms import Form, build_form
 from safecomm_http.pages.session import lang_of, page, viewer
+from safecomm_http.pages.tables import segment
 
 __all__ = ["STATES", "acknowledge", "alerts", "board", "board_events", "unit_state"]
 
@@ -153,5 +154,5 @@ async def acknowledge(request: Request[Any, Any, Any], ref: FromPath[str]) -> Re
     fixed = {"alert_id": ref, "unit_id": who.grid_unit or ""}
     done, form = await handle_form(request, "alert.acknowledge", fixed)
     if done:
-        return Redirect(f"/alerts/{ref}", status_code=303)
+        return Redirect(f"/alerts/{segment(ref)}", status_code=303)
     return await _board_page(request, ref, form=form, code=400)

@@ -24,7 +24,7 @@ from safecomm_core.projections.runner import Projector
 from safecomm_http.context import server
 from safecomm_http.pages.forms import Form, build_form, command_of, errors_by_field
 from safecomm_http.pages.session import lang_of, page, today_of, viewer
-from safecomm_http.pages.tables import section_table
+from safecomm_http.pages.tables import section_table, segment
 from safecomm_http.records import open_person
 from safecomm_http.reporting import DEFAULT_CLOSING_DAYS, ReportQuery, check_period, scope_for
 
@@ -364,7 +364,7 @@ async def dispute_action(
         raise NotFound("action", verb, "verb")
     done, form = await handle_form(request, type_, {"dispute_id": ref})
     if done:
-        return Redirect(f"/disputes/{ref}", status_code=303)
+        return Redirect(f"/disputes/{segment(ref)}", status_code=303)
     return await _case_page(request, ref, refused=form, code=400)
 
 
