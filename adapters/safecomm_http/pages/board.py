@@ -5,6 +5,7 @@ server-sent events; a grid unit's duty officer acknowledges for their own unit o
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,7 +23,7 @@ from safecomm_core.projections.runner import Projector
 from safecomm_http.context import server
 from safecomm_http.pages.cases import handle_form, paged
 from safecomm_http.pages.forms import Form, build_form
-from safecomm_http.pages.session import lang_of, page, viewer
+from safecomm_http.pages.session import lang_of, page, session_ends, viewer
 from safecomm_http.pages.tables import segment
 
 __all__ = ["STATES", "acknowledge", "alerts", "board", "board_events", "unit_state"]
@@ -116,8 +117,11 @@ async def board(request: Request[Any, Any, Any], ref: FromPath[str]) -> Template
 
 @get("/alerts/{ref:str}/live", include_in_schema=False, media_type="text/event-stream")
 async def board_events(request: Request[Any, Any, Any], ref: FromPath[str]) -> ServerSentEvent:
-    """The grid's cells as server-sent events: all of them first, then each change."""
+    """The grid's cells as server-sent events: all of them first, then each change,
+    until the session's token expires (a browser's EventSource then asks again, and is
+    sent to sign in)."""
     who, lang = viewer(request), lang_of(request)
+    ends = session_ends(request)
     backend = server(request).backend
 
     def read(service: Safecomm) -> GridAlert:
@@ -128,7 +132,7 @@ async def board_events(request: Request[Any, Any, Any], ref: FromPath[str]) -> S
     async def stream() -> AsyncIterator[ServerSentEventMessage]:
         shown: dict[str, str] = {}
         version = -1
-        while True:
+        while time.time() < ends:
             found = await backend.read(read)
             if found.version != version:
                 version = found.version

@@ -31,6 +31,7 @@ __all__ = [
     "home",
     "lang_of",
     "page",
+    "session_ends",
     "sign_in",
     "sign_in_form",
     "sign_out",
@@ -67,6 +68,14 @@ def viewer(request: Request[Any, Any, Any]) -> Principal:
     if not isinstance(user, Principal):
         raise SignInNeeded("sign in first", field="session")
     return user
+
+
+def session_ends(request: Request[Any, Any, Any]) -> float:
+    """When the signed-in session's token expires (seconds since the epoch): what stays
+    open past a request (the board's stream) ends then, as the session does."""
+    viewer(request)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    return float(server(request).verifier.claims(token)["exp"])
 
 
 def today_of(request: Request[Any, Any, Any]) -> date:
