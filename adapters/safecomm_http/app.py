@@ -65,6 +65,7 @@ def create_app(
     seal_key: str | None = None,
     close_store: bool = True,
     today: date | None = None,
+    sign_in_links: bool = False,
 ) -> Litestar:
     """The HTTP service over ``backend``, accepting tokens ``verifier`` trusts.
 
@@ -72,8 +73,11 @@ def create_app(
     ``close_store``: close the store when the application shuts down (the backend's
     report thread is always stopped).
     ``today``: the day the pages take as today (``serve --demo``: the demo's last day).
+    ``sign_in_links``: let ``/signin?token=`` sign in (``serve --demo``'s links); a token
+    in an address stays in the browser's history, and a link from elsewhere would sign
+    the browser in as whoever made it, so a real server takes pasted tokens only.
     """
-    state = Server(backend, verifier, limits or RateLimits(), seal_key, today)
+    state = Server(backend, verifier, limits or RateLimits(), seal_key, today, sign_in_links)
 
     def shutdown() -> None:
         backend.close(store=close_store)

@@ -27,6 +27,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Paste the token your administrator issued (safecomm token issue).",
     ),
     "bad_token": ("令牌无效或已过期", "The token is not valid or has expired"),
+    "no_links": (
+        "本服务不接受登录链接：请在下面粘贴令牌。",
+        "This server takes no sign-in links: paste the token below.",
+    ),
     "signed_in": ("已登录，正在打开今日待办……", "Signed in; opening Today…"),
     "switch_lang": ("English", "中文"),
     "as_of": ("截至", "As of"),
