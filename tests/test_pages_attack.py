@@ -106,6 +106,23 @@ def test_markup_in_refs_and_text_is_never_markup_on_any_page(client: TestClient[
         assert "<b>99" not in answer.text, path
 
 
+def test_markup_typed_in_a_refused_form_comes_back_as_text(
+    client: TestClient[Any], service: Safecomm
+) -> None:
+    sign_in(client, MEDIATOR_C1)
+    head = service.log.head()
+    answer = client.post(
+        "/disputes",
+        data={"command_id": "web-markup", "occurred_at": MARKUP, "dispute_id": MARKUP,
+              "kind": MARKUP, "summary": MARKUP, "parties.0.ref": MARKUP,
+              "parties.0.phone": MARKUP, "_csrf_token": client.cookies["csrftoken"]},
+    )  # fmt: skip
+    assert answer.status_code == 400
+    assert 'data-field="occurred_at"' in answer.text  # the rules are shown
+    assert "<img" not in answer.text
+    assert service.log.head() == head
+
+
 def test_a_ref_cannot_steer_a_link_or_a_form_off_its_record(client: TestClient[Any]) -> None:
     sign_in(client, OFFICE)
     listed = client.get("/disputes").text
@@ -266,6 +283,9 @@ def test_held_attacks_stay_held(client: TestClient[Any], service: Safecomm) -> N
     sign_in(client, MEDIATOR_C1)
     assert client.get(f"/alerts/{ALERT}/live").status_code == 404
     assert client.get("/reports/monthly/csv", params={"community": "C2"}).status_code == 403
+    client.cookies.set("safecomm_session", token(OFFICE, ttl=timedelta(seconds=-5)))
+    assert client.get("/today", follow_redirects=False).status_code in (302, 303)
+    client.cookies.clear()
     sign_in(client, EVALUATOR)
     case = client.get("/disputes/d-c1-0").text
     assert 'class="command"' not in case
