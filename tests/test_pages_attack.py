@@ -255,6 +255,15 @@ def test_the_sign_in_answer_is_neither_kept_nor_told_to_others(client: TestClien
     assert answer.headers["referrer-policy"] == "no-referrer"
 
 
+@pytest.mark.parametrize("path", ["/signin", "/today", f"/alerts/{ALERT}", "/disputes/no-such"])
+def test_no_other_site_may_frame_a_page(client: TestClient[Any], path: str) -> None:
+    sign_in(client, OFFICE)
+    answer = client.get(path)
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    assert answer.headers["x-content-type-options"] == "nosniff"
+
+
 def test_a_cross_site_sign_in_post_is_refused(service: Safecomm) -> None:
     with TestClient(page_app(service)) as client:
         # A page of another site posts its own token: it holds no CSRF cookie of ours.

@@ -29,7 +29,7 @@ from safecomm_core import COMMANDS
 from safecomm_http import audit_routes, commands, events, health, records, report_routes
 from safecomm_http.backend import Backend
 from safecomm_http.context import BearerAuth, RateLimits, RequestLog, Server, rate_limit
-from safecomm_http.pages import csrf_config, page_router, template_config
+from safecomm_http.pages import PageHeaders, csrf_config, page_router, template_config
 from safecomm_http.problems import handlers
 from safecomm_http.tokens import TokenVerifier
 
@@ -86,7 +86,11 @@ def create_app(
         route_handlers=[*ROUTES, page_router()],
         template_config=template_config(),
         csrf_config=csrf_config(),
-        middleware=[RequestLog, DefineMiddleware(BearerAuth, exclude=list(OPEN_PATHS))],
+        middleware=[
+            RequestLog,
+            PageHeaders,
+            DefineMiddleware(BearerAuth, exclude=list(OPEN_PATHS)),
+        ],
         before_request=rate_limit,
         exception_handlers=handlers(),
         openapi_config=OpenAPIConfig(

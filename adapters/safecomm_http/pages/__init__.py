@@ -14,19 +14,40 @@ from typing import Any
 
 from litestar import Request, Response, Router
 from litestar.config.csrf import CSRFConfig
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from safecomm_http.context import API_PREFIX
 from safecomm_http.pages import board, cases, reports, session
 from safecomm_http.pages.session import SignInNeeded, page
 from safecomm_http.pages.tables import segment
 from safecomm_http.problems import problem_of
 
-__all__ = ["TEMPLATES", "csrf_config", "page_router", "template_config"]
+__all__ = [
+    "PAGE_HEADERS",
+    "TEMPLATES",
+    "PageHeaders",
+    "csrf_config",
+    "page_router",
+    "template_config",
+]
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: What every page answer carries: no other site frames a page (a framed page's button
+#: pressed through a decoy), no answer is read as another type, forms post to this site
+#: only (docs/pages.md, *Hostile input*).
+PAGE_HEADERS = (
+    (b"x-frame-options", b"DENY"),
+    (
+        b"content-security-policy",
+        b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+)
 
 _HANDLERS = (
     session.home,
@@ -61,6 +82,26 @@ def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     if problem.status == 500:
         raise exc  # the app's own handler logs it and answers
     return page(request, "error.html", code=problem.status, problem=problem)
+
+
+class PageHeaders:
+    """ASGI middleware: :data:`PAGE_HEADERS` on every answer but the API's, error pages
+    and redirects included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.inner = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope["path"].startswith(API_PREFIX):
+            await self.inner(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *PAGE_HEADERS]
+            await send(message)
+
+        await self.inner(scope, receive, sending)
 
 
 def page_router() -> Router:
