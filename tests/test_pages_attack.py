@@ -255,6 +255,19 @@ def test_the_sign_in_answer_is_neither_kept_nor_told_to_others(client: TestClien
     assert answer.headers["referrer-policy"] == "no-referrer"
 
 
+@pytest.mark.parametrize("path", ["/no-such-page", "/disputes/a%2Fb", "/disputes/x/people"])
+def test_an_address_no_page_answers_is_a_page_too(client: TestClient[Any], path: str) -> None:
+    sign_in(client, OFFICE)
+    answer = client.get(path)
+    assert answer.status_code in (404, 405)
+    assert answer.headers["content-type"].startswith("text/html")
+    assert 'role="alert"' in answer.text
+    assert answer.headers["x-frame-options"] == "DENY"
+    api = client.get("/v1/no-such")
+    assert api.status_code == 404
+    assert api.headers["content-type"] == "application/problem+json"
+
+
 @pytest.mark.parametrize("path", ["/signin", "/today", f"/alerts/{ALERT}", "/disputes/no-such"])
 def test_no_other_site_may_frame_a_page(client: TestClient[Any], path: str) -> None:
     sign_in(client, OFFICE)

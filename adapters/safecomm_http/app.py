@@ -12,6 +12,7 @@ from datetime import date
 
 from litestar import Litestar
 from litestar.datastructures import State
+from litestar.exceptions import MethodNotAllowedException, NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -29,7 +30,7 @@ from safecomm_core import COMMANDS
 from safecomm_http import audit_routes, commands, events, health, records, report_routes
 from safecomm_http.backend import Backend
 from safecomm_http.context import BearerAuth, RateLimits, RequestLog, Server, rate_limit
-from safecomm_http.pages import PageHeaders, csrf_config, page_router, template_config
+from safecomm_http.pages import PageHeaders, csrf_config, page_router, template_config, unrouted
 from safecomm_http.problems import handlers
 from safecomm_http.tokens import TokenVerifier
 
@@ -92,7 +93,11 @@ def create_app(
             DefineMiddleware(BearerAuth, exclude=list(OPEN_PATHS)),
         ],
         before_request=rate_limit,
-        exception_handlers=handlers(),
+        exception_handlers={
+            **handlers(),
+            NotFoundException: unrouted,
+            MethodNotAllowedException: unrouted,
+        },
         openapi_config=OpenAPIConfig(
             title="safecomm",
             version="1",

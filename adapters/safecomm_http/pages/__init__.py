@@ -25,7 +25,7 @@ from safecomm_http.context import API_PREFIX
 from safecomm_http.pages import board, cases, reports, session
 from safecomm_http.pages.session import SignInNeeded, page
 from safecomm_http.pages.tables import segment
-from safecomm_http.problems import problem_of
+from safecomm_http.problems import problem_of, problem_response
 
 __all__ = [
     "PAGE_HEADERS",
@@ -34,6 +34,7 @@ __all__ = [
     "csrf_config",
     "page_router",
     "template_config",
+    "unrouted",
 ]
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -102,6 +103,17 @@ class PageHeaders:
             await send(message)
 
         await self.inner(scope, receive, sending)
+
+
+def unrouted(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """An address no route answers (404) or not with this method (405): a page, with
+    the pages' headers, unless the API was asked (then a problem document)."""
+    if request.url.path.startswith(API_PREFIX):
+        return problem_response(exc)
+    problem = problem_of(exc)
+    answer = page(request, "error.html", code=problem.status, problem=problem)
+    answer.headers.update({k.decode(): v.decode() for k, v in PAGE_HEADERS})
+    return answer
 
 
 def page_router() -> Router:
