@@ -123,6 +123,21 @@ def test_markup_typed_in_a_refused_form_comes_back_as_text(
     assert service.log.head() == head
 
 
+@pytest.mark.parametrize("why", ["x" * 4001, "回访\x00", "回访\x1b[2J"])
+def test_a_reason_for_opening_a_person_follows_the_free_text_rules(
+    client: TestClient[Any], service: Safecomm, why: str
+) -> None:
+    sign_in(client, OFFICE)
+    head = service.log.head()
+    answer = client.post(
+        "/disputes/d-c1-0/people/p-d-c1-0",
+        data={"why": why, "_csrf_token": client.cookies["csrftoken"]},
+    )
+    assert answer.status_code == 400
+    assert "why" in answer.text
+    assert service.log.head() == head  # no opening recorded, nothing shown
+
+
 def test_a_ref_cannot_steer_a_link_or_a_form_off_its_record(client: TestClient[Any]) -> None:
     sign_in(client, OFFICE)
     listed = client.get("/disputes").text
