@@ -249,6 +249,33 @@ def test_the_board_stream_ends_when_the_session_expires(service: Safecomm) -> No
         assert answer.status_code in (302, 303)
 
 
+def test_one_principal_cannot_hold_open_streams_without_bound(service: Safecomm) -> None:
+    from contextlib import ExitStack
+
+    from safecomm_http.pages.board import STREAMS_EACH
+
+    cookie = {"safecomm_session": token(OFFICE)}
+    with served(page_app(service)) as base, httpx.Client(base_url=base, cookies=cookie) as b:
+        with ExitStack() as held:
+            following = []  # kept: a reader let go closes its connection
+            for _ in range(STREAMS_EACH):
+                stream = held.enter_context(b.stream("GET", f"/alerts/{ALERT}/live", timeout=30))
+                assert stream.status_code == 200
+                following.append(stream.iter_lines())
+                next(following[-1])  # the stream has started
+            refused = b.get(f"/alerts/{ALERT}/live", timeout=30)
+            assert refused.status_code == 429
+            assert 'role="alert"' in refused.text
+        # Closed by the browser, each stream gives its place back.
+        deadline = time.monotonic() + 30
+        while True:
+            with b.stream("GET", f"/alerts/{ALERT}/live", timeout=30) as again:
+                if again.status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "closed streams kept their places"
+            time.sleep(0.2)
+
+
 def test_a_sign_in_link_signs_in_only_where_links_are_offered(service: Safecomm) -> None:
     with TestClient(page_app(service, sign_in_links=False)) as client:
         answer = client.get("/signin", params={"token": token(OFFICE)})

@@ -83,6 +83,8 @@ class Server:
     sign_in_links: bool = False
     #: The report pages' charts, drawn once per (store position, report query, language).
     charts: OrderedDict[tuple[int, str, str], str] = attrs.field(factory=OrderedDict)
+    #: The alert boards' live streams each principal holds open now, by subject.
+    streams: dict[str, int] = attrs.field(factory=dict)
 
 
 def server(connection: ASGIConnection[Any, Any, Any, Any]) -> Server:

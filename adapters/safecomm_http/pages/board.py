@@ -25,13 +25,17 @@ from safecomm_http.pages.cases import handle_form, paged
 from safecomm_http.pages.forms import Form, build_form
 from safecomm_http.pages.session import lang_of, page, session_ends, viewer
 from safecomm_http.pages.tables import segment
+from safecomm_http.problems import TooManyRequests
 
-__all__ = ["STATES", "acknowledge", "alerts", "board", "board_events", "unit_state"]
+__all__ = ["STATES", "STREAMS_EACH", "acknowledge", "alerts", "board", "board_events", "unit_state"]
 
 #: A unit's states on the board, in the order the legend shows them.
 STATES = ("queued", "sent", "delivered", "failed", "escalated", "acknowledged")
 #: How often a live board looks at its alert again, in seconds.
 POLL = 0.5
+#: Live boards one principal may hold open at once: a board in a few tabs, not a
+#: thousand streams each looking at the store twice a second.
+STREAMS_EACH = 6
 
 
 def unit_state(recipient: Recipient) -> str:
@@ -122,7 +126,13 @@ async def board_events(request: Request[Any, Any, Any], ref: FromPath[str]) -> S
     sent to sign in)."""
     who, lang = viewer(request), lang_of(request)
     ends = session_ends(request)
-    backend = server(request).backend
+    backend, held = server(request).backend, server(request).streams
+    if held.get(who.subject, 0) >= STREAMS_EACH:
+        raise TooManyRequests(
+            f"{who.subject!r} holds {STREAMS_EACH} live boards open already",
+            retry_after=POLL,
+            rule=f"at most {STREAMS_EACH} live boards at once",
+        )
 
     def read(service: Safecomm) -> GridAlert:
         return service.get(GridAlert, ref, who)
@@ -132,20 +142,26 @@ async def board_events(request: Request[Any, Any, Any], ref: FromPath[str]) -> S
     async def stream() -> AsyncIterator[ServerSentEventMessage]:
         shown: dict[str, str] = {}
         version = -1
-        while time.time() < ends:
-            found = await backend.read(read)
-            if found.version != version:
-                version = found.version
-                cells = {c["unit"]: c for c in _grid(found, lang)}
-                changed = {u: c for u, c in cells.items() if shown.get(u) != c["state"]}
-                shown.update({u: c["state"] for u, c in changed.items()})
-                if changed:
-                    yield ServerSentEventMessage(
-                        data=json.dumps(list(changed.values()), ensure_ascii=False),
-                        event="units",
-                        id=version,
-                    )
-            await anyio.sleep(POLL)
+        held[who.subject] = held.get(who.subject, 0) + 1
+        try:
+            while time.time() < ends:
+                found = await backend.read(read)
+                if found.version != version:
+                    version = found.version
+                    cells = {c["unit"]: c for c in _grid(found, lang)}
+                    changed = {u: c for u, c in cells.items() if shown.get(u) != c["state"]}
+                    shown.update({u: c["state"] for u, c in changed.items()})
+                    if changed:
+                        yield ServerSentEventMessage(
+                            data=json.dumps(list(changed.values()), ensure_ascii=False),
+                            event="units",
+                            id=version,
+                        )
+                await anyio.sleep(POLL)
+        finally:
+            held[who.subject] -= 1
+            if not held[who.subject]:
+                del held[who.subject]
 
     return ServerSentEvent(stream())
 
