@@ -347,6 +347,8 @@ def test_held_attacks_stay_held(client: TestClient[Any], service: Safecomm) -> N
     sign_in(client, MEDIATOR_C1)
     assert client.get(f"/alerts/{ALERT}/live").status_code == 404
     assert client.get("/reports/monthly/csv", params={"community": "C2"}).status_code == 403
+    assert client.get("/audit").status_code == 403
+    assert client.get("/audit/bundle").status_code == 403
     client.cookies.set("safecomm_session", token(OFFICE, ttl=timedelta(seconds=-5)))
     assert client.get("/today", follow_redirects=False).status_code in (302, 303)
     client.cookies.clear()
@@ -359,3 +361,19 @@ def test_held_attacks_stay_held(client: TestClient[Any], service: Safecomm) -> N
     for bad in ("//evil.example", "/\\evil.example", "https://evil.example"):
         moved = client.get("/lang", params={"next": bad}, follow_redirects=False)
         assert httpx.URL("http://h/").join(moved.headers["location"]).host == "h", bad
+
+
+def test_no_spelling_of_the_api_address_takes_the_cookie(service: Safecomm) -> None:
+    cookie = {"safecomm_session": token(OFFICE)}
+    with served(page_app(service)) as base:
+        for path in (
+            "//v1/records/dispute/d-c2-1",
+            "/v1//records/dispute/d-c2-1",
+            "/./v1/records/dispute/d-c2-1",
+            "/%761/records/dispute/d-c2-1",
+            "/v1/records/dispute/d-c2-1/",
+        ):
+            url = httpx.URL(base).copy_with(raw_path=path.encode())
+            answer = httpx.get(url, cookies=cookie, timeout=30)
+            assert answer.status_code in (401, 404), path
+            assert '"version"' not in answer.text, path  # no record was read
