@@ -319,6 +319,25 @@ def test_no_other_site_may_frame_a_page(client: TestClient[Any], path: str) -> N
     assert answer.headers["x-content-type-options"] == "nosniff"
 
 
+def test_no_page_is_kept_by_a_cache_or_the_back_button(
+    client: TestClient[Any], service: Safecomm
+) -> None:
+    """A community office's computer is shared: after signing out, no page (an opened
+    person's name least of all) may come back from the browser's cache."""
+    sign_in(client, OFFICE)
+    for answer in (
+        client.get("/today"),
+        client.get("/disputes/d-c2-1"),
+        client.post(
+            "/disputes/d-c2-1/people/p-d-c2-1",
+            data={"why": "回访", "_csrf_token": client.cookies["csrftoken"]},
+        ),
+        client.get("/reports/monthly/csv", params={"period": "2014-05"}),
+    ):
+        assert answer.status_code == 200
+        assert answer.headers["cache-control"] == "no-store"
+
+
 def test_a_cross_site_sign_in_post_is_refused(service: Safecomm) -> None:
     with TestClient(page_app(service)) as client:
         # A page of another site posts its own token: it holds no CSRF cookie of ours.

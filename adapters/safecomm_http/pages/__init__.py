@@ -38,10 +38,13 @@ __all__ = [
 ]
 
 TEMPLATES = Path(__file__).parent / "templates"
-#: What every page answer carries: no other site frames a page (a framed page's button
-#: pressed through a decoy), no answer is read as another type, forms post to this site
-#: only (docs/pages.md, *Hostile input*).
+#: What every page answer carries: no cache keeps it (an office's computer is shared,
+#: and the back button must not bring an opened person back after signing out), no
+#: other site frames a page (a framed page's button pressed through a decoy), no answer
+#: is read as another type, forms post to this site only (see docs/pages.md,
+#: *Hostile input*). A header the answer sets itself (the live board's) is kept.
 PAGE_HEADERS = (
+    (b"cache-control", b"no-store"),
     (b"x-frame-options", b"DENY"),
     (
         b"content-security-policy",
@@ -99,7 +102,9 @@ class PageHeaders:
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *PAGE_HEADERS]
+                headers = list(message.get("headers", []))
+                given = {name.lower() for name, _ in headers}
+                message["headers"] = headers + [h for h in PAGE_HEADERS if h[0] not in given]
             await send(message)
 
         await self.inner(scope, receive, sending)
