@@ -396,3 +396,33 @@ def test_no_spelling_of_the_api_address_takes_the_cookie(service: Safecomm) -> N
             answer = httpx.get(url, cookies=cookie, timeout=30)
             assert answer.status_code in (401, 404), path
             assert '"version"' not in answer.text, path  # no record was read
+
+
+def test_free_text_opens_on_the_case_page_only_for_a_reason_and_recorded(
+    client: TestClient[Any], service: Safecomm
+) -> None:
+    sign_in(client, EVALUATOR)
+    case = client.get("/disputes/d-c1-0").text
+    assert "/texts" not in case  # no form to open what the evaluator may not read
+    answer = client.post(
+        "/disputes/d-c1-0/texts", data={"why": "检查", "_csrf_token": client.cookies["csrftoken"]}
+    )
+    assert answer.status_code == 403
+    assert "楼上噪音" not in answer.text
+    sign_in(client, MEDIATOR_C1)
+    case = client.get("/disputes/d-c1-0").text
+    assert 'action="/disputes/d-c1-0/texts"' in case
+    assert "楼上噪音" not in case
+    head = service.log.head()
+    answer = client.post(
+        "/disputes/d-c1-0/texts",
+        data={"why": "调解准备", "_csrf_token": client.cookies["csrftoken"]},
+    )
+    assert answer.status_code == 200
+    assert "楼上噪音" in answer.text
+    assert "夜间十点后保持安静" in answer.text
+    assert service.log.head() == head + 1  # the opening, recorded first
+    other = client.post(
+        "/disputes/d-c2-1/texts", data={"why": "x", "_csrf_token": client.cookies["csrftoken"]}
+    )
+    assert other.status_code == 404

@@ -65,6 +65,7 @@ _HANDLERS = (
     cases.dispute,
     cases.dispute_action,
     cases.open_party,
+    cases.open_texts,
     board.alerts,
     board.board,
     board.board_events,

@@ -35,6 +35,7 @@ __all__ = [
     "disputes",
     "new_dispute",
     "open_party",
+    "open_texts",
     "paged",
     "today",
     "unit_alerts",
@@ -301,6 +302,7 @@ async def _case_page(
     *,
     refused: Form | None = None,
     opened: Mapping[str, Any] | None = None,
+    texts: Mapping[tuple[int, str], str] | None = None,
     code: int = 200,
 ) -> Template:
     who, lang = viewer(request), lang_of(request)
@@ -321,7 +323,10 @@ async def _case_page(
             "recorded": e.recorded_at.astimezone(SUBDISTRICT_TZ),
             "by": e.actor,
             "role": value_label(e.role, lang),
-            "details": _details(e.details, lang),
+            # Free text shows sealed, unless it was opened for this answer.
+            "details": _details(
+                {k: (texts or {}).get((e.version, k), v) for k, v in e.details.items()}, lang
+            ),
         }
         for e in entries
     ]
@@ -342,6 +347,7 @@ async def _case_page(
         parties=parties,
         may_open=who.role in POLICY.reads[Read.PERSONAL],
         opened=opened,
+        texts_opened=texts is not None,
     )
 
 
@@ -366,6 +372,16 @@ async def dispute_action(
     if done:
         return Redirect(f"/disputes/{segment(ref)}", status_code=303)
     return await _case_page(request, ref, refused=form, code=400)
+
+
+@post("/disputes/{ref:str}/texts", include_in_schema=False, status_code=200)
+async def open_texts(request: Request[Any, Any, Any], ref: FromPath[str]) -> Template:
+    """Open the case's free text (summaries, notes, terms...) for a reason, shown in its
+    timeline; the opening is recorded before anything is shown (docs/pages.md)."""
+    who = viewer(request)
+    why = str((await request.form()).get("why", "")).strip()
+    opened = await server(request).backend.write(lambda s: s.texts(Dispute, ref, who, why=why))
+    return await _case_page(request, ref, texts={(t.version, t.field): t.text for t in opened})
 
 
 @post("/disputes/{ref:str}/people/{person:str}", include_in_schema=False, status_code=200)

@@ -69,6 +69,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "parties": ("当事人", "Parties"),
     "party_n": ("当事人 {n}", "Party {n}"),
     "open_person": ("查看个人信息", "Open personal details"),
+    "open_texts": ("查看案件文字记录", "Open the case's written text"),
     "why": ("查看理由", "Reason for opening"),
     "worker_ref": ("人员编号(完整)", "Worker reference (in full)"),
     "opened_logged": ("本次查看已记入审计日志", "This opening is recorded in the audit log"),
