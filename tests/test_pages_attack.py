@@ -426,3 +426,35 @@ def test_free_text_opens_on_the_case_page_only_for_a_reason_and_recorded(
         "/disputes/d-c2-1/texts", data={"why": "x", "_csrf_token": client.cookies["csrftoken"]}
     )
     assert other.status_code == 404
+
+
+def test_a_tampered_or_unoffered_command_is_the_pages_or_nothing(
+    client: TestClient[Any], service: Safecomm
+) -> None:
+    sign_in(client, MEDIATOR_C1)
+    csrf = client.cookies["csrftoken"]
+    head = service.log.head()
+    for verb in ("erase", "accept", "report", "no_such"):
+        answer = client.post(
+            f"/disputes/d-c1-2/{verb}",
+            data={"command_id": f"web-t-{verb}", "occurred_at": "2014-05-20 10:00",
+                  "_csrf_token": csrf},
+        )  # fmt: skip
+        assert answer.status_code in (400, 403, 404), verb
+    assert service.log.head() == head
+    answer = client.post(
+        "/disputes/d-c1-2/assign_mediator",
+        data={"command_id": "web-t-assign", "occurred_at": "2014-05-20 10:00",
+              "mediator": MEDIATOR_C1.subject, "type": "dispute.erase", "actor.id": "admin-1",
+              "actor.role": "admin", "actor": "admin-1", "dispute_id": "d-c2-1",
+              "_csrf_token": csrf},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert answer.status_code == 303
+    done = service.history("d-c1-2", "dispute")[-1]
+    assert (done.event, done.actor, done.role) == (
+        "MediatorAssigned",
+        MEDIATOR_C1.subject,
+        "mediator",
+    )
+    assert service.history("d-c2-1", "dispute")[-1].event != "MediatorAssigned"
