@@ -76,6 +76,7 @@ def pages(ctx: Context, scale: float | None = None) -> list[Result]:
         TokenVerifier(secret=KEY),
         limits=RateLimits(rate=1e9, burst=1e9),
         today=PROGRAMME_END,
+        sign_in_links=True,
     )
     office = Principal("staff-001", Role.STAFF, ALL_COMMUNITIES)
     token = issue_token(office, KEY, timedelta(hours=1))

@@ -44,6 +44,7 @@ from safecomm_core.personal import ERASED, KeyStore, PersonData, SealedPerson, o
 from safecomm_core.recent import RecentRecords
 from safecomm_core.store import StoreConfig
 from safecomm_core.unit_of_work import Repeated, UnitOfWork, rules_from
+from safecomm_core.validation import check_text
 from safecomm_core.values import Actor, Channel, Meta
 
 if TYPE_CHECKING:
@@ -339,6 +340,8 @@ class Safecomm:
             raise InvalidCommand(
                 [FieldError("record" if record is None else "why", "must be given")]
             )
+        # The reason is stored for good in the audited log: it meets the free-text rules.
+        check_text("why", why, required=True)
         if not self.policy.may_read(principal, Read.PERSONAL, record.community):
             raise Forbidden(
                 f"{principal.subject!r} ({principal.role}) may not open personal data of "

@@ -43,6 +43,7 @@ __all__ = [
     "BrokenRule",
     "amount",
     "amount_rule",
+    "check_text",
     "check_types",
     "count",
     "count_or_none",
@@ -172,15 +173,20 @@ def text_rule(maximum: int, *, required: bool) -> Validator:
     """
 
     def check(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-        text = _string(attribute, value)
-        if required and not text.strip():
-            raise BrokenRule(attribute.name, "must not be empty")
-        if len(text) > maximum:
-            raise BrokenRule(attribute.name, f"at most {maximum} characters")
-        if _BAD_TEXT.search(text):
-            raise BrokenRule(attribute.name, "no control characters (tab and newline only)")
+        check_text(attribute.name, _string(attribute, value), maximum, required=required)
 
     return check
+
+
+def check_text(name: str, text: str, maximum: int = TEXT_MAX_LENGTH, *, required: bool) -> None:
+    """Free text ``text`` of field ``name`` against the rules of :func:`text_rule`, for
+    text that arrives outside a command (a reason for opening personal data)."""
+    if required and not text.strip():
+        raise BrokenRule(name, "must not be empty")
+    if len(text) > maximum:
+        raise BrokenRule(name, f"at most {maximum} characters")
+    if _BAD_TEXT.search(text):
+        raise BrokenRule(name, "no control characters (tab and newline only)")
 
 
 def nonempty(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:

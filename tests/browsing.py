@@ -142,7 +142,9 @@ def programme(service: Safecomm) -> None:
 
 
 def page_app(service: Safecomm, **kwargs: Any) -> Litestar:
-    """The service with its pages over ``service``, today being :data:`TODAY`."""
+    """The service with its pages over ``service``, today being :data:`TODAY`; sign-in
+    links sign in, as on a demo server, unless ``sign_in_links=False``."""
+    kwargs.setdefault("sign_in_links", True)
     return create_app(
         Backend(service),
         TokenVerifier(secret=KEY),

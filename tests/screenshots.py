@@ -56,6 +56,7 @@ def main() -> int:
         TokenVerifier(secret=KEY),
         limits=RateLimits(rate=1e6, burst=1e6),
         today=PROGRAMME_END,
+        sign_in_links=True,
     )
     with served(app) as site, chromium() as browser:
         page = browser.new_page(base_url=site, viewport={"width": 1100, "height": 900})

@@ -113,6 +113,7 @@ def serve(
         limits=RateLimits(rate=rate, burst=4 * rate),
         seal_key=str(seal_key) if seal_key else None,
         today=_demo_end() if demo else None,
+        sign_in_links=demo,
     )
     click.echo(
         f"serving {store_url} on http://{host}:{port} (OpenAPI: /schema/openapi.json)", err=True

@@ -12,6 +12,7 @@ from datetime import date
 
 from litestar import Litestar
 from litestar.datastructures import State
+from litestar.exceptions import MethodNotAllowedException, NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -30,7 +31,7 @@ from safecomm_core import COMMANDS
 from safecomm_http import audit_routes, commands, events, health, records, report_routes
 from safecomm_http.backend import Backend
 from safecomm_http.context import BearerAuth, RateLimits, RequestLog, Server, rate_limit
-from safecomm_http.pages import csrf_config, page_router, template_config
+from safecomm_http.pages import PageHeaders, csrf_config, page_router, template_config, unrouted
 from safecomm_http.problems import handlers
 
 __all__ = ["OPEN_PATHS", "create_app"]
@@ -65,6 +66,7 @@ def create_app(
     seal_key: str | None = None,
     close_store: bool = True,
     today: date | None = None,
+    sign_in_links: bool = False,
 ) -> Litestar:
     """The HTTP service over ``backend``, accepting tokens ``verifier`` trusts.
 
@@ -72,8 +74,11 @@ def create_app(
     ``close_store``: close the store when the application shuts down (the backend's
     report thread is always stopped).
     ``today``: the day the pages take as today (``serve --demo``: the demo's last day).
+    ``sign_in_links``: let ``/signin?token=`` sign in (``serve --demo``'s links); a token
+    in an address stays in the browser's history, and a link from elsewhere would sign
+    the browser in as whoever made it, so a real server takes pasted tokens only.
     """
-    state = Server(backend, verifier, limits or RateLimits(), seal_key, today)
+    state = Server(backend, verifier, limits or RateLimits(), seal_key, today, sign_in_links)
 
     def shutdown() -> None:
         backend.close(store=close_store)
@@ -82,9 +87,17 @@ def create_app(
         route_handlers=[*ROUTES, page_router()],
         template_config=template_config(),
         csrf_config=csrf_config(),
-        middleware=[RequestLog, DefineMiddleware(BearerAuth, exclude=list(OPEN_PATHS))],
+        middleware=[
+            RequestLog,
+            PageHeaders,
+            DefineMiddleware(BearerAuth, exclude=list(OPEN_PATHS)),
+        ],
         before_request=rate_limit,
-        exception_handlers=handlers(),
+        exception_handlers={
+            **handlers(),
+            NotFoundException: unrouted,
+            MethodNotAllowedException: unrouted,
+        },
         openapi_config=OpenAPIConfig(
             title="safecomm",
             version="1",

@@ -79,8 +79,12 @@ class Server:
     seal_key: str | None = None
     #: The day the pages take as today (None: the subdistrict's calendar day).
     today: date | None = None
+    #: Whether ``/signin?token=`` signs in (the demo's links); else a token is pasted.
+    sign_in_links: bool = False
     #: The report pages' charts, drawn once per (store position, report query, language).
     charts: OrderedDict[tuple[int, str, str], str] = attrs.field(factory=OrderedDict)
+    #: The alert boards' live streams each principal holds open now, by subject.
+    streams: dict[str, int] = attrs.field(factory=dict)
 
 
 def server(connection: ASGIConnection[Any, Any, Any, Any]) -> Server:

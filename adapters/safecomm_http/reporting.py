@@ -27,12 +27,15 @@ from safecomm_core.reports import monthly_report, self_assessment, watchlist
 from safecomm_core.reports.model import Report
 from safecomm_core.reports.provenance import EXPLAINED, explain
 from safecomm_core.reports.watch import DEFAULT_CLOSING_DAYS
+from safecomm_core.validation import EARLIEST_DAY, LATEST_DAY
 
 __all__ = [
     "DEFAULT_CLOSING_DAYS",
     "INDICATORS",
     "REPORTS",
     "ReportQuery",
+    "check_day",
+    "check_period",
     "explained",
     "scope_for",
 ]
@@ -69,10 +72,24 @@ def scope_for(principal: Principal, community: str | None) -> str:
 
 
 def check_period(period: str | None, *, field: str = "period") -> str | None:
-    """``period`` if it is a month ``YYYY-MM`` (or None)."""
+    """``period`` if it is a month ``YYYY-MM`` within the days the store takes (or None)."""
     if period is not None and not _PERIOD.fullmatch(period):
         raise InvalidCommand([FieldError(field, "must be a month YYYY-MM, e.g. 2014-03")])
+    if period is not None and not EARLIEST_DAY.isoformat()[:7] <= period <= LATEST_DAY.isoformat():
+        # A report looks a year back and a month on: a month out of the store's days
+        # would reach past the calendar (docs/input-rules.md).
+        raise InvalidCommand([FieldError(field, _RANGE)])
     return period
+
+
+def check_day(day: date | None, *, field: str = "as_of") -> date | None:
+    """``day`` if it falls within the days the store takes (or None)."""
+    if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise InvalidCommand([FieldError(field, _RANGE)])
+    return day
+
+
+_RANGE = f"must fall between {EARLIEST_DAY} and {LATEST_DAY}"
 
 
 @attrs.frozen
@@ -98,6 +115,7 @@ class ReportQuery:
     ) -> ReportQuery:
         """The query, its day resolved: self-assessment and watchlist are as of a day."""
         check_period(period)
+        check_day(as_of)
         if name != "monthly":
             if period is not None and as_of is not None:
                 raise InvalidCommand([FieldError("as_of", "give period or as_of, not both")])

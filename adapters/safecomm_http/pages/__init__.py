@@ -14,18 +14,44 @@ from typing import Any
 
 from litestar import Request, Response, Router
 from litestar.config.csrf import CSRFConfig
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from safecomm_http.context import API_PREFIX
 from safecomm_http.pages import board, cases, reports, session
 from safecomm_http.pages.session import SignInNeeded, page
-from safecomm_http.problems import problem_of
+from safecomm_http.pages.tables import segment
+from safecomm_http.problems import problem_of, problem_response
 
-__all__ = ["TEMPLATES", "csrf_config", "page_router", "template_config"]
+__all__ = [
+    "PAGE_HEADERS",
+    "TEMPLATES",
+    "PageHeaders",
+    "csrf_config",
+    "page_router",
+    "template_config",
+    "unrouted",
+]
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: What every page answer carries: no cache keeps it (an office's computer is shared,
+#: and the back button must not bring an opened person back after signing out), no
+#: other site frames a page (a framed page's button pressed through a decoy), no answer
+#: is read as another type, forms post to this site only (see docs/pages.md,
+#: *Hostile input*). A header the answer sets itself (the live board's) is kept.
+PAGE_HEADERS = (
+    (b"cache-control", b"no-store"),
+    (b"x-frame-options", b"DENY"),
+    (
+        b"content-security-policy",
+        b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+)
 
 _HANDLERS = (
     session.home,
@@ -39,6 +65,7 @@ _HANDLERS = (
     cases.dispute,
     cases.dispute_action,
     cases.open_party,
+    cases.open_texts,
     board.alerts,
     board.board,
     board.board_events,
@@ -62,6 +89,39 @@ def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     return page(request, "error.html", code=problem.status, problem=problem)
 
 
+class PageHeaders:
+    """ASGI middleware: :data:`PAGE_HEADERS` on every answer but the API's, error pages
+    and redirects included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.inner = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope["path"].startswith(API_PREFIX):
+            await self.inner(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                given = {name.lower() for name, _ in headers}
+                message["headers"] = headers + [h for h in PAGE_HEADERS if h[0] not in given]
+            await send(message)
+
+        await self.inner(scope, receive, sending)
+
+
+def unrouted(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """An address no route answers (404) or not with this method (405): a page, with
+    the pages' headers, unless the API was asked (then a problem document)."""
+    if request.url.path.startswith(API_PREFIX):
+        return problem_response(exc)
+    problem = problem_of(exc)
+    answer = page(request, "error.html", code=problem.status, problem=problem)
+    answer.headers.update({k.decode(): v.decode() for k, v in PAGE_HEADERS})
+    return answer
+
+
 def page_router() -> Router:
     """Every page, with errors shown as pages (a 404 for another community's record)."""
     return Router(
@@ -73,8 +133,13 @@ def page_router() -> Router:
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
-    """The pages' templates (Jinja, autoescaped)."""
-    return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine)
+    """The pages' templates (Jinja, autoescaped; ``|seg`` makes a ref one segment of an
+    address)."""
+
+    def filters(engine: JinjaTemplateEngine) -> None:
+        engine.engine.filters["seg"] = segment
+
+    return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=filters)
 
 
 def csrf_config() -> CSRFConfig:

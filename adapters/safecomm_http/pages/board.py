@@ -5,6 +5,7 @@ server-sent events; a grid unit's duty officer acknowledges for their own unit o
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,16 +21,21 @@ from safecomm_core.domain.grid_alert import GridAlert, Recipient
 from safecomm_core.projections.grid_alerts import ALERT_ROWS, ALERT_UNITS, ALERTS
 from safecomm_core.projections.runner import Projector
 from safecomm_http.context import server
-from safecomm_http.pages.cases import PAGE_SIZE, handle_form
+from safecomm_http.pages.cases import handle_form, paged
 from safecomm_http.pages.forms import Form, build_form
-from safecomm_http.pages.session import lang_of, page, viewer
+from safecomm_http.pages.session import lang_of, page, session_ends, viewer
+from safecomm_http.pages.tables import segment
+from safecomm_http.problems import TooManyRequests
 
-__all__ = ["STATES", "acknowledge", "alerts", "board", "board_events", "unit_state"]
+__all__ = ["STATES", "STREAMS_EACH", "acknowledge", "alerts", "board", "board_events", "unit_state"]
 
 #: A unit's states on the board, in the order the legend shows them.
 STATES = ("queued", "sent", "delivered", "failed", "escalated", "acknowledged")
 #: How often a live board looks at its alert again, in seconds.
 POLL = 0.5
+#: Live boards one principal may hold open at once: a board in a few tabs, not a
+#: thousand streams each looking at the store twice a second.
+STREAMS_EACH = 6
 
 
 def unit_state(recipient: Recipient) -> str:
@@ -68,14 +74,13 @@ async def alerts(request: Request[Any, Any, Any], page_number: FromQuery[int] = 
     who = viewer(request)
     POLICY.check_read(who, Read.RECORDS)
     found = await server(request).backend.report(lambda _s, projector: _listed(projector, who))
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    number = min(max(1, page_number), pages)
+    shown, pages = paged(found, page_number)
     return page(
         request,
         "alerts.html",
-        rows=found[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
+        rows=shown,
         count=len(found),
-        number=number,
+        number=page_number,
         pages=pages,
     )
 
@@ -116,9 +121,18 @@ async def board(request: Request[Any, Any, Any], ref: FromPath[str]) -> Template
 
 @get("/alerts/{ref:str}/live", include_in_schema=False, media_type="text/event-stream")
 async def board_events(request: Request[Any, Any, Any], ref: FromPath[str]) -> ServerSentEvent:
-    """The grid's cells as server-sent events: all of them first, then each change."""
+    """The grid's cells as server-sent events: all of them first, then each change,
+    until the session's token expires (a browser's EventSource then asks again, and is
+    sent to sign in)."""
     who, lang = viewer(request), lang_of(request)
-    backend = server(request).backend
+    ends = session_ends(request)
+    backend, held = server(request).backend, server(request).streams
+    if held.get(who.subject, 0) >= STREAMS_EACH:
+        raise TooManyRequests(
+            f"{who.subject!r} holds {STREAMS_EACH} live boards open already",
+            retry_after=POLL,
+            rule=f"at most {STREAMS_EACH} live boards at once",
+        )
 
     def read(service: Safecomm) -> GridAlert:
         return service.get(GridAlert, ref, who)
@@ -128,20 +142,26 @@ async def board_events(request: Request[Any, Any, Any], ref: FromPath[str]) -> S
     async def stream() -> AsyncIterator[ServerSentEventMessage]:
         shown: dict[str, str] = {}
         version = -1
-        while True:
-            found = await backend.read(read)
-            if found.version != version:
-                version = found.version
-                cells = {c["unit"]: c for c in _grid(found, lang)}
-                changed = {u: c for u, c in cells.items() if shown.get(u) != c["state"]}
-                shown.update({u: c["state"] for u, c in changed.items()})
-                if changed:
-                    yield ServerSentEventMessage(
-                        data=json.dumps(list(changed.values()), ensure_ascii=False),
-                        event="units",
-                        id=version,
-                    )
-            await anyio.sleep(POLL)
+        held[who.subject] = held.get(who.subject, 0) + 1
+        try:
+            while time.time() < ends:
+                found = await backend.read(read)
+                if found.version != version:
+                    version = found.version
+                    cells = {c["unit"]: c for c in _grid(found, lang)}
+                    changed = {u: c for u, c in cells.items() if shown.get(u) != c["state"]}
+                    shown.update({u: c["state"] for u, c in changed.items()})
+                    if changed:
+                        yield ServerSentEventMessage(
+                            data=json.dumps(list(changed.values()), ensure_ascii=False),
+                            event="units",
+                            id=version,
+                        )
+                await anyio.sleep(POLL)
+        finally:
+            held[who.subject] -= 1
+            if not held[who.subject]:
+                del held[who.subject]
 
     return ServerSentEvent(stream())
 
@@ -154,5 +174,5 @@ async def acknowledge(request: Request[Any, Any, Any], ref: FromPath[str]) -> Re
     fixed = {"alert_id": ref, "unit_id": who.grid_unit or ""}
     done, form = await handle_form(request, "alert.acknowledge", fixed)
     if done:
-        return Redirect(f"/alerts/{ref}", status_code=303)
+        return Redirect(f"/alerts/{segment(ref)}", status_code=303)
     return await _board_page(request, ref, form=form, code=400)

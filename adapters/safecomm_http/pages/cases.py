@@ -16,7 +16,7 @@ from safecomm_core.access import POLICY, Principal, Read
 from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.domain.dispute import Dispute, DisputeStatus
 from safecomm_core.domain.rules import SUBDISTRICT
-from safecomm_core.errors import InvalidCommand, NotFound, SafecommError
+from safecomm_core.errors import FieldError, InvalidCommand, NotFound, SafecommError
 from safecomm_core.personal import sealed_people
 from safecomm_core.projections.disputes import DISPUTE_ROWS, DISPUTES
 from safecomm_core.projections.grid_alerts import ALERT_ROWS, ALERT_UNITS, ALERTS
@@ -24,9 +24,9 @@ from safecomm_core.projections.runner import Projector
 from safecomm_http.context import server
 from safecomm_http.pages.forms import Form, build_form, command_of, errors_by_field
 from safecomm_http.pages.session import lang_of, page, today_of, viewer
-from safecomm_http.pages.tables import section_table
+from safecomm_http.pages.tables import section_table, segment
 from safecomm_http.records import open_person
-from safecomm_http.reporting import DEFAULT_CLOSING_DAYS, ReportQuery, scope_for
+from safecomm_http.reporting import DEFAULT_CLOSING_DAYS, ReportQuery, check_period, scope_for
 
 __all__ = [
     "PAGE_SIZE",
@@ -35,6 +35,8 @@ __all__ = [
     "disputes",
     "new_dispute",
     "open_party",
+    "open_texts",
+    "paged",
     "today",
     "unit_alerts",
 ]
@@ -143,6 +145,21 @@ def _report_form(who: Principal, lang: Lang, **kwargs: Any) -> Form | None:
     return build_form("dispute.report", lang, fixed=fixed, **kwargs)
 
 
+def paged(rows: list[dict[str, Any]], number: int) -> tuple[list[dict[str, Any]], int]:
+    """Page ``number`` of ``rows`` and how many pages there are; a page that is not there
+    is refused (400 naming ``page_number``), as any bad query is."""
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    if not 1 <= number <= pages:
+        raise InvalidCommand([FieldError("page_number", f"must be from 1 to {pages}")])
+    return rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE], pages
+
+
+def _check_filters(status: str | None, month: str | None) -> None:
+    check_period(month or None, field="month")
+    if status and status not in {s.value for s in DisputeStatus}:
+        raise InvalidCommand([FieldError("status", "must be one of the statuses offered")])
+
+
 async def _list_page(
     request: Request[Any, Any, Any],
     *,
@@ -155,12 +172,11 @@ async def _list_page(
 ) -> Template:
     who, lang = viewer(request), lang_of(request)
     POLICY.check_read(who, Read.RECORDS)
+    _check_filters(status, month)
     found = await server(request).backend.report(
         lambda _s, projector: _listed(projector, who, community, status, month)
     )
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    number = min(max(1, number), pages)
-    shown = found[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    shown, pages = paged(found, number)
     return page(
         request,
         "disputes.html",
@@ -286,6 +302,7 @@ async def _case_page(
     *,
     refused: Form | None = None,
     opened: Mapping[str, Any] | None = None,
+    texts: Mapping[tuple[int, str], str] | None = None,
     code: int = 200,
 ) -> Template:
     who, lang = viewer(request), lang_of(request)
@@ -306,7 +323,10 @@ async def _case_page(
             "recorded": e.recorded_at.astimezone(SUBDISTRICT_TZ),
             "by": e.actor,
             "role": value_label(e.role, lang),
-            "details": _details(e.details, lang),
+            # Free text shows sealed, unless it was opened for this answer.
+            "details": _details(
+                {k: (texts or {}).get((e.version, k), v) for k, v in e.details.items()}, lang
+            ),
         }
         for e in entries
     ]
@@ -327,6 +347,7 @@ async def _case_page(
         parties=parties,
         may_open=who.role in POLICY.reads[Read.PERSONAL],
         opened=opened,
+        texts_opened=texts is not None,
     )
 
 
@@ -349,8 +370,18 @@ async def dispute_action(
         raise NotFound("action", verb, "verb")
     done, form = await handle_form(request, type_, {"dispute_id": ref})
     if done:
-        return Redirect(f"/disputes/{ref}", status_code=303)
+        return Redirect(f"/disputes/{segment(ref)}", status_code=303)
     return await _case_page(request, ref, refused=form, code=400)
+
+
+@post("/disputes/{ref:str}/texts", include_in_schema=False, status_code=200)
+async def open_texts(request: Request[Any, Any, Any], ref: FromPath[str]) -> Template:
+    """Open the case's free text (summaries, notes, terms...) for a reason, shown in its
+    timeline; the opening is recorded before anything is shown (docs/pages.md)."""
+    who = viewer(request)
+    why = str((await request.form()).get("why", "")).strip()
+    opened = await server(request).backend.write(lambda s: s.texts(Dispute, ref, who, why=why))
+    return await _case_page(request, ref, texts={(t.version, t.field): t.text for t in opened})
 
 
 @post("/disputes/{ref:str}/people/{person:str}", include_in_schema=False, status_code=200)

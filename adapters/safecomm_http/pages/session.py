@@ -31,6 +31,7 @@ __all__ = [
     "home",
     "lang_of",
     "page",
+    "session_ends",
     "sign_in",
     "sign_in_form",
     "sign_out",
@@ -67,6 +68,14 @@ def viewer(request: Request[Any, Any, Any]) -> Principal:
     if not isinstance(user, Principal):
         raise SignInNeeded("sign in first", field="session")
     return user
+
+
+def session_ends(request: Request[Any, Any, Any]) -> float:
+    """When the signed-in session's token expires (seconds since the epoch): what stays
+    open past a request (the board's stream) ends then, as the session does."""
+    viewer(request)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    return float(server(request).verifier.claims(token)["exp"])
 
 
 def today_of(request: Request[Any, Any, Any]) -> date:
@@ -117,18 +126,30 @@ async def home() -> Redirect:
     return Redirect("/today")
 
 
+#: What every sign-in answer carries: it may hold a token, so no cache keeps it and no
+#: page it leads to is told its address.
+_PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _sign_in_page(request: Request[Any, Any, Any], code: int = 200, error: str = "") -> Template:
+    response = page(request, "signin.html", code=code, error=error)
+    response.headers.update(_PRIVATE)
+    return response
+
+
 def _session(request: Request[Any, Any, Any], token: str) -> Template:
     verifier = server(request).verifier
     try:
         claims = verifier.claims(token)
         who = principal_of(claims)
     except InvalidToken:
-        return page(request, "signin.html", code=401, error=words(lang_of(request))["bad_token"])
+        return _sign_in_page(request, 401, words(lang_of(request))["bad_token"])
     max_age = max(0, int(claims["exp"]) - int(datetime.now(UTC).timestamp()))
     request.scope["user"] = who
     # A page, not a redirect: a navigation from this site's own page counts as same-site,
     # so the SameSite=Strict cookie is sent with it even when the link came from elsewhere.
     response = page(request, "signed_in.html")
+    response.headers.update(_PRIVATE)
     response.cookies.append(
         Cookie(
             key=SESSION_COOKIE,
@@ -136,6 +157,7 @@ def _session(request: Request[Any, Any, Any], token: str) -> Template:
             max_age=max_age,
             httponly=True,
             samesite="strict",
+            secure=request.url.scheme == "https",
             path="/",
         )
     )
@@ -146,10 +168,13 @@ def _session(request: Request[Any, Any, Any], token: str) -> Template:
 async def sign_in_form(
     request: Request[Any, Any, Any], token: FromQuery[str | None] = None
 ) -> Template:
-    """The sign-in page; with ``?token=`` (the demo's links), signs in at once."""
+    """The sign-in page; with ``?token=`` (the demo's links), signs in at once where the
+    server offers links (``serve --demo``), and is refused elsewhere."""
+    if token and not server(request).sign_in_links:
+        return _sign_in_page(request, 400, words(lang_of(request))["no_links"])
     if token:
         return _session(request, token.strip())
-    return page(request, "signin.html")
+    return _sign_in_page(request)
 
 
 @post(_SIGN_IN, include_in_schema=False, status_code=200)

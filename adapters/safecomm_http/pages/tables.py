@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 from safecomm_reports.labels import (
     Lang,
@@ -23,10 +24,18 @@ from safecomm_reports.labels import (
 from safecomm_core.reports.assessment import GAP_KINDS
 from safecomm_core.reports.model import Report, Section, label
 
-__all__ = ["CODED", "LINKS", "figure_rows", "section_table"]
+__all__ = ["CODED", "LINKS", "figure_rows", "section_table", "segment"]
 
 #: Columns holding a reference, and the page it links to.
 LINKS = {"case": "/disputes/{}", "alert": "/alerts/{}"}
+
+
+def segment(ref: Any) -> str:
+    """``ref`` as one segment of a page's address: a ``/``, ``?``, ``#`` or ``..`` in a
+    ref (ids may hold them) cannot steer a link or a form to another page."""
+    return quote(str(ref), safe="")
+
+
 #: Columns holding a code, shown in words.
 CODED = frozenset({"kind", "agreement", "status", "category", "priority", "outcome", "source"})
 
@@ -52,7 +61,7 @@ def _cell(key: str, value: Any, lang: Lang) -> dict[str, Any]:
     else:
         text = "" if value is None else str(value)
     link = LINKS.get(key)
-    return {"text": text, "href": link.format(value) if link and value else None}
+    return {"text": text, "href": link.format(segment(value)) if link and value else None}
 
 
 def section_table(section: Section, lang: Lang) -> dict[str, Any]:

@@ -27,6 +27,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Paste the token your administrator issued (safecomm token issue).",
     ),
     "bad_token": ("令牌无效或已过期", "The token is not valid or has expired"),
+    "no_links": (
+        "本服务不接受登录链接：请在下面粘贴令牌。",
+        "This server takes no sign-in links: paste the token below.",
+    ),
     "signed_in": ("已登录，正在打开今日待办……", "Signed in; opening Today…"),
     "switch_lang": ("English", "中文"),
     "as_of": ("截至", "As of"),
@@ -65,6 +69,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "parties": ("当事人", "Parties"),
     "party_n": ("当事人 {n}", "Party {n}"),
     "open_person": ("查看个人信息", "Open personal details"),
+    "open_texts": ("查看案件文字记录", "Open the case's written text"),
     "why": ("查看理由", "Reason for opening"),
     "worker_ref": ("人员编号(完整)", "Worker reference (in full)"),
     "opened_logged": ("本次查看已记入审计日志", "This opening is recorded in the audit log"),
