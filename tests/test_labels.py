@@ -158,3 +158,43 @@ def test_json_keeps_the_codes(reports: list[Report]) -> None:
     # A JSON export is for programs: its codes stay as they are, stable for scripts.
     data = render(reports[0], "json", "en").decode()
     assert re.search(r'"agreement_(written|oral)"', data)
+
+
+#: Enums whose values are names in their own right, never shown as words: the plan's phase
+#: ids (P1-P7) and the access policy's kinds of reading.
+NAMES_NOT_CODES = ("PhaseId", "Read")
+
+
+def _public_enums() -> list[type[enum.Enum]]:
+    import safecomm_core
+
+    found = [getattr(safecomm_core, name) for name in safecomm_core.__all__]
+    return [
+        e
+        for e in found
+        if isinstance(e, type) and issubclass(e, enum.Enum) and e.__name__ not in NAMES_NOT_CODES
+    ]
+
+
+@pytest.mark.parametrize("kind", _public_enums(), ids=lambda e: e.__name__)
+def test_every_value_a_record_holds_has_words_for_the_pages(kind: type[enum.Enum]) -> None:
+    # A page shows any value of a record (a form's choices, a timeline's fields) through
+    # value_label: none may fall back to its code, in either language.
+    from safecomm_reports.labels import value_label
+
+    for member in kind:
+        code = str(member.value)
+        zh, en = value_label(code, "zh"), value_label(code, "en")
+        assert zh != code, f"{kind.__name__}.{member.name}: no Chinese words"
+        assert en, f"{kind.__name__}.{member.name}: no English words"
+
+
+@pytest.mark.parametrize(
+    "vocabulary", sorted(set(CODE_WORDS) - {codes.RULE, codes.GAP, codes.RULE_VERSION})
+)
+def test_a_page_and_an_export_name_a_code_the_same_way(vocabulary: str) -> None:
+    from safecomm_reports.labels import value_label
+
+    for code in CODE_WORDS[vocabulary]:
+        for lang in LANGS:
+            assert value_label(code, lang) == code_label(vocabulary, code, lang), (vocabulary, code)

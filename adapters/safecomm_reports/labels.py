@@ -394,16 +394,8 @@ def series_rows(report: Report, lang: Lang) -> list[tuple[str, str, str, float |
 
 #: The words for the codes a record holds (a status, a kind, an outcome, a role), so that
 #: no page or report shows an internal code. Codes shared by several enums read the same.
-_VALUES: dict[str, tuple[str, str]] = {
+_PAGE_VALUES: dict[str, tuple[str, str]] = {
     # dispute kinds, sources and states
-    "neighbour": ("邻里纠纷", "neighbours"),
-    "family": ("婚姻家庭纠纷", "family"),
-    "property": ("房屋物业纠纷", "property"),
-    "labour": ("劳动纠纷", "labour"),
-    "wage_arrears": ("拖欠工资", "wage arrears"),
-    "work_injury": ("工伤纠纷", "work injury"),
-    "economic": ("经济纠纷", "economic"),
-    "other": ("其他", "other"),
     "walk-in": ("来访", "walk-in"),
     "patrol": ("巡逻", "patrol"),
     "grid": ("网格", "grid"),
@@ -417,17 +409,13 @@ _VALUES: dict[str, tuple[str, str]] = {
     "coordinator": ("协管员", "coordinator"),
     "reported": ("已登记", "reported"),
     "accepted": ("已受理", "accepted"),
-    "refused": ("不予受理", "refused"),
     "agreed": ("已达成协议", "agreement reached"),
-    "terminated": ("调解终止", "mediation ended"),
     "archived": ("已归档", "archived"),
     "applicant": ("申请人", "applicant"),
     "respondent": ("被申请人", "respondent"),
     "third_party": ("第三人", "third party"),
     "written": ("书面协议", "written"),
     "oral": ("口头协议", "oral"),
-    "agreement_written": ("书面协议", "written agreement"),
-    "agreement_oral": ("口头协议", "oral agreement"),
     "arbitration": ("仲裁", "arbitration"),
     "administrative": ("行政途径", "administrative"),
     "judicial": ("诉讼", "the courts"),
@@ -438,17 +426,6 @@ _VALUES: dict[str, tuple[str, str]] = {
     "confirmed": ("已确认", "confirmed"),
     "rejected": ("已驳回", "rejected"),
     # alerts
-    "theft": ("盗窃", "theft"),
-    "robbery": ("抢劫", "robbery"),
-    "fraud": ("诈骗", "fraud"),
-    "violence": ("暴力", "violence"),
-    "fire": ("火情", "fire"),
-    "missing_person": ("人员走失", "missing person"),
-    "public_order": ("治安案件", "public order"),
-    "suspect": ("可疑人员", "suspect"),
-    "low": ("低", "low"),
-    "normal": ("一般", "normal"),
-    "urgent": ("紧急", "urgent"),
     "open": ("进行中", "open"),
     "concluded": ("已有结果", "concluded"),
     "closed": ("已关闭", "closed"),
@@ -466,16 +443,91 @@ _VALUES: dict[str, tuple[str, str]] = {
     "phone": ("电话", "phone"),
     "qq": ("QQ", "QQ"),
     "wechat": ("微信", "WeChat"),
-    # the self-assessment's verdicts
-    "met": ("达标", "met"),
-    "partial": ("部分达标", "partly met"),
-    "gap": ("有差距", "gap"),
+    "mqtt": ("值班应用", "duty app (MQTT)"),
+    "webhook": ("单位系统", "the unit's system (webhook)"),
+    "dingtalk": ("钉钉群", "DingTalk group"),
+    "wecom": ("企业微信群", "WeCom group"),
+    # the linkage network's units
+    "residential_compound": ("住宅小区", "residential compound"),
+    "property_company": ("物业公司", "property company"),
+    "enterprise": ("企业", "enterprise"),
+    "school": ("学校", "school"),
+    "hospital": ("医院", "hospital"),
+    "market": ("市场", "market"),
+    "police_post": ("警务室", "police post"),
+    "community_office": ("社区居委会", "community office"),
+    # patrols
+    "holiday": ("节假日", "holiday"),
+    "high_incidence": ("案件高发期", "high-incidence period"),
+    "ordinary": ("平时", "ordinary"),
+    "hazard": ("安全隐患", "hazard"),
+    "suspicious_activity": ("可疑情况", "suspicious activity"),
+    "disorder": ("秩序混乱", "disorder"),
+    "theft_risk": ("防盗隐患", "theft risk"),
+    "facility_fault": ("设施故障", "facility fault"),
+    # prevention assets
+    "device": ("技防设备", "device"),
+    "parking_lot": ("停车场", "parking lot"),
+    "gatehouse": ("门卫室", "gatehouse"),
+    "ok": ("正常", "working"),
+    "fault": ("故障", "fault"),
+    # publicity
+    "residents": ("居民", "residents"),
+    "migrant_workers": ("外来务工人员", "migrant workers"),
+    "students": ("学生", "students"),
+    "elderly": ("老年人", "elderly people"),
+    "children": ("儿童", "children"),
+    "units": ("辖区单位", "units"),
+    "leaflet": ("宣传单", "leaflet"),
+    "poster": ("宣传画", "poster"),
+    "letter": ("致居民的一封信", "letter to residents"),
+    "blackboard": ("黑板报", "blackboard"),
+    "notice_window": ("宣传橱窗", "notice window"),
+    "banner": ("横幅", "banner"),
+    "booklet": ("宣传册", "booklet"),
+    "anti_violence": ("反暴力", "anti-violence"),
+    "safety_tip": ("安全提示", "safety tip"),
+    "qq_group": ("QQ群", "QQ group"),
+    "weibo": ("微博", "Weibo"),
+    "wechat_group": ("微信群", "WeChat group"),
+    # surveys
+    "baseline": ("基线调查", "baseline"),
+    "mid_term": ("中期调查", "mid-term"),
+    "final": ("终期调查", "final"),
+    "very_satisfied": ("很满意", "very satisfied"),
+    "satisfied": ("满意", "satisfied"),
+    "fairly_satisfied": ("基本满意", "fairly satisfied"),
+    "dissatisfied": ("不满意", "dissatisfied"),
+    "very_dissatisfied": ("很不满意", "very dissatisfied"),
+    "very_safe": ("很安全", "very safe"),
+    "safe": ("安全", "safe"),
+    "fairly_safe": ("基本安全", "fairly safe"),
+    "unsafe": ("不安全", "unsafe"),
+    "very_unsafe": ("很不安全", "very unsafe"),
+    # targets, phases, populations
+    "increase": ("提高", "increase"),
+    "decrease": ("降低", "decrease"),
+    "document": ("文件", "document"),
+    "report": ("报告", "report"),
+    "photo": ("照片", "photo"),
+    "video": ("视频", "video"),
+    "spreadsheet": ("表格", "spreadsheet"),
+    "questionnaire": ("问卷", "questionnaire"),
+    "census": ("人口普查", "census"),
+    "annual_update": ("年度更新", "annual update"),
+    # migrant workers' permits and rights
+    "employment": ("就业", "employment"),
+    "dwelling": ("居住", "dwelling"),
+    "study": ("就学", "study"),
+    "safety_accident": ("安全事故", "safety accident"),
+    # erasure (personal information protection)
+    "purpose_achieved": ("处理目的已实现", "purpose achieved"),
+    "retention_ended": ("保存期限届满", "retention period ended"),
+    "consent_withdrawn": ("撤回同意", "consent withdrawn"),
+    "unlawful": ("违法处理", "processed unlawfully"),
     # residence permits
     "issued": ("已发证", "issued"),
     "endorsed": ("已签注", "endorsed"),
-    "suspended": ("已暂停", "suspended"),
-    "due": ("待签注", "due"),
-    "overdue": ("逾期", "overdue"),
     # roles
     "admin": ("管理员", "administrator"),
     "staff": ("综治办工作人员", "office staff"),
@@ -509,6 +561,17 @@ _VALUES: dict[str, tuple[str, str]] = {
     "Failed": ("发送失败", "failed"),
     "Acknowledged": ("确认收到", "acknowledged"),
     "EscalatedNoAck": ("未确认督办", "escalated"),
+}
+
+#: Every record value in words: the exports' vocabularies (:data:`CODE_WORDS`) over the
+#: codes only pages show, so that a page and an export never name one code two ways. The
+#: rules' and the gaps' vocabularies name other things (``due`` is a meeting's deadline
+#: there, a permit's state here).
+_VALUES: dict[str, tuple[str, str]] = _PAGE_VALUES | {
+    code: words
+    for vocabulary, table in CODE_WORDS.items()
+    if vocabulary not in (codes.RULE, codes.GAP)
+    for code, words in table.items()
 }
 
 #: The words for the fields of a command, as a form shows them.
