@@ -409,6 +409,19 @@ def test_an_indicator_is_explained_for_the_principal_s_community(client: TestCli
         ),
         400,
     )
+    for bad in (
+        "9999-99-99",
+        "2014-02-30",
+        "9999-12-31",
+        "0001-01-01",
+    ):  # not a day, or out of range
+        refused = problem(
+            client.get(
+                f"/v1/reports/explain/action_on_time_rate?period={bad}", headers=auth(MEDIATOR_C1)
+            ),
+            400,
+        )
+        assert refused["field"] == "period"
 
 
 # -- audit ----------------------------------------------------------------------------

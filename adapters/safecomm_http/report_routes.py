@@ -26,6 +26,7 @@ from safecomm_http.reporting import (
     INDICATORS,
     REPORTS,
     ReportQuery,
+    check_day,
     check_period,
     explained,
     scope_for,
@@ -119,11 +120,24 @@ async def explain_indicator(
     who = principal(request)
     if indicator not in INDICATORS:
         raise InvalidCommand([FieldError("indicator", f"must be one of {', '.join(INDICATORS)}")])
-    checked = period if len(period) == 10 and report_of(indicator) != "monthly" else None
-    checked = checked or check_period(period)
-    assert checked is not None
+    checked = _explained_period(indicator, period)
     scope = scope_for(who, community)
     found: dict[str, Any] = await server(request).backend.report(
         lambda _s, projector: dict(explained(projector, indicator, checked, scope))
     )
     return found
+
+
+def _explained_period(indicator: str, period: str) -> str:
+    """``period`` checked for ``indicator``: a month, or a day within the store's days for a
+    figure of the self-assessment or the watchlist."""
+    if len(period) != 10 or report_of(indicator) == "monthly":
+        return str(check_period(period))
+    try:
+        day = date.fromisoformat(period)
+    except ValueError:
+        raise InvalidCommand(
+            [FieldError("period", "must be a month YYYY-MM or a day YYYY-MM-DD")]
+        ) from None
+    check_day(day, field="period")
+    return period
