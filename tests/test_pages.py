@@ -102,6 +102,21 @@ def test_a_post_without_the_csrf_token_is_refused_and_writes_nothing(
     assert service.log.head() == head
 
 
+def test_a_form_opened_before_a_restart_still_posts(service: Safecomm) -> None:
+    # The CSRF secret comes from the server's key, not from the process: a form opened on
+    # one server process posts to the next (a restart, or another process behind a proxy).
+    with TestClient(page_app(service)) as before:
+        sign_in(before, OFFICE)
+        assert before.get(f"/disputes/{DISPUTE_C2}").status_code == 200
+        cookies = dict(before.cookies)
+    with TestClient(page_app(service), cookies=cookies) as after:
+        answer = post(
+            after, f"/disputes/{DISPUTE_C2}/flag_risk", {"command_id": "web-restart", "risk": "x"}
+        )
+        assert answer.status_code != 403, answer.text
+        assert "CSRF" not in answer.text
+
+
 def test_the_language_switch_keeps_the_page(client: TestClient[Any]) -> None:
     sign_in(client, OFFICE)
     answer = client.get("/lang", params={"to": "en", "next": "/disputes"})

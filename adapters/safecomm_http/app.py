@@ -86,7 +86,7 @@ def create_app(
     app = Litestar(
         route_handlers=[*ROUTES, page_router()],
         template_config=template_config(),
-        csrf_config=csrf_config(),
+        csrf_config=csrf_config(verifier),
         middleware=[
             RequestLog,
             PageHeaders,

@@ -8,6 +8,9 @@ see docs/pages.md.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from safecomm_tokens import TokenVerifier
 
 from safecomm_http.context import API_PREFIX
 from safecomm_http.pages import board, cases, reports, session
@@ -32,6 +36,7 @@ __all__ = [
     "TEMPLATES",
     "PageHeaders",
     "csrf_config",
+    "csrf_secret",
     "page_router",
     "template_config",
     "unrouted",
@@ -142,10 +147,20 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=filters)
 
 
-def csrf_config() -> CSRFConfig:
+def csrf_secret(verifier: TokenVerifier) -> str:
+    """The secret CSRF tokens are signed with: derived from the server's HS256 key, so that
+    a form opened before a restart, or served by another process of the same server, still
+    posts; from ``SAFECOMM_CSRF_SECRET``, or one made at start, for a server taking JWKS
+    tokens (which holds no secret of its own)."""
+    if verifier.secret is not None:
+        return hmac.new(verifier.secret, b"safecomm pages: csrf", hashlib.sha256).hexdigest()
+    return os.environ.get("SAFECOMM_CSRF_SECRET") or secrets.token_hex(32)
+
+
+def csrf_config(verifier: TokenVerifier) -> CSRFConfig:
     """CSRF protection of every form post (the API, with bearer tokens, needs none)."""
     return CSRFConfig(
-        secret=secrets.token_hex(32),
+        secret=csrf_secret(verifier),
         cookie_samesite="strict",
         cookie_httponly=True,
         exclude=[r"^/v1/"],
