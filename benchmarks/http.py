@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
-from litestar import Litestar
 from safecomm_http import Backend, RateLimits, TokenVerifier, create_app
+from safecomm_http.in_thread import serve_in_thread
 from safecomm_tokens import issue_token
 
 from benchmarks.harness import Context, Result
@@ -35,7 +33,7 @@ from safecomm_core import open_store
 from safecomm_core.access import ALL_COMMUNITIES, Principal
 from safecomm_core.values import Role
 
-__all__ = ["dispute_commands", "http_commands", "http_report", "serve_app", "serve_in_thread"]
+__all__ = ["dispute_commands", "http_commands", "http_report", "serve_store"]
 
 CLIENTS = 8
 #: What the HTTP layer may cost at most: half the in-process throughput.
@@ -60,33 +58,15 @@ def dispute_commands(lanes: int, per_lane: int) -> list[list[dict[str, Any]]]:
 
 
 @contextmanager
-def serve_in_thread(store_url: str) -> Iterator[str]:
+def serve_store(store_url: str) -> Iterator[str]:
     """The HTTP service over ``store_url``, served by uvicorn on loopback; its base URL."""
     app = create_app(
         Backend.open(store_url),
         TokenVerifier(secret=KEY),
         limits=RateLimits(rate=1e9, burst=1e9),
     )
-    with serve_app(app) as base:
+    with serve_in_thread(app) as base:
         yield base
-
-
-@contextmanager
-def serve_app(app: Litestar) -> Iterator[str]:
-    """``app`` served by uvicorn on loopback in a thread; its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(60)
 
 
 def _headers(data: dict[str, Any], tokens: dict[tuple[str, str], str]) -> dict[str, str]:
@@ -123,7 +103,7 @@ def _in_process(url: str, lanes: list[list[dict[str, Any]]]) -> float:
 
 
 def _over_http(url: str, lanes: list[list[dict[str, Any]]]) -> float:
-    with serve_in_thread(url) as base, ThreadPoolExecutor(len(lanes)) as pool:
+    with serve_store(url) as base, ThreadPoolExecutor(len(lanes)) as pool:
         began = time.perf_counter()
         for done in [pool.submit(_post_lane, base, lane) for lane in lanes]:
             done.result()
@@ -175,7 +155,7 @@ def http_report(ctx: Context, count: int) -> list[Result]:
     office = Principal("staff-001", Role.STAFF, ALL_COMMUNITIES)
     headers = {"Authorization": f"Bearer {issue_token(office, KEY, timedelta(hours=1))}"}
     seconds = 1.0 if ctx.quick else 5.0
-    with serve_in_thread(url) as base, httpx.Client(base_url=base, timeout=60) as client:
+    with serve_store(url) as base, httpx.Client(base_url=base, timeout=60) as client:
         etag = client.get("/v1/reports/monthly", headers=headers).headers["etag"]
         fresh = _rate(client, headers, seconds, 200)
         cached = _rate(client, {**headers, "If-None-Match": etag}, seconds, 304)

@@ -28,11 +28,12 @@ from typing import Any
 import httpx
 from safecomm_demo.builder import PROGRAMME_END
 from safecomm_http import Backend, RateLimits, TokenVerifier, create_app
+from safecomm_http.in_thread import serve_in_thread
 from safecomm_tokens import issue_token
 
 from benchmarks.datasets import scenario
 from benchmarks.harness import Context, Result, interleaved
-from benchmarks.http import KEY, serve_app
+from benchmarks.http import KEY
 from safecomm_core import open_store
 from safecomm_core.access import ALL_COMMUNITIES, Principal
 from safecomm_core.keystore import MemoryKeyStore
@@ -98,7 +99,7 @@ def pages(ctx: Context, scale: float | None = None) -> list[Result]:
     }
     results = []
     with (
-        serve_app(app) as base,
+        serve_in_thread(app) as base,
         httpx.Client(base_url=base, timeout=300) as browser,
         httpx.Client(
             base_url=base, timeout=300, headers={"Authorization": f"Bearer {token}"}

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-import uvicorn
-from litestar import Litestar
 from litestar.testing import TestClient
 from safecomm_http import Backend, RateLimits, TokenVerifier, create_app
+from safecomm_http.in_thread import serve_in_thread
 from safecomm_tokens import issue_token
 
 from safecomm_core import Safecomm
@@ -59,20 +56,5 @@ def serving(
         yield client
 
 
-@contextmanager
-def served(app: Litestar) -> Iterator[str]:
-    """``app`` served by uvicorn in a thread on a free port; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive(), "uvicorn did not start"
-        assert time.monotonic() < deadline, "uvicorn did not start in time"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
+#: ``app`` served by uvicorn in a thread on a free port; yields its base URL.
+served = serve_in_thread
