@@ -100,8 +100,7 @@ def test_a_stored_event_that_cannot_be_decoded_is_a_store_error_naming_the_recor
     # with a naive occurred_at once stored): the row no longer decodes.
     with sqlite3.connect(tmp_path / "safecomm.db") as db:
         db.execute(
-            "UPDATE stored_events SET state = replace(state, '+08:00', '') "
-            "WHERE originator_id = ?",
+            "UPDATE stored_events SET state = replace(state, '+08:00', '') WHERE originator_id = ?",
             (dispute_id.hex,),
         )
     with open_store(url) as service:
@@ -109,8 +108,6 @@ def test_a_stored_event_that_cannot_be_decoded_is_a_store_error_naming_the_recor
             service.get(Dispute, "d-2014-0001")
         with pytest.raises(StoreError, match="cannot be decoded"):
             service.history("d-2014-0001", kind="dispute")
-        (notification, *_) = [
-            n for n in service.log.read(0, 100) if n.originator_id == dispute_id
-        ]
+        (notification, *_) = [n for n in service.log.read(0, 100) if n.originator_id == dispute_id]
         with pytest.raises(StoreError, match=f"notification {notification.id} cannot"):
             service.log.decode(notification)

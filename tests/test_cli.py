@@ -321,8 +321,12 @@ def test_the_command_works_without_the_optional_extras() -> None:
     )
     alerts = run("alerts", "dispatch", "--store", "memory://")
     assert alerts.returncode == 1
-    assert alerts.stderr.strip().splitlines()[-1].startswith(
-        "Error: alert delivery needs the notify extra: pip install 'safecomm[notify]' ("
+    assert (
+        alerts.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            "Error: alert delivery needs the notify extra: pip install 'safecomm[notify]' ("
+        )
     )
     served = run("serve", "--store", "memory://", "--auth-key", "no-such-file")
     assert served.returncode != 0

@@ -399,9 +399,10 @@ def test_a_key_store_that_kept_keys_in_clear_is_wrapped_on_opening(tmp_path: Pat
     with open_store(url) as service:
         assert service.person(sealed).name == "张伟"
         # A number first seen now gets the old keyed digest: old index records still match.
-        assert id_number_digest(PEOPLE[1][1], service.keys) == hmac.new(
-            legacy_secret, PEOPLE[1][1].encode(), hashlib.sha256
-        ).hexdigest()
+        assert (
+            id_number_digest(PEOPLE[1][1], service.keys)
+            == hmac.new(legacy_secret, PEOPLE[1][1].encode(), hashlib.sha256).hexdigest()
+        )
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("safecomm.keys*"))
     assert key not in raw
     assert legacy_secret not in raw
