@@ -149,6 +149,32 @@ def follower(url: str, servers: str, *options: str) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
+def filled(
+    publisher: subprocess.Popen[str],
+    servers: str,
+    stream: str,
+    at_least: int,
+    within: float,
+    *,
+    led: bool = True,
+) -> tuple[int, str | None]:
+    """:func:`stream_state` once the stream holds ``at_least`` messages; if it does not
+    within ``within`` seconds, the failure says what the publisher said (a publisher that
+    gave up, and why, is the first thing to know)."""
+    try:
+        return asyncio.run(
+            asyncio.wait_for(stream_state(servers, stream, at_least, led=led), within)
+        )
+    except TimeoutError:
+        alive = publisher.poll() is None
+        out, err = stop(publisher) if alive else publisher.communicate(timeout=60)
+        raise AssertionError(
+            f"{stream} did not hold {at_least} messages within {within:g} s; the publisher "
+            f"{'was still running' if alive else f'had ended ({publisher.returncode})'}; "
+            f"it said: {out[-1000:]!r} {err[-3000:]!r}"
+        ) from None
+
+
 def stop(publisher: subprocess.Popen[str]) -> tuple[str, str]:
     """Stop a following publisher as an operator would (SIGTERM): its output."""
     publisher.send_signal(signal.SIGTERM)
@@ -164,16 +190,12 @@ def test_the_stream_leader_killed_mid_publish_loses_and_doubles_nothing(
         asyncio.run(asyncio.wait_for(ready(servers), 120))
         publisher = follower(url, servers, "--replicas", "3")
         try:
-            messages, leader = asyncio.run(
-                asyncio.wait_for(stream_state(servers, stream, at_least=300), 120)
-            )
+            messages, leader = filled(publisher, servers, stream, 300, 120)
             assert publisher.poll() is None  # killed mid-publish
             assert leader in processes, (messages, leader)
             os.kill(processes[leader].pid, signal.SIGKILL)
             processes[leader].wait()
-            messages, new_leader = asyncio.run(
-                asyncio.wait_for(stream_state(servers, stream, at_least=head), 240)
-            )
+            messages, new_leader = filled(publisher, servers, stream, head, 240)
             assert publisher.poll() is None  # still following: nothing made it give up
         finally:
             out, err = stop(publisher)
@@ -202,16 +224,12 @@ def test_publishing_waits_for_an_absent_broker_and_goes_on_after_a_restart(
             assert publisher.poll() is None, publisher.communicate()  # waiting, not failed
             processes["server"] = start_server(tmp_path, "solo", port)
             asyncio.run(asyncio.wait_for(ready(servers), 120))
-            asyncio.run(
-                asyncio.wait_for(stream_state(servers, stream, at_least=100, led=False), 120)
-            )
+            filled(publisher, servers, stream, 100, 120, led=False)
             os.kill(processes["server"].pid, signal.SIGKILL)
             processes["server"].wait()
             assert publisher.poll() is None
             processes["server"] = start_server(tmp_path, "solo", port)
-            asyncio.run(
-                asyncio.wait_for(stream_state(servers, stream, at_least=head, led=False), 240)
-            )
+            filled(publisher, servers, stream, head, 240, led=False)
         finally:
             out, err = stop(publisher)
         assert publisher.returncode == 0, err
