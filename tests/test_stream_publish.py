@@ -15,10 +15,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+import nats.js.errors
 import pytest
 from click.testing import CliRunner
 from safecomm_cli.main import main
 from safecomm_nats import Envelope
+from safecomm_nats.broker import BrokerError, StreamSettings, ensure_stream
 from safecomm_nats.positions import PublishedPositions
 
 from safecomm_core import open_store
@@ -195,3 +197,36 @@ def test_publish_follow_sends_new_events_until_stopped(named: tuple[str, str]) -
         out, err = follower.communicate(timeout=60)
     assert follower.returncode == 0, err
     assert f"published {head} events to SAFECOMM_{name.upper()}; position {head}" in out
+
+
+class _FormingCluster:
+    """A JetStream context whose cluster cannot place replicas for its first ``refusals``
+    asks ("no suitable peers for placement", as while a peer is not yet heard from)."""
+
+    def __init__(self, refusals: int) -> None:
+        self.refusals = refusals
+        self.created: list[object] = []
+
+    async def stream_info(self, _name: str) -> object:
+        raise nats.js.errors.NotFoundError(code=404, err_code=10059, description="not found")
+
+    async def add_stream(self, config: object) -> object:
+        if self.refusals:
+            self.refusals -= 1
+            raise nats.js.errors.BadRequestError(
+                code=400, err_code=10005, description="no suitable peers for placement"
+            )
+        self.created.append(config)
+        return config
+
+
+def test_a_forming_cluster_is_given_time_to_place_the_replicas() -> None:
+    settings = StreamSettings("grace", replicas=3)
+    forming = _FormingCluster(refusals=2)
+    asyncio.run(ensure_stream(forming, settings))  # type: ignore[arg-type]
+    assert len(forming.created) == 1
+    # One that never can (fewer servers than replicas) is refused once the grace is over.
+    never = _FormingCluster(refusals=10**6)
+    with pytest.raises(BrokerError, match="no suitable peers for placement"):
+        asyncio.run(ensure_stream(never, settings, placement_grace=1.0))  # type: ignore[arg-type]
+    assert never.created == []

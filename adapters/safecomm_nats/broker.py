@@ -5,12 +5,18 @@ responders" and 503s; every call here that can meet one is retried with the same
 arguments (a publish keeps its message id, so a retry of one that landed is a duplicate
 the stream drops), after a pause that doubles up to two seconds. Nothing is skipped and
 nothing overtakes: a caller waits until the broker answers.
+
+A cluster still forming (a peer not yet heard from) refuses a replicated stream with "no
+suitable peers for placement"; the stream is asked for again for a while
+(:data:`PLACEMENT_GRACE`) before that refusal is taken as final (fewer servers than
+replicas, say).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -51,6 +57,10 @@ TRANSIENT: tuple[type[BaseException], ...] = (
 )
 
 LONGEST_PAUSE = 2.0
+#: JetStream's "no suitable peers for placement".
+NO_SUITABLE_PEERS = 10005
+#: Seconds a forming cluster is given to place a stream's replicas.
+PLACEMENT_GRACE = 60.0
 
 
 class BrokerError(SafecommError, RuntimeError):
@@ -141,8 +151,11 @@ async def patiently(call: Callable[[], Awaitable[T]], what: str) -> T:
         pause = min(LONGEST_PAUSE, pause * 2)
 
 
-async def ensure_stream(js: JetStreamContext, settings: StreamSettings) -> None:
-    """Create the stream ``settings`` describe, unless it exists."""
+async def ensure_stream(
+    js: JetStreamContext, settings: StreamSettings, *, placement_grace: float = PLACEMENT_GRACE
+) -> None:
+    """Create the stream ``settings`` describe, unless it exists; a cluster that cannot
+    place its replicas yet is asked again for ``placement_grace`` seconds."""
 
     async def ensure() -> Any:
         try:
@@ -157,10 +170,23 @@ async def ensure_stream(js: JetStreamContext, settings: StreamSettings) -> None:
                 )
             )
 
-    try:
-        await patiently(ensure, f"stream {settings.stream}")
-    except nats.js.errors.APIError as exc:
-        raise refused(
-            f"stream {settings.stream} ({', '.join(settings.stream_subjects)}) could not be opened",
-            exc,
-        ) from exc
+    deadline = time.monotonic() + placement_grace
+    while True:
+        try:
+            await patiently(ensure, f"stream {settings.stream}")
+            return
+        except nats.js.errors.APIError as exc:
+            if exc.err_code == NO_SUITABLE_PEERS and time.monotonic() < deadline:
+                log.warning(
+                    "stream %s: the cluster cannot place %d replicas yet (%s); asking again",
+                    settings.stream,
+                    settings.replicas,
+                    exc.description,
+                )
+                await asyncio.sleep(0.5)
+                continue
+            raise refused(
+                f"stream {settings.stream} ({', '.join(settings.stream_subjects)}) "
+                "could not be opened",
+                exc,
+            ) from exc
