@@ -94,7 +94,7 @@ class CommandBatch:
         self._snapshots: list[Any] = []
         #: The key store's transaction, open from the first key the batch keeps.
         self._keys: ExitStack | None = None
-        self._receipts: dict[str, CommandReceipt] = {}
+        self._receipts: dict[str, CommandReceipt.Handled] = {}
         #: Every event to store, in command order, each command's receipt first.
         self._events: list[Any] = []
         self._decided: list[_Decided] = []
@@ -140,7 +140,7 @@ class CommandBatch:
             return self._alone(command, tag)
         receipt = service.receipt_of(command, fingerprint, changed)
         self._receipts[command.command_id] = receipt
-        self._events.extend(receipt.collect_events())
+        self._events.append(receipt)
         for record in changed:
             events = record.collect_events()
             self._events.extend(events)

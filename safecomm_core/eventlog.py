@@ -156,16 +156,18 @@ class EventStoreApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         register_value_types(transcoder)
 
-    def save(  # type: ignore[override]  # records only, never bare events
-        self, *records: Record, **kwargs: Any
+    def save(  # type: ignore[override]  # records only, and events made without one
+        self, *records: Record, first: Sequence[Any] = (), **kwargs: Any
     ) -> list[Recording[UUID]]:
-        """Store the records' pending events in one transaction, then take due snapshots.
+        """Store ``first`` (a command's receipt) and the records' pending events in one
+        transaction, then take due snapshots.
 
         eventsourcing's own ``save`` asks of every object, with runtime protocol checks,
         whether it is an event or an aggregate: about a tenth of a small command's cost,
         for a question whose answer is known here (safecomm saves records only).
         """
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        processing_event.events.extend(first)
         for record in records:
             processing_event.events.extend(record.collect_events())
             processing_event.aggregates[record.id] = record
@@ -213,7 +215,10 @@ class EventStoreApplication(Application[UUID]):
         # it is taken as it is rather than rebuilt from the store (a 100-response survey
         # wave: some 15 ms of reading and replaying).
         for event in processing_event.events:
-            record = processing_event.aggregates[event.originator_id]
+            # Events saved without their record (a receipt) belong to no snapshotted kind.
+            record = processing_event.aggregates.get(event.originator_id)
+            if record is None:
+                continue
             interval = self.snapshotting_intervals.get(type(record))
             version = event.originator_version
             if not interval or version % interval:
@@ -369,12 +374,14 @@ class EventStore:
         except Exception as exc:  # a stored event or snapshot that cannot be decoded
             raise _undecodable(f"record {record_id}", exc) from exc
 
-    def save(self, *records: Record) -> None:
-        """Store the records' pending events in one transaction.
+    def save(self, *records: Record, first: Sequence[Any] = ()) -> None:
+        """Store the events ``first`` (a command's receipt, see
+        :meth:`~safecomm_core.domain.receipt.CommandReceipt.handled`) and the records'
+        pending events in one transaction.
 
         Raises :class:`WriteCollision` when the store's unique key refuses it.
         """
-        self._writing(lambda: self.application.save(*records))
+        self._writing(lambda: self.application.save(*records, first=first))
 
     def save_events(self, events: Sequence[Any], snapshots: Sequence[Any] = ()) -> None:
         """Store ``events``, collected from records (and kept in the order given: the

@@ -363,3 +363,37 @@ def test_a_batch_applies_the_access_policy_to_each_command() -> None:
             settled = [s for c in sample for s in batch.add(c, c.command_id)] + batch.flush()
         assert [s.error for s in settled] == [None] * len(sample)
         assert len(service.history("d-2014-0001", "dispute")) == len(sample)
+
+
+def test_a_receipt_made_as_its_event_is_the_receipt_eventsourcing_would_make() -> None:
+    command = parse_command(sample_commands()[0])
+    fields: dict[str, Any] = {
+        "meta": command.meta,
+        "ref": command.command_id,
+        "community": "c-1",
+        "command_type": command.TYPE,
+        "fingerprint": "f" * 64,
+        "records": ("dispute:d-1",),
+    }
+    made = CommandReceipt.handled(**fields)
+    [expected] = CommandReceipt(**fields).collect_events()
+    assert type(made) is type(expected)
+    assert vars(made) == {**vars(expected), "timestamp": made.timestamp}
+    receipt = made.mutate(None)
+    assert (receipt.id, receipt.version, receipt.fingerprint, receipt.records) == (
+        expected.originator_id,
+        1,
+        "f" * 64,
+        ("dispute:d-1",),
+    )
+
+
+def test_a_handled_command_reads_back_its_receipt() -> None:
+    with open_store("memory://") as service:
+        command = parse_command(sample_commands()[0])
+        outcome = service.handle(command)
+        receipt = service.receipt(command.command_id)
+        assert receipt is not None
+        assert receipt.fingerprint == service.fingerprint(command)
+        assert receipt.records == outcome.records
+        assert service.handle(command).duplicate
