@@ -156,6 +156,16 @@ class UnitOfWork:
             if self._service.exists(cls, ref):
                 raise already_exists(cls, ref)
 
+    def unasked(self) -> dict[UUID, int]:
+        """What :meth:`before_key_store` would ask the store, as ids of records that must
+        not be stored at all (version 0): the command's receipt, unless already asked, and
+        each new record. A batch asks it of all its commands at once, before keeping their
+        keys (see :mod:`safecomm_core.batch`)."""
+        unasked = dict.fromkeys((aggregate_id(cls.KIND, ref) for cls, ref in self._unasked), 0)
+        if not self._not_repeated:
+            unasked[aggregate_id(CommandReceipt.KIND, self.meta.command_id)] = 0
+        return unasked
+
     def load(self, cls: type[R], ref: str) -> R:
         id_ = aggregate_id(cls.KIND, ref)
         found = self.records.get(id_)

@@ -29,7 +29,9 @@ from safecomm_demo import scenario_commands
 
 from safecomm_core import (
     AcceptDispute,
+    AlreadyExists,
     Command,
+    CommandIdReused,
     FieldError,
     InvalidCommand,
     MigrantWorker,
@@ -397,3 +399,60 @@ def test_a_handled_command_reads_back_its_receipt() -> None:
         assert receipt.fingerprint == service.fingerprint(command)
         assert receipt.records == outcome.records
         assert service.handle(command).duplicate
+
+
+def test_any_stored_after_asks_every_record_at_once(backend: str, tmp_path: Path) -> None:
+    from safecomm_core.domain.base import aggregate_id
+
+    url, name = store_url(backend, tmp_path)
+    try:
+        with open_store(url) as service:
+            for command in sample_commands()[:2]:  # d-2014-0001 reported, then accepted
+                service.handle_json(command)
+            dispute = aggregate_id("dispute", "d-2014-0001")
+            absent = aggregate_id("dispute", "d-2099-0001")
+            receipt = aggregate_id(CommandReceipt.KIND, "c-1")
+            log = service.log
+            assert not log.any_stored_after({})
+            assert not log.any_stored_after({absent: 0})
+            assert not log.any_stored_after({absent: 0, dispute: 2})
+            assert log.any_stored_after({absent: 0, dispute: 1})
+            assert log.any_stored_after({dispute: 2, receipt: 0})
+            many = {aggregate_id("dispute", f"d-2099-{n:04}"): 0 for n in range(1200)}
+            assert not log.any_stored_after(many)
+            assert log.any_stored_after({**many, dispute: 1})
+    finally:
+        if backend == "postgres":
+            from conftest import drop_pg_tables
+
+            drop_pg_tables(name)
+
+
+def test_a_command_keeping_keys_that_the_store_refuses_is_refused_alone(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    with open_store(url) as service:
+        service.handle_json(_register(1, "p-1", "530102199308160864"))
+    # A new service: nothing lent from its recent records, so only the store can tell that
+    # mw-1 exists and that reg-1 was handled.
+    reused = dict(_register(2, "p-2", "530102199001010016"), command_id="reg-1")
+    taken = dict(_register(3, "p-3", "530102199001010024"), worker_id="mw-1")
+    fine = _register(4, "p-4", "530102199001010032")
+    with open_store(url) as service:
+        with service.batch(10) as batch:
+            settled = [
+                s
+                for i, c in enumerate([reused, taken, fine])
+                for s in batch.add(parse_command(c), i)
+            ]
+            assert settled == []  # decided, held: the store is asked once, as it is written
+            settled = batch.flush()
+        assert [s.tag for s in settled] == [0, 1, 2]
+        errors = [s.error for s in settled]
+        assert isinstance(errors[0], CommandIdReused)
+        assert isinstance(errors[1], AlreadyExists)
+        assert (errors[1].field, errors[1].rule) == ("worker_id", "must not exist yet")
+        assert errors[2] is None
+        for ref in ("p-2", "p-3"):  # refused: no key kept
+            assert service.keys.person_key(ref, create=False) is None
+        assert service.person(service.get(MigrantWorker, "mw-4").person).name == "工人4"
+        assert service.person(service.get(MigrantWorker, "mw-1").person).name == "工人1"

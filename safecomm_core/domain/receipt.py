@@ -67,4 +67,5 @@ class CommandReceipt(Record):
             **fields,
         )
 
+
 _TOPIC = get_topic(CommandReceipt)
