@@ -23,6 +23,10 @@ command refused (see docs/architecture.md, *Batches*).
   transaction: later commands of the batch see them, and a crash before then keeps none. A
   crash between the two leaves keys without events, which the commands, handled again,
   seal with (as after a crash of ``handle`` between its two writes).
+- A person's key that one command of the batch read or kept is not read again by the
+  later ones: a stored key never changes, and an erasure is never decided inside a batch
+  (one by another process meanwhile is seen from the next batch on, as the decisions the
+  batch holds would not see it either).
 - What ``handle`` asks the store one command at a time is asked once per batch, in one
   read, before its keys are kept: whether a record its commands only read (a rulebook,
   the network) has changed since it was read, and whether a command keeping keys is a
@@ -106,6 +110,8 @@ class CommandBatch:
         self._consulted: dict[UUID, int] = {}
         #: Receipts and new records of the commands that keep keys: absent when written.
         self._unasked: dict[UUID, int] = {}
+        #: People's keys its commands read or kept, by ref: read once per batch.
+        self._known_keys: dict[str, tuple[str, bytes]] = {}
 
     def __len__(self) -> int:
         """Commands decided and not yet settled."""
@@ -134,7 +140,12 @@ class CommandBatch:
                 return [_settled(tag, lambda: service.repeat(prior, command, fingerprint))]
             service.repeating = False
         uow = UnitOfWork(
-            service, command, first_attempt=True, principal=self._principal, held=self._held
+            service,
+            command,
+            first_attempt=True,
+            principal=self._principal,
+            held=self._held,
+            known_keys=self._known_keys,
         )
         try:
             changed = self._decide(command, uow)

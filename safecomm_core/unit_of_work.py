@@ -68,8 +68,12 @@ class DeferredKeys:
     command leaves nothing in the key store either.
     """
 
-    def __init__(self, keys: KeyStore) -> None:
+    def __init__(self, keys: KeyStore, known: dict[str, tuple[str, bytes]] | None = None) -> None:
         self._keys = keys
+        #: Keys already read or kept, shared by the commands of a batch (see
+        #: :mod:`safecomm_core.batch`): a stored key never changes; it only goes, when its
+        #: person is erased, and an erasure is never decided inside a batch.
+        self._known = known if known is not None else {}
         self._new_keys: dict[str, tuple[str, bytes]] = {}
         self._new_tokens: dict[str, str] = {}
         self._bindings: list[tuple[str, str]] = []
@@ -80,7 +84,11 @@ class DeferredKeys:
         return bool(self._new_keys or self._new_tokens or self._bindings)
 
     def person_key(self, ref: str, *, create: bool) -> tuple[str, bytes] | None:
-        found = self._new_keys.get(ref) or self._keys.person_key(ref, create=False)
+        found = self._new_keys.get(ref) or self._known.get(ref)
+        if found is None:
+            found = self._keys.person_key(ref, create=False)
+            if found is not None:
+                self._known[ref] = found
         if found is None and create:
             found = self._new_keys[ref] = self._keys.new_person_key(ref)
         return found
@@ -107,6 +115,7 @@ class DeferredKeys:
         if kept:
             for number, ref in self._bindings:
                 self._keys.bind_id(number, ref)
+            self._known.update(self._new_keys)
         return kept
 
 
@@ -121,13 +130,14 @@ class UnitOfWork:
         first_attempt: bool,
         principal: Principal | None = None,
         held: Mapping[UUID, Record] | None = None,
+        known_keys: dict[str, tuple[str, bytes]] | None = None,
     ) -> None:
         self._service = service
         #: Records that earlier commands of a batch changed, not yet stored (see
         #: :mod:`safecomm_core.batch`): loaded from here, as they now stand.
         self._held: Mapping[UUID, Record] = held if held is not None else {}
         #: What the command made for the key store, kept only once every rule passed.
-        self.keys = DeferredKeys(service.keys)
+        self.keys = DeferredKeys(service.keys, known_keys)
         self._command_type = command.TYPE
         self._principal = principal
         self.meta = command.meta

@@ -456,3 +456,31 @@ def test_a_command_keeping_keys_that_the_store_refuses_is_refused_alone(tmp_path
             assert service.keys.person_key(ref, create=False) is None
         assert service.person(service.get(MigrantWorker, "mw-4").person).name == "工人4"
         assert service.person(service.get(MigrantWorker, "mw-1").person).name == "工人1"
+
+
+def test_a_batch_reads_each_key_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    commands = scenario(400)
+
+    def key_reads(run: Any) -> list[str]:
+        with open_store("memory://") as service:
+            reads: list[str] = []
+            real = service.keys.person_key
+
+            def counted(ref: str, *, create: bool) -> Any:
+                reads.append(ref)
+                return real(ref, create=create)
+
+            monkeypatch.setattr(service.keys, "person_key", counted)
+            run(service)
+            assert stored(service) == one_by_one(commands)
+            return reads
+
+    def in_one_batch(service: Safecomm) -> None:
+        with service.batch(len(commands)) as batch:
+            for command in commands:
+                assert all(s.error is None for s in batch.add(command))
+
+    alone = key_reads(lambda service: [service.handle(c) for c in commands])
+    assert len(alone) > len(set(alone))  # commands read the same keys again
+    batched = key_reads(in_one_batch)
+    assert len(batched) == len(set(batched))
