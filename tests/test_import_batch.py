@@ -259,7 +259,9 @@ def test_a_killed_import_loses_nothing_reported_and_a_rerun_completes_it(tmp_pat
 
 
 def test_the_progress_bar_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
-    path = write_lines(tmp_path / "f.jsonl", [command_to_json(c) for c in scenario(50)])
+    lines = [command_to_json(c) for c in scenario(50)]
+    lines.insert(25, {"type": "dispute.report", "command_id": "refused"})  # line 26
+    path = write_lines(tmp_path / "f.jsonl", lines)
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
         [str(SAFECOMM), "import", str(path), "--store", f"sqlite:///{tmp_path / 'a.db'}"],
@@ -284,13 +286,15 @@ def test_the_progress_bar_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
     os.close(leader)
     assert b"importing f.jsonl" in drawn
     assert b"100%" in drawn
+    # A refused line takes the bar's place on the terminal instead of trailing after it.
+    assert b"\r\x1b[2K" + f"{path}:26: InvalidCommand:".encode() in drawn
     assert b"50 applied" in out
     piped = subprocess.run(
         [str(SAFECOMM), "import", str(path), "--store", f"sqlite:///{tmp_path / 'b.db'}"],
         capture_output=True,
-        check=True,
     )
-    assert piped.stderr == b""
+    assert piped.stderr.startswith(f"{path}:26: InvalidCommand:".encode())
+    assert piped.stderr.count(b"\n") == 1  # that line alone: no bar
 
 
 @pytest.mark.parametrize("size", [0, -3])
