@@ -108,6 +108,8 @@ class DeferredKeys:
     def keep(self) -> bool:
         """Keep what the command made; False if another writer kept a different key or
         token first (the command must then be decided again, sealing with theirs)."""
+        if not self.pending:  # most commands make none
+            return True
         kept = all(self._keys.keep_person_key(ref, *made) for ref, made in self._new_keys.items())
         kept = kept and all(
             self._keys.keep_id_token(number, token) for number, token in self._new_tokens.items()
