@@ -354,15 +354,12 @@ class SQLKeyStore:
         Erasing the last person bound to an index row deletes the row.
         """
         with self._lock:
-            row = self._one(
-                f"SELECT token FROM {self._t['id_index']} WHERE lookup = %s",
-                (self._lookup(id_number),),
+            # One statement: the holder row is written only where the index has the number.
+            self._run(
+                f"INSERT INTO {self._t['id_holders']} SELECT token, %s "
+                f"FROM {self._t['id_index']} WHERE lookup = %s ON CONFLICT DO NOTHING",
+                (ref, self._lookup(id_number)),
             )
-            if row is not None:
-                self._run(
-                    f"INSERT INTO {self._t['id_holders']} VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                    (row[0], ref),
-                )
 
     def _lookup(self, id_number: str) -> str:
         secret = self._secret(_LOOKUP_SECRET, create=True) or b""
