@@ -23,16 +23,23 @@ command refused (see docs/architecture.md, *Batches*).
   transaction: later commands of the batch see them, and a crash before then keeps none. A
   crash between the two leaves keys without events, which the commands, handled again,
   seal with (as after a crash of ``handle`` between its two writes).
-- If the batch's write collides (another writer stored an event of a held record, or an id
-  a command took), or a record its commands only read (a rulebook, the network) has
-  changed since it was read, nothing of it is stored, and every command of it is handled
-  again on its own.
+- A person's key that one command of the batch read or kept is not read again by the
+  later ones: a stored key never changes, and an erasure is never decided inside a batch
+  (one by another process meanwhile is seen from the next batch on, as the decisions the
+  batch holds would not see it either).
+- What ``handle`` asks the store one command at a time is asked once per batch, in one
+  read, before its keys are kept: whether a record its commands only read (a rulebook,
+  the network) has changed since it was read, and whether a command keeping keys is a
+  repeat or creates a record that exists. If so, or if the batch's write collides (another
+  writer stored an event of a held record, or an id a command took), nothing of it is
+  stored (nor, where the read found it, any of its keys kept), and every command of it is
+  handled again on its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -94,13 +101,17 @@ class CommandBatch:
         self._snapshots: list[Any] = []
         #: The key store's transaction, open from the first key the batch keeps.
         self._keys: ExitStack | None = None
-        self._receipts: dict[str, CommandReceipt] = {}
+        self._receipts: dict[str, CommandReceipt.Handled] = {}
         #: Every event to store, in command order, each command's receipt first.
         self._events: list[Any] = []
         self._decided: list[_Decided] = []
         self._accepted = 0
         #: Lent records that commands only read, with their versions: current when written.
         self._consulted: dict[UUID, int] = {}
+        #: Receipts and new records of the commands that keep keys: absent when written.
+        self._unasked: dict[UUID, int] = {}
+        #: People's keys its commands read or kept, by ref: read once per batch.
+        self._known_keys: dict[str, tuple[str, bytes]] = {}
 
     def __len__(self) -> int:
         """Commands decided and not yet settled."""
@@ -129,7 +140,12 @@ class CommandBatch:
                 return [_settled(tag, lambda: service.repeat(prior, command, fingerprint))]
             service.repeating = False
         uow = UnitOfWork(
-            service, command, first_attempt=True, principal=self._principal, held=self._held
+            service,
+            command,
+            first_attempt=True,
+            principal=self._principal,
+            held=self._held,
+            known_keys=self._known_keys,
         )
         try:
             changed = self._decide(command, uow)
@@ -140,7 +156,7 @@ class CommandBatch:
             return self._alone(command, tag)
         receipt = service.receipt_of(command, fingerprint, changed)
         self._receipts[command.command_id] = receipt
-        self._events.extend(receipt.collect_events())
+        self._events.append(receipt)
         for record in changed:
             events = record.collect_events()
             self._events.extend(events)
@@ -167,7 +183,10 @@ class CommandBatch:
         if uow.erasures:
             raise _Alone
         if uow.keys.pending:
-            uow.before_key_store()
+            # Whether it is a repeat, or creates a record that exists, must be known before
+            # its keys are kept: asked for the whole batch at once, before they are (flush).
+            for id_, version in uow.unasked().items():
+                self._unasked[id_] = min(version, self._unasked.get(id_, version))
             if self._keys is None:
                 self._keys = ExitStack()
                 self._keys.enter_context(service.keys.batched())
@@ -197,18 +216,24 @@ class CommandBatch:
         The people's keys they made are kept first, in one transaction of the key store.
         """
         keys, self._keys = self._keys, None
-        if keys is not None:
-            keys.close()
         if not self._decided:
+            if keys is not None:
+                keys.close()
             self._reset()
             return []
         decided, events, snapshots = self._decided, self._events, self._snapshots
-        held, consulted = self._held, self._consulted
+        held, asked = self._held, self._unasked
+        for id_, version in self._consulted.items():
+            asked[id_] = min(version, asked.get(id_, version))
         self._reset()
         log = self._service.log
         try:
-            if any(log.stored_after(id_, version) for id_, version in consulted.items()):
-                raise WriteCollision("a record the batch read was changed meanwhile")
+            # The keys are kept as this block ends, and none if it raises.
+            with keys if keys is not None else nullcontext():
+                # One read for the batch: a record it only read was changed meanwhile, or a
+                # command keeping keys is a repeat or creates a record that exists.
+                if log.any_stored_after(asked):
+                    raise WriteCollision("the store has changed under the batch")
             log.save_events(events, snapshots)
         except WriteCollision:
             # Nothing of the batch was stored: each command is decided again, alone.

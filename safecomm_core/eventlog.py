@@ -18,7 +18,7 @@ one too, naming the record, so that no caller ever sees eventsourcing's own exce
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 from uuid import UUID
@@ -156,16 +156,18 @@ class EventStoreApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         register_value_types(transcoder)
 
-    def save(  # type: ignore[override]  # records only, never bare events
-        self, *records: Record, **kwargs: Any
+    def save(  # type: ignore[override]  # records only, and events made without one
+        self, *records: Record, first: Sequence[Any] = (), **kwargs: Any
     ) -> list[Recording[UUID]]:
-        """Store the records' pending events in one transaction, then take due snapshots.
+        """Store ``first`` (a command's receipt) and the records' pending events in one
+        transaction, then take due snapshots.
 
         eventsourcing's own ``save`` asks of every object, with runtime protocol checks,
         whether it is an event or an aggregate: about a tenth of a small command's cost,
         for a question whose answer is known here (safecomm saves records only).
         """
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        processing_event.events.extend(first)
         for record in records:
             processing_event.events.extend(record.collect_events())
             processing_event.aggregates[record.id] = record
@@ -213,7 +215,10 @@ class EventStoreApplication(Application[UUID]):
         # it is taken as it is rather than rebuilt from the store (a 100-response survey
         # wave: some 15 ms of reading and replaying).
         for event in processing_event.events:
-            record = processing_event.aggregates[event.originator_id]
+            # Events saved without their record (a receipt) belong to no snapshotted kind.
+            record = processing_event.aggregates.get(event.originator_id)
+            if record is None:
+                continue
             interval = self.snapshotting_intervals.get(type(record))
             version = event.originator_version
             if not interval or version % interval:
@@ -332,6 +337,25 @@ class EventStore:
         except PersistenceError as exc:
             raise _unreadable(exc) from exc
 
+    def any_stored_after(self, versions: Mapping[UUID, int]) -> bool:
+        """Whether the log holds an event of any record in ``versions`` after the version
+        given for it (0: whether the record exists at all).
+
+        One read for them all where the store is a database (a batch's questions, see
+        :mod:`safecomm_core.batch`), answered by the (record, version) index.
+        """
+        if not versions:
+            return False
+        recorder, kind = self._recorder, self._config.kind
+        try:
+            if recorder is self.application.recorder and kind == "sqlite":
+                return _any_stored_after_sqlite(recorder, versions)
+            if recorder is self.application.recorder and kind == "postgresql":
+                return _any_stored_after_postgres(recorder, versions)
+        except PersistenceError as exc:
+            raise _unreadable(exc) from exc
+        return any(self.stored_after(id_, version) for id_, version in versions.items())
+
     def location(self) -> LogLocation:
         config = self._config
         if config.kind == "memory" or self._recorder is not self.application.recorder:
@@ -369,12 +393,14 @@ class EventStore:
         except Exception as exc:  # a stored event or snapshot that cannot be decoded
             raise _undecodable(f"record {record_id}", exc) from exc
 
-    def save(self, *records: Record) -> None:
-        """Store the records' pending events in one transaction.
+    def save(self, *records: Record, first: Sequence[Any] = ()) -> None:
+        """Store the events ``first`` (a command's receipt, see
+        :meth:`~safecomm_core.domain.receipt.CommandReceipt.handled`) and the records'
+        pending events in one transaction.
 
         Raises :class:`WriteCollision` when the store's unique key refuses it.
         """
-        self._writing(lambda: self.application.save(*records))
+        self._writing(lambda: self.application.save(*records, first=first))
 
     def save_events(self, events: Sequence[Any], snapshots: Sequence[Any] = ()) -> None:
         """Store ``events``, collected from records (and kept in the order given: the
@@ -406,6 +432,45 @@ class EventStore:
             return self._mapper.to_domain_event(stored)
         except Exception as exc:
             raise _undecodable(what, exc) from exc
+
+
+#: Records asked about in one statement (SQLite allows 32,766 parameters, two each).
+_ASKED_AT_ONCE = 500
+
+
+def _any_stored_after_sqlite(recorder: Any, versions: Mapping[UUID, int]) -> bool:
+    items = list(versions.items())
+    for start in range(0, len(items), _ASKED_AT_ONCE):
+        chunk = items[start : start + _ASKED_AT_ONCE]
+        # An OR of (record, version) terms: SQLite answers each from the primary key.
+        terms = " OR ".join(["(originator_id = ? AND originator_version > ?)"] * len(chunk))
+        params = [p for id_, version in chunk for p in (id_.hex, version)]
+        statement = f"SELECT 1 FROM {recorder.events_table_name} WHERE {terms} LIMIT 1"
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, params)
+            if cursor.fetchone() is not None:
+                return True
+    return False
+
+
+def _any_stored_after_postgres(recorder: Any, versions: Mapping[UUID, int]) -> bool:
+    from psycopg.sql import SQL, Identifier  # the postgres extra: only its stores get here
+
+    datastore = recorder.datastore
+    text = datastore.originator_id_type == "text"
+    ids = [str(id_) if text else id_ for id_ in versions]
+    statement = SQL(
+        "SELECT 1 FROM {schema}.{table} t "
+        "JOIN unnest(%s::{id_type}[], %s::bigint[]) AS q(id, version) "
+        "ON t.originator_id = q.id AND t.originator_version > q.version LIMIT 1"
+    ).format(
+        schema=Identifier(datastore.schema),
+        table=Identifier(recorder.events_table_name),
+        id_type=SQL(datastore.originator_id_type),
+    )
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute(statement, (ids, list(versions.values())))
+        return cursor.fetchone() is not None
 
 
 def _unreadable(exc: Exception) -> StoreError:

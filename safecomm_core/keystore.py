@@ -224,10 +224,12 @@ class SQLKeyStore:
         wrapped = self._master.wrap(key, _key_context(ref, key_id))
         table = self._t["wrapped_keys"]
         with self._lock:
-            self._run(
+            inserted = self._run(
                 f"INSERT INTO {table} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                 (ref, key_id, wrapped),
             )
+            if inserted.rowcount == 1:  # one round trip where the person had no key
+                return True
             row = self._one(f"SELECT key_id FROM {table} WHERE ref = %s", (ref,))
         return row is not None and row[0] == key_id
 
@@ -338,10 +340,12 @@ class SQLKeyStore:
         """Keep ``token`` for ``id_number`` unless it has one; whether it is the one kept."""
         wrapped = self._master.wrap(id_number.encode(), _id_context(token))
         with self._lock:
-            self._run(
+            inserted = self._run(
                 f"INSERT INTO {self._t['id_index']} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                 (self._lookup(id_number), token, wrapped),
             )
+            if inserted.rowcount == 1:  # one round trip where the number was not indexed
+                return True
         return self.find_id_token(id_number) == token
 
     def bind_id(self, id_number: str, ref: str) -> None:
@@ -350,15 +354,12 @@ class SQLKeyStore:
         Erasing the last person bound to an index row deletes the row.
         """
         with self._lock:
-            row = self._one(
-                f"SELECT token FROM {self._t['id_index']} WHERE lookup = %s",
-                (self._lookup(id_number),),
+            # One statement: the holder row is written only where the index has the number.
+            self._run(
+                f"INSERT INTO {self._t['id_holders']} SELECT token, %s "
+                f"FROM {self._t['id_index']} WHERE lookup = %s ON CONFLICT DO NOTHING",
+                (ref, self._lookup(id_number)),
             )
-            if row is not None:
-                self._run(
-                    f"INSERT INTO {self._t['id_holders']} VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                    (row[0], ref),
-                )
 
     def _lookup(self, id_number: str) -> str:
         secret = self._secret(_LOOKUP_SECRET, create=True) or b""

@@ -96,6 +96,8 @@ class Safecomm:
         self.repeating = False
         #: The access policy applied where a principal is given.
         self.policy = POLICY
+        #: The command fingerprints' secret and its keyed HMAC (see :meth:`fingerprint`).
+        self._fingerprinter: tuple[bytes, hmac.HMAC] | None = None
 
     # -- commands ---------------------------------------------------------------------
 
@@ -161,7 +163,7 @@ class Safecomm:
             for ref in uow.erasures:
                 self.keys.mark_erased(ref)
             try:
-                self.log.save(receipt, *changed)
+                self.log.save(*changed, first=(receipt,))
             except WriteCollision:
                 prior = self.receipt(command.command_id)
                 if prior is not None:
@@ -188,14 +190,17 @@ class Safecomm:
         self.policy.check_command(principal, command, map(_touched, changed))
 
     @staticmethod
-    def outcome(command: Command, receipt: CommandReceipt) -> Outcome:
+    def outcome(command: Command, receipt: CommandReceipt.Handled) -> Outcome:
         """What handling ``command``, stored with ``receipt``, did."""
         return Outcome(command.command_id, command.TYPE, receipt.records)
 
     @staticmethod
-    def receipt_of(command: Command, fingerprint: str, changed: list[Record]) -> CommandReceipt:
-        """The receipt a handled ``command`` leaves, naming the records it ``changed``."""
-        return CommandReceipt(
+    def receipt_of(
+        command: Command, fingerprint: str, changed: list[Record]
+    ) -> CommandReceipt.Handled:
+        """The receipt a handled ``command`` leaves (its one event), naming the records it
+        ``changed``."""
+        return CommandReceipt.handled(
             meta=command.meta,
             ref=command.command_id,
             community=changed[0].community if changed else "*",
@@ -236,9 +241,14 @@ class Safecomm:
         canonical = json.dumps(
             converter.unstructure(command), sort_keys=True, ensure_ascii=False
         ).encode()
-        return hmac.new(
-            self.keys.secret("command-fingerprint"), canonical, hashlib.sha256
-        ).hexdigest()
+        secret = self.keys.secret("command-fingerprint")
+        if self._fingerprinter is None or self._fingerprinter[0] is not secret:
+            # The HMAC keyed once, copied for each command: keying it hashes the secret's
+            # two pads, as much work again as a small command's digest.
+            self._fingerprinter = (secret, hmac.new(secret, digestmod=hashlib.sha256))
+        digest = self._fingerprinter[1].copy()
+        digest.update(canonical)
+        return digest.hexdigest()
 
     def receipt(self, command_id: str) -> CommandReceipt | None:
         """The receipt of the command ``command_id``, if it was handled."""
@@ -248,7 +258,9 @@ class Safecomm:
             return None
         return self.get(CommandReceipt, command_id)
 
-    def repeat(self, prior: CommandReceipt, command: Command, fingerprint: str) -> Outcome:
+    def repeat(
+        self, prior: CommandReceipt | CommandReceipt.Handled, command: Command, fingerprint: str
+    ) -> Outcome:
         """The outcome of a repeat of the command ``prior`` is the receipt of, or
         :class:`~safecomm_core.errors.CommandIdReused` if it is another command."""
         self.repeating = True

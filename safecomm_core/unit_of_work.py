@@ -68,8 +68,12 @@ class DeferredKeys:
     command leaves nothing in the key store either.
     """
 
-    def __init__(self, keys: KeyStore) -> None:
+    def __init__(self, keys: KeyStore, known: dict[str, tuple[str, bytes]] | None = None) -> None:
         self._keys = keys
+        #: Keys already read or kept, shared by the commands of a batch (see
+        #: :mod:`safecomm_core.batch`): a stored key never changes; it only goes, when its
+        #: person is erased, and an erasure is never decided inside a batch.
+        self._known = known if known is not None else {}
         self._new_keys: dict[str, tuple[str, bytes]] = {}
         self._new_tokens: dict[str, str] = {}
         self._bindings: list[tuple[str, str]] = []
@@ -80,7 +84,11 @@ class DeferredKeys:
         return bool(self._new_keys or self._new_tokens or self._bindings)
 
     def person_key(self, ref: str, *, create: bool) -> tuple[str, bytes] | None:
-        found = self._new_keys.get(ref) or self._keys.person_key(ref, create=False)
+        found = self._new_keys.get(ref) or self._known.get(ref)
+        if found is None:
+            found = self._keys.person_key(ref, create=False)
+            if found is not None:
+                self._known[ref] = found
         if found is None and create:
             found = self._new_keys[ref] = self._keys.new_person_key(ref)
         return found
@@ -100,6 +108,8 @@ class DeferredKeys:
     def keep(self) -> bool:
         """Keep what the command made; False if another writer kept a different key or
         token first (the command must then be decided again, sealing with theirs)."""
+        if not self.pending:  # most commands make none
+            return True
         kept = all(self._keys.keep_person_key(ref, *made) for ref, made in self._new_keys.items())
         kept = kept and all(
             self._keys.keep_id_token(number, token) for number, token in self._new_tokens.items()
@@ -107,6 +117,7 @@ class DeferredKeys:
         if kept:
             for number, ref in self._bindings:
                 self._keys.bind_id(number, ref)
+            self._known.update(self._new_keys)
         return kept
 
 
@@ -121,13 +132,14 @@ class UnitOfWork:
         first_attempt: bool,
         principal: Principal | None = None,
         held: Mapping[UUID, Record] | None = None,
+        known_keys: dict[str, tuple[str, bytes]] | None = None,
     ) -> None:
         self._service = service
         #: Records that earlier commands of a batch changed, not yet stored (see
         #: :mod:`safecomm_core.batch`): loaded from here, as they now stand.
         self._held: Mapping[UUID, Record] = held if held is not None else {}
         #: What the command made for the key store, kept only once every rule passed.
-        self.keys = DeferredKeys(service.keys)
+        self.keys = DeferredKeys(service.keys, known_keys)
         self._command_type = command.TYPE
         self._principal = principal
         self.meta = command.meta
@@ -155,6 +167,16 @@ class UnitOfWork:
             cls, ref = self._unasked.pop()
             if self._service.exists(cls, ref):
                 raise already_exists(cls, ref)
+
+    def unasked(self) -> dict[UUID, int]:
+        """What :meth:`before_key_store` would ask the store, as ids of records that must
+        not be stored at all (version 0): the command's receipt, unless already asked, and
+        each new record. A batch asks it of all its commands at once, before keeping their
+        keys (see :mod:`safecomm_core.batch`)."""
+        unasked = dict.fromkeys((aggregate_id(cls.KIND, ref) for cls, ref in self._unasked), 0)
+        if not self._not_repeated:
+            unasked[aggregate_id(CommandReceipt.KIND, self.meta.command_id)] = 0
+        return unasked
 
     def load(self, cls: type[R], ref: str) -> R:
         id_ = aggregate_id(cls.KIND, ref)

@@ -72,10 +72,10 @@ class CommandMachine(RuleBasedStateMachine):
         self.live: dict[UUID, Any] = {}
         save = self.service.log.save
 
-        def keeping(*records: Any) -> None:
+        def keeping(*records: Any, first: Any = ()) -> None:
             # Copies: a record the store lends to the next command may change under a
             # command that is then refused, and is no longer the application's.
-            save(*records)
+            save(*records, first=first)
             self.live.update((r.id, copy.deepcopy(r)) for r in records)
 
         self.service.log.save = keeping  # type: ignore[method-assign]

@@ -98,7 +98,7 @@ def test_a_command_that_keeps_losing_is_refused_after_the_last_attempt(
 
     saves, pauses = [], []
 
-    def collide(*records: Any) -> None:
+    def collide(*records: Any, **_: Any) -> None:
         saves.append(records)
         raise WriteCollision("another writer came first")
 

@@ -98,7 +98,7 @@ def test_an_erasure_whose_events_cannot_be_stored_is_completed_by_sending_it_aga
     log: Any = desk.service.log
     real = log.save
 
-    def unavailable(*records: Any) -> None:
+    def unavailable(*records: Any, **_: Any) -> None:
         raise StoreError("the store refused the write: disk full")
 
     monkeypatch.setattr(log, "save", unavailable)

@@ -29,7 +29,9 @@ from safecomm_demo import scenario_commands
 
 from safecomm_core import (
     AcceptDispute,
+    AlreadyExists,
     Command,
+    CommandIdReused,
     FieldError,
     InvalidCommand,
     MigrantWorker,
@@ -257,7 +259,9 @@ def test_a_killed_import_loses_nothing_reported_and_a_rerun_completes_it(tmp_pat
 
 
 def test_the_progress_bar_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
-    path = write_lines(tmp_path / "f.jsonl", [command_to_json(c) for c in scenario(50)])
+    lines = [command_to_json(c) for c in scenario(50)]
+    lines.insert(25, {"type": "dispute.report", "command_id": "refused"})  # line 26
+    path = write_lines(tmp_path / "f.jsonl", lines)
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
         [str(SAFECOMM), "import", str(path), "--store", f"sqlite:///{tmp_path / 'a.db'}"],
@@ -282,13 +286,15 @@ def test_the_progress_bar_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
     os.close(leader)
     assert b"importing f.jsonl" in drawn
     assert b"100%" in drawn
+    # A refused line takes the bar's place on the terminal instead of trailing after it.
+    assert b"\r\x1b[2K" + f"{path}:26: InvalidCommand:".encode() in drawn
     assert b"50 applied" in out
     piped = subprocess.run(
         [str(SAFECOMM), "import", str(path), "--store", f"sqlite:///{tmp_path / 'b.db'}"],
         capture_output=True,
-        check=True,
     )
-    assert piped.stderr == b""
+    assert piped.stderr.startswith(f"{path}:26: InvalidCommand:".encode())
+    assert piped.stderr.count(b"\n") == 1  # that line alone: no bar
 
 
 @pytest.mark.parametrize("size", [0, -3])
@@ -363,3 +369,122 @@ def test_a_batch_applies_the_access_policy_to_each_command() -> None:
             settled = [s for c in sample for s in batch.add(c, c.command_id)] + batch.flush()
         assert [s.error for s in settled] == [None] * len(sample)
         assert len(service.history("d-2014-0001", "dispute")) == len(sample)
+
+
+def test_a_receipt_made_as_its_event_is_the_receipt_eventsourcing_would_make() -> None:
+    command = parse_command(sample_commands()[0])
+    fields: dict[str, Any] = {
+        "meta": command.meta,
+        "ref": command.command_id,
+        "community": "c-1",
+        "command_type": command.TYPE,
+        "fingerprint": "f" * 64,
+        "records": ("dispute:d-1",),
+    }
+    made = CommandReceipt.handled(**fields)
+    [expected] = CommandReceipt(**fields).collect_events()
+    assert type(made) is type(expected)
+    assert vars(made) == {**vars(expected), "timestamp": made.timestamp}
+    receipt = made.mutate(None)
+    assert (receipt.id, receipt.version, receipt.fingerprint, receipt.records) == (
+        expected.originator_id,
+        1,
+        "f" * 64,
+        ("dispute:d-1",),
+    )
+
+
+def test_a_handled_command_reads_back_its_receipt() -> None:
+    with open_store("memory://") as service:
+        command = parse_command(sample_commands()[0])
+        outcome = service.handle(command)
+        receipt = service.receipt(command.command_id)
+        assert receipt is not None
+        assert receipt.fingerprint == service.fingerprint(command)
+        assert receipt.records == outcome.records
+        assert service.handle(command).duplicate
+
+
+def test_any_stored_after_asks_every_record_at_once(backend: str, tmp_path: Path) -> None:
+    from safecomm_core.domain.base import aggregate_id
+
+    url, name = store_url(backend, tmp_path)
+    try:
+        with open_store(url) as service:
+            for command in sample_commands()[:2]:  # d-2014-0001 reported, then accepted
+                service.handle_json(command)
+            dispute = aggregate_id("dispute", "d-2014-0001")
+            absent = aggregate_id("dispute", "d-2099-0001")
+            receipt = aggregate_id(CommandReceipt.KIND, "c-1")
+            log = service.log
+            assert not log.any_stored_after({})
+            assert not log.any_stored_after({absent: 0})
+            assert not log.any_stored_after({absent: 0, dispute: 2})
+            assert log.any_stored_after({absent: 0, dispute: 1})
+            assert log.any_stored_after({dispute: 2, receipt: 0})
+            many = {aggregate_id("dispute", f"d-2099-{n:04}"): 0 for n in range(1200)}
+            assert not log.any_stored_after(many)
+            assert log.any_stored_after({**many, dispute: 1})
+    finally:
+        if backend == "postgres":
+            from conftest import drop_pg_tables
+
+            drop_pg_tables(name)
+
+
+def test_a_command_keeping_keys_that_the_store_refuses_is_refused_alone(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    with open_store(url) as service:
+        service.handle_json(_register(1, "p-1", "530102199308160864"))
+    # A new service: nothing lent from its recent records, so only the store can tell that
+    # mw-1 exists and that reg-1 was handled.
+    reused = dict(_register(2, "p-2", "530102199001010016"), command_id="reg-1")
+    taken = dict(_register(3, "p-3", "530102199001010024"), worker_id="mw-1")
+    fine = _register(4, "p-4", "530102199001010032")
+    with open_store(url) as service:
+        with service.batch(10) as batch:
+            settled = [
+                s
+                for i, c in enumerate([reused, taken, fine])
+                for s in batch.add(parse_command(c), i)
+            ]
+            assert settled == []  # decided, held: the store is asked once, as it is written
+            settled = batch.flush()
+        assert [s.tag for s in settled] == [0, 1, 2]
+        errors = [s.error for s in settled]
+        assert isinstance(errors[0], CommandIdReused)
+        assert isinstance(errors[1], AlreadyExists)
+        assert (errors[1].field, errors[1].rule) == ("worker_id", "must not exist yet")
+        assert errors[2] is None
+        for ref in ("p-2", "p-3"):  # refused: no key kept
+            assert service.keys.person_key(ref, create=False) is None
+        assert service.person(service.get(MigrantWorker, "mw-4").person).name == "工人4"
+        assert service.person(service.get(MigrantWorker, "mw-1").person).name == "工人1"
+
+
+def test_a_batch_reads_each_key_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    commands = scenario(400)
+
+    def key_reads(run: Any) -> list[str]:
+        with open_store("memory://") as service:
+            reads: list[str] = []
+            real = service.keys.person_key
+
+            def counted(ref: str, *, create: bool) -> Any:
+                reads.append(ref)
+                return real(ref, create=create)
+
+            monkeypatch.setattr(service.keys, "person_key", counted)
+            run(service)
+            assert stored(service) == one_by_one(commands)
+            return reads
+
+    def in_one_batch(service: Safecomm) -> None:
+        with service.batch(len(commands)) as batch:
+            for command in commands:
+                assert all(s.error is None for s in batch.add(command))
+
+    alone = key_reads(lambda service: [service.handle(c) for c in commands])
+    assert len(alone) > len(set(alone))  # commands read the same keys again
+    batched = key_reads(in_one_batch)
+    assert len(batched) == len(set(batched))

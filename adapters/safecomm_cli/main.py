@@ -114,7 +114,7 @@ def import_(file: Path, store_url: str, stop_on_error: bool, batch_size: int) ->
             if s.error is not None:
                 counts["failed"] += 1
                 shown = _shown(str(s.error))
-                click.echo(f"{file}:{s.tag}: {type(s.error).__name__}: {shown}", err=True)
+                _refused(f"{file}:{s.tag}: {type(s.error).__name__}: {shown}")
             elif s.outcome is not None and s.outcome.duplicate:
                 counts["repeated"] += 1
             else:
@@ -148,6 +148,12 @@ def import_(file: Path, store_url: str, stop_on_error: bool, batch_size: int) ->
     )
     if counts["failed"]:
         sys.exit(1)
+
+
+def _refused(message: str) -> None:
+    """A refused line's message on stderr; on a terminal, in place of the progress bar's
+    line (which is drawn again below it), not appended to it."""
+    click.echo(("\r\x1b[2K" if sys.stderr.isatty() else "") + message, err=True)
 
 
 class _Bar(Protocol):
