@@ -237,6 +237,9 @@ def test_a_register_holds_counts_and_items_never_identities() -> None:
     assert field_errors(too_many) == [("items", "at most one description for each large item out")]
     negative = data | {"entries": -1}
     assert field_errors(negative) == [("entries", "must be zero or more")]
+    # A refused count is its own field's error, not also the items' (it was both).
+    no_count = data | {"items": [], "large_items_out": -1}
+    assert field_errors(no_count) == [("large_items_out", "must be zero or more")]
 
 
 # -- round-trips ------------------------------------------------------------------------

@@ -50,7 +50,9 @@ def _no_identities(_instance: object, attribute: attrs.Attribute[Any], value: An
 
 
 def _one_each(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if len(value) > instance.large_items_out:
+    # A count refused by its own rule (negative, not a number) is that field's error alone.
+    out = instance.large_items_out
+    if isinstance(out, int) and out >= 0 and len(value) > out:
         raise BrokenRule(attribute.name, "at most one description for each large item out")
 
 
