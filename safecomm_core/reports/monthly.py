@@ -178,11 +178,11 @@ def _report(
         communities = list(extent.communities)
         scopes = ["*", *communities] if scope == "*" else [scope]
         start = max(extent.first_month or month, month.shift(1 - MAX_SERIES_MONTHS))
-        values = {}
-        for m in month.since(start):
-            if m != month:
-                earlier = read_register(read, m, extent)
-                values[m] = _values(tallies(earlier, m, SERIES_INDICATORS), scopes)
+        values = {
+            m: _values(tallies(read_register(read, m, extent), m, SERIES_INDICATORS), scopes)
+            for m in month.since(start)
+            if m != month
+        }
         reg = read_register(read, month, extent)
         now = tallies(reg, month)
         if start <= month:

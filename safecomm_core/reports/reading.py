@@ -84,7 +84,7 @@ class Reader:
             )
         views = self.views
         sql = views.select_sql(views.name(table.name), table)
-        fetched = views.fetchall(f"{sql} WHERE {where}" if where else sql, params)
+        batches = views.fetch_batches(f"{sql} WHERE {where}" if where else sql, params)
         decode = views.row_decoder(table)
         # Rows repeat the same texts and days (communities, facts, topics, a record's id on
         # each of its facts): each is kept once, not once a row.
@@ -97,7 +97,7 @@ class Reader:
                     found[name] = shared.setdefault(value, value)
             return found
 
-        return sorted(map(row, fetched), key=table.key_of)
+        return sorted((row(values) for batch in batches for values in batch), key=table.key_of)
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of a query on the views (``?`` placeholders; tables by :meth:`name`)."""
