@@ -4,7 +4,9 @@ measured in a process of its own.
 The child (``python -m benchmarks.memory rebuild STORE_URL VIEWS_FILE``) rebuilds every
 shipped projection from zero; ``python -m benchmarks.memory bundle STORE_URL ZIP_FILE``
 writes the evidence bundle of the latest month (every projection caught up, the ledger
-caught up, every stored row and ledger entry streamed into the zip). Each prints its peak
+caught up, every stored row and ledger entry streamed into the zip), and
+``python -m benchmarks.memory verify ZIP_FILE`` verifies that bundle without the store
+(in the bundle figure's details). Each prints its peak
 resident set size (``getrusage``'s ``ru_maxrss``; ``VmHWM`` from ``/proc/self/status``
 where it exists, which is the same figure). Run at each size, the figures show whether
 memory stays flat as the history grows.
@@ -16,6 +18,7 @@ import json
 import resource
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +83,14 @@ def bundle_rss(ctx: Context, url: str, events: int) -> list[Result]:
     """Peak RSS of a child process that writes the evidence bundle of ``url``."""
     out = ctx.workdir / f"bundle-{events}.zip"
     found = _child("bundle", url, str(out))
+    verified = _child("verify", str(out))
     details = {
         "before_bundle_mb": found["before_mb"],
         "seconds": found["seconds"],
         "bundle_bytes": out.stat().st_size,
+        "verify_peak_rss_mb": verified["peak_rss_mb"],
+        "verify_seconds": verified["seconds"],
+        "verify_records": verified["records"],
     }
     out.unlink()
     label = "peak RSS of writing an evidence bundle"
@@ -131,5 +138,30 @@ def _bundle(url: str, out: str) -> None:
     )
 
 
+def _verify(bundle: str) -> None:
+    import time
+
+    from safecomm_core.audit import verify_bundle
+
+    before = peak_rss()
+    began = time.perf_counter()
+    result = verify_bundle(bundle)
+    print(
+        json.dumps(
+            {
+                "peak_rss_mb": peak_rss(),
+                "before_mb": before,
+                "seconds": time.perf_counter() - began,
+                "records": result.records,
+            }
+        )
+    )
+
+
 if __name__ == "__main__":
-    {"rebuild": _rebuild, "bundle": _bundle}[sys.argv[1]](sys.argv[2], sys.argv[3])
+    steps: dict[str, Callable[..., None]] = {
+        "rebuild": _rebuild,
+        "bundle": _bundle,
+        "verify": _verify,
+    }
+    steps[sys.argv[1]](*sys.argv[2:])

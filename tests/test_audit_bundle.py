@@ -252,3 +252,36 @@ def test_cli_bundle_and_verify_bundle(tmp_path: Path) -> None:
     bad = runner.invoke(main, ["audit", "verify-bundle", str(out), *pub])
     assert bad.exit_code == 8
     assert f"reports/monthly-{MONTH}.html: changed" in bad.output
+
+
+def test_a_bundle_is_verified_a_chunk_at_a_time(
+    bundle: Path, key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Lines cut across reads are joined again: the same verdict with 7-byte reads.
+    whole = verify_bundle(bundle, public_key=key.public_key())
+    monkeypatch.setattr("safecomm_core.audit.bundle.READ_CHUNK", 7)
+    chunked = verify_bundle(bundle, public_key=key.public_key())
+    assert chunked.intact, chunked.summary()
+    assert chunked == whole
+
+
+def test_ledger_entries_out_of_order_or_without_a_record_are_named(bundle: Path) -> None:
+    files = _files(bundle)
+    ledger = files["records/ledger.jsonl"].splitlines()
+    ledger[2], ledger[3] = ledger[3], ledger[2]
+    extra = json.loads(ledger[-1])
+    extra["position"] += 10
+    ledger.append(json.dumps(extra, sort_keys=True).encode())
+    files["records/ledger.jsonl"] = b"\n".join(ledger) + b"\n"
+    _rewrite(bundle, files, rehash=True)
+
+    result = verify_bundle(bundle)
+
+    swapped = json.loads(ledger[3])
+    assert "records/ledger.jsonl line 4: out of order" in result.problems
+    named = f"record at position {swapped['position']} "
+    assert any(p.startswith(named) and "no ledger entry" in p for p in result.problems)
+    assert (
+        f"record at position {extra['position']}: in the ledger but missing from "
+        "records/records.jsonl"
+    ) in result.problems

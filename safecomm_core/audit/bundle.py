@@ -52,13 +52,14 @@ rows are read: the rows cover at least every event the reports rest on.
 
 from __future__ import annotations
 
+import array
 import base64
 import binascii
 import hashlib
 import json
 import os
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,8 @@ RECORDS = "records/records.jsonl"
 LEDGER = "records/ledger.jsonl"
 SEALS = "seals/seals.jsonl"
 PUBLIC_KEY = "seals/public_key.pem"
+#: How much of a file :func:`verify_bundle` reads at a time.
+READ_CHUNK = 1 << 20
 
 #: Extra renderings of a report for people: (file stem, report) → {file name: bytes}.
 #: The CLI passes one that writes HTML; the core writes JSON only.
@@ -329,45 +332,102 @@ def verify_bundle(
 ) -> BundleVerification:
     """Check a bundle without the store: files against the manifest, the manifest's
     signature, the chain recomputed from its rows against every seal, the seals'
-    signatures. Problems name the file or the row (position, aggregate, version)."""
+    signatures. Problems name the file or the row (position, aggregate, version).
+
+    The records and the ledger are read as streams, a line at a time, beside each other
+    (both are in position order): memory stays flat however many rows the bundle holds.
+    """
     check = _Check()
     try:
         with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            contents = {name: archive.read(name) for name in names}
+            return _verify(_Members(archive), str(path), public_key, check)
     except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
         raise AuditError(f"cannot read the bundle {path}: {exc}") from exc
     except (ValueError, RuntimeError) as exc:  # a corrupted member (bad CRC, encrypted, …)
         raise AuditError(f"the bundle {path} is damaged: {exc}") from exc
-    if len(set(names)) != len(names):
+
+
+class _Members:
+    """The files of an open bundle: small ones read whole, large ones streamed."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+        self.names = archive.namelist()
+        self.present = set(self.names)
+
+    def small(self, name: str) -> bytes | None:
+        """A small file (manifest, signature, key, seals) whole; None when missing."""
+        return self.archive.read(name) if name in self.present else None
+
+    def sha256(self, name: str) -> str | None:
+        """The SHA-256 of a file, read a chunk at a time; None when missing."""
+        if name not in self.present:
+            return None
+        digest = hashlib.sha256()
+        with self.archive.open(name) as member:
+            while chunk := member.read(READ_CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def _lines(self, name: str) -> Iterator[bytes]:
+        """The lines of a file (without their ``\\n``), read a chunk at a time."""
+        with self.archive.open(name) as member:
+            rest = b""
+            while chunk := member.read(READ_CHUNK):
+                lines = (rest + chunk).split(b"\n")
+                rest = lines.pop()
+                yield from lines
+            if rest:
+                yield rest
+
+    def jsonl(self, name: str, check: _Check) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(line number, object) for each line of a JSON-lines file, read as a stream."""
+        if name not in self.present:
+            return
+        for number, line in enumerate(self._lines(name), start=1):
+            try:
+                row = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                check.fail(f"{name} line {number}: not JSON")
+                continue
+            if not isinstance(row, dict):
+                check.fail(f"{name} line {number}: not a JSON object")
+                continue
+            yield number, row
+
+
+def _verify(
+    members: _Members, path: str, public_key: Ed25519PublicKey | None, check: _Check
+) -> BundleVerification:
+    if len(members.present) != len(members.names):
         check.fail("the zip holds a file name twice")
-    manifest = _manifest(contents, check)
+    manifest = _manifest(members.small(MANIFEST), check)
     files = manifest.get("files", {}) if manifest else {}
-    _check_files(contents, files, check)
-    signed, key_checked, signer = _check_signature(contents, manifest, public_key, check)
+    _check_files(members, files, check)
+    signed, key_checked, signer = _check_signature(members, manifest, public_key, check)
     key = public_key or signer
-    positions, chains = _check_rows(contents, check)
-    seals, holding, sealed = _check_seals(contents, manifest, key, positions, chains, check)
-    last = positions[-1] if positions else 0
+    seals = list(members.jsonl(SEALS, check))
+    wanted = {p for _, row in seals if type(p := row.get("position")) is int}
+    rows = _check_rows(members, wanted, check)
+    count, holding, sealed = _check_seals(seals, manifest, key, rows.chains, check)
     if not signed and not holding:
         check.fail("nothing in the bundle is signed: no seal holds and the manifest is unsigned")
     return BundleVerification(
-        path=str(path),
+        path=path,
         files=len(files),
-        records=len(positions),
-        last_position=last,
-        seals=seals,
+        records=len(rows.positions),
+        last_position=rows.positions[-1] if rows.positions else 0,
+        seals=count,
         seals_holding=holding,
         sealed_position=sealed,
         signed=signed,
         key_checked=key_checked,
         problems=tuple(check.problems),
-        records_after=sum(1 for p in positions if p > sealed),
+        records_after=sum(1 for p in rows.positions if p > sealed),
     )
 
 
-def _manifest(contents: Mapping[str, bytes], check: _Check) -> dict[str, Any] | None:
-    data = contents.get(MANIFEST)
+def _manifest(data: bytes | None, check: _Check) -> dict[str, Any] | None:
     if data is None:
         check.fail(f"{MANIFEST} is missing")
         return None
@@ -385,33 +445,34 @@ def _manifest(contents: Mapping[str, bytes], check: _Check) -> dict[str, Any] | 
     return manifest
 
 
-def _check_files(contents: Mapping[str, bytes], files: Mapping[str, Any], check: _Check) -> None:
+def _check_files(members: _Members, files: Mapping[str, Any], check: _Check) -> None:
     for name, entry in sorted(files.items()):
-        data = contents.get(name)
-        if data is None:
+        found = members.sha256(name)
+        if found is None:
             check.fail(f"{name}: listed in the manifest but missing from the bundle")
             continue
         expected = entry.get("sha256") if isinstance(entry, dict) else None
-        if hashlib.sha256(data).hexdigest() != expected:
+        if found != expected:
             check.fail(f"{name}: changed (its SHA-256 does not match the manifest)")
-    for name in sorted(set(contents) - set(files) - {MANIFEST, SIGNATURE}):
+    for name in sorted(members.present - set(files) - {MANIFEST, SIGNATURE}):
         check.fail(f"{name}: not in the manifest (added to the bundle)")
 
 
 def _check_signature(
-    contents: Mapping[str, bytes],
+    members: _Members,
     manifest: Mapping[str, Any] | None,
     public_key: Ed25519PublicKey | None,
     check: _Check,
 ) -> tuple[bool, bool, Ed25519PublicKey | None]:
     """(signed, checked against the caller's key, the bundle's own public key)."""
     bundled: Ed25519PublicKey | None = None
-    if PUBLIC_KEY in contents:
+    pem = members.small(PUBLIC_KEY)
+    if pem is not None:
         try:
-            bundled = parse_public_key(contents[PUBLIC_KEY], PUBLIC_KEY)
+            bundled = parse_public_key(pem, PUBLIC_KEY)
         except KeyFileError as exc:
             check.fail(f"{PUBLIC_KEY}: {exc}")
-    signature = contents.get(SIGNATURE)
+    signature = members.small(SIGNATURE)
     claimed = manifest.get("key_id") if manifest else None
     if signature is None:
         if claimed:
@@ -426,26 +487,11 @@ def _check_signature(
     try:
         key.verify(
             base64.b64decode(signature.strip(), validate=True),
-            _SIG_CONTEXT + contents.get(MANIFEST, b""),
+            _SIG_CONTEXT + (members.small(MANIFEST) or b""),
         )
     except (InvalidSignature, ValueError, binascii.Error):
         check.fail(f"{SIGNATURE}: the signature over {MANIFEST} does not hold")
     return True, public_key is not None, bundled
-
-
-def _read_jsonl(contents: Mapping[str, bytes], name: str, check: _Check) -> list[dict[str, Any]]:
-    rows = []
-    for number, line in enumerate(contents.get(name, b"").splitlines(), start=1):
-        try:
-            row = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            check.fail(f"{name} line {number}: not JSON")
-            continue
-        if not isinstance(row, dict):
-            check.fail(f"{name} line {number}: not a JSON object")
-            continue
-        rows.append(row)
-    return rows
 
 
 def _row_of(line: Mapping[str, Any]) -> RawRow:
@@ -458,15 +504,70 @@ def _named(row: RawRow) -> str:
     return f"record at position {position} (aggregate {originator_id} v{version})"
 
 
-def _check_rows(contents: Mapping[str, bytes], check: _Check) -> tuple[list[int], list[bytes]]:
-    """Chain the bundle's stored events; compare each with its ledger entry. (positions, chains)"""
-    if RECORDS not in contents:
+class _LedgerStream:
+    """The ledger's entries, read beside the records: both are in position order, so each
+    record's entry is found by reading on (entries passed over have no record)."""
+
+    def __init__(self, lines: Iterator[tuple[int, dict[str, Any]]], check: _Check) -> None:
+        self._lines = lines
+        self._check = check
+        self._ahead: dict[str, Any] | None = None
+        self._last = -1
+        #: Positions of entries with no record in the bundle.
+        self.orphans: list[int] = []
+
+    def _peek(self) -> dict[str, Any] | None:
+        while self._ahead is None:
+            found = next(self._lines, None)
+            if found is None:
+                return None
+            number, entry = found
+            position = entry.get("position")
+            if type(position) is not int:
+                continue  # no record is at such a position: the chain check names the rest
+            if position <= self._last:
+                self._check.fail(f"{LEDGER} line {number}: out of order")
+                continue
+            self._last = position
+            self._ahead = entry
+        return self._ahead
+
+    def entry(self, position: int) -> dict[str, Any] | None:
+        """The entry at ``position``, if the ledger has one."""
+        while (ahead := self._peek()) is not None and ahead["position"] < position:
+            self.orphans.append(ahead["position"])
+            self._ahead = None
+        if ahead is not None and ahead["position"] == position:
+            self._ahead = None
+            return ahead
+        return None
+
+    def rest(self) -> list[int]:
+        """Positions of every entry left once the records are read: none has a record."""
+        while (ahead := self._peek()) is not None:
+            self.orphans.append(ahead["position"])
+            self._ahead = None
+        return self.orphans
+
+
+@attrs.define
+class _Rows:
+    """What the row check keeps: every position (8 bytes each), and the chain's value at
+    the positions the seals name."""
+
+    positions: array.array[int] = attrs.field(factory=lambda: array.array("q"))
+    chains: dict[int, bytes] = attrs.field(factory=dict)
+
+
+def _check_rows(members: _Members, wanted: Collection[int], check: _Check) -> _Rows:
+    """Chain the bundle's stored events; compare each with its ledger entry."""
+    if RECORDS not in members.present:
         check.fail(f"{RECORDS} is missing")
-    ledger = {e.get("position"): e for e in _read_jsonl(contents, LEDGER, check)}
-    positions: list[int] = []
-    chains: list[bytes] = []
+    ledger = _LedgerStream(members.jsonl(LEDGER, check), check)
+    found = _Rows()
+    positions = found.positions
     h = GENESIS
-    for number, line in enumerate(_read_jsonl(contents, RECORDS, check), start=1):
+    for number, line in members.jsonl(RECORDS, check):
         try:
             row = _row_of(line)
         except (KeyError, TypeError, ValueError, binascii.Error):
@@ -479,8 +580,9 @@ def _check_rows(contents: Mapping[str, bytes], check: _Check) -> tuple[list[int]
         encoded = raw_canonical(row)
         h = chain(h, encoded)
         positions.append(position)
-        chains.append(h)
-        entry = ledger.pop(position, None)
+        if position in wanted:
+            found.chains[position] = h
+        entry = ledger.entry(position)
         if entry is None:
             check.fail(f"{_named(row)}: has no ledger entry in {LEDGER}")
         elif (
@@ -492,25 +594,23 @@ def _check_rows(contents: Mapping[str, bytes], check: _Check) -> tuple[list[int]
             check.fail(f"{_named(row)}: differs from its ledger entry (changed)")
         elif entry.get("chain") != h.hex():
             check.fail(f"{_named(row)}: the chain after it differs from the ledger's")
-    for position in sorted(p for p in ledger if isinstance(p, int)):
+    for position in sorted(ledger.rest()):
         check.fail(f"record at position {position}: in the ledger but missing from {RECORDS}")
-    return positions, chains
+    return found
 
 
 def _check_seals(
-    contents: Mapping[str, bytes],
+    seals: Iterable[tuple[int, dict[str, Any]]],
     manifest: Mapping[str, Any] | None,
     key: Ed25519PublicKey | None,
-    positions: list[int],
-    chains: list[bytes],
+    at: Mapping[int, bytes],
     check: _Check,
 ) -> tuple[int, int, int]:
     """(seals, seals holding, highest sealed position)."""
-    at = dict(zip(positions, chains, strict=True))
     store = manifest.get("store") if manifest else None
-    seals = holding = sealed = 0
-    for number, row in enumerate(_read_jsonl(contents, SEALS, check), start=1):
-        seals += 1
+    count = holding = sealed = 0
+    for number, row in seals:
+        count += 1
         try:
             seal = Seal.from_dict(row)
         except ValueError as exc:
@@ -537,7 +637,7 @@ def _check_seals(
             continue
         holding += 1
         sealed = max(sealed, seal.position)
-    return seals, holding, sealed
+    return count, holding, sealed
 
 
 def read_bundle_file(path: str | os.PathLike[str], name: str) -> bytes:

@@ -149,6 +149,10 @@ class ViewDatabase(ABC):
     def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
     @abstractmethod
+    def _cursor(self, sql: str, params: Sequence[Any]) -> Any:
+        """Run a query; a cursor with ``fetchmany`` over its rows."""
+
+    @abstractmethod
     def lock(self, name: str) -> None:
         """Serialise writers on ``name`` until the end of the present transaction."""
 
@@ -180,6 +184,15 @@ class ViewDatabase(ABC):
         """Run a query; its rows."""
         rows: list[tuple[Any, ...]] = self._guarded(self._execute, sql, params)[1]
         return rows
+
+    def fetch_batches(
+        self, sql: str, params: Sequence[Any] = (), size: int = 5000
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """Run a query; its rows ``size`` at a time, so that a large result is never held
+        whole as tuples (a report decodes each batch as it comes)."""
+        cursor = self._guarded(self._cursor, sql, params)
+        while batch := self._guarded(cursor.fetchmany, size):
+            yield batch
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run a statement once per parameter row."""
@@ -429,6 +442,9 @@ class SQLiteViews(ViewDatabase):
     def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._db.executemany(sql, rows)
 
+    def _cursor(self, sql: str, params: Sequence[Any]) -> Any:
+        return self._db.execute(sql, params)
+
     def lock(self, name: str) -> None:
         """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's write lock."""
 
@@ -500,6 +516,9 @@ class PostgresViews(ViewDatabase):
         cursor = self._db.execute(sql.replace("?", "%s"), params)
         rows = cursor.fetchall() if cursor.description is not None else []
         return cursor.rowcount, rows
+
+    def _cursor(self, sql: str, params: Sequence[Any]) -> Any:
+        return self._db.execute(sql.replace("?", "%s"), params)
 
     def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self._db.cursor() as cursor:

@@ -48,8 +48,14 @@ from safecomm_core.reports.indicators import (
     populations_in_force,
 )
 from safecomm_core.reports.model import Cell, ColumnSpec, Figure, Report, Section, Series, columns
-from safecomm_core.reports.reading import caught_up, dead_letters
-from safecomm_core.reports.register import PROJECTIONS, Facts, Register, load
+from safecomm_core.reports.reading import caught_up, dead_letters, read_views
+from safecomm_core.reports.register import (
+    PROJECTIONS,
+    Extent,
+    Facts,
+    Register,
+    read_register,
+)
 from safecomm_core.service import Safecomm
 
 __all__ = [
@@ -96,6 +102,8 @@ def monthly_report(
 
 def latest_month(reg: Register) -> Month | None:
     """The latest month in which a fact the report counts occurred (None: none yet)."""
+    if reg.extent is not None:
+        return reg.extent.latest_month
     moments = [e.occurred_at for facts in _fact_sets(reg) for e in facts.events()]
     moments += [
         row["occurred_at"]
@@ -106,7 +114,11 @@ def latest_month(reg: Register) -> Month | None:
 
 
 def tallies(reg: Register, month: Month, ids: Iterable[str] | None = None) -> dict[str, Tally]:
-    """Each indicator's tally for ``month`` (every indicator, or those of ``ids``)."""
+    """Each indicator's tally for ``month`` (every indicator, or those of ``ids``).
+
+    ``reg`` holds every row, or is cut to ``month`` (:func:`load` with ``month``)."""
+    if reg.month is not None and reg.month != month:
+        raise ValueError(f"the register is cut to {reg.month}: it cannot give {month}'s tallies")
     chosen = DEFINITIONS if ids is None else {i: DEFINITIONS[i] for i in ids}
     return {i: d.compute(reg, month) for i, d in chosen.items() if applies(d, reg)}
 
@@ -156,11 +168,31 @@ def _report(
     scope: str,
     generated_at: datetime | None,
 ) -> Report:
-    reg = load(projector)
-    month = Month.parse(period) if period else latest_month(reg) or Month.of(datetime.now(UTC))
-    communities = reg.communities()
-    scopes = ["*", *communities] if scope == "*" else [scope]
-    now = tallies(reg, month)
+    # Each month is read cut to the rows its figures read, all in one read transaction: the
+    # series' earlier months first, each register dropped once measured, then the period's.
+    with read_views(projector, PROJECTIONS) as read:
+        extent = Extent.read(read)
+        month = (
+            Month.parse(period) if period else extent.latest_month or Month.of(datetime.now(UTC))
+        )
+        communities = list(extent.communities)
+        scopes = ["*", *communities] if scope == "*" else [scope]
+        start = max(extent.first_month or month, month.shift(1 - MAX_SERIES_MONTHS))
+        values = {
+            m: _values(tallies(read_register(read, m, extent), m, SERIES_INDICATORS), scopes)
+            for m in month.since(start)
+            if m != month
+        }
+        reg = read_register(read, month, extent)
+        now = tallies(reg, month)
+        if start <= month:
+            values[month] = _values(now, scopes)
+    ids = [i for i in SERIES_INDICATORS if i in now]
+    series = tuple(
+        Series(indicator=i, scope=s, points=tuple((str(m), values[m][i, s]) for m in values))
+        for i in ids
+        for s in scopes
+    )
     figures = tuple(
         figure_for(DEFINITIONS[i], tally, month, s, reg) for i, tally in now.items() for s in scopes
     )
@@ -174,7 +206,7 @@ def _report(
         generated_at=generated_at or datetime.now(UTC),
         figures=figures,
         sections=_Sections(reg, month, scope, communities, figures, projector).all(),
-        series=_series(reg, month, scopes, now),
+        series=series,
         dead_letters=dead_letters(projector, PROJECTIONS),
         notes=tuple(notes),
     )
@@ -241,34 +273,14 @@ def _notes(reg: Register, month: Month, scopes: list[str], communities: list[str
             yield f"社区 {s} 尚无记录。 Community {s} has no records yet."
 
 
-def _series(
-    reg: Register,
-    month: Month,
-    scopes: Sequence[str],
-    now: dict[str, Tally],
-) -> tuple[Series, ...]:
-    start = max(_first_month(reg) or month, month.shift(1 - MAX_SERIES_MONTHS))
-    ids = [i for i in SERIES_INDICATORS if i in now]
-    points: dict[tuple[str, str], list[tuple[str, float | None]]] = defaultdict(list)
-    for m in month.since(start):
-        found = now if m == month else tallies(reg, m, ids)
-        for i in ids:
-            for s in scopes:
-                points[i, s].append((str(m), measure(DEFINITIONS[i].kind, found[i].scoped(s))[2]))
-    return tuple(
-        Series(indicator=i, scope=s, points=tuple(points[i, s])) for i in ids for s in scopes
-    )
-
-
-def _first_month(reg: Register) -> Month | None:
-    """The first month of the programme's own activity (not of records imported from before
-    it: old registrations, police figures of the baseline year)."""
-    days = [d["reported_on"] for d in reg.disputes]
-    days += [p["patrol_on"] for p in reg.patrols]
-    days += [a["raised_on"] for a in reg.alerts]
-    days += [c["held_on"] for c in reg.campaigns if c["held_on"] is not None]
-    days += [b["published_on"] for b in reg.broadcasts]
-    return Month.of(min(days)) if days else None
+def _values(found: dict[str, Tally], scopes: Sequence[str]) -> dict[tuple[str, str], float | None]:
+    """The value of each series indicator in ``found`` for each scope: a month's points."""
+    return {
+        (i, s): measure(DEFINITIONS[i].kind, found[i].scoped(s))[2]
+        for i in SERIES_INDICATORS
+        if i in found
+        for s in scopes
+    }
 
 
 def _median(values: Sequence[float]) -> float | None:

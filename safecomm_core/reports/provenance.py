@@ -120,7 +120,7 @@ def explain(
 def _monthly(source: Safecomm | Projector, indicator: str, month: Month, scope: str) -> Explanation:
     definition = DEFINITIONS[indicator]
     with caught_up(source, PROJECTIONS) as projector:
-        reg = load(projector)
+        reg = load(projector, month)
     tally = definition.compute(reg, month)
     scoped = tally.scoped(scope)
     return Explanation(

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
@@ -67,11 +67,37 @@ class Reader:
     def __init__(self, views: ViewDatabase) -> None:
         self.views = views
 
-    def rows(self, table: Table) -> list[Row]:
-        """Every row of ``table``'s live view, in key order."""
+    def rows(
+        self,
+        table: Table,
+        where: str = "",
+        params: Sequence[Any] = (),
+        columns: Collection[str] | None = None,
+    ) -> list[Row]:
+        """Every row of ``table``'s live view, in key order; with ``where`` (SQL, ``?``
+        placeholders given by ``params``, as :meth:`param` makes them), only those it picks;
+        with ``columns``, only those columns (and the key's) of each row."""
+        if columns is not None:
+            keep = {*columns, *table.key}
+            table = attrs.evolve(
+                table, columns=tuple(c for c in table.columns if c.name in keep), indexes=()
+            )
         views = self.views
-        fetched = views.fetchall(views.select_sql(views.name(table.name), table))
-        return sorted(map(views.row_decoder(table), fetched), key=table.key_of)
+        sql = views.select_sql(views.name(table.name), table)
+        batches = views.fetch_batches(f"{sql} WHERE {where}" if where else sql, params)
+        decode = views.row_decoder(table)
+        # Rows repeat the same texts and days (communities, facts, topics, a record's id on
+        # each of its facts): each is kept once, not once a row.
+        shared: dict[Any, Any] = {}
+
+        def row(values: Sequence[Any]) -> Row:
+            found = decode(values)
+            for name, value in found.items():
+                if type(value) is str or type(value) is date:
+                    found[name] = shared.setdefault(value, value)
+            return found
+
+        return sorted((row(values) for batch in batches for values in batch), key=table.key_of)
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of a query on the views (``?`` placeholders; tables by :meth:`name`)."""

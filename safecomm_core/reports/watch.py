@@ -20,6 +20,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import attrs
 
@@ -27,7 +28,7 @@ from safecomm_core.dates import SUBDISTRICT_TZ, end_of_day, local_date
 from safecomm_core.domain.dispute import judicial_window_ends, settlement_due
 from safecomm_core.domain.grid_alert import ack_due
 from safecomm_core.domain.migrant import endorsement_opens, long_residence_from
-from safecomm_core.domain.rules import RuleVersion
+from safecomm_core.domain.rules import DEFAULT_RULES, RuleVersion
 from safecomm_core.indicators import UnknownIndicator
 from safecomm_core.projections.definition import Projection
 from safecomm_core.projections.disputes import DISPUTE_FACTS, DISPUTE_ROWS, DISPUTES
@@ -36,7 +37,7 @@ from safecomm_core.projections.meetings import MEETING_ACTIONS, MEETINGS
 from safecomm_core.projections.migrants import MIGRANT_FACTS, MIGRANTS
 from safecomm_core.projections.rules import RULE_VERSIONS, RULEBOOK
 from safecomm_core.projections.runner import Projector
-from safecomm_core.projections.schema import Row
+from safecomm_core.projections.schema import Row, Table
 from safecomm_core.reports import codes
 from safecomm_core.reports.counting import EventRef
 from safecomm_core.reports.masking import mask_numbers, mask_person_ref
@@ -344,15 +345,52 @@ class _Lists:
         self.found[id_] = [(cells, events) for _, cells, events in ordered]
         return _section(id_, [cells for _, cells, _ in ordered])
 
+    # The lists read only the records that can be on them as of the day, picked in the
+    # database (a few more: the lists choose among them as among every record): disputes
+    # open then or closed within the longest judicial window, alerts not concluded, every
+    # worker's facts by then. Memory follows what is open, not the whole history.
+
+    @functools.cached_property
+    def _dispute_cut(self) -> tuple[str, list[Any]]:
+        rules = [DEFAULT_RULES, *(v.rules for v in self.versions)]
+        longest = max(r.judicial_confirmation_days for r in rules)
+        since = end_of_day(self.as_of - timedelta(days=longest + 2))
+        return "closed_at IS NULL OR closed_at >= ?", [
+            self.read.param(DISPUTE_ROWS, "closed_at", since)
+        ]
+
+    @functools.cached_property
+    def _alert_cut(self) -> tuple[str, list[Any]]:
+        end = self.end
+        return (
+            "(concluded_at IS NULL OR concluded_at >= ?) AND (closed_at IS NULL OR closed_at >= ?)",
+            [
+                self.read.param(ALERT_ROWS, "concluded_at", end),
+                self.read.param(ALERT_ROWS, "closed_at", end),
+            ],
+        )
+
+    def _of(self, column: str, table: Table, cut: tuple[str, list[Any]]) -> tuple[str, list[Any]]:
+        """The rows of a child table whose record ``cut`` picks in ``table``."""
+        return f"{column} IN (SELECT {column} FROM {self.read.name(table)} WHERE {cut[0]})", cut[1]
+
     @functools.cached_property
     def _dispute_facts(self) -> Facts:
         refs = {r["dispute_id"]: r["ref"] for r in self._disputes}
-        return Facts("dispute", "dispute_id", self.read.rows(DISPUTE_FACTS), refs)
+        rows = self.read.rows(
+            DISPUTE_FACTS, *self._of("dispute_id", DISPUTE_ROWS, self._dispute_cut)
+        )
+        return Facts("dispute", "dispute_id", rows, refs)
+
+    @functools.cached_property
+    def _alerts(self) -> list[Row]:
+        return self.read.rows(ALERT_ROWS, *self._alert_cut)
 
     @functools.cached_property
     def _alert_facts(self) -> Facts:
-        refs = {a["alert_id"]: a["ref"] for a in self.read.rows(ALERT_ROWS)}
-        return Facts("alert", "alert_id", self.read.rows(ALERT_FACTS), refs)
+        refs = {a["alert_id"]: a["ref"] for a in self._alerts}
+        rows = self.read.rows(ALERT_FACTS, *self._of("alert_id", ALERT_ROWS, self._alert_cut))
+        return Facts("alert", "alert_id", rows, refs)
 
     def _mine(self, rows: Iterable[Row]) -> list[Row]:
         return [r for r in rows if in_scope(r["community"], self.scope)]
@@ -367,7 +405,7 @@ class _Lists:
 
     @functools.cached_property
     def _disputes(self) -> list[Row]:
-        return self._mine(self.read.rows(DISPUTE_ROWS))
+        return self._mine(self.read.rows(DISPUTE_ROWS, *self._dispute_cut))
 
     @functools.cached_property
     def _open_disputes(self) -> list[Row]:
@@ -455,11 +493,14 @@ class _Lists:
 
     def alerts(self) -> Section:
         units: dict[str, list[Row]] = defaultdict(list)
-        for u in self.read.rows(ALERT_UNITS):
+        where, params = self._of("alert_id", ALERT_ROWS, self._alert_cut)
+        unacknowledged = f"(acknowledged_at IS NULL OR acknowledged_at >= ?) AND {where}"
+        end = self.read.param(ALERT_UNITS, "acknowledged_at", self.end)
+        for u in self.read.rows(ALERT_UNITS, unacknowledged, [end, *params]):
             if not self._before(u["acknowledged_at"]):
                 units[u["alert_id"]].append(u)
         found: Found = []
-        for a in self._mine(self.read.rows(ALERT_ROWS)):
+        for a in self._mine(self._alerts):
             silent = units.get(a["alert_id"], [])
             if not silent or not self._before(a["raised_at"]):
                 continue
@@ -493,7 +534,9 @@ class _Lists:
     def _workers(self) -> list[tuple[Row, list[Row]]]:
         """Each worker registered on the day: their state then, and their facts by then."""
         facts: dict[str, list[Row]] = defaultdict(list)
-        for f in self.read.rows(MIGRANT_FACTS):  # in key order: worker, then version
+        by_then = self.read.param(MIGRANT_FACTS, "occurred_at", self.end)
+        read = self.read.rows(MIGRANT_FACTS, "occurred_at < ?", [by_then], _WORKER_COLUMNS)
+        for f in read:  # in key order: worker, then version
             if f["occurred_at"] < self.end:
                 facts[f["worker_id"]].append(f)
         out = []
@@ -590,6 +633,22 @@ def _section(id_: str, rows: list[Cells]) -> Section:
 
 #: The facts that set a permit's endorsement date or status.
 _PERMIT_FACTS = ("permit_issued", "permit_endorsed", "permit_suspended")
+#: The columns the lists read of the workers' facts (the only view they read whole).
+_WORKER_COLUMNS = (
+    "worker_id",
+    "ref",
+    "fact",
+    "status",
+    "community",
+    "permit",
+    "endorsement_due_on",
+    "residence_since",
+    "eligible_since",
+    "notification_id",
+    "originator_version",
+    "topic",
+    "occurred_at",
+)
 
 
 def _worker_event(fact: Row) -> EventRef:
