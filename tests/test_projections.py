@@ -914,4 +914,4 @@ def test_catching_up_together_equals_one_by_one(
             assert together.digest(projection) == alone.digest(projection)
         # Nothing new: nothing handled, and the shared events are not kept.
         assert [p.handled for p in together.catch_up_all(projections)] == [0] * len(projections)
-        assert together._decoded is None
+        assert together._window is None
