@@ -24,7 +24,8 @@ generation (``disputes__g3``); stable views (``disputes``) point at the live one
 generation is built beside the live one when the projection's ``version`` or
 :attr:`~safecomm_core.projections.definition.Projection.fingerprint` changes, or on
 :meth:`Projector.rebuild`; once it has caught up it is swapped in, in one transaction
-that re-points the views, and the old one is dropped. A rebuild killed half-way is
+that creates its indexes (a generation being built has only its key, which is all handlers
+read by) and re-points the views, and the old one is dropped. A rebuild killed half-way is
 carried on by the next catch-up.
 
 **Dead letters.** A handler that raises has its writes for that event taken back, and the
@@ -618,7 +619,10 @@ class Projector:
                 self.views.upsert_sql(g, GENERATIONS), self.views.encode_row(GENERATIONS, row)
             )
             for table in projection.tables:
-                self.views.create_table(self.views.physical(table.name, number), table)
+                # The indexes readers need come with the swap (see _swap): rows go in
+                # faster without them, and handlers read by key (a find() scans).
+                physical = self.views.physical(table.name, number)
+                self.views.create_table(physical, table, indexes=False)
         return Generation(**row)
 
     def _swap(self, projection: Projection, number: int) -> bool:
@@ -646,9 +650,9 @@ class Projector:
                 (self._ts(datetime.now(UTC)), projection.name, number),
             )
             for table in projection.tables:
-                self.views.point_view(
-                    self.views.name(table.name), self.views.physical(table.name, number)
-                )
+                physical = self.views.physical(table.name, number)
+                self.views.create_indexes(physical, table)
+                self.views.point_view(self.views.name(table.name), physical)
         self._drop_retired(projection)
         return True
 
