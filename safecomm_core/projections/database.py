@@ -391,6 +391,12 @@ _SQLITE_DECODERS: dict[ColumnType, Callable[[Any], Any]] = {
 }
 
 
+#: SQLite page cache of a views connection, in KiB (the default is 2,000).
+_CACHE_KIB = 65_536
+#: Pages of write-ahead log after which SQLite copies it into the views file (default 1,000).
+_CHECKPOINT_PAGES = 10_000
+
+
 def _as_stored(value: Any) -> Any:
     return value
 
@@ -422,6 +428,12 @@ class SQLiteViews(ViewDatabase):
                 # go back together, so the projection resumes exactly where it was.
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
+                # Batches write rows all over tables that grow to millions of rows (keys are
+                # random ids): a page cache of the default 2 MB re-reads their pages batch
+                # after batch, and a log checkpointed every 4 MB writes and syncs the same
+                # pages again and again. Both sized for a rebuild of a million events.
+                self._db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+                self._db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
         except (sqlite3.Error, OSError) as exc:
             raise ViewDatabaseError(f"cannot open views database {path!r}: {exc}") from exc
 
