@@ -1,10 +1,11 @@
 """Rebuilding every projection from zero, beside eventsourcing reading and decoding the same.
 
 Ours: a :class:`Projector` over the scenario store with a fresh views file, catching up
-every shipped projection (:func:`builtin_projections`) from position zero together
-(:meth:`Projector.catch_up_all`): a window of the log at a time, each projection reading
-its own topics, running its handlers and committing rows and position per batch, each
-event decoded once for every projection that reads it.
+every shipped projection (:func:`builtin_projections`) from position zero together, in
+one process (:meth:`Projector.catch_up_all`): a window of the log at a time, read once
+for every projection, each projection taking its own topics from it, running its
+handlers and committing rows and position per batch, each event decoded once for every
+projection that reads it.
 
 Baseline: for each projection, eventsourcing's ``select_notifications`` over the same
 topics in pages of the same size, each notification decoded by the application's mapper:

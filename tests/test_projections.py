@@ -583,6 +583,35 @@ def test_blue_green_swap(site: Site) -> None:
     assert stable_view(site) == {"C1": 30, "C2": 20, "C3": 20}
 
 
+def index_names(views: Any, table: str) -> set[str]:
+    """The declared indexes (not the key's) the views database holds on ``table``."""
+    if isinstance(views, PostgresViews):
+        sql = "SELECT indexname FROM pg_indexes WHERE tablename = ?"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+    return {name for (name,) in views.fetchall(sql, (table,)) if "__i" in name}
+
+
+def test_a_generation_gets_its_indexes_when_it_goes_live(site: Site) -> None:
+    for i in range(6):
+        site.service.handle(parse_command(report(i, i)))
+    by_count = Table("dispute_counts", COUNTS.columns, COUNTS.key, indexes=(("n",),))
+    p = Projection("counts", version=1, tables=(by_count,))
+
+    @p.handles(Dispute.Reported)
+    def _reported(view: ViewWriter, event: Dispute.Reported, notification_id: int) -> None:
+        row = view.get(by_count, event.community)
+        view.put(by_count, {"community": event.community, "n": (row["n"] if row else 0) + 1})
+
+    views = site.projector.views
+    physical = views.physical("dispute_counts", 1)
+    assert not site.projector.catch_up(p, batch_size=2, max_batches=1).swapped
+    assert index_names(views, physical) == set()  # being built: its key only
+    assert site.projector.catch_up(p, batch_size=2).swapped
+    assert index_names(views, physical) == {f"{physical}__i0"}
+    assert stable_view(site) == {"C1": 2, "C2": 2, "C3": 2}
+
+
 def test_a_changed_table_builds_a_new_generation(memory_service: Safecomm) -> None:
     memory_service.handle(parse_command(report(1, 0)))
     wider = Table(
@@ -914,4 +943,4 @@ def test_catching_up_together_equals_one_by_one(
             assert together.digest(projection) == alone.digest(projection)
         # Nothing new: nothing handled, and the shared events are not kept.
         assert [p.handled for p in together.catch_up_all(projections)] == [0] * len(projections)
-        assert together._decoded is None
+        assert together._window is None

@@ -256,8 +256,8 @@ class ViewDatabase(ABC):
         """The name of a generation's table."""
         return f"{self.prefix}{table}__g{generation}"
 
-    def create_table(self, name: str, table: Table) -> None:
-        """Create ``table``'s shape under ``name``, with its indexes."""
+    def create_table(self, name: str, table: Table, *, indexes: bool = True) -> None:
+        """Create ``table``'s shape under ``name``, with its indexes unless told not to."""
         columns = [
             f"{quote(c.name)} {self.types[c.type]}{'' if c.nullable else ' NOT NULL'}"
             for c in table.columns
@@ -266,6 +266,11 @@ class ViewDatabase(ABC):
         self.execute(
             f"CREATE TABLE IF NOT EXISTS {quote(name)} ({', '.join(columns)}, PRIMARY KEY ({key}))"
         )
+        if indexes:
+            self.create_indexes(name, table)
+
+    def create_indexes(self, name: str, table: Table) -> None:
+        """Create the indexes of ``table`` (stored as ``name``) that are not there yet."""
         for number, index in enumerate(table.indexes):
             self.execute(
                 f"CREATE INDEX IF NOT EXISTS {quote(f'{name}__i{number}')} "
@@ -309,20 +314,29 @@ class ViewDatabase(ABC):
     def row_encoder(self, table: Table) -> Callable[[dict[str, Any]], list[Any]]:
         """A function doing :meth:`encode_row` for ``table``, for writing many rows.
 
-        Only columns of the :attr:`converted` types go through :meth:`encode`; the others
-        cost a dict lookup each (a batch encodes thousands of rows).
+        Only non-null values of the :attr:`converted` types go through :meth:`encode`; the
+        others cost a dict lookup each (a batch encodes thousands of rows).
         """
         names = table.column_names
-        converted = [(i, c) for i, c in enumerate(table.columns) if c.type in self.converted]
-        encode = self.encode
+        converted = [
+            (i, self.column_encoder(c))
+            for i, c in enumerate(table.columns)
+            if c.type in self.converted
+        ]
 
         def encode_row(row: dict[str, Any]) -> list[Any]:
             values = [row[name] for name in names]
-            for i, column in converted:
-                values[i] = encode(column, values[i])
+            for i, encode in converted:
+                value = values[i]
+                if value is not None:
+                    values[i] = encode(value)
             return values
 
         return encode_row
+
+    def column_encoder(self, column: Column) -> Callable[[Any], Any]:
+        """:meth:`encode` for ``column`` as a function of one normalised value (not None)."""
+        return functools.partial(self.encode, column)
 
     def decode_row(self, table: Table, values: Sequence[Any]) -> dict[str, Any]:
         """A fetched row (all columns in order) as a normalised row."""
@@ -375,12 +389,25 @@ class ViewDatabase(ABC):
         self._setup_done = True
 
 
+#: How normalised values are stored in SQLite, per column type (the others as they are).
+_SQLITE_ENCODERS: dict[ColumnType, Callable[[Any], Any]] = {
+    TIMESTAMP: timestamp_text,
+    DATE: date.isoformat,
+    BOOLEAN: int,
+}
+
 #: How SQLite's stored text and integers read back as Python values, per column type.
 _SQLITE_DECODERS: dict[ColumnType, Callable[[Any], Any]] = {
     TIMESTAMP: datetime.fromisoformat,
     DATE: date.fromisoformat,
     BOOLEAN: bool,
 }
+
+
+#: SQLite page cache of a views connection, in KiB (the default is 2,000).
+_CACHE_KIB = 65_536
+#: Pages of write-ahead log after which SQLite copies it into the views file (default 1,000).
+_CHECKPOINT_PAGES = 10_000
 
 
 def _as_stored(value: Any) -> Any:
@@ -414,6 +441,12 @@ class SQLiteViews(ViewDatabase):
                 # go back together, so the projection resumes exactly where it was.
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
+                # Batches write rows all over tables that grow to millions of rows (keys are
+                # random ids): a page cache of the default 2 MB re-reads their pages batch
+                # after batch, and a log checkpointed every 4 MB writes and syncs the same
+                # pages again and again. Both sized for a rebuild of a million events.
+                self._db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+                self._db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
         except (sqlite3.Error, OSError) as exc:
             raise ViewDatabaseError(f"cannot open views database {path!r}: {exc}") from exc
 
@@ -451,18 +484,15 @@ class SQLiteViews(ViewDatabase):
     def encode(self, column: Column, value: Any) -> Any:
         if value is None:
             return None
-        if column.type is TIMESTAMP:
-            return timestamp_text(value)
-        if column.type is DATE:
-            return value.isoformat()
-        if column.type is BOOLEAN:
-            return int(value)
-        return value
+        return self.column_encoder(column)(value)
 
     def decode(self, column: Column, value: Any) -> Any:
         if value is None:
             return None
         return self.column_decoder(column)(value)
+
+    def column_encoder(self, column: Column) -> Callable[[Any], Any]:
+        return _SQLITE_ENCODERS.get(column.type, _as_stored)
 
     def column_decoder(self, column: Column) -> Callable[[Any], Any]:
         return _SQLITE_DECODERS.get(column.type, _as_stored)

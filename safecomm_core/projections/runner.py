@@ -24,7 +24,8 @@ generation (``disputes__g3``); stable views (``disputes``) point at the live one
 generation is built beside the live one when the projection's ``version`` or
 :attr:`~safecomm_core.projections.definition.Projection.fingerprint` changes, or on
 :meth:`Projector.rebuild`; once it has caught up it is swapped in, in one transaction
-that re-points the views, and the old one is dropped. A rebuild killed half-way is
+that creates its indexes (a generation being built has only its key, which is all handlers
+read by) and re-points the views, and the old one is dropped. A rebuild killed half-way is
 carried on by the next catch-up.
 
 **Dead letters.** A handler that raises has its writes for that event taken back, and the
@@ -50,9 +51,11 @@ position and rows in one transaction, is kept here, per batch.
 from __future__ import annotations
 
 import gc
+import itertools
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -134,8 +137,8 @@ class Projector:
         self.views = views if views is not None else open_views(log.config)
         self.views.setup()
         self.batch_size = batch_size
-        #: Events decoded in the current window of :meth:`catch_up_all`, by position.
-        self._decoded: dict[int, Any] | None = None
+        #: The window of the log that :meth:`catch_up_all` is in, read once for every projection.
+        self._window: _Window | None = None
 
     def close(self) -> None:
         """Close the views database if this projector opened it."""
@@ -204,37 +207,44 @@ class Projector:
     ) -> list[Progress]:
         """:meth:`catch_up` every one of ``projections``, decoding each event once for all.
 
-        One catch-up after another would decode an event once for every projection that
-        reads its topic (and the evidence projection reads them all). Here they go on
-        together, a window of :data:`WINDOW` positions at a time, the events decoded in a
-        window shared by every projection and dropped at its end, so memory stays bounded.
-        Each projection still reads, writes and commits as :meth:`catch_up` does.
+        One catch-up after another would read and decode an event once for every
+        projection that reads its topic (and the evidence projection reads them all). Here
+        they go on together, a window of :data:`WINDOW` positions at a time: the window's
+        notifications of every projection's topics are read from the store in one query,
+        each projection takes its own topics' from them, and an event is decoded once for
+        all; the window is dropped at its end, so memory stays bounded. The cyclic garbage
+        collector is held off for a window (see :func:`_cyclic_gc_paused`). Each projection
+        still writes and commits batch by batch as :meth:`catch_up` does.
         """
         head = self._head()
         target = head if until is None else min(until, head)
         start = min((self._behind(p) for p in projections), default=target)
+        topics = _union(p.topics for p in projections)
         done: dict[str, Progress] = {}
-        self._decoded = {}
         try:
             upto = start
             while True:
-                upto = min(upto + WINDOW, target)
-                for projection in projections:
-                    progress = self.catch_up(projection, until=upto, batch_size=batch_size)
-                    before = done.get(projection.name)
-                    if before is not None:
-                        progress = attrs.evolve(
-                            progress,
-                            handled=before.handled + progress.handled,
-                            dead_letters=before.dead_letters + progress.dead_letters,
-                            swapped=before.swapped or progress.swapped,
-                        )
-                    done[projection.name] = progress
-                self._decoded.clear()
+                after, upto = upto, min(upto + WINDOW, target)
+                with _cyclic_gc_paused():
+                    self._window = _Window(
+                        after, upto, self.log.read(after, WINDOW, stop=upto, topics=topics)
+                    )
+                    for projection in projections:
+                        progress = self.catch_up(projection, until=upto, batch_size=batch_size)
+                        before = done.get(projection.name)
+                        if before is not None:
+                            progress = attrs.evolve(
+                                progress,
+                                handled=before.handled + progress.handled,
+                                dead_letters=before.dead_letters + progress.dead_letters,
+                                swapped=before.swapped or progress.swapped,
+                            )
+                        done[projection.name] = progress
+                    self._window = None
                 if upto >= target:
                     break
         finally:
-            self._decoded = None
+            self._window = None
         return [done[p.name] for p in projections]
 
     def _behind(self, projection: Projection) -> int:
@@ -398,10 +408,13 @@ class Projector:
     def _select(
         self, after: int, limit: int, stop: int, topics: Sequence[str]
     ) -> Sequence[Notification]:
+        window = self._window
+        if window is not None and window.after <= after and stop <= window.stop:
+            return window.select(after, limit, stop, tuple(topics))
         return self.log.read(after, limit, stop=stop, topics=topics)
 
     def _decode(self, notification: Notification) -> Any:
-        decoded = self._decoded
+        decoded = self._window.decoded if self._window is not None else None
         if decoded is not None:
             found = decoded.get(notification.id)
             if found is not None:
@@ -606,7 +619,10 @@ class Projector:
                 self.views.upsert_sql(g, GENERATIONS), self.views.encode_row(GENERATIONS, row)
             )
             for table in projection.tables:
-                self.views.create_table(self.views.physical(table.name, number), table)
+                # The indexes readers need come with the swap (see _swap): rows go in
+                # faster without them, and handlers read by key (a find() scans).
+                physical = self.views.physical(table.name, number)
+                self.views.create_table(physical, table, indexes=False)
         return Generation(**row)
 
     def _swap(self, projection: Projection, number: int) -> bool:
@@ -634,9 +650,9 @@ class Projector:
                 (self._ts(datetime.now(UTC)), projection.name, number),
             )
             for table in projection.tables:
-                self.views.point_view(
-                    self.views.name(table.name), self.views.physical(table.name, number)
-                )
+                physical = self.views.physical(table.name, number)
+                self.views.create_indexes(physical, table)
+                self.views.point_view(self.views.name(table.name), physical)
         self._drop_retired(projection)
         return True
 
@@ -737,6 +753,58 @@ class Projector:
         )
 
 
+class _Window:
+    """The notifications of positions ``after`` to ``stop`` of the projections' topics, read
+    once for every projection catching up together, and the events decoded from them."""
+
+    def __init__(self, after: int, stop: int, notifications: Sequence[Notification]) -> None:
+        self.after, self.stop = after, stop
+        self._notifications = notifications
+        self._of_topic: dict[str, list[Notification]] = {}
+        for n in notifications:
+            self._of_topic.setdefault(n.topic, []).append(n)
+        #: Events decoded in this window, by position (events are immutable: safe to share).
+        self.decoded: dict[int, Any] = {}
+        self._by_topics: dict[tuple[str, ...], tuple[list[int], Sequence[Notification]]] = {}
+
+    def select(
+        self, after: int, limit: int, stop: int, topics: tuple[str, ...]
+    ) -> Sequence[Notification]:
+        """What :meth:`EventLog.read` would give, for a part of this window."""
+        found = self._by_topics.get(topics)
+        if found is None:
+            found = self._by_topics[topics] = self._of_topics(topics)
+        ids, kept = found
+        first = bisect_right(ids, after)
+        return kept[first : min(bisect_right(ids, stop), first + limit)]
+
+    def _of_topics(self, topics: tuple[str, ...]) -> tuple[list[int], Sequence[Notification]]:
+        """The positions and notifications of ``topics`` (all if none), in log order."""
+        groups = [self._of_topic[t] for t in topics if t in self._of_topic]
+        kept: Sequence[Notification]
+        if not topics or sum(map(len, groups)) == len(self._notifications):
+            kept = self._notifications
+        elif len(groups) == 1:
+            kept = groups[0]
+        else:
+            kept = sorted(itertools.chain.from_iterable(groups), key=_position)
+        return [n.id for n in kept], kept
+
+
+def _position(notification: Notification) -> int:
+    return notification.id
+
+
+def _union(topics: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
+    """Every topic of ``topics`` (none, meaning all, if one of them is none)."""
+    union: set[str] = set()
+    for some in topics:
+        if not some:
+            return ()
+        union.update(some)
+    return tuple(sorted(union))
+
+
 class _Budget:
     """How many more batches a call may run (None: no limit)."""
 
@@ -754,13 +822,15 @@ class _Budget:
 
 @contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
-    """Hold off Python's cyclic garbage collector for one batch.
+    """Hold off Python's cyclic garbage collector for one batch (or window).
 
     A batch keeps thousands of decoded events and rows alive until it commits, and the
     collector, triggered by every few hundred new objects, scans them again and again
     (a tenth of a rebuild's time). They are freed by reference counting when the batch
-    ends; the collector runs as usual between batches. (Mercurial's ``util.nogc`` does
-    the same when it builds large structures.) Left alone if it was already off.
+    ends; the collector runs as usual between batches. Projections catching up together
+    hold it off for a whole window, whose decoded events live as long. (Mercurial's
+    ``util.nogc`` does the same when it builds large structures.) Left alone if it was
+    already off.
     """
     if not gc.isenabled():
         yield

@@ -257,7 +257,9 @@ def _checked(column: Column, value: Any) -> Any:
 
 def timestamp_text(value: datetime) -> str:
     """A UTC timestamp as fixed-width ISO 8601 text (text order is time order)."""
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if value.tzinfo is not UTC:  # normalised values are UTC already
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")
 
 
 _CANONICAL: dict[ColumnType, Callable[[Any], Any]] = {

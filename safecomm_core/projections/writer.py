@@ -19,13 +19,16 @@ from typing import Any
 
 from safecomm_core.projections.database import ViewDatabase, quote
 from safecomm_core.projections.definition import Projection
-from safecomm_core.projections.schema import TEXT, Row, Table, normalise
+from safecomm_core.projections.schema import INTEGER, TEXT, ColumnType, Row, Table, normalise
 
 __all__ = ["RowExists", "ViewWriter"]
 
 _Key = tuple[Any, ...]
 _UNKNOWN = object()  # undo marker: the row was written without being read first
 _CHUNK = 500  # parameters per prefetch statement, well under SQLite's limit
+#: The column types whose values a write checks without calling normalise, and their type.
+_PLAIN: dict[ColumnType, type] = {TEXT: str, INTEGER: int}
+_INT64 = 2**63
 
 
 class RowExists(ValueError):
@@ -36,7 +39,8 @@ class _TableState:
     def __init__(self, db: ViewDatabase, table: Table, name: str) -> None:
         self.table = table
         # Looked up on every write: kept here rather than derived from the table each time.
-        self.columns = tuple((c.name, c, c.type is TEXT) for c in table.columns)
+        self.columns = tuple((c.name, c, _PLAIN.get(c.type), c.nullable) for c in table.columns)
+        self.by_name = {c.name: c for c in table.columns}
         self.key_names = frozenset(table.key)
         self.key_size = len(table.key)
         self.text_key = all(c.type is TEXT for c in table.key_columns)
@@ -59,6 +63,9 @@ class ViewWriter:
         self._tables = {
             t.name: _TableState(db, t, db.physical(t.name, generation)) for t in projection.tables
         }
+        # Handlers name their tables by the very objects the projection declares: found by
+        # identity first, without hashing a table's every field.
+        self._declared = {id(s.table): s for s in self._tables.values()}
         self._undo: list[tuple[_TableState, _Key, object]] = []
 
     # -- for handlers -----------------------------------------------------------------
@@ -95,7 +102,8 @@ class ViewWriter:
         for name, value in changes.items():
             if name in state.key_names:
                 raise ValueError(f"cannot change key column {state.table.name}.{name}")
-            changed[name] = normalise(state.table.column(name), value)
+            column = state.by_name.get(name) or state.table.column(name)  # (which raises)
+            changed[name] = normalise(column, value)
         self._set(state, key, changed)
         return True
 
@@ -193,7 +201,9 @@ class ViewWriter:
             if not state.dirty:
                 continue
             puts, deletes = [], []
-            for key in sorted(state.dirty, key=repr):  # a fixed order: fewer lock surprises
+            # A fixed order, fewer lock surprises. Keys are tuples of normalised values of
+            # the key's columns, never NULL: they compare as they are.
+            for key in sorted(state.dirty):
                 row = state.rows[key]
                 if row is None:
                     deletes.append(self._key_params(state, key))
@@ -206,7 +216,10 @@ class ViewWriter:
     # -- inside ---------------------------------------------------------------------------
 
     def _state(self, table: Table | str) -> _TableState:
-        if type(table) is str:  # the common case, a table named by a handler
+        found = self._declared.get(id(table))
+        if found is not None and found.table is table:  # the common case
+            return found
+        if type(table) is str:
             found = self._tables.get(table)
             if found is not None:
                 return found
@@ -247,13 +260,24 @@ class ViewWriter:
             raise KeyError(f"{table.name} has no column(s) {unknown}")
         get = row.get
         full: Row = {}
-        for name, column, text in state.columns:
+        for name, column, plain, nullable in state.columns:
             value = get(name)
-            # Most columns are text already as kept: normalise's first test, without the call.
-            if text and type(value) is str and "\x00" not in value:
-                full[name] = value
-            else:
-                full[name] = normalise(column, value)
+            kind = type(value)
+            # Most values are NULL, text or integers already as kept: normalise's first
+            # tests, without the call.
+            if value is None:
+                if nullable:
+                    full[name] = None
+                    continue
+            elif kind is plain:
+                if kind is str:
+                    if "\x00" not in value:
+                        full[name] = value
+                        continue
+                elif -_INT64 <= value < _INT64:
+                    full[name] = value
+                    continue
+            full[name] = normalise(column, value)
         return full
 
     def _load(self, state: _TableState, key: _Key) -> Row | None:
