@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from hypothesis import strategies as st
 from safecomm_cli.main import main
 
 from safecomm_core import Safecomm, open_store
+from safecomm_core.audit import Cut
+from safecomm_core.audit.report_replay import replay_city
 from safecomm_core.city import City, CityError, Subdistrict
 from safecomm_core.dates import Month
 from safecomm_core.errors import StoreError
@@ -313,3 +316,27 @@ def test_the_command_line_says_what_is_wrong_without_a_traceback(tmp_path: Path)
     assert "Traceback" not in done.output
     done = runner.invoke(main, ["report", "monthly", "--stores", missing, "--city", str(bad)])
     assert done.exit_code == 2
+
+
+# -- audit replay ------------------------------------------------------------------------
+
+
+def test_the_city_replayed_from_the_logs_is_the_city_of_the_views(
+    city: tuple[City, str], tmp_path: Path
+) -> None:
+    town, _union = city
+    when = datetime(2030, 1, 1, tzinfo=UTC)
+    live = city_report(town, "2014-03", generated_at=when)
+    for cut in (Cut.known_at(datetime.now(UTC)), Cut.as_of(datetime(2014, 12, 31, tzinfo=UTC))):
+        assert replay_city(town, cut, "2014-03", generated_at=when) == live
+    one = replay_city(town, Cut.known_at(datetime.now(UTC)), "2014-03", "S01", generated_at=when)
+    assert one == city_report(town, "2014-03", "S01", generated_at=when)
+    # as known before anything was recorded: nothing counted
+    nothing = replay_city(town, Cut.known_at(datetime(2000, 1, 1, tzinfo=UTC)), "2014-03")
+    assert nothing.figure("mediation_success_rate").denominator == 0
+    path = str(city_file(tmp_path, town))
+    replay = ["audit", "replay", "--known-at", "2099-01-01", "--report", "monthly"]
+    done = CliRunner().invoke(main, [*replay, "--period", "2014-03", "--city", path])
+    assert done.exit_code == 0, done.output
+    shown = {(f["id"], f["scope"]): f for f in json.loads(done.stdout)["figures"]}
+    assert shown["mediation_success_rate", "*"]["denominator"] == 8

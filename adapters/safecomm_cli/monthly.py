@@ -46,16 +46,16 @@ from safecomm_core.reports.provenance import EXPLAINED, explain, report_of
 from safecomm_core.reports.watch import LISTS
 from safecomm_core.service import Safecomm
 
-__all__ = ["explain_command", "monthly_command"]
+__all__ = ["CITY_OPTION", "STORES_OPTION", "city_of", "explain_command", "monthly_command"]
 
 
-_CITY = click.option(
+CITY_OPTION = click.option(
     "--city",
     "city_file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="A city: a TOML file naming each subdistrict's id, name and store.",
 )
-_STORES = click.option(
+STORES_OPTION = click.option(
     "--stores",
     metavar="URL,URL,...",
     help="A city of these subdistrict stores (ids from each URL's ?name=, else S01, S02...).",
@@ -75,8 +75,8 @@ def city_of(city_file: Path | None, stores: str | None) -> City | None:
 
 @report.command("monthly")
 @report_options
-@_CITY
-@_STORES
+@CITY_OPTION
+@STORES_OPTION
 @click.option("--subdistrict", metavar="ID", help="With --city or --stores: one subdistrict.")
 @friendly
 def monthly_command(
@@ -157,8 +157,8 @@ def _data(event: EventRef) -> dict[str, Any]:
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
 @store_option
-@_CITY
-@_STORES
+@CITY_OPTION
+@STORES_OPTION
 @friendly
 def explain_command(
     indicator: str,
