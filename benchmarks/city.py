@@ -189,6 +189,11 @@ def city_rollup(ctx: Context, events: int, subdistricts: int = SUBDISTRICTS) -> 
                 "peak_rss_mb": ours["peak_rss_mb"],
                 "baseline_peak_rss_mb": baseline["peak_rss_mb"],
                 "same_figures": ours["figures"] == baseline["figures"],
+                "differing": {
+                    i: [found, baseline["figures"].get(i)]
+                    for i, found in ours["figures"].items()
+                    if found != baseline["figures"].get(i)
+                },
             },
         )
     ]

@@ -340,3 +340,25 @@ def test_the_city_replayed_from_the_logs_is_the_city_of_the_views(
     assert done.exit_code == 0, done.output
     shown = {(f["id"], f["scope"]): f for f in json.loads(done.stdout)["figures"]}
     assert shown["mediation_success_rate", "*"]["denominator"] == 8
+
+
+def test_the_default_month_is_the_latest_of_any_subdistrict_and_an_empty_one_adds_nothing(
+    city: tuple[City, str], tmp_path: Path
+) -> None:
+    town, _union = city
+    latest = []
+    for sub in town.subdistricts:
+        with open_store(sub.store) as service:
+            latest.append(monthly_report(service).period)
+    empty = tmp_path / "empty.db"
+    open_store(f"sqlite:///{empty}").close()
+    bigger = City(
+        town.name, (*town.subdistricts, Subdistrict("S03", "Empty", f"sqlite:///{empty}"))
+    )
+    report = city_report(bigger)
+    assert report.period == max(latest)
+    assert report.figure("mediation_success_rate", "S03").denominator == 0
+    before = city_report(town, report.period)
+    assert [f.value for f in report.figures if f.scope == "*"] == [
+        f.value for f in before.figures if f.scope == "*"
+    ]

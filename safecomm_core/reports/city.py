@@ -145,6 +145,8 @@ class Part:
 
     sub: Subdistrict
     month: Month
+    #: The latest month with a fact the report counts (None: none yet).
+    latest: Month | None
     #: The first month of the subdistrict's own activity (None: none yet).
     first: Month | None
     #: The first month its series run from.
@@ -182,7 +184,8 @@ def part_of(
     from ``start`` (default: its own first month, at most
     :data:`~safecomm_core.reports.monthly.MAX_SERIES_MONTHS` back)."""
     reg = load(projector)
-    month = month or latest_month(reg) or Month.of(datetime.now(UTC))
+    latest = latest_month(reg)
+    month = month or latest or Month.of(datetime.now(UTC))
     first = _first_month(reg)
     start = start or max(first or month, month.shift(1 - MAX_SERIES_MONTHS))
     tag = _Tagger(sub.id)
@@ -210,6 +213,7 @@ def part_of(
     return Part(
         sub=sub,
         month=month,
+        latest=latest,
         first=first,
         start=start,
         tallies={i: tag.tally(t.scoped("*")) for i, t in now.items()},
@@ -318,7 +322,8 @@ def _parts(city: City, views: Views, month: Month | None) -> list[Part]:
                     return part_of(sub, projector, month, start)
 
                 parts[sub.id] = views(sub, build)
-        month = month or max(p.month for p in parts.values())
+        latest = [p.latest for p in parts.values() if p.latest is not None]
+        month = month or max(latest, default=Month.of(datetime.now(UTC)))
         firsts = [p.first for p in parts.values() if p.first is not None]
         start = max(min(firsts, default=month), month.shift(1 - MAX_SERIES_MONTHS))
         if all(p.month == month and p.start == start for p in parts.values()):
