@@ -86,8 +86,8 @@ def subdistrict_commands(k: int, scale: float) -> list[Any]:
     return found
 
 
-def _build(k: int, scale: float, url: str, union: str) -> tuple[int, float]:
-    """Subdistrict ``k`` handled in memory, its events copied to ``url`` and ``union``."""
+def _build(k: int, scale: float, url: str) -> tuple[int, float]:
+    """Subdistrict ``k`` handled in memory, its events copied to ``url``."""
     from safecomm_core import open_store
     from safecomm_core.keystore import MemoryKeyStore
 
@@ -96,15 +96,13 @@ def _build(k: int, scale: float, url: str, union: str) -> tuple[int, float]:
     with open_store("memory://", keys=MemoryKeyStore()) as memory:
         for command in commands:
             memory.handle(command)
-        source = memory.log.application.recorder
-        written = _copy(source, url)
-        # One store holds one rulebook, and the subdistrict's own targets (scope *) of
-        # every subdistrict are one record: the union keeps the first subdistrict's.
-        _copy(source, union, skip=("safecomm/Rulebook/", "safecomm/Target/") if k else ())
+        written = _copy(memory.log.application.recorder, url)
     return written, time.perf_counter() - began
 
 
 def _copy(source: Any, url: str, skip: tuple[str, ...] = ()) -> int:
+    """The events of ``source`` (a recorder) copied byte for byte into the store ``url``,
+    but those of the topics ``skip`` starts."""
     from safecomm_core import open_store
     from safecomm_core.keystore import MemoryKeyStore
 
@@ -133,16 +131,23 @@ def build_city(
     """Every subdistrict's store and the union's (PostgreSQL applications named
     ``{prefix}s01``… and ``{prefix}all``): their URLs, the events and the build seconds."""
     from benchmarks.datasets import scale_for
+    from safecomm_core import open_store
+    from safecomm_core.keystore import MemoryKeyStore
 
     scale = scale_for(events / subdistricts)
     urls = [f"{base}?name={prefix}s{k + 1:02d}" for k in range(subdistricts)]
     union = f"{base}?name={prefix}all"
     began = time.perf_counter()
     ctx = multiprocessing.get_context("spawn")
-    # Two workers, one subdistrict each at a time; both write into the union's store too,
-    # their events interleaved there, which is harmless: no record is in two subdistricts.
-    with ctx.Pool(2) as pool:
-        built = pool.starmap(_build, [(k, scale, urls[k], union) for k in range(subdistricts)])
+    with ctx.Pool(2) as pool:  # two subdistricts built at a time, each into its own store
+        built = pool.starmap(_build, [(k, scale, urls[k]) for k in range(subdistricts)], 1)
+    # Then the union, from the subdistricts' stores in turn, by this process alone. One
+    # store holds one rulebook, and the subdistricts' own targets (scope *) would be one
+    # record: the union keeps the first subdistrict's.
+    for k, url in enumerate(urls):
+        with open_store(url, keys=MemoryKeyStore()) as source:
+            skip = ("safecomm/Rulebook/", "safecomm/Target/") if k else ()
+            _copy(source.log.application.recorder, union, skip)
     return urls, union, sum(n for n, _ in built), time.perf_counter() - began
 
 
