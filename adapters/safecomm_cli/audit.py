@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: E402
     Ed25519PublicKey,
 )
 
+from safecomm_cli.city import CITY_OPTION, STORES_OPTION, city_of  # noqa: E402
 from safecomm_cli.exit_status import exit_status  # noqa: E402
 from safecomm_cli.main import friendly, store_option  # noqa: E402
-from safecomm_cli.monthly import CITY_OPTION, STORES_OPTION, city_of  # noqa: E402
 from safecomm_core import FieldError, InvalidCommand, open_store  # noqa: E402
 from safecomm_core.audit import (  # noqa: E402
     BundleVerification,

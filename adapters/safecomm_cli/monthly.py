@@ -21,6 +21,7 @@ from typing import Any
 
 import click
 
+from safecomm_cli.city import CITY_OPTION, STORES_OPTION, city_of
 from safecomm_cli.report import (
     caught_up,
     check_day,
@@ -34,7 +35,6 @@ from safecomm_cli.report import (
     store_option,
 )
 from safecomm_core import indicators
-from safecomm_core.city import City
 from safecomm_core.converter import converter
 from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.projections import Projector
@@ -46,31 +46,7 @@ from safecomm_core.reports.provenance import EXPLAINED, explain, report_of
 from safecomm_core.reports.watch import LISTS
 from safecomm_core.service import Safecomm
 
-__all__ = ["CITY_OPTION", "STORES_OPTION", "city_of", "explain_command", "monthly_command"]
-
-
-CITY_OPTION = click.option(
-    "--city",
-    "city_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A city: a TOML file naming each subdistrict's id, name and store.",
-)
-STORES_OPTION = click.option(
-    "--stores",
-    metavar="URL,URL,...",
-    help="A city of these subdistrict stores (ids from each URL's ?name=, else S01, S02...).",
-)
-
-
-def city_of(city_file: Path | None, stores: str | None) -> City | None:
-    """The city ``--city`` or ``--stores`` names (None: neither was given)."""
-    if city_file is not None and stores is not None:
-        raise click.UsageError("give --city or --stores, not both")
-    if city_file is not None:
-        return City.from_file(city_file)
-    if stores is not None:
-        return City.from_urls([url for url in stores.split(",") if url.strip()])
-    return None
+__all__ = ["explain_command", "monthly_command"]
 
 
 @report.command("monthly")
