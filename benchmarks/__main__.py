@@ -36,6 +36,7 @@ WORKLOADS = (
     "stream_publish",
     "alert_delivery",
     "pages",
+    "city_rollup",
 )
 
 
@@ -113,6 +114,15 @@ def run(
 
         log("alert_delivery (MQTT)")
         add(alert_delivery(ctx))
+    if "city_rollup" in only:
+        if ctx.pg:
+            from benchmarks.city import SUBDISTRICTS, city_rollup
+
+            for size in sizes or ((20_000,) if ctx.quick else (200_000, 2_000_000)):
+                log(f"the city's report: {SUBDISTRICTS} subdistricts, about {size:,} events in all")
+                add(city_rollup(ctx, size))
+        else:
+            log("city_rollup: skipped (no --pg)")
     readers = {
         "rebuild": rebuild,
         "audit_verify": audit_verify,

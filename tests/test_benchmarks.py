@@ -14,6 +14,7 @@ import pytest
 from benchmarks.__main__ import WORKLOADS, main
 from benchmarks.alerts import alert_delivery
 from benchmarks.audit import audit_verify
+from benchmarks.city import city_rollup
 from benchmarks.commands import commands_sqlite
 from benchmarks.datasets import dataset
 from benchmarks.follow import follow_latency
@@ -112,7 +113,7 @@ def test_every_workload_runs_at_a_trivial_size_and_the_json_has_its_shape(
     assert [r.events for r in found] == [1, 1, 2, 2]
     assert all(r.details["messages"] == 47 for r in found)
     results += found
-    assert {r.workload for r in results} >= set(WORKLOADS) - {"commands_postgres"}
+    assert {r.workload for r in results} >= set(WORKLOADS) - {"commands_postgres", "city_rollup"}
 
     data_json = json.loads(
         json.dumps(to_json(results, mode="quick", started="now", seconds=1.0, pg=None))
@@ -146,6 +147,10 @@ def test_the_postgres_workload_runs_one_and_four_writers_and_drops_its_tables(
     imported = import_batch(ctx, 150)
     assert [r.workload for r in imported] == ["import_batch", "import_batch_postgres"]
     _check(imported, "import_batch")
+    city = city_rollup(ctx, 3000, subdistricts=2)
+    _check(city, "city_rollup")
+    assert city[0].details["subdistricts"] == 2
+    assert city[0].details["same_figures"]  # the city's figures are the one store's
     with psycopg.connect(PG_URL) as db:
         left = db.execute(
             "SELECT count(*) FROM pg_tables WHERE tablename LIKE %s",

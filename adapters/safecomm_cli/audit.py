@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: E402
     Ed25519PublicKey,
 )
 
+from safecomm_cli.city import CITY_OPTION, STORES_OPTION, city_of  # noqa: E402
 from safecomm_cli.exit_status import exit_status  # noqa: E402
 from safecomm_cli.main import friendly, store_option  # noqa: E402
 from safecomm_core import FieldError, InvalidCommand, open_store  # noqa: E402
@@ -54,7 +55,7 @@ from safecomm_core.audit import (  # noqa: E402
 from safecomm_core.audit.checkpoints import BUDGET as CHECKPOINT_BUDGET  # noqa: E402
 from safecomm_core.audit.rebuild import rebuild_check  # noqa: E402
 from safecomm_core.audit.replay import CutBasis  # noqa: E402
-from safecomm_core.audit.report_replay import REPORTS, checkpoint_size  # noqa: E402
+from safecomm_core.audit.report_replay import REPORTS, checkpoint_size, replay_city  # noqa: E402
 from safecomm_core.converter import converter  # noqa: E402
 from safecomm_core.reports.model import Report  # noqa: E402
 
@@ -187,7 +188,14 @@ def _read_seals(path: Path) -> list[Seal]:
     "the self-assessment or the watchlist is as of, YYYY-MM-DD or a month's last day "
     "(default: the cut's day).",
 )
-@click.option("--scope", default="*", show_default=True, help="The report's community, or *.")
+@click.option(
+    "--scope",
+    default="*",
+    show_default=True,
+    help="The report's community, or *; with a city, a subdistrict or * (the city).",
+)
+@CITY_OPTION
+@STORES_OPTION
 @click.option(
     "--no-checkpoints",
     is_flag=True,
@@ -213,9 +221,14 @@ def replay(
     no_checkpoints: bool,
     checkpoint_budget: int,
     store_url: str,
+    city_file: Path | None,
+    stores: str | None,
 ) -> None:
     """A record (--aggregate) or a report (--report) as known at a time, or as of a time,
     printed as JSON.
+
+    With --city FILE or --stores URL,URL the monthly report of a city: each subdistrict's
+    log replayed and rolled up as the live city report is.
 
     A date means the end of that day in the subdistrict (Asia/Shanghai). A report replayed
     as known at T is the report the live system produced at T; as of T it includes late
@@ -235,6 +248,15 @@ def replay(
     else:
         assert as_of is not None
         cut = Cut.as_of(parse_moment(as_of, field="as_of"))
+    kept = {"checkpoints": not no_checkpoints, "checkpoint_budget": checkpoint_budget * 2**20}
+    town = city_of(city_file, stores)
+    if town is not None:
+        if report_name != "monthly":
+            raise InvalidCommand([FieldError("report", "a city replays the monthly report")])
+        replayed = replay_city(town, cut, period, scope, **kept)  # type: ignore[arg-type]
+        data = {**converter.unstructure(replayed), "cut": cut.to_dict()}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
     with open_store(store_url) as service:
         if aggregate is not None:
             data = replay_record(service, aggregate, cut, kind=kind).to_dict()
@@ -246,8 +268,7 @@ def replay(
                 report_name,
                 period,
                 scope,
-                checkpoints=not no_checkpoints,
-                checkpoint_budget=checkpoint_budget * 2**20,
+                **kept,  # type: ignore[arg-type]
             )
             data = {**converter.unstructure(report), "cut": cut.to_dict()}
             if not no_checkpoints and cut.basis is CutBasis.KNOWN_AT:

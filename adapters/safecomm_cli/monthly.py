@@ -2,9 +2,11 @@
 
 ``monthly`` writes the monthly public-order report (:mod:`safecomm_core.reports.monthly`):
 the subdistrict with every community beside it, or one community with ``--community``;
-``--period`` defaults to the latest month with events. ``explain`` lists the stored events
-behind any figure of a report (a monthly indicator, a self-assessment figure, a watchlist
-list's count), to open with ``safecomm history``.
+``--period`` defaults to the latest month with events. With ``--city FILE`` or ``--stores
+URL,URL`` it writes the city's report instead, every subdistrict's store read in turn
+(:mod:`safecomm_core.reports.city`), or one subdistrict's with ``--subdistrict``.
+``explain`` lists the stored events behind any figure of a report (a monthly indicator, a
+self-assessment figure, a watchlist list's count), to open with ``safecomm history``.
 
 Both catch every projection up first. Exit statuses: 0 when done; 2 for bad input (a
 period, an unknown indicator, a format); the others as every command.
@@ -19,11 +21,14 @@ from typing import Any
 
 import click
 
+from safecomm_cli.city import CITY_OPTION, STORES_OPTION, city_of
 from safecomm_cli.report import (
     caught_up,
     check_day,
     check_period,
+    emit,
     friendly,
+    output_format,
     produce,
     report,
     report_options,
@@ -34,6 +39,7 @@ from safecomm_core.converter import converter
 from safecomm_core.dates import SUBDISTRICT_TZ
 from safecomm_core.projections import Projector
 from safecomm_core.reports import monthly_report
+from safecomm_core.reports.city import city_report, explain_city
 from safecomm_core.reports.counting import EventRef
 from safecomm_core.reports.model import Report
 from safecomm_core.reports.provenance import EXPLAINED, explain, report_of
@@ -45,6 +51,9 @@ __all__ = ["explain_command", "monthly_command"]
 
 @report.command("monthly")
 @report_options
+@CITY_OPTION
+@STORES_OPTION
+@click.option("--subdistrict", metavar="ID", help="With --city or --stores: one subdistrict.")
 @friendly
 def monthly_command(
     period: str | None,
@@ -53,25 +62,44 @@ def monthly_command(
     lang: str,
     out: Path | None,
     store_url: str,
+    city_file: Path | None,
+    stores: str | None,
+    subdistrict: str | None,
 ) -> None:
-    """The monthly public-order report: indicators, tables and trends (JSON by default)."""
+    """The monthly public-order report: indicators, tables and trends (JSON by default).
 
-    def build(_service: Safecomm, projector: Projector) -> Report:
-        return monthly_report(projector, period, community or "*")
+    With --city FILE or --stores URL,URL: the city's report, each subdistrict's figures
+    summed (numerators and denominators, never rates averaged) beside its own.
+    """
+    town = city_of(city_file, stores)
+    if town is None:
+        if subdistrict is not None:
+            raise click.UsageError("--subdistrict needs --city or --stores")
 
-    produce(store_url, build, fmt, lang, out)
+        def build(_service: Safecomm, projector: Projector) -> Report:
+            return monthly_report(projector, period, community or "*")
+
+        produce(store_url, build, fmt, lang, out)
+        return
+    if community is not None:
+        raise click.UsageError("a city's report is by subdistrict: use --subdistrict")
+    output_format(fmt, out)  # refuse a bad --out before the work
+    emit(city_report(town, period, subdistrict or "*"), fmt, lang, out)
 
 
 def _shown(event: EventRef) -> str:
     when = event.occurred_at.astimezone(SUBDISTRICT_TZ).isoformat()
+    where = f"{event.subdistrict} " if event.subdistrict else ""
     return (
-        f"  {event.kind} {event.ref} v{event.version} {event.event}  occurred {when}"
+        f"  {where}{event.kind} {event.ref} v{event.version} {event.event}  occurred {when}"
         f"  (notification {event.notification_id})"
     )
 
 
 def _data(event: EventRef) -> dict[str, Any]:
+    where = {"subdistrict": event.subdistrict} if event.subdistrict else {}
     return {
+        **where,
         "kind": event.kind,
         "ref": event.ref,
         "version": event.version,
@@ -97,9 +125,16 @@ def _data(event: EventRef) -> dict[str, Any]:
     callback=check_day,
     help="The day of a self-assessment figure or a watchlist list.",
 )
-@click.option("--scope", default="*", show_default=True, help="A community, or * (subdistrict).")
+@click.option(
+    "--scope",
+    default="*",
+    show_default=True,
+    help="A community, or * (subdistrict); with a city, a subdistrict or * (the city).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
 @store_option
+@CITY_OPTION
+@STORES_OPTION
 @friendly
 def explain_command(
     indicator: str,
@@ -108,6 +143,8 @@ def explain_command(
     scope: str,
     as_json: bool,
     store_url: str,
+    city_file: Path | None,
+    stores: str | None,
 ) -> None:
     """The events behind a figure: its numerator's and its denominator's.
 
@@ -115,6 +152,9 @@ def explain_command(
     --period), a self-assessment figure (action_on_time_rate, ...) or a watchlist list
     (settlement_overdue, ...; its count, row by row), as of --as-of or the end of
     --period. Open any listed record with: safecomm history REF --kind KIND.
+
+    With --city or --stores, a monthly figure of the city (or of one subdistrict, --scope):
+    each event is listed with the subdistrict whose store holds it.
     """
     monthly = report_of(indicator) == "monthly"
     if (period is None) == (as_of is None) or (monthly and as_of is not None):
@@ -122,8 +162,14 @@ def explain_command(
         raise click.UsageError(f"{indicator} is explained for {wanted} (one of them)")
     when = period if as_of is None else as_of.isoformat()
     assert when is not None
-    with caught_up(store_url) as (_service, projector):
-        found = explain(projector, indicator, when, scope)
+    town = city_of(city_file, stores)
+    if town is not None:
+        if not monthly:
+            raise click.UsageError("a city explains monthly figures only")
+        found = explain_city(town, indicator, when, scope)
+    else:
+        with caught_up(store_url) as (_service, projector):
+            found = explain(projector, indicator, when, scope)
     figure = found.figure
     zh, en, unit = _names(figure.id)
     if as_json:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TypeVar
 
 from safecomm_core.audit.checkpoints import (
     BUDGET,
@@ -55,7 +56,19 @@ from safecomm_core.projections.runner import anchor_at
 from safecomm_core.reports.model import Report
 from safecomm_core.service import Safecomm
 
-__all__ = ["REPORTS", "checkpoint_size", "replay_monthly", "replay_named_report"]
+if TYPE_CHECKING:
+    from safecomm_core.city import City, Subdistrict
+
+__all__ = [
+    "REPORTS",
+    "checkpoint_size",
+    "replay_city",
+    "replay_monthly",
+    "replay_named_report",
+    "replay_views",
+]
+
+T = TypeVar("T")
 
 #: Reports that can be replayed by name (``safecomm audit replay --report NAME``).
 REPORTS = ("monthly", "self-assessment", "watchlist")
@@ -112,26 +125,90 @@ def replay_named_report(
     bytes: :mod:`~safecomm_core.audit.checkpoints`), with the live system's code.
     """
     projections, report = _report(name, cut, period, scope, generated_at)
+    return replay_views(
+        service,
+        cut,
+        name,
+        projections,
+        report,
+        checkpoints=checkpoints,
+        checkpoint_every=checkpoint_every,
+        checkpoint_budget=checkpoint_budget,
+    )
+
+
+def replay_views(
+    service: Safecomm,
+    cut: Cut,
+    name: str,
+    projections: Sequence[Projection],
+    build: Callable[[Projector], T],
+    *,
+    checkpoints: bool = True,
+    checkpoint_every: int = EVERY,
+    checkpoint_budget: int = BUDGET,
+) -> T:
+    """``build`` on the views of ``projections`` folded over exactly the events of ``cut``,
+    with the checkpoints of report ``name`` (see :func:`replay_named_report`)."""
     if cut.basis is CutBasis.KNOWN_AT:
         kept = _checkpoints(service, name, projections, checkpoint_budget) if checkpoints else None
         try:
-            return _known_at(service, cut.moment, projections, kept, checkpoint_every, report)
+            return _known_at(service, cut.moment, projections, kept, checkpoint_every, build)
         finally:
             if kept is not None:
                 kept.views.close()
 
-    def build(events: Iterator[ReplayedEvent]) -> Report:
+    def folded(events: Iterator[ReplayedEvent]) -> T:
         views = ReplayViews()
         try:
             with Projector(service.log.holding(r.event for r in events), views) as projector:
-                return report(projector)
+                return build(projector)
         finally:
             views.close()
 
     # Only what the report's projections read is decoded and copied (the store filters by
     # topic): receipts, half of every log, and other reports' events would be skipped there.
     topics = sorted({topic for projection in projections for topic in projection.topics})
-    return replay_report(service, cut, build, topics=topics)
+    return replay_report(service, cut, folded, topics=topics)
+
+
+def replay_city(
+    city: City,
+    cut: Cut,
+    period: str | None = None,
+    scope: str = "*",
+    *,
+    generated_at: datetime | None = None,
+    checkpoints: bool = True,
+    checkpoint_budget: int = BUDGET,
+) -> Report:
+    """The city's monthly report (:func:`~safecomm_core.reports.city.city_report`) from
+    exactly the events of ``cut`` in each subdistrict's log, rolled up the same way.
+
+    Each subdistrict is replayed as :func:`replay_monthly` replays it, from and leaving the
+    checkpoints of its own monthly report (unless ``checkpoints`` is False).
+    """
+    from safecomm_core.reports.city import opened, rollup
+    from safecomm_core.reports.register import PROJECTIONS
+
+    def replayed(sub: Subdistrict, build: Callable[[Projector], T]) -> T:
+        def folded(projector: Projector) -> T:
+            for projection in PROJECTIONS:
+                projector.catch_up(projection)
+            return build(projector)
+
+        with opened(sub) as service:
+            return replay_views(
+                service,
+                cut,
+                "monthly",
+                PROJECTIONS,
+                folded,
+                checkpoints=checkpoints,
+                checkpoint_budget=checkpoint_budget,
+            )
+
+    return rollup(city, replayed, period, scope, generated_at=generated_at)
 
 
 def _report(
@@ -192,8 +269,8 @@ def _known_at(
     projections: Sequence[Projection],
     kept: Checkpoints | None,
     every: int,
-    report: Callable[[Projector], Report],
-) -> Report:
+    report: Callable[[Projector], T],
+) -> T:
     """``report`` of the views folded over the log's prefix recorded by ``moment``.
 
     The fold starts from the latest of ``kept`` good for ``moment`` and saves one at every

@@ -51,6 +51,8 @@ class EventRef:
     version: int
     topic: str  # the stored name: "safecomm/Dispute/AgreementReached"
     occurred_at: datetime
+    #: In a city's report, the subdistrict whose store holds it ("": the report's own store).
+    subdistrict: str = ""
 
     @property
     def event(self) -> str:

@@ -290,6 +290,10 @@ def _median(values: Sequence[float]) -> float | None:
 class _Sections:
     """The report's tables for one month and scope."""
 
+    def disclose(self, rows: Sequence[Cells], counts: Sequence[int]) -> tuple[Cells, ...]:
+        """Breakdowns of people's cases, suppressed (a city's roll-up suppresses its sums)."""
+        return suppress(rows, counts)
+
     def __init__(
         self,
         reg: Register,
@@ -371,7 +375,7 @@ class _Sections:
             zh=zh,
             en=en,
             columns=columns(first, *self._DISPUTE_COLUMNS),
-            rows=suppress([r for r in rows if any(r[1:])], counts),
+            rows=self.disclose([r for r in rows if any(r[1:])], counts),
         )
 
     def disputes_by_kind(self) -> Section:
@@ -540,7 +544,7 @@ class _Sections:
                 ("services_offered", "提供服务", "Services offered"),
                 ("proactive", "主动服务", "Offered proactively"),
             ),
-            rows=suppress(rows, range(1, 12)),
+            rows=self.disclose(rows, range(1, 12)),
         )
 
     # -- publicity --------------------------------------------------------------------------
