@@ -110,6 +110,10 @@ def by_scope(report: Report) -> dict[tuple[str, str], tuple[Any, ...]]:
     }
 
 
+def series_of(report: Report, scope: str) -> dict[str, tuple[tuple[str, float | None], ...]]:
+    return {s.indicator: s.points for s in report.series if s.scope == scope}
+
+
 def test_city_figures_are_the_union_and_each_subdistrict_its_own(city: tuple[City, str]) -> None:
     town, union = city
     report = city_report(town, "2014-03")
@@ -118,6 +122,9 @@ def test_city_figures_are_the_union_and_each_subdistrict_its_own(city: tuple[Cit
         whole = by_scope(monthly_report(service, "2014-03", scope="*"))
     city_figures = {i: v for (i, s), v in got.items() if s == "*"}
     assert city_figures == {i: v for (i, s), v in whole.items() if s == "*"}
+    with open_store(union) as service:
+        assert series_of(report, "*") == series_of(monthly_report(service, "2014-03"), "*")
+    assert len(series_of(report, "*")["mediation_success_rate"]) >= 2  # months, not one
     # mediation success: 3 agreements (d-1, d-3, d-5) of 4 mediations ended in March in each
     assert got["mediation_success_rate", "*"][:3] == (6, 8, 0.75)
     for sub in town.subdistricts:
@@ -126,6 +133,9 @@ def test_city_figures_are_the_union_and_each_subdistrict_its_own(city: tuple[Cit
         assert {i: v for (i, s), v in got.items() if s == sub.id} == {
             i: v for (i, s), v in own.items() if s == "*"
         }
+        with open_store(sub.store) as service:
+            own_series = series_of(monthly_report(service, "2014-03"), "*")
+        assert series_of(report, sub.id) == own_series
     assert {s.scope for s in report.series} == {"*", "S01", "S02"}
     assert report.scope == "*"
     assert report.kind == "monthly"

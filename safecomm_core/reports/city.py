@@ -58,18 +58,16 @@ from safecomm_core.reports.model import Cell, Column, Figure, Report, Section, S
 from safecomm_core.reports.monthly import (
     MAX_SERIES_MONTHS,
     SERIES_INDICATORS,
-    _first_month,
     _median,
     _notes,
     _report,
     _Sections,
     applies,
     figure_for,
-    latest_month,
 )
 from safecomm_core.reports.provenance import Explanation, _month, report_of
-from safecomm_core.reports.reading import caught_up, dead_letters
-from safecomm_core.reports.register import PROJECTIONS, Register, load
+from safecomm_core.reports.reading import caught_up, dead_letters, read_views
+from safecomm_core.reports.register import PROJECTIONS, Extent, Register, load, read_register
 from safecomm_core.service import Safecomm
 
 __all__ = ["Part", "Views", "city_report", "explain_city", "live_views", "rollup"]
@@ -183,25 +181,31 @@ def part_of(
     """What the city keeps of ``sub``'s report for ``month`` (default: its latest), series
     from ``start`` (default: its own first month, at most
     :data:`~safecomm_core.reports.monthly.MAX_SERIES_MONTHS` back)."""
-    reg = load(projector)
-    latest = latest_month(reg)
-    month = month or latest or Month.of(datetime.now(UTC))
-    first = _first_month(reg)
-    start = start or max(first or month, month.shift(1 - MAX_SERIES_MONTHS))
+    # As the monthly report reads: each month cut to its rows, in one read transaction.
+    with read_views(projector, PROJECTIONS) as read:
+        extent = Extent.read(read)
+        latest = extent.latest_month
+        month = month or latest or Month.of(datetime.now(UTC))
+        first = extent.first_month
+        start = start or max(first or month, month.shift(1 - MAX_SERIES_MONTHS))
+        series: dict[tuple[str, str], Tally] = {}
+        for m in month.since(start):
+            if m != month:
+                cut = read_register(read, m, extent)
+                found = {i: DEFINITIONS[i].compute(cut, m) for i in SERIES_INDICATORS}
+                for i in SERIES_INDICATORS:
+                    series[i, str(m)] = _reduced(DEFINITIONS[i].kind, found[i].scoped("*"), sub.id)
+        reg = read_register(read, month, extent)
     tag = _Tagger(sub.id)
     now = {i: d.compute(reg, month) for i, d in DEFINITIONS.items()}
     labels = {
         i: (d.version_label(reg, month, "*"), d.reading_label(reg, month, "*"))
         for i, d in DEFINITIONS.items()
     }
-    series: dict[tuple[str, str], Tally] = {}
-    for m in start.since(month):
-        found = (
-            now if m == month else {i: DEFINITIONS[i].compute(reg, m) for i in SERIES_INDICATORS}
-        )
+    if start <= month:
         for i in SERIES_INDICATORS:
-            series[i, str(m)] = _reduced(DEFINITIONS[i].kind, found[i].scoped("*"), sub.id)
-    communities = reg.communities()
+            series[i, str(month)] = _reduced(DEFINITIONS[i].kind, now[i].scoped("*"), sub.id)
+    communities = list(extent.communities)
     targeted = {(t["indicator"], t["community"]) for t in reg.targets}
     figures = [
         figure_for(DEFINITIONS[i], now[i], month, c, reg)
@@ -446,7 +450,7 @@ class _Rollup:
                     yield _figure(i, p.tallies[i], self.month, p.sub.id, {p.sub.id: p.labels[i]})
 
     def series(self) -> Iterator[Series]:
-        months = [str(m) for m in self.start.since(self.month)]
+        months = [str(m) for m in self.month.since(self.start)]
         for i in SERIES_INDICATORS:
             if i not in self.indicators():
                 continue
@@ -586,7 +590,7 @@ def explain_city(
 
     def tally_of(sub: Subdistrict) -> Callable[[Projector], Tally]:
         def build(projector: Projector) -> Tally:
-            reg = load(projector)
+            reg = load(projector, month)
             labels[sub.id] = (
                 definition.version_label(reg, month, "*"),
                 definition.reading_label(reg, month, "*"),
