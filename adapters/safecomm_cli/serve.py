@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from safecomm_cli.main import friendly, store_option
-from safecomm_core.access import ALL_COMMUNITIES, Principal
+from safecomm_core.access import ALL_COMMUNITIES, ALL_SUBDISTRICTS, Principal
 from safecomm_core.values import Role
 
 __all__ = ["serve", "token"]
@@ -196,6 +196,14 @@ def keygen(out: Path) -> None:
     help="A community served (repeatable); * for the whole subdistrict.",
 )
 @click.option("--unit", help="The grid unit of a unit's duty officer.")
+@click.option(
+    "--subdistrict",
+    "subdistricts",
+    multiple=True,
+    metavar="S",
+    help="A subdistrict of a city served (repeatable; `serve --city`); * for the whole city. "
+    "A token without one is for a server of one store.",
+)
 @click.option("--ttl", default="8h", show_default=True, callback=_ttl, help="Valid for (s/m/h/d).")
 @click.option("--key", "key_file", required=True, type=_FILE, help="The HS256 key file.")
 @friendly
@@ -204,6 +212,7 @@ def issue(
     role: str,
     communities: tuple[str, ...],
     unit: str | None,
+    subdistricts: tuple[str, ...],
     ttl: timedelta,
     key_file: Path,
 ) -> None:
@@ -213,5 +222,6 @@ def issue(
 
     # The converter (tuple) leaves mypy's attrs plugin a type variable it cannot solve.
     served: Any = ALL_COMMUNITIES if "*" in communities else communities
-    principal = Principal(sub, Role(role), served, grid_unit=unit)
+    named = (ALL_SUBDISTRICTS if "*" in subdistricts else subdistricts) or None
+    principal = Principal(sub, Role(role), served, grid_unit=unit, subdistricts=named)
     click.echo(issue_token(principal, read_key(key_file), ttl))

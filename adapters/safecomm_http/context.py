@@ -28,6 +28,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from safecomm_tokens import InvalidToken, TokenVerifier
 
 from safecomm_core.access import Principal
+from safecomm_core.errors import Forbidden
 from safecomm_http.backend import Backend
 from safecomm_http.problems import TooManyRequests, status_of
 
@@ -124,7 +125,7 @@ class BearerAuth(AbstractAuthenticationMiddleware):
             cookie = connection.cookies.get(SESSION_COOKIE, "")
             try:
                 who = server(connection).verifier.principal(cookie) if cookie else None
-            except InvalidToken:
+            except (InvalidToken, Forbidden):
                 who = None  # an expired session: the page asks to sign in again
             return AuthenticationResult(user=who, auth=None)
         scheme, _, token = connection.headers.get("authorization", "").partition(" ")
