@@ -18,11 +18,11 @@ have, is not found. The staff's pages are not served (docs/pages.md).
 
 from __future__ import annotations
 
-import asyncio
 import copy
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal, TypeVar
 
+import anyio.to_thread
 import attrs
 from litestar import Litestar, Request, Response, get, route
 from litestar.datastructures import State
@@ -37,7 +37,7 @@ from safecomm_reports.render import render
 from safecomm_tokens import TokenVerifier
 
 from safecomm_core.access import CITY, POLICY, Principal, Read
-from safecomm_core.city import City
+from safecomm_core.city import City, Subdistrict
 from safecomm_core.errors import (
     FieldError,
     Forbidden,
@@ -47,8 +47,7 @@ from safecomm_core.errors import (
     StoreError,
 )
 from safecomm_core.projections import Projector
-from safecomm_core.reports import Report, monthly_report
-from safecomm_core.reports.city import roll_up
+from safecomm_core.reports.city import rollup
 from safecomm_http.app import create_app
 from safecomm_http.backend import Backend
 from safecomm_http.context import (
@@ -67,6 +66,8 @@ from safecomm_http.report_routes import MEDIA_TYPES
 from safecomm_http.reporting import check_period
 
 __all__ = ["PREFIX", "CityApp", "city_scope_for", "create_city_app", "open_backends"]
+
+T = TypeVar("T")
 
 #: Where each subdistrict's routes live: ``/subdistricts/{id}`` before its own paths.
 PREFIX = "/subdistricts"
@@ -123,27 +124,15 @@ async def city_monthly(
     chosen = city_scope_for(principal(request), of)
     state = city_server(request)
     check_period(period)
-    ids = (
-        [s.id for s in state.city.subdistricts]
-        if chosen == CITY
-        else [state.city.subdistrict(chosen).id]
-    )
-    reports = await _monthly(state, ids, period)
-    latest = max(r.period for r in reports.values())
-    if period is None and any(r.period != latest for r in reports.values()):
-        reports = await _monthly(state, ids, latest)
-    body = render(roll_up(state.city, reports, chosen), format, lang)
+    if chosen != CITY:
+        state.city.subdistrict(chosen)
+
+    def views(sub: Subdistrict, build: Callable[[Projector], T]) -> T:
+        return state.servers[sub.id].backend.views(build)
+
+    report = await anyio.to_thread.run_sync(lambda: rollup(state.city, views, period, chosen))
+    body = render(report, format, lang)
     return Response(body, media_type=MEDIA_TYPES[format], headers={"Cache-Control": "no-store"})
-
-
-async def _monthly(state: CityServer, ids: list[str], period: str | None) -> dict[str, Report]:
-    """Each subdistrict's monthly report, from its own server's caught-up views."""
-
-    def build(_service: Any, projector: Projector) -> Report:
-        return monthly_report(projector, period)
-
-    found = await asyncio.gather(*(state.servers[i].backend.report(build) for i in ids))
-    return dict(zip(ids, found, strict=True))
 
 
 @attrs.frozen
