@@ -5,6 +5,8 @@ the server's start-up errors."""
 
 from __future__ import annotations
 
+import json
+import logging
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,7 @@ from safecomm_cli.main import main
 from safecomm_http import TokenVerifier
 from safecomm_http.city import create_city_app, open_backends
 
+from safecomm_core import open_store
 from safecomm_core.access import ALL_COMMUNITIES, ALL_SUBDISTRICTS, Principal
 from safecomm_core.city import City, Subdistrict
 from safecomm_core.values import Role
@@ -48,6 +51,8 @@ def city(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[City]:
         else f"{PG_URL}?name={name}"
         for s, name in names.items()
     }
+    for url in stores.values():
+        open_store(url).close()  # a city's server opens existing stores only
     yield City("Test city", tuple(Subdistrict(s, f"subdistrict {s}", u) for s, u in stores.items()))
     if request.param == "postgres":
         for name in names.values():
@@ -108,9 +113,10 @@ def test_each_subdistrict_s_principal_reaches_its_own_subdistrict_only(
 
 
 def test_a_command_lands_only_in_its_subdistrict_s_store_as_the_principal(
-    live: tuple[httpx.Client, dict[str, Any]],
+    live: tuple[httpx.Client, dict[str, Any]], caplog: pytest.LogCaptureFixture
 ) -> None:
     client, backends = live
+    caplog.set_level(logging.INFO, logger="safecomm.http")
     before = heads(backends)
     posted = client.post(
         in_("S02", "/v1/commands"), json=report(CITY_OFFICE), headers=auth(CITY_OFFICE)
@@ -129,6 +135,12 @@ def test_a_command_lands_only_in_its_subdistrict_s_store_as_the_principal(
         refused = client.post(in_("S02", "/v1/commands"), json=bad, headers=auth(CITY_OFFICE))
         assert refused.status_code in (400, 403), refused.text
     assert heads(backends) == after
+    # One log line per request, its route under the subdistrict's prefix.
+    logged = [json.loads(r.getMessage()) for r in caplog.records if r.name == "safecomm.http"]
+    assert {(line["route"], line["status"]) for line in logged} >= {
+        ("/subdistricts/S02/v1/commands", 201),
+        ("/subdistricts/S02/v1/records/{kind:str}/{ref:str}/history", 200),
+    }
 
 
 def test_the_roll_up_is_read_as_the_policy_decides(
@@ -233,6 +245,11 @@ def test_a_city_file_with_a_bad_store_is_a_clear_start_up_error(tmp_path: Path) 
         )
 
     good = f"sqlite:///{tmp_path / 'good.db'}"
+    open_store(good).close()
+    mistyped = serve([good, f"sqlite:///{tmp_path / 'goood.db'}"])
+    assert mistyped.exit_code != 0, mistyped.output
+    assert "subdistrict S02 (s2): no store at" in mistyped.output
+    assert not (tmp_path / "goood.db").exists()
     unreachable = serve([good, "postgresql://postgres@127.0.0.1:1/nowhere?name=s02"])
     assert unreachable.exit_code not in (0, 70), unreachable.output
     assert "subdistrict S02 (s2)" in unreachable.output

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import anyio.to_thread
@@ -48,6 +49,7 @@ from safecomm_core.errors import (
 )
 from safecomm_core.projections import Projector
 from safecomm_core.reports.city import rollup
+from safecomm_core.store import parse_store_url
 from safecomm_http.app import create_app
 from safecomm_http.backend import Backend
 from safecomm_http.context import (
@@ -193,24 +195,35 @@ class CityApp:
 
 
 def open_backends(city: City) -> dict[str, Backend]:
-    """Each subdistrict's store, opened; any that fails closes the ones opened and is
-    reported with its subdistrict (:class:`~safecomm_core.errors.StoreError`)."""
+    """Each subdistrict's store, opened. A store that cannot be opened, or a SQLite file
+    that does not exist (a mistyped path would otherwise start an empty store), is a
+    :class:`~safecomm_core.errors.StoreError` naming the subdistrict; the stores opened
+    before it are closed."""
     opened: dict[str, Backend] = {}
     try:
         for n, sub in enumerate(city.subdistricts):
-            try:
-                opened[sub.id] = Backend.open(sub.store)
-            except SafecommError as exc:
-                raise StoreError(
-                    f"subdistrict {sub.id} ({sub.name}): {exc.message}",
-                    field=f"subdistrict[{n}].store",
-                    rule=exc.rule,
-                ) from None
+            opened[sub.id] = _open(n, sub)
     except BaseException:
         for backend in opened.values():
             backend.close()
         raise
     return opened
+
+
+def _open(n: int, sub: Subdistrict) -> Backend:
+    where = f"subdistrict {sub.id} ({sub.name})"
+    try:
+        config = parse_store_url(sub.store)
+        path = config.env.get("SQLITE_DBNAME")
+        if path is not None and not Path(path).is_file():
+            raise StoreError(
+                f"no store at {config.display!r}", rule="an existing store (safecomm demo, import)"
+            )
+        return Backend.open(sub.store)
+    except SafecommError as exc:
+        raise StoreError(
+            f"{where}: {exc.message}", field=f"subdistrict[{n}].store", rule=exc.rule
+        ) from None
 
 
 def create_city_app(
