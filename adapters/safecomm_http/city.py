@@ -201,7 +201,7 @@ def open_backends(city: City) -> dict[str, Backend]:
     before it are closed."""
     opened: dict[str, Backend] = {}
     try:
-        for n, sub in enumerate(city.subdistricts):
+        for n, sub in enumerate(city.subdistricts, start=1):
             opened[sub.id] = _open(n, sub)
     except BaseException:
         for backend in opened.values():
