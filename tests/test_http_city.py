@@ -176,7 +176,8 @@ def test_the_roll_up_is_read_as_the_policy_decides(
         (S01_OFFICE, "&scope=S02", 403, "scope"),
         (S01_MEDIATOR_C1, "", 403, "scope"),  # a city's figures are of whole subdistricts
         (EVALUATOR, "", 400, "scope"),  # serves two: names one
-        (CITY_OFFICE, "&scope=S99", 404, "subdistrict"),
+        (CITY_OFFICE, "&scope=S99", 400, "scope"),  # the city's subdistricts are no secret to it
+        (S01_OFFICE, "&scope=S99", 403, "scope"),  # nor disclosed to another
         (Principal("u", Role.UNIT, ["*"], grid_unit="U1", subdistricts=["*"]), "", 403, ""),
     ):
         refused = client.get(path + query, headers=auth(who))

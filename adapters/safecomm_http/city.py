@@ -126,8 +126,12 @@ async def city_monthly(
     chosen = city_scope_for(principal(request), of)
     state = city_server(request)
     check_period(period)
-    if chosen != CITY:
-        state.city.subdistrict(chosen)
+    ids = [s.id for s in state.city.subdistricts]
+    if chosen not in (CITY, *ids):
+        choices = ", ".join(ids)
+        raise InvalidCommand(
+            [FieldError("scope", f"must be * or a subdistrict of the city: {choices}")]
+        )
 
     def views(sub: Subdistrict, build: Callable[[Projector], T]) -> T:
         return state.servers[sub.id].backend.views(build)
