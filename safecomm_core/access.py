@@ -18,6 +18,13 @@ Reads are cut the same way: a record of another community is *not found* (its ex
 not disclosed), and personal data is opened only for the roles that need it, each opening
 recorded (see :class:`~safecomm_core.domain.access.PersonalDataOpened`).
 
+A city serves each of its subdistricts from that subdistrict's own store; a principal of a
+city names the **subdistricts** it serves (:data:`ALL_SUBDISTRICTS`: the whole city), and
+its communities are those of each of them. Another subdistrict is *not found*, as another
+community is. A principal that names no subdistrict is one subdistrict's own (a server of
+one store); a server of one store, which knows no subdistrict, serves no principal held to
+named subdistricts.
+
 Roles are the actors' roles recorded on every event (:class:`~safecomm_core.values.Role`):
 the office is ``staff``, a grid unit's duty officer ``unit``, an integrating service or
 the alert dispatcher ``system``.
@@ -40,6 +47,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALL_COMMUNITIES",
+    "ALL_SUBDISTRICTS",
+    "CITY",
     "POLICY",
     "Grant",
     "Policy",
@@ -51,6 +60,14 @@ __all__ = [
 
 #: The communities of a principal who serves the whole subdistrict.
 ALL_COMMUNITIES: tuple[str, ...] = (SUBDISTRICT,)
+#: The scope of a city's own figures, and a principal's subdistricts when it serves them all.
+CITY = "*"
+#: The subdistricts of a principal who serves the whole city.
+ALL_SUBDISTRICTS: tuple[str, ...] = (CITY,)
+
+
+def _subdistricts(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
 
 
 @attrs.frozen
@@ -64,10 +81,19 @@ class Principal:
     communities: tuple[str, ...] = attrs.field(converter=tuple)
     #: The grid unit whose duty officer this is (role ``unit`` only).
     grid_unit: str | None = None
+    #: The subdistricts of a city the principal serves, :data:`ALL_SUBDISTRICTS` for all of
+    #: them; None when it names none (a principal of one subdistrict's own server).
+    subdistricts: tuple[str, ...] | None = attrs.field(default=None, converter=_subdistricts)
 
     def serves(self, community: str) -> bool:
         """Whether a record of ``community`` is within the principal's reach."""
         return SUBDISTRICT in self.communities or community in self.communities
+
+    def serves_subdistrict(self, subdistrict: str) -> bool:
+        """Whether the principal serves the city's subdistrict ``subdistrict`` (or, for
+        :data:`CITY`, every one of them)."""
+        found = self.subdistricts or ()
+        return CITY in found or subdistrict in found
 
 
 @attrs.frozen
@@ -158,6 +184,49 @@ class Policy:
             and principal.grid_unit is not None
             and principal.role in self.reads.get(Read.RECORDS, frozenset())
             and principal.grid_unit in addressed_to
+        )
+
+    def check_subdistrict(self, principal: Principal, subdistrict: str | None) -> None:
+        """Refuse unless ``principal`` may be served by the store of ``subdistrict`` at all
+        (None: a server of one store, which names no subdistrict).
+
+        Within the store, the principal's communities are held as everywhere. Raises
+        :class:`NotFound` for a subdistrict the principal does not serve (whether the city
+        has it is not disclosed); :class:`Forbidden` for a principal that names no
+        subdistrict on a city's server, or one held to named subdistricts on a server of
+        one store.
+        """
+        named = principal.subdistricts
+        if subdistrict is None:
+            if named is None or principal.serves_subdistrict(CITY):
+                return
+            raise Forbidden(
+                f"{principal.subject!r} serves subdistricts {', '.join(named)} of a city: "
+                "a server of one store names no subdistrict",
+                field="subdistricts",
+                rule="served by the city's server",
+            )
+        if named is None:
+            raise Forbidden(
+                f"{principal.subject!r} names no subdistrict: a city's server serves "
+                "principals of named subdistricts",
+                field="subdistricts",
+                rule="must name the principal's subdistricts",
+            )
+        if not principal.serves_subdistrict(subdistrict):
+            raise NotFound("subdistrict", subdistrict, "subdistrict")
+
+    def may_read_city(self, principal: Principal, scope: str) -> bool:
+        """Whether ``principal`` may read a city's figures of ``scope`` (a subdistrict's id,
+        or :data:`CITY` for the city's own and every subdistrict's).
+
+        A city's figures are of whole subdistricts: a principal of the reports' roles that
+        serves the whole of each subdistrict in ``scope``.
+        """
+        return (
+            principal.role in self.reads.get(Read.REPORTS, frozenset())
+            and principal.serves(SUBDISTRICT)
+            and principal.serves_subdistrict(scope)
         )
 
     def check_issue(self, principal: Principal, command_type: str) -> None:

@@ -22,6 +22,7 @@ from safecomm_reports.labels import value_label
 from safecomm_core import COMMANDS, Safecomm, open_store
 from safecomm_core.access import POLICY, Principal
 from safecomm_core.domain.dispute import Dispute, DisputeKind, DisputeStatus
+from safecomm_core.values import Role
 from tests.browsing import (
     ALERT,
     DISPUTE_C2,
@@ -84,6 +85,17 @@ def test_a_bad_token_does_not_sign_in(client: TestClient[Any]) -> None:
     answer = client.get("/signin", params={"token": "not-a-token"})
     assert answer.status_code == 401
     assert "令牌无效" in answer.text
+    assert client.get("/today", follow_redirects=False).status_code in (302, 303)
+
+
+def test_a_token_of_a_city_s_subdistrict_does_not_sign_in_to_a_server_of_one_store(
+    client: TestClient[Any],
+) -> None:
+    held = Principal("staff-017", Role.MEDIATOR, ["C1"], subdistricts=["S01"])
+    answer = client.get("/signin", params={"token": token(held)})
+    assert answer.status_code == 401
+    assert "safecomm_session" not in answer.headers.get("set-cookie", "")
+    client.cookies.set("safecomm_session", token(held))
     assert client.get("/today", follow_redirects=False).status_code in (302, 303)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from safecomm_cli.main import friendly, store_option
-from safecomm_core.access import ALL_COMMUNITIES, Principal
+from safecomm_core.access import ALL_COMMUNITIES, ALL_SUBDISTRICTS, Principal
 from safecomm_core.values import Role
 
 __all__ = ["serve", "token"]
@@ -62,6 +62,14 @@ def _ttl(_ctx: click.Context, _param: click.Parameter, value: str) -> timedelta:
 @click.option("--jwks", type=_FILE, help="Accept RS256/EdDSA tokens signed by a key of this JWKS.")
 @click.option("--seal-key", type=_FILE, help="Private key POST /v1/audit/seal signs with.")
 @click.option(
+    "--city",
+    "city_file",
+    type=_FILE,
+    help="Serve a city (a TOML file of its subdistricts and their stores, instead of --store): "
+    "each subdistrict's API under /subdistricts/ID, the roll-up at /v1/city/reports/monthly; "
+    "tokens name their subdistricts; no pages.",
+)
+@click.option(
     "--demo",
     is_flag=True,
     help="Serve the demo store for a look around: pages dated the demo's last day, a key "
@@ -83,6 +91,7 @@ def serve(
     auth_key: Path | None,
     jwks: Path | None,
     seal_key: Path | None,
+    city_file: Path | None,
     demo: bool,
     rate: float,
 ) -> None:
@@ -107,16 +116,35 @@ def serve(
         else TokenVerifier.from_jwks_file(jwks)  # type: ignore[arg-type]  # one is given
     )
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    app = create_app(
-        Backend.open(store_url),
-        verifier,
-        limits=RateLimits(rate=rate, burst=4 * rate),
-        seal_key=str(seal_key) if seal_key else None,
-        today=_demo_end() if demo else None,
-        sign_in_links=demo,
-    )
+    limits = RateLimits(rate=rate, burst=4 * rate)
+    if city_file is not None:
+        if demo:
+            raise click.UsageError("--demo serves one store: give --city or --demo, not both")
+        from safecomm_http.city import create_city_app, open_backends
+
+        from safecomm_core.city import City
+
+        city = City.from_file(city_file)
+        app: Any = create_city_app(
+            city,
+            open_backends(city),
+            verifier,
+            limits=limits,
+            seal_key=str(seal_key) if seal_key else None,
+        )
+        served = f"the city {city.name} ({len(city.subdistricts)} subdistricts)"
+    else:
+        app = create_app(
+            Backend.open(store_url),
+            verifier,
+            limits=limits,
+            seal_key=str(seal_key) if seal_key else None,
+            today=_demo_end() if demo else None,
+            sign_in_links=demo,
+        )
+        served = store_url
     click.echo(
-        f"serving {store_url} on http://{host}:{port} (OpenAPI: /schema/openapi.json)", err=True
+        f"serving {served} on http://{host}:{port} (OpenAPI: /schema/openapi.json)", err=True
     )
     if demo and auth_key is not None:
         _print_links(host, port, auth_key)
@@ -196,6 +224,14 @@ def keygen(out: Path) -> None:
     help="A community served (repeatable); * for the whole subdistrict.",
 )
 @click.option("--unit", help="The grid unit of a unit's duty officer.")
+@click.option(
+    "--subdistrict",
+    "subdistricts",
+    multiple=True,
+    metavar="S",
+    help="A subdistrict of a city served (repeatable; `serve --city`); * for the whole city. "
+    "A token without one is for a server of one store.",
+)
 @click.option("--ttl", default="8h", show_default=True, callback=_ttl, help="Valid for (s/m/h/d).")
 @click.option("--key", "key_file", required=True, type=_FILE, help="The HS256 key file.")
 @friendly
@@ -204,6 +240,7 @@ def issue(
     role: str,
     communities: tuple[str, ...],
     unit: str | None,
+    subdistricts: tuple[str, ...],
     ttl: timedelta,
     key_file: Path,
 ) -> None:
@@ -213,5 +250,6 @@ def issue(
 
     # The converter (tuple) leaves mypy's attrs plugin a type variable it cannot solve.
     served: Any = ALL_COMMUNITIES if "*" in communities else communities
-    principal = Principal(sub, Role(role), served, grid_unit=unit)
+    named = (ALL_SUBDISTRICTS if "*" in subdistricts else subdistricts) or None
+    principal = Principal(sub, Role(role), served, grid_unit=unit, subdistricts=named)
     click.echo(issue_token(principal, read_key(key_file), ttl))

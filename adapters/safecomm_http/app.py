@@ -67,6 +67,7 @@ def create_app(
     close_store: bool = True,
     today: date | None = None,
     sign_in_links: bool = False,
+    subdistrict: str | None = None,
 ) -> Litestar:
     """The HTTP service over ``backend``, accepting tokens ``verifier`` trusts.
 
@@ -77,24 +78,36 @@ def create_app(
     ``sign_in_links``: let ``/signin?token=`` sign in (``serve --demo``'s links); a token
     in an address stays in the browser's history, and a link from elsewhere would sign
     the browser in as whoever made it, so a real server takes pasted tokens only.
+    ``subdistrict``: the city's subdistrict whose store this is, served by a city's
+    application (:func:`safecomm_http.city.create_city_app`) under its prefix: the API
+    only, no pages, its requests logged and its store closed by the city's.
     """
-    state = Server(backend, verifier, limits or RateLimits(), seal_key, today, sign_in_links)
+    state = Server(
+        backend,
+        verifier,
+        limits or RateLimits(),
+        seal_key,
+        today,
+        sign_in_links,
+        subdistrict=subdistrict,
+    )
 
     def shutdown() -> None:
         backend.close(store=close_store)
 
+    pages = subdistrict is None
     app = Litestar(
-        route_handlers=[*ROUTES, page_router()],
-        template_config=template_config(),
-        csrf_config=csrf_config(verifier),
+        route_handlers=[*ROUTES, page_router()] if pages else list(ROUTES),
+        template_config=template_config() if pages else None,
+        csrf_config=csrf_config(verifier) if pages else None,
         middleware=[
-            RequestLog,
-            PageHeaders,
+            *((RequestLog, PageHeaders) if pages else ()),
             DefineMiddleware(BearerAuth, exclude=list(OPEN_PATHS)),
         ],
         before_request=rate_limit,
         exception_handlers={
             **handlers(),
+            # The same in every application: Litestar keeps each route's handlers once found.
             NotFoundException: unrouted,
             MethodNotAllowedException: unrouted,
         },
@@ -114,7 +127,7 @@ def create_app(
             use_handler_docstrings=True,
         ),
         state=State({"safecomm": state}),
-        on_shutdown=[shutdown],
+        on_shutdown=[shutdown] if pages else [],
         logging_config=None,
     )
     _refine_schema(app)

@@ -57,6 +57,12 @@ class Backend:
         """``func(service, projector)`` in the report thread, every projection caught up."""
         return await self.serial(lambda service: func(service, self._caught_up()))
 
+    def views(self, build: Callable[[Projector], T]) -> T:
+        """``build(projector)`` in the report thread, every projection caught up, waited
+        for: from a worker thread (a city's roll-up reads each subdistrict's), never from
+        the event loop."""
+        return self._thread().submit(lambda: build(self._caught_up())).result()
+
     async def serial(self, func: Callable[[Safecomm], T]) -> T:
         """``func(service)`` in the report thread: long reads and the audit's own writes
         (ledger, seals) run there one after another, never holding up commands."""

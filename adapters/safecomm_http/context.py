@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -27,7 +28,9 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from safecomm_tokens import InvalidToken, TokenVerifier
 
-from safecomm_core.access import Principal
+from safecomm_core.access import POLICY, Principal
+from safecomm_core.city import City
+from safecomm_core.errors import Forbidden
 from safecomm_http.backend import Backend
 from safecomm_http.problems import TooManyRequests, status_of
 
@@ -35,12 +38,14 @@ __all__ = [
     "API_PREFIX",
     "SESSION_COOKIE",
     "BearerAuth",
+    "CityServer",
     "RateLimits",
     "RequestLog",
     "Server",
     "principal",
     "rate_limit",
     "server",
+    "serves_pages",
 ]
 
 log = logging.getLogger("safecomm.http")
@@ -85,13 +90,47 @@ class Server:
     charts: OrderedDict[tuple[int, str, str], str] = attrs.field(factory=OrderedDict)
     #: The alert boards' live streams each principal holds open now, by subject.
     streams: dict[str, int] = attrs.field(factory=dict)
+    #: The subdistrict of a city whose store this is (its API under
+    #: ``/subdistricts/{id}``, no pages); None for a server of one store.
+    subdistrict: str | None = None
+
+
+@attrs.frozen
+class CityServer:
+    """A city's server: each subdistrict's :class:`Server`, and what they share."""
+
+    city: City
+    #: Each subdistrict's server, by id.
+    servers: Mapping[str, Server]
+    verifier: TokenVerifier
+    limits: RateLimits
+
+
+def _state(connection: ASGIConnection[Any, Any, Any, Any]) -> Server | CityServer:
+    # The application from the scope (what ``connection.app`` reads), not the attribute:
+    # the store's boundary allows no ``.app`` outside the event log (tests/test_boundary.py).
+    found: Server | CityServer = connection.scope["litestar_app"].state["safecomm"]
+    return found
+
+
+def serves_pages(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Whether ``connection`` asks for a page: on a server of one store, outside the API."""
+    state = _state(connection)
+    one_store = isinstance(state, Server) and state.subdistrict is None
+    return one_store and not connection.url.path.startswith(API_PREFIX)
 
 
 def server(connection: ASGIConnection[Any, Any, Any, Any]) -> Server:
-    """The server state of the app answering ``connection``."""
-    # The application from the scope (what ``connection.app`` reads), not the attribute:
-    # the store's boundary allows no ``.app`` outside the event log (tests/test_boundary.py).
-    found: Server = connection.scope["litestar_app"].state["safecomm"]
+    """The server state of the app answering ``connection`` (one store's)."""
+    found = _state(connection)
+    assert isinstance(found, Server), "a route of one store served by a city's application"
+    return found
+
+
+def city_server(connection: ASGIConnection[Any, Any, Any, Any]) -> CityServer:
+    """The city's server state of the app answering ``connection``."""
+    found = _state(connection)
+    assert isinstance(found, CityServer), "a city's route served by one store's application"
     return found
 
 
@@ -114,24 +153,28 @@ class BearerAuth(AbstractAuthenticationMiddleware):
 
     The API (``/v1/...``) takes the token from the ``Authorization`` header only; the
     pages take it from the session cookie, and let a request without one through with
-    no user (a page then asks the browser to sign in).
+    no user (a page then asks the browser to sign in). A city's server has no pages, and
+    the policy decides whether the principal may reach a subdistrict's store at all.
     """
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        if not connection.url.path.startswith(API_PREFIX):
+        state = _state(connection)
+        if serves_pages(connection):
             cookie = connection.cookies.get(SESSION_COOKIE, "")
             try:
-                who = server(connection).verifier.principal(cookie) if cookie else None
-            except InvalidToken:
+                who = state.verifier.principal(cookie) if cookie else None
+            except (InvalidToken, Forbidden):
                 who = None  # an expired session: the page asks to sign in again
             return AuthenticationResult(user=who, auth=None)
         scheme, _, token = connection.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken("the request carries no bearer token", field="authorization")
-        verifier = server(connection).verifier
-        return AuthenticationResult(user=verifier.principal(token.strip()), auth=token)
+        who = state.verifier.principal(token.strip())
+        if isinstance(state, Server):
+            POLICY.check_subdistrict(who, state.subdistrict)
+        return AuthenticationResult(user=who, auth=token)
 
 
 async def rate_limit(request: Request[Any, Any, Any]) -> None:
@@ -139,12 +182,13 @@ async def rate_limit(request: Request[Any, Any, Any]) -> None:
     user = request.scope.get("user")
     if not isinstance(user, Principal):
         return
-    wait = server(request).limits.take(user.subject)
+    limits = _state(request).limits
+    wait = limits.take(user.subject)
     if wait:
         raise TooManyRequests(
             f"too many requests; retry in {wait:.1f} s",
             retry_after=wait,
-            rule=f"at most {server(request).limits.rate:g} requests per second",
+            rule=f"at most {limits.rate:g} requests per second",
         )
 
 
@@ -181,6 +225,8 @@ class RequestLog:
             user = scope.get("user")
             handler = scope.get("route_handler")
             route = next(iter(sorted(handler.paths)), "") if handler is not None else ""
+            # A subdistrict's route in a city: under its prefix (safecomm_http.city).
+            route = scope.get("root_path", "") + route if route else route
             line = {
                 "request_id": request_id,
                 "method": scope.get("method", ""),

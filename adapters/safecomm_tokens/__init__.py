@@ -12,7 +12,9 @@ same principal wherever it is shown. Two ways to check a token's signature, one 
 
 A token's claims name the principal: ``sub`` (staff or service id), ``role`` (one of
 :class:`~safecomm_core.values.Role`), ``communities`` (a list; ``["*"]`` for the whole
-subdistrict) and, for a grid unit's duty officer, ``unit``. ``exp`` is required. Any
+subdistrict) and, for a grid unit's duty officer, ``unit``; on a city's server,
+``subdistricts`` (a list of the city's subdistrict ids; ``["*"]`` for the whole city; see
+docs/access.md). ``exp`` is required. Any
 token that is expired, signed with another key or algorithm (``alg: none`` included), or
 lacks a claim is refused with :class:`InvalidToken`.
 """
@@ -30,7 +32,7 @@ from typing import Any
 import attrs
 import jwt
 
-from safecomm_core.access import Principal
+from safecomm_core.access import POLICY, Principal
 from safecomm_core.errors import SafecommError
 from safecomm_core.values import Role
 
@@ -86,6 +88,8 @@ def claims_of(principal: Principal, ttl: timedelta, now: datetime | None = None)
     }
     if principal.grid_unit is not None:
         claims["unit"] = principal.grid_unit
+    if principal.subdistricts is not None:
+        claims["subdistricts"] = list(principal.subdistricts)
     return claims
 
 
@@ -98,6 +102,7 @@ def principal_of(claims: Mapping[str, Any]) -> Principal:
     """The principal a verified token's claims name; :class:`InvalidToken` if malformed."""
     communities = claims.get("communities")
     unit = claims.get("unit")
+    subdistricts = claims.get("subdistricts")
     try:
         role = Role(str(claims.get("role")))
     except ValueError:
@@ -111,7 +116,18 @@ def principal_of(claims: Mapping[str, Any]) -> Principal:
         or (unit is not None and not isinstance(unit, str))
     ):
         raise InvalidToken("the token's claims do not name a principal", field="claims")
-    return Principal(claims["sub"], role, tuple(communities), grid_unit=unit)
+    if subdistricts is not None and (
+        not isinstance(subdistricts, list)
+        or not subdistricts
+        or not all(isinstance(s, str) and s for s in subdistricts)
+    ):
+        raise InvalidToken(
+            "the token's subdistricts claim is not a list of subdistrict ids",
+            field="subdistricts",
+        )
+    return Principal(
+        claims["sub"], role, tuple(communities), grid_unit=unit, subdistricts=subdistricts
+    )
 
 
 @attrs.frozen
@@ -122,6 +138,9 @@ class TokenVerifier:
     secret: bytes | None = None
     #: The public keys by ``kid``, when the server reads a JWKS file.
     keys: Mapping[str, jwt.PyJWK] = attrs.field(factory=dict)
+    #: Whether the server serves a city: a token must then name its ``subdistricts``;
+    #: else (a server of one store) it must name none, or the whole city.
+    city: bool = False
 
     @classmethod
     def from_key_file(cls, path: Path) -> TokenVerifier:
@@ -142,7 +161,25 @@ class TokenVerifier:
 
     def principal(self, token: str) -> Principal:
         """The principal ``token`` names, once its signature and claims are checked."""
-        return principal_of(self.claims(token))
+        return self.admitted(self.claims(token))
+
+    def admitted(self, claims: Mapping[str, Any]) -> Principal:
+        """The principal verified ``claims`` name, if this server serves it.
+
+        On a city's server, a token without the ``subdistricts`` claim is refused
+        (:class:`InvalidToken`); on a server of one store, the policy refuses a principal
+        held to named subdistricts (:class:`~safecomm_core.errors.Forbidden`).
+        """
+        who = principal_of(claims)
+        if self.city and who.subdistricts is None:
+            raise InvalidToken(
+                "the token lacks the 'subdistricts' claim, which a city's server needs",
+                field="subdistricts",
+                rule="must name the principal's subdistricts",
+            )
+        if not self.city:
+            POLICY.check_subdistrict(who, None)
+        return who
 
     def claims(self, token: str) -> dict[str, Any]:
         """The claims of ``token``, once its signature and required claims are checked."""

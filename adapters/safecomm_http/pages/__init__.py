@@ -25,7 +25,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from safecomm_tokens import TokenVerifier
 
-from safecomm_http.context import API_PREFIX
+from safecomm_http.context import API_PREFIX, serves_pages
 from safecomm_http.pages import board, cases, reports, session
 from safecomm_http.pages.session import SignInNeeded, page
 from safecomm_http.pages.tables import segment
@@ -119,7 +119,7 @@ class PageHeaders:
 def unrouted(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """An address no route answers (404) or not with this method (405): a page, with
     the pages' headers, unless the API was asked (then a problem document)."""
-    if request.url.path.startswith(API_PREFIX):
+    if not serves_pages(request):
         return problem_response(exc)
     problem = problem_of(exc)
     answer = page(request, "error.html", code=problem.status, problem=problem)

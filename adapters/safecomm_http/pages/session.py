@@ -16,11 +16,11 @@ from litestar.datastructures import Cookie
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from safecomm_reports.labels import Lang, value_label
-from safecomm_tokens import InvalidToken, principal_of
+from safecomm_tokens import InvalidToken
 
 from safecomm_core.access import POLICY, Principal, Read
 from safecomm_core.dates import SUBDISTRICT_TZ
-from safecomm_core.errors import SafecommError
+from safecomm_core.errors import Forbidden, SafecommError
 from safecomm_http.context import SESSION_COOKIE, server
 from safecomm_http.pages.words import words
 
@@ -141,8 +141,8 @@ def _session(request: Request[Any, Any, Any], token: str) -> Template:
     verifier = server(request).verifier
     try:
         claims = verifier.claims(token)
-        who = principal_of(claims)
-    except InvalidToken:
+        who = verifier.admitted(claims)
+    except (InvalidToken, Forbidden):
         return _sign_in_page(request, 401, words(lang_of(request))["bad_token"])
     max_age = max(0, int(claims["exp"]) - int(datetime.now(UTC).timestamp()))
     request.scope["user"] = who
