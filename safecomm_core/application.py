@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from safecomm_core.errors import StoreError
 from safecomm_core.eventlog import open_event_store
 from safecomm_core.keystore import open_key_store
 from safecomm_core.masterkey import load_master_key
@@ -43,6 +44,10 @@ def open_store(url: str | None = None, *, keys: KeyStore | None = None) -> Safec
 
 #: Advisory lock held while a PostgreSQL store creates its tables and functions.
 _SCHEMA_LOCK = 0x5AFEC0
+#: How long an opening waits for another process's opening before it gives up, in
+#: seconds: an opening stuck behind a lock of its own (a transaction left open elsewhere)
+#: then fails with a clear error instead of holding up every store opening on the server.
+SCHEMA_LOCK_TIMEOUT_S = 120
 
 
 @contextlib.contextmanager
@@ -59,7 +64,16 @@ def _schema_lock(config: StoreConfig) -> Iterator[None]:
     import psycopg  # the 'postgres' extra; imported only when PostgreSQL is used
 
     with psycopg.connect(config.conninfo, autocommit=True, connect_timeout=10) as db:
-        db.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
+        db.execute(f"SET lock_timeout = '{int(SCHEMA_LOCK_TIMEOUT_S * 1000)}ms'")
+        try:
+            db.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
+        except psycopg.errors.LockNotAvailable:
+            raise StoreError(
+                f"cannot open store {config.display!r}: another process has been opening a "
+                f"store on the same server for over {SCHEMA_LOCK_TIMEOUT_S} s (it holds "
+                "safecomm's schema lock, pg_advisory_lock "
+                f"{_SCHEMA_LOCK}); see pg_stat_activity for what it waits on"
+            ) from None
         try:
             yield
         finally:

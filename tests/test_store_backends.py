@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+
 import attrs
+import psycopg
 import pytest
 
-from safecomm_core import CommandIdReused, RuleViolation, parse_command
+from safecomm_core import CommandIdReused, RuleViolation, application, parse_command
 from safecomm_core.domain.dispute import Dispute, DisputeStatus
+from safecomm_core.errors import StoreError
+from safecomm_core.keystore import MemoryKeyStore
 from tests.commanding import sample_commands
+from tests.conftest import PG_URL, drop_pg_tables
 
 
 def test_dispute_workflow_lands_and_replays(service_factory) -> None:
@@ -111,3 +117,20 @@ def test_each_writer_decides_on_what_the_other_stored(service_factory) -> None:
     with pytest.raises(RuleViolation, match="20 days"):  # within 30, as mine kept the rules
         mine.handle(parse_command(apply))
     assert len(mine.history("d-2014-0001", "dispute")) == 6
+
+
+@pytest.mark.postgres
+def test_an_opening_held_up_by_another_gives_up_with_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(application, "SCHEMA_LOCK_TIMEOUT_S", 0.5)
+    url = f"{PG_URL}?name=t{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as other:
+        # Another process stuck while opening a store: it holds the schema lock.
+        other.execute("SELECT pg_advisory_lock(%s)", (application._SCHEMA_LOCK,))
+        with pytest.raises(StoreError, match="another process has been opening a store"):
+            application.open_store(url, keys=MemoryKeyStore())
+    # Once it lets go, the store opens (and nothing was left half-made by the refusal).
+    with application.open_store(url, keys=MemoryKeyStore()) as service:
+        service.handle(parse_command(sample_commands()[0]))
+    drop_pg_tables(url.rsplit("=", 1)[1])
