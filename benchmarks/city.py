@@ -46,7 +46,9 @@ __all__ = ["SUBDISTRICTS", "city_rollup", "subdistrict_commands"]
 SUBDISTRICTS = 20
 SEED = 2014
 PERIOD = "2014-12"
-_COPY_BATCH = 10_000
+#: Events per insert: 10,000 at once left eventsourcing's pipelined insert waiting on a
+#: server that waited on it (ClientRead), seen twice on this machine's psycopg 3.3.
+_COPY_BATCH = 1_000
 #: Keys whose values name records, units, people or communities: prefixed per subdistrict.
 _NAMED = ("community", "raised_by", "ref", "keep", "network_id")
 
