@@ -944,3 +944,35 @@ def test_catching_up_together_equals_one_by_one(
         # Nothing new: nothing handled, and the shared events are not kept.
         assert [p.handled for p in together.catch_up_all(projections)] == [0] * len(projections)
         assert together._window is None
+
+
+def test_a_long_catch_up_writes_with_the_bulk_page_cache(
+    memory_service: Safecomm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safecomm_core.projections import database, runner
+
+    views = SQLiteViews(str(tmp_path / "views.db"))
+    cache = views.fetchall("PRAGMA cache_size")[0][0]
+    seen: list[int] = []
+    p = Projection("counts", version=1, tables=(COUNTS,))
+
+    @p.handles(Dispute.Reported)
+    def _reported(view: ViewWriter, event: Dispute.Reported, notification_id: int) -> None:
+        seen.append(views.fetchall("PRAGMA cache_size")[0][0])
+        row = view.get(COUNTS, event.community)
+        view.put(COUNTS, {"community": event.community, "n": (row["n"] if row else 0) + 1})
+
+    for i in range(6):
+        memory_service.handle(parse_command(report(i, i)))
+    monkeypatch.setattr(runner, "WINDOW", 4)  # twelve events: three windows behind
+    with Projector(memory_service, views) as projector:
+        projector.catch_up_all([p])
+        assert seen == [-database._BULK_CACHE_KIB] * 6
+        assert views.fetchall("PRAGMA cache_size")[0][0] == cache == -database._CACHE_KIB
+        memory_service.handle(parse_command(report(6, 6)))  # within a window: as usual
+        projector.catch_up_all([p])
+        assert seen[6:] == [cache]
+        projector.rebuild(p)  # a rebuild is always in bulk
+        assert seen[7:] == [-database._BULK_CACHE_KIB] * 7
+        assert views.fetchall("PRAGMA cache_size")[0][0] == cache
+    views.close()
