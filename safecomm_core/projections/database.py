@@ -412,10 +412,10 @@ _SQLITE_DECODERS: dict[ColumnType, Callable[[Any], Any]] = {
 
 #: SQLite page cache of a views connection, in KiB (the default is 2,000).
 _CACHE_KIB = 65_536
-#: ... while it writes in bulk (:meth:`ViewDatabase.bulk`): most of a million events' views.
-_BULK_CACHE_KIB = 262_144
 #: Pages of write-ahead log after which SQLite copies it into the views file (default 1,000).
 _CHECKPOINT_PAGES = 10_000
+#: ... while it writes in bulk (:meth:`ViewDatabase.bulk`): a million events' rebuild.
+_BULK_CHECKPOINT_PAGES = 100_000
 
 
 def _as_stored(value: Any) -> Any:
@@ -455,6 +455,8 @@ class SQLiteViews(ViewDatabase):
                 # pages again and again. Both sized for a rebuild of a million events.
                 self._db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
                 self._db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
+                # A log grown larger (in bulk) is cut back to this when next reset.
+                self._db.execute(f"PRAGMA journal_size_limit={_CHECKPOINT_PAGES * 4096}")
         except (sqlite3.Error, OSError) as exc:
             raise ViewDatabaseError(f"cannot open views database {path!r}: {exc}") from exc
 
@@ -488,18 +490,21 @@ class SQLiteViews(ViewDatabase):
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        """A page cache of :data:`_BULK_CACHE_KIB` meanwhile, the usual one after (SQLite
-        then frees the pages above it): a rebuild's inserts of random keys find the pages
-        of tables larger than the usual cache in memory rather than reading them again."""
+        """The write-ahead log checkpointed every :data:`_BULK_CHECKPOINT_PAGES` meanwhile,
+        every :data:`_CHECKPOINT_PAGES` after: a rebuild's batches dirty pages all over
+        tables of random keys, and each checkpoint copies them into the file again.
+
+        The log grows to about 400 MB on disk meanwhile; the connection's
+        ``journal_size_limit`` cuts it back when it is next reset."""
         if self.path == ":memory:":
             yield
             return
-        self._guarded(self._db.execute, f"PRAGMA cache_size=-{_BULK_CACHE_KIB}")
+        self._guarded(self._db.execute, f"PRAGMA wal_autocheckpoint={_BULK_CHECKPOINT_PAGES}")
         try:
             yield
         finally:
             with contextlib.suppress(sqlite3.Error):
-                self._db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+                self._db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
 
     def lock(self, name: str) -> None:
         """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's write lock."""
