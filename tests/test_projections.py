@@ -944,3 +944,38 @@ def test_catching_up_together_equals_one_by_one(
         # Nothing new: nothing handled, and the shared events are not kept.
         assert [p.handled for p in together.catch_up_all(projections)] == [0] * len(projections)
         assert together._window is None
+
+
+def test_a_long_catch_up_checkpoints_its_log_less_often(
+    memory_service: Safecomm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safecomm_core.projections import database, runner
+
+    views = SQLiteViews(str(tmp_path / "views.db"))
+    usual = views.fetchall("PRAGMA wal_autocheckpoint")[0][0]
+    assert usual == database._CHECKPOINT_PAGES
+    # The log grown in bulk is cut back to the usual checkpoint's size when next reset.
+    assert views.fetchall("PRAGMA journal_size_limit")[0][0] == usual * 4096
+    seen: list[int] = []
+    p = Projection("counts", version=1, tables=(COUNTS,))
+
+    @p.handles(Dispute.Reported)
+    def _reported(view: ViewWriter, event: Dispute.Reported, notification_id: int) -> None:
+        seen.append(views.fetchall("PRAGMA wal_autocheckpoint")[0][0])
+        row = view.get(COUNTS, event.community)
+        view.put(COUNTS, {"community": event.community, "n": (row["n"] if row else 0) + 1})
+
+    for i in range(6):
+        memory_service.handle(parse_command(report(i, i)))
+    monkeypatch.setattr(runner, "WINDOW", 4)  # twelve events: three windows behind
+    with Projector(memory_service, views) as projector:
+        projector.catch_up_all([p])
+        assert seen == [database._BULK_CHECKPOINT_PAGES] * 6
+        assert views.fetchall("PRAGMA wal_autocheckpoint")[0][0] == usual
+        memory_service.handle(parse_command(report(6, 6)))  # within a window: as usual
+        projector.catch_up_all([p])
+        assert seen[6:] == [usual]
+        projector.rebuild(p)  # a rebuild is always in bulk
+        assert seen[7:] == [database._BULK_CHECKPOINT_PAGES] * 7
+        assert views.fetchall("PRAGMA wal_autocheckpoint")[0][0] == usual
+    views.close()

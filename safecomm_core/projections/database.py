@@ -224,6 +224,12 @@ class ViewDatabase(ABC):
         self.execute("RELEASE SAVEPOINT part")
 
     @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """While many batches are written one after another (a rebuild, a long catch-up):
+        the backend may spend more memory to write them faster. Nothing by default."""
+        yield
+
+    @contextmanager
     def snapshot(self) -> Iterator[None]:
         """A read-only transaction that sees one consistent state."""
         with self._transaction(self._begin_read):
@@ -408,6 +414,8 @@ _SQLITE_DECODERS: dict[ColumnType, Callable[[Any], Any]] = {
 _CACHE_KIB = 65_536
 #: Pages of write-ahead log after which SQLite copies it into the views file (default 1,000).
 _CHECKPOINT_PAGES = 10_000
+#: ... while it writes in bulk (:meth:`ViewDatabase.bulk`): a million events' rebuild.
+_BULK_CHECKPOINT_PAGES = 100_000
 
 
 def _as_stored(value: Any) -> Any:
@@ -447,6 +455,8 @@ class SQLiteViews(ViewDatabase):
                 # pages again and again. Both sized for a rebuild of a million events.
                 self._db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
                 self._db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
+                # A log grown larger (in bulk) is cut back to this when next reset.
+                self._db.execute(f"PRAGMA journal_size_limit={_CHECKPOINT_PAGES * 4096}")
         except (sqlite3.Error, OSError) as exc:
             raise ViewDatabaseError(f"cannot open views database {path!r}: {exc}") from exc
 
@@ -477,6 +487,24 @@ class SQLiteViews(ViewDatabase):
 
     def _cursor(self, sql: str, params: Sequence[Any]) -> Any:
         return self._db.execute(sql, params)
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """The write-ahead log checkpointed every :data:`_BULK_CHECKPOINT_PAGES` meanwhile,
+        every :data:`_CHECKPOINT_PAGES` after: a rebuild's batches dirty pages all over
+        tables of random keys, and each checkpoint copies them into the file again.
+
+        The log grows to about 400 MB on disk meanwhile; the connection's
+        ``journal_size_limit`` cuts it back when it is next reset."""
+        if self.path == ":memory:":
+            yield
+            return
+        self._guarded(self._db.execute, f"PRAGMA wal_autocheckpoint={_BULK_CHECKPOINT_PAGES}")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
 
     def lock(self, name: str) -> None:
         """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's write lock."""

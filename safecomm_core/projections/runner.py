@@ -56,7 +56,7 @@ import threading
 import traceback
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -221,28 +221,31 @@ class Projector:
         start = min((self._behind(p) for p in projections), default=target)
         topics = _union(p.topics for p in projections)
         done: dict[str, Progress] = {}
+        # More than a window behind (a rebuild, a follower long stopped): in bulk.
+        bulk = self.views.bulk() if target - start > WINDOW else nullcontext()
         try:
             upto = start
-            while True:
-                after, upto = upto, min(upto + WINDOW, target)
-                with _cyclic_gc_paused():
-                    self._window = _Window(
-                        after, upto, self.log.read(after, WINDOW, stop=upto, topics=topics)
-                    )
-                    for projection in projections:
-                        progress = self.catch_up(projection, until=upto, batch_size=batch_size)
-                        before = done.get(projection.name)
-                        if before is not None:
-                            progress = attrs.evolve(
-                                progress,
-                                handled=before.handled + progress.handled,
-                                dead_letters=before.dead_letters + progress.dead_letters,
-                                swapped=before.swapped or progress.swapped,
-                            )
-                        done[projection.name] = progress
-                    self._window = None
-                if upto >= target:
-                    break
+            with bulk:
+                while True:
+                    after, upto = upto, min(upto + WINDOW, target)
+                    with _cyclic_gc_paused():
+                        self._window = _Window(
+                            after, upto, self.log.read(after, WINDOW, stop=upto, topics=topics)
+                        )
+                        for projection in projections:
+                            progress = self.catch_up(projection, until=upto, batch_size=batch_size)
+                            before = done.get(projection.name)
+                            if before is not None:
+                                progress = attrs.evolve(
+                                    progress,
+                                    handled=before.handled + progress.handled,
+                                    dead_letters=before.dead_letters + progress.dead_letters,
+                                    swapped=before.swapped or progress.swapped,
+                                )
+                            done[projection.name] = progress
+                        self._window = None
+                    if upto >= target:
+                        break
         finally:
             self._window = None
         return [done[p.name] for p in projections]
@@ -289,16 +292,19 @@ class Projector:
         self._retire(projection, BUILDING)
         building = self._new_generation(projection, BUILDING)
         handled = dead = 0
-        while True:
-            head = self._head()
-            h, d, _ = self._advance(projection, building, head, batch, _Budget(None))
-            handled, dead = handled + h, dead + d
-            if self._swap(projection, building.generation):
-                break
-            found = self._generation(projection, building.generation)
-            if found is None or found.status != BUILDING:
-                raise ProjectionError(f"the rebuild of {projection.name!r} was retired by another")
-            building = found
+        with self.views.bulk():
+            while True:
+                head = self._head()
+                h, d, _ = self._advance(projection, building, head, batch, _Budget(None))
+                handled, dead = handled + h, dead + d
+                if self._swap(projection, building.generation):
+                    break
+                found = self._generation(projection, building.generation)
+                if found is None or found.status != BUILDING:
+                    raise ProjectionError(
+                        f"the rebuild of {projection.name!r} was retired by another"
+                    )
+                building = found
         live = self._live(projection)
         assert live is not None
         return Progress(projection.name, live.generation, live.position, head, handled, dead, True)
