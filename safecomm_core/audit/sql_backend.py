@@ -298,11 +298,26 @@ class SQLiteBackend(_SQLBackend):
             self._db = sqlite3.connect(
                 path, isolation_level=None, check_same_thread=False, timeout=30
             )
+            # The ledger's batches commit without a sync (NORMAL; the store's file is in
+            # write-ahead-log mode): durable across a killed process, and a power cut may
+            # lose the last batches, but entries and head go back together and the next
+            # catch-up chains those rows again, to the same values. The sync per batch was
+            # a fixed cost of 5 to 15 ms, a quarter of a 10,000-row catch-up. Seals are
+            # synced as they are stored (add_seal), and with them every entry before them.
+            self._db.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as exc:
             raise AuditError(f"cannot open {path}: {exc}") from exc
 
     def opener(self) -> Opener:
         return functools.partial(SQLiteBackend, self._path, self.name, self._events)
+
+    def add_seal(self, seal: Seal) -> None:
+        with self._lock:
+            self._db.execute("PRAGMA synchronous=FULL")
+            try:
+                super().add_seal(seal)
+            finally:
+                self._db.execute("PRAGMA synchronous=NORMAL")
 
     def rows(self, after: int, upto: int | None, batch: int) -> Iterator[RawRow]:
         # One query read as a stream: SQLite walks a rowid range in order without gathering
