@@ -28,7 +28,7 @@ from safecomm_core.audit import (
     state_digest,
     verify,
 )
-from safecomm_core.audit.canonical import raw_canonical
+from safecomm_core.audit.canonical import entry_row, entry_rows, raw_canonical
 from safecomm_core.personal import ERASED
 from tests.auditing import RawEvents, write_disputes
 
@@ -115,6 +115,26 @@ def test_the_fast_chain_is_the_definition(
     for row in rows:
         expected = chain(expected, raw_canonical(row))
     assert chain_rows(previous, rows) == expected
+
+
+@given(stored_rows, st.one_of(st.just(GENESIS), st.binary(min_size=32, max_size=32), st.binary()))
+def test_the_ledgers_entries_are_the_definition(
+    rows: list[tuple],  # type: ignore[type-arg]
+    previous: bytes,
+) -> None:
+    # entry_rows (the catch-up's loop) against entry_row row by row: the same entries, or
+    # MalformedRow at the same row.
+    expected: list[tuple] = []  # type: ignore[type-arg]
+    h = previous
+    try:
+        for row in rows:
+            expected.append(entry_row(row, h))
+            h = expected[-1][5]
+    except audit.MalformedRow:
+        with pytest.raises(audit.MalformedRow, match=f"position {row[0]} "):
+            entry_rows(previous, rows)
+        return
+    assert entry_rows(previous, rows) == expected
 
 
 def test_genesis_and_chain_are_sha256() -> None:

@@ -55,6 +55,8 @@ __all__ = [
     "chain",
     "chain_counted",
     "chain_rows",
+    "entry_row",
+    "entry_rows",
     "raw_canonical",
     "state_digest",
 ]
@@ -164,14 +166,19 @@ def chain_counted(previous: bytes, rows: Iterable[RawRow]) -> tuple[bytes, int, 
             continue
         except KeyError:
             encoded = raw_canonical(row)
-            if type(topic) is str and encoded[:1] != b"\xff" and len(by_topic) < 4096:
-                top = topic.encode()
-                layout = struct.Struct(f">32sqI32sqI{len(top)}s32s")
-                by_topic[topic] = (layout.pack, len(top), top)
+            _learn_topic(topic, encoded)
         except (TypeError, AttributeError, UnicodeEncodeError, struct.error):
             encoded = raw_canonical(row)
         h = sha(h + encoded).digest()
     return h, count, position
+
+
+def _learn_topic(topic: Any, encoded: bytes) -> None:
+    """Remember the packed layout of a well-formed row's topic (see ``_BY_TOPIC``)."""
+    if type(topic) is str and encoded[:1] != b"\xff" and len(_BY_TOPIC) < 4096:
+        top = topic.encode()
+        layout = struct.Struct(f">32sqI32sqI{len(top)}s32s")
+        _BY_TOPIC[topic] = (layout.pack, len(top), top)
 
 
 class MalformedRow(ValueError):
@@ -215,7 +222,50 @@ def entry_row(row: RawRow, previous: bytes) -> EntryRow:
 
     Raises :class:`MalformedRow` when the row's fields have the wrong types.
     """
-    encoded = raw_canonical(row)
+    return _entry_of(row, raw_canonical(row), previous)
+
+
+def _entry_of(row: RawRow, encoded: bytes, previous: bytes) -> EntryRow:
     if encoded[:1] == b"\xff":
         raise MalformedRow(f"stored record at position {row[0]} is malformed")
     return (row[0], row[1], row[2], row[3], encoded[-32:], chain(previous, encoded))
+
+
+def entry_rows(previous: bytes, rows: Iterable[RawRow]) -> list[EntryRow]:
+    """:func:`entry_row` of each row in turn, each chained onto the one before.
+
+    Written out in one loop, as :func:`chain_counted`, because the ledger's catch-up runs
+    it once per stored event: on the common path two SHA-256, one struct pack and the
+    entry's tuple per row.
+
+    Raises :class:`MalformedRow` when a row's fields have the wrong types.
+    """
+    entries: list[EntryRow] = []
+    append = entries.append
+    rest = iter(rows)
+    if len(previous) != 32:  # not a chain value (the packed layout holds 32 bytes)
+        for row in rest:
+            append(entry_row(row, previous))
+            previous = entries[-1][5]
+            break
+    h = previous
+    sha = _sha256
+    by_topic = _BY_TOPIC
+    for row in rest:
+        position, originator_id, version, topic, state = row
+        try:
+            oid = originator_id.encode()
+            pack, topic_length, topic_bytes = by_topic[topic]
+            if len(oid) != 32:
+                raise KeyError(topic)
+            digest = sha(state).digest()
+            h = sha(pack(h, position, 32, oid, version, topic_length, topic_bytes, digest)).digest()
+        except (KeyError, TypeError, AttributeError, UnicodeEncodeError, struct.error):
+            encoded = raw_canonical(row)
+            _learn_topic(topic, encoded)
+            entry = _entry_of(row, encoded, h)  # MalformedRow for what cannot be encoded
+            append(entry)
+            h = entry[5]
+            continue
+        append((position, originator_id, version, topic, digest, h))
+    return entries

@@ -31,7 +31,7 @@ from safecomm_core.audit.canonical import (
     MalformedRow,
     RawRow,
     chain,
-    entry_row,
+    entry_rows,
 )
 from safecomm_core.audit.errors import KeyFileError, TamperDetected
 from safecomm_core.audit.seal import Seal, sign_seal
@@ -152,13 +152,7 @@ def _sound(seal: Seal) -> bool:
 
 
 def _extend(head: LedgerEntry | None, rows: Sequence[RawRow]) -> list[EntryRow]:
-    previous = head.chain if head else GENESIS
-    entries = []
-    for row in rows:
-        try:
-            entry = entry_row(row, previous)
-        except MalformedRow as exc:
-            raise TamperDetected(f"{exc}; run 'safecomm audit verify'") from None
-        entries.append(entry)
-        previous = entry[5]
-    return entries
+    try:
+        return entry_rows(head.chain if head else GENESIS, rows)
+    except MalformedRow as exc:
+        raise TamperDetected(f"{exc}; run 'safecomm audit verify'") from None
