@@ -121,16 +121,15 @@ class Reader:
 def caught_up(
     source: Safecomm | Projector, projections: Iterable[Projection]
 ) -> Iterator[Projector]:
-    """A projector over ``source`` with the views of ``projections`` caught up: ``source``
-    itself if it is one, else a projector of the store's own, closed afterwards."""
+    """A projector over ``source`` with the views of ``projections`` caught up together
+    (each event read and decoded once for all): ``source`` itself if it is one, else a
+    projector of the store's own, closed afterwards."""
     if isinstance(source, Projector):
-        for projection in projections:
-            source.catch_up(projection)
+        source.catch_up_all(list(projections))
         yield source
         return
     with Projector(source) as projector:
-        for projection in projections:
-            projector.catch_up(projection)
+        projector.catch_up_all(list(projections))
         yield projector
 
 
