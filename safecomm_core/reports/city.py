@@ -433,6 +433,7 @@ class _Rollup:
             series=tuple(self.series()),
             dead_letters=sum(p.dead_letters for p in self.parts),
             notes=tuple(self.notes()),
+            whole="city",
         )
 
     def indicators(self) -> list[str]:
