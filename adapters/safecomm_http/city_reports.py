@@ -105,7 +105,12 @@ def _views(state: CityServer) -> Views:
     return views
 
 
-@get(MONTHLY, summary="The city's monthly roll-up", responses=responses(403, 404))
+@get(
+    MONTHLY,
+    summary="The city's monthly roll-up",
+    responses=responses(403, 404),
+    media_type="application/octet-stream",
+)
 async def city_monthly(
     request: Request[Any, Any, Any],
     period: FromQuery[str | None] = None,
