@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from conftest import drop_pg_tables, store_url
 
 from safecomm_core import open_store
 from safecomm_core.dates import Month, local_date
@@ -130,3 +132,30 @@ def test_a_month_read_as_a_stream_gives_what_every_row_gives(projector: Projecto
             assert all(c.events == () for c in found[i].denominator)
             counted += len(expected.denominator)
     assert counted > 100  # the workers' figures were counted, worker by worker
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_the_streamed_report_gives_every_rows_figures_on_each_backend(
+    backend: str, tmp_path: Path
+) -> None:
+    # The workers and their facts are sorted by the database, each list on its own: they
+    # must meet worker by worker in the database's order (PostgreSQL's collation too).
+    url, name = store_url(backend, tmp_path)
+    try:
+        with open_store(url) as service:
+            for command in history():
+                service.handle(command)
+            with caught_up(service, PROJECTIONS) as found:
+                whole = load(found)
+                at = datetime(2020, 1, 1, tzinfo=UTC)
+                for month in (Month(2014, 6), Month(2014, 12)):
+                    report = monthly_report(found, str(month), generated_at=at)
+                    assert report.figures == tuple(_figures(whole, month)), month
+                    assert report.sections == _tables(whole, month, found), month
+                    coverage = report.figure("registration_coverage")
+                    assert coverage.denominator, month  # workers were counted
+    finally:
+        if backend == "postgres":
+            drop_pg_tables(name)
