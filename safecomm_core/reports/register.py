@@ -13,7 +13,8 @@ end, the cumulative registers as of its end), so that a report's memory follows 
 activity, not the whole history; what the report needs of the whole history (communities,
 the first and the latest month) is in :attr:`Register.extent`. The definitions choose among
 the rows as they always do: a cut only leaves out rows none of them would pick for that
-month.
+month. The workers are a register of everyone by then, which grows with the history: the
+monthly report reads them one at a time instead (``read_register(..., streamed=True)``).
 
 Rules are read as adopted up to now: a set adopted later with an earlier effective date
 was adopted to correct how earlier facts are judged, and the monthly figures follow it
