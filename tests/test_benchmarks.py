@@ -81,6 +81,7 @@ def test_every_workload_runs_at_a_trivial_size_and_the_json_has_its_shape(
             results += ledger
         if name == "bundle_peak_rss":  # the bundle, verified without the store
             assert found[0].details["verify_records"] == data.events
+            assert found[0].details["catch_up_peak_rss_mb"] > 0  # caught up by a child first
         _check(found, name)
         results += found
     for name, workload in (("http_commands", http_commands), ("http_report", http_report)):

@@ -6,12 +6,14 @@ after them (one open across the turn of the year)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from conftest import drop_pg_tables, store_url
 
 from safecomm_core import open_store
-from safecomm_core.dates import Month
+from safecomm_core.dates import Month, local_date
 from safecomm_core.projections import Projector
 from safecomm_core.reports import monthly_report
 from safecomm_core.reports.counting import measure
@@ -103,3 +105,57 @@ def test_a_register_cut_to_one_month_gives_no_other_months_tallies(
 ) -> None:
     with pytest.raises(ValueError, match="cut to 2014-06"):
         tallies(load(projector, Month(2014, 6)), Month(2014, 7))
+
+
+def test_a_month_read_as_a_stream_gives_what_every_row_gives(projector: Projector) -> None:
+    from safecomm_core.reports.reading import read_views
+    from safecomm_core.reports.register import read_register
+
+    whole = load(projector)
+    workers = ("registration_coverage", "timely_registration_rate", "proactive_service_rate")
+    counted = 0
+    for month in PERIOD.since(Month(2013, 9)):
+        with read_views(projector, PROJECTIONS) as read:
+            streamed = read_register(read, month, streamed=True)
+            figures = _figures(streamed, month)
+            found = tallies(streamed, month, workers)
+        assert figures == _figures(whole, month), month
+        assert _tables(streamed, month, projector) == _tables(whole, month, projector), month
+        # No worker is held: the month's facts only, and each figure's sums per community.
+        assert streamed.migrants == []
+        day = timedelta(days=1)
+        for fact in streamed.migrant_facts:  # a day either side
+            assert month.first - day <= local_date(fact["occurred_at"]) <= month.last + day
+        for i in workers:
+            expected = tallies(whole, month, [i])[i]
+            assert measure("rate", found[i]) == measure("rate", expected), (i, month)
+            assert all(c.events == () for c in found[i].denominator)
+            counted += len(expected.denominator)
+    assert counted > 100  # the workers' figures were counted, worker by worker
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_the_streamed_report_gives_every_rows_figures_on_each_backend(
+    backend: str, tmp_path: Path
+) -> None:
+    # The workers and their facts are sorted by the database, each list on its own: they
+    # must meet worker by worker in the database's order (PostgreSQL's collation too).
+    url, name = store_url(backend, tmp_path)
+    try:
+        with open_store(url) as service:
+            for command in history():
+                service.handle(command)
+            with caught_up(service, PROJECTIONS) as found:
+                whole = load(found)
+                at = datetime(2020, 1, 1, tzinfo=UTC)
+                for month in (Month(2014, 6), Month(2014, 12)):
+                    report = monthly_report(found, str(month), generated_at=at)
+                    assert report.figures == tuple(_figures(whole, month)), month
+                    assert report.sections == _tables(whole, month, found), month
+                    coverage = report.figure("registration_coverage")
+                    assert coverage.denominator, month  # workers were counted
+    finally:
+        if backend == "postgres":
+            drop_pg_tables(name)

@@ -979,3 +979,30 @@ def test_a_long_catch_up_checkpoints_its_log_less_often(
         assert seen[7:] == [database._BULK_CHECKPOINT_PAGES] * 7
         assert views.fetchall("PRAGMA wal_autocheckpoint")[0][0] == usual
     views.close()
+
+
+def test_reports_read_with_a_small_page_cache(memory_service: Safecomm, tmp_path: Path) -> None:
+    from safecomm_core.projections import database
+    from safecomm_core.projections.disputes import DISPUTE_ROWS
+    from safecomm_core.reports.reading import read_views
+    from safecomm_core.reports.register import PROJECTIONS, Register, load
+
+    views = SQLiteViews(str(tmp_path / "views.db"))
+
+    def cache() -> int:
+        return int(views.fetchall("PRAGMA cache_size")[0][0])
+
+    for i in range(3):
+        memory_service.handle(parse_command(report(i, i)))
+    with Projector(memory_service, views) as projector:
+        projector.catch_up_all(list(PROJECTIONS))
+        assert cache() == -database._CACHE_KIB
+        with read_views(projector, PROJECTIONS) as read:
+            assert cache() == -database._LEAN_CACHE_KIB
+            assert len(read.rows(DISPUTE_ROWS)) == 3
+        assert cache() == -database._CACHE_KIB  # writing has its cache back
+        with pytest.raises(ZeroDivisionError), read_views(projector, PROJECTIONS):
+            _ = 1 / 0
+        assert cache() == -database._CACHE_KIB
+        assert isinstance(load(projector), Register)
+    views.close()

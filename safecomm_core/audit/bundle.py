@@ -116,8 +116,11 @@ def write_bundle(
     latest month with events) to ``out``. Returns the manifest written.
 
     The records and the ledger's entries are streamed into the zip, a batch of rows at a
-    time, each file hashed as it is written: memory stays flat however long the history.
-    The bundle appears at ``out`` only once complete.
+    time, each file hashed as it is written: what they take stays flat however long the
+    history. The reports need what each report needs (the monthly report: about one
+    month's records at a time, the workers read one by one), and views far behind are
+    caught up first, which costs what a rebuild costs. The bundle appears at ``out`` only
+    once complete.
     """
     reports = _reports(service, period)
     monthly = reports[next(iter(reports))]

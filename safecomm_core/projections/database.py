@@ -230,6 +230,13 @@ class ViewDatabase(ABC):
         yield
 
     @contextmanager
+    def lean(self) -> Iterator[None]:
+        """While a report reads: the backend may keep less memory, each page being read
+        about once (a long history's pages would otherwise fill the cache sized for
+        writing, see docs/architecture.md). Nothing by default."""
+        yield
+
+    @contextmanager
     def snapshot(self) -> Iterator[None]:
         """A read-only transaction that sees one consistent state."""
         with self._transaction(self._begin_read):
@@ -412,6 +419,8 @@ _SQLITE_DECODERS: dict[ColumnType, Callable[[Any], Any]] = {
 
 #: SQLite page cache of a views connection, in KiB (the default is 2,000).
 _CACHE_KIB = 65_536
+#: ... while a report reads (:meth:`ViewDatabase.lean`): SQLite's default.
+_LEAN_CACHE_KIB = 2_000
 #: Pages of write-ahead log after which SQLite copies it into the views file (default 1,000).
 _CHECKPOINT_PAGES = 10_000
 #: ... while it writes in bulk (:meth:`ViewDatabase.bulk`): a million events' rebuild.
@@ -505,6 +514,19 @@ class SQLiteViews(ViewDatabase):
         finally:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
+
+    @contextmanager
+    def lean(self) -> Iterator[None]:
+        """The page cache cut to :data:`_LEAN_CACHE_KIB` meanwhile (the pages beyond it
+        are freed), :data:`_CACHE_KIB` after: a report's scans would otherwise keep up to
+        the whole cache of pages each read once, so its memory would follow the views'
+        size up to 64 MiB."""
+        self._guarded(self._db.execute, f"PRAGMA cache_size=-{_LEAN_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
 
     def lock(self, name: str) -> None:
         """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's write lock."""

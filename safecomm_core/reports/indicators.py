@@ -417,57 +417,98 @@ def alert_time_to_all(reg: Register, month: Month) -> Tally:
 _GONE = ("left", "erased")
 
 
-class _Workers:
-    """Each worker's facts in the order they occurred, and their state on a day."""
+class _Worker:
+    """One worker's row and facts in the order they occurred, and their state on a day."""
 
-    @classmethod
-    def of(cls, reg: Register) -> _Workers:
-        """The index of ``reg``'s workers, made once per register."""
-        found = reg.cache.get("workers")
-        if not isinstance(found, cls):
-            found = reg.cache["workers"] = cls(reg)
-        return found
-
-    def __init__(self, reg: Register) -> None:
-        self.rows = {w["worker_id"]: w for w in reg.migrants}
-        self.facts: dict[str, list[Row]] = defaultdict(list)
-        for fact in sorted(
-            reg.migrant_facts,
-            key=lambda f: (f["worker_id"], f["occurred_at"], f["originator_version"]),
-        ):
-            self.facts[fact["worker_id"]].append(fact)
-        # Each fact's local day, beside it: indicators ask for every worker's state on a
-        # day, several times a report.
-        self.days = {w: [local_date(f["occurred_at"]) for f in fs] for w, fs in self.facts.items()}
-        self.first = {
-            w: next(f for f in fs if f["fact"] == "registered")
-            for w, fs in self.facts.items()
-            if any(f["fact"] == "registered" for f in fs)
-        }
+    def __init__(self, row: Row, facts: Iterable[Row]) -> None:
+        self.row = row
+        self.facts = sorted(facts, key=lambda f: (f["occurred_at"], f["originator_version"]))
+        # Each fact's local day, beside it: indicators ask for the state on a day.
+        self.days = [local_date(f["occurred_at"]) for f in self.facts]
+        self.first = next((f for f in self.facts if f["fact"] == "registered"), None)
         # The first Left or Erased fact and its day (facts after it occurred later still).
-        self.gone = {
-            w: next((f, on) for f, on in zip(fs, self.days[w], strict=True) if f["fact"] in _GONE)
-            for w, fs in self.facts.items()
-            if any(f["fact"] in _GONE for f in fs)
-        }
+        self.gone = next(
+            ((f, on) for f, on in zip(self.facts, self.days, strict=True) if f["fact"] in _GONE),
+            None,
+        )
 
-    def event(self, fact: Row) -> EventRef:
-        return event_ref("migrant", fact["ref"], fact)
+    def registered(self) -> Row:
+        """The worker's first registration."""
+        if self.first is None:
+            raise LookupError(f"worker {self.row['worker_id']} has no registration")
+        return self.first
 
-    def registered(self, worker_id: str) -> Row:
-        return self.first[worker_id]
-
-    def state_on(self, worker_id: str, day: date) -> Row:
+    def state_on(self, day: date) -> Row:
         """The worker's state after the latest fact that occurred by ``day`` (else the
         registration's, for a worker registered later)."""
         # Facts are in the order they occurred, so their days ascend.
-        known = bisect.bisect_right(self.days[worker_id], day)
-        return self.facts[worker_id][known - 1] if known else self.registered(worker_id)
+        known = bisect.bisect_right(self.days, day)
+        return self.facts[known - 1] if known else self.registered()
 
-    def gone_by(self, worker_id: str, day: date) -> Row | None:
+    def gone_by(self, day: date) -> Row | None:
         """The Left or Erased fact that occurred by ``day``, if any."""
-        gone = self.gone.get(worker_id)
-        return gone[0] if gone is not None and gone[1] <= day else None
+        return self.gone[0] if self.gone is not None and self.gone[1] <= day else None
+
+
+def _worker_event(fact: Row) -> EventRef:
+    return event_ref("migrant", fact["ref"], fact)
+
+
+#: What one worker adds to an indicator's tally: (denominator item, numerator item or
+#: None), or None when the worker is not counted.
+WorkerCount = Callable[[_Worker, Register, Month], tuple[Counted, Counted | None] | None]
+
+
+class _Pairs:
+    """(denominator item, numerator item or None) pairs gathered into a tally.
+
+    ``compact``: only each community's summed weights are kept, which is all a rate's
+    figure reads (:func:`~safecomm_core.reports.counting.measure` sums the weights, each 1
+    here, so the sums are exact), not an item and its events per worker: the monthly
+    report's registers read as a stream (:meth:`Register.each_worker`) hold no worker.
+    """
+
+    def __init__(self, compact: bool) -> None:
+        self.compact = compact
+        self.pairs: list[tuple[Counted, Counted | None]] = []
+        self.den: dict[str, float] = defaultdict(float)
+        self.num: dict[str, float] = defaultdict(float)
+
+    def add(self, in_den: Counted, in_num: Counted | None) -> None:
+        if not self.compact:
+            self.pairs.append((in_den, in_num))
+            return
+        self.den[in_den.community] += in_den.weight
+        if in_num is not None:
+            self.num[in_num.community] += in_num.weight
+
+    def tally(self) -> Tally:
+        if not self.compact:
+            return _tally(self.pairs)
+
+        def summed(weights: dict[str, float]) -> tuple[Counted, ...]:
+            return tuple(Counted(c, (), weight=w) for c, w in sorted(weights.items()))
+
+        return Tally(summed(self.num), summed(self.den))
+
+
+def _worker_tallies(reg: Register, month: Month) -> dict[str, Tally]:
+    """The tallies of every worker indicator for ``month``, from one pass over the workers
+    (made once per register and month)."""
+    key = f"workers {month}"
+    found = reg.cache.get(key)
+    if found is None:
+        compact = reg.worker_stream is not None
+        gathered = {i: _Pairs(compact) for i in _WORKER_COUNTS}
+        for row, facts in reg.each_worker():
+            worker = _Worker(row, facts)
+            for i, count in _WORKER_COUNTS.items():
+                pair = count(worker, reg, month)
+                if pair is not None:
+                    gathered[i].add(*pair)
+        found = reg.cache[key] = {i: pairs.tally() for i, pairs in gathered.items()}
+    tallies: dict[str, Tally] = found
+    return tallies
 
 
 @_indicator("registration_coverage")
@@ -482,17 +523,19 @@ def registration_coverage(reg: Register, month: Month) -> Tally:
     measures. Community: the worker's as of that day.
     Events: the registration (and, for workers counted, nothing else).
     """
+    return _worker_tallies(reg, month)["registration_coverage"]
+
+
+def _coverage(
+    worker: _Worker, reg: Register, month: Month
+) -> tuple[Counted, Counted | None] | None:
     end = month.last
-    workers = _Workers.of(reg)
-    pairs = []
-    for worker_id, row in workers.rows.items():
-        if row["arrived_on"] > end or workers.gone_by(worker_id, end) is not None:
-            continue
-        registered = workers.registered(worker_id)
-        community = workers.state_on(worker_id, end)["community"]
-        item = Counted(community, (workers.event(registered),))
-        pairs.append((item, item if row["registered_on"] <= end else None))
-    return _tally(pairs)
+    row = worker.row
+    if row["arrived_on"] > end or worker.gone_by(end) is not None:
+        return None
+    community = worker.state_on(end)["community"]
+    item = Counted(community, (_worker_event(worker.registered()),))
+    return item, item if row["registered_on"] <= end else None
 
 
 @_indicator("timely_registration_rate")
@@ -505,15 +548,16 @@ def timely_registration(reg: Register, month: Month) -> Tally:
     (``due_on``, so a later rule cannot change the verdict).
     Events: the registration.
     """
-    workers = _Workers.of(reg)
-    pairs = []
-    for worker_id, row in workers.rows.items():
-        if row["registered_on"] not in month:
-            continue
-        registered = workers.registered(worker_id)
-        item = Counted(registered["community"], (workers.event(registered),))
-        pairs.append((item, None if row["registered_late"] else item))
-    return _tally(pairs)
+    return _worker_tallies(reg, month)["timely_registration_rate"]
+
+
+def _timely(worker: _Worker, reg: Register, month: Month) -> tuple[Counted, Counted | None] | None:
+    row = worker.row
+    if row["registered_on"] not in month:
+        return None
+    registered = worker.registered()
+    item = Counted(registered["community"], (_worker_event(registered),))
+    return item, None if row["registered_late"] else item
 
 
 @_indicator("proactive_service_rate")
@@ -530,44 +574,49 @@ def proactive_service(reg: Register, month: Month) -> Tally:
     Events: the registration (and the fact that restarted residence, if any); for the
     numerator also the first such offer.
     """
+    return _worker_tallies(reg, month)["proactive_service_rate"]
+
+
+def _proactive(
+    worker: _Worker, reg: Register, month: Month
+) -> tuple[Counted, Counted | None] | None:
     end = month.last
-    workers = _Workers.of(reg)
-    pairs = []
-    for worker_id, row in workers.rows.items():
-        if row["registered_on"] > end:
-            continue
-        state = workers.state_on(worker_id, end)
-        years = reg.rules_at(state["community"], end).proactive_service_years
-        eligible_on = long_residence_from(state["residence_since"], years)
-        gone = workers.gone_by(worker_id, end)
-        if eligible_on > end or (
-            gone is not None and local_date(gone["occurred_at"]) < eligible_on
-        ):
-            continue
-        events: tuple[EventRef, ...] = (workers.event(workers.registered(worker_id)),)
-        if state["residence_since"] != row["arrived_on"]:
-            restart = next(
-                f
-                for f in workers.facts[worker_id]
-                if f["residence_since"] == state["residence_since"]
-            )
-            events += (workers.event(restart),)
-        offer = next(
-            (
-                f
-                for f in workers.facts[worker_id]
-                if f["fact"] == "service_offered"
-                and f["proactive"]
-                and f["eligible_since"] is not None
-                and local_date(f["occurred_at"]) <= end
-            ),
-            None,
-        )
-        offered = None
-        if offer is not None:
-            offered = Counted(state["community"], (*events, workers.event(offer)))
-        pairs.append((Counted(state["community"], events), offered))
-    return _tally(pairs)
+    row = worker.row
+    if row["registered_on"] > end:
+        return None
+    state = worker.state_on(end)
+    years = reg.rules_at(state["community"], end).proactive_service_years
+    eligible_on = long_residence_from(state["residence_since"], years)
+    gone = worker.gone_by(end)
+    if eligible_on > end or (gone is not None and local_date(gone["occurred_at"]) < eligible_on):
+        return None
+    events: tuple[EventRef, ...] = (_worker_event(worker.registered()),)
+    if state["residence_since"] != row["arrived_on"]:
+        restart = next(f for f in worker.facts if f["residence_since"] == state["residence_since"])
+        events += (_worker_event(restart),)
+    offer = next(
+        (
+            f
+            for f in worker.facts
+            if f["fact"] == "service_offered"
+            and f["proactive"]
+            and f["eligible_since"] is not None
+            and local_date(f["occurred_at"]) <= end
+        ),
+        None,
+    )
+    offered = None
+    if offer is not None:
+        offered = Counted(state["community"], (*events, _worker_event(offer)))
+    return Counted(state["community"], events), offered
+
+
+#: The worker indicators, each with what one worker adds to its tally.
+_WORKER_COUNTS: dict[str, WorkerCount] = {
+    "registration_coverage": _coverage,
+    "timely_registration_rate": _timely,
+    "proactive_service_rate": _proactive,
+}
 
 
 # -- prevention assets (M2.1, M2.2) ---------------------------------------------------------

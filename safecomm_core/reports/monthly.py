@@ -170,6 +170,7 @@ def _report(
 ) -> Report:
     # Each month is read cut to the rows its figures read, all in one read transaction: the
     # series' earlier months first, each register dropped once measured, then the period's.
+    # The workers, everyone registered by then, are read one at a time as they are counted.
     with read_views(projector, PROJECTIONS) as read:
         extent = Extent.read(read)
         month = (
@@ -179,11 +180,14 @@ def _report(
         scopes = ["*", *communities] if scope == "*" else [scope]
         start = max(extent.first_month or month, month.shift(1 - MAX_SERIES_MONTHS))
         values = {
-            m: _values(tallies(read_register(read, m, extent), m, SERIES_INDICATORS), scopes)
+            m: _values(
+                tallies(read_register(read, m, extent, streamed=True), m, SERIES_INDICATORS),
+                scopes,
+            )
             for m in month.since(start)
             if m != month
         }
-        reg = read_register(read, month, extent)
+        reg = read_register(read, month, extent, streamed=True)
         now = tallies(reg, month)
         if start <= month:
             values[month] = _values(now, scopes)

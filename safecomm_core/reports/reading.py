@@ -77,11 +77,7 @@ class Reader:
         """Every row of ``table``'s live view, in key order; with ``where`` (SQL, ``?``
         placeholders given by ``params``, as :meth:`param` makes them), only those it picks;
         with ``columns``, only those columns (and the key's) of each row."""
-        if columns is not None:
-            keep = {*columns, *table.key}
-            table = attrs.evolve(
-                table, columns=tuple(c for c in table.columns if c.name in keep), indexes=()
-            )
+        table = _narrowed(table, columns)
         views = self.views
         sql = views.select_sql(views.name(table.name), table)
         batches = views.fetch_batches(f"{sql} WHERE {where}" if where else sql, params)
@@ -99,6 +95,25 @@ class Reader:
 
         return sorted((row(values) for batch in batches for values in batch), key=table.key_of)
 
+    def stream(
+        self,
+        table: Table,
+        where: str,
+        params: Sequence[Any],
+        columns: Collection[str] | None,
+        order_by: Sequence[str],
+    ) -> Iterator[Row]:
+        """The rows :meth:`rows` gives, one at a time as the database sorts them by
+        ``order_by`` (columns), none kept: for a reader that needs one record at a time.
+        Read them while the read transaction is open."""
+        table = _narrowed(table, columns)
+        views = self.views
+        sql = views.select_sql(views.name(table.name), table)
+        order = ", ".join(quote(c) for c in order_by)
+        decode = views.row_decoder(table)
+        for batch in views.fetch_batches(f"{sql} WHERE {where} ORDER BY {order}", params):
+            yield from map(decode, batch)
+
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of a query on the views (``?`` placeholders; tables by :meth:`name`)."""
         return self.views.fetchall(sql, params)
@@ -115,6 +130,16 @@ class Reader:
     def value(self, table: Table, column: str, stored: Any) -> Any:
         """A value of ``table.column`` fetched by a query, as Python sees it."""
         return None if stored is None else self.views.decode(table.column(column), stored)
+
+
+def _narrowed(table: Table, columns: Collection[str] | None) -> Table:
+    """``table`` with only ``columns`` and its key's (None: every column)."""
+    if columns is None:
+        return table
+    keep = {*columns, *table.key}
+    return attrs.evolve(
+        table, columns=tuple(c for c in table.columns if c.name in keep), indexes=()
+    )
 
 
 @contextmanager
@@ -145,7 +170,7 @@ def read_views(projector: Projector, projections: Sequence[Projection]) -> Itera
             raise ProjectionError(
                 f"projection {projection.name!r} has not been built yet: catch it up first"
             )
-    with projector.views.snapshot():
+    with projector.views.lean(), projector.views.snapshot():
         yield Reader(projector.views)
 
 

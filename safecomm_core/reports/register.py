@@ -13,7 +13,8 @@ end, the cumulative registers as of its end), so that a report's memory follows 
 activity, not the whole history; what the report needs of the whole history (communities,
 the first and the latest month) is in :attr:`Register.extent`. The definitions choose among
 the rows as they always do: a cut only leaves out rows none of them would pick for that
-month.
+month. The workers are a register of everyone by then, which grows with the history: the
+monthly report reads them one at a time instead (``read_register(..., streamed=True)``).
 
 Rules are read as adopted up to now: a set adopted later with an earlier effective date
 was adopted to correct how earlier facts are judged, and the monthly figures follow it
@@ -22,7 +23,8 @@ was adopted to correct how earlier facts are judged, and the monthly figures fol
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -64,7 +66,16 @@ from safecomm_core.projections.targets import TARGET_ROWS, TARGETS
 from safecomm_core.reports.counting import EventRef
 from safecomm_core.reports.reading import Reader, read_views
 
-__all__ = ["PROJECTIONS", "Extent", "Facts", "Register", "event_ref", "load", "read_register"]
+__all__ = [
+    "PROJECTIONS",
+    "Extent",
+    "Facts",
+    "Register",
+    "Worker",
+    "event_ref",
+    "load",
+    "read_register",
+]
 
 #: The views the monthly report reads: catch these up first (the report does).
 PROJECTIONS: tuple[Projection, ...] = (
@@ -197,6 +208,10 @@ def _extreme(read: Reader, which: str, table: Table, column: str) -> Any:
     return read.value(table, column, stored)
 
 
+#: One migrant worker's row and facts (in key order), as :meth:`Register.each_worker` gives them.
+Worker = tuple[Row, list[Row]]
+
+
 @attrs.define
 class Register:
     """The rows of every view the monthly report reads, at one moment: all of them, or
@@ -235,8 +250,27 @@ class Register:
     month: Month | None = None
     #: What the report needs of the whole history, for a register cut to a month.
     extent: Extent | None = None
+    #: Read as a stream (``read_register(..., streamed=True)``): each worker's row and
+    #: facts read from the views one worker at a time, while the read transaction is open;
+    #: :attr:`migrants` then holds none and :attr:`migrant_facts` only the month's (a day
+    #: either side). None: every worker read is in those lists.
+    worker_stream: Callable[[], Iterator[Worker]] | None = attrs.field(
+        default=None, eq=False, repr=False
+    )
     #: Indexes the definitions derive from these rows, made once per register.
     cache: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    def each_worker(self) -> Iterator[Worker]:
+        """Every worker of the register with their facts, by worker id: from the stream
+        when there is one, else from :attr:`migrants` and :attr:`migrant_facts`."""
+        if self.worker_stream is not None:
+            yield from self.worker_stream()
+            return
+        facts: dict[str, list[Row]] = {}
+        for fact in self.migrant_facts:
+            facts.setdefault(fact["worker_id"], []).append(fact)
+        for row in self.migrants:
+            yield row, facts.get(row["worker_id"], [])
 
     def rules_at(self, community: str, on: date) -> Rules:
         """The rules in force in ``community`` on ``on`` (the domain's own lookup)."""
@@ -272,15 +306,53 @@ def load(projector: Projector, month: Month | None = None) -> Register:
 
 
 def read_register(
-    read: Reader, month: Month | None = None, extent: Extent | None = None
+    read: Reader,
+    month: Month | None = None,
+    extent: Extent | None = None,
+    *,
+    streamed: bool = False,
 ) -> Register:
     """The register as ``read`` sees the views: every row, or those ``month`` reads (with
     its :class:`Extent`: ``extent`` when given, so that a report reading several months
-    in one transaction reads it once)."""
+    in one transaction reads it once).
+
+    ``streamed`` (with ``month``): the workers, a register of everyone by then, are not
+    held but read one at a time when a definition asks (:attr:`Register.worker_stream`),
+    so the register's size follows the month's activity alone. Compute its tallies while
+    ``read``'s transaction is open; their worker figures keep only sums per community
+    (what the report shows), not the events behind each worker (what explain lists)."""
     if month is None:
         return _load(read, _Cut.everything())
-    cut = _Cut.of(read, month)
-    return attrs.evolve(_load(read, cut), month=month, extent=extent or Extent.read(read))
+    cut = _Cut.of(read, month, streamed=streamed)
+    stream = None if cut.workers is None else _worker_stream(read, *cut.workers)
+    return attrs.evolve(
+        _load(read, cut), month=month, extent=extent or Extent.read(read), worker_stream=stream
+    )
+
+
+def _worker_stream(read: Reader, workers: Where, facts: Where) -> Callable[[], Iterator[Worker]]:
+    """Each worker ``workers`` picks with the facts ``facts`` picks, read one at a time."""
+    row_columns = _WORKER_COLUMNS[MIGRANT_ROWS.name]
+    fact_columns = _WORKER_COLUMNS[MIGRANT_FACTS.name]
+    # Only the facts of the workers picked, so that both lists, each sorted by the
+    # database by worker id, meet worker by worker (the same order: the same collation).
+    theirs = f"({facts[0]}) AND {_within('worker_id', read, MIGRANT_ROWS, workers)}"
+
+    def each() -> Iterator[Worker]:
+        rows = read.stream(MIGRANT_ROWS, *workers, row_columns, ("worker_id",))
+        found = read.stream(
+            MIGRANT_FACTS, theirs, [*facts[1], *workers[1]], fact_columns, MIGRANT_FACTS.key
+        )
+        groups = itertools.groupby(found, key=lambda fact: fact["worker_id"])
+        pending = next(groups, None)
+        for row in rows:
+            mine: list[Row] = []
+            if pending is not None and pending[0] == row["worker_id"]:
+                mine = list(pending[1])
+                pending = next(groups, None)
+            yield row, mine
+
+    return each
 
 
 #: A condition on a table (SQL with ``?`` placeholders) and its parameters.
@@ -295,9 +367,16 @@ class _Cut:
     choose among them exactly as among every row.
     """
 
-    def __init__(self, wheres: dict[str, Where], columns: dict[str, tuple[str, ...]]) -> None:
+    def __init__(
+        self,
+        wheres: dict[str, Where],
+        columns: dict[str, tuple[str, ...]],
+        workers: tuple[Where, Where] | None = None,
+    ) -> None:
         self._wheres = wheres
         self._columns = columns
+        #: Streamed: the conditions on the workers and their facts, read one at a time.
+        self.workers = workers
 
     @classmethod
     def everything(cls) -> _Cut:
@@ -309,7 +388,7 @@ class _Cut:
         return read.rows(table, where, params, self._columns.get(table.name))
 
     @classmethod
-    def of(cls, read: Reader, month: Month) -> _Cut:
+    def of(cls, read: Reader, month: Month, *, streamed: bool = False) -> _Cut:
         first, last = month.first, month.last
         since = end_of_day(first - timedelta(days=2))  # a day before the month's start
         until = end_of_day(last + timedelta(days=1))  # a day after its end
@@ -363,6 +442,19 @@ class _Cut:
             "published_on >= ? AND published_on <= ?",
             [p(BROADCAST_ROWS, "published_on", first), p(BROADCAST_ROWS, "published_on", last)],
         )
+        worker_facts: Where = (
+            f"occurred_at < ? OR (fact = ? AND {registered})",
+            [p(MIGRANT_FACTS, "occurred_at", until), "registered", *workers[1]],
+        )
+        streamed_workers = None
+        if streamed:
+            streamed_workers = (workers, worker_facts)
+            # Held: the facts of the month's own table (a day either side), no worker.
+            workers = ("1 = 0", [])
+            worker_facts = (
+                "occurred_at >= ? AND occurred_at < ?",
+                [p(MIGRANT_FACTS, "occurred_at", since), p(MIGRANT_FACTS, "occurred_at", until)],
+            )
         return cls(
             {
                 DISPUTE_ROWS.name: disputes,
@@ -374,10 +466,7 @@ class _Cut:
                 ALERT_UNITS.name: _of(read, "alert_id", ALERT_ROWS, alerts),
                 ALERT_FACTS.name: _of(read, "alert_id", ALERT_ROWS, alerts),
                 MIGRANT_ROWS.name: workers,
-                MIGRANT_FACTS.name: (
-                    f"occurred_at < ? OR (fact = ? AND {registered})",
-                    [p(MIGRANT_FACTS, "occurred_at", until), "registered", *workers[1]],
-                ),
+                MIGRANT_FACTS.name: worker_facts,
                 SURVEY_RESPONSES.name: _latest_waves(read, last),
                 CAMPAIGN_ROWS.name: campaigns,
                 CAMPAIGN_FACTS.name: _of(read, "campaign_id", CAMPAIGN_ROWS, campaigns),
@@ -394,6 +483,7 @@ class _Cut:
                 ASSET_FACTS.name: ("occurred_on <= ?", [p(ASSET_FACTS, "occurred_on", last)]),
             },
             _WORKER_COLUMNS,
+            streamed_workers,
         )
 
 

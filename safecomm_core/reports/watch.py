@@ -17,8 +17,9 @@ entered late count from when they occurred.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -73,7 +74,8 @@ DEFAULT_CLOSING_DAYS = 7
 
 Cells = tuple[str | int | float | None, ...]
 #: A row of a list: how far past its limit (for the order), its cells, the events behind it.
-Found = list[tuple[float, Cells, tuple[EventRef, ...]]]
+FoundRow = tuple[float, Cells, tuple[EventRef, ...]]
+Found = list[FoundRow]
 
 #: Every list: its title in Chinese and English, and its columns before the rule columns.
 LISTS: dict[str, tuple[str, str, tuple[ColumnSpec, ...]]] = {
@@ -530,25 +532,31 @@ class _Lists:
 
     # -- migrant workers ------------------------------------------------------------------
 
-    @functools.cached_property
-    def _workers(self) -> list[tuple[Row, list[Row]]]:
-        """Each worker registered on the day: their state then, and their facts by then."""
-        facts: dict[str, list[Row]] = defaultdict(list)
+    def _workers(self) -> Iterator[tuple[Row, list[Row]]]:
+        """Each worker registered on the day: their state then, and their facts by then;
+        read from the views one worker at a time (everyone who ever registered is more
+        than a watchlist should hold), in the database's order of worker ids."""
         by_then = self.read.param(MIGRANT_FACTS, "occurred_at", self.end)
-        read = self.read.rows(MIGRANT_FACTS, "occurred_at < ?", [by_then], _WORKER_COLUMNS)
-        for f in read:  # in key order: worker, then version
-            if f["occurred_at"] < self.end:
-                facts[f["worker_id"]].append(f)
-        out = []
-        for history in facts.values():
+        read = self.read.stream(
+            MIGRANT_FACTS, "occurred_at < ?", [by_then], _WORKER_COLUMNS, MIGRANT_FACTS.key
+        )
+        for _, facts in itertools.groupby(read, key=lambda f: f["worker_id"]):
+            history = [f for f in facts if f["occurred_at"] < self.end]  # in version order
+            if not history:
+                continue
             state = history[-1]
             if state["status"] == "registered" and in_scope(state["community"], self.scope):
-                out.append((state, history))
-        return out
+                yield state, history
+
+    @staticmethod
+    def _by_worker(found: list[tuple[str, FoundRow]]) -> Found:
+        """The rows found, worker by worker in the order of their ids (ties in a list's
+        own order keep it, whatever order the database gave)."""
+        return [row for _, row in sorted(found, key=lambda item: item[0])]
 
     def permits(self) -> Section:
-        found: Found = []
-        for state, history in self._workers:
+        found: list[tuple[str, FoundRow]] = []
+        for state, history in self._workers():
             due = state["endorsement_due_on"]
             if state["permit"] not in ("issued", "suspended") or due is None:
                 continue
@@ -570,12 +578,13 @@ class _Lists:
                 rule.version_label,
             )
             permit = [f for f in history if f["fact"] in _PERMIT_FACTS][-1:]
-            found.append((days, cells, tuple(_worker_event(f) for f in permit)))
-        return self._section("permits_to_endorse", found)
+            events = tuple(_worker_event(f) for f in permit)
+            found.append((state["worker_id"], (days, cells, events)))
+        return self._section("permits_to_endorse", self._by_worker(found))
 
     def eligible_not_offered(self) -> Section:
-        found: Found = []
-        for state, history in self._workers:
+        found: list[tuple[str, FoundRow]] = []
+        for state, history in self._workers():
             if any(f["fact"] == "service_offered" and f["eligible_since"] for f in history):
                 continue
             rule = rule_used(self.versions, state["community"], self.as_of)
@@ -596,8 +605,8 @@ class _Lists:
             registered = [f for f in history if f["fact"] == "registered"][:1]
             restarted = [f for f in history if f["residence_since"] == state["residence_since"]][:1]
             behind = tuple(sorted({_worker_event(f) for f in (*registered, *restarted)}))
-            found.append((days, cells, behind))
-        return self._section("eligible_not_offered", found)
+            found.append((state["worker_id"], (days, cells, behind)))
+        return self._section("eligible_not_offered", self._by_worker(found))
 
     # -- meetings ---------------------------------------------------------------------------
 
