@@ -82,6 +82,23 @@ def test_import_reports_each_unreadable_line_and_goes_on(
     assert "5 applied, 0 already applied, 5 failed" in result.stdout
 
 
+def test_a_number_too_long_to_read_is_a_refused_line_not_the_end_of_the_import(
+    runner: CliRunner, url: str, tmp_path: Path
+) -> None:
+    # Python refuses to read integers of more than 4,300 digits (a guard against slow
+    # conversions): one such line is reported like any malformed line, and the rest is read.
+    path = tmp_path / "long.jsonl"
+    path.write_text(
+        '{"count": ' + "1" * 5000 + "}\n" + SAMPLE.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    result = runner.invoke(main, ["import", str(path), "--store", url])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"{path}:1: InvalidCommand: malformed JSON: a number of more than 4300 digits"
+    ]
+    assert "5 applied, 0 already applied, 1 failed" in result.stdout
+
+
 def test_stop_on_error(runner: CliRunner, url: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{}\n" + SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")

@@ -203,6 +203,11 @@ def _read_line(raw: bytes, *, first: bool) -> Any:
         ) from None
     except RecursionError:
         raise InvalidCommand([FieldError("", "malformed JSON: nested too deeply")]) from None
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        limit = sys.get_int_max_str_digits()
+        raise InvalidCommand(
+            [FieldError("", f"malformed JSON: a number of more than {limit} digits")]
+        ) from None
 
 
 @main.command()
