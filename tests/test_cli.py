@@ -99,6 +99,19 @@ def test_a_number_too_long_to_read_is_a_refused_line_not_the_end_of_the_import(
     assert "5 applied, 0 already applied, 1 failed" in result.stdout
 
 
+def test_a_line_of_json_null_is_refused_not_skipped_as_blank(
+    runner: CliRunner, url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "null.jsonl"
+    path.write_text("null\n \n" + SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    result = runner.invoke(main, ["import", str(path), "--store", url])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"{path}:1: InvalidCommand: a command must be a JSON object"
+    ]
+    assert "5 applied, 0 already applied, 1 failed" in result.stdout
+
+
 def test_stop_on_error(runner: CliRunner, url: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{}\n" + SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")

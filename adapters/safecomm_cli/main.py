@@ -131,7 +131,7 @@ def import_(file: Path, store_url: str, stop_on_error: bool, batch_size: int) ->
             bar.update(len(raw))
             try:
                 data = _read_line(raw, first=number == 1)
-                if data is None:
+                if data is _BLANK:
                     continue
                 command = parse_command(data)
             except SafecommError as exc:
@@ -179,8 +179,13 @@ def _progress(file: Path) -> Iterator[_Bar]:
         yield bar
 
 
+#: What :func:`_read_line` gives for a blank line (a line ``null`` is a value, refused).
+_BLANK: Any = object()
+
+
 def _read_line(raw: bytes, *, first: bool) -> Any:
-    """One line's JSON value, None for a blank line, or :class:`InvalidCommand` saying why.
+    """One line's JSON value, :data:`_BLANK` for a blank line, or :class:`InvalidCommand`
+    saying why.
 
     Each line is decoded on its own, so that one bad line is reported and skipped rather
     than ending the import. A byte-order mark at the start of the file is skipped.
@@ -194,7 +199,7 @@ def _read_line(raw: bytes, *, first: bool) -> Any:
             [FieldError("", f"not UTF-8: byte {raw[exc.start]:#04x} at column {exc.start + 1}")]
         ) from None
     if not line.strip():
-        return None
+        return _BLANK
     try:
         return json.loads(line)
     except json.JSONDecodeError as exc:
