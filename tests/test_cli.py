@@ -16,6 +16,7 @@ from safecomm_core.audit import AuditError, KeyFileError, TamperDetected
 from safecomm_core.indicators import UnknownIndicator
 from safecomm_core.masterkey import MasterKeyError
 from safecomm_core.projections.errors import ProjectionError, ViewDatabaseError
+from safecomm_core.validation import COMMAND_MAX_BYTES
 from tests.commanding import SAMPLE
 
 
@@ -110,6 +111,27 @@ def test_a_line_of_json_null_is_refused_not_skipped_as_blank(
         f"{path}:1: InvalidCommand: a command must be a JSON object"
     ]
     assert "5 applied, 0 already applied, 1 failed" in result.stdout
+
+
+def test_a_line_longer_than_a_command_may_be_is_refused_unread(
+    runner: CliRunner, url: str, tmp_path: Path
+) -> None:
+    # A file with no line breaks (a dump, a JSON array on one line) is not read whole into
+    # memory: a line is read up to the largest command (1 MiB, as the HTTP API takes).
+    first = json.loads(SAMPLE.read_text(encoding="utf-8").splitlines()[0])
+    huge = json.dumps({**first, "summary": "x" * (2 << 20)})
+    just = json.dumps({**first, "command_id": "c-just", "summary": "y"})
+    just = just.replace('"y"', '"y' + " " * (COMMAND_MAX_BYTES - len(just)) + '"')
+    assert len(just.encode()) == COMMAND_MAX_BYTES
+    path = tmp_path / "huge.jsonl"
+    path.write_text(f"{huge}\r\n{just}\n" + SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    result = runner.invoke(main, ["import", str(path), "--store", url])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"{path}:1: InvalidCommand: longer than a command may be: at most 1,048,576 bytes",
+        f"{path}:2: InvalidCommand: summary: at most 4000 characters",
+    ]
+    assert "5 applied, 0 already applied, 2 failed" in result.stdout
 
 
 def test_stop_on_error(runner: CliRunner, url: str, tmp_path: Path) -> None:

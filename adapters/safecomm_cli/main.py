@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 import attrs
 import click
@@ -36,6 +36,7 @@ from safecomm_core import (
 from safecomm_core.domain.base import KINDS
 from safecomm_core.private import private_umask
 from safecomm_core.store import DEFAULT_STORE
+from safecomm_core.validation import COMMAND_MAX_BYTES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -127,8 +128,8 @@ def import_(file: Path, store_url: str, stop_on_error: bool, batch_size: int) ->
         _progress(file) as bar,
     ):
         batch = service.batch(batch_size)
-        for number, raw in enumerate(lines, start=1):
-            bar.update(len(raw))
+        for number, (raw, size) in enumerate(_lines(lines), start=1):
+            bar.update(size)
             try:
                 data = _read_line(raw, first=number == 1)
                 if data is _BLANK:
@@ -179,6 +180,20 @@ def _progress(file: Path) -> Iterator[_Bar]:
         yield bar
 
 
+def _lines(stream: BinaryIO) -> Iterator[tuple[bytes, int]]:
+    """Each line of ``stream`` and its size in bytes. A line longer than a command may be
+    is given cut short (its first ``COMMAND_MAX_BYTES + 1`` bytes): the rest is read past,
+    never held, so a file without line breaks does not fill the memory."""
+    while raw := stream.readline(COMMAND_MAX_BYTES + 1):
+        size = len(raw)
+        cut = len(raw) > COMMAND_MAX_BYTES and not raw.endswith(b"\n")
+        while cut:
+            rest = stream.readline(1 << 16)
+            size += len(rest)
+            cut = rest != b"" and not rest.endswith(b"\n")
+        yield raw, size
+
+
 #: What :func:`_read_line` gives for a blank line (a line ``null`` is a value, refused).
 _BLANK: Any = object()
 
@@ -192,6 +207,10 @@ def _read_line(raw: bytes, *, first: bool) -> Any:
     """
     if first and raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
+    if len(raw.rstrip(b"\r\n")) > COMMAND_MAX_BYTES:
+        raise InvalidCommand(
+            [FieldError("", f"longer than a command may be: at most {COMMAND_MAX_BYTES:,} bytes")]
+        )
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
