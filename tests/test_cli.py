@@ -134,6 +134,19 @@ def test_a_line_longer_than_a_command_may_be_is_refused_unread(
     assert "5 applied, 0 already applied, 2 failed" in result.stdout
 
 
+def test_an_empty_store_url_is_refused_not_taken_for_the_default(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --store "$URL" with URL unset: nothing is written to ./safecomm.db instead.
+    monkeypatch.chdir(tmp_path)
+    for given in ("", "  "):
+        result = runner.invoke(main, ["import", str(SAMPLE), "--store", given])
+        assert result.exit_code == 2, result.output
+        assert "Invalid value for '--store': empty: give a store URL" in result.stderr
+        assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_stop_on_error(runner: CliRunner, url: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{}\n" + SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")

@@ -40,12 +40,22 @@ from safecomm_core.validation import COMMAND_MAX_BYTES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
+def _given_store(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """Click callback: a store URL given empty (``--store "$URL"`` with URL unset) is a usage
+    error, not the default store written to instead."""
+    if not value.strip():
+        raise click.BadParameter("empty: give a store URL, or leave --store out for the default")
+    return value
+
+
 store_option = click.option(
     "--store",
     "store_url",
     envvar="SAFECOMM_STORE",
     default=DEFAULT_STORE,
     show_default=True,
+    callback=_given_store,
     help="Store URL: sqlite:///FILE, memory:// or postgresql://USER@HOST:PORT/DB.",
 )
 
