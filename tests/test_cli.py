@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import click
@@ -145,6 +146,30 @@ def test_an_empty_store_url_is_refused_not_taken_for_the_default(
         assert "Invalid value for '--store': empty: give a store URL" in result.stderr
         assert "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_that_fails_as_it_is_read_ends_the_import_in_one_line(
+    runner: CliRunner, url: str, tmp_path: Path
+) -> None:
+    result = runner.invoke(main, ["import", "/proc/self/mem", "--store", url])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        "Error: cannot read /proc/self/mem after line 0: Input/output error"
+    ]
+    assert "0 applied, 0 already applied, 0 failed" in result.stdout
+    # A file that cannot be opened (a socket) is named, and no store is made.
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "sock"))
+    other = tmp_path / "other.db"
+    result = runner.invoke(
+        main, ["import", str(tmp_path / "sock"), "--store", f"sqlite:///{other}"]
+    )
+    sock.close()
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"Error: Could not open file '{tmp_path / 'sock'}': No such device or address"
+    ]
+    assert not other.exists()
 
 
 def test_stop_on_error(runner: CliRunner, url: str, tmp_path: Path) -> None:

@@ -132,13 +132,14 @@ def import_(file: Path, store_url: str, stop_on_error: bool, batch_size: int) ->
                 counts["applied"] += 1
         return any(s.error is not None for s in settled)
 
-    with (
-        open_store(store_url) as service,
-        file.open("rb") as lines,
-        _progress(file) as bar,
-    ):
+    try:
+        stream = file.open("rb")
+    except OSError as exc:
+        raise click.FileError(str(file), exc.strerror) from None
+    lines = _Lines(stream)
+    with stream, open_store(store_url) as service, _progress(file) as bar:
         batch = service.batch(batch_size)
-        for number, (raw, size) in enumerate(_lines(lines), start=1):
+        for number, (raw, size) in enumerate(lines, start=1):
             bar.update(size)
             try:
                 data = _read_line(raw, first=number == 1)
@@ -151,12 +152,17 @@ def import_(file: Path, store_url: str, stop_on_error: bool, batch_size: int) ->
                 settled = batch.add(command, number)
             if told(settled) and stop_on_error:
                 break
-        # The lines decided before a stop, or the end, are stored (and only then counted).
+        # The lines decided before a stop, the end, or a failed read are stored (and only
+        # then counted).
         told(batch.flush())
     click.echo(
         f"{counts['applied']} applied, {counts['repeated']} already applied, "
         f"{counts['failed']} failed"
     )
+    if lines.error is not None:
+        raise click.ClickException(
+            f"cannot read {file} after line {lines.count}: {lines.error.strerror}"
+        )
     if counts["failed"]:
         sys.exit(1)
 
@@ -190,18 +196,34 @@ def _progress(file: Path) -> Iterator[_Bar]:
         yield bar
 
 
-def _lines(stream: BinaryIO) -> Iterator[tuple[bytes, int]]:
-    """Each line of ``stream`` and its size in bytes. A line longer than a command may be
-    is given cut short (its first ``COMMAND_MAX_BYTES + 1`` bytes): the rest is read past,
-    never held, so a file without line breaks does not fill the memory."""
-    while raw := stream.readline(COMMAND_MAX_BYTES + 1):
-        size = len(raw)
-        cut = len(raw) > COMMAND_MAX_BYTES and not raw.endswith(b"\n")
-        while cut:
-            rest = stream.readline(1 << 16)
-            size += len(rest)
-            cut = rest != b"" and not rest.endswith(b"\n")
-        yield raw, size
+class _Lines:
+    """Each line of ``stream`` and its size in bytes, until the end or a failed read.
+
+    A line longer than a command may be is given cut short (its first
+    ``COMMAND_MAX_BYTES + 1`` bytes): the rest is read past, never held, so a file without
+    line breaks does not fill the memory. A read that fails (a disk's or a network file
+    system's error) ends the lines, and is kept in ``error``.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        #: Lines read whole.
+        self.count = 0
+        self.error: OSError | None = None
+
+    def __iter__(self) -> Iterator[tuple[bytes, int]]:
+        try:
+            while raw := self.stream.readline(COMMAND_MAX_BYTES + 1):
+                size = len(raw)
+                cut = len(raw) > COMMAND_MAX_BYTES and not raw.endswith(b"\n")
+                while cut:
+                    rest = self.stream.readline(1 << 16)
+                    size += len(rest)
+                    cut = rest != b"" and not rest.endswith(b"\n")
+                self.count += 1
+                yield raw, size
+        except OSError as exc:
+            self.error = exc
 
 
 #: What :func:`_read_line` gives for a blank line (a line ``null`` is a value, refused).
