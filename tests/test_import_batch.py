@@ -8,6 +8,7 @@ a re-run completes the import.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pty
@@ -304,6 +305,40 @@ def test_a_batch_holds_at_least_one_command(size: int, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["import", str(path), "--store", url, "--batch", str(size)])
     assert result.exit_code == 2
     assert "--batch" in result.output
+
+
+def test_an_import_interrupted_says_what_was_stored_and_leaves_no_key_transaction_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C as line 3 is read: lines 1 and 2 were decided, their batch holds the key
+    # store's transaction open (line 1 keeps people's keys), and nothing of it is stored.
+    import safecomm_cli.main as cli
+
+    read = cli._read_line
+
+    def interrupted(raw: bytes, *, first: bool) -> Any:
+        if b'"c-3"' in raw:
+            raise KeyboardInterrupt
+        return read(raw, first=first)
+
+    unraisable: list[Any] = []
+    monkeypatch.setattr(cli, "_read_line", interrupted)
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    path = write_lines(tmp_path / "f.jsonl", sample_commands())
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    result = CliRunner().invoke(main, ["import", str(path), "--store", url])
+    gc.collect()
+    assert result.exit_code == 130, result.output
+    assert result.stderr.splitlines() == [
+        "interrupted at line 3 (0 applied, 0 already applied, 0 failed): lines not counted "
+        "were not stored; run the same import again to complete it"
+    ]
+    assert unraisable == []  # the key store's transaction was ended before the store closed
+    with open_store(url) as service:
+        assert receipts(service) == []
+    monkeypatch.setattr(cli, "_read_line", read)
+    again = CliRunner().invoke(main, ["import", str(path), "--store", url])
+    assert "5 applied, 0 already applied, 0 failed" in again.stdout
 
 
 @attrs.frozen

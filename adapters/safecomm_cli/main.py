@@ -137,28 +137,45 @@ def import_(file: Path, store_url: str, stop_on_error: bool, batch_size: int) ->
     except OSError as exc:
         raise click.FileError(str(file), exc.strerror) from None
     lines = _Lines(stream)
-    with stream, open_store(store_url) as service, _progress(file) as bar:
-        batch = service.batch(batch_size)
-        for number, (raw, size) in enumerate(lines, start=1):
-            bar.update(size)
-            try:
-                data = _read_line(raw, first=number == 1)
-                if data is _BLANK:
-                    continue
-                command = parse_command(data)
-            except SafecommError as exc:
-                settled = [Settled(number, error=exc)]
-            else:
-                settled = batch.add(command, number)
-            if told(settled) and stop_on_error:
-                break
-        # The lines decided before a stop, the end, or a failed read are stored (and only
-        # then counted).
-        told(batch.flush())
-    click.echo(
-        f"{counts['applied']} applied, {counts['repeated']} already applied, "
-        f"{counts['failed']} failed"
-    )
+    number = 0
+
+    def summary() -> str:
+        return (
+            f"{counts['applied']} applied, {counts['repeated']} already applied, "
+            f"{counts['failed']} failed"
+        )
+
+    try:
+        with (
+            stream,
+            open_store(store_url) as service,
+            _progress(file) as bar,
+            # Left by an interruption, it drops what it decided and the keys it kept.
+            service.batch(batch_size) as batch,
+        ):
+            for number, (raw, size) in enumerate(lines, start=1):
+                bar.update(size)
+                try:
+                    data = _read_line(raw, first=number == 1)
+                    if data is _BLANK:
+                        continue
+                    command = parse_command(data)
+                except SafecommError as exc:
+                    settled = [Settled(number, error=exc)]
+                else:
+                    settled = batch.add(command, number)
+                if told(settled) and stop_on_error:
+                    break
+            # The lines decided before a stop, the end, or a failed read are stored (and
+            # only then counted).
+            told(batch.flush())
+    except KeyboardInterrupt:
+        _refused(
+            f"interrupted at line {number} ({summary()}): lines not counted were not "
+            "stored; run the same import again to complete it"
+        )
+        sys.exit(130)
+    click.echo(summary())
     if lines.error is not None:
         raise click.ClickException(
             f"cannot read {file} after line {lines.count}: {lines.error.strerror}"
