@@ -328,6 +328,40 @@ def test_the_command_line_says_what_is_wrong_without_a_traceback(tmp_path: Path)
     assert done.exit_code == 2
 
 
+def test_a_month_outside_the_programme_s_days_is_bad_input_for_city_and_store(
+    tmp_path: Path,
+) -> None:
+    stores = []
+    for sid in ("S01", "S02"):
+        open_store(f"sqlite:///{tmp_path / f'{sid}.db'}").close()
+        stores.append(f"sqlite:///{tmp_path / f'{sid}.db'}")
+    path = city_file(
+        tmp_path,
+        City("T", tuple(Subdistrict(s, s, u) for s, u in zip(("S01", "S02"), stores, strict=True))),
+    )
+    replay = ["audit", "replay", "--known-at", "2099-01-01", "--report", "monthly"]
+    explain = ["report", "explain", "mediation_success_rate"]
+    runner = CliRunner()
+    for period in ("0000-01", "1989-12", "2101-01", "9999-12"):
+        for args in (
+            ["report", "monthly", "--city", str(path), "--period", period],
+            ["report", "monthly", "--city", str(path), "--subdistrict", "S02", "--period", period],
+            ["report", "monthly", "--store", stores[0], "--period", period],
+            [*explain, "--city", str(path), "--period", period],
+            [*explain, "--store", stores[0], "--period", period],
+            [*replay, "--city", str(path), "--period", period],
+            [*replay, "--store", stores[0], "--period", period],
+        ):
+            done = runner.invoke(main, args)
+            assert done.exit_code == 2, (args, done.output)
+            assert done.stderr == (
+                "error: period: must fall between 1990-01-01 and 2100-12-31\n"
+            ), args
+    done = runner.invoke(main, [*replay, "--city", str(path), "--period", "2014-3"])
+    assert done.exit_code == 2, done.output
+    assert done.stderr == "error: period: must be a month YYYY-MM, e.g. 2014-03\n"
+
+
 # -- audit replay ------------------------------------------------------------------------
 
 

@@ -65,7 +65,7 @@ from safecomm_core.reports.monthly import (
     applies,
     figure_for,
 )
-from safecomm_core.reports.provenance import Explanation, _month, report_of
+from safecomm_core.reports.provenance import Explanation, report_of
 from safecomm_core.reports.reading import caught_up, dead_letters, read_views
 from safecomm_core.reports.register import PROJECTIONS, Extent, Register, load, read_register
 from safecomm_core.service import Safecomm
@@ -584,7 +584,7 @@ def explain_city(
     if report_of(indicator) != "monthly":
         raise _not_monthly(indicator)
     definition = DEFINITIONS[indicator]
-    month = _month(period)
+    month = Month.parse(period)
     chosen = city.subdistricts if scope == "*" else (city.subdistrict(scope),)
     labels: dict[str, tuple[str, str]] = {}
 
