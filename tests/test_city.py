@@ -268,6 +268,26 @@ def test_a_missing_store_is_named_not_created(tmp_path: Path) -> None:
     assert not (tmp_path / "none.db").exists()
 
 
+@pytest.mark.postgres
+def test_a_missing_postgresql_store_is_named_not_created() -> None:
+    # A subdistrict's ?name= mistyped: the city is refused, no empty store is made for it.
+    name = "t" + uuid.uuid4().hex[:12]
+    town = City("T", (Subdistrict("S01", "One", f"{PG_URL}?name={name}"),))
+    try:
+        with pytest.raises(StoreError) as missing:
+            city_report(town, "2014-03")
+        assert str(missing.value) == f"subdistrict S01: no store at '{PG_URL}?name={name}'"
+        import psycopg
+
+        with psycopg.connect(PG_URL) as db:
+            made = db.execute(
+                "SELECT count(*) FROM pg_tables WHERE tablename LIKE %s", (name + "\\_%",)
+            ).fetchone()
+        assert made == (0,)
+    finally:
+        drop_pg_tables(name)
+
+
 # -- the command line --------------------------------------------------------------------
 
 

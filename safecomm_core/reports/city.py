@@ -42,7 +42,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Protocol, TypeVar
 
 import attrs
@@ -101,20 +100,19 @@ def opened(sub: Subdistrict) -> Iterator[Safecomm]:
     from safecomm_core.application import open_store
     from safecomm_core.store import parse_store_url
 
-    config = parse_store_url(sub.store)
-    path = config.env.get("SQLITE_DBNAME")
-    if path is not None and not Path(path).is_file():
+    try:
+        # A store that is not there is not made (as opening it would): its URL is wrong.
+        service = open_store(sub.store) if parse_store_url(sub.store).exists() else None
+    except StoreError as exc:
+        raise StoreError(
+            f"subdistrict {sub.id}: {exc.message}", field=f"{sub.id}.store", rule="must open"
+        ) from exc
+    if service is None:
         raise StoreError(
             f"subdistrict {sub.id}: no store at {sub.display!r}",
             field=f"{sub.id}.store",
             rule="must exist",
         )
-    try:
-        service = open_store(sub.store)
-    except StoreError as exc:
-        raise StoreError(
-            f"subdistrict {sub.id}: {exc.message}", field=f"{sub.id}.store", rule="must open"
-        ) from exc
     with service:
         yield service
 
