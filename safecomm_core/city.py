@@ -25,6 +25,7 @@ field (``subdistrict[2].store``) and the rule it broke.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Sequence
@@ -36,7 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 import attrs
 
 from safecomm_core.errors import FieldError, InvalidCommand, StoreError
-from safecomm_core.store import mask_url, parse_store_url
+from safecomm_core.store import StoreConfig, mask_url, parse_store_url
 
 __all__ = ["City", "CityError", "Subdistrict"]
 
@@ -146,7 +147,7 @@ def _check(city: City) -> None:
     if not city.subdistricts:
         raise CityError([FieldError("subdistrict", "a city needs at least one subdistrict")])
     seen: dict[str, int] = {}
-    stores: dict[tuple[str, str, str], int] = {}
+    stores: dict[tuple[str, ...], int] = {}
     for number, sub in enumerate(city.subdistricts, 1):
         where = f"subdistrict[{number}]"
         if not _ID.fullmatch(sub.id):
@@ -166,9 +167,19 @@ def _check(city: City) -> None:
             raise CityError([FieldError(f"{where}.store", exc.message)]) from None
         if config.kind == "memory":
             raise CityError([FieldError(f"{where}.store", "must be a stored database")])
-        place = (config.kind, config.env.get("SQLITE_DBNAME", "") + config.conninfo, config.name)
+        place = _place(config)
         if place in stores:
             raise CityError(
                 [FieldError(f"{where}.store", f"is also subdistrict[{stores[place]}]'s store")]
             )
         stores[place] = number
+
+
+def _place(config: StoreConfig) -> tuple[str, ...]:
+    """Where a store is, the same for every spelling of its URL: a SQLite file by its real
+    path (one file is one store, whatever ``?name=``), a PostgreSQL store by its database
+    and name."""
+    path = config.env.get("SQLITE_DBNAME")
+    if path is not None:
+        return (config.kind, os.path.realpath(path))
+    return (config.kind, config.conninfo, config.name)

@@ -255,6 +255,26 @@ def test_a_city_file_reads_and_bad_ones_are_refused_naming_the_field(tmp_path: P
         City.from_file(tmp_path / "missing.toml")
 
 
+def test_one_sqlite_file_under_two_spellings_is_one_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Listed twice, its figures would be counted twice in the city's.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.db").symlink_to(tmp_path / "one.db")
+    for other in (
+        "sqlite:///./one.db",
+        f"sqlite:///{tmp_path / 'one.db'}",
+        "sqlite:///sub/../one.db",
+        "sqlite:///link.db",
+        "sqlite:///%6Fne.db",
+    ):
+        with pytest.raises(CityError) as twice:
+            City.from_urls(["sqlite:///one.db", other])
+        assert str(twice.value) == "subdistrict[2].store: is also subdistrict[1]'s store", other
+    assert City.from_urls(["sqlite:///one.db", "sqlite:///sub/one.db"]).ids == ("S01", "S02")
+
+
 def test_a_city_of_urls_is_named_by_their_store_names() -> None:
     town = City.from_urls([f"{PG_URL}?name=north", "sqlite:///south.db"])
     assert town.ids == ("NORTH", "S02")
