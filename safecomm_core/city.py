@@ -16,8 +16,11 @@ PostgreSQL database with ``?name=`` per subdistrict); a city reads them side by 
     name = "Riverside Subdistrict"
     store = "sqlite:////var/lib/safecomm/riverside.db"
 
-or, for a quick look, by a list of store URLs (:meth:`City.from_urls`), each subdistrict
-then named by its URL's ``?name=`` (else ``S01``, ``S02``… in order).
+A relative SQLite path in the file (``sqlite:///riverside.db``) is from the file's folder,
+so the file names the same stores whatever the working folder. A city is also given, for a
+quick look, by a list of store URLs (:meth:`City.from_urls`; relative paths from the
+working folder), each subdistrict then named by its URL's ``?name=`` (else ``S01``,
+``S02``… in order). Two subdistricts may not share a store, however its URL is spelled.
 
 A file or a list that cannot make a city raises :class:`CityError` (bad input), naming the
 field (``subdistrict[2].store``) and the rule it broke.
@@ -32,7 +35,7 @@ from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import attrs
 
@@ -89,9 +92,12 @@ class City:
         entries = data.get("subdistrict", [])
         if not isinstance(entries, list):
             raise CityError([FieldError("subdistrict", "must be a list: [[subdistrict]]")])
+        folder = Path(path).absolute().parent
         return cls(
             name=_text(data, "name", "name"),
-            subdistricts=tuple(_subdistrict(entry, n) for n, entry in enumerate(entries, 1)),
+            subdistricts=tuple(
+                _subdistrict(entry, n, folder) for n, entry in enumerate(entries, 1)
+            ),
         )
 
     @classmethod
@@ -127,7 +133,7 @@ def _text(data: dict[str, Any], key: str, field: str) -> str:
     return value.strip()
 
 
-def _subdistrict(entry: object, number: int) -> Subdistrict:
+def _subdistrict(entry: object, number: int, folder: Path) -> Subdistrict:
     where = f"subdistrict[{number}]"
     if not isinstance(entry, dict):
         raise CityError([FieldError(where, "must be a table with id, name and store")])
@@ -137,8 +143,20 @@ def _subdistrict(entry: object, number: int) -> Subdistrict:
     return Subdistrict(
         id=_text(entry, "id", f"{where}.id"),
         name=_text(entry, "name", f"{where}.name"),
-        store=_text(entry, "store", f"{where}.store"),
+        store=_from(folder, _text(entry, "store", f"{where}.store")),
     )
+
+
+def _from(folder: Path, url: str) -> str:
+    """``url`` with a relative SQLite path made absolute from ``folder`` (the city file's),
+    so that the file names the same stores from any working folder; other URLs as they are.
+    """
+    parts = urlsplit(url)
+    path = unquote(parts.path[1:]) if parts.scheme == "sqlite" else ""
+    if not path or Path(path).is_absolute():
+        return url
+    query = f"?{parts.query}" if parts.query else ""
+    return f"sqlite:///{quote(str(folder / path))}{query}"
 
 
 def _check(city: City) -> None:

@@ -32,6 +32,7 @@ from safecomm_core.reports.city import city_report, combined, explain_city
 from safecomm_core.reports.counting import Counted, Tally, measure
 from safecomm_core.reports.disclosure import SUPPRESSED, WITHHELD
 from safecomm_core.reports.model import Report
+from safecomm_core.store import parse_store_url
 from tests.conftest import PG_URL, drop_pg_tables
 from tests.test_monthly import BASELINE, Desk, alert_history, disputes, migrants, police, survey
 
@@ -273,6 +274,35 @@ def test_one_sqlite_file_under_two_spellings_is_one_store(
             City.from_urls(["sqlite:///one.db", other])
         assert str(twice.value) == "subdistrict[2].store: is also subdistrict[1]'s store", other
     assert City.from_urls(["sqlite:///one.db", "sqlite:///sub/one.db"]).ids == ("S01", "S02")
+
+
+def test_a_city_file_s_relative_sqlite_paths_are_from_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same file read from anywhere (a server's, a cron job's working folder) names the
+    # same stores; --stores URLs, typed at a prompt, stay relative to the working folder.
+    folder = tmp_path / "city"
+    folder.mkdir()
+    open_store(f"sqlite:///{folder / 'one.db'}").close()
+    path = folder / "city.toml"
+    path.write_text(
+        'name = "T"\n[[subdistrict]]\nid = "S01"\nname = "One"\nstore = "sqlite:///one.db"\n'
+        '[[subdistrict]]\nid = "S02"\nname = "Two"\nstore = "sqlite:///../two%20%23%3F.db?name=x"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    town = City.from_file(Path("city") / "city.toml")
+    assert parse_store_url(town.subdistrict("S01").store).env["SQLITE_DBNAME"] == str(
+        folder / "one.db"
+    )
+    assert parse_store_url(town.subdistrict("S02").store).env["SQLITE_DBNAME"] == str(
+        folder / ".." / "two #?.db"
+    )
+    done = CliRunner().invoke(
+        main, ["report", "monthly", "--city", "city/city.toml", "--subdistrict", "S01"]
+    )
+    assert done.exit_code == 0, done.output
+    assert City.from_urls(["sqlite:///one.db"]).subdistricts[0].store == "sqlite:///one.db"
 
 
 def test_a_city_of_urls_is_named_by_their_store_names() -> None:
