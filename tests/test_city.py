@@ -432,6 +432,17 @@ def test_a_month_outside_the_programme_s_days_is_bad_input_for_city_and_store(
     assert done.stderr == "error: period: must be a month YYYY-MM, e.g. 2014-03\n"
 
 
+def test_an_empty_subdistrict_is_refused_not_taken_for_the_city(tmp_path: Path) -> None:
+    # --subdistrict "$S" with S unset: not the whole city's report instead.
+    store = tmp_path / "one.db"
+    open_store(f"sqlite:///{store}").close()
+    done = CliRunner().invoke(
+        main, ["report", "monthly", "--stores", f"sqlite:///{store}", "--subdistrict", ""]
+    )
+    assert done.exit_code == 2, done.output
+    assert done.stderr == "error: scope: must be * or a subdistrict of the city: S01\n"
+
+
 # -- audit replay ------------------------------------------------------------------------
 
 
