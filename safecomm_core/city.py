@@ -174,11 +174,13 @@ def _check(city: City) -> None:
             )
         if sub.id == "*":
             raise CityError([FieldError(f"{where}.id", "* is the whole city")])
-        if sub.id in seen:
+        # Ids that differ in case alone (S01, s01) would be told apart by nobody reading.
+        if sub.id.casefold() in seen:
+            taken = seen[sub.id.casefold()]
             raise CityError(
-                [FieldError(f"{where}.id", f"{sub.id!r} is taken by subdistrict[{seen[sub.id]}]")]
+                [FieldError(f"{where}.id", f"{sub.id!r} is taken by subdistrict[{taken}]")]
             )
-        seen[sub.id] = number
+        seen[sub.id.casefold()] = number
         try:
             config = parse_store_url(sub.store)
         except StoreError as exc:
