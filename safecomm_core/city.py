@@ -165,6 +165,7 @@ def _check(city: City) -> None:
     if not city.subdistricts:
         raise CityError([FieldError("subdistrict", "a city needs at least one subdistrict")])
     seen: dict[str, int] = {}
+    names: dict[str, int] = {}
     stores: dict[tuple[str, ...], int] = {}
     for number, sub in enumerate(city.subdistricts, 1):
         where = f"subdistrict[{number}]"
@@ -181,6 +182,13 @@ def _check(city: City) -> None:
                 [FieldError(f"{where}.id", f"{sub.id!r} is taken by subdistrict[{taken}]")]
             )
         seen[sub.id.casefold()] = number
+        # Reports name subdistricts by name beside their ids: two alike read as one.
+        if sub.name.casefold() in names:
+            taken = names[sub.name.casefold()]
+            raise CityError(
+                [FieldError(f"{where}.name", f"{sub.name!r} is taken by subdistrict[{taken}]")]
+            )
+        names[sub.name.casefold()] = number
         try:
             config = parse_store_url(sub.store)
         except StoreError as exc:

@@ -249,6 +249,10 @@ def test_a_city_file_reads_and_bad_ones_are_refused_naming_the_field(tmp_path: P
         "name = [": "city",
         "name = 'T'\n[[subdistrict]]\nid='S01'\nname='x'\nstore='sqlite:///a.db'\n"
         "[[subdistrict]]\nid='s01'\nname='y'\nstore='sqlite:///b.db'\n": "subdistrict[2].id",
+        "name = 'T'\n[[subdistrict]]\nid='S01'\nname='North'\nstore='sqlite:///a.db'\n"
+        "[[subdistrict]]\nid='S02'\nname=' North '\nstore='sqlite:///b.db'\n": (
+            "subdistrict[2].name"
+        ),
     }
     for text, field in cases.items():
         with pytest.raises(CityError) as refused:
