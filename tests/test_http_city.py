@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from click.testing import CliRunner
 from safecomm_cli.main import main
@@ -22,6 +23,7 @@ from safecomm_http.city import create_city_app, open_backends
 from safecomm_core import open_store
 from safecomm_core.access import ALL_COMMUNITIES, ALL_SUBDISTRICTS, Principal
 from safecomm_core.city import City, Subdistrict
+from safecomm_core.errors import StoreError
 from safecomm_core.values import Role
 from tests.commanding import sample_commands
 from tests.conftest import PG_URL, drop_pg_tables
@@ -252,6 +254,22 @@ def test_a_city_file_with_a_bad_store_is_a_clear_start_up_error(tmp_path: Path) 
     assert mistyped.exit_code != 0, mistyped.output
     assert "subdistrict S02 (s2): no store at" in mistyped.output
     assert not (tmp_path / "goood.db").exists()
+    # On PostgreSQL too: a mistyped ?name= starts no empty store (and makes no tables).
+    name = "t" + uuid.uuid4().hex[:12]
+    try:
+        town = City(
+            "T", (Subdistrict("S01", "s1", good), Subdistrict("S02", "s2", f"{PG_URL}?name={name}"))
+        )
+        with pytest.raises(StoreError) as absent:
+            open_backends(town)  # (not served: a server that started would not return)
+        assert str(absent.value) == f"subdistrict S02 (s2): no store at '{PG_URL}?name={name}'"
+        with psycopg.connect(PG_URL) as db:
+            made = db.execute(
+                "SELECT count(*) FROM pg_tables WHERE tablename LIKE %s", (name + "\\_%",)
+            ).fetchone()
+        assert made == (0,)
+    finally:
+        drop_pg_tables(name)
     unreachable = serve([good, "postgresql://postgres@127.0.0.1:1/nowhere?name=s02"])
     assert unreachable.exit_code not in (0, 70), unreachable.output
     assert "subdistrict S02 (s2)" in unreachable.output
