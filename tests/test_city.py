@@ -33,7 +33,7 @@ from safecomm_core.reports.counting import Counted, Tally, measure
 from safecomm_core.reports.disclosure import SUPPRESSED, WITHHELD
 from safecomm_core.reports.model import Report
 from safecomm_core.store import parse_store_url
-from tests.conftest import PG_URL, drop_pg_tables
+from tests.conftest import PG_URL, drop_pg_tables, pg_tables
 from tests.test_monthly import BASELINE, Desk, alert_history, disputes, migrants, police, survey
 
 #: Keys whose values name records, units or communities: prefixed per subdistrict.
@@ -333,13 +333,7 @@ def test_a_missing_postgresql_store_is_named_not_created() -> None:
         with pytest.raises(StoreError) as missing:
             city_report(town, "2014-03")
         assert str(missing.value) == f"subdistrict S01: no store at '{PG_URL}?name={name}'"
-        import psycopg
-
-        with psycopg.connect(PG_URL) as db:
-            made = db.execute(
-                "SELECT count(*) FROM pg_tables WHERE tablename LIKE %s", (name + "\\_%",)
-            ).fetchone()
-        assert made == (0,)
+        assert pg_tables(name) == []
     finally:
         drop_pg_tables(name)
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from click.testing import CliRunner
 from safecomm_cli.main import main
@@ -26,7 +25,7 @@ from safecomm_core.city import City, Subdistrict
 from safecomm_core.errors import StoreError
 from safecomm_core.values import Role
 from tests.commanding import sample_commands
-from tests.conftest import PG_URL, drop_pg_tables
+from tests.conftest import PG_URL, drop_pg_tables, pg_tables
 from tests.serving import KEY, as_, auth, served
 
 CITY_OFFICE = Principal("city-1", Role.STAFF, ALL_COMMUNITIES, subdistricts=ALL_SUBDISTRICTS)
@@ -263,11 +262,7 @@ def test_a_city_file_with_a_bad_store_is_a_clear_start_up_error(tmp_path: Path) 
         with pytest.raises(StoreError) as absent:
             open_backends(town)  # (not served: a server that started would not return)
         assert str(absent.value) == f"subdistrict S02 (s2): no store at '{PG_URL}?name={name}'"
-        with psycopg.connect(PG_URL) as db:
-            made = db.execute(
-                "SELECT count(*) FROM pg_tables WHERE tablename LIKE %s", (name + "\\_%",)
-            ).fetchone()
-        assert made == (0,)
+        assert pg_tables(name) == []
     finally:
         drop_pg_tables(name)
     unreachable = serve([good, "postgresql://postgres@127.0.0.1:1/nowhere?name=s02"])
