@@ -172,6 +172,27 @@ def test_a_file_that_fails_as_it_is_read_ends_the_import_in_one_line(
     assert not other.exists()
 
 
+def test_a_line_naming_a_field_twice_is_refused_not_read_as_its_last(
+    runner: CliRunner, url: str, tmp_path: Path
+) -> None:
+    # {"dispute_id": "d-1", ..., "dispute_id": "d-2"} reads as d-1 to a reviewer and as d-2
+    # to json.loads: which one was meant is not for the import to guess.
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    twice = lines[1][:-1] + ', "dispute_id": "d-other"}'
+    nested = lines[0].replace('"role":"applicant"', '"role":"applicant","role":"respondent"')
+    assert nested != lines[0]
+    path = tmp_path / "twice.jsonl"
+    path.write_text("\n".join([nested, lines[0], twice, *lines[1:]]) + "\n", encoding="utf-8")
+    result = runner.invoke(main, ["import", str(path), "--store", url])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"{path}:1: InvalidCommand: malformed JSON: the key 'role' appears twice in an object",
+        f"{path}:3: InvalidCommand: malformed JSON: the key 'dispute_id' appears twice in an "
+        "object",
+    ]
+    assert "5 applied, 0 already applied, 2 failed" in result.stdout
+
+
 def test_stop_on_error(runner: CliRunner, url: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{}\n" + SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")

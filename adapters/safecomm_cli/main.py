@@ -36,7 +36,7 @@ from safecomm_core import (
 from safecomm_core.domain.base import KINDS
 from safecomm_core.private import private_umask
 from safecomm_core.store import DEFAULT_STORE
-from safecomm_core.validation import COMMAND_MAX_BYTES
+from safecomm_core.validation import COMMAND_MAX_BYTES, excerpt
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -269,7 +269,9 @@ def _read_line(raw: bytes, *, first: bool) -> Any:
     if not line.strip():
         return _BLANK
     try:
-        return json.loads(line)
+        return json.loads(line, object_pairs_hook=_one_each)
+    except InvalidCommand:
+        raise
     except json.JSONDecodeError as exc:
         raise InvalidCommand(
             [FieldError("", f"malformed JSON: {exc.msg} at column {exc.colno}")]
@@ -281,6 +283,23 @@ def _read_line(raw: bytes, *, first: bool) -> Any:
         raise InvalidCommand(
             [FieldError("", f"malformed JSON: a number of more than {limit} digits")]
         ) from None
+
+
+def _one_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are each given once: one named twice (which json.loads
+    would read as its last value) is refused, not guessed."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise InvalidCommand(
+                [
+                    FieldError(
+                        "", f"malformed JSON: the key {excerpt(key)} appears twice in an object"
+                    )
+                ]
+            )
+        seen.add(key)
+    return dict(pairs)
 
 
 @main.command()
