@@ -96,6 +96,12 @@ def main() -> None:
     private_umask()  # stores, views, keys and exports: the owner's only (SAFECOMM_UMASK)
 
 
+#: The most commands ``safecomm import`` stores per transaction: a batch that keeps people's
+#: keys holds the key store's write lock until it is written, and meanwhile other writers of
+#: keys wait, and the store cannot be opened elsewhere (docs/architecture.md, *Batches*).
+MAX_BATCH = 1000
+
+
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @store_option
@@ -103,10 +109,10 @@ def main() -> None:
 @click.option(
     "--batch",
     "batch_size",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_BATCH),
     default=100,
     show_default=True,
-    help="Commands stored per transaction (1: each in its own).",
+    help=f"Commands stored per transaction (1: each in its own; at most {MAX_BATCH}).",
 )
 @friendly
 def import_(file: Path, store_url: str, stop_on_error: bool, batch_size: int) -> None:
