@@ -301,7 +301,7 @@ def test_the_progress_bar_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
 @pytest.mark.parametrize("size", [0, -3, MAX_BATCH + 1, 10**22])
 def test_a_batch_holds_at_least_one_command(size: int, tmp_path: Path) -> None:
     # ... and at most MAX_BATCH: a batch keeps the key store's write lock while it is decided,
-    # and a store cannot even be opened elsewhere meanwhile (after 12 s: "database is locked").
+    # and a store cannot even be opened elsewhere meanwhile (after 10 s: "database is locked").
     path = write_lines(tmp_path / "f.jsonl", sample_commands())
     url = f"sqlite:///{tmp_path / 's.db'}"
     result = CliRunner().invoke(main, ["import", str(path), "--store", url, "--batch", str(size)])
