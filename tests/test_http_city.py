@@ -1,7 +1,7 @@
 """A city served by one process over a real socket, on SQLite and PostgreSQL (one
 application name per subdistrict): each subdistrict's API under its prefix and store,
-isolation between subdistricts both ways, the roll-up's access, the tokens' claim, and
-the server's start-up errors."""
+isolation between subdistricts both ways, the roll-up's access, its explanations and
+ETags, the tokens' claim, and the server's start-up errors."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ from safecomm_http.city import create_city_app, open_backends
 from safecomm_core import open_store
 from safecomm_core.access import ALL_COMMUNITIES, ALL_SUBDISTRICTS, Principal
 from safecomm_core.city import City, Subdistrict
+from safecomm_core.converter import converter
 from safecomm_core.errors import StoreError
+from safecomm_core.reports.city import explain_city
 from safecomm_core.values import Role
 from tests.commanding import sample_commands
 from tests.conftest import PG_URL, drop_pg_tables, pg_tables
@@ -35,6 +37,8 @@ S01_MEDIATOR_C1 = Principal("staff-017", Role.MEDIATOR, ["C1"], subdistricts=["S
 S02_MEDIATOR_C1 = Principal("staff-017", Role.MEDIATOR, ["C1"], subdistricts=["S02"])
 EVALUATOR = Principal("ev-1", Role.EVALUATOR, ALL_COMMUNITIES, subdistricts=["S01", "S02"])
 DISPUTE = "/v1/records/dispute/d-2014-0001"
+MONTHLY = "/v1/city/reports/monthly?period=2014-03"
+EXPLAIN = "/v1/city/reports/explain/mediation_success_rate?period=2014-03"
 
 
 def in_(subdistrict: str, path: str) -> str:
@@ -71,6 +75,19 @@ def live(city: City) -> Iterator[tuple[httpx.Client, dict[str, Any]]]:
 
 def heads(backends: dict[str, Any]) -> dict[str, int]:
     return {s: b.service.log.head() for s, b in backends.items()}
+
+
+def stock(city: City) -> None:
+    """Each subdistrict's store holds the CLI's sample dispute, mediated to an agreement in
+    March 2014, under ids of its own (``d-S01-1``)."""
+    for sub in city.subdistricts:
+        with open_store(sub.store) as service:
+            for data in sample_commands():
+                ids = {
+                    "command_id": f"{sub.id}-{data['command_id']}",
+                    "dispute_id": f"d-{sub.id}-1",
+                }
+                service.handle_json({**data, **ids})
 
 
 def report(principal: Principal, dispute: str = "d-2014-0001", **fields: Any) -> dict[str, Any]:
@@ -186,6 +203,128 @@ def test_the_roll_up_is_read_as_the_policy_decides(
     assert client.get(path + "&format=html&lang=en", headers=auth(CITY_OFFICE)).is_success
 
 
+def test_the_city_explains_its_figures_as_the_core_does(
+    city: City, live: tuple[httpx.Client, dict[str, Any]]
+) -> None:
+    client, _backends = live
+    stock(city)
+    for scope in ("*", "S01", "S02"):
+        answer = client.get(f"{EXPLAIN}&scope={scope}", headers=auth(CITY_OFFICE))
+        assert answer.status_code == 200, answer.text
+        found = explain_city(city, "mediation_success_rate", "2014-03", scope)
+        data = answer.json()
+        assert data["figure"] == converter.unstructure(found.figure)
+        for side in ("numerator", "denominator"):
+            assert data[side] == [converter.unstructure(e) for e in getattr(found, side)]
+        assert {e["subdistrict"] for e in data["denominator"]} == (
+            {"S01", "S02"} if scope == "*" else {scope}
+        )
+        assert {e["ref"] for e in data["numerator"]} >= (
+            {"d-S01-1", "d-S02-1"} if scope == "*" else {f"d-{scope}-1"}
+        )
+    # The figure is the roll-up's, and S01's events are those of S01's own explanation,
+    # in the same shape, each naming its subdistrict.
+    city_s = client.get(EXPLAIN, headers=auth(CITY_OFFICE)).json()
+    rolled = client.get(MONTHLY, headers=auth(CITY_OFFICE)).json()["figures"]
+    assert city_s["figure"] == next(
+        f for f in rolled if (f["id"], f["scope"]) == ("mediation_success_rate", "*")
+    )
+    own = client.get(in_("S01", EXPLAIN.replace("/city", "")), headers=auth(S01_OFFICE)).json()
+    s01 = client.get(f"{EXPLAIN}&scope=S01", headers=auth(S01_OFFICE)).json()
+    assert set(s01) == set(own)
+    assert s01["denominator"] == [{**e, "subdistrict": "S01"} for e in own["denominator"]]
+    assert s01["figure"] == {**own["figure"], "scope": "S01"}
+    # Its labels: the city's "*" reads as the city.
+    for lang, word in (("zh", "全市"), ("en", "City")):
+        data = client.get(f"{MONTHLY}&lang={lang}", headers=auth(CITY_OFFICE)).json()
+        assert (data["whole"], data["scopes"]["*"], data["scopes"]["S01"]) == ("city", word, "S01")
+
+
+def test_the_city_s_explanations_are_refused_as_one_store_s_are(
+    live: tuple[httpx.Client, dict[str, Any]],
+) -> None:
+    client, _backends = live
+    unit = Principal("u", Role.UNIT, ["*"], grid_unit="U1", subdistricts=["*"])
+    for who, query, status, field in (
+        (S01_OFFICE, "&scope=*", 403, "scope"),  # the city's figure holds S02's events
+        (S01_OFFICE, "&scope=S02", 403, "scope"),
+        (S01_MEDIATOR_C1, "", 403, "scope"),  # a city's figures are of whole subdistricts
+        (S01_MEDIATOR_C1, "&scope=S01", 403, "scope"),
+        (unit, "", 403, ""),
+        (EVALUATOR, "", 400, "scope"),  # serves two: names one
+        (CITY_OFFICE, "&scope=S99", 400, "scope"),
+        (S01_OFFICE, "&scope=S99", 403, "scope"),  # not disclosed to another
+        (CITY_OFFICE, "&scope=S01/C1", 400, "scope"),
+    ):
+        refused = client.get(EXPLAIN + query, headers=auth(who))
+        assert (refused.status_code, refused.json()["field"]) == (status, field), refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "etag" not in refused.headers
+    assert client.get(f"{EXPLAIN}&scope=S01", headers=auth(S01_OFFICE)).status_code == 200
+    assert client.get(EXPLAIN, headers=auth(S01_OFFICE)).json()["figure"]["scope"] == "S01"
+    # Bad input is refused as one store's route refuses it.
+    one = "/subdistricts/S01/v1/reports/explain/"
+    for path, field in (
+        ("no_such_rate?period=2014-03", "indicator"),
+        ("mediation_success_rate?period=2014-13", "period"),
+        ("mediation_success_rate?period=March", "period"),
+        ("mediation_success_rate?period=1989-12", "period"),
+        ("mediation_success_rate", ""),  # no period: the framework's refusal, unnamed
+    ):
+        refused = client.get("/v1/city/reports/explain/" + path, headers=auth(CITY_OFFICE))
+        theirs = client.get(one + path, headers=auth(CITY_OFFICE))
+        assert (refused.status_code, refused.json()["field"]) == (400, field), refused.text
+        same = ("status", "title", "type", "field")
+        assert [refused.json()[k] for k in same] == [theirs.json()[k] for k in same]
+    # A figure of the self-assessment is not a city's.
+    assessed = client.get(
+        "/v1/city/reports/explain/action_on_time_rate?period=2014-03", headers=auth(CITY_OFFICE)
+    )
+    assert (assessed.status_code, assessed.json()["field"]) == (400, "indicator")
+
+
+def test_the_roll_up_s_etag_moves_when_any_subdistrict_s_store_does(
+    city: City, live: tuple[httpx.Client, dict[str, Any]]
+) -> None:
+    client, backends = live
+    stock(city)
+    paths = (MONTHLY, f"{MONTHLY}&format=csv", EXPLAIN)
+
+    def tags() -> dict[str, str]:
+        found = {}
+        for path in paths:
+            answer = client.get(path, headers=auth(CITY_OFFICE))
+            assert answer.status_code == 200, answer.text
+            assert answer.headers["cache-control"] == "private, no-cache"
+            found[path] = answer.headers["etag"]
+        return found
+
+    def unchanged(tags: dict[str, str]) -> None:
+        for path, tag in tags.items():
+            again = client.get(path, headers={**auth(CITY_OFFICE), "If-None-Match": tag})
+            assert again.status_code == 304, (path, again.text)
+            assert (again.content, again.headers["etag"]) == (b"", tag)
+
+    before = tags()
+    assert len(set(before.values())) == len(paths)  # the query is in the tag
+    unchanged(before)
+    assert tags() == before
+    other = client.get(f"{MONTHLY}&scope=S01", headers=auth(CITY_OFFICE)).headers["etag"]
+    assert other not in before.values()
+    for sub in ("S01", "S02"):
+        moved = heads(backends)
+        data = report(CITY_OFFICE, f"d-new-{sub}")
+        posted = client.post(in_(sub, "/v1/commands"), json=data, headers=auth(CITY_OFFICE))
+        assert posted.status_code == 201, posted.text
+        assert heads(backends) != moved
+        for path, tag in before.items():
+            fresh = client.get(path, headers={**auth(CITY_OFFICE), "If-None-Match": tag})
+            assert fresh.status_code == 200, (sub, path)
+            assert fresh.headers["etag"] != tag
+        before = tags()
+        unchanged(before)
+
+
 def test_tokens_without_the_subdistricts_claim_are_refused_plainly(
     live: tuple[httpx.Client, dict[str, Any]],
 ) -> None:
@@ -207,6 +346,10 @@ def test_the_openapi_document_covers_the_city_s_routes(
     client, _backends = live
     paths = client.get("/schema/openapi.json").json()["paths"]
     assert "/v1/city/reports/monthly" in paths
+    explain = paths["/v1/city/reports/explain/{indicator}"]["get"]
+    assert {p["name"] for p in explain["parameters"]} == {"indicator", "period", "scope"}
+    assert "304" in explain["responses"]
+    assert "304" in paths["/v1/city/reports/monthly"]["get"]["responses"]
     commands = paths["/subdistricts/{subdistrict}/v1/commands"]["post"]
     assert commands["parameters"][0]["name"] == "subdistrict"
     assert commands["parameters"][0]["schema"]["enum"] == ["S01", "S02"]

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from openpyxl import load_workbook
 from safecomm_reports import (
@@ -28,6 +29,7 @@ from safecomm_reports.labels import LANGS, Lang, format_value, localized, scope_
 from safecomm_core.converter import converter
 from safecomm_core.indicators import indicator
 from safecomm_core.reports.model import Column, Figure, Report, Section, Series, label
+from tests.test_assessment_outputs import readable_text
 
 CST = timezone(timedelta(hours=8))
 CONTRACT_KEYS = {
@@ -179,13 +181,15 @@ def contract(report: Report) -> dict[tuple[str, str, str], tuple[Any, Any, Any]]
 @pytest.mark.parametrize("lang", LANGS)
 def test_json_is_the_converters_shape_plus_labels(lang: Lang) -> None:
     data = json.loads(render_json(REPORT, lang))
-    extra = {"lang", "title", "labels"}
+    extra = {"lang", "title", "labels", "scopes"}
     shape = json.loads(json.dumps(converter.unstructure(REPORT)))  # tuples are JSON arrays
     assert {k: v for k, v in data.items() if k not in extra} == shape
     assert data["dead_letters"] == 2
     assert data["lang"] == lang
     assert data["title"] == (localized(REPORT, lang))
     assert data["labels"]["mediation_success_rate"] == label("mediation_success_rate", lang)
+    assert data["scopes"] == {s: scope_label(s, lang) for s in ("*", "C1", "C2", "C3")}
+    assert data["whole"] == "subdistrict"
     for figure, original in zip(data["figures"], REPORT.figures, strict=True):
         assert set(figure) == CONTRACT_KEYS
         assert converter.structure(figure, Figure) == original
@@ -223,6 +227,28 @@ def test_every_format_renders_in_both_languages(fmt: Format, lang: Lang) -> None
         shown = data.decode("utf-8-sig")
         assert (localized(REPORT, lang)) in shown
         assert label("mediation_success_rate", lang) in shown
+
+
+#: REPORT as a city's roll-up would give it: its scope "*" is the city.
+CITY_REPORT = attrs.evolve(REPORT, whole="city")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_city_s_whole_reads_city_wherever_a_subdistrict_s_reads_subdistrict(
+    fmt: Format, lang: Lang
+) -> None:
+    city, subdistrict = text("city", lang), text("subdistrict", lang)
+    alone = readable_text(rendered(fmt, lang), fmt)
+    shown = readable_text(render(CITY_REPORT, fmt, lang), fmt)
+    assert city not in alone
+    assert subdistrict not in shown
+    # The cover, the figures, the series, the charts' legends and axes: every place.
+    assert shown.count(city) == alone.count(subdistrict) > 0
+    if fmt == "json":
+        data = json.loads(shown)
+        assert (data["whole"], data["scopes"]["*"]) == ("city", city)
+        assert data["scopes"]["C1"] == "C1"
 
 
 def test_render_refuses_unknown_format_and_language() -> None:

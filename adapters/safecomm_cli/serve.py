@@ -66,7 +66,8 @@ def _ttl(_ctx: click.Context, _param: click.Parameter, value: str) -> timedelta:
     "city_file",
     type=_FILE,
     help="Serve a city (a TOML file of its subdistricts and their stores, instead of --store): "
-    "each subdistrict's API under /subdistricts/ID, the roll-up at /v1/city/reports/monthly; "
+    "each subdistrict's API under /subdistricts/ID, the roll-up at /v1/city/reports/monthly "
+    "and the events behind its figures at /v1/city/reports/explain/ID; "
     "tokens name their subdistricts; no pages.",
 )
 @click.option(

@@ -19,7 +19,6 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import (
     Components,
     OpenAPIMediaType,
-    OpenAPIResponse,
     OpenAPIType,
     RequestBody,
     Schema,
@@ -147,19 +146,9 @@ def _refine_schema(app: Litestar) -> None:
             required=True,
         )
     report = document.paths["/v1/reports/{name}"].get if document.paths else None
-    if report is not None and report.responses is not None:
-        report.responses["200"] = OpenAPIResponse(
-            description="The report, in the format asked for.",
-            content={
-                media: OpenAPIMediaType(
-                    schema=Schema(type=OpenAPIType.OBJECT if fmt == "json" else OpenAPIType.STRING)
-                )
-                for fmt, media in report_routes.MEDIA_TYPES.items()
-            },
-        )
-        report.responses["304"] = OpenAPIResponse(
-            description="Not modified: the store has not moved since the ETag given."
-        )
+    if report is not None:
+        report_routes.describe_rendered(report)
+        report_routes.describe_not_modified(report, "the store has not moved")
     schemas = document.components.schemas
     for type_, cls in COMMANDS.items():
         schema = schemas.get(cls.__name__)

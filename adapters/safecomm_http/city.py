@@ -7,8 +7,9 @@ own store: an application per subdistrict (:func:`~safecomm_http.app.create_app`
 only), to which :class:`CityApp` passes the request. The city's own routes:
 
 - ``GET /v1/city/reports/monthly``: the roll-up (each subdistrict's figures as a scope,
-  and the city's), cut to the principal as the policy decides
-  (:meth:`~safecomm_core.access.Policy.may_read_city`);
+  and the city's), and ``GET /v1/city/reports/explain/{indicator}``: the events behind
+  one of its figures, cut to the principal as the policy decides
+  (:meth:`~safecomm_core.access.Policy.may_read_city`; :mod:`safecomm_http.city_reports`);
 - ``/healthz``, ``/readyz`` (every store) and ``/schema`` (the city's routes and every
   subdistrict's under ``/subdistricts/{subdistrict}``).
 
@@ -19,38 +20,27 @@ have, is not found. The staff's pages are not served (docs/pages.md).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Literal, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
-import anyio.to_thread
 import attrs
-from litestar import Litestar, Request, Response, get, route
+from litestar import Litestar, Request, get, route
 from litestar.datastructures import State
 from litestar.enums import HttpMethod, ParamType
 from litestar.exceptions import MethodNotAllowedException, NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig, spec
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Scope, Send
-from safecomm_reports.render import render
 from safecomm_tokens import TokenVerifier
 
-from safecomm_core.access import CITY, POLICY, Principal, Read
 from safecomm_core.city import City, Subdistrict
-from safecomm_core.errors import (
-    FieldError,
-    Forbidden,
-    InvalidCommand,
-    NotFound,
-    SafecommError,
-    StoreError,
-)
-from safecomm_core.projections import Projector
-from safecomm_core.reports.city import rollup
+from safecomm_core.errors import NotFound, SafecommError, StoreError
 from safecomm_core.store import parse_store_url
 from safecomm_http.app import create_app
 from safecomm_http.backend import Backend
+from safecomm_http.city_reports import city_explain, city_monthly, describe_city_reports
 from safecomm_http.context import (
     BearerAuth,
     CityServer,
@@ -63,81 +53,13 @@ from safecomm_http.context import (
 from safecomm_http.health import Readiness, healthz
 from safecomm_http.pages import unrouted
 from safecomm_http.problems import handlers, responses
-from safecomm_http.report_routes import MEDIA_TYPES
-from safecomm_http.reporting import check_period
 
-__all__ = ["PREFIX", "CityApp", "city_scope_for", "create_city_app", "open_backends"]
-
-T = TypeVar("T")
+__all__ = ["PREFIX", "CityApp", "create_city_app", "open_backends"]
 
 #: Where each subdistrict's routes live: ``/subdistricts/{id}`` before its own paths.
 PREFIX = "/subdistricts"
 #: Paths of a city's server answered without a token.
 OPEN_PATHS = ("/healthz", "/readyz", "/schema")
-
-
-def city_scope_for(principal: Principal, scope: str | None) -> str:
-    """The scope of the roll-up ``principal`` reads (``*``: the city and every subdistrict).
-
-    Without ``scope``: the city for a principal of all of it, the subdistrict of a
-    principal of one; one must be named by a principal of several. The policy refuses a
-    scope the principal may not read.
-    """
-    POLICY.check_read(principal, Read.REPORTS)
-    if scope is None:
-        named = principal.subdistricts or ()
-        if principal.serves_subdistrict(CITY):
-            scope = CITY
-        elif len(named) == 1:
-            scope = named[0]
-        else:
-            choices = ", ".join(sorted(named))
-            raise InvalidCommand([FieldError("scope", f"must be given: one of {choices}")])
-    if not POLICY.may_read_city(principal, scope):
-        raise Forbidden(
-            f"{principal.subject!r} may not read the city's figures of scope {scope!r}",
-            field="scope",
-            rule="a principal of the reports' roles serving the whole of each subdistrict "
-            "of the scope",
-        )
-    return scope
-
-
-@get(
-    "/v1/city/reports/monthly",
-    summary="The city's monthly roll-up",
-    responses=responses(403, 404),
-    media_type="application/octet-stream",
-)
-async def city_monthly(
-    request: Request[Any, Any, Any],
-    period: FromQuery[str | None] = None,
-    # "scope" names the ASGI scope for Litestar: the query is read under another name.
-    of: Annotated[str | None, QueryParameter(name="scope")] = None,
-    format: FromQuery[Literal["json", "csv", "xlsx", "html"]] = "json",
-    lang: FromQuery[Literal["zh", "en"]] = "zh",
-) -> Response[bytes]:
-    """The city's monthly figures: each subdistrict's as a scope (its id), and with
-    ``scope`` ``*`` the city's own. Without ``scope``: the city for a principal of the
-    whole city, else the principal's subdistrict (one must be named by a principal of
-    several). Only principals of whole subdistricts read them (docs/access.md).
-    ``period`` is a month ``YYYY-MM`` (default: the latest month of any subdistrict)."""
-    chosen = city_scope_for(principal(request), of)
-    state = city_server(request)
-    check_period(period)
-    ids = [s.id for s in state.city.subdistricts]
-    if chosen not in (CITY, *ids):
-        choices = ", ".join(ids)
-        raise InvalidCommand(
-            [FieldError("scope", f"must be * or a subdistrict of the city: {choices}")]
-        )
-
-    def views(sub: Subdistrict, build: Callable[[Projector], T]) -> T:
-        return state.servers[sub.id].backend.views(build)
-
-    report = await anyio.to_thread.run_sync(lambda: rollup(state.city, views, period, chosen))
-    body = render(report, format, lang)
-    return Response(body, media_type=MEDIA_TYPES[format], headers={"Cache-Control": "no-store"})
 
 
 @attrs.frozen
@@ -254,7 +176,7 @@ def create_city_app(
             backend.close(store=close_store)
 
     app = Litestar(
-        route_handlers=[city_monthly, city_readyz, healthz, unknown_subdistrict],
+        route_handlers=[city_monthly, city_explain, city_readyz, healthz, unknown_subdistrict],
         middleware=[DefineMiddleware(BearerAuth, exclude=list(OPEN_PATHS))],
         before_request=rate_limit,
         exception_handlers={
@@ -282,6 +204,7 @@ def create_city_app(
         on_shutdown=[shutdown],
         logging_config=None,
     )
+    describe_city_reports(app.openapi_schema)
     _add_subdistrict_paths(app, next(iter(apps.values())), city)
     return RequestLog(CityApp(app, apps))
 

@@ -2,23 +2,24 @@
 
 Each answer carries an ``ETag`` made of the store's position (its log head) and the
 query; a repeated GET with ``If-None-Match`` is answered 304 without building the
-report again.
+report again (:mod:`safecomm_http.caching`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from typing import Any, Literal
 
 from litestar import Request, Response, get
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import FromPath, FromQuery
-from safecomm_reports.render import render
+from safecomm_reports.render import Format, render
 
 from safecomm_core.access import Principal
 from safecomm_core.errors import FieldError, InvalidCommand
 from safecomm_core.projections import Projector
 from safecomm_core.reports.provenance import report_of
+from safecomm_http.caching import etag, matches, not_modified, validators
 from safecomm_http.context import principal, server
 from safecomm_http.problems import responses
 from safecomm_http.reporting import (
@@ -32,7 +33,13 @@ from safecomm_http.reporting import (
     scope_for,
 )
 
-__all__ = ["explain_indicator", "report"]
+__all__ = [
+    "MEDIA_TYPES",
+    "describe_not_modified",
+    "describe_rendered",
+    "explain_indicator",
+    "report",
+]
 
 MEDIA_TYPES = {
     "json": "application/json",
@@ -43,16 +50,6 @@ MEDIA_TYPES = {
 
 ReportName = Literal["monthly", "self-assessment", "watchlist"]
 assert set(REPORTS) == set(ReportName.__args__)  # type: ignore[attr-defined]
-
-
-def _etag(head: int, query: ReportQuery, fmt: str, lang: str) -> str:
-    digest = hashlib.sha256(f"{head}:{query.key()}:{fmt}:{lang}".encode()).hexdigest()
-    return f'"{digest[:32]}"'
-
-
-def _matches(request: Request[Any, Any, Any], etag: str) -> bool:
-    given = request.headers.get("if-none-match", "")
-    return etag in (t.strip().removeprefix("W/") for t in given.split(",")) or given.strip() == "*"
 
 
 @get(
@@ -68,7 +65,7 @@ async def report(
     as_of: FromQuery[date | None] = None,
     within: FromQuery[int] = DEFAULT_CLOSING_DAYS,
     community: FromQuery[str | None] = None,
-    format: FromQuery[Literal["json", "csv", "xlsx", "html"]] = "json",
+    format: FromQuery[Format] = "json",
     lang: FromQuery[Literal["zh", "en"]] = "zh",
 ) -> Response[bytes]:
     """The monthly report, the self-assessment or the watchlist (as the CLI's
@@ -90,16 +87,15 @@ async def report(
         within=within,
     )
     backend = server(request).backend
-    etag = _etag(await backend.read(lambda s: s.log.head()), query, format, lang)
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if _matches(request, etag):
-        return Response(b"", status_code=304, headers=headers)
+    tag = etag(await backend.read(lambda s: s.log.head()), query.key(), format, lang)
+    if matches(request, tag):
+        return not_modified(tag)
 
     def build(_service: Any, projector: Projector) -> bytes:
         return render(query.build(projector), format, lang)
 
     body = await backend.report(build)
-    return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
+    return Response(body, media_type=MEDIA_TYPES[format], headers=validators(tag))
 
 
 @get(
@@ -141,3 +137,27 @@ def _explained_period(indicator: str, period: str) -> str:
         ) from None
     check_day(day, field="period")
     return period
+
+
+def describe_rendered(operation: Operation) -> None:
+    """Say in the OpenAPI document what Litestar cannot read from a route answering a
+    rendered report: its body in each format (:data:`MEDIA_TYPES`)."""
+    assert operation.responses is not None
+    operation.responses["200"] = OpenAPIResponse(
+        description="The report, in the format asked for.",
+        content={
+            media: OpenAPIMediaType(
+                schema=Schema(type=OpenAPIType.OBJECT if fmt == "json" else OpenAPIType.STRING)
+            )
+            for fmt, media in MEDIA_TYPES.items()
+        },
+    )
+
+
+def describe_not_modified(operation: Operation, unchanged: str) -> None:
+    """Say in the OpenAPI document that the route answers 304 to a request holding its
+    ETag, when ``unchanged`` ("the store has not moved") since."""
+    assert operation.responses is not None
+    operation.responses["304"] = OpenAPIResponse(
+        description=f"Not modified: {unchanged} since the ETag given."
+    )

@@ -1,6 +1,7 @@
 """The reports the service serves, cut to who is asking.
 
-The report functions are imported here and nowhere else in this adapter.
+The report functions are imported here and nowhere else in this adapter (but for the
+city's roll-up, in :mod:`safecomm_http.city_reports`).
 
 A report without a community is cut to the principal's communities: one community, that
 one; all of them, the subdistrict (``*``); several, the request must name one.
@@ -25,11 +26,12 @@ from safecomm_core.errors import FieldError, Forbidden, InvalidCommand
 from safecomm_core.projections import Projector
 from safecomm_core.reports import monthly_report, self_assessment, watchlist
 from safecomm_core.reports.model import Report
-from safecomm_core.reports.provenance import EXPLAINED, explain
+from safecomm_core.reports.provenance import EXPLAINED, Explanation, explain
 from safecomm_core.reports.watch import DEFAULT_CLOSING_DAYS
 from safecomm_core.validation import EARLIEST_DAY, LATEST_DAY
 
 __all__ = [
+    "CITY_INDICATORS",
     "DEFAULT_CLOSING_DAYS",
     "INDICATORS",
     "REPORTS",
@@ -37,6 +39,7 @@ __all__ = [
     "check_day",
     "check_period",
     "explained",
+    "explanation_data",
     "scope_for",
 ]
 
@@ -44,6 +47,8 @@ __all__ = [
 REPORTS = ("monthly", "self-assessment", "watchlist")
 #: The indicators ``/v1/reports/explain/{indicator}`` explains.
 INDICATORS = tuple(EXPLAINED)
+#: The indicators ``/v1/city/reports/explain/{indicator}`` explains: the monthly report's.
+CITY_INDICATORS = tuple(i for i, report in EXPLAINED.items() if report == "monthly")
 
 _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
@@ -151,7 +156,12 @@ class ReportQuery:
 
 def explained(projector: Projector, indicator: str, period: str, scope: str) -> Mapping[str, Any]:
     """The events behind ``indicator`` for ``period`` and ``scope``, as JSON values."""
-    found = explain(projector, indicator, period, scope)
+    return explanation_data(explain(projector, indicator, period, scope))
+
+
+def explanation_data(found: Explanation) -> dict[str, Any]:
+    """An explanation as JSON values: the figure, what each side counts, and each side's
+    events (in a city's, each naming its subdistrict; "" in one store's)."""
     return {
         "figure": converter.unstructure(found.figure),
         "report": found.report,

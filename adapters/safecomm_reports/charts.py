@@ -7,9 +7,9 @@ last-resort glyphs, about as wide (the warnings about missing glyphs are silence
 live in the HTML around the charts; inside them are scopes, periods and values. Only
 :class:`matplotlib.figure.Figure` is used, never pyplot: no global state.
 
-A scope keeps its colour in every chart of a report; the whole subdistrict is drawn dark and
-bold. A value that is not applicable is a gap in a line and the words "not applicable" in
-place of a bar, never 0.
+A scope keeps its colour in every chart of a report; the whole (``*``: the subdistrict, or
+the city of a city's roll-up) is drawn dark and bold. A value that is not applicable is a
+gap in a line and the words "not applicable" in place of a bar, never 0.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure as Chart
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from safecomm_core.reports.model import Figure, Series
+from safecomm_core.reports.model import Figure, Series, Whole
 from safecomm_reports.labels import Lang, format_value, is_rate, scope_label, text
 
 if TYPE_CHECKING:
@@ -70,9 +70,16 @@ def scope_colours(scopes: Iterable[str]) -> dict[str, str]:
 
 
 def trend_chart(
-    indicator: str, series: Sequence[Series], colours: dict[str, str], lang: Lang, prefix: str
+    indicator: str,
+    series: Sequence[Series],
+    colours: dict[str, str],
+    lang: Lang,
+    prefix: str,
+    *,
+    whole: Whole,
 ) -> str:
-    """One indicator over periods: a line per scope, as an ``<svg>`` element."""
+    """One indicator over periods: a line per scope, as an ``<svg>`` element (scope ``*``
+    named as ``whole``, the report's)."""
     periods = sorted({period for s in series for period, _ in s.points})
     at = {period: i for i, period in enumerate(periods)}
 
@@ -80,17 +87,17 @@ def trend_chart(
         for s in sorted(series, key=lambda s: s.scope != "*"):
             xs = [at[period] for period, _ in s.points]
             ys = [math.nan if v is None else v for _, v in s.points]
-            whole = s.scope == "*"
+            bold = s.scope == "*"
             ax.plot(
                 xs,
                 ys,
                 color=colours[s.scope],
-                linewidth=2.4 if whole else 1.4,
-                alpha=1 if whole else 0.85,
+                linewidth=2.4 if bold else 1.4,
+                alpha=1 if bold else 0.85,
                 marker="o",
-                markersize=4 if whole else 3.5,
-                label=scope_label(s.scope, lang),
-                zorder=3 if whole else 2,
+                markersize=4 if bold else 3.5,
+                label=scope_label(s.scope, lang, whole),
+                zorder=3 if bold else 2,
             )
         step = max(1, math.ceil(len(periods) / 7))  # "2014-03" needs room: seven fit
         ax.set_xticks(range(0, len(periods), step), periods[::step])
@@ -109,9 +116,16 @@ def trend_chart(
 
 
 def comparison_chart(
-    indicator: str, figures: Sequence[Figure], colours: dict[str, str], lang: Lang, prefix: str
+    indicator: str,
+    figures: Sequence[Figure],
+    colours: dict[str, str],
+    lang: Lang,
+    prefix: str,
+    *,
+    whole: Whole,
 ) -> str:
-    """One indicator in one period across scopes: a bar per scope, as an ``<svg>`` element.
+    """One indicator in one period across scopes: a bar per scope, as an ``<svg>`` element
+    (scope ``*`` named as ``whole``, the report's).
 
     Up to four scopes stand side by side; more lie one under another, so that long
     community names stay readable.
@@ -121,7 +135,7 @@ def comparison_chart(
     def draw(ax: Axes) -> None:
         places = range(len(figures))
         lengths = [0.0 if f.value is None else f.value for f in figures]
-        names = [scope_label(f.scope, lang) for f in figures]
+        names = [scope_label(f.scope, lang, whole) for f in figures]
         colour = [colours[f.scope] for f in figures]
         if lying:
             bars = ax.barh(places, lengths, height=0.62, color=colour, zorder=2)

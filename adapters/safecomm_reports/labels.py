@@ -17,7 +17,7 @@ from typing import Literal, Protocol, get_args
 from safecomm_core.indicators import INDICATORS, Unit
 from safecomm_core.reports import codes
 from safecomm_core.reports.assessment import GAP_KINDS
-from safecomm_core.reports.model import Cell, Figure, Report, Section, label
+from safecomm_core.reports.model import Cell, Figure, Report, Section, Whole, label
 from safecomm_core.reports.watch import LISTS
 
 __all__ = [
@@ -69,6 +69,7 @@ SERIES_COLUMNS = ("indicator", "scope", "period", "value", "id")
 
 _TEXT: dict[str, tuple[str, str]] = {
     "basis": ("依据", "Basis"),
+    "city": ("全市", "City"),
     "by_scope": ("各社区指标", "Indicators by community"),
     "communities": ("各社区对比", "Communities side by side"),
     "cover": ("封面", "Cover"),
@@ -260,6 +261,7 @@ def _rule_version(cell: str, lang: Lang) -> str:
     scope, since, day = cell.partition(" from ")
     kind, space, ref = cell.partition(" ")
     if since:
+        # A rulebook is one subdistrict's: its "*" is that subdistrict, in a city's report too.
         shown = scope_label(scope, lang)
         return f"{shown} from {day}" if lang == "en" else f"{shown} 自 {day} 起"
     if cell in words:
@@ -304,9 +306,15 @@ def localized(thing: Named, lang: Lang) -> str:
     return thing.en if lang == "en" else thing.zh
 
 
-def scope_label(scope: str, lang: Lang) -> str:
-    """A scope as people read it: "*" is the whole subdistrict, a community keeps its id."""
-    return text("subdistrict", lang) if scope == "*" else scope
+def scope_label(scope: str, lang: Lang, whole: Whole = "subdistrict") -> str:
+    """A scope as people read it: "*" is the whole the report covers (its
+    :attr:`~safecomm_core.reports.model.Report.whole`: the subdistrict, or the city of a
+    city's roll-up); a community or a subdistrict keeps its id.
+
+    >>> scope_label("*", "en"), scope_label("*", "zh", "city"), scope_label("S01", "zh", "city")
+    ('Subdistrict', '全市', 'S01')
+    """
+    return text(whole, lang) if scope == "*" else scope
 
 
 def basis_label(basis: str, lang: Lang) -> str:
@@ -357,7 +365,7 @@ def cover_rows(report: Report, lang: Lang) -> list[tuple[str, str | int]]:
     """The cover's label/value pairs: period, scope, generated at, dead letters, each note."""
     rows: list[tuple[str, str | int]] = [
         (text("period", lang), report.period),
-        (text("scope", lang), scope_label(report.scope, lang)),
+        (text("scope", lang), scope_label(report.scope, lang, report.whole)),
         (text("generated_at", lang), when(report.generated_at)),
         (text("dead_letters", lang), report.dead_letters),
     ]
@@ -366,16 +374,17 @@ def cover_rows(report: Report, lang: Lang) -> list[tuple[str, str | int]]:
 
 
 def figure_row(
-    figure: Figure, lang: Lang
+    figure: Figure, lang: Lang, whole: Whole
 ) -> tuple[str, float | None, float, float | None, str, str, str, str, str, str]:
-    """A figure in :data:`FIGURE_COLUMNS` order; value and denominator stay None when absent."""
+    """A figure in :data:`FIGURE_COLUMNS` order; value and denominator stay None when absent;
+    scope ``*`` names ``whole`` (the report's)."""
     return (
         label(figure.id, lang),
         figure.value,
         figure.numerator,
         figure.denominator,
         figure.period,
-        scope_label(figure.scope, lang),
+        scope_label(figure.scope, lang, whole),
         basis_label(figure.basis, lang),
         figure.definition_version,
         figure.reading,
@@ -386,7 +395,13 @@ def figure_row(
 def series_rows(report: Report, lang: Lang) -> list[tuple[str, str, str, float | None, str]]:
     """Every point of every series, in :data:`SERIES_COLUMNS` order."""
     return [
-        (label(s.indicator, lang), scope_label(s.scope, lang), period, value, s.indicator)
+        (
+            label(s.indicator, lang),
+            scope_label(s.scope, lang, report.whole),
+            period,
+            value,
+            s.indicator,
+        )
         for s in report.series
         for period, value in s.points
     ]

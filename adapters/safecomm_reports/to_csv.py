@@ -18,7 +18,8 @@ Layout (labels in the chosen language)::
 
 Values are plain numbers (a rate is a fraction, 0.8, not "80%"); a value that is not
 applicable, and an absent denominator or cell, is an empty field, never 0. Scopes and bases
-are shown as people read them ("*" is the whole subdistrict); the ``编号``/``ID`` column keeps
+are shown as people read them ("*" is the whole subdistrict, or the city of a city's
+roll-up); the ``编号``/``ID`` column keeps
 each indicator's id. :func:`safecomm_reports.render` encodes it as UTF-8 with a byte-order
 mark, which spreadsheet programs need to read Chinese correctly.
 """
@@ -63,7 +64,7 @@ def render_csv(report: Report, lang: Lang = "zh") -> str:
     block(
         text("indicators", lang),
         [text(key, lang) for key in FIGURE_COLUMNS],
-        (figure_row(figure, lang) for figure in report.figures),
+        (figure_row(figure, lang, report.whole) for figure in report.figures),
     )
     for section in report.sections:
         block(

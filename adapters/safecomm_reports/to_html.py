@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from importlib import resources
 
-from safecomm_core.reports.model import Figure, Report, Section, Series, label
+from safecomm_core.reports.model import Figure, Report, Section, Series, Whole, label
 from safecomm_reports.charts import comparison_chart, scope_colours, trend_chart
 from safecomm_reports.labels import (
     Lang,
@@ -57,7 +57,11 @@ def render_html(report: Report, lang: Lang = "zh") -> str:
     name = escape(localized(report, lang))
     subtitle = " · ".join(
         escape(s)
-        for s in (report.period, scope_label(report.scope, lang), when(report.generated_at))
+        for s in (
+            report.period,
+            scope_label(report.scope, lang, report.whole),
+            when(report.generated_at),
+        )
     )
     return f"""<!DOCTYPE html>
 <html lang="{"en" if lang == "en" else "zh-CN"}">
@@ -85,7 +89,7 @@ def render_html(report: Report, lang: Lang = "zh") -> str:
 def _summary(report: Report, lang: Lang) -> str:
     tiles = [
         (text("period", lang), report.period, ""),
-        (text("scope", lang), scope_label(report.scope, lang), ""),
+        (text("scope", lang), scope_label(report.scope, lang, report.whole), ""),
         (text("generated_at", lang), when(report.generated_at), ""),
         (text("figure_count", lang), str(len(report.figures)), ""),
         (
@@ -126,7 +130,7 @@ def _indicators(report: Report, lang: Lang) -> str:
         if figure.scope == report.scope:
             own.setdefault(figure.period, []).append(figure)
     for period in _report_period_first(own, report):
-        heading = f"{scope_label(report.scope, lang)} · {period}"
+        heading = f"{scope_label(report.scope, lang, report.whole)} · {period}"
         html.append(f'<h3>{escape(heading)}</h3><div class="cards">')
         html += [_card(figure, lang) for figure in own[period]]
         html.append("</div>")
@@ -136,7 +140,7 @@ def _indicators(report: Report, lang: Lang) -> str:
         if shared:
             heading = f"{text('by_scope', lang)} · {period}"
             figures = [f for f in everyone[period] if f.id in shared]
-            html.append(f"<h3>{escape(heading)}</h3>{_matrix(figures, lang)}")
+            html.append(f"<h3>{escape(heading)}</h3>{_matrix(figures, lang, report.whole)}")
     html.append("</section>")
     return "\n".join(html)
 
@@ -165,13 +169,14 @@ def _card(figure: Figure, lang: Lang) -> str:
     )
 
 
-def _matrix(figures: Sequence[Figure], lang: Lang) -> str:
-    """Indicators down, scopes across (communities, then the subdistrict)."""
+def _matrix(figures: Sequence[Figure], lang: Lang, whole: Whole) -> str:
+    """Indicators down, scopes across (communities, then the subdistrict; subdistricts,
+    then the city)."""
     scopes = sorted({f.scope for f in figures}, key=_subdistrict_last)
     rows: dict[str, dict[str, Figure]] = {}
     for figure in figures:
         rows.setdefault(figure.id, {})[figure.scope] = figure
-    head = "".join(f'<th class="num">{escape(scope_label(s, lang))}</th>' for s in scopes)
+    head = "".join(f'<th class="num">{escape(scope_label(s, lang, whole))}</th>' for s in scopes)
     body = []
     for indicator, cells in rows.items():
         some = next(iter(cells.values()))
@@ -237,7 +242,10 @@ def trends_html(report: Report, colours: dict[str, str], lang: Lang) -> str:
     for series in report.series:
         by_indicator.setdefault(series.indicator, []).append(series)
     charts = [
-        _figure(label(indicator, lang), trend_chart(indicator, group, colours, lang, f"t{i}"))
+        _figure(
+            label(indicator, lang),
+            trend_chart(indicator, group, colours, lang, f"t{i}", whole=report.whole),
+        )
         for i, (indicator, group) in enumerate(by_indicator.items())
     ]
     return _chart_section("trends", charts, "trends", lang)
@@ -254,7 +262,9 @@ def comparisons_html(report: Report, colours: dict[str, str], lang: Lang) -> str
             if len({f.scope for f in figures}) < 2:
                 continue
             ordered = sorted(figures, key=lambda f: _subdistrict_last(f.scope))
-            svg = comparison_chart(indicator, ordered, colours, lang, f"c{len(charts)}")
+            svg = comparison_chart(
+                indicator, ordered, colours, lang, f"c{len(charts)}", whole=report.whole
+            )
             caption = label(indicator, lang)
             if len(by_period) > 1:
                 caption += f" · {period}"

@@ -68,7 +68,7 @@ def render_xlsx(report: Report, lang: Lang = "zh") -> bytes:
     _table(
         figures,
         [text(key, lang) for key in FIGURE_COLUMNS],
-        (figure_row(figure, lang) for figure in report.figures),
+        (figure_row(figure, lang, report.whole) for figure in report.figures),
     )
     value_column = FIGURE_COLUMNS.index("value") + 1
     for row, figure in enumerate(report.figures, start=2):

@@ -30,7 +30,9 @@ subdistrict's rows are in memory at a time. The roll-up is exact:
 - **series** are the city's and each subdistrict's, month by month, from the earliest
   first month of any subdistrict;
 - **dead letters** are summed and listed per subdistrict; the **notes** say what was
-  combined.
+  combined;
+- the report's scope ``*`` is the city (:attr:`~safecomm_core.reports.model.Report.whole`
+  ``"city"``), which renderers name "全市" / "City".
 
 The same roll-up replays each subdistrict's log instead of reading its live views
 (:func:`rollup` with another :data:`Views`; :mod:`safecomm_core.audit.report_replay`).
@@ -431,6 +433,7 @@ class _Rollup:
             series=tuple(self.series()),
             dead_letters=sum(p.dead_letters for p in self.parts),
             notes=tuple(self.notes()),
+            whole="city",
         )
 
     def indicators(self) -> list[str]:

@@ -12,6 +12,7 @@ A rate with a zero denominator has ``value=None``: "not applicable", never 0 or 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 import attrs
 
@@ -26,11 +27,16 @@ __all__ = [
     "Section",
     "Series",
     "UnknownFigure",
+    "Whole",
     "columns",
     "label",
 ]
 
 Cell = str | int | float | None
+
+#: What a report's scope ``*`` stands for (:attr:`Report.whole`): the subdistrict of one
+#: store, or the city of a city's roll-up.
+Whole = Literal["subdistrict", "city"]
 
 
 def label(indicator_id: str, lang: str = "zh") -> str:
@@ -133,6 +139,9 @@ class Report:
     series: tuple[Series, ...] = ()
     dead_letters: int = 0
     notes: tuple[str, ...] = ()
+    #: What scope ``*`` stands for: the subdistrict, or the city in a city's roll-up
+    #: (:mod:`safecomm_core.reports.city`); renderers name it so.
+    whole: Whole = "subdistrict"
 
     def figure(self, indicator_id: str, scope: str = "*") -> Figure:
         """The figure of ``indicator_id`` for ``scope`` (``*``: the subdistrict).

@@ -83,7 +83,7 @@ def figure_rows(report: Report, lang: Lang) -> list[dict[str, Any]]:
         {
             "id": f.id,
             "indicator": label(f.id, lang),
-            "scope": scope_label(f.scope, lang),
+            "scope": scope_label(f.scope, lang, report.whole),
             "value": format_value(f.id, f.value, lang),
             "numerator": f.numerator,
             "denominator": f.denominator,
