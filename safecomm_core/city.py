@@ -16,8 +16,11 @@ PostgreSQL database with ``?name=`` per subdistrict); a city reads them side by 
     name = "Riverside Subdistrict"
     store = "sqlite:////var/lib/safecomm/riverside.db"
 
-or, for a quick look, by a list of store URLs (:meth:`City.from_urls`), each subdistrict
-then named by its URL's ``?name=`` (else ``S01``, ``S02``… in order).
+A relative SQLite path in the file (``sqlite:///riverside.db``) is from the file's folder,
+so the file names the same stores whatever the working folder. A city is also given, for a
+quick look, by a list of store URLs (:meth:`City.from_urls`; relative paths from the
+working folder), each subdistrict then named by its URL's ``?name=`` (else ``S01``,
+``S02``… in order). Two subdistricts may not share a store, however its URL is spelled.
 
 A file or a list that cannot make a city raises :class:`CityError` (bad input), naming the
 field (``subdistrict[2].store``) and the rule it broke.
@@ -25,18 +28,19 @@ field (``subdistrict[2].store``) and the rule it broke.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import attrs
 
 from safecomm_core.errors import FieldError, InvalidCommand, StoreError
-from safecomm_core.store import mask_url, parse_store_url
+from safecomm_core.store import StoreConfig, mask_url, parse_store_url
 
 __all__ = ["City", "CityError", "Subdistrict"]
 
@@ -88,9 +92,12 @@ class City:
         entries = data.get("subdistrict", [])
         if not isinstance(entries, list):
             raise CityError([FieldError("subdistrict", "must be a list: [[subdistrict]]")])
+        folder = Path(path).absolute().parent
         return cls(
             name=_text(data, "name", "name"),
-            subdistricts=tuple(_subdistrict(entry, n) for n, entry in enumerate(entries, 1)),
+            subdistricts=tuple(
+                _subdistrict(entry, n, folder) for n, entry in enumerate(entries, 1)
+            ),
         )
 
     @classmethod
@@ -126,7 +133,7 @@ def _text(data: dict[str, Any], key: str, field: str) -> str:
     return value.strip()
 
 
-def _subdistrict(entry: object, number: int) -> Subdistrict:
+def _subdistrict(entry: object, number: int, folder: Path) -> Subdistrict:
     where = f"subdistrict[{number}]"
     if not isinstance(entry, dict):
         raise CityError([FieldError(where, "must be a table with id, name and store")])
@@ -136,8 +143,20 @@ def _subdistrict(entry: object, number: int) -> Subdistrict:
     return Subdistrict(
         id=_text(entry, "id", f"{where}.id"),
         name=_text(entry, "name", f"{where}.name"),
-        store=_text(entry, "store", f"{where}.store"),
+        store=_from(folder, _text(entry, "store", f"{where}.store")),
     )
+
+
+def _from(folder: Path, url: str) -> str:
+    """``url`` with a relative SQLite path made absolute from ``folder`` (the city file's),
+    so that the file names the same stores from any working folder; other URLs as they are.
+    """
+    parts = urlsplit(url)
+    path = unquote(parts.path[1:]) if parts.scheme == "sqlite" else ""
+    if not path or Path(path).is_absolute():
+        return url
+    query = f"?{parts.query}" if parts.query else ""
+    return f"sqlite:///{quote(str(folder / path))}{query}"
 
 
 def _check(city: City) -> None:
@@ -146,7 +165,8 @@ def _check(city: City) -> None:
     if not city.subdistricts:
         raise CityError([FieldError("subdistrict", "a city needs at least one subdistrict")])
     seen: dict[str, int] = {}
-    stores: dict[tuple[str, str, str], int] = {}
+    names: dict[str, int] = {}
+    stores: dict[tuple[str, ...], int] = {}
     for number, sub in enumerate(city.subdistricts, 1):
         where = f"subdistrict[{number}]"
         if not _ID.fullmatch(sub.id):
@@ -155,20 +175,39 @@ def _check(city: City) -> None:
             )
         if sub.id == "*":
             raise CityError([FieldError(f"{where}.id", "* is the whole city")])
-        if sub.id in seen:
+        # Ids that differ in case alone (S01, s01) would be told apart by nobody reading.
+        if sub.id.casefold() in seen:
+            taken = seen[sub.id.casefold()]
             raise CityError(
-                [FieldError(f"{where}.id", f"{sub.id!r} is taken by subdistrict[{seen[sub.id]}]")]
+                [FieldError(f"{where}.id", f"{sub.id!r} is taken by subdistrict[{taken}]")]
             )
-        seen[sub.id] = number
+        seen[sub.id.casefold()] = number
+        # Reports name subdistricts by name beside their ids: two alike read as one.
+        if sub.name.casefold() in names:
+            taken = names[sub.name.casefold()]
+            raise CityError(
+                [FieldError(f"{where}.name", f"{sub.name!r} is taken by subdistrict[{taken}]")]
+            )
+        names[sub.name.casefold()] = number
         try:
             config = parse_store_url(sub.store)
         except StoreError as exc:
             raise CityError([FieldError(f"{where}.store", exc.message)]) from None
         if config.kind == "memory":
             raise CityError([FieldError(f"{where}.store", "must be a stored database")])
-        place = (config.kind, config.env.get("SQLITE_DBNAME", "") + config.conninfo, config.name)
+        place = _place(config)
         if place in stores:
             raise CityError(
                 [FieldError(f"{where}.store", f"is also subdistrict[{stores[place]}]'s store")]
             )
         stores[place] = number
+
+
+def _place(config: StoreConfig) -> tuple[str, ...]:
+    """Where a store is, the same for every spelling of its URL: a SQLite file by its real
+    path (one file is one store, whatever ``?name=``), a PostgreSQL store by its database
+    and name."""
+    path = config.env.get("SQLITE_DBNAME")
+    if path is not None:
+        return (config.kind, os.path.realpath(path))
+    return (config.kind, config.conninfo, config.name)

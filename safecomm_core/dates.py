@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from safecomm_core.errors import FieldError, InvalidCommand
+
 __all__ = ["SUBDISTRICT_TZ", "Month", "add_months", "end_of_day", "local_date", "micros"]
 
 #: The subdistrict's time zone: dates (deadlines, report months) are read in it.
@@ -58,14 +60,26 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> Month:
-        """``YYYY-MM`` as a month; ``ValueError`` naming the expected form otherwise."""
+        """``YYYY-MM`` as a month of the programme's days (those a command may name);
+        :class:`~safecomm_core.errors.InvalidCommand` (a ``ValueError``) on ``period``
+        otherwise. A report reads months around it: one outside those days would run off
+        the calendar."""
+        from safecomm_core.validation import EARLIEST_DAY, LATEST_DAY
+
         try:
             year, month = (int(part) for part in text.split("-"))
             if len(text) != 7 or not 1 <= month <= 12:
                 raise ValueError
         except ValueError:
-            raise ValueError(f"period {text!r}: write a month as YYYY-MM, e.g. 2014-03") from None
-        return cls(year, month)
+            raise InvalidCommand(
+                [FieldError("period", "must be a month YYYY-MM, e.g. 2014-03")]
+            ) from None
+        found = cls(year, month)
+        if not Month.of(EARLIEST_DAY) <= found <= Month.of(LATEST_DAY):
+            raise InvalidCommand(
+                [FieldError("period", f"must fall between {EARLIEST_DAY} and {LATEST_DAY}")]
+            )
+        return found
 
     @classmethod
     def of(cls, day: date | datetime) -> Month:

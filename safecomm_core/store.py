@@ -56,6 +56,21 @@ class StoreConfig:
         """The URL fit for messages and output: its password, if any, reads ``***``."""
         return mask_url(self.url)
 
+    def exists(self) -> bool:
+        """Whether the store was made (by an earlier opening), asked without making it: its
+        SQLite file, its PostgreSQL event table. A memory store never exists beforehand.
+        A database that cannot be reached raises :class:`StoreError` (see :meth:`opening`).
+        """
+        if self.kind == "sqlite":
+            return Path(self.env["SQLITE_DBNAME"]).is_file()
+        if self.kind != "postgresql":
+            return False
+        import psycopg  # the 'postgres' extra; imported only when PostgreSQL is used
+
+        with self.opening(), psycopg.connect(self.conninfo, connect_timeout=10) as db:
+            row = db.execute("SELECT to_regclass(%s)", (f"{self.name}_events",)).fetchone()
+        return row is not None and row[0] is not None
+
     @contextlib.contextmanager
     def opening(self) -> Iterator[None]:
         """Turn the drivers' errors while opening into one :class:`StoreError`.

@@ -92,6 +92,8 @@ AMOUNT_MAX = 1e9
 #: A phone number has at least this many digits (and at most 15, as E.164 allows).
 PHONE_MIN_DIGITS = 5
 PHONE_MAX_DIGITS = 15
+#: Largest command, in bytes of its JSON (a request's body, a line of an import).
+COMMAND_MAX_BYTES = 1 << 20
 #: How much of a refused value an error message may quote.
 EXCERPT_LENGTH = 40
 

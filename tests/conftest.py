@@ -50,8 +50,8 @@ PG_URL = os.environ.get("SAFECOMM_TEST_PG", "postgresql://postgres@127.0.0.1:543
 BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-def drop_pg_tables(name: str) -> None:
-    """Drop every table of a test application called ``name``."""
+def pg_tables(name: str) -> list[str]:
+    """The tables of a test application called ``name``."""
     import psycopg
 
     with psycopg.connect(PG_URL, autocommit=True) as db:
@@ -59,7 +59,15 @@ def drop_pg_tables(name: str) -> None:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE %s",
             (name + "\\_%",),
         ).fetchall()
-        for (table,) in rows:
+    return [table for (table,) in rows]
+
+
+def drop_pg_tables(name: str) -> None:
+    """Drop every table of a test application called ``name``."""
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True) as db:
+        for table in pg_tables(name):
             db.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
 
 

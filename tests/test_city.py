@@ -32,7 +32,8 @@ from safecomm_core.reports.city import city_report, combined, explain_city
 from safecomm_core.reports.counting import Counted, Tally, measure
 from safecomm_core.reports.disclosure import SUPPRESSED, WITHHELD
 from safecomm_core.reports.model import Report
-from tests.conftest import PG_URL, drop_pg_tables
+from safecomm_core.store import parse_store_url
+from tests.conftest import PG_URL, drop_pg_tables, pg_tables
 from tests.test_monthly import BASELINE, Desk, alert_history, disputes, migrants, police, survey
 
 #: Keys whose values name records, units or communities: prefixed per subdistrict.
@@ -247,6 +248,12 @@ def test_a_city_file_reads_and_bad_ones_are_refused_naming_the_field(tmp_path: P
         "name = 'T'\n[[subdistrict]]\nid='S01'\nname='x'\nstore='sqlite:///a.db'\n"
         "[[subdistrict]]\nid='S02'\nname='y'\nstore='sqlite:///a.db'\n": "subdistrict[2].store",
         "name = [": "city",
+        "name = 'T'\n[[subdistrict]]\nid='S01'\nname='x'\nstore='sqlite:///a.db'\n"
+        "[[subdistrict]]\nid='s01'\nname='y'\nstore='sqlite:///b.db'\n": "subdistrict[2].id",
+        "name = 'T'\n[[subdistrict]]\nid='S01'\nname='North'\nstore='sqlite:///a.db'\n"
+        "[[subdistrict]]\nid='S02'\nname=' North '\nstore='sqlite:///b.db'\n": (
+            "subdistrict[2].name"
+        ),
     }
     for text, field in cases.items():
         with pytest.raises(CityError) as refused:
@@ -254,6 +261,55 @@ def test_a_city_file_reads_and_bad_ones_are_refused_naming_the_field(tmp_path: P
         assert refused.value.field == field, text
     with pytest.raises(CityError):
         City.from_file(tmp_path / "missing.toml")
+
+
+def test_one_sqlite_file_under_two_spellings_is_one_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Listed twice, its figures would be counted twice in the city's.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.db").symlink_to(tmp_path / "one.db")
+    for other in (
+        "sqlite:///./one.db",
+        f"sqlite:///{tmp_path / 'one.db'}",
+        "sqlite:///sub/../one.db",
+        "sqlite:///link.db",
+        "sqlite:///%6Fne.db",
+    ):
+        with pytest.raises(CityError) as twice:
+            City.from_urls(["sqlite:///one.db", other])
+        assert str(twice.value) == "subdistrict[2].store: is also subdistrict[1]'s store", other
+    assert City.from_urls(["sqlite:///one.db", "sqlite:///sub/one.db"]).ids == ("S01", "S02")
+
+
+def test_a_city_file_s_relative_sqlite_paths_are_from_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same file read from anywhere (a server's, a cron job's working folder) names the
+    # same stores; --stores URLs, typed at a prompt, stay relative to the working folder.
+    folder = tmp_path / "city"
+    folder.mkdir()
+    open_store(f"sqlite:///{folder / 'one.db'}").close()
+    path = folder / "city.toml"
+    path.write_text(
+        'name = "T"\n[[subdistrict]]\nid = "S01"\nname = "One"\nstore = "sqlite:///one.db"\n'
+        '[[subdistrict]]\nid = "S02"\nname = "Two"\nstore = "sqlite:///../two%20%23%3F.db?name=x"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    town = City.from_file(Path("city") / "city.toml")
+    assert parse_store_url(town.subdistrict("S01").store).env["SQLITE_DBNAME"] == str(
+        folder / "one.db"
+    )
+    assert parse_store_url(town.subdistrict("S02").store).env["SQLITE_DBNAME"] == str(
+        folder / ".." / "two #?.db"
+    )
+    done = CliRunner().invoke(
+        main, ["report", "monthly", "--city", "city/city.toml", "--subdistrict", "S01"]
+    )
+    assert done.exit_code == 0, done.output
+    assert City.from_urls(["sqlite:///one.db"]).subdistricts[0].store == "sqlite:///one.db"
 
 
 def test_a_city_of_urls_is_named_by_their_store_names() -> None:
@@ -267,6 +323,20 @@ def test_a_missing_store_is_named_not_created(tmp_path: Path) -> None:
         city_report(town, "2014-03")
     assert "S01" in str(missing.value)
     assert not (tmp_path / "none.db").exists()
+
+
+@pytest.mark.postgres
+def test_a_missing_postgresql_store_is_named_not_created() -> None:
+    # A subdistrict's ?name= mistyped: the city is refused, no empty store is made for it.
+    name = "t" + uuid.uuid4().hex[:12]
+    town = City("T", (Subdistrict("S01", "One", f"{PG_URL}?name={name}"),))
+    try:
+        with pytest.raises(StoreError) as missing:
+            city_report(town, "2014-03")
+        assert str(missing.value) == f"subdistrict S01: no store at '{PG_URL}?name={name}'"
+        assert pg_tables(name) == []
+    finally:
+        drop_pg_tables(name)
 
 
 # -- the command line --------------------------------------------------------------------
@@ -327,6 +397,51 @@ def test_the_command_line_says_what_is_wrong_without_a_traceback(tmp_path: Path)
     assert "Traceback" not in done.output
     done = runner.invoke(main, ["report", "monthly", "--stores", missing, "--city", str(bad)])
     assert done.exit_code == 2
+
+
+def test_a_month_outside_the_programme_s_days_is_bad_input_for_city_and_store(
+    tmp_path: Path,
+) -> None:
+    stores = []
+    for sid in ("S01", "S02"):
+        open_store(f"sqlite:///{tmp_path / f'{sid}.db'}").close()
+        stores.append(f"sqlite:///{tmp_path / f'{sid}.db'}")
+    path = city_file(
+        tmp_path,
+        City("T", tuple(Subdistrict(s, s, u) for s, u in zip(("S01", "S02"), stores, strict=True))),
+    )
+    replay = ["audit", "replay", "--known-at", "2099-01-01", "--report", "monthly"]
+    explain = ["report", "explain", "mediation_success_rate"]
+    runner = CliRunner()
+    for period in ("0000-01", "1989-12", "2101-01", "9999-12"):
+        for args in (
+            ["report", "monthly", "--city", str(path), "--period", period],
+            ["report", "monthly", "--city", str(path), "--subdistrict", "S02", "--period", period],
+            ["report", "monthly", "--store", stores[0], "--period", period],
+            [*explain, "--city", str(path), "--period", period],
+            [*explain, "--store", stores[0], "--period", period],
+            [*replay, "--city", str(path), "--period", period],
+            [*replay, "--store", stores[0], "--period", period],
+        ):
+            done = runner.invoke(main, args)
+            assert done.exit_code == 2, (args, done.output)
+            assert done.stderr == (
+                "error: period: must fall between 1990-01-01 and 2100-12-31\n"
+            ), args
+    done = runner.invoke(main, [*replay, "--city", str(path), "--period", "2014-3"])
+    assert done.exit_code == 2, done.output
+    assert done.stderr == "error: period: must be a month YYYY-MM, e.g. 2014-03\n"
+
+
+def test_an_empty_subdistrict_is_refused_not_taken_for_the_city(tmp_path: Path) -> None:
+    # --subdistrict "$S" with S unset: not the whole city's report instead.
+    store = tmp_path / "one.db"
+    open_store(f"sqlite:///{store}").close()
+    done = CliRunner().invoke(
+        main, ["report", "monthly", "--stores", f"sqlite:///{store}", "--subdistrict", ""]
+    )
+    assert done.exit_code == 2, done.output
+    assert done.stderr == "error: scope: must be * or a subdistrict of the city: S01\n"
 
 
 # -- audit replay ------------------------------------------------------------------------

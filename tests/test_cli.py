@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import click
@@ -16,6 +17,7 @@ from safecomm_core.audit import AuditError, KeyFileError, TamperDetected
 from safecomm_core.indicators import UnknownIndicator
 from safecomm_core.masterkey import MasterKeyError
 from safecomm_core.projections.errors import ProjectionError, ViewDatabaseError
+from safecomm_core.validation import COMMAND_MAX_BYTES
 from tests.commanding import SAMPLE
 
 
@@ -80,6 +82,115 @@ def test_import_reports_each_unreadable_line_and_goes_on(
         f"{path}:5: InvalidCommand: dispute_id: at most 64 characters",
     ]
     assert "5 applied, 0 already applied, 5 failed" in result.stdout
+
+
+def test_a_number_too_long_to_read_is_a_refused_line_not_the_end_of_the_import(
+    runner: CliRunner, url: str, tmp_path: Path
+) -> None:
+    # Python refuses to read integers of more than 4,300 digits (a guard against slow
+    # conversions): one such line is reported like any malformed line, and the rest is read.
+    path = tmp_path / "long.jsonl"
+    path.write_text(
+        '{"count": ' + "1" * 5000 + "}\n" + SAMPLE.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    result = runner.invoke(main, ["import", str(path), "--store", url])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"{path}:1: InvalidCommand: malformed JSON: a number of more than 4300 digits"
+    ]
+    assert "5 applied, 0 already applied, 1 failed" in result.stdout
+
+
+def test_a_line_of_json_null_is_refused_not_skipped_as_blank(
+    runner: CliRunner, url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "null.jsonl"
+    path.write_text("null\n \n" + SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    result = runner.invoke(main, ["import", str(path), "--store", url])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"{path}:1: InvalidCommand: a command must be a JSON object"
+    ]
+    assert "5 applied, 0 already applied, 1 failed" in result.stdout
+
+
+def test_a_line_longer_than_a_command_may_be_is_refused_unread(
+    runner: CliRunner, url: str, tmp_path: Path
+) -> None:
+    # A file with no line breaks (a dump, a JSON array on one line) is not read whole into
+    # memory: a line is read up to the largest command (1 MiB, as the HTTP API takes).
+    first = json.loads(SAMPLE.read_text(encoding="utf-8").splitlines()[0])
+    huge = json.dumps({**first, "summary": "x" * (2 << 20)})
+    just = json.dumps({**first, "command_id": "c-just", "summary": "y"})
+    just = just.replace('"y"', '"y' + " " * (COMMAND_MAX_BYTES - len(just)) + '"')
+    assert len(just.encode()) == COMMAND_MAX_BYTES
+    path = tmp_path / "huge.jsonl"
+    path.write_text(f"{huge}\r\n{just}\n" + SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    result = runner.invoke(main, ["import", str(path), "--store", url])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"{path}:1: InvalidCommand: longer than a command may be: at most 1,048,576 bytes",
+        f"{path}:2: InvalidCommand: summary: at most 4000 characters",
+    ]
+    assert "5 applied, 0 already applied, 2 failed" in result.stdout
+
+
+def test_an_empty_store_url_is_refused_not_taken_for_the_default(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --store "$URL" with URL unset: nothing is written to ./safecomm.db instead.
+    monkeypatch.chdir(tmp_path)
+    for given in ("", "  "):
+        result = runner.invoke(main, ["import", str(SAMPLE), "--store", given])
+        assert result.exit_code == 2, result.output
+        assert "Invalid value for '--store': empty: give a store URL" in result.stderr
+        assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_that_fails_as_it_is_read_ends_the_import_in_one_line(
+    runner: CliRunner, url: str, tmp_path: Path
+) -> None:
+    result = runner.invoke(main, ["import", "/proc/self/mem", "--store", url])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        "Error: cannot read /proc/self/mem after line 0: Input/output error"
+    ]
+    assert "0 applied, 0 already applied, 0 failed" in result.stdout
+    # A file that cannot be opened (a socket) is named, and no store is made.
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "sock"))
+    other = tmp_path / "other.db"
+    result = runner.invoke(
+        main, ["import", str(tmp_path / "sock"), "--store", f"sqlite:///{other}"]
+    )
+    sock.close()
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"Error: Could not open file '{tmp_path / 'sock'}': No such device or address"
+    ]
+    assert not other.exists()
+
+
+def test_a_line_naming_a_field_twice_is_refused_not_read_as_its_last(
+    runner: CliRunner, url: str, tmp_path: Path
+) -> None:
+    # {"dispute_id": "d-1", ..., "dispute_id": "d-2"} reads as d-1 to a reviewer and as d-2
+    # to json.loads: which one was meant is not for the import to guess.
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    twice = lines[1][:-1] + ', "dispute_id": "d-other"}'
+    nested = lines[0].replace('"role":"applicant"', '"role":"applicant","role":"respondent"')
+    assert nested != lines[0]
+    path = tmp_path / "twice.jsonl"
+    path.write_text("\n".join([nested, lines[0], twice, *lines[1:]]) + "\n", encoding="utf-8")
+    result = runner.invoke(main, ["import", str(path), "--store", url])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"{path}:1: InvalidCommand: malformed JSON: the key 'role' appears twice in an object",
+        f"{path}:3: InvalidCommand: malformed JSON: the key 'dispute_id' appears twice in an "
+        "object",
+    ]
+    assert "5 applied, 0 already applied, 2 failed" in result.stdout
 
 
 def test_stop_on_error(runner: CliRunner, url: str, tmp_path: Path) -> None:

@@ -23,10 +23,11 @@ from safecomm_core import open_store
 from safecomm_core.access import ALL_COMMUNITIES, ALL_SUBDISTRICTS, Principal
 from safecomm_core.city import City, Subdistrict
 from safecomm_core.converter import converter
+from safecomm_core.errors import StoreError
 from safecomm_core.reports.city import explain_city
 from safecomm_core.values import Role
 from tests.commanding import sample_commands
-from tests.conftest import PG_URL, drop_pg_tables
+from tests.conftest import PG_URL, drop_pg_tables, pg_tables
 from tests.serving import KEY, as_, auth, served
 
 CITY_OFFICE = Principal("city-1", Role.STAFF, ALL_COMMUNITIES, subdistricts=ALL_SUBDISTRICTS)
@@ -395,6 +396,18 @@ def test_a_city_file_with_a_bad_store_is_a_clear_start_up_error(tmp_path: Path) 
     assert mistyped.exit_code != 0, mistyped.output
     assert "subdistrict S02 (s2): no store at" in mistyped.output
     assert not (tmp_path / "goood.db").exists()
+    # On PostgreSQL too: a mistyped ?name= starts no empty store (and makes no tables).
+    name = "t" + uuid.uuid4().hex[:12]
+    try:
+        town = City(
+            "T", (Subdistrict("S01", "s1", good), Subdistrict("S02", "s2", f"{PG_URL}?name={name}"))
+        )
+        with pytest.raises(StoreError) as absent:
+            open_backends(town)  # (not served: a server that started would not return)
+        assert str(absent.value) == f"subdistrict S02 (s2): no store at '{PG_URL}?name={name}'"
+        assert pg_tables(name) == []
+    finally:
+        drop_pg_tables(name)
     unreachable = serve([good, "postgresql://postgres@127.0.0.1:1/nowhere?name=s02"])
     assert unreachable.exit_code not in (0, 70), unreachable.output
     assert "subdistrict S02 (s2)" in unreachable.output

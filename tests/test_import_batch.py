@@ -8,6 +8,7 @@ a re-run completes the import.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pty
@@ -24,7 +25,7 @@ import attrs
 import pytest
 from click.testing import CliRunner
 from conftest import store_url
-from safecomm_cli.main import main
+from safecomm_cli.main import MAX_BATCH, main
 from safecomm_demo import scenario_commands
 
 from safecomm_core import (
@@ -297,13 +298,50 @@ def test_the_progress_bar_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
     assert piped.stderr.count(b"\n") == 1  # that line alone: no bar
 
 
-@pytest.mark.parametrize("size", [0, -3])
+@pytest.mark.parametrize("size", [0, -3, MAX_BATCH + 1, 10**22])
 def test_a_batch_holds_at_least_one_command(size: int, tmp_path: Path) -> None:
+    # ... and at most MAX_BATCH: a batch keeps the key store's write lock while it is decided,
+    # and a store cannot even be opened elsewhere meanwhile (after 10 s: "database is locked").
     path = write_lines(tmp_path / "f.jsonl", sample_commands())
     url = f"sqlite:///{tmp_path / 's.db'}"
     result = CliRunner().invoke(main, ["import", str(path), "--store", url, "--batch", str(size)])
     assert result.exit_code == 2
-    assert "--batch" in result.output
+    assert f"Invalid value for '--batch': {size} is not in the range 1<=x<=1000." in result.output
+    assert not (tmp_path / "s.db").exists()
+
+
+def test_an_import_interrupted_says_what_was_stored_and_leaves_no_key_transaction_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C as line 3 is read: lines 1 and 2 were decided, their batch holds the key
+    # store's transaction open (line 1 keeps people's keys), and nothing of it is stored.
+    import safecomm_cli.main as cli
+
+    read = cli._read_line
+
+    def interrupted(raw: bytes, *, first: bool) -> Any:
+        if b'"c-3"' in raw:
+            raise KeyboardInterrupt
+        return read(raw, first=first)
+
+    unraisable: list[Any] = []
+    monkeypatch.setattr(cli, "_read_line", interrupted)
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    path = write_lines(tmp_path / "f.jsonl", sample_commands())
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    result = CliRunner().invoke(main, ["import", str(path), "--store", url])
+    gc.collect()
+    assert result.exit_code == 130, result.output
+    assert result.stderr.splitlines() == [
+        "interrupted at line 3 (0 applied, 0 already applied, 0 failed): lines not counted "
+        "were not stored; run the same import again to complete it"
+    ]
+    assert unraisable == []  # the key store's transaction was ended before the store closed
+    with open_store(url) as service:
+        assert receipts(service) == []
+    monkeypatch.setattr(cli, "_read_line", read)
+    again = CliRunner().invoke(main, ["import", str(path), "--store", url])
+    assert "5 applied, 0 already applied, 0 failed" in again.stdout
 
 
 @attrs.frozen

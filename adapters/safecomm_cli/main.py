@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 import attrs
 import click
@@ -36,8 +36,18 @@ from safecomm_core import (
 from safecomm_core.domain.base import KINDS
 from safecomm_core.private import private_umask
 from safecomm_core.store import DEFAULT_STORE
+from safecomm_core.validation import COMMAND_MAX_BYTES, excerpt
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _given_store(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """Click callback: a store URL given empty (``--store "$URL"`` with URL unset) is a usage
+    error, not the default store written to instead."""
+    if not value.strip():
+        raise click.BadParameter("empty: give a store URL, or leave --store out for the default")
+    return value
+
 
 store_option = click.option(
     "--store",
@@ -45,6 +55,7 @@ store_option = click.option(
     envvar="SAFECOMM_STORE",
     default=DEFAULT_STORE,
     show_default=True,
+    callback=_given_store,
     help="Store URL: sqlite:///FILE, memory:// or postgresql://USER@HOST:PORT/DB.",
 )
 
@@ -85,6 +96,12 @@ def main() -> None:
     private_umask()  # stores, views, keys and exports: the owner's only (SAFECOMM_UMASK)
 
 
+#: The most commands ``safecomm import`` stores per transaction: a batch that keeps people's
+#: keys holds the key store's write lock until it is written, and meanwhile other writers of
+#: keys wait, and the store cannot be opened elsewhere (docs/architecture.md, *Batches*).
+MAX_BATCH = 1000
+
+
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @store_option
@@ -92,10 +109,10 @@ def main() -> None:
 @click.option(
     "--batch",
     "batch_size",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_BATCH),
     default=100,
     show_default=True,
-    help="Commands stored per transaction (1: each in its own).",
+    help=f"Commands stored per transaction (1: each in its own; at most {MAX_BATCH}).",
 )
 @friendly
 def import_(file: Path, store_url: str, stop_on_error: bool, batch_size: int) -> None:
@@ -121,31 +138,54 @@ def import_(file: Path, store_url: str, stop_on_error: bool, batch_size: int) ->
                 counts["applied"] += 1
         return any(s.error is not None for s in settled)
 
-    with (
-        open_store(store_url) as service,
-        file.open("rb") as lines,
-        _progress(file) as bar,
-    ):
-        batch = service.batch(batch_size)
-        for number, raw in enumerate(lines, start=1):
-            bar.update(len(raw))
-            try:
-                data = _read_line(raw, first=number == 1)
-                if data is None:
-                    continue
-                command = parse_command(data)
-            except SafecommError as exc:
-                settled = [Settled(number, error=exc)]
-            else:
-                settled = batch.add(command, number)
-            if told(settled) and stop_on_error:
-                break
-        # The lines decided before a stop, or the end, are stored (and only then counted).
-        told(batch.flush())
-    click.echo(
-        f"{counts['applied']} applied, {counts['repeated']} already applied, "
-        f"{counts['failed']} failed"
-    )
+    try:
+        stream = file.open("rb")
+    except OSError as exc:
+        raise click.FileError(str(file), exc.strerror) from None
+    lines = _Lines(stream)
+    number = 0
+
+    def summary() -> str:
+        return (
+            f"{counts['applied']} applied, {counts['repeated']} already applied, "
+            f"{counts['failed']} failed"
+        )
+
+    try:
+        with (
+            stream,
+            open_store(store_url) as service,
+            _progress(file) as bar,
+            # Left by an interruption, it drops what it decided and the keys it kept.
+            service.batch(batch_size) as batch,
+        ):
+            for number, (raw, size) in enumerate(lines, start=1):
+                bar.update(size)
+                try:
+                    data = _read_line(raw, first=number == 1)
+                    if data is _BLANK:
+                        continue
+                    command = parse_command(data)
+                except SafecommError as exc:
+                    settled = [Settled(number, error=exc)]
+                else:
+                    settled = batch.add(command, number)
+                if told(settled) and stop_on_error:
+                    break
+            # The lines decided before a stop, the end, or a failed read are stored (and
+            # only then counted).
+            told(batch.flush())
+    except KeyboardInterrupt:
+        _refused(
+            f"interrupted at line {number} ({summary()}): lines not counted were not "
+            "stored; run the same import again to complete it"
+        )
+        sys.exit(130)
+    click.echo(summary())
+    if lines.error is not None:
+        raise click.ClickException(
+            f"cannot read {file} after line {lines.count}: {lines.error.strerror}"
+        )
     if counts["failed"]:
         sys.exit(1)
 
@@ -179,14 +219,53 @@ def _progress(file: Path) -> Iterator[_Bar]:
         yield bar
 
 
+class _Lines:
+    """Each line of ``stream`` and its size in bytes, until the end or a failed read.
+
+    A line longer than a command may be is given cut short (its first
+    ``COMMAND_MAX_BYTES + 1`` bytes): the rest is read past, never held, so a file without
+    line breaks does not fill the memory. A read that fails (a disk's or a network file
+    system's error) ends the lines, and is kept in ``error``.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        #: Lines read whole.
+        self.count = 0
+        self.error: OSError | None = None
+
+    def __iter__(self) -> Iterator[tuple[bytes, int]]:
+        try:
+            while raw := self.stream.readline(COMMAND_MAX_BYTES + 1):
+                size = len(raw)
+                cut = len(raw) > COMMAND_MAX_BYTES and not raw.endswith(b"\n")
+                while cut:
+                    rest = self.stream.readline(1 << 16)
+                    size += len(rest)
+                    cut = rest != b"" and not rest.endswith(b"\n")
+                self.count += 1
+                yield raw, size
+        except OSError as exc:
+            self.error = exc
+
+
+#: What :func:`_read_line` gives for a blank line (a line ``null`` is a value, refused).
+_BLANK: Any = object()
+
+
 def _read_line(raw: bytes, *, first: bool) -> Any:
-    """One line's JSON value, None for a blank line, or :class:`InvalidCommand` saying why.
+    """One line's JSON value, :data:`_BLANK` for a blank line, or :class:`InvalidCommand`
+    saying why.
 
     Each line is decoded on its own, so that one bad line is reported and skipped rather
     than ending the import. A byte-order mark at the start of the file is skipped.
     """
     if first and raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
+    if len(raw.rstrip(b"\r\n")) > COMMAND_MAX_BYTES:
+        raise InvalidCommand(
+            [FieldError("", f"longer than a command may be: at most {COMMAND_MAX_BYTES:,} bytes")]
+        )
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -194,15 +273,39 @@ def _read_line(raw: bytes, *, first: bool) -> Any:
             [FieldError("", f"not UTF-8: byte {raw[exc.start]:#04x} at column {exc.start + 1}")]
         ) from None
     if not line.strip():
-        return None
+        return _BLANK
     try:
-        return json.loads(line)
+        return json.loads(line, object_pairs_hook=_one_each)
+    except InvalidCommand:
+        raise
     except json.JSONDecodeError as exc:
         raise InvalidCommand(
             [FieldError("", f"malformed JSON: {exc.msg} at column {exc.colno}")]
         ) from None
     except RecursionError:
         raise InvalidCommand([FieldError("", "malformed JSON: nested too deeply")]) from None
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        limit = sys.get_int_max_str_digits()
+        raise InvalidCommand(
+            [FieldError("", f"malformed JSON: a number of more than {limit} digits")]
+        ) from None
+
+
+def _one_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are each given once: one named twice (which json.loads
+    would read as its last value) is refused, not guessed."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise InvalidCommand(
+                [
+                    FieldError(
+                        "", f"malformed JSON: the key {excerpt(key)} appears twice in an object"
+                    )
+                ]
+            )
+        seen.add(key)
+    return dict(pairs)
 
 
 @main.command()

@@ -84,7 +84,7 @@ def monthly_command(
     if community is not None:
         raise click.UsageError("a city's report is by subdistrict: use --subdistrict")
     output_format(fmt, out)  # refuse a bad --out before the work
-    emit(city_report(town, period, subdistrict or "*"), fmt, lang, out)
+    emit(city_report(town, period, "*" if subdistrict is None else subdistrict), fmt, lang, out)
 
 
 def _shown(event: EventRef) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -121,8 +120,8 @@ class CityApp:
 
 
 def open_backends(city: City) -> dict[str, Backend]:
-    """Each subdistrict's store, opened. A store that cannot be opened, or a SQLite file
-    that does not exist (a mistyped path would otherwise start an empty store), is a
+    """Each subdistrict's store, opened. A store that cannot be opened, or one that does
+    not exist (a mistyped path or ?name= would otherwise start an empty store), is a
     :class:`~safecomm_core.errors.StoreError` naming the subdistrict; the stores opened
     before it are closed."""
     opened: dict[str, Backend] = {}
@@ -140,8 +139,7 @@ def _open(n: int, sub: Subdistrict) -> Backend:
     where = f"subdistrict {sub.id} ({sub.name})"
     try:
         config = parse_store_url(sub.store)
-        path = config.env.get("SQLITE_DBNAME")
-        if path is not None and not Path(path).is_file():
+        if not config.exists():
             raise StoreError(
                 f"no store at {config.display!r}", rule="an existing store (safecomm demo, import)"
             )

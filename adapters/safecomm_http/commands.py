@@ -19,6 +19,7 @@ from litestar.params import JSONBody, SkipValidation
 from safecomm_core import COMMANDS, Outcome, Safecomm, SafecommError
 from safecomm_core.access import Principal
 from safecomm_core.errors import FieldError, InvalidCommand
+from safecomm_core.validation import COMMAND_MAX_BYTES
 from safecomm_http.context import principal, server
 from safecomm_http.problems import problem_of, responses
 
@@ -32,7 +33,7 @@ else:
 
 NDJSON = "application/x-ndjson"
 #: The largest command, and the largest batch, a client may send.
-COMMAND_BYTES = 1 << 20
+COMMAND_BYTES = COMMAND_MAX_BYTES
 BATCH_BYTES = 64 << 20
 
 

@@ -44,7 +44,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Protocol, TypeVar
 
 import attrs
@@ -67,7 +66,7 @@ from safecomm_core.reports.monthly import (
     applies,
     figure_for,
 )
-from safecomm_core.reports.provenance import Explanation, _month, report_of
+from safecomm_core.reports.provenance import Explanation, report_of
 from safecomm_core.reports.reading import caught_up, dead_letters, read_views
 from safecomm_core.reports.register import PROJECTIONS, Extent, Register, load, read_register
 from safecomm_core.service import Safecomm
@@ -103,20 +102,19 @@ def opened(sub: Subdistrict) -> Iterator[Safecomm]:
     from safecomm_core.application import open_store
     from safecomm_core.store import parse_store_url
 
-    config = parse_store_url(sub.store)
-    path = config.env.get("SQLITE_DBNAME")
-    if path is not None and not Path(path).is_file():
+    try:
+        # A store that is not there is not made (as opening it would): its URL is wrong.
+        service = open_store(sub.store) if parse_store_url(sub.store).exists() else None
+    except StoreError as exc:
+        raise StoreError(
+            f"subdistrict {sub.id}: {exc.message}", field=f"{sub.id}.store", rule="must open"
+        ) from exc
+    if service is None:
         raise StoreError(
             f"subdistrict {sub.id}: no store at {sub.display!r}",
             field=f"{sub.id}.store",
             rule="must exist",
         )
-    try:
-        service = open_store(sub.store)
-    except StoreError as exc:
-        raise StoreError(
-            f"subdistrict {sub.id}: {exc.message}", field=f"{sub.id}.store", rule="must open"
-        ) from exc
     with service:
         yield service
 
@@ -587,7 +585,7 @@ def explain_city(
     if report_of(indicator) != "monthly":
         raise _not_monthly(indicator)
     definition = DEFINITIONS[indicator]
-    month = _month(period)
+    month = Month.parse(period)
     chosen = city.subdistricts if scope == "*" else (city.subdistrict(scope),)
     labels: dict[str, tuple[str, str]] = {}
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import attrs
 
 from safecomm_core.dates import Month
-from safecomm_core.errors import FieldError, InvalidCommand
 from safecomm_core.indicators import UnknownIndicator
 from safecomm_core.projections.runner import Projector
 from safecomm_core.reports.assessment import FIGURE_DEFINITIONS, explain_figure
@@ -85,7 +84,7 @@ def explain(
     """
     report = report_of(indicator)
     if report == "monthly":
-        return _monthly(source, indicator, _month(period), scope)
+        return _monthly(source, indicator, Month.parse(period), scope)
     day = report_day(period)
     community = None if scope == "*" else scope
     if report == "self-assessment":
@@ -129,12 +128,3 @@ def _monthly(source: Safecomm | Projector, indicator: str, month: Month, scope: 
         numerator=tuple(events_of(scoped.numerator)),
         denominator=tuple(events_of(scoped.denominator)),
     )
-
-
-def _month(period: str) -> Month:
-    try:
-        return Month.parse(period)
-    except ValueError:
-        raise InvalidCommand(
-            [FieldError("period", "must be a month YYYY-MM for a monthly figure")]
-        ) from None
