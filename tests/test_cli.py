@@ -439,7 +439,7 @@ def test_the_command_works_without_the_optional_extras() -> None:
             "Error: alert delivery needs the notify extra: pip install 'safecomm[notify]' ("
         )
     )
-    served = run("serve", "--store", "memory://", "--auth-key", "no-such-file")
+    served = run("serve", "--store", "memory://", "--auth-key", __file__)
     assert served.returncode != 0
     assert "pip install 'safecomm[http]'" in served.stderr
     assert "Traceback" not in stream.stderr + served.stderr + alerts.stderr

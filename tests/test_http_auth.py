@@ -153,6 +153,22 @@ def test_token_keygen_and_issue(tmp_path: Path) -> None:
         assert runner.invoke(main, [*args, *wrong]).exit_code == 2
 
 
+def test_a_key_file_that_does_not_exist_is_named_not_an_internal_error(tmp_path: Path) -> None:
+    runner = CliRunner()
+    missing = str(tmp_path / "no-such.key")
+    issue = ["token", "issue", "--sub", "s", "--role", "staff", "--community", "*"]
+    for args in (
+        [*issue, "--key", missing],
+        ["serve", "--store", "memory://", "--auth-key", missing],
+        ["serve", "--store", "memory://", "--jwks", missing],
+    ):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "no-such.key" in result.output
+        assert "does not exist" in result.output
+        assert "internal error" not in result.output
+
+
 def test_serve_needs_exactly_one_way_to_check_tokens(tmp_path: Path) -> None:
     runner = CliRunner()
     key = tmp_path / "k"

@@ -26,6 +26,8 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 #: The demo's key file, made in the working directory by ``serve --demo``.
 DEMO_KEY = "safecomm-demo.key"
 _FILE = click.Path(dir_okay=False, path_type=Path)
+#: A file read (a key): one that does not exist is a usage error naming it.
+_EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def _http() -> Any:
@@ -58,9 +60,11 @@ def _ttl(_ctx: click.Context, _param: click.Parameter, value: str) -> timedelta:
 @store_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-@click.option("--auth-key", type=_FILE, help="Accept HS256 tokens signed with this key file.")
-@click.option("--jwks", type=_FILE, help="Accept RS256/EdDSA tokens signed by a key of this JWKS.")
-@click.option("--seal-key", type=_FILE, help="Private key POST /v1/audit/seal signs with.")
+@click.option("--auth-key", type=_EXISTING, help="Accept HS256 tokens signed with this key file.")
+@click.option(
+    "--jwks", type=_EXISTING, help="Accept RS256/EdDSA tokens signed by a key of this JWKS."
+)
+@click.option("--seal-key", type=_EXISTING, help="Private key POST /v1/audit/seal signs with.")
 @click.option(
     "--city",
     "city_file",
@@ -234,7 +238,7 @@ def keygen(out: Path) -> None:
     "A token without one is for a server of one store.",
 )
 @click.option("--ttl", default="8h", show_default=True, callback=_ttl, help="Valid for (s/m/h/d).")
-@click.option("--key", "key_file", required=True, type=_FILE, help="The HS256 key file.")
+@click.option("--key", "key_file", required=True, type=_EXISTING, help="The HS256 key file.")
 @friendly
 def issue(
     sub: str,
