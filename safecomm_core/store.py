@@ -96,12 +96,23 @@ class StoreConfig:
 
 
 def mask_url(url: str) -> str:
-    """``url`` with the password (if it has one) replaced by ``***``."""
+    """``url`` with the password (if it has one) replaced by ``***``.
+
+    A URL cut inside its password (``postgresql://bob:se`` from ``bob:se,cret@host``, a
+    list split at its commas) reads as a host and a port that is no number: that "port"
+    is masked too.
+    """
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    netloc = f"{parts.username or ''}:***@{host}"
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if at:
+        if parts.password is None:
+            return url
+        netloc = f"{userinfo.partition(':')[0]}:***@{host}"
+    else:
+        name, colon, port = host.rpartition(":")
+        if not colon or port.isdigit() or host.endswith("]"):
+            return url
+        netloc = f"{name}:***"
     return urlunsplit(parts._replace(netloc=netloc))
 
 

@@ -436,6 +436,30 @@ def test_a_password_is_never_shown_and_cannot_inject_options() -> None:
     assert "s3cret" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://bob:s3@h:5432/db", "postgresql://bob:***@h:5432/db"),
+        # A list of URLs split at a comma inside a password: the first piece.
+        ("postgresql://bob:zq9", "postgresql://bob:***"),
+        ("postgresql://h:5432/db", "postgresql://h:5432/db"),
+        ("postgresql://[::1]:5432/db", "postgresql://[::1]:5432/db"),
+        ("postgresql://bob@h/db", "postgresql://bob@h/db"),
+    ],
+)
+def test_a_url_s_password_is_never_shown_even_cut_short(url: str, shown: str) -> None:
+    from safecomm_core.store import mask_url
+
+    assert mask_url(url) == shown
+
+
+def test_a_store_list_cut_inside_a_password_does_not_show_it() -> None:
+    result = cli("report", "monthly", "--stores", "postgresql://bob:zq9,x7@127.0.0.1:1/db")
+    assert result.exit_code != 0
+    assert "zq9" not in result.output
+    assert "bob:***" in result.output
+
+
 @pytest.fixture
 def shell_umask() -> Iterator[None]:
     """The umask a shell usually has (022): the files must be private regardless."""
