@@ -508,12 +508,8 @@ class SQLiteViews(ViewDatabase):
         if self.path == ":memory:":
             yield
             return
-        self._guarded(self._db.execute, f"PRAGMA wal_autocheckpoint={_BULK_CHECKPOINT_PAGES}")
-        try:
+        with self._pragma("wal_autocheckpoint", _BULK_CHECKPOINT_PAGES, _CHECKPOINT_PAGES):
             yield
-        finally:
-            with contextlib.suppress(sqlite3.Error):
-                self._db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
 
     @contextmanager
     def lean(self) -> Iterator[None]:
@@ -521,12 +517,19 @@ class SQLiteViews(ViewDatabase):
         are freed), :data:`_CACHE_KIB` after: a report's scans would otherwise keep up to
         the whole cache of pages each read once, so its memory would follow the views'
         size up to 64 MiB."""
-        self._guarded(self._db.execute, f"PRAGMA cache_size=-{_LEAN_CACHE_KIB}")
+        with self._pragma("cache_size", -_LEAN_CACHE_KIB, -_CACHE_KIB):
+            yield
+
+    @contextmanager
+    def _pragma(self, name: str, meanwhile: int, after: int) -> Iterator[None]:
+        """The connection's pragma ``name`` at ``meanwhile`` in the block, ``after`` once
+        it ends, however it ends."""
+        self._guarded(self._db.execute, f"PRAGMA {name}={meanwhile}")
         try:
             yield
         finally:
             with contextlib.suppress(sqlite3.Error):
-                self._db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+                self._db.execute(f"PRAGMA {name}={after}")
 
     def lock(self, name: str) -> None:
         """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's write lock."""
