@@ -127,8 +127,9 @@ def caught_up(
 ) -> Iterator[tuple[Safecomm, Projector]]:
     """The store and a projector whose projections (default: all built in) are caught up."""
     with open_store(store_url) as service, Projector(service) as projector:
-        for projection in projections if projections is not None else builtin_projections():
-            projector.catch_up(projection)
+        projector.catch_up_all(
+            list(projections if projections is not None else builtin_projections())
+        )
         yield service, projector
 
 

@@ -94,8 +94,7 @@ class Backend:
 
     def _caught_up(self) -> Projector:
         projector = self._open_projector()
-        for projection in builtin_projections():
-            projector.catch_up(projection)
+        projector.catch_up_all(list(builtin_projections()))
         return projector
 
     def close(self, *, store: bool = True) -> None:

@@ -193,8 +193,7 @@ def replay_city(
 
     def replayed(sub: Subdistrict, build: Callable[[Projector], T]) -> T:
         def folded(projector: Projector) -> T:
-            for projection in PROJECTIONS:
-                projector.catch_up(projection)
+            projector.catch_up_all(PROJECTIONS)
             return build(projector)
 
         with opened(sub) as service:
